@@ -1,0 +1,220 @@
+"""Benchmarks for debitor-core's speed and memory targets (``make bench``).
+
+Each section measures ours against a baseline in the same run and prints the ratio,
+since this machine is shared and absolute times drift. Targets come from the issues;
+a line ends in ``ok`` or ``MISSED``.
+
+Usage: python benchmarks/run.py [--quick] [--only SECTION ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import email_validator
+import phonenumbers
+from stdnum.eu import vat as eu_vat
+from workload import make_forms
+
+from debitor_core import CustomerBook
+from debitor_core._form import FormContext, parse_form
+
+RESULTS: list[str] = []
+
+
+def report(
+    name: str, value: float, target: float, unit: str = "x", *, lower_is_better: bool = True
+) -> None:
+    ok = value <= target if lower_is_better else value >= target
+    sign = "<=" if lower_is_better else ">="
+    verdict = "ok" if ok else "MISSED"
+    line = f"{name:<62} {value:>10.3f} {unit:<3} (target {sign} {target:g}{unit}) {verdict}"
+    RESULTS.append(line)
+    print(line, flush=True)
+
+
+def best_of(fn: Callable[[], object], *, repeat: int = 7, number: int = 1) -> float:
+    """The best time per call of ``fn`` over ``repeat`` rounds of ``number`` calls."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
+    return min(times)
+
+
+def median_of(fn: Callable[[], object], *, repeat: int = 31) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_validation(*, quick: bool) -> None:
+    """Issue 2: full validation of a typical customer vs the raw library calls."""
+    forms = [{**f, "categories": []} for f in make_forms(200, seed=1, with_vat=1.0)]
+    ctx = FormContext()
+    raw = [(f["email"], f["phone"], f["address"]["country"], f["tax_id"]) for f in forms]
+
+    def libraries() -> None:
+        for email, phone, country, tax_id in raw:
+            email_validator.validate_email(email, check_deliverability=False)
+            number = phonenumbers.parse(phone, country)
+            phonenumbers.is_valid_number(number)
+            phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            eu_vat.validate(tax_id)
+
+    def ours() -> None:
+        for form in forms:
+            _, problems = parse_form(form, ctx)
+            if problems:
+                raise RuntimeError(problems)
+
+    repeat = 5 if quick else 15
+    base = best_of(libraries, repeat=repeat)
+    mine = best_of(ours, repeat=repeat)
+    each = 1e6 / len(forms)
+    print(f"  per customer: libraries {base * each:.1f} us, ours {mine * each:.1f} us")
+    report("validation: full customer / raw library calls", mine / base, 1.5)
+
+
+def _filled_book(size: int, seed: int) -> CustomerBook:
+    forms = make_forms(size, seed=seed)
+    book = CustomerBook()
+    for name in ("Retailers", "Wholesalers", "Regular customers", "Food", "Export"):
+        book.create_category(name)
+    book.move_category("Food", "Wholesalers")
+    start = time.perf_counter()
+    for offset in range(0, size, 5000):
+        book.register_many(forms[offset : offset + 5000])
+    print(f"  loaded {size:,} customers in {time.perf_counter() - start:.1f} s")
+    return book
+
+
+def _queries(book: CustomerBook, size: int) -> list[str]:
+    """What a clerk types: part of a name, an email, the end of a phone number, a city."""
+    rng = random.Random(3)
+    queries = []
+    for _ in range(60):
+        customer = book.get_by_number(rng.randint(1, size))
+        queries += [
+            customer.name.split()[-1][:6],
+            (customer.email or "sia").split("@")[0],
+            str(customer.phone or "371")[-6:],
+            customer.address.city or "riga",
+        ]
+    return queries
+
+
+def bench_book(*, quick: bool) -> None:
+    """Issue 3: a 100,000-customer in-memory book."""
+    size = 20_000 if quick else 100_000
+    book = _filled_book(size, seed=2)
+    rng = random.Random(4)
+    queries = _queries(book, size)
+    position = iter(range(10**9))
+
+    def free_text() -> None:
+        q = queries[next(position) % len(queries)]
+        result = book.search(q, limit=50)
+        _ = list(result)
+
+    report(
+        f"search: free text, median over {len(queries)} queries (limit 50)",
+        median_of(free_text, repeat=len(queries)) * 1e3,
+        10,
+        "ms",
+    )
+
+    def by_category() -> None:
+        list(book.search(category="Wholesalers", limit=50))
+
+    report(
+        "search: category filter incl. sub-categories (first page of 50)",
+        median_of(by_category) * 1e3,
+        1,
+        "ms",
+    )
+
+    numbers = [rng.randint(1, size) for _ in range(10_000)]
+
+    def lookups() -> None:
+        for n in numbers:
+            book.get_by_number(n)
+
+    report("lookup by number", best_of(lookups, repeat=5) / len(numbers) * 1e6, 10, "us")
+
+    extra = make_forms(2000, seed=4, start=size + 10)
+    ctx_book = book
+
+    def validate_only() -> None:
+        context = ctx_book._context()
+        for form in extra:
+            parse_form(form, context)
+
+    validation = best_of(validate_only, repeat=3)
+    start = time.perf_counter()
+    for form in extra:
+        book.register(form)
+    registering = time.perf_counter() - start
+    report("register one by one / validation alone (2,000 forms)", registering / validation, 1.3)
+
+
+def bench_memory(*, quick: bool) -> None:
+    """Issue 3: memory per stored customer, indexes included (tracemalloc)."""
+    size = 10_000 if quick else 50_000
+    forms = make_forms(size, seed=5)
+    book = CustomerBook()
+    for name in ("Retailers", "Wholesalers", "Regular customers", "Food", "Export"):
+        book.create_category(name)
+    book.register({"name": "warm-up", "address": {"country": "LV"}})
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for offset in range(0, size, 5000):
+        book.register_many(forms[offset : offset + 5000])
+    book.search("warm")  # the search blob is built lazily
+    gc.collect()
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    report(
+        f"memory per stored customer ({size:,} customers, in-memory book)",
+        (after - before) / size / 1024,
+        2.5,
+        "KB",
+    )
+
+
+SECTIONS = {"validation": bench_validation, "book": bench_book, "memory": bench_memory}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller books, fewer rounds")
+    parser.add_argument("--only", nargs="*", choices=sorted(SECTIONS), default=None)
+    args = parser.parse_args()
+    for name, section in SECTIONS.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"== {name}: {section.__doc__}", flush=True)
+        section(quick=args.quick)
+    print("\nSummary")
+    print("\n".join(RESULTS))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""debitor-core: customer registration for invoicing software.
+
+Register customers from raw form input, validated and normalised; review a form before
+saving; find customers by free text and filters; organise them in categories and custom
+fields; keep them in memory or in a store of your own.
+
+>>> from debitor_core import CustomerBook
+>>> book = CustomerBook()
+>>> customer = book.register({"name": "SIA Koks", "address": {"country": "LV"}})
+>>> customer.number
+1
+"""
+
+from debitor_core._book import (
+    CategoryCount,
+    CustomerBook,
+    DuplicateMatch,
+    Review,
+    SearchResult,
+)
+from debitor_core._category import Category
+from debitor_core._converter import make_converter
+from debitor_core._errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    CorruptStore,
+    CustomerInUse,
+    DebitorError,
+    DuplicateCustomer,
+    InUse,
+    NotFound,
+    Problem,
+    Severity,
+    StorageError,
+    StoreLocked,
+    UnsupportedFormatVersion,
+    ValidationError,
+)
+from debitor_core._fields import CustomFieldDefinition, FieldType
+from debitor_core._form import CustomerDraft, RequiredFields
+from debitor_core._model import (
+    Address,
+    AttachmentRef,
+    Consent,
+    ConsentChannel,
+    Customer,
+    CustomerKind,
+    Note,
+    Phone,
+    PhoneType,
+    TaxId,
+)
+from debitor_core._terms import PaymentTerms, TermsKind
+
+__all__ = [
+    "Address",
+    "AlreadyExists",
+    "AttachmentRef",
+    "Category",
+    "CategoryCount",
+    "ConcurrencyConflict",
+    "Consent",
+    "ConsentChannel",
+    "CorruptStore",
+    "CustomFieldDefinition",
+    "Customer",
+    "CustomerBook",
+    "CustomerDraft",
+    "CustomerInUse",
+    "CustomerKind",
+    "DebitorError",
+    "DuplicateCustomer",
+    "DuplicateMatch",
+    "FieldType",
+    "InUse",
+    "NotFound",
+    "Note",
+    "PaymentTerms",
+    "Phone",
+    "PhoneType",
+    "Problem",
+    "RequiredFields",
+    "Review",
+    "SearchResult",
+    "Severity",
+    "StorageError",
+    "StoreLocked",
+    "TaxId",
+    "TermsKind",
+    "UnsupportedFormatVersion",
+    "ValidationError",
+    "make_converter",
+]

@@ -1,0 +1,122 @@
+"""The one place where objects become JSON-ready data and back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+import functools
+import uuid
+from typing import Any, TypeVar
+
+import cattrs
+
+from debitor_core._model import FieldValue
+
+__all__ = ["from_data", "make_converter", "to_data"]
+
+T = TypeVar("T")
+
+_OPTIONAL_FIELD_VALUE = FieldValue | None
+
+
+def _datetime(value: Any, _: type) -> dt.datetime:  # noqa: ANN401 - raw JSON
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        msg = f"the time {value!r} has no time zone"
+        raise ValueError(msg)
+    return moment.astimezone(dt.UTC)
+
+
+def _decimal(value: Any, _: type) -> decimal.Decimal:  # noqa: ANN401 - raw JSON
+    if not isinstance(value, str | int):
+        msg = f"a decimal is stored as text, not {value!r}"
+        raise TypeError(msg)
+    number = decimal.Decimal(value)
+    if not number.is_finite():
+        msg = f"{value!r} is not a finite number"
+        raise ValueError(msg)
+    return number
+
+
+def _field_value_out(value: FieldValue | None) -> Any:  # noqa: ANN401 - JSON-ready data
+    if isinstance(value, decimal.Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _field_value_in(value: Any, _: type) -> FieldValue | None:  # noqa: ANN401 - raw JSON
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    if isinstance(value, dict) and len(value) == 1:
+        if "decimal" in value:
+            return _decimal(value["decimal"], decimal.Decimal)
+        if "date" in value:
+            return dt.date.fromisoformat(value["date"])
+    msg = f"{value!r} is not a stored custom-field value"
+    raise ValueError(msg)
+
+
+def _enum_in(value: Any, cls: type[enum.Enum]) -> enum.Enum:  # noqa: ANN401 - raw JSON
+    return cls(value)
+
+
+def make_converter() -> cattrs.Converter:
+    """Return a new converter for every class of debitor-core.
+
+    The mappings, both ways:
+
+    - attrs classes: dicts of their attributes; attributes at their default value are
+      left out (and filled in again on the way back);
+    - `uuid.UUID`: the canonical hex text with hyphens;
+    - `datetime.datetime`: ISO 8601 text with the UTC offset (``+00:00``); a time
+      without a zone is refused on the way in;
+    - `datetime.date`: ISO 8601 text (``2026-11-26``);
+    - `decimal.Decimal`: text (``"12.50"``), never a float;
+    - enums: their value;
+    - tuples and sets: lists (a set is sorted);
+    - custom-field values: JSON text, numbers, booleans and lists as they are; a decimal
+      as ``{"decimal": "12.50"}`` and a date as ``{"date": "2026-11-26"}``, so a value
+      reads back with its type without looking at its definition.
+
+    Structuring raises cattrs' exceptions on bad data; storage adapters translate them
+    into `CorruptStore`.
+    """
+    converter = cattrs.Converter(omit_if_default=True, detailed_validation=False)
+    converter.register_unstructure_hook(uuid.UUID, str)
+    converter.register_structure_hook(uuid.UUID, lambda v, _: uuid.UUID(v))
+    converter.register_unstructure_hook(dt.datetime, dt.datetime.isoformat)
+    converter.register_structure_hook(dt.datetime, _datetime)
+    converter.register_unstructure_hook(dt.date, dt.date.isoformat)
+    converter.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(v))
+    converter.register_unstructure_hook(decimal.Decimal, str)
+    converter.register_structure_hook(decimal.Decimal, _decimal)
+    converter.register_structure_hook(enum.Enum, _enum_in)
+
+    def is_field_value(t: Any) -> bool:  # noqa: ANN401 - any type
+        return t in (FieldValue, _OPTIONAL_FIELD_VALUE)
+
+    converter.register_unstructure_hook_func(is_field_value, _field_value_out)
+    converter.register_structure_hook_func(is_field_value, _field_value_in)
+    return converter
+
+
+@functools.cache
+def _default() -> cattrs.Converter:
+    return make_converter()
+
+
+def to_data(obj: object) -> Any:  # noqa: ANN401 - JSON-ready data
+    """Turn an object into JSON-ready data with the library's converter."""
+    return _default().unstructure(obj)
+
+
+def from_data(data: object, cls: type[T]) -> T:
+    """Build an object of ``cls`` from JSON-ready data with the library's converter."""
+    return _default().structure(data, cls)

@@ -1,0 +1,577 @@
+"""Reading a raw customer form: every field checked, every problem collected at once."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final, TypeVar
+
+import attrs
+
+from debitor_core import _rules
+from debitor_core._errors import Problem, Severity, ValidationError
+from debitor_core._fields import CustomFieldDefinition
+from debitor_core._model import (
+    EMPTY_ADDRESS,
+    Address,
+    ConsentChannel,
+    Customer,
+    CustomerKind,
+    FieldValue,
+    Phone,
+    PhoneType,
+    TaxId,
+)
+from debitor_core._terms import PaymentTerms
+
+__all__ = [
+    "ADDRESS_KEYS",
+    "FORM_KEYS",
+    "CustomerDraft",
+    "FormContext",
+    "RequiredFields",
+    "customer_to_form",
+    "is_blank",
+    "parse_form",
+]
+
+T = TypeVar("T")
+
+ADDRESS_KEYS: Final = ("street", "postal_code", "city", "region", "country")
+FORM_KEYS: Final = (
+    "kind",
+    "name",
+    "contact_person",
+    "email",
+    "phone",
+    "other_emails",
+    "other_phones",
+    "website",
+    "tax_id",
+    "company_id",
+    "address",
+    "payment_terms",
+    "currency",
+    "language",
+    "categories",
+    "custom_fields",
+    "notes",
+    "consent",
+)
+_FORM_KEY_SET: Final = frozenset(FORM_KEYS)
+_LABELS: Final = {
+    "kind": "kind of customer",
+    "name": "name",
+    "contact_person": "contact person",
+    "email": "email address",
+    "phone": "phone number",
+    "website": "website",
+    "tax_id": "VAT number",
+    "company_id": "company registration number",
+    "address.street": "street",
+    "address.postal_code": "postal code",
+    "address.city": "city",
+    "address.region": "region",
+    "address.country": "country",
+    "payment_terms": "payment terms",
+    "currency": "currency",
+    "language": "language",
+    "categories": "category",
+}
+_LIST_SEPARATORS: Final = str.maketrans({";": ",", "\n": ","})
+
+
+def _frozen(fields: Iterable[str]) -> frozenset[str]:
+    return frozenset(fields)
+
+
+@attrs.frozen
+class RequiredFields:
+    """Which form fields must be filled in: a per-book policy.
+
+    Debitoor's own rule (and the default here) asks only for a name and a country;
+    `complete` asks for everything the registration guide marks as needed for invoices
+    and reminders. Custom fields marked ``required`` are required on top of this.
+
+    Attributes:
+        fields: Paths of required fields, such as ``address.postal_code``.
+    """
+
+    fields: frozenset[str] = attrs.field(converter=_frozen)
+
+    @fields.validator
+    def _known(self, _attribute: object, value: frozenset[str]) -> None:
+        unknown = sorted(value - _LABELS.keys())
+        if unknown:
+            choices = ", ".join(sorted(_LABELS))
+            msg = f"Unknown required field(s) {', '.join(unknown)}; choose from {choices}."
+            raise ValueError(msg)
+
+    @classmethod
+    def default(cls) -> RequiredFields:
+        """Name and country (as Debitoor's API requires)."""
+        return cls(frozenset({"name", "address.country"}))
+
+    @classmethod
+    def complete(cls) -> RequiredFields:
+        """Name, street, postal code, city, country, email and phone."""
+        return cls(
+            frozenset(
+                {
+                    "name",
+                    "address.street",
+                    "address.postal_code",
+                    "address.city",
+                    "address.country",
+                    "email",
+                    "phone",
+                }
+            )
+        )
+
+    @classmethod
+    def of(cls, *fields: str) -> RequiredFields:
+        """A custom set, such as ``RequiredFields.of("name", "email")``."""
+        return cls(frozenset(fields))
+
+
+@attrs.frozen
+class FormContext:
+    """What a form is read against: the book's policy, categories and custom fields.
+
+    Attributes:
+        required: The required-fields policy.
+        categories: Category id by case-folded name.
+        fields: Custom-field definitions by key.
+        previous_fields: For an update, the customer's stored custom-field values
+            (a deactivated field may keep its stored value).
+    """
+
+    required: RequiredFields = attrs.field(factory=RequiredFields.default)
+    categories: Mapping[str, uuid.UUID] = attrs.field(factory=dict)
+    fields: Mapping[str, CustomFieldDefinition] = attrs.field(factory=dict)
+    previous_fields: Mapping[str, FieldValue] = attrs.field(factory=dict)
+
+
+@attrs.define
+class CustomerDraft:
+    """A customer read from a form: normalised values, not yet numbered or stored.
+
+    A draft is a plain record the book fills in and reads; it is not validated on its
+    own (the form reader is what checks the values).
+
+    Attributes mirror `Customer`; ``note`` is the text of a note to add and
+    ``consents`` the consent statements to record, each ``(channel, given)``.
+    """
+
+    name: str | None = None
+    kind: CustomerKind = CustomerKind.COMPANY
+    contact_person: str | None = None
+    address: Address = EMPTY_ADDRESS
+    email: str | None = None
+    other_emails: tuple[str, ...] = ()
+    phone: Phone | None = None
+    other_phones: tuple[Phone, ...] = ()
+    website: str | None = None
+    tax_id: TaxId | None = None
+    company_id: str | None = None
+    payment_terms: PaymentTerms | None = None
+    currency: str | None = None
+    language: str | None = None
+    categories: tuple[uuid.UUID, ...] = ()
+    custom_fields: Mapping[str, FieldValue] = attrs.field(factory=dict)
+    note: str | None = None
+    consents: tuple[tuple[ConsentChannel, bool], ...] = ()
+    consent_source: str | None = None
+
+
+def is_blank(value: object) -> bool:
+    """Whether a raw value counts as not filled in: ``None``, blank text or an empty list."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | set | frozenset | dict):
+        return not value
+    return False
+
+
+class _Reader:
+    """Runs rules and collects their problems under the right paths."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def run(self, path: str, rule: Callable[[object], T], value: object) -> T | None:
+        try:
+            return rule(value)
+        except ValidationError as exc:
+            self.problems.extend(p.at(path) for p in exc.problems)
+            return None
+
+    def add(self, path: str, code: str, message: str, value: object = None) -> None:
+        self.problems.append(Problem(path, code, message, Severity.ERROR, value))
+
+    def warn(self, path: str, code: str, message: str, value: object = None) -> None:
+        self.problems.append(Problem(path, code, message, Severity.WARNING, value))
+
+
+def _items(value: object) -> list[object]:
+    """Split a list field: a list, or text separated by commas, semicolons or lines."""
+    if isinstance(value, str):
+        return [v for v in value.translate(_LIST_SEPARATORS).split(",") if v.strip()]
+    if isinstance(value, list | tuple):
+        return [v for v in value if not is_blank(v)]
+    return [value]
+
+
+def parse_form(form: object, ctx: FormContext) -> tuple[CustomerDraft, list[Problem]]:
+    """Read a raw form into a draft, collecting every problem.
+
+    Args:
+        form: A mapping of the form's keys (see `FORM_KEYS`) to raw values. Address
+            parts may be nested under ``address`` or given flat as ``address.city``.
+        ctx: The book's policy, categories and custom fields.
+
+    Returns:
+        The draft (with ``None`` for fields that had problems) and the problems, errors
+        and warnings, in field order.
+    """
+    reader = _Reader()
+    if not isinstance(form, Mapping):
+        reader.add("", "form.type", f"The form must be a mapping of fields, not {form!r}.")
+        return CustomerDraft(), reader.problems
+    values = _split_form(form, reader)
+    run = reader.run
+
+    def read(path: str, rule: Callable[[object], T]) -> T | None:
+        value = values.get(path)
+        return None if value is None else run(path, rule, value)
+
+    country = read("address.country", _rules.validate_country)
+    kind = read("kind", _rules.validate_kind) or CustomerKind.COMPANY
+    email = read("email", _rules.validate_email)
+    phone = read("phone", lambda v: _read_phone(v, country))
+    tax_id = read("tax_id", lambda v: _rules.validate_vat(v, country=country))
+    other_emails = _read_list(reader, values, "other_emails", _rules.validate_email)
+    other_phones = _read_list(reader, values, "other_phones", lambda v: _read_phone(v, country))
+    consents, source = _read_consent(reader, values.get("consent"))
+    draft = CustomerDraft(
+        kind=kind,
+        name=read("name", lambda v: _rules.normalise_name(v, kind=kind)),
+        contact_person=read("contact_person", _TEXT_RULES["contact_person"]),
+        address=Address(
+            street=read("address.street", _TEXT_RULES["street"]),
+            postal_code=read(
+                "address.postal_code", lambda v: _rules.validate_postal_code(v, country=country)
+            ),
+            city=read("address.city", _TEXT_RULES["city"]),
+            region=read("address.region", _TEXT_RULES["region"]),
+            country=country,
+        ),
+        email=email,
+        other_emails=_unique_emails(email, other_emails) if other_emails else (),
+        phone=phone,
+        other_phones=_unique_phones(phone, other_phones) if other_phones else (),
+        website=read("website", _rules.validate_website),
+        tax_id=tax_id,
+        company_id=read("company_id", lambda v: _rules.validate_company_id(v, country=country)),
+        payment_terms=read("payment_terms", _rules.validate_payment_terms),
+        currency=read("currency", _rules.validate_currency),
+        language=read("language", _rules.validate_language),
+        categories=_read_categories(reader, values.get("categories"), ctx),
+        custom_fields=_read_custom_fields(reader, values, ctx, country),
+        note=read("notes", _TEXT_RULES["note"]),
+        consents=consents,
+        consent_source=source,
+    )
+    if tax_id is not None and not tax_id.checked:
+        reader.warn(
+            "tax_id",
+            "tax_id.unchecked",
+            f"The VAT number {tax_id.value!r} was kept as written: we have no rules "
+            "to check numbers of its country. Check it by hand.",
+            tax_id.value,
+        )
+    _check_required(reader, draft, values, ctx.required)
+    problems = reader.problems
+    return draft, sorted(problems, key=_field_order) if len(problems) > 1 else problems
+
+
+_ORDER: Final = {
+    key: position
+    for position, key in enumerate(
+        [k for k in FORM_KEYS if k != "address"][:8]
+        + [f"address.{k}" for k in ADDRESS_KEYS]
+        + [k for k in FORM_KEYS if k != "address"][8:]
+    )
+}
+
+
+def _field_order(problem: Problem) -> int:
+    """Sort key: problems in the order the fields appear on the form."""
+    path = problem.path.split("[", 1)[0]
+    top = path if path.startswith("address.") else path.split(".", 1)[0]
+    return _ORDER.get(top, len(_ORDER))
+
+
+def _split_form(form: Mapping[Any, object], reader: _Reader) -> dict[str, object]:
+    """Flatten the form to ``{path: value}`` for filled-in fields; report unknown keys."""
+    values: dict[str, object] = {}
+    for key, value in form.items():
+        if key == "address":
+            if isinstance(value, Mapping):
+                for sub, sub_value in value.items():
+                    _put_address(reader, values, sub, sub_value)
+            elif not is_blank(value):
+                reader.add(
+                    "address",
+                    "address.type",
+                    "The address must be a mapping of street, postal_code, city, "
+                    "region and country.",
+                    value,
+                )
+        elif isinstance(key, str) and key.startswith("address."):
+            _put_address(reader, values, key.removeprefix("address."), value)
+        elif key in _FORM_KEY_SET:
+            if not is_blank(value):
+                values[key] = value
+        else:
+            _unknown(reader, str(key), FORM_KEYS)
+    return values
+
+
+def _put_address(reader: _Reader, values: dict[str, object], key: object, value: object) -> None:
+    if key in ADDRESS_KEYS:
+        if not is_blank(value):
+            values[f"address.{key}"] = value
+    else:
+        _unknown(reader, f"address.{key}", ADDRESS_KEYS)
+
+
+def _unknown(reader: _Reader, path: str, known: Iterable[str]) -> None:
+    msg = f"The form has a field {path!r} that we do not know; use {', '.join(known)}."
+    reader.add(path, "form.unknown_field", msg, path)
+
+
+def _text_rule(limit: str, label: str, *, multiline: bool = False) -> Callable[[object], str]:
+    max_length = _rules.LIMITS[limit]
+    code = limit
+
+    def rule(value: object) -> str:
+        return _rules.text(
+            value, label=label, code=code, max_length=max_length, multiline=multiline
+        )
+
+    return rule
+
+
+_TEXT_RULES: Final = {
+    "contact_person": _text_rule("contact_person", "contact person"),
+    "street": _text_rule("street", "street", multiline=True),
+    "city": _text_rule("city", "city"),
+    "region": _text_rule("region", "region"),
+    "note": _text_rule("note", "note", multiline=True),
+}
+
+
+def _read_phone(value: object, country: str | None) -> Phone:
+    if isinstance(value, Phone):
+        value = {"number": value.number, "type": value.type}
+    if isinstance(value, Mapping):
+        reader = _Reader()
+        number = reader.run(
+            "number", lambda v: _rules.validate_phone(v, region=country), value.get("number")
+        )
+        kind = PhoneType.OTHER
+        if not is_blank(value.get("type")):
+            kind = reader.run("type", _rules.validate_phone_type, value["type"]) or kind
+        if reader.problems or number is None:
+            raise ValidationError(reader.problems)
+        return Phone(number, kind)
+    return Phone(_rules.validate_phone(value, region=country))
+
+
+def _read_list(
+    reader: _Reader, values: Mapping[str, object], key: str, rule: Callable[[object], T]
+) -> tuple[T, ...]:
+    raw = values.get(key)
+    if raw is None:
+        return ()
+    found = []
+    for index, item in enumerate(_items(raw)):
+        value = reader.run(f"{key}[{index}]", rule, item)
+        if value is not None:
+            found.append(value)
+    return tuple(found)
+
+
+def _unique_emails(primary: str | None, others: tuple[str, ...]) -> tuple[str, ...]:
+    seen = {primary.casefold()} if primary else set()
+    unique = []
+    for email in others:
+        if email.casefold() not in seen:
+            seen.add(email.casefold())
+            unique.append(email)
+    return tuple(unique)
+
+
+def _unique_phones(primary: Phone | None, others: tuple[Phone, ...]) -> tuple[Phone, ...]:
+    seen = {primary.number} if primary else set()
+    unique = []
+    for phone in others:
+        if phone.number not in seen:
+            seen.add(phone.number)
+            unique.append(phone)
+    return tuple(unique)
+
+
+def _read_categories(reader: _Reader, raw: object, ctx: FormContext) -> tuple[uuid.UUID, ...]:
+    if is_blank(raw):
+        return ()
+    found: set[uuid.UUID] = set()
+    by_id = set(ctx.categories.values())
+    for index, item in enumerate(_items(raw)):
+        if isinstance(item, uuid.UUID) and item in by_id:
+            found.add(item)
+            continue
+        if isinstance(item, str):
+            category = ctx.categories.get(" ".join(item.split()).casefold())
+            if category is not None:
+                found.add(category)
+                continue
+        names = ", ".join(sorted(ctx.categories)) or "none yet"
+        msg = f"There is no category {item!r}; create it first (categories: {names})."
+        reader.add(f"categories[{index}]", "categories.unknown", msg, item)
+    return tuple(sorted(found))
+
+
+def _read_custom_fields(
+    reader: _Reader, values: Mapping[str, object], ctx: FormContext, country: str | None
+) -> dict[str, FieldValue]:
+    raw = values.get("custom_fields")
+    if raw is None and not ctx.fields:
+        return {}
+    given: Mapping[Any, object] = {}
+    if isinstance(raw, Mapping):
+        given = raw
+    elif raw is not None:
+        reader.add(
+            "custom_fields",
+            "custom_fields.type",
+            "The custom fields must be a mapping of field keys to values.",
+            raw,
+        )
+    result: dict[str, FieldValue] = {}
+    for key, value in given.items():
+        checked = _read_custom_value(reader, ctx, key, value, country)
+        if checked is not None:
+            result[key] = checked
+    for key, defn in ctx.fields.items():
+        if defn.active and defn.required and key not in result and not _has_error(reader, key):
+            msg = f"{defn.label} is required."
+            reader.add(f"custom_fields.{key}", "custom_field.required", msg)
+    return result
+
+
+def _read_custom_value(
+    reader: _Reader, ctx: FormContext, key: object, value: object, country: str | None
+) -> FieldValue | None:
+    path = f"custom_fields.{key}"
+    defn = ctx.fields.get(key) if isinstance(key, str) else None
+    if defn is None:
+        known = ", ".join(sorted(ctx.fields)) or "none are defined"
+        msg = f"There is no custom field {key!r} (fields: {known})."
+        reader.add(path, "custom_field.unknown", msg, key)
+        return None
+    if is_blank(value):
+        return None
+    if not defn.active:
+        previous = ctx.previous_fields.get(defn.key)
+        if previous is not None and previous == value:
+            return previous
+        msg = f"{defn.label}: the field is deactivated and takes no new values."
+        reader.add(path, "custom_field.inactive", msg, value)
+        return None
+    return reader.run(path, lambda v: defn.validate(v, region=country), value)
+
+
+def _has_error(reader: _Reader, key: str) -> bool:
+    path = f"custom_fields.{key}"
+    return any(p.path == path for p in reader.problems)
+
+
+_CONSENT_HELP: Final = (
+    "Consent must be yes or no, a list of channels (email, phone, sms, post), or a "
+    "mapping such as {'email': True, 'source': 'signup form'}."
+)
+
+
+def _read_consent(
+    reader: _Reader, raw: object
+) -> tuple[tuple[tuple[ConsentChannel, bool], ...], str | None]:
+    if is_blank(raw):
+        return (), None
+    channels = {c.value: c for c in ConsentChannel}
+    if isinstance(raw, bool):
+        return tuple((c, raw) for c in (ConsentChannel.EMAIL, ConsentChannel.PHONE)), None
+    statements: list[tuple[ConsentChannel, bool]] = []
+    source: str | None = None
+    if isinstance(raw, Mapping):
+        for key, given in raw.items():
+            if key == "source":
+                source = reader.run("consent.source", _text_rule("source", "consent source"), given)
+            elif key in channels and isinstance(given, bool):
+                statements.append((channels[key], given))
+            else:
+                reader.add(f"consent.{key}", "consent.invalid", _CONSENT_HELP, given)
+        return tuple(statements), source
+    for index, item in enumerate(_items(raw)):
+        word = item.strip().casefold() if isinstance(item, str) else None
+        if word in channels:
+            statements.append((channels[word], True))
+        else:
+            reader.add(f"consent[{index}]", "consent.invalid", _CONSENT_HELP, item)
+    return tuple(statements), source
+
+
+def _check_required(
+    reader: _Reader, draft: CustomerDraft, filled: Mapping[str, object], required: RequiredFields
+) -> None:
+    problem_paths = {p.path.split("[", 1)[0] for p in reader.problems}
+    for path in sorted(required.fields):
+        if path in problem_paths:
+            continue
+        present = path in filled
+        if path == "categories":
+            present = bool(draft.categories)
+        if not present:
+            label = _LABELS[path]
+            msg = f"The {label} is required."
+            reader.add(path, f"{path.rpartition('.')[2]}.required", msg)
+
+
+def customer_to_form(customer: Customer, category_names: Mapping[uuid.UUID, str]) -> dict[str, Any]:
+    """Turn a stored customer back into form values (for an update to merge into).
+
+    Notes and consents are not part of the form: they are kept by the caller.
+    """
+    address = customer.address
+    return {
+        "kind": customer.kind,
+        "name": customer.name,
+        "contact_person": customer.contact_person,
+        "email": customer.email,
+        "other_emails": list(customer.other_emails),
+        "phone": customer.phone,
+        "other_phones": list(customer.other_phones),
+        "website": customer.website,
+        "tax_id": customer.tax_id.value if customer.tax_id else None,
+        "company_id": customer.company_id,
+        "address": {k: getattr(address, k) for k in ADDRESS_KEYS},
+        "payment_terms": customer.payment_terms,
+        "currency": customer.currency,
+        "language": customer.language,
+        "categories": [category_names.get(c, c) for c in customer.categories],
+        "custom_fields": dict(customer.custom_fields),
+    }

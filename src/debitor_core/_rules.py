@@ -1,0 +1,612 @@
+"""Validation rules: small pure functions, one shape.
+
+Every rule takes a raw value (whatever a form, a CSV row or JSON gave) and returns its
+normal form, or raises `ValidationError` carrying exactly one `Problem` whose path is
+empty; the caller places it under the field's path with `Problem.at`. A rule never
+returns ``None`` and never lets a third-party exception escape: blank input is the
+caller's business (a blank optional field is simply absent), so a rule given ``""``
+reports it as empty.
+
+Rules that depend on context (the customer's country) take it as a keyword argument.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import unicodedata
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any, Final, Protocol, TypeVar
+
+import email_validator
+import phonenumbers
+from stdnum import exceptions as stdnum_errors
+from stdnum import get_cc_module
+
+from debitor_core._errors import ValidationError
+from debitor_core._model import CustomerKind, PhoneType, TaxId
+from debitor_core._postal import country_by_name, country_codes, country_rules
+from debitor_core._reference import CURRENCY_MINOR_UNITS, LANGUAGES
+from debitor_core._terms import PaymentTerms
+
+__all__ = [
+    "LIMITS",
+    "Rule",
+    "country_name",
+    "is_valid",
+    "normalise_name",
+    "text",
+    "validate_company_id",
+    "validate_country",
+    "validate_currency",
+    "validate_email",
+    "validate_kind",
+    "validate_language",
+    "validate_payment_terms",
+    "validate_phone",
+    "validate_phone_type",
+    "validate_postal_code",
+    "validate_vat",
+    "validate_website",
+]
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Rule(Protocol[T_co]):
+    """The shape of every rule: raw value in, normal form out, `ValidationError` on failure."""
+
+    def __call__(self, value: object, /) -> T_co:
+        """Return the normal form of ``value`` or raise `ValidationError`."""
+        ...
+
+
+LIMITS: Final[Mapping[str, int]] = {
+    "name": 200,
+    "contact_person": 200,
+    "street": 300,
+    "city": 100,
+    "region": 100,
+    "postal_code": 20,
+    "email": 254,
+    "phone": 40,
+    "tax_id": 40,
+    "company_id": 40,
+    "website": 2000,
+    "note": 10_000,
+    "author": 200,
+    "source": 200,
+    "text": 1000,
+    "multiline_text": 10_000,
+}
+"""The maximum length, in characters, of each free-text field."""
+
+# Control characters (C0, DEL, C1) and lone surrogates. Tab, LF and CR are whitespace
+# and handled by whitespace normalisation instead.
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_HORIZONTAL_SPACE: Final = re.compile(r"[^\S\n]+")
+_VAT_SEPARATORS: Final = re.compile(r"[\s\-./:,]+")
+_GREECE_PREFIX: Final = "EL"
+_VAT_PREFIX_ALIASES: Final = {"GR": "EL", "UK": "GB"}
+_COUNTRY_ALIASES: Final = {"UK": "GB", "EL": "GR"}
+
+# Company registration numbers python-stdnum can check, by country.
+_COMPANY_ID_MODULES: Final = {
+    "AT": "businessid",
+    "CH": "uid",
+    "DK": "cvr",
+    "EE": "registrikood",
+    "ES": "cif",
+    "FI": "ytunnus",
+    "FR": "siren",
+    "HR": "oib",
+    "NO": "orgnr",
+    "PL": "regon",
+    "RO": "onrc",
+    "SE": "orgnr",
+}
+
+
+def _fail(code: str, message: str, value: object) -> ValidationError:
+    return ValidationError.single(code, message, value)
+
+
+def _show(value: str, width: int = 60) -> str:
+    """Quote a value for a message, shortened when long."""
+    return repr(value if len(value) <= width else value[: width - 1] + "…")
+
+
+def text(
+    value: object,
+    *,
+    label: str = "text",
+    code: str = "text",
+    max_length: int = LIMITS["text"],
+    multiline: bool = False,
+    numbers: bool = False,
+) -> str:
+    """Check and normalise free text.
+
+    Unicode is put in NFC form; runs of spaces collapse into one (line breaks are kept
+    for ``multiline`` text, with spaces around them removed); surrounding whitespace goes.
+
+    Args:
+        value: The raw value.
+        label: How the field is named in messages ("the city").
+        code: The prefix of problem codes (``city`` gives ``city.too_long``).
+        max_length: The most characters allowed after normalisation.
+        multiline: Whether line breaks are allowed.
+        numbers: Whether an integer is accepted and read as its digits (a phone number
+            or postal code from JSON).
+
+    Returns:
+        The normalised text, never empty.
+
+    Raises:
+        ValidationError: ``<code>.type``, ``<code>.control_character``, ``<code>.empty``
+            or ``<code>.too_long``.
+    """
+    if numbers and isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        kind = "nothing" if value is None else f"a value of type {type(value).__name__}"
+        msg = f"The {label} must be text, not {kind}."
+        raise _fail(f"{code}.type", msg, value)
+    if value.isprintable() and (multiline or "  " not in value):
+        cleaned = value.strip()  # the common case: no control characters, no runs of spaces
+    else:
+        cleaned = _clean(value, label, code, multiline=multiline)
+    if not cleaned.isascii():
+        cleaned = unicodedata.normalize("NFC", cleaned)
+    if not cleaned:
+        raise _fail(f"{code}.empty", f"The {label} is empty.", value)
+    if len(cleaned) > max_length:
+        msg = (
+            f"The {label} is {len(cleaned):,} characters long; at most {max_length:,} are allowed."
+        )
+        raise _fail(f"{code}.too_long", msg, value)
+    return cleaned
+
+
+def _clean(value: str, label: str, code: str, *, multiline: bool) -> str:
+    """Reject control characters and normalise whitespace."""
+    bad = _CONTROL.search(value)
+    if bad:
+        msg = (
+            f"The {label} contains the control character U+{ord(bad.group()):04X}; "
+            "remove it and try again."
+        )
+        raise _fail(f"{code}.control_character", msg, value)
+    if multiline:
+        lines = (
+            _HORIZONTAL_SPACE.sub(" ", line).strip()
+            for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        )
+        return "\n".join(line for line in lines if line)
+    return " ".join(value.split())
+
+
+def normalise_name(value: object, *, kind: CustomerKind = CustomerKind.COMPANY) -> str:
+    """Normalise a customer's name.
+
+    Whitespace collapses to single spaces and Unicode is put in NFC form. For a person
+    written surname first with a comma ("Bērziņš, Jānis"), the order becomes first
+    name(s) then surname ("Jānis Bērziņš").
+
+    Raises:
+        ValidationError: as `text` does, with codes ``name.*``.
+    """
+    name = text(value, label="name", code="name", max_length=LIMITS["name"])
+    if kind is CustomerKind.PERSON and name.count(",") == 1:
+        surname, _, given = name.partition(",")
+        if surname.strip() and given.strip():
+            name = f"{given.strip()} {surname.strip()}"
+    return name
+
+
+def validate_kind(value: object) -> CustomerKind:
+    """Read the kind of customer: ``company`` (also ``business``) or ``person`` (``private``).
+
+    Raises:
+        ValidationError: ``kind.invalid``.
+    """
+    if isinstance(value, CustomerKind):
+        return value
+    word = value.strip().casefold() if isinstance(value, str) else None
+    kinds = {"company": CustomerKind.COMPANY, "business": CustomerKind.COMPANY}
+    kinds |= {"person": CustomerKind.PERSON, "private": CustomerKind.PERSON}
+    if word in kinds:
+        return kinds[word]
+    msg = f"The kind of customer must be company or person, not {value!r}."
+    raise _fail("kind.invalid", msg, value)
+
+
+def validate_email(value: object) -> str:
+    """Check an email address's syntax (no DNS lookup) and return its normalised form.
+
+    Raises:
+        ValidationError: ``email.invalid`` (and the codes of `text`).
+    """
+    raw = text(value, label="email address", code="email", max_length=LIMITS["email"])
+    try:
+        checked = email_validator.validate_email(raw, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        msg = f"The email address {_show(raw)} is not valid. {exc}"
+        raise _fail("email.invalid", msg, value) from exc
+    return str(checked.normalized)
+
+
+_PARSE_ERRORS: Final = {
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: (
+        "phone.country_code",
+        "does not start with a known country code; write it with + and the country code",
+    ),
+    phonenumbers.NumberParseException.NOT_A_NUMBER: (
+        "phone.not_a_number",
+        "is not a phone number",
+    ),
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: (
+        "phone.too_short",
+        "is too short",
+    ),
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: ("phone.too_short", "is too short"),
+    phonenumbers.NumberParseException.TOO_LONG: ("phone.too_long", "is too long"),
+}
+
+
+def validate_phone(value: object, *, region: str | None = None) -> str:
+    """Check a phone number and return it in E.164 form (``+37120000000``).
+
+    Args:
+        value: The raw number, international (``+371 2000 0000``) or national.
+        region: The customer's country (ISO alpha-2); national numbers are read as
+            numbers of this country.
+
+    Raises:
+        ValidationError: ``phone.country_code``, ``phone.not_a_number``,
+            ``phone.too_short``, ``phone.too_long`` or ``phone.invalid``.
+    """
+    raw = text(value, label="phone number", code="phone", max_length=LIMITS["phone"], numbers=True)
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        code, reason = _PARSE_ERRORS.get(exc.error_type, ("phone.invalid", "is not valid"))
+        if code == "phone.country_code" and region is None and not raw.startswith("+"):
+            reason = (
+                "has no country code; write it with + and the country code, "
+                "or give the customer's country"
+            )
+        msg = f"The phone number {_show(raw)} {reason}."
+        raise _fail(code, msg, value) from exc
+    if not phonenumbers.is_valid_number(number):
+        where = phonenumbers.region_code_for_number(number) or region
+        place = f" in {country_name(where)}" if where else ""
+        msg = f"The phone number {_show(raw)} is not a valid number{place}."
+        raise _fail("phone.invalid", msg, value)
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def validate_phone_type(value: object) -> PhoneType:
+    """Read what a phone number is for: mobile, work, fax or other.
+
+    Raises:
+        ValidationError: ``phone_type.invalid``.
+    """
+    if isinstance(value, PhoneType):
+        return value
+    if isinstance(value, str):
+        word = value.strip().casefold()
+        for member in PhoneType:
+            if member.value == word:
+                return member
+    choices = ", ".join(m.value for m in PhoneType)
+    msg = f"The phone type must be one of {choices}, not {value!r}."
+    raise _fail("phone_type.invalid", msg, value)
+
+
+def country_name(code: str) -> str:
+    """Return the English name of a country code, or the code when unknown."""
+    if code == "XI":
+        return "Northern Ireland"
+    return country_rules(code).name if code in country_codes() else code
+
+
+_STDNUM_REASONS: Final = (
+    (stdnum_errors.InvalidChecksum, "tax_id.checksum", "its check digit is wrong"),
+    (stdnum_errors.InvalidLength, "tax_id.length", "it has the wrong number of characters"),
+    (stdnum_errors.InvalidFormat, "tax_id.format", "it is not in the expected format"),
+    (stdnum_errors.InvalidComponent, "tax_id.component", "a part of it is not valid"),
+)
+
+
+def _stdnum_failure(
+    exc: stdnum_errors.ValidationError, raw: str, what: str, where: str, field: str
+) -> ValidationError:
+    code, reason = f"{field}.invalid", "it is not valid"
+    for cls, known_code, known_reason in _STDNUM_REASONS:
+        if isinstance(exc, cls):
+            code, reason = known_code.replace("tax_id", field), known_reason
+            break
+    msg = f"The {what} {_show(raw)} is not a valid number from {where}: {reason}."
+    return _fail(code, msg, raw)
+
+
+@functools.cache
+def _vat_module(prefix: str) -> Any:  # noqa: ANN401 - stdnum modules are untyped
+    """Return python-stdnum's VAT module for a VAT prefix, or ``None``.
+
+    The same dispatch as ``stdnum.eu.vat`` (``EL`` is Greece, ``XI`` uses the British
+    rules), extended to every other country python-stdnum has a VAT module for.
+    """
+    country = {"EL": "gr", "XI": "gb"}.get(prefix, prefix.lower())
+    if prefix == "GR" or country.upper() not in country_codes():
+        return None
+    return get_cc_module(country, "vat")
+
+
+def validate_vat(value: object, *, country: str | None = None) -> TaxId:
+    """Check a VAT (taxpayer) number and return it compact with its country prefix.
+
+    Any common formatting is accepted (``LV 4000 3521 600``, ``DE - 113866163``,
+    ``Bg 200442771``). Greek numbers use the prefix ``EL`` and Northern Irish ones
+    ``XI``. A number without a prefix is read as a number of ``country``. A number of
+    a country python-stdnum has no rules for is kept as text with ``checked=False``;
+    the caller turns that into a warning.
+
+    Args:
+        value: The raw number.
+        country: The customer's country (ISO alpha-2), for numbers without a prefix.
+
+    Raises:
+        ValidationError: ``tax_id.checksum``, ``tax_id.length``, ``tax_id.format`` or
+            ``tax_id.component`` (and the codes of `text`).
+    """
+    raw = text(value, label="VAT number", code="tax_id", max_length=LIMITS["tax_id"], numbers=True)
+    compact = _VAT_SEPARATORS.sub("", raw.upper())
+    head = compact[:2]
+    has_prefix = len(head) == 2 and head.isalpha() and head.isascii()  # noqa: PLR2004
+    if has_prefix:
+        prefix = _VAT_PREFIX_ALIASES.get(head, head)
+        compact = prefix + compact[2:]
+    elif country:
+        prefix = "EL" if country == "GR" else country
+        compact = prefix + compact
+    else:
+        return TaxId(raw, None, checked=False)
+    module = _vat_module(prefix)
+    owner = _COUNTRY_ALIASES.get(prefix, prefix)
+    if module is None:
+        return TaxId(raw, owner if owner in country_codes() else None, checked=False)
+    try:
+        number = str(module.validate(compact))
+    except stdnum_errors.ValidationError as exc:
+        raise _stdnum_failure(exc, raw, "VAT number", country_name(owner), "tax_id") from exc
+    if not number.startswith(prefix):
+        number = prefix + number
+    return TaxId(number, "GB" if owner == "XI" else owner, checked=True)
+
+
+def validate_company_id(value: object, *, country: str | None = None) -> str:
+    """Check a company registration number where python-stdnum knows the country.
+
+    For other countries the number is kept as normalised text.
+
+    Raises:
+        ValidationError: ``company_id.checksum`` and the like (see `validate_vat`).
+    """
+    raw = text(
+        value,
+        label="company registration number",
+        code="company_id",
+        max_length=LIMITS["company_id"],
+        numbers=True,
+    )
+    module_name = _COMPANY_ID_MODULES.get(country or "")
+    if module_name is None:
+        return raw
+    module = get_cc_module(str(country).lower(), module_name)
+    if module is None:  # pragma: no cover - every module in the table exists
+        return raw
+    try:
+        return str(module.compact(module.validate(raw)))
+    except stdnum_errors.ValidationError as exc:
+        where = country_name(str(country))
+        raise _stdnum_failure(exc, raw, "company registration number", where, "company_id") from exc
+
+
+def validate_country(value: object) -> str:
+    """Read a country as an ISO 3166-1 alpha-2 code: ``lv``, ``LV`` or ``Latvia`` give ``LV``.
+
+    Raises:
+        ValidationError: ``country.unknown``.
+    """
+    raw = text(value, label="country", code="country", max_length=100)
+    code = raw.upper()
+    code = _COUNTRY_ALIASES.get(code, code)
+    if code in country_codes():
+        return code
+    by_name = country_by_name(raw)
+    if by_name:
+        return by_name
+    msg = (
+        f"{_show(raw)} is not a country we know; "
+        "use a two-letter ISO 3166 code such as LV or DE, or the English name."
+    )
+    raise _fail("country.unknown", msg, value)
+
+
+def validate_postal_code(value: object, *, country: str | None = None) -> str:
+    """Check a postal code against the country's format and write it the country's way.
+
+    Lenient where the intent is plain: ``lv 1050`` and ``1050`` in Latvia give
+    ``LV-1050``; ``1011ab`` in the Netherlands gives ``1011 AB``. Without a country, or
+    for a country with no postal-code format, the code is kept as normalised text.
+
+    Raises:
+        ValidationError: ``postal_code.invalid`` (and the codes of `text`).
+    """
+    raw = text(
+        value,
+        label="postal code",
+        code="postal_code",
+        max_length=LIMITS["postal_code"],
+        numbers=True,
+    ).upper()
+    if country is None or country not in country_codes():
+        return raw
+    rules = country_rules(country)
+    normal = rules.normalise_postal_code(raw)
+    if normal is not None:
+        return normal
+    examples = " or ".join(rules.examples[:2])
+    msg = f"The postal code {raw} is not valid in {rules.name}; it should look like {examples}."
+    raise _fail("postal_code.invalid", msg, value)
+
+
+def validate_currency(value: object) -> str:
+    """Read an ISO 4217 currency code (any case): ``eur`` gives ``EUR``.
+
+    Raises:
+        ValidationError: ``currency.unknown``.
+    """
+    code = text(value, label="currency", code="currency", max_length=10).upper()
+    if code in CURRENCY_MINOR_UNITS:
+        return code
+    msg = f"{_show(code)} is not a currency code we know; use an ISO 4217 code such as EUR."
+    raise _fail("currency.unknown", msg, value)
+
+
+def validate_language(value: object) -> str:
+    """Read an ISO 639-1 language code: ``LV``, ``lv`` and ``lv-LV`` give ``lv``.
+
+    Raises:
+        ValidationError: ``language.unknown``.
+    """
+    raw = text(value, label="language", code="language", max_length=35)
+    code = re.split(r"[-_]", raw, maxsplit=1)[0].lower()
+    if code in LANGUAGES:
+        return code
+    msg = f"{_show(raw)} is not a language code we know; use an ISO 639-1 code such as en."
+    raise _fail("language.unknown", msg, value)
+
+
+_HOST: Final = re.compile(r"^(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}\.?$")
+
+
+def validate_website(value: object) -> str:
+    """Check a website address; ``example.com`` gives ``https://example.com``.
+
+    Raises:
+        ValidationError: ``website.invalid``.
+    """
+    raw = text(value, label="website", code="website", max_length=LIMITS["website"])
+    candidate = raw if "://" in raw else f"https://{raw}"
+    try:
+        parts = urllib.parse.urlsplit(candidate)
+        host = parts.hostname or ""
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError as exc:
+        msg = f"The website {_show(raw)} is not a valid web address."
+        raise _fail("website.invalid", msg, value) from exc
+    if parts.scheme.lower() not in {"http", "https"} or " " in raw or not _HOST.match(host):
+        msg = f"The website {_show(raw)} is not a valid web address; write it like example.com."
+        raise _fail("website.invalid", msg, value)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}{at}{hostport.lower()}"
+    return urllib.parse.urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=netloc))
+
+
+_TERMS_FORMS: Final = (
+    (re.compile(r"(?:prepaid|paid in advance|advance)"), "prepaid"),
+    (re.compile(r"(?:net\s*)?(\d{1,3})(?:\s*days?)?(?:\s*net)?"), "net"),
+    (
+        re.compile(r"(?:eom|end of month|current month|cm)\s*\+?\s*(\d{1,3})(?:\s*days?)?"),
+        "end_of_month",
+    ),
+    (re.compile(r"(?:fixed|due|on)?\s*(\d{4}-\d{2}-\d{2})"), "fixed_date"),
+)
+_TERMS_HELP: Final = (
+    "use 'net 14', 'prepaid', 'end of month + 30' or a fixed date like 'fixed 2026-12-31'"
+)
+
+
+def validate_payment_terms(value: object) -> PaymentTerms:
+    """Read payment terms from text, a number of days or a mapping.
+
+    Accepted: a `PaymentTerms`; an integer N (net N days); text such as ``net 14``,
+    ``14 days``, ``prepaid``, ``end of month + 30``, ``eom 30``, ``fixed 2026-12-31``;
+    or a mapping ``{"kind": "net", "days": 14}`` / ``{"kind": "fixed_date",
+    "date": "2026-12-31"}``.
+
+    Raises:
+        ValidationError: ``payment_terms.invalid``.
+    """
+    if isinstance(value, PaymentTerms):
+        return value
+    try:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return PaymentTerms.net(value)
+        if isinstance(value, Mapping):
+            return _terms_from_mapping(value)
+        raw = text(value, label="payment terms", code="payment_terms", max_length=60)
+        return _terms_from_text(raw.casefold())
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        shown = _show(value) if isinstance(value, str) else repr(value)
+        detail = str(exc)
+        msg = f"The payment terms {shown} are not valid: {detail[:1].lower()}{detail[1:]}"
+        raise _fail("payment_terms.invalid", msg, value) from exc
+
+
+def _terms_from_text(raw: str) -> PaymentTerms:
+    for pattern, kind in _TERMS_FORMS:
+        match = pattern.fullmatch(raw)
+        if not match:
+            continue
+        if kind == "prepaid":
+            return PaymentTerms.prepaid()
+        if kind == "fixed_date":
+            return PaymentTerms.on(_date(match.group(1)))
+        days = int(match.group(1))
+        return PaymentTerms.net(days) if kind == "net" else PaymentTerms.end_of_month(days)
+    msg = f"{_TERMS_HELP}."
+    raise ValueError(msg)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        msg = f"{text} is not a date; write it as YYYY-MM-DD."
+        raise ValueError(msg) from None
+
+
+def _terms_from_mapping(raw: Mapping[Any, Any]) -> PaymentTerms:
+    kind = raw.get("kind")
+    days = raw.get("days", 0)
+    if not isinstance(days, int) or isinstance(days, bool):
+        msg = f"the number of days must be a whole number, not {days!r}."
+        raise TypeError(msg)
+    if kind == "net":
+        return PaymentTerms.net(days)
+    if kind == "end_of_month":
+        return PaymentTerms.end_of_month(days)
+    if kind == "prepaid":
+        return PaymentTerms.prepaid()
+    if kind == "fixed_date":
+        due = raw.get("date")
+        return PaymentTerms.on(due if isinstance(due, dt.date) else _date(str(due)))
+    msg = f"the kind must be net, prepaid, end_of_month or fixed_date, not {kind!r}."
+    raise ValueError(msg)
+
+
+def is_valid(rule: Rule[object], value: object) -> bool:
+    """Return whether ``rule`` accepts ``value``; it only wraps the rule."""
+    try:
+        rule(value)
+    except ValidationError:
+        return False
+    return True

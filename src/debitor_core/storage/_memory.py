@@ -1,0 +1,271 @@
+"""In-memory state with undoable operations, and the in-memory store built on it.
+
+`StoreState` is also the working copy of the file store: operations apply at once and
+record how to undo them, so a transaction that fails (in the caller's code or while
+writing to disk) is rolled back exactly.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from debitor_core._category import Category
+from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
+from debitor_core._fields import CustomFieldDefinition
+from debitor_core._model import Customer
+
+__all__ = ["InMemoryStore", "Operation", "StateTransaction", "StoreState"]
+
+Operation = tuple[str, Any]
+"""One write as ``(name, argument)``: ``("add", customer)``, ``("delete", id)``, ..."""
+
+
+class StoreState:
+    """Customers, categories and custom fields held in memory, with their indexes."""
+
+    def __init__(self) -> None:
+        """Create an empty state."""
+        self.customers: dict[uuid.UUID, Customer] = {}
+        self.by_number: dict[int, uuid.UUID] = {}
+        self.numbers: list[int] = []
+        self.categories: dict[uuid.UUID, Category] = {}
+        self.fields: dict[str, CustomFieldDefinition] = {}
+        self.last_number = 0
+        self.revision = 0
+
+    # -- reads ---------------------------------------------------------------------
+
+    def get(self, customer_id: uuid.UUID) -> Customer:
+        """Return a customer by id, or raise `NotFound`."""
+        try:
+            return self.customers[customer_id]
+        except KeyError:
+            msg = f"No customer has the id {customer_id}."
+            raise NotFound(msg) from None
+
+    def get_by_number(self, number: int) -> Customer:
+        """Return a customer by number, or raise `NotFound`."""
+        try:
+            return self.customers[self.by_number[number]]
+        except (KeyError, TypeError):
+            msg = f"No customer has the number {number!r}."
+            raise NotFound(msg) from None
+
+    def page(self, offset: int, limit: int | None) -> list[Customer]:
+        """Return customers in number order."""
+        end = None if limit is None else offset + limit
+        return [self.customers[self.by_number[n]] for n in self.numbers[offset:end]]
+
+    # -- writes, each returning its undo -------------------------------------------
+
+    def apply(self, operation: Operation) -> Callable[[], None]:
+        """Apply one operation (checking its preconditions) and return its undo."""
+        name, arg = operation
+        method: Callable[..., Callable[[], None]] = getattr(self, f"_{name}")
+        return method(*arg) if isinstance(arg, tuple) else method(arg)
+
+    def _add(self, customer: Customer) -> Callable[[], None]:
+        if customer.id in self.customers:
+            msg = f"A customer with the id {customer.id} is already stored."
+            raise AlreadyExists(msg)
+        self._check_number_free(customer)
+        previous_last = self.last_number
+        self._index(customer)
+
+        def undo() -> None:
+            self._unindex(customer)
+            self.last_number = previous_last
+
+        return undo
+
+    def _update(self, customer: Customer, expected_version: int) -> Callable[[], None]:
+        old = self.get(customer.id)
+        if old.version != expected_version:
+            msg = (
+                f"Customer {old.number} was changed by someone else: it is at version "
+                f"{old.version}, not {expected_version}. Reload it and try again."
+            )
+            raise ConcurrencyConflict(msg, expected=expected_version, actual=old.version)
+        if old.number != customer.number:
+            self._check_number_free(customer)
+        previous_last = self.last_number
+        self._unindex(old)
+        self._index(customer)
+
+        def undo() -> None:
+            self._unindex(customer)
+            self._index(old)
+            self.last_number = previous_last
+
+        return undo
+
+    def _delete(self, customer_id: uuid.UUID) -> Callable[[], None]:
+        old = self.get(customer_id)
+        self._unindex(old)
+        return lambda: self._index(old)
+
+    def _put_category(self, category: Category) -> Callable[[], None]:
+        old = self.categories.get(category.id)
+        self.categories[category.id] = category
+
+        def undo() -> None:
+            if old is None:
+                del self.categories[category.id]
+            else:
+                self.categories[category.id] = old
+
+        return undo
+
+    def _delete_category(self, category_id: uuid.UUID) -> Callable[[], None]:
+        try:
+            old = self.categories.pop(category_id)
+        except KeyError:
+            msg = f"No category has the id {category_id}."
+            raise NotFound(msg) from None
+        return lambda: self.categories.__setitem__(category_id, old)
+
+    def _put_custom_field(self, definition: CustomFieldDefinition) -> Callable[[], None]:
+        old = self.fields.get(definition.key)
+        self.fields[definition.key] = definition
+
+        def undo() -> None:
+            if old is None:
+                del self.fields[definition.key]
+            else:
+                self.fields[definition.key] = old
+
+        return undo
+
+    def _check_number_free(self, customer: Customer) -> None:
+        if customer.number in self.by_number:
+            msg = f"The customer number {customer.number} is already taken."
+            raise AlreadyExists(msg)
+
+    def _index(self, customer: Customer) -> None:
+        self.customers[customer.id] = customer
+        self.by_number[customer.number] = customer.id
+        numbers = self.numbers
+        if not numbers or customer.number > numbers[-1]:
+            numbers.append(customer.number)
+        else:
+            bisect.insort(numbers, customer.number)
+        self.last_number = max(self.last_number, customer.number)
+
+    def _unindex(self, customer: Customer) -> None:
+        del self.customers[customer.id]
+        del self.by_number[customer.number]
+        numbers = self.numbers
+        del numbers[bisect.bisect_left(numbers, customer.number)]
+
+
+class StateTransaction:
+    """A transaction on a `StoreState`: operations apply at once and can be undone."""
+
+    def __init__(self, state: StoreState) -> None:
+        """Start recording operations on ``state``."""
+        self._state = state
+        self.operations: list[Operation] = []
+        self._undo: list[Callable[[], None]] = []
+
+    def _do(self, operation: Operation) -> None:
+        self._undo.append(self._state.apply(operation))
+        self.operations.append(operation)
+
+    def add(self, customer: Customer) -> None:
+        """Add a new customer (see `Transaction.add`)."""
+        self._do(("add", customer))
+
+    def update(self, customer: Customer, *, expected_version: int) -> None:
+        """Replace a customer (see `Transaction.update`)."""
+        self._do(("update", (customer, expected_version)))
+
+    def delete(self, customer_id: uuid.UUID) -> None:
+        """Delete a customer (see `Transaction.delete`)."""
+        self._do(("delete", customer_id))
+
+    def put_category(self, category: Category) -> None:
+        """Add or replace a category."""
+        self._do(("put_category", category))
+
+    def delete_category(self, category_id: uuid.UUID) -> None:
+        """Delete a category."""
+        self._do(("delete_category", category_id))
+
+    def put_custom_field(self, definition: CustomFieldDefinition) -> None:
+        """Add or replace a custom-field definition."""
+        self._do(("put_custom_field", definition))
+
+    def rollback(self) -> None:
+        """Undo every operation, newest first."""
+        while self._undo:
+            self._undo.pop()()
+        self.operations.clear()
+
+
+class InMemoryStore:
+    """Keeps everything in memory: the default store, and the test double.
+
+    Thread-safe: transactions are serialised by a lock. Nothing survives the process.
+    """
+
+    def __init__(self) -> None:
+        """Create an empty store."""
+        self._state = StoreState()
+        self._lock = threading.RLock()
+
+    def get(self, customer_id: uuid.UUID) -> Customer:
+        """Return the customer with this id (`NotFound` otherwise)."""
+        return self._state.get(customer_id)
+
+    def get_by_number(self, number: int) -> Customer:
+        """Return the customer with this number (`NotFound` otherwise)."""
+        return self._state.get_by_number(number)
+
+    def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
+        """Return customers in number order."""
+        with self._lock:
+            return self._state.page(offset, limit)
+
+    def count(self) -> int:
+        """Return how many customers are stored."""
+        return len(self._state.customers)
+
+    def categories(self) -> Sequence[Category]:
+        """Return every category."""
+        return list(self._state.categories.values())
+
+    def custom_fields(self) -> Sequence[CustomFieldDefinition]:
+        """Return every custom-field definition."""
+        return list(self._state.fields.values())
+
+    def last_number(self) -> int:
+        """Return the highest customer number ever stored."""
+        return self._state.last_number
+
+    def revision(self) -> int:
+        """Return the number of committed transactions."""
+        return self._state.revision
+
+    @contextmanager
+    def transaction(self) -> Iterator[StateTransaction]:
+        """Open a transaction (see `Store`)."""
+        with self._lock:
+            tx = StateTransaction(self._state)
+            try:
+                yield tx
+            except BaseException:
+                tx.rollback()
+                raise
+            if tx.operations:
+                self._state.revision += 1
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __repr__(self) -> str:
+        return f"<InMemoryStore {len(self._state.customers)} customers>"

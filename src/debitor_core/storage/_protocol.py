@@ -1,0 +1,139 @@
+"""The storage protocol: what a backend must do for a `CustomerBook`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol, runtime_checkable
+
+from debitor_core._category import Category
+from debitor_core._fields import CustomFieldDefinition
+from debitor_core._model import Customer
+
+__all__ = ["Store", "Transaction"]
+
+
+@runtime_checkable
+class Transaction(Protocol):
+    """The writes of one all-or-nothing commit; see `Store` for the contract."""
+
+    def add(self, customer: Customer) -> None:
+        """Add a new customer.
+
+        Raises:
+            AlreadyExists: a customer with the same id or number is stored, or was
+                added earlier in this transaction.
+        """
+        ...
+
+    def update(self, customer: Customer, *, expected_version: int) -> None:
+        """Replace a stored customer with ``customer`` (same id).
+
+        Raises:
+            NotFound: no customer has the id.
+            ConcurrencyConflict: the stored version is not ``expected_version``.
+            AlreadyExists: the new number belongs to another customer.
+        """
+        ...
+
+    def delete(self, customer_id: uuid.UUID) -> None:
+        """Delete a customer. Its number is never handed out again.
+
+        Raises:
+            NotFound: no customer has the id.
+        """
+        ...
+
+    def put_category(self, category: Category) -> None:
+        """Add or replace a category (by id)."""
+        ...
+
+    def delete_category(self, category_id: uuid.UUID) -> None:
+        """Delete a category.
+
+        Raises:
+            NotFound: no category has the id.
+        """
+        ...
+
+    def put_custom_field(self, definition: CustomFieldDefinition) -> None:
+        """Add or replace a custom-field definition (by key)."""
+        ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where a `CustomerBook` keeps its customers, categories and custom fields.
+
+    The contract (checked by `debitor_core.testing.StoreContract`):
+
+    - **Reads** return the committed state. Returned objects are immutable, so they
+      are detached from the store: nothing a caller does to them changes what is stored.
+    - **Writes** happen only inside ``with store.transaction() as tx:``. When the block
+      ends normally, every write in it is committed at once; when it raises, none is,
+      and the exception propagates. A commit that returned is kept (by durable stores,
+      across a crash and a reopen). Writes check their preconditions when they are
+      made, so an ``AlreadyExists``, ``NotFound`` or ``ConcurrencyConflict`` is raised
+      from the offending call and, unless caught, rolls the transaction back.
+    - **Transactions are serialised**: at most one is open at a time per store (other
+      threads, and for file stores other processes, wait), so a version check inside
+      a transaction cannot be overtaken. A transaction must not be opened inside another
+      one on the same store.
+    - **Versions**: `Transaction.update` succeeds only when the stored version equals
+      ``expected_version``; the book passes a customer whose version is one higher.
+    - **Numbers** are unique among stored customers, and `last_number` is the highest
+      number any customer ever had, so a number is never reused after a delete.
+    - **Order**: `customers` lists by customer number, ascending.
+    - **Revision**: `revision` grows by exactly one per committed transaction, by
+      anyone (for a file store, by any process), so a caller that cached what it read
+      can tell whether anything else changed.
+    """
+
+    def get(self, customer_id: uuid.UUID) -> Customer:
+        """Return the customer with this id.
+
+        Raises:
+            NotFound: no customer has the id.
+        """
+        ...
+
+    def get_by_number(self, number: int) -> Customer:
+        """Return the customer with this number.
+
+        Raises:
+            NotFound: no customer has the number.
+        """
+        ...
+
+    def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
+        """Return the stored customers in number order, skipping ``offset``, at most ``limit``."""
+        ...
+
+    def count(self) -> int:
+        """Return how many customers are stored."""
+        ...
+
+    def categories(self) -> Sequence[Category]:
+        """Return every category."""
+        ...
+
+    def custom_fields(self) -> Sequence[CustomFieldDefinition]:
+        """Return every custom-field definition, in the order they were first stored."""
+        ...
+
+    def last_number(self) -> int:
+        """Return the highest customer number ever stored (0 for a new store)."""
+        ...
+
+    def revision(self) -> int:
+        """Return the number of transactions ever committed to this store."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Open a transaction; see the class docstring for the contract."""
+        ...
+
+    def close(self) -> None:
+        """Release what the store holds (connections, locks). Closing twice is harmless."""
+        ...

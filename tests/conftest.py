@@ -1,0 +1,67 @@
+"""Shared fixtures and Hypothesis profiles.
+
+``HYPOTHESIS_PROFILE=ci`` (set by .ci/run) is derandomised so a failure reproduces;
+``dev`` (the default) explores more.
+"""
+
+import datetime as dt
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from debitor_core import CustomerBook
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+class FakeClock:
+    """A clock that moves forward one second per reading."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(seconds=1)
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def book(clock):
+    return CustomerBook(clock=clock)
+
+
+LATVIAN = {
+    "name": "SIA Koks",
+    "contact_person": "Jānis Bērziņš",
+    "email": "info@koks.lv",
+    "phone": "+371 2000 0000",
+    "tax_id": "LV 4000 3521 600",
+    "address": {
+        "street": "Brīvības iela 1",
+        "postal_code": "1050",
+        "city": "Rīga",
+        "country": "LV",
+    },
+}
+
+
+@pytest.fixture
+def latvian_form():
+    return {**LATVIAN, "address": dict(LATVIAN["address"])}

@@ -1,0 +1,375 @@
+"""CustomerBook: register, review, update, archive, delete."""
+
+import threading
+import uuid
+
+import pytest
+
+from debitor_core import (
+    ConcurrencyConflict,
+    ConsentChannel,
+    CustomerBook,
+    CustomerInUse,
+    DuplicateCustomer,
+    NotFound,
+    RequiredFields,
+    ValidationError,
+)
+from debitor_core.storage import InMemoryStore
+
+
+class TestRegister:
+    def test_stores_the_normalised_customer(self, book, latvian_form):
+        """Registration returns the stored, normalised customer with number 1."""
+        customer = book.register(latvian_form)
+        assert 1 == customer.number
+        assert 1 == customer.version
+        assert customer == book.get(customer.id)
+        assert customer == book.get(str(customer.id))
+        assert customer == book.get_by_number(1)
+        assert ("SIA Koks", "info@koks.lv", "+37120000000", "LV40003521600") == (
+            customer.name,
+            customer.email,
+            str(customer.phone),
+            str(customer.tax_id),
+        )
+        assert ("Brīvības iela 1", "LV-1050", "Rīga", "LV") == (
+            customer.address.street,
+            customer.address.postal_code,
+            customer.address.city,
+            customer.address.country,
+        )
+
+    def test_all_problems_and_nothing_stored(self, book):
+        """A bad form raises with every problem and stores nothing."""
+        with pytest.raises(ValidationError) as info:
+            book.register({"email": "x", "address": {"country": "LV", "postal_code": "99"}})
+        assert {"email", "address.postal_code", "name"} == set(info.value.paths)
+        assert 0 == len(book)
+
+    def test_numbers_are_sequential_and_never_reused(self, book):
+        """Numbers count up, and a deleted customer's number is not handed out again."""
+        first = book.register({"name": "A", "address": {"country": "LV"}})
+        second = book.register({"name": "B", "address": {"country": "LV"}})
+        book.delete(second.id)
+        third = book.register({"name": "C", "address": {"country": "LV"}})
+        assert (1, 2, 3) == (first.number, second.number, third.number)
+
+    def test_caller_may_choose_a_free_number(self, book):
+        """A given number is used; the next automatic one follows the highest."""
+        chosen = book.register({"name": "A", "address": {"country": "LV"}}, number=100)
+        after = book.register({"name": "B", "address": {"country": "LV"}})
+        assert (100, 101) == (chosen.number, after.number)
+
+    @pytest.mark.parametrize(
+        ("number", "code"), [(1, "number.taken"), (0, "number.invalid"), ("7", "number.invalid")]
+    )
+    def test_bad_numbers(self, book, number, code):
+        """A taken or non-positive number is a problem."""
+        book.register({"name": "A", "address": {"country": "LV"}})
+        with pytest.raises(ValidationError) as info:
+            book.register({"name": "B", "address": {"country": "LV"}}, number=number)
+        assert [code] == [p.code for p in info.value.problems]
+
+    def test_note_and_consent_are_recorded(self, book):
+        """A note gets time and author; consent gets time and source."""
+        customer = book.register(
+            {
+                "name": "A",
+                "address": {"country": "LV"},
+                "notes": "Pays in cash",
+                "consent": ["email"],
+            },
+            author="anna",
+        )
+        (note,) = customer.notes
+        assert ("Pays in cash", "anna") == (note.text, note.author)
+        assert note.at.tzinfo is not None
+        (consent,) = customer.consents
+        assert (ConsentChannel.EMAIL, True, "registration form") == (
+            consent.channel,
+            consent.given,
+            consent.source,
+        )
+        assert customer.consent_to(ConsentChannel.EMAIL)
+        assert not customer.consent_to(ConsentChannel.PHONE)
+
+    def test_register_many_commits_once(self, book):
+        """Several forms are stored in one commit, or none with every problem."""
+        store = book.store
+        before = store.revision()
+        customers = book.register_many(
+            [
+                {"name": "A", "address": {"country": "LV"}},
+                {"name": "B", "address": {"country": "LV"}},
+            ]
+        )
+        assert [1, 2] == [c.number for c in customers]
+        assert before + 1 == store.revision()
+        with pytest.raises(ValidationError) as info:
+            book.register_many([{"name": "C", "address": {"country": "LV"}}, {"name": ""}])
+        assert ["[1].address.country", "[1].name"] == sorted(info.value.paths)
+        assert 2 == len(book)
+
+    def test_register_many_numbers(self, book):
+        """Numbers given in a batch must differ from each other and from stored ones."""
+        with pytest.raises(ValidationError) as info:
+            book.register_many([{"name": "A", "address": {"country": "LV"}}] * 2, numbers=[5, 5])
+        assert ["[1].number"] == list(info.value.paths)
+        made = book.register_many(
+            [{"name": "A", "address": {"country": "LV"}}] * 2, numbers=[None, 1]
+        )
+        assert [2, 1] == [c.number for c in made]
+
+    def test_blank_form_carries_defaults(self, clock):
+        """The next blank form starts from the book's defaults ("save and new")."""
+        book = CustomerBook(defaults={"address": {"country": "LV"}, "currency": "EUR"}, clock=clock)
+        book.define_field("segment", "Segment", default="retail")
+        form = book.blank_form()
+        assert "LV" == form["address"]["country"]
+        assert "EUR" == form["currency"]
+        assert {"segment": "retail"} == form["custom_fields"]
+        form["name"] = "A"
+        assert "retail" == book.register(form).custom_fields["segment"]
+
+    def test_blank_form_custom_field_defaults_from_book(self, clock):
+        """Book defaults may preset custom fields too."""
+        book = CustomerBook(defaults={"custom_fields": {"segment": "b2b"}}, clock=clock)
+        book.define_field("segment", "Segment")
+        assert {"segment": "b2b"} == book.blank_form()["custom_fields"]
+
+    def test_bad_duplicate_setting(self):
+        """The duplicates setting is warn or reject."""
+        with pytest.raises(ValueError, match="duplicates"):
+            CustomerBook(duplicates="ignore")
+
+
+class TestPreview:
+    def test_changes_nothing(self, book, latvian_form):
+        """A preview stores nothing and names the number it would assign."""
+        review = book.preview(latvian_form)
+        assert review.ok
+        assert 1 == review.number
+        assert "LV-1050" == review.customer.address.postal_code
+        assert 0 == len(book)
+        assert 0 == book.store.revision()
+
+    def test_shows_problems(self, book):
+        """A preview of a bad form lists the problems and has no customer."""
+        review = book.preview({"name": "A", "email": "bad", "address": {"country": "LV"}})
+        assert not review.ok
+        assert review.customer is None
+        assert ["email.invalid"] == [p.code for p in review.errors]
+        assert "errors" in repr(review)
+
+    def test_shows_duplicates_with_evidence(self, book, latvian_form):
+        """Likely duplicates come with what matched, archived customers included."""
+        stored = book.register(latvian_form)
+        book.archive(stored.id)
+        review = book.preview(
+            {
+                "name": "sia  koks",
+                "email": "INFO@koks.lv",
+                "tax_id": "LV40003521600",
+                "phone": "20000000",
+                "address": {"country": "LV", "city": "riga"},
+            }
+        )
+        (match,) = review.duplicates
+        assert stored.id == match.customer.id
+        assert ("tax_id", "email", "phone", "name_city") == match.evidence
+        assert (
+            "Customer 1 (SIA Koks), archived, has the same VAT number and the same email address and "
+            "the same phone number and the same name and city." == match.description
+        )
+        assert ["duplicate.likely"] == [p.code for p in review.warnings]
+        assert review.ok
+
+    def test_rejecting_book(self, clock, latvian_form):
+        """A book set to reject duplicates refuses them, naming the existing customer."""
+        book = CustomerBook(duplicates="reject", clock=clock)
+        book.register(latvian_form)
+        review = book.preview(latvian_form)
+        assert not review.ok
+        with pytest.raises(DuplicateCustomer) as info:
+            book.register(latvian_form)
+        assert 1 == info.value.existing[0].customer.number
+        assert "Customer 1 (SIA Koks)" in str(info.value)
+        assert 1 == len(book)
+
+
+class TestUpdate:
+    def test_validates_and_bumps_the_version(self, book, latvian_form):
+        """An update is validated like registration and stored one version higher."""
+        customer = book.register(latvian_form)
+        changed = book.update(
+            customer.id,
+            {"email": " New@Koks.lv ", "address": {"city": "Jūrmala"}},
+            expected_version=1,
+        )
+        assert (2, "New@koks.lv", "Jūrmala", "LV-1050") == (
+            changed.version,
+            changed.email,
+            changed.address.city,
+            changed.address.postal_code,
+        )
+        assert changed == book.get(customer.id)
+        assert changed.updated > customer.updated
+
+    def test_problems_change_nothing(self, book, latvian_form):
+        """A bad change raises with its problems and leaves the customer as it was."""
+        customer = book.register(latvian_form)
+        with pytest.raises(ValidationError) as info:
+            book.update(customer.id, {"email": "bad", "colour": "red"}, expected_version=1)
+        assert {"email", "colour"} == set(info.value.paths)
+        assert customer == book.get(customer.id)
+
+    def test_stale_version(self, book, latvian_form):
+        """A change based on an old version is refused."""
+        customer = book.register(latvian_form)
+        book.update(customer.id, {"name": "SIA Koks 2"}, expected_version=1)
+        with pytest.raises(ConcurrencyConflict) as info:
+            book.update(customer.id, {"name": "SIA Koks 3"}, expected_version=1)
+        assert (1, 2) == (info.value.expected, info.value.actual)
+        assert "SIA Koks 2" == book.get(customer.id).name
+
+    def test_blank_clears_and_notes_append(self, book, latvian_form):
+        """A blank value clears a field; notes are appended."""
+        customer = book.register({**latvian_form, "notes": "first"})
+        changed = book.update(
+            customer.id, {"phone": "", "notes": "second"}, expected_version=1, author="ben"
+        )
+        assert changed.phone is None
+        assert ["first", "second"] == [n.text for n in changed.notes]
+        assert "ben" == changed.notes[1].author
+
+    def test_country_change_rechecks_dependent_fields(self, book, latvian_form):
+        """Changing the country re-checks the postal code against the new country."""
+        customer = book.register(latvian_form)
+        with pytest.raises(ValidationError) as info:
+            book.update(customer.id, {"address": {"country": "DE"}}, expected_version=1)
+        assert ["address.postal_code"] == list(info.value.paths)
+
+    def test_threads_one_winner_per_version(self, book, latvian_form):
+        """Threads updating from the same version: exactly one wins."""
+        customer = book.register(latvian_form)
+        results = []
+
+        def attempt(i):
+            try:
+                book.update(customer.id, {"contact_person": f"Person {i}"}, expected_version=1)
+                results.append("won")
+            except ConcurrencyConflict:
+                results.append("lost")
+
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert ["lost"] * 7 + ["won"] == sorted(results)
+        assert 2 == book.get(customer.id).version
+
+    def test_not_found(self, book):
+        """Unknown ids and numbers raise NotFound."""
+        with pytest.raises(NotFound):
+            book.get(uuid.uuid4())
+        with pytest.raises(NotFound):
+            book.get("not-a-uuid")
+        with pytest.raises(NotFound):
+            book.get_by_number(99)
+        with pytest.raises(NotFound):
+            book.update(uuid.uuid4(), {}, expected_version=1)
+
+
+class TestProfile:
+    def test_add_note(self, book, latvian_form):
+        """Notes are appended with time and author."""
+        customer = book.register(latvian_form)
+        changed = book.add_note(customer.id, "  Special terms:\n 30 days ", author="anna")
+        assert "Special terms:\n30 days" == changed.notes[-1].text
+        with pytest.raises(ValidationError) as info:
+            book.add_note(customer.id, "  ")
+        assert ["notes"] == list(info.value.paths)
+
+    def test_attach(self, book, latvian_form):
+        """An attachment reference is checked and recorded."""
+        customer = book.register(latvian_form)
+        changed = book.attach(
+            customer.id,
+            file_name="contract.pdf",
+            media_type="Application/PDF",
+            size=1024,
+            sha256="AB" * 32,
+        )
+        (ref,) = changed.attachments
+        assert ("contract.pdf", "application/pdf", 1024, "ab" * 32) == (
+            ref.file_name,
+            ref.media_type,
+            ref.size,
+            ref.sha256,
+        )
+        with pytest.raises(ValidationError) as info:
+            book.attach(customer.id, file_name="", media_type="pdf", size=-1, sha256="xyz")
+        assert ["file_name", "media_type", "size", "sha256"] == list(info.value.paths)
+
+    def test_consent_over_time(self, book, latvian_form):
+        """The latest consent record for a channel decides."""
+        customer = book.register({**latvian_form, "consent": {"email": True}})
+        changed = book.record_consent(customer.id, "email", given=False, source="phone call")
+        assert not changed.consent_to(ConsentChannel.EMAIL)
+        assert 2 == len(changed.consents)
+        with pytest.raises(ValidationError):
+            book.record_consent(customer.id, "pigeon", given=True)
+
+    def test_archive_and_restore(self, book, latvian_form):
+        """Archived customers leave listings and come back when restored."""
+        customer = book.register(latvian_form)
+        book.archive(customer.id)
+        assert [] == list(book.customers())
+        assert [1] == [c.number for c in book.customers(archived=None)]
+        restored = book.restore(customer.id)
+        assert (False, 3) == (restored.archived, restored.version)
+        assert [1] == [c.number for c in book.customers()]
+
+
+class TestDelete:
+    def test_delete(self, book, latvian_form):
+        """A customer nothing refers to can be deleted."""
+        customer = book.register(latvian_form)
+        book.delete(customer.id)
+        with pytest.raises(NotFound):
+            book.get(customer.id)
+
+    def test_referenced_customer_suggests_archiving(self, book, latvian_form):
+        """A referenced customer is kept, with an error that suggests archiving."""
+        customer = book.register(latvian_form)
+        book.add_reference_check(lambda c: "has 2 open orders" if c.number == 1 else None)
+        with pytest.raises(CustomerInUse) as info:
+            book.delete(customer.id)
+        assert (
+            "Customer 1 (SIA Koks) cannot be deleted: it has 2 open orders. "
+            "Archive it instead with book.archive()." == str(info.value)
+        )
+        assert customer == book.get(customer.id)
+
+
+class TestSharedStore:
+    def test_second_book_sees_changes(self, clock):
+        """A book notices commits made through another book on the same store."""
+        store = InMemoryStore()
+        first, second = CustomerBook(store, clock=clock), CustomerBook(store, clock=clock)
+        first.register({"name": "A", "address": {"country": "LV"}})
+        assert ["A"] == [c.name for c in second.search("a")]
+        second.register({"name": "B", "address": {"country": "LV"}})
+        first.register({"name": "C", "address": {"country": "LV"}})
+        assert ["A", "B", "C"] == [c.name for c in first.customers()]
+        assert "<CustomerBook 3 customers in <InMemoryStore 3 customers>>" == repr(first)
+
+    def test_required_policy(self, clock):
+        """A stricter book asks for more."""
+        book = CustomerBook(required=RequiredFields.complete(), clock=clock)
+        review = book.preview({"name": "A", "address": {"country": "LV"}})
+        assert {"address.street", "address.postal_code", "address.city", "email", "phone"} == {
+            p.path for p in review.errors
+        }

@@ -1,0 +1,108 @@
+"""The one converter: lossless both ways, readable JSON."""
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+
+import cattrs
+import pytest
+from hypothesis import given
+
+from debitor_core import (
+    Category,
+    Customer,
+    CustomFieldDefinition,
+    FieldType,
+    PaymentTerms,
+    make_converter,
+)
+from debitor_core import strategies as ds
+from debitor_core._converter import from_data, to_data
+
+
+class TestRoundtrip:
+    @given(ds.customers())
+    def test_customers(self, customer):
+        """Every customer survives a trip through JSON unchanged, types included."""
+        data = json.loads(json.dumps(to_data(customer)))
+        back = from_data(data, Customer)
+        assert customer == back
+        assert {k: type(v) for k, v in customer.custom_fields.items()} == {
+            k: type(v) for k, v in back.custom_fields.items()
+        }
+
+    @given(ds.payment_terms())
+    def test_payment_terms(self, terms):
+        """Payment terms of every kind survive the trip."""
+        assert terms == from_data(json.loads(json.dumps(to_data(terms))), PaymentTerms)
+
+    def test_definitions_and_categories(self):
+        """Definitions keep decimals, dates and defaults; categories keep their parent."""
+        definition = CustomFieldDefinition(
+            "discount",
+            "Discount",
+            FieldType.DECIMAL,
+            min_value=Decimal("0.5"),
+            default=Decimal("1.25"),
+        )
+        category = Category(uuid.uuid4(), "Retail", uuid.uuid4())
+        assert definition == from_data(
+            json.loads(json.dumps(to_data(definition))), CustomFieldDefinition
+        )
+        assert category == from_data(to_data(category), Category)
+
+
+class TestShape:
+    def test_mappings(self):
+        """Dates are ISO 8601, decimals text, defaults left out."""
+        customer = Customer(
+            id=uuid.UUID(int=1),
+            number=7,
+            name="SIA Koks",
+            custom_fields={"since": dt.date(2020, 1, 2), "limit": Decimal("10.50"), "vip": True},
+            created=dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC),
+            updated=dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC),
+        )
+        assert {
+            "id": "00000000-0000-0000-0000-000000000001",
+            "number": 7,
+            "name": "SIA Koks",
+            "custom_fields": {
+                "since": {"date": "2020-01-02"},
+                "limit": {"decimal": "10.50"},
+                "vip": True,
+            },
+            "created": "2026-11-26T09:00:00+00:00",
+            "updated": "2026-11-26T09:00:00+00:00",
+        } == to_data(customer)
+
+    def test_converter_instances_are_independent(self):
+        """make_converter returns a fresh converter each time (no global state)."""
+        assert make_converter() is not make_converter()
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"created": "2026-11-26T09:00:00"},
+            {"custom_fields": {"x": {"decimal": "NaN"}}},
+            {"custom_fields": {"x": {"decimal": 1.5}}},
+            {"custom_fields": {"x": {"colour": "red"}}},
+            {"custom_fields": {"x": 1.5}},
+        ],
+    )
+    def test_bad_data_raises(self, change):
+        """Naive times, non-finite or float decimals and unknown values are refused."""
+        data = {"id": str(uuid.uuid4()), "number": 1, "name": "X", **change}
+        with pytest.raises((ValueError, TypeError, cattrs.BaseValidationError)):
+            from_data(data, Customer)
+
+    def test_times_come_back_in_utc(self):
+        """A stored time with another offset is read as UTC."""
+        data = {
+            "id": str(uuid.uuid4()),
+            "number": 1,
+            "name": "X",
+            "created": "2026-11-26T11:00:00+02:00",
+        }
+        assert dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC) == from_data(data, Customer).created

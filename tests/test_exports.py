@@ -1,0 +1,56 @@
+"""The public face: exactly the curated names, each documented."""
+
+import inspect
+
+import debitor_core
+from debitor_core import rules, storage, strategies
+
+
+def public_names(module):
+    return sorted(
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and not inspect.ismodule(value)
+        and getattr(value, "__module__", module.__name__).startswith("debitor_core")
+        and name != "annotations"
+    )
+
+
+class TestExports:
+    def test_all_is_sorted_and_complete(self):
+        """__all__ is sorted and lists exactly the public names of the package."""
+        assert sorted(debitor_core.__all__) == debitor_core.__all__
+        assert public_names(debitor_core) == debitor_core.__all__
+
+    def test_submodules_export_what_they_define(self):
+        """Each public submodule's __all__ names only things it has."""
+        for module in (rules, storage, strategies):
+            for name in module.__all__:
+                assert hasattr(module, name), (module.__name__, name)
+
+    def test_every_public_name_has_a_docstring(self):
+        """Every class and function in the public namespaces is documented."""
+        undocumented = []
+        for module in (debitor_core, rules, storage, strategies):
+            for name in module.__all__:
+                value = getattr(module, name)
+                if (inspect.isclass(value) or inspect.isfunction(value)) and not inspect.getdoc(
+                    value
+                ):
+                    undocumented.append(f"{module.__name__}.{name}")
+        assert undocumented == []
+
+    def test_public_methods_have_docstrings(self):
+        """Every public method of a public class is documented."""
+        missing = []
+        for name in debitor_core.__all__:
+            cls = getattr(debitor_core, name)
+            if not inspect.isclass(cls):
+                continue
+            for attr, value in vars(cls).items():
+                if attr.startswith("_") or not callable(value):
+                    continue
+                if not inspect.getdoc(value):
+                    missing.append(f"{name}.{attr}")
+        assert missing == []
