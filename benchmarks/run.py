@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
+import shutil
+import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -26,8 +30,9 @@ import phonenumbers
 from stdnum.eu import vat as eu_vat
 from workload import make_forms
 
-from debitor_core import CustomerBook
+from debitor_core import CustomerBook, make_converter
 from debitor_core._form import FormContext, parse_form
+from debitor_core.storage import JsonFileStore, SqliteStore
 
 RESULTS: list[str] = []
 
@@ -91,12 +96,19 @@ def bench_validation(*, quick: bool) -> None:
     report("validation: full customer / raw library calls", mine / base, 1.5)
 
 
+def _new_book(store: object = None) -> CustomerBook:
+    """A book with the workload's categories (Food under Wholesalers)."""
+    book = CustomerBook(store)  # type: ignore[arg-type]
+    for name in ("Retailers", "Wholesalers", "Regular customers", "Food", "Export"):
+        if not any(c.name == name for c in book.categories()):
+            book.create_category(name)
+    book.move_category("Food", "Wholesalers")
+    return book
+
+
 def _filled_book(size: int, seed: int) -> CustomerBook:
     forms = make_forms(size, seed=seed)
-    book = CustomerBook()
-    for name in ("Retailers", "Wholesalers", "Regular customers", "Food", "Export"):
-        book.create_category(name)
-    book.move_category("Food", "Wholesalers")
+    book = _new_book()
     start = time.perf_counter()
     for offset in range(0, size, 5000):
         book.register_many(forms[offset : offset + 5000])
@@ -177,9 +189,7 @@ def bench_memory(*, quick: bool) -> None:
     """Issue 3: memory per stored customer, indexes included (tracemalloc)."""
     size = 10_000 if quick else 50_000
     forms = make_forms(size, seed=5)
-    book = CustomerBook()
-    for name in ("Retailers", "Wholesalers", "Regular customers", "Food", "Export"):
-        book.create_category(name)
+    book = _new_book()
     book.register({"name": "warm-up", "address": {"country": "LV"}})
     gc.collect()
     tracemalloc.start()
@@ -198,7 +208,127 @@ def bench_memory(*, quick: bool) -> None:
     )
 
 
-SECTIONS = {"validation": bench_validation, "book": bench_book, "memory": bench_memory}
+def _against_tinydb(folder: Path, count: int) -> None:
+    from tinydb import TinyDB  # noqa: PLC0415 - installed for the bench only
+
+    book = _new_book(JsonFileStore(folder / "ours.json"))
+    start = time.perf_counter()
+    for form in make_forms(count, seed=6):
+        book.register(form)
+    ours = time.perf_counter() - start
+    converter = make_converter()
+    records = [converter.unstructure(c) for c in book.customers()]
+    tiny = TinyDB(folder / "tiny.json")
+    start = time.perf_counter()
+    for record in records:
+        tiny.insert(record)
+    theirs = time.perf_counter() - start
+    tiny.close()
+    print(f"  {count:,} one by one: ours {ours:.2f} s (validation, fsync), TinyDB {theirs:.2f} s")
+    name = f"JsonFileStore {count:,} durable registrations: TinyDB time / ours"
+    report(name, theirs / ours, 50, "x", lower_is_better=False)
+
+
+def _flatness(folder: Path, sizes: tuple[int, int]) -> Path:
+    per_commit = {}
+    for size in sizes:
+        path = folder / f"flat-{size}.json"
+        filler = _new_book(JsonFileStore(path))
+        all_forms = make_forms(size + 300, seed=7)
+        for offset in range(0, size, 5000):
+            filler.register_many(all_forms[offset : min(offset + 5000, size)])
+        filler.store.compact()
+        book = CustomerBook(JsonFileStore(path))
+        start = time.perf_counter()
+        for form in all_forms[size:]:
+            book.register(form)
+        per_commit[size] = (time.perf_counter() - start) / 300
+        each = per_commit[size] * 1e3
+        print(f"  one registration into a {size:,}-customer book: {each:.3f} ms")
+    small, big = per_commit.values()
+    report("JsonFileStore per-commit cost: big book / 1,000-customer book", big / small, 2)
+    return path
+
+
+def _opening(path: Path, size: int) -> None:
+    raw = path.read_bytes()
+    loads = best_of(lambda: json.loads(raw), repeat=3)
+    opening = best_of(lambda: JsonFileStore(path), repeat=3)
+    print(f"  opening {size:,} customers: json.loads {loads:.2f} s, store {opening:.2f} s")
+    report(f"JsonFileStore open ({size:,} customers) / json.loads", opening / loads, 2.5)
+    start = time.perf_counter()
+    CustomerBook(JsonFileStore(path))
+    book_open = time.perf_counter() - start
+    print(f"  (information) a CustomerBook on it, records built and indexed: {book_open:.2f} s")
+
+
+def bench_json_store(*, quick: bool) -> None:
+    """Issue 4: JsonFileStore against TinyDB, flatness, and opening a big book."""
+    folder = Path(tempfile.mkdtemp(prefix="debitor-bench-", dir="."))
+    try:
+        _against_tinydb(folder, 1000 if quick else 5000)
+        big = 20_000 if quick else 100_000
+        path = _flatness(folder, (1000, big))
+        _opening(path, big)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def bench_sqlite(*, quick: bool) -> None:
+    """Issue 4: SqliteStore per commit against raw sqlite3 with the same durability."""
+    folder = Path(tempfile.mkdtemp(prefix="debitor-bench-", dir="."))
+    try:
+        count = 500 if quick else 2000
+        customers = _new_book().register_many(make_forms(count, seed=8))
+        converter = make_converter()
+        store = SqliteStore(folder / "ours.db")
+        start = time.perf_counter()
+        for customer in customers:
+            with store.transaction() as tx:
+                tx.add(customer)
+        ours = time.perf_counter() - start
+        store.close()
+
+        db = sqlite3.connect(folder / "raw.db", isolation_level=None)
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(
+            "CREATE TABLE customer (id TEXT PRIMARY KEY, number INTEGER NOT NULL UNIQUE, "
+            "version INTEGER NOT NULL, email TEXT, tax_id TEXT, phone TEXT, data TEXT NOT NULL)"
+        )
+        for column in ("email", "tax_id", "phone"):
+            db.execute(f"CREATE INDEX customer_{column} ON customer ({column})")
+        start = time.perf_counter()
+        for customer in customers:
+            row = (
+                str(customer.id),
+                customer.number,
+                customer.version,
+                customer.email.casefold() if customer.email else None,
+                customer.tax_id.value if customer.tax_id else None,
+                customer.phone.number if customer.phone else None,
+                json.dumps(
+                    converter.unstructure(customer), ensure_ascii=False, separators=(",", ":")
+                ),
+            )
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO customer VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+            db.execute("COMMIT")
+        raw = time.perf_counter() - start
+        db.close()
+        each, raw_each = ours / count * 1e3, raw / count * 1e3
+        print(f"  {count:,} commits: SqliteStore {each:.3f} ms each, raw sqlite3 {raw_each:.3f} ms")
+        report("SqliteStore per commit / raw sqlite3 (synchronous=FULL)", ours / raw, 1.5)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+SECTIONS = {
+    "validation": bench_validation,
+    "book": bench_book,
+    "memory": bench_memory,
+    "json": bench_json_store,
+    "sqlite": bench_sqlite,
+}
 
 
 def main() -> int:

@@ -3,7 +3,7 @@
 import inspect
 
 import debitor_core
-from debitor_core import rules, storage, strategies
+from debitor_core import rules, storage, strategies, testing
 
 
 def public_names(module):
@@ -25,14 +25,14 @@ class TestExports:
 
     def test_submodules_export_what_they_define(self):
         """Each public submodule's __all__ names only things it has."""
-        for module in (rules, storage, strategies):
+        for module in (rules, storage, strategies, testing):
             for name in module.__all__:
                 assert hasattr(module, name), (module.__name__, name)
 
     def test_every_public_name_has_a_docstring(self):
         """Every class and function in the public namespaces is documented."""
         undocumented = []
-        for module in (debitor_core, rules, storage, strategies):
+        for module in (debitor_core, rules, storage, strategies, testing):
             for name in module.__all__:
                 value = getattr(module, name)
                 if (inspect.isclass(value) or inspect.isfunction(value)) and not inspect.getdoc(

@@ -1,7 +1,9 @@
-"""``python -m debitor_core demo``: a short tour of a customer book.
+"""``python -m debitor_core demo [PATH]``: a short tour of a customer book.
 
-Registers a few customers (one of them with mistakes, one a likely duplicate),
-searches, and prints the category report.
+Opens (or creates) a JSON book, ``debitor-book.json`` in the working folder unless a
+path is given; registers a few customers (one of them with mistakes, one a likely
+duplicate), searches, and prints the category report. Run it twice: the book keeps
+what the first run stored.
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from debitor_core._book import CustomerBook
-from debitor_core._errors import ValidationError
+from debitor_core._errors import DebitorError, ValidationError
+from debitor_core.storage import JsonFileStore
+
+DEFAULT_BOOK = "debitor-book.json"
 
 SAMPLE_FORMS = (
     {
@@ -70,7 +76,7 @@ def run_demo(book: CustomerBook, out: _Writer) -> None:
         if not any(c.name == name for c in book.categories()):
             book.create_category(name)
     out(f"Book: {book!r}")
-    out("\n1. Register three customers from raw form input")
+    out("\n1. Register three customers from raw form input (once per book)")
     for form in SAMPLE_FORMS:
         review = book.preview(form)
         if review.duplicates:
@@ -99,6 +105,10 @@ def run_demo(book: CustomerBook, out: _Writer) -> None:
     out("\n5. Category report")
     for line in book.category_counts():
         out(f"   {line.category.name:<20} {line.customers}")
+    visitor = book.register(
+        {"name": f"Walk-in customer {len(book) + 1}", "address": {"country": "LV"}}
+    )
+    out(f"\n6. This run registered #{visitor.number}; the book now holds {len(book)} customers.")
 
 
 class _Writer:
@@ -110,9 +120,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m debitor_core``."""
     parser = argparse.ArgumentParser(prog="python -m debitor_core")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="a short tour of a customer book")
-    parser.parse_args(argv)
-    run_demo(CustomerBook(), _Writer())
+    demo = commands.add_parser("demo", help="a short tour of a customer book")
+    demo.add_argument("path", nargs="?", default=DEFAULT_BOOK, help="the JSON book to use")
+    args = parser.parse_args(argv)
+    out = _Writer()
+    try:
+        store = JsonFileStore(Path(args.path))
+    except DebitorError as exc:
+        out(f"Cannot open the book: {exc}")
+        return 1
+    run_demo(CustomerBook(store), out)
+    out(f"Stored in {store.path}; run the demo again and it is all still there.")
     return 0
 
 

@@ -229,15 +229,19 @@ class CustomerBook:
 
     # -- keeping in step with the store --------------------------------------------
 
-    def _sync(self) -> None:
-        """Re-read the store if anything was committed that this book did not index."""
+    def _sync(self) -> int:
+        """Re-read the store if anything was committed that this book did not index.
+
+        Returns:
+            The store's revision, which the indexes now reflect.
+        """
         revision = self._store.revision()
-        if revision == self._seen:
-            return
-        with self._lock:
-            self._load_definitions()
-            self._index.rebuild(self._store.customers(), self._fields.values())
-            self._seen = revision
+        if revision != self._seen:
+            with self._lock:
+                self._load_definitions()
+                self._index.rebuild(self._store.customers(), self._fields.values())
+                self._seen = revision
+        return revision
 
     def _load_definitions(self) -> None:
         """Read categories and custom fields from the store."""
@@ -275,8 +279,7 @@ class CustomerBook:
         ``definitions`` says that the work changes categories or custom fields.
         """
         with self._lock:
-            self._sync()
-            before = self._store.revision()
+            before = self._sync()
             with self._store.transaction() as tx:
                 changes = list(work(tx))
             if definitions:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import types
 import uuid
 from collections.abc import Mapping
 
@@ -142,6 +143,12 @@ class Address:
 
 
 EMPTY_ADDRESS = Address()
+EMPTY_FIELDS: Mapping[str, FieldValue] = types.MappingProxyType({})
+
+
+def freeze_fields(values: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
+    """Return a read-only copy of custom-field values (so stored customers stay unchanged)."""
+    return types.MappingProxyType(dict(values)) if values else EMPTY_FIELDS
 
 
 @attrs.frozen(repr=False)
@@ -230,7 +237,7 @@ class Customer:
         currency: Preferred currency, ISO 4217 (``EUR``).
         language: Preferred language, a lowercase ISO 639-1 code (``lv``).
         categories: Ids of the customer's categories, sorted.
-        custom_fields: Custom-field values by field key.
+        custom_fields: Custom-field values by field key (read-only).
         notes: Private notes, oldest first.
         attachments: References to files kept by the host app.
         consents: Consent records, oldest first.
@@ -257,7 +264,9 @@ class Customer:
     currency: str | None = None
     language: str | None = None
     categories: tuple[uuid.UUID, ...] = ()
-    custom_fields: Mapping[str, FieldValue] = attrs.field(factory=dict, hash=False)
+    custom_fields: Mapping[str, FieldValue] = attrs.field(
+        default=EMPTY_FIELDS, converter=freeze_fields, hash=False
+    )
     notes: tuple[Note, ...] = ()
     attachments: tuple[AttachmentRef, ...] = ()
     consents: tuple[Consent, ...] = ()

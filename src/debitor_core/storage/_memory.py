@@ -28,9 +28,16 @@ Operation = tuple[str, Any]
 class StoreState:
     """Customers, categories and custom fields held in memory, with their indexes."""
 
-    def __init__(self) -> None:
-        """Create an empty state."""
-        self.customers: dict[uuid.UUID, Customer] = {}
+    def __init__(self, load: Callable[[dict[str, Any]], Customer] | None = None) -> None:
+        """Create an empty state.
+
+        Args:
+            load: Builds a customer from a stored record. Given when records are
+                added with `add_record`, which keeps them as they are until first read
+                (so opening a big file costs little more than parsing it).
+        """
+        self._load = load
+        self.customers: dict[uuid.UUID, Customer | dict[str, Any]] = {}
         self.by_number: dict[int, uuid.UUID] = {}
         self.numbers: list[int] = []
         self.categories: dict[uuid.UUID, Category] = {}
@@ -43,23 +50,47 @@ class StoreState:
     def get(self, customer_id: uuid.UUID) -> Customer:
         """Return a customer by id, or raise `NotFound`."""
         try:
-            return self.customers[customer_id]
+            value = self.customers[customer_id]
         except KeyError:
             msg = f"No customer has the id {customer_id}."
             raise NotFound(msg) from None
+        if isinstance(value, dict):
+            assert self._load is not None  # noqa: S101 - records come only with a loader
+            value = self.customers[customer_id] = self._load(value)
+        return value
 
     def get_by_number(self, number: int) -> Customer:
         """Return a customer by number, or raise `NotFound`."""
         try:
-            return self.customers[self.by_number[number]]
+            customer_id = self.by_number[number]
         except (KeyError, TypeError):
             msg = f"No customer has the number {number!r}."
             raise NotFound(msg) from None
+        return self.get(customer_id)
 
     def page(self, offset: int, limit: int | None) -> list[Customer]:
         """Return customers in number order."""
         end = None if limit is None else offset + limit
-        return [self.customers[self.by_number[n]] for n in self.numbers[offset:end]]
+        return [self.get(self.by_number[n]) for n in self.numbers[offset:end]]
+
+    def records(self) -> Iterator[Customer | dict[str, Any]]:
+        """Every customer in number order, as an object or as the record not yet read."""
+        for number in self.numbers:
+            yield self.customers[self.by_number[number]]
+
+    def add_record(self, customer_id: uuid.UUID, number: int, record: dict[str, Any]) -> None:
+        """Add a stored record without building the customer yet (see ``load``).
+
+        Raises:
+            AlreadyExists: the id or the number is taken.
+        """
+        if customer_id in self.customers or number in self.by_number:
+            msg = f"The customer id {customer_id} or number {number} appears twice."
+            raise AlreadyExists(msg)
+        self.customers[customer_id] = record
+        self.by_number[number] = customer_id
+        _insert_number(self.numbers, number)
+        self.last_number = max(self.last_number, number)
 
     # -- writes, each returning its undo -------------------------------------------
 
@@ -149,11 +180,7 @@ class StoreState:
     def _index(self, customer: Customer) -> None:
         self.customers[customer.id] = customer
         self.by_number[customer.number] = customer.id
-        numbers = self.numbers
-        if not numbers or customer.number > numbers[-1]:
-            numbers.append(customer.number)
-        else:
-            bisect.insort(numbers, customer.number)
+        _insert_number(self.numbers, customer.number)
         self.last_number = max(self.last_number, customer.number)
 
     def _unindex(self, customer: Customer) -> None:
@@ -161,6 +188,13 @@ class StoreState:
         del self.by_number[customer.number]
         numbers = self.numbers
         del numbers[bisect.bisect_left(numbers, customer.number)]
+
+
+def _insert_number(numbers: list[int], number: int) -> None:
+    if not numbers or number > numbers[-1]:
+        numbers.append(number)
+    else:
+        bisect.insort(numbers, number)
 
 
 class StateTransaction:
