@@ -21,6 +21,7 @@ from debitor_core import (
     StoreLocked,
     UnsupportedFormatVersion,
 )
+from debitor_core._invoice import Invoice
 from debitor_core.storage import JsonFileStore, _json
 from debitor_core.storage._lock import InterProcessLock
 from debitor_core.testing import sample_customer
@@ -52,7 +53,7 @@ class TestFiles:
         store.compact()
         text = path.read_text(encoding="utf-8")
         data = json.loads(text)
-        assert ("debitor-core/book", 1, 2) == (
+        assert ("debitor-core/book", 2, 2) == (
             data["format"],
             data["version"],
             len(data["customers"]),
@@ -238,11 +239,12 @@ class TestDamage:
 
 
 class TestVersions:
-    def test_golden_v1(self, tmp_path):
-        """The version-1 golden book (snapshot and journal) opens with every record."""
-        for name in ("book-v1.json", "book-v1.json.journal"):
+    @pytest.mark.parametrize("version", [1, 2])
+    def test_golden_files(self, tmp_path, version):
+        """The golden book of every version (snapshot and journal) opens with every record."""
+        for name in (f"book-v{version}.json", f"book-v{version}.json.journal"):
             shutil.copy(GOLDEN / name, tmp_path / name)
-        store = JsonFileStore(tmp_path / "book-v1.json")
+        store = JsonFileStore(tmp_path / f"book-v{version}.json")
         customers = list(store.customers())
         assert [(1, "SIA Bērziņš un Partneri", 2), (2, "Anna Ozola", 1), (3, "Koks GmbH", 1)] == [
             (c.number, c.name, c.version) for c in customers
@@ -255,7 +257,26 @@ class TestVersions:
         assert customers[1].archived
         assert ["Wholesalers"] == [c.name for c in store.categories()]
         assert [("tier", ("Gold", "Silver"))] == [(f.key, f.choices) for f in store.custom_fields()]
-        assert (3, 3) == (store.revision(), store.last_number())
+        assert (2 + version, 3) == (store.revision(), store.last_number())
+        invoices = store.records(Invoice)
+        assert ([] if version == 1 else [(1, "Welcome")]) == [
+            (i.number, i.lines[0].description) for i in invoices
+        ]
+
+    def test_version_1_is_upgraded_in_place(self, tmp_path):
+        """A version-1 book is rewritten as version 2 (with records) and the original kept."""
+        for name in ("book-v1.json", "book-v1.json.journal"):
+            shutil.copy(GOLDEN / name, tmp_path / name)
+        path = tmp_path / "book-v1.json"
+        JsonFileStore(path)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert (2, ["delivery", "invoice", "payment", "reminder"]) == (
+            data["version"],
+            sorted(data["records"]),
+        )
+        backup = tmp_path / "book-v1.json.v1.bak"
+        assert (GOLDEN / "book-v1.json").read_bytes() == backup.read_bytes()
+        assert 3 == len(JsonFileStore(path).customers())
 
     def test_migration_chain(self, tmp_path, monkeypatch):
         """An older file is upgraded through the chain, the original kept as a backup."""
@@ -269,15 +290,15 @@ class TestVersions:
                 record["name"] = record["name"].upper()
             return data
 
-        monkeypatch.setattr(_json, "FORMAT_VERSION", 2)
-        monkeypatch.setitem(_json.MIGRATIONS, 1, rename_everyone)
+        monkeypatch.setattr(_json, "FORMAT_VERSION", 3)
+        monkeypatch.setitem(_json.MIGRATIONS, 2, rename_everyone)
         path = tmp_path / "book-v1.json"
         store = JsonFileStore(path)
         assert ["SIA BĒRZIŅŠ UN PARTNERI", "ANNA OZOLA", "KOKS GMBH"] == [
             c.name for c in store.customers()
         ]
         assert [2, 1, 1] == seen  # the snapshot, then each journal record wrapped alone
-        assert 2 == json.loads(path.read_text(encoding="utf-8"))["version"]
+        assert 3 == json.loads(path.read_text(encoding="utf-8"))["version"]
         assert (GOLDEN / "book-v1.json").read_bytes() == (
             tmp_path / "book-v1.json.v1.bak"
         ).read_bytes()

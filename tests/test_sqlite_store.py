@@ -38,16 +38,20 @@ class TestSchema:
         store = SqliteStore(path)
         add(store, sample_customer(1))
         db = sqlite3.connect(path)
-        assert 1 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert 2 == db.execute("PRAGMA user_version").fetchone()[0]
         indexes = {row[1] for row in db.execute("PRAGMA index_list(customer)")}
         assert {"customer_email", "customer_tax_id", "customer_phone"} <= indexes
         row = db.execute("SELECT number, email, tax_id, phone FROM customer").fetchone()
         assert (1, "jānis@bērziņš.lv", "LV40003521600", "+37120000000") == row
 
-    def test_golden_v1(self, tmp_path):
-        """The version-1 golden database opens with every record."""
-        shutil.copy(GOLDEN / "book-v1.db", tmp_path / "book.db")
+    @pytest.mark.parametrize("version", [1, 2])
+    def test_golden_files(self, tmp_path, version):
+        """The golden database of every schema version opens with every record."""
+        shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
         store = SqliteStore(tmp_path / "book.db")
+        assert (
+            2 == sqlite3.connect(tmp_path / "book.db").execute("PRAGMA user_version").fetchone()[0]
+        )
         assert [(1, "SIA Bērziņš & Ko — Ωμέγα 王"), (2, "Anna Ozola")] == [
             (c.number, c.name) for c in store.customers()
         ]
@@ -57,20 +61,19 @@ class TestSchema:
     def test_migration_chain(self, tmp_path, monkeypatch):
         """An older schema is upgraded step by step inside a transaction."""
         shutil.copy(GOLDEN / "book-v1.db", tmp_path / "book.db")
-        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", 2)
+        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", 3)
         monkeypatch.setitem(
-            _sqlite.SCHEMA_MIGRATIONS, 1, "ALTER TABLE customer ADD COLUMN note TEXT"
+            _sqlite.SCHEMA_MIGRATIONS, 2, "ALTER TABLE customer ADD COLUMN note TEXT"
         )
         store = SqliteStore(tmp_path / "book.db")
         assert 2 == len(store.customers())
         db = sqlite3.connect(tmp_path / "book.db")
-        assert 2 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert 3 == db.execute("PRAGMA user_version").fetchone()[0]
         assert "note" in {row[1] for row in db.execute("PRAGMA table_info(customer)")}
 
     def test_failed_migration_changes_nothing(self, tmp_path, monkeypatch):
         """A migration that fails is rolled back."""
         shutil.copy(GOLDEN / "book-v1.db", tmp_path / "book.db")
-        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", 2)
         monkeypatch.setitem(_sqlite.SCHEMA_MIGRATIONS, 1, "ALTER TABLE nowhere ADD COLUMN x")
         with pytest.raises(StorageError):
             SqliteStore(tmp_path / "book.db")

@@ -38,6 +38,19 @@ from debitor_core._errors import (
 )
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import CustomerDraft, RequiredFields
+from debitor_core._invoice import (
+    BillTo,
+    Branding,
+    Delivery,
+    DeliveryState,
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    InvoiceStatus,
+    Payment,
+    ReminderLog,
+)
+from debitor_core._ledger import AccountLine, AccountSummary, DueReminder, Totals, WelcomeSender
 from debitor_core._model import (
     Address,
     AttachmentRef,
@@ -51,11 +64,17 @@ from debitor_core._model import (
     TaxId,
 )
 from debitor_core._terms import PaymentTerms, TermsKind
+from debitor_core._welcome import PLACEHOLDERS, LineTemplate, WelcomeInvoicePolicy
 
 __all__ = [
+    "PLACEHOLDERS",
+    "AccountLine",
+    "AccountSummary",
     "Address",
     "AlreadyExists",
     "AttachmentRef",
+    "BillTo",
+    "Branding",
     "Category",
     "CategoryCount",
     "ConcurrencyConflict",
@@ -69,16 +88,26 @@ __all__ = [
     "CustomerInUse",
     "CustomerKind",
     "DebitorError",
+    "Delivery",
+    "DeliveryState",
+    "DueReminder",
     "DuplicateCustomer",
     "DuplicateMatch",
     "FieldType",
     "InUse",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceState",
+    "InvoiceStatus",
+    "LineTemplate",
     "NotFound",
     "Note",
+    "Payment",
     "PaymentTerms",
     "Phone",
     "PhoneType",
     "Problem",
+    "ReminderLog",
     "RequiredFields",
     "Review",
     "SearchResult",
@@ -87,7 +116,10 @@ __all__ = [
     "StoreLocked",
     "TaxId",
     "TermsKind",
+    "Totals",
     "UnsupportedFormatVersion",
     "ValidationError",
+    "WelcomeInvoicePolicy",
+    "WelcomeSender",
     "make_converter",
 ]

@@ -18,6 +18,7 @@ from debitor_core._category import Category, category_problems, descendants
 from debitor_core._errors import (
     ConcurrencyConflict,
     CustomerInUse,
+    DebitorError,
     DuplicateCustomer,
     InUse,
     NotFound,
@@ -36,6 +37,20 @@ from debitor_core._form import (
     parse_form,
 )
 from debitor_core._index import CustomerIndex, duplicate_keys, fold
+from debitor_core._invoice import (
+    RECORD_KINDS,
+    BillTo,
+    Delivery,
+    DeliveryState,
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    Payment,
+    Record,
+    ReminderLog,
+    round_money,
+)
+from debitor_core._ledger import AccountSummary, DueReminder, Ledger, Totals, WelcomeSender, backoff
 from debitor_core._model import (
     AttachmentRef,
     Consent,
@@ -44,6 +59,8 @@ from debitor_core._model import (
     Note,
     utc_now,
 )
+from debitor_core._terms import PaymentTerms
+from debitor_core._welcome import WelcomeInvoicePolicy
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store
 
@@ -98,6 +115,7 @@ class Review:
         problems: Every error and warning.
         duplicates: Stored customers that look like this one, with the evidence.
         number: The customer number it would get.
+        welcome_invoice: The welcome invoice registration would create, if any.
     """
 
     draft: CustomerDraft
@@ -105,6 +123,7 @@ class Review:
     problems: tuple[Problem, ...]
     duplicates: tuple[DuplicateMatch, ...]
     number: int
+    welcome_invoice: Invoice | None = None
 
     @property
     def ok(self) -> bool:
@@ -174,6 +193,9 @@ class CategoryCount:
 CategoryRef = Category | uuid.UUID | str
 """A category given by object, id or name."""
 
+Change = tuple[Customer | Record | None, Customer | Record | None]
+"""What a write did: ``(old, new)``; ``None`` where there was or is nothing."""
+
 ReferenceCheck = Callable[[Customer], str | None]
 """Says why a customer cannot be deleted ("has 3 invoices"), or ``None``."""
 
@@ -189,6 +211,8 @@ class CustomerBook:
         defaults: Raw values a blank form starts with, such as
             ``{"address": {"country": "LV"}, "currency": "EUR"}``.
         clock: Returns the current UTC time (for tests).
+        welcome: The welcome-invoice policy; ``None`` sends none.
+        sender: Delivers welcome invoices (see `deliver_pending`).
 
     A book keeps indexes of its store's customers in memory for lookups and search.
     Its methods are safe to call from several threads. When another process writes to
@@ -203,6 +227,8 @@ class CustomerBook:
         duplicates: Literal["warn", "reject"] = "warn",
         defaults: Mapping[str, Any] | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        welcome: WelcomeInvoicePolicy | None = None,
+        sender: WelcomeSender | None = None,
     ) -> None:
         """Open a book on ``store`` (see the class docstring)."""
         if duplicates not in ("warn", "reject"):
@@ -218,7 +244,10 @@ class CustomerBook:
         self._categories: dict[uuid.UUID, Category] = {}
         self._fields: dict[str, CustomFieldDefinition] = {}
         self._form_context = FormContext(required=self.required)
-        self._reference_checks: list[ReferenceCheck] = []
+        self.welcome = welcome
+        self.sender = sender
+        self._ledger = Ledger()
+        self._reference_checks: list[ReferenceCheck] = [self._invoice_references]
         self._seen = -1
         self._sync()
 
@@ -240,6 +269,9 @@ class CustomerBook:
             with self._lock:
                 self._load_definitions()
                 self._index.rebuild(self._store.customers(), self._fields.values())
+                self._ledger.rebuild(
+                    record for kind in RECORD_KINDS.values() for record in self._store.records(kind)
+                )
                 self._seen = revision
         return revision
 
@@ -253,34 +285,38 @@ class CustomerBook:
             fields=self._fields,
         )
 
-    def _committed(
-        self, before: int, changes: Iterable[tuple[Customer | None, Customer | None]]
-    ) -> None:
+    def _committed(self, before: int, changes: Iterable[Change]) -> None:
         """Bring the indexes up to date after this book's own commit."""
         if self._store.revision() != before + 1:
             self._seen = -1
             self._sync()
             return
         for old, new in changes:
-            if old is not None:
+            if isinstance(old, Customer):
                 self._index.remove(old)
-            if new is not None:
+            if isinstance(new, Customer):
                 self._index.add(new)
+            elif new is not None:
+                self._ledger.put(new)
         self._seen = before + 1
 
     def _write(
         self,
-        work: Callable[[Any], Iterable[tuple[Customer | None, Customer | None]]],
+        work: Callable[[Any], Iterable[Change]],
         *,
         definitions: bool = False,
-    ) -> list[tuple[Customer | None, Customer | None]]:
-        """Run ``work(tx)`` in one transaction and index the customers it changed.
+    ) -> list[Change]:
+        """Run ``work(tx)`` in one transaction and index what it changed.
 
-        ``definitions`` says that the work changes categories or custom fields.
+        If another process committed since this book last looked, the book catches up
+        inside the transaction (the store is locked then), so ``work`` sees the latest
+        state. ``definitions`` says that the work changes categories or custom fields.
         """
         with self._lock:
             before = self._sync()
             with self._store.transaction() as tx:
+                if self._store.revision() != before:
+                    before = self._sync()
                 changes = list(work(tx))
             if definitions:
                 self._load_definitions()
@@ -421,7 +457,15 @@ class CustomerBook:
                 problems += self._duplicate_warnings(duplicates)
             ok = not any(p.is_error for p in problems)
             customer = self._build(draft, wanted, None) if ok else None
-            return Review(draft, customer, tuple(problems), duplicates, wanted)
+            welcome = None
+            if customer is not None and self._gets_welcome(customer, duplicates):
+                assert self.welcome is not None  # noqa: S101 - _gets_welcome checked it
+                welcome = self.welcome.invoice_for(
+                    customer,
+                    number=self._ledger.last_invoice_number + 1,
+                    issue_date=customer.created.date(),
+                )
+            return Review(draft, customer, tuple(problems), duplicates, wanted, welcome)
 
     def register(
         self, form: Mapping[str, Any], *, number: int | None = None, author: str | None = None
@@ -463,34 +507,16 @@ class CustomerBook:
             DuplicateCustomer: the book rejects duplicates and a form looks like one.
         """
         forms = list(forms)
-        wanted = list(numbers) if numbers is not None else [None] * len(forms)
+        wanted: list[int | None] = list(numbers) if numbers is not None else [None] * len(forms)
         with self._lock:
             self._sync()
-            drafts: list[CustomerDraft] = []
-            problems: list[Problem] = []
-            given: set[int] = set()
-            context = self._context()
-            for position, form in enumerate(forms):
-                draft, found = parse_form(self._with_defaults(form), context)
-                number = wanted[position]
-                if number is not None:
-                    found += self._check_number(number, given)
-                    given.add(number)
-                prefix = f"[{position}]" if len(forms) > 1 else ""
-                problems += [p.at(prefix) for p in found if p.is_error]
-                drafts.append(draft)
-            if problems:
-                raise ValidationError(problems)
-            for draft in drafts if self.duplicates == "reject" else ():
-                duplicates = self._find_duplicates(draft, None)
-                if duplicates:
-                    lines = " ".join(m.description for m in duplicates)
-                    msg = f"{draft.name} looks like a customer you already have. {lines}"
-                    raise DuplicateCustomer(msg, duplicates)
+            drafts, given = self._read_forms(forms, wanted)
+            matches = [self._registration_duplicates(draft) for draft in drafts]
 
-            def work(tx: Any) -> Iterator[tuple[None, Customer]]:  # noqa: ANN401 - a Transaction
+            def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
                 next_number = self._store.last_number() + 1
-                for draft, asked in zip(drafts, wanted, strict=True):
+                next_invoice = self._ledger.last_invoice_number + 1
+                for draft, asked, duplicates in zip(drafts, wanted, matches, strict=True):
                     number = asked
                     if number is None:
                         while next_number in given:
@@ -500,8 +526,67 @@ class CustomerBook:
                     customer = self._build(draft, number, author)
                     tx.add(customer)
                     yield None, customer
+                    if self._gets_welcome(customer, duplicates):
+                        yield from self._create_welcome(tx, customer, next_invoice)
+                        next_invoice += 1
 
-            return [new for _, new in self._write(work) if new is not None]
+            changes = self._write(work)
+            return [new for _, new in changes if isinstance(new, Customer)]
+
+    def _read_forms(
+        self, forms: list[Mapping[str, Any]], wanted: list[int | None]
+    ) -> tuple[list[CustomerDraft], set[int]]:
+        """Read every form; raise one ValidationError with every error of every form."""
+        drafts: list[CustomerDraft] = []
+        problems: list[Problem] = []
+        given: set[int] = set()
+        context = self._context()
+        for position, form in enumerate(forms):
+            draft, found = parse_form(self._with_defaults(form), context)
+            number = wanted[position]
+            if number is not None:
+                found += self._check_number(number, given)
+                given.add(number)
+            prefix = f"[{position}]" if len(forms) > 1 else ""
+            problems += [p.at(prefix) for p in found if p.is_error]
+            drafts.append(draft)
+        if problems:
+            raise ValidationError(problems)
+        return drafts, given
+
+    def _registration_duplicates(self, draft: CustomerDraft) -> tuple[DuplicateMatch, ...]:
+        """Likely duplicates, when registration needs them (reject mode, welcome invoices)."""
+        welcome_on = self.welcome is not None and self.welcome.enabled
+        if not welcome_on and self.duplicates != "reject":
+            return ()
+        duplicates = self._find_duplicates(draft, None)
+        if duplicates and self.duplicates == "reject":
+            lines = " ".join(m.description for m in duplicates)
+            msg = f"{draft.name} looks like a customer you already have. {lines}"
+            raise DuplicateCustomer(msg, duplicates)
+        return duplicates
+
+    def _gets_welcome(self, customer: Customer, duplicates: Iterable[DuplicateMatch]) -> bool:
+        """Whether the policy gives ``customer`` a welcome invoice now.
+
+        Never twice: not when the customer (or a stored customer it looks like, as on a
+        re-import) already has one.
+        """
+        if self.welcome is None or not self.welcome.applies_to(customer):
+            return False
+        known = self._ledger.deliveries
+        return customer.id not in known and not any(m.customer.id in known for m in duplicates)
+
+    def _create_welcome(self, tx: Any, customer: Customer, number: int) -> Iterator[Change]:  # noqa: ANN401
+        assert self.welcome is not None  # noqa: S101 - checked by _gets_welcome
+        invoice = self.welcome.invoice_for(
+            customer, number=number, issue_date=customer.created.date()
+        )
+        delivery = Delivery(customer.id, invoice.id, next_attempt=customer.created)
+        tx.put_record(invoice, expected_version=None)
+        tx.put_record(delivery, expected_version=None)
+        yield None, invoice
+        yield None, delivery
 
     def blank_form(self) -> dict[str, Any]:
         """Return an empty form carrying the book's defaults ("save and new")."""
@@ -794,6 +879,286 @@ class CustomerBook:
                 yield customer, None
 
             self._write(work)
+
+    # -- invoices, payments, welcome invoices -----------------------------------------
+
+    def _invoice_references(self, customer: Customer) -> str | None:
+        count = len(self._ledger.by_customer.get(customer.id, ()))
+        return f"has {count} invoice(s)" if count else None
+
+    def invoice(self, invoice_id: uuid.UUID) -> Invoice:
+        """Return an invoice by id.
+
+        Raises:
+            NotFound: no invoice has the id.
+        """
+        self._sync()
+        try:
+            return self._ledger.invoices[invoice_id]
+        except KeyError:
+            msg = f"No invoice has the id {invoice_id}."
+            raise NotFound(msg) from None
+
+    def invoices(self, customer_id: uuid.UUID | str | None = None) -> list[Invoice]:
+        """Every invoice, or a customer's, by number."""
+        self._sync()
+        if customer_id is None:
+            found = list(self._ledger.invoices.values())
+        else:
+            ids = self._ledger.by_customer.get(self.get(customer_id).id, [])
+            found = [self._ledger.invoices[i] for i in ids]
+        return sorted(found, key=lambda i: i.number)
+
+    def issue_invoice(
+        self,
+        customer_id: uuid.UUID | str,
+        lines: Iterable[InvoiceLine],
+        *,
+        issue_date: dt.date | None = None,
+        currency: str | None = None,
+        payment_terms: PaymentTerms | None = None,
+    ) -> Invoice:
+        """Issue an invoice to a customer, with a copy of the customer's details.
+
+        Args:
+            customer_id: The customer.
+            lines: What is invoiced.
+            issue_date: Default: today (by the book's clock).
+            currency: Default: the customer's, else EUR.
+            payment_terms: Default: the customer's, else net 14 days.
+
+        Raises:
+            ValidationError: no lines, or a line that is not valid.
+            NotFound: no such customer.
+        """
+        with self._lock:
+            customer = self.get(customer_id)
+            chosen = _run_rule(
+                "currency", _rules.validate_currency, currency or customer.currency or "EUR"
+            )
+            items = tuple(lines)
+            problems = _line_problems(items)
+            if problems:
+                raise ValidationError(problems)
+            terms = payment_terms or customer.payment_terms or PaymentTerms.net(14)
+            day = issue_date or self._clock().date()
+
+            def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
+                invoice = Invoice(
+                    id=uuid.uuid4(),
+                    number=self._ledger.last_invoice_number + 1,
+                    customer_id=customer.id,
+                    bill_to=BillTo.of(customer),
+                    lines=items,
+                    currency=chosen,
+                    issue_date=day,
+                    due_date=terms.due_date(day),
+                    payment_terms=terms,
+                )
+                tx.put_record(invoice, expected_version=None)
+                yield None, invoice
+
+            ((_, issued),) = self._write(work)
+            assert isinstance(issued, Invoice)  # noqa: S101 - the work yields an invoice
+            return issued
+
+    def void_invoice(self, invoice_id: uuid.UUID) -> Invoice:
+        """Void an invoice (it stays on record; payments are refused from then on).
+
+        Raises:
+            ValidationError: the invoice has payments.
+        """
+        with self._lock:
+            invoice = self.invoice(invoice_id)
+            if self._ledger.paid(invoice.id) > 0:
+                msg = f"Invoice {invoice.number} has payments; refund them before voiding it."
+                raise ValidationError.single("invoice.paid", msg, invoice.number)
+            return self._put_invoice(attrs.evolve(invoice, state=InvoiceState.VOID))
+
+    def _put_invoice(self, invoice: Invoice, *extra: Record) -> Invoice:
+        changed = attrs.evolve(invoice, version=invoice.version + 1)
+
+        def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
+            tx.put_record(changed, expected_version=invoice.version)
+            yield None, changed
+            for record in extra:
+                tx.put_record(record, expected_version=record.version - 1 or None)
+                yield None, record
+
+        self._write(work)
+        return changed
+
+    def record_payment(
+        self,
+        invoice_id: uuid.UUID,
+        amount: decimal.Decimal | str | int,
+        *,
+        date: dt.date,
+        currency: str | None = None,
+    ) -> Payment:
+        """Record a payment of an invoice.
+
+        Raises:
+            ValidationError: the amount is not positive, has more decimals than the
+                currency allows, is in another currency, or pays more than is left;
+                or the invoice is a draft or void.
+        """
+        with self._lock:
+            invoice = self.invoice(invoice_id)
+            paid = _run_rule("amount", _amount, amount)
+            problems: list[Problem] = []
+            if currency is not None and currency.upper() != invoice.currency:
+                msg = (
+                    f"Invoice {invoice.number} is in {invoice.currency}; a payment in "
+                    f"{currency} cannot be booked against it."
+                )
+                problems.append(Problem("currency", "payment.currency", msg, value=currency))
+            if paid != round_money(paid, invoice.currency):
+                msg = f"{paid} has more decimals than {invoice.currency} allows."
+                problems.append(Problem("amount", "payment.precision", msg, value=amount))
+            if invoice.state is not InvoiceState.SENT:
+                msg = f"Invoice {invoice.number} is {invoice.state.value}; it takes no payments."
+                problems.append(Problem("invoice", "payment.state", msg, value=invoice.number))
+            left = invoice.total - self._ledger.paid(invoice.id)
+            if paid > left:
+                msg = (
+                    f"The payment of {paid} {invoice.currency} is more than the {left} "
+                    f"{invoice.currency} left to pay on invoice {invoice.number}."
+                )
+                problems.append(Problem("amount", "payment.overpaid", msg, value=amount))
+            if problems:
+                raise ValidationError(problems)
+            payment = Payment(uuid.uuid4(), invoice.id, paid, invoice.currency, date)
+
+            def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
+                tx.put_record(payment, expected_version=None)
+                yield None, payment
+
+            self._write(work)
+            return payment
+
+    def account(
+        self, customer_id: uuid.UUID | str, *, as_of: dt.date | None = None
+    ) -> AccountSummary:
+        """The customer's account: invoices, payments, and invoiced, paid, outstanding, overdue.
+
+        Args:
+            customer_id: The customer.
+            as_of: The day to work out statuses and overdue amounts for (default: today).
+        """
+        with self._lock:
+            customer = self.get(customer_id)
+            return self._ledger.account(customer.id, as_of or self._clock().date())
+
+    def category_totals(
+        self, *, as_of: dt.date | None = None, archived: bool | None = None
+    ) -> list[tuple[Category, dict[str, Totals]]]:
+        """The category report's money: totals by currency per category and its sub-categories."""
+        with self._lock:
+            self._sync()
+            day = as_of or self._clock().date()
+            report = []
+            for category in self.categories():
+                numbers = _merge_unique(
+                    [
+                        self._index.by_category.get(c, [])
+                        for c in descendants([category.id], self._categories)
+                    ]
+                )
+                sums: dict[str, Totals] = {}
+                for number in numbers:
+                    customer = self._index.by_number[number]
+                    if archived is not None and customer.archived != archived:
+                        continue
+                    for currency, totals in self._ledger.account(customer.id, day).totals.items():
+                        sums[currency] = sums.get(currency, Totals()) + totals
+                report.append((category, sums))
+            return report
+
+    def pending_deliveries(self) -> list[Delivery]:
+        """Welcome invoices not yet accepted by the sender."""
+        self._sync()
+        return [d for d in self._ledger.deliveries.values() if d.state is DeliveryState.PENDING]
+
+    def deliver_pending(self, *, now: dt.datetime | None = None) -> list[Delivery]:
+        """Hand each due welcome invoice to the sender; return the deliveries as updated.
+
+        On success the delivery is marked sent and the invoice becomes sent, in one
+        commit. When the sender raises, the attempt is recorded with the error and the
+        next one scheduled (1, 5, 15, 60, 240, then every 720 minutes). Delivery is at
+        least once: a crash after the sender accepted but before the mark was stored
+        hands the same invoice over again next time, with the same idempotency key.
+
+        Raises:
+            DebitorError: the book has no sender.
+        """
+        if self.sender is None:
+            msg = "The book has no sender for welcome invoices; pass sender= to CustomerBook."
+            raise DebitorError(msg)
+        moment = now or self._clock()
+        results = []
+        with self._lock:
+            self._sync()
+            due = self._ledger.pending(moment)
+        for delivery in due:
+            invoice = self._ledger.invoices[delivery.invoice_id]
+            try:
+                self.sender.send(invoice, idempotency_key=delivery.idempotency_key)
+            except Exception as exc:  # noqa: BLE001 - any failure of the host's sender is recorded
+                attempts = delivery.attempts + 1
+                failed = attrs.evolve(
+                    delivery,
+                    attempts=attempts,
+                    next_attempt=moment + backoff(attempts),
+                    last_error=f"{type(exc).__name__}: {exc}"[:500],
+                    version=delivery.version + 1,
+                )
+                self._put_records(failed)
+                results.append(failed)
+                continue
+            sent = attrs.evolve(
+                delivery, state=DeliveryState.SENT, sent_at=moment, version=delivery.version + 1
+            )
+            current = self._ledger.invoices[invoice.id]
+            if current.state is InvoiceState.DRAFT:
+                self._put_invoice(attrs.evolve(current, state=InvoiceState.SENT), sent)
+            else:
+                self._put_records(sent)
+            results.append(sent)
+        return results
+
+    def _put_records(self, *records: Record) -> None:
+        def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
+            for record in records:
+                tx.put_record(record, expected_version=record.version - 1)
+                yield None, record
+
+        self._write(work)
+
+    def due_reminders(self, today: dt.date) -> list[DueReminder]:
+        """Reminders of sent, unpaid welcome invoices that the policy's schedule says are due."""
+        with self._lock:
+            self._sync()
+            schedule = self.welcome.reminders if self.welcome else ()
+            return self._ledger.due_reminders(today, schedule)
+
+    def mark_reminder_sent(self, invoice_id: uuid.UUID, offset_days: int) -> ReminderLog:
+        """Record that a reminder was sent, so it is not due again.
+
+        Raises:
+            AlreadyExists: it was recorded before.
+            NotFound: no such invoice.
+        """
+        with self._lock:
+            invoice = self.invoice(invoice_id)
+            log = ReminderLog(invoice.id, offset_days, self._clock())
+
+            def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
+                tx.put_record(log, expected_version=None)
+                yield None, log
+
+            self._write(work)
+            return log
 
     # -- search --------------------------------------------------------------------
 
@@ -1347,3 +1712,28 @@ def _read_decimal(value: object) -> decimal.Decimal | None:
     except decimal.InvalidOperation:
         return None
     return number if isinstance(number, decimal.Decimal) and number.is_finite() else None
+
+
+def _amount(value: object) -> decimal.Decimal:
+    number = _read_decimal(value)
+    if number is None or number <= 0:
+        msg = f"The amount must be a positive number, not {value!r}."
+        raise ValidationError.single("amount.invalid", msg, value)
+    return number
+
+
+def _line_problems(lines: Sequence[object]) -> list[Problem]:
+    if not lines:
+        return [Problem("lines", "lines.empty", "An invoice needs at least one line.")]
+    problems = []
+    for index, line in enumerate(lines):
+        if not isinstance(line, InvoiceLine):
+            msg = f"Lines must be InvoiceLine objects, not {line!r}."
+            problems.append(Problem(f"lines[{index}]", "line.type", msg))
+        elif not line.description.strip() or line.quantity <= 0 or line.unit_price < 0:
+            msg = "A line needs a description, a positive quantity and a price of zero or more."
+            problems.append(Problem(f"lines[{index}]", "line.invalid", msg, value=line))
+        elif not 0 <= line.vat_rate <= 100:  # noqa: PLR2004 - percent
+            msg = f"The VAT rate {line.vat_rate} must be between 0 and 100."
+            problems.append(Problem(f"lines[{index}]", "line.vat_rate", msg, value=line))
+    return problems

@@ -41,6 +41,16 @@ from debitor_core import strategies
 from debitor_core._category import Category
 from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
 from debitor_core._fields import CustomFieldDefinition, FieldType
+from debitor_core._invoice import (
+    BillTo,
+    Branding,
+    Delivery,
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    Payment,
+    ReminderLog,
+)
 from debitor_core._model import (
     Address,
     AttachmentRef,
@@ -56,7 +66,7 @@ from debitor_core._model import (
 from debitor_core._terms import PaymentTerms
 from debitor_core.storage._protocol import Store
 
-__all__ = ["StoreContract", "sample_customer"]
+__all__ = ["StoreContract", "sample_customer", "sample_records"]
 
 _MOMENT = dt.datetime(2026, 11, 26, 9, 30, 15, 123456, tzinfo=dt.UTC)
 
@@ -313,6 +323,56 @@ class StoreContract(abc.ABC):
             )
             assert (2, 3) == (reopened.last_number(), reopened.revision())
 
+    def test_records_roundtrip(self) -> None:
+        """Invoices, payments, deliveries and reminder logs come back equal, in order."""
+        customer = sample_customer()
+        records = sample_records(customer)
+        with self._store() as store:
+            self._add(store, customer)
+            with store.transaction() as tx:
+                for record in records:
+                    tx.put_record(record, expected_version=None)
+            reopened = self.reopen(store)
+            for record in records:
+                assert [record] == list(reopened.records(type(record)))
+                assert record == reopened.record(type(record), record.key)
+
+    def test_record_versions(self) -> None:
+        """Records are added once and replaced only from the version stored."""
+        invoice = sample_records(sample_customer())[0]
+        with self._store() as store:
+            with store.transaction() as tx:
+                tx.put_record(invoice, expected_version=None)
+            with pytest.raises(AlreadyExists), store.transaction() as tx:
+                tx.put_record(invoice, expected_version=None)
+            sent = attrs.evolve(invoice, state=InvoiceState.SENT, version=2)
+            with store.transaction() as tx:
+                tx.put_record(sent, expected_version=1)
+            with pytest.raises(ConcurrencyConflict), store.transaction() as tx:
+                tx.put_record(attrs.evolve(invoice, version=2), expected_version=1)
+            with pytest.raises(NotFound), store.transaction() as tx:
+                tx.put_record(attrs.evolve(invoice, id=uuid.uuid4()), expected_version=1)
+            with pytest.raises(NotFound):
+                store.record(Invoice, str(uuid.uuid4()))
+            assert [sent] == list(self.reopen(store).records(Invoice))
+
+    def test_records_commit_with_customers_or_not_at_all(self) -> None:
+        """A customer and its welcome invoice and delivery are stored together, or neither."""
+        customer = sample_customer()
+        invoice, _, delivery, _ = sample_records(customer)
+        with self._store() as store:
+            with pytest.raises(AlreadyExists), store.transaction() as tx:
+                tx.add(customer)
+                tx.put_record(invoice, expected_version=None)
+                tx.put_record(delivery, expected_version=None)
+                tx.put_record(delivery, expected_version=None)
+            reopened = self.reopen(store)
+            assert ([], [], []) == (
+                list(reopened.customers()),
+                list(reopened.records(Invoice)),
+                list(reopened.records(Delivery)),
+            )
+
     def test_revision_counts_commits(self) -> None:
         """Each committed transaction that writes adds one to the revision."""
         with self._store() as store:
@@ -372,6 +432,32 @@ class StoreContract(abc.ABC):
         _run_threads(writer, self.threads)
         notes = {n.text for n in store.get(customer.id).notes}
         assert {f"{i}-{j}" for i in range(self.threads) for j in range(per_thread)} == notes
+
+
+def sample_records(customer: Customer) -> tuple[Invoice, Payment, Delivery, ReminderLog]:
+    """An invoice of ``customer`` with a payment, a delivery and a reminder log."""
+    invoice = Invoice(
+        id=uuid.uuid4(),
+        number=1,
+        customer_id=customer.id,
+        bill_to=BillTo.of(customer),
+        lines=(
+            InvoiceLine("Sveiki! Welcome", Decimal(1), Decimal("0.00")),
+            InvoiceLine("Setup fee", Decimal("2.5"), Decimal("19.99"), Decimal(21)),
+        ),
+        currency="EUR",
+        issue_date=dt.date(2026, 11, 26),
+        due_date=dt.date(2026, 12, 10),
+        payment_terms=PaymentTerms.net(14),
+        state=InvoiceState.DRAFT,
+        message="Labdien, Jānis!",
+        branding=Branding("Koks", "logo.png", "#00aa55"),
+        welcome=True,
+    )
+    payment = Payment(uuid.uuid4(), invoice.id, Decimal("10.01"), "EUR", dt.date(2026, 12, 1))
+    delivery = Delivery(customer.id, invoice.id, next_attempt=_MOMENT)
+    reminder = ReminderLog(invoice.id, -3, _MOMENT)
+    return invoice, payment, delivery, reminder
 
 
 def _run_threads(target: object, count: int) -> None:

@@ -29,7 +29,7 @@ import uuid
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import cattrs
 
@@ -43,22 +43,31 @@ from debitor_core._errors import (
     UnsupportedFormatVersion,
 )
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 from debitor_core.storage._lock import InterProcessLock, LockTimeout
 from debitor_core.storage._memory import Operation, StateTransaction, StoreState
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MIGRATIONS", "JsonFileStore"]
 
+R = TypeVar("R", bound=Record)
+
 FORMAT: Final = "debitor-core/book"
 """The value of the envelope's ``format`` key."""
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 """The version of the file format this release writes."""
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+def _add_records(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 to 2: books gain invoices, payments, deliveries and reminder logs."""
+    data.setdefault("records", {kind: [] for kind in RECORD_KINDS})
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _add_records}
 """Upgrades of the snapshot data: ``MIGRATIONS[n]`` turns version ``n`` into ``n + 1``.
 
-Version 1 is the first format, so the chain is empty; each later format adds a step.
 Journal lines are upgraded by the same functions, wrapped in a one-record snapshot.
 """
 
@@ -155,6 +164,17 @@ class JsonFileStore:
         """Return every custom-field definition."""
         self._fresh()
         return list(self._state.fields.values())
+
+    def records(self, kind: type[R]) -> Sequence[R]:
+        """Return every record of ``kind`` in the order added."""
+        self._fresh()
+        with self._thread_lock:
+            return self._state.all_records(kind)
+
+    def record(self, kind: type[R], key: str) -> R:
+        """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
+        self._fresh()
+        return self._state.record(kind, key)
 
     def last_number(self) -> int:
         """Return the highest customer number ever stored."""
@@ -337,6 +357,12 @@ class JsonFileStore:
                 msg = f"the customer number {number!r} is not a positive whole number"
                 raise ValueError(msg)
             add_record(make_id(record["id"]), number, record)
+        for kind, records in data["records"].items():
+            cls = RECORD_KINDS[kind]
+            stored = state.records[kind]
+            for record in records:
+                item = structure(record, cls)
+                stored[item.key] = item
         state.last_number = max(state.last_number, int(data["last_number"]))
         state.revision = int(data["revision"])
 
@@ -436,18 +462,20 @@ class JsonFileStore:
                 payload = self._migrate(wrapped, version)[kind][0]
             return structure(payload, _KINDS[kind])
 
-        if name == "add":
-            return ("add", record("customers"))
-        if name == "update":
-            return ("update", (record("customers"), int(op["expected_version"])))
-        if name == "delete":
-            return ("delete", uuid.UUID(op["id"]))
-        if name == "put_category":
-            return ("put_category", record("categories"))
-        if name == "delete_category":
-            return ("delete_category", uuid.UUID(op["id"]))
-        if name == "put_custom_field":
-            return ("put_custom_field", record("custom_fields"))
+        builders: dict[str, Callable[[], Any]] = {
+            "add": lambda: record("customers"),
+            "update": lambda: (record("customers"), int(op["expected_version"])),
+            "delete": lambda: uuid.UUID(op["id"]),
+            "put_category": lambda: record("categories"),
+            "delete_category": lambda: uuid.UUID(op["id"]),
+            "put_custom_field": lambda: record("custom_fields"),
+            "put_record": lambda: (
+                structure(op["record"], RECORD_KINDS[op["kind"]]),
+                None if op["expected_version"] is None else int(op["expected_version"]),
+            ),
+        }
+        if name in builders:
+            return (name, builders[name]())
         msg = f"unknown operation {name!r}"
         raise ValueError(msg)
 
@@ -464,6 +492,14 @@ class JsonFileStore:
             return op
         if name in ("delete", "delete_category"):
             return {"op": name, "id": str(arg)}
+        if name == "put_record":
+            record, expected = arg
+            return {
+                "op": name,
+                "kind": record.KIND,
+                "record": unstructure(record),
+                "expected_version": expected,
+            }
         key = "category" if name == "put_category" else "custom_field"
         return {"op": name, key: unstructure(arg)}
 
@@ -516,7 +552,10 @@ class JsonFileStore:
             rows = (dumps(r if isinstance(r, dict) else unstructure(r)) for r in records)
             return "[\n  " + ",\n  ".join(rows) + "\n ]"
 
-        customers = list(state.records())
+        customers = list(state.customer_records())
+        records = ",".join(
+            f'\n  "{kind}": {lines(list(items.values()))}' for kind, items in state.records.items()
+        )
         text = (
             "{\n"
             f' "format": {json.dumps(FORMAT)},\n'
@@ -525,7 +564,8 @@ class JsonFileStore:
             f' "last_number": {state.last_number},\n'
             f' "categories": {lines(list(state.categories.values()))},\n'
             f' "custom_fields": {lines(list(state.fields.values()))},\n'
-            f' "customers": {lines(customers)}\n'
+            f' "customers": {lines(customers)},\n'
+            f' "records": {{{records}}}\n'
             "}\n"
         )
         return text.encode()

@@ -12,14 +12,17 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from debitor_core._category import Category
 from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 
 __all__ = ["InMemoryStore", "Operation", "StateTransaction", "StoreState"]
+
+R = TypeVar("R", bound=Record)
 
 Operation = tuple[str, Any]
 """One write as ``(name, argument)``: ``("add", customer)``, ``("delete", id)``, ..."""
@@ -42,6 +45,7 @@ class StoreState:
         self.numbers: list[int] = []
         self.categories: dict[uuid.UUID, Category] = {}
         self.fields: dict[str, CustomFieldDefinition] = {}
+        self.records: dict[str, dict[str, Record]] = {kind: {} for kind in RECORD_KINDS}
         self.last_number = 0
         self.revision = 0
 
@@ -68,12 +72,24 @@ class StoreState:
             raise NotFound(msg) from None
         return self.get(customer_id)
 
+    def record(self, kind: type[R], key: str) -> R:
+        """Return a record by kind and key, or raise `NotFound`."""
+        found = self.records[kind.KIND].get(key)
+        if found is None:
+            msg = f"No {kind.KIND} has the key {key}."
+            raise NotFound(msg)
+        return found  # type: ignore[return-value]
+
+    def all_records(self, kind: type[R]) -> list[R]:
+        """Every record of ``kind`` in the order first stored."""
+        return list(self.records[kind.KIND].values())  # type: ignore[arg-type]
+
     def page(self, offset: int, limit: int | None) -> list[Customer]:
         """Return customers in number order."""
         end = None if limit is None else offset + limit
         return [self.get(self.by_number[n]) for n in self.numbers[offset:end]]
 
-    def records(self) -> Iterator[Customer | dict[str, Any]]:
+    def customer_records(self) -> Iterator[Customer | dict[str, Any]]:
         """Every customer in number order, as an object or as the record not yet read."""
         for number in self.numbers:
             yield self.customers[self.by_number[number]]
@@ -172,6 +188,32 @@ class StoreState:
 
         return undo
 
+    def _put_record(self, record: Record, expected_version: int | None) -> Callable[[], None]:
+        stored = self.records[record.KIND]
+        old = stored.get(record.key)
+        if expected_version is None and old is not None:
+            msg = f"A {record.KIND} with the key {record.key} is already stored."
+            raise AlreadyExists(msg)
+        if expected_version is not None:
+            if old is None:
+                msg = f"No {record.KIND} has the key {record.key}."
+                raise NotFound(msg)
+            if old.version != expected_version:
+                msg = (
+                    f"The {record.KIND} {record.key} was changed by someone else: it is at "
+                    f"version {old.version}, not {expected_version}."
+                )
+                raise ConcurrencyConflict(msg, expected=expected_version, actual=old.version)
+        stored[record.key] = record
+
+        def undo() -> None:
+            if old is None:
+                del stored[record.key]
+            else:
+                stored[record.key] = old
+
+        return undo
+
     def _check_number_free(self, customer: Customer) -> None:
         if customer.number in self.by_number:
             msg = f"The customer number {customer.number} is already taken."
@@ -234,6 +276,10 @@ class StateTransaction:
         """Add or replace a custom-field definition."""
         self._do(("put_custom_field", definition))
 
+    def put_record(self, record: Record, *, expected_version: int | None) -> None:
+        """Add or replace a record (see `Transaction.put_record`)."""
+        self._do(("put_record", (record, expected_version)))
+
     def rollback(self) -> None:
         """Undo every operation, newest first."""
         while self._undo:
@@ -276,6 +322,15 @@ class InMemoryStore:
     def custom_fields(self) -> Sequence[CustomFieldDefinition]:
         """Return every custom-field definition."""
         return list(self._state.fields.values())
+
+    def records(self, kind: type[R]) -> Sequence[R]:
+        """Return every record of ``kind`` in the order added."""
+        with self._lock:
+            return self._state.all_records(kind)
+
+    def record(self, kind: type[R], key: str) -> R:
+        """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
+        return self._state.record(kind, key)
 
     def last_number(self) -> int:
         """Return the highest customer number ever stored."""

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._invoice import Record
 from debitor_core._model import Customer
 
 __all__ = ["Store", "Transaction"]
+
+R = TypeVar("R", bound=Record)
 
 
 @runtime_checkable
@@ -61,6 +64,16 @@ class Transaction(Protocol):
         """Add or replace a custom-field definition (by key)."""
         ...
 
+    def put_record(self, record: Record, *, expected_version: int | None) -> None:
+        """Add (``expected_version=None``) or replace an invoice, payment, delivery or log.
+
+        Raises:
+            AlreadyExists: adding, and a record of the same kind and key is stored.
+            NotFound: replacing, and there is no such record.
+            ConcurrencyConflict: replacing, and the stored version is not the one expected.
+        """
+        ...
+
 
 @runtime_checkable
 class Store(Protocol):
@@ -84,6 +97,8 @@ class Store(Protocol):
       ``expected_version``; the book passes a customer whose version is one higher.
     - **Numbers** are unique among stored customers, and `last_number` is the highest
       number any customer ever had, so a number is never reused after a delete.
+    - **Records** (invoices, payments, welcome-invoice deliveries, reminder logs) are
+      kept by kind and key with a version, like customers; they are never deleted.
     - **Order**: `customers` lists by customer number, ascending.
     - **Revision**: `revision` grows by exactly one per committed transaction, by
       anyone (for a file store, by any process), so a caller that cached what it read
@@ -120,6 +135,18 @@ class Store(Protocol):
 
     def custom_fields(self) -> Sequence[CustomFieldDefinition]:
         """Return every custom-field definition, in the order they were first stored."""
+        ...
+
+    def records(self, kind: type[R]) -> Sequence[R]:
+        """Return every record of ``kind`` (`Invoice`, `Payment`, ...) in the order added."""
+        ...
+
+    def record(self, kind: type[R], key: str) -> R:
+        """Return the record of ``kind`` with ``key``.
+
+        Raises:
+            NotFound: there is no such record.
+        """
         ...
 
     def last_number(self) -> int:

@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import cattrs
 
@@ -25,9 +25,12 @@ from debitor_core._errors import (
     UnsupportedFormatVersion,
 )
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._invoice import Record
 from debitor_core._model import Customer
 
 __all__ = ["SCHEMA_MIGRATIONS", "SCHEMA_VERSION", "SqliteStore"]
+
+R = TypeVar("R", bound=Record)
 
 _SCHEMA_V1: Final = """
 CREATE TABLE customer (
@@ -50,10 +53,20 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta VALUES ('revision', 0), ('last_number', 0);
 """
 
-SCHEMA_VERSION: Final = 1
+_SCHEMA_V2: Final = """
+CREATE TABLE record (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+"""
+
+SCHEMA_VERSION: Final = 2
 """The schema version this release writes (kept in ``PRAGMA user_version``)."""
 
-SCHEMA_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1}
+SCHEMA_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
 """SQL that takes the schema from version ``n`` to ``n + 1``; 0 is an empty database."""
 
 
@@ -200,6 +213,29 @@ class SqliteStore:
             rows = self._db.execute("SELECT data FROM custom_field ORDER BY position").fetchall()
         return [self._converter.structure(json.loads(r[0]), CustomFieldDefinition) for r in rows]
 
+    def records(self, kind: type[R]) -> Sequence[R]:
+        """Return every record of ``kind`` in the order added."""
+        with self._lock, _translated(self.path):
+            rows = self._db.execute(
+                "SELECT data FROM record WHERE kind = ? ORDER BY rowid", (kind.KIND,)
+            ).fetchall()
+        return [self._record(kind, r[0]) for r in rows]
+
+    def record(self, kind: type[R], key: str) -> R:
+        """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
+        data = self._one("SELECT data FROM record WHERE kind = ? AND key = ?", (kind.KIND, key))
+        if data is None:
+            msg = f"No {kind.KIND} has the key {key}."
+            raise NotFound(msg)
+        return self._record(kind, data)
+
+    def _record(self, kind: type[R], data: str) -> R:
+        try:
+            return self._converter.structure(json.loads(data), kind)
+        except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
+            msg = f"A {kind.KIND} row in {self.path} cannot be read ({exc})."
+            raise CorruptStore(msg) from exc
+
     def last_number(self) -> int:
         """Return the highest customer number ever stored."""
         return int(self._one("SELECT value FROM meta WHERE key = 'last_number'", ()))
@@ -335,6 +371,35 @@ class _SqliteTransaction:
             "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
             (definition.key, self._dumps(definition)),
         )
+
+    def put_record(self, record: Record, *, expected_version: int | None) -> None:
+        """Add or replace an invoice, payment, delivery or reminder log."""
+        kind, key, data = record.KIND, record.key, self._dumps(record)
+        if expected_version is None:
+            try:
+                self._execute(
+                    "INSERT INTO record VALUES (?, ?, ?, ?)", (kind, key, record.version, data)
+                )
+            except AlreadyExists as exc:
+                msg = f"A {kind} with the key {key} is already stored."
+                raise AlreadyExists(msg) from exc
+            return
+        cursor = self._execute(
+            "UPDATE record SET version = ?, data = ? WHERE kind = ? AND key = ? AND version = ?",
+            (record.version, data, kind, key, expected_version),
+        )
+        if cursor.rowcount == 0:
+            stored = self._db.execute(
+                "SELECT version FROM record WHERE kind = ? AND key = ?", (kind, key)
+            ).fetchone()
+            if stored is None:
+                msg = f"No {kind} has the key {key}."
+                raise NotFound(msg)
+            msg = (
+                f"The {kind} {key} was changed by someone else: it is at version "
+                f"{stored[0]}, not {expected_version}."
+            )
+            raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
 
 
 def _checked_synchronous(value: str) -> str:
