@@ -12,9 +12,11 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from typing import Any, Final, Literal
 
 import attrs
+import cattrs
 
 from debitor_core import _rules
 from debitor_core._category import Category, category_problems, descendants
+from debitor_core._converter import make_converter
 from debitor_core._errors import (
     ConcurrencyConflict,
     CustomerInUse,
@@ -281,7 +283,7 @@ class CustomerBook:
         self._fields = {f.key: f for f in self._store.custom_fields()}
         self._form_context = FormContext(
             required=self.required,
-            categories={fold(c.name): c.id for c in self._categories.values()},
+            categories={c.name.casefold(): c.id for c in self._categories.values()},
             fields=self._fields,
         )
 
@@ -588,6 +590,116 @@ class CustomerBook:
         yield None, invoice
         yield None, delivery
 
+    def export(self, *, include_private: bool = False) -> dict[str, Any]:
+        """The book's categories, custom fields and customers as JSON-ready data.
+
+        Made by the library's converter (see `make_converter`), so it is what the JSON
+        store writes. Private notes, attachment references and consent records are left
+        out unless ``include_private`` is true.
+        """
+        with self._lock:
+            self._sync()
+            converter = make_converter()
+            customers = [self._index.by_number[n] for n in self._index.numbers]
+            if not include_private:
+                customers = [
+                    attrs.evolve(c, notes=(), attachments=(), consents=()) for c in customers
+                ]
+            return {
+                "categories": converter.unstructure(list(self._categories.values())),
+                "custom_fields": converter.unstructure(list(self._fields.values())),
+                "customers": converter.unstructure(customers),
+            }
+
+    def import_data(self, data: Mapping[str, Any]) -> list[Customer]:
+        """Import what `export` produced, all or nothing.
+
+        Categories and custom fields are added when the book lacks them (a category of
+        the same name, any case, is reused). Each customer is checked like a form and
+        stored as it was: id, number, notes and times included.
+
+        Raises:
+            ValidationError: with every problem, paths like ``customers[2].email``;
+                nothing is stored.
+        """
+        with self._lock:
+            self._sync()
+            categories, fields, customers = self._read_export(data)
+            taken_ids = set(self._index.by_id)
+            taken_numbers = set(self._index.by_number)
+            problems: list[Problem] = []
+            mapping = {c.name.casefold(): c.id for c in self._categories.values()}
+            renumber = {c.id: mapping.get(c.name.casefold(), c.id) for c in categories}
+            context = attrs.evolve(
+                self._context(),
+                categories={**{c.name.casefold(): c.id for c in categories}, **mapping},
+                fields={**{f.key: f for f in fields}, **self._fields},
+            )
+            names = {c.id: c.name for c in categories}
+            checked: list[Customer] = []
+            for position, record in enumerate(customers):
+                customer = attrs.evolve(
+                    record,
+                    categories=tuple(sorted(renumber.get(c, c) for c in record.categories)),
+                )
+                normal, found = self._check_import(
+                    customer, context, names, taken_ids, taken_numbers
+                )
+                problems += [p.at(f"customers[{position}]") for p in found]
+                taken_ids.add(customer.id)
+                taken_numbers.add(customer.number)
+                checked.append(normal)
+            if problems:
+                raise ValidationError(problems)
+            new_categories = [c for c in categories if c.name.casefold() not in mapping]
+            new_fields = [f for f in fields if f.key not in self._fields]
+
+            def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
+                for category in new_categories:
+                    tx.put_category(category)
+                for definition in new_fields:
+                    tx.put_custom_field(definition)
+                for customer in checked:
+                    tx.add(customer)
+                    yield None, customer
+
+            changes = self._write(work, definitions=bool(new_categories or new_fields))
+            return [new for _, new in changes if isinstance(new, Customer)]
+
+    @staticmethod
+    def _read_export(
+        data: Mapping[str, Any],
+    ) -> tuple[list[Category], list[CustomFieldDefinition], list[Customer]]:
+        converter = make_converter()
+        try:
+            return (
+                converter.structure(data.get("categories", []), list[Category]),
+                converter.structure(data.get("custom_fields", []), list[CustomFieldDefinition]),
+                converter.structure(data["customers"], list[Customer]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, cattrs.BaseValidationError) as exc:
+            msg = f"The data is not an export of a customer book ({exc})."
+            raise ValidationError.single("import.format", msg, None) from exc
+
+    def _check_import(
+        self,
+        customer: Customer,
+        context: FormContext,
+        category_names: Mapping[uuid.UUID, str],
+        taken_ids: set[uuid.UUID],
+        taken_numbers: set[int],
+    ) -> tuple[Customer, list[Problem]]:
+        """Check an imported customer like a form; return it in normal form, and problems."""
+        names = {**category_names, **{c.id: c.name for c in self._categories.values()}}
+        previous = attrs.evolve(context, previous_fields=customer.custom_fields)
+        draft, found = parse_form(customer_to_form(customer, names), previous)
+        problems = [p for p in found if p.is_error]
+        if customer.id in taken_ids:
+            msg = f"A customer with the id {customer.id} is already in the book."
+            problems.append(Problem("id", "id.taken", msg, value=str(customer.id)))
+        problems += self._check_number(customer.number, taken_numbers)
+        return (customer if problems else _with_draft(customer, draft)), problems
+
     def blank_form(self) -> dict[str, Any]:
         """Return an empty form carrying the book's defaults ("save and new")."""
         form: dict[str, Any] = dict.fromkeys(FORM_KEYS)
@@ -702,25 +814,8 @@ class CustomerBook:
                 raise ValidationError(errors)
             now = self._clock()
             note = (Note(draft.note, now, author),) if draft.note else ()
-            assert draft.name is not None  # noqa: S101 - no errors, so a name
             return attrs.evolve(
-                current,
-                name=draft.name,
-                kind=draft.kind,
-                contact_person=draft.contact_person,
-                address=draft.address,
-                email=draft.email,
-                other_emails=draft.other_emails,
-                phone=draft.phone,
-                other_phones=draft.other_phones,
-                website=draft.website,
-                tax_id=draft.tax_id,
-                company_id=draft.company_id,
-                payment_terms=draft.payment_terms,
-                currency=draft.currency,
-                language=draft.language,
-                categories=draft.categories,
-                custom_fields=draft.custom_fields,
+                _with_draft(current, draft),
                 notes=current.notes + note,
                 consents=current.consents + self._consents(draft, now),
             )
@@ -1305,8 +1400,10 @@ class CustomerBook:
         if isinstance(ref, uuid.UUID):
             found = self._categories.get(ref)
         else:
-            wanted = fold(" ".join(str(ref).split()))
-            found = next((c for c in self._categories.values() if fold(c.name) == wanted), None)
+            wanted = " ".join(str(ref).split()).casefold()
+            found = next(
+                (c for c in self._categories.values() if c.name.casefold() == wanted), None
+            )
         if found is None:
             msg = f"There is no category {ref!r}."
             raise NotFound(msg)
@@ -1737,3 +1834,27 @@ def _line_problems(lines: Sequence[object]) -> list[Problem]:
             msg = f"The VAT rate {line.vat_rate} must be between 0 and 100."
             problems.append(Problem(f"lines[{index}]", "line.vat_rate", msg, value=line))
     return problems
+
+
+def _with_draft(customer: Customer, draft: CustomerDraft) -> Customer:
+    """``customer`` with every form field taken from ``draft`` (which has no errors)."""
+    assert draft.name is not None  # noqa: S101 - a draft without errors has a name
+    return attrs.evolve(
+        customer,
+        name=draft.name,
+        kind=draft.kind,
+        contact_person=draft.contact_person,
+        address=draft.address,
+        email=draft.email,
+        other_emails=draft.other_emails,
+        phone=draft.phone,
+        other_phones=draft.other_phones,
+        website=draft.website,
+        tax_id=draft.tax_id,
+        company_id=draft.company_id,
+        payment_terms=draft.payment_terms,
+        currency=draft.currency,
+        language=draft.language,
+        categories=draft.categories,
+        custom_fields=draft.custom_fields,
+    )

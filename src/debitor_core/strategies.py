@@ -16,10 +16,12 @@ formatting vary); run it through the matching rule to get the normal form.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 try:
+    from hypothesis import assume
     from hypothesis import strategies as st
 except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
     msg = (
@@ -28,8 +30,19 @@ except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
     )
     raise ImportError(msg) from exc
 
-import phonenumbers
+import itertools
+import re
 
+import attrs
+import phonenumbers
+from stdnum import exceptions as stdnum_errors
+from stdnum import get_cc_module, luhn
+from stdnum.eu import vat as eu_vat
+
+from debitor_core._book import CustomerBook
+from debitor_core._category import Category
+from debitor_core._fields import CustomFieldDefinition, FieldType
+from debitor_core._form import RequiredFields
 from debitor_core._model import (
     Address,
     AttachmentRef,
@@ -43,13 +56,24 @@ from debitor_core._model import (
     TaxId,
 )
 from debitor_core._postal import country_rules
+from debitor_core._rules import _COMPANY_ID_MODULES
 from debitor_core._terms import PaymentTerms
 
 __all__ = [
+    "COMPANY_ID_COUNTRIES",
     "COUNTRIES",
+    "Expected",
     "addresses",
+    "books",
+    "categories",
+    "compact_vat_numbers",
+    "company_ids",
     "customers",
     "emails",
+    "field_definitions",
+    "field_values",
+    "forms",
+    "invalid_forms",
     "names",
     "payment_terms",
     "phone_numbers",
@@ -63,39 +87,6 @@ COUNTRIES: tuple[str, ...] = (
     "SK", "CH", "US", "CA", "JP", "AU",
 )  # fmt: skip
 """Countries the strategies draw from by default: the EU and some frequent partners."""
-
-# Real, valid VAT numbers (public registrations and python-stdnum's examples), one or
-# more per country, in the compact form with prefix.
-_VAT_EXAMPLES: Mapping[str, tuple[str, ...]] = {
-    "AT": ("ATU13585627",),
-    "BE": ("BE0403019261", "BE0776091951"),
-    "BG": ("BG200442771", "BG175074752"),
-    "CY": ("CY10259033P",),
-    "CZ": ("CZ25123891", "CZ7103192745"),
-    "DE": ("DE113866163", "DE136695976"),
-    "DK": ("DK13585628",),
-    "EE": ("EE100931558", "EE100594102"),
-    "EL": ("EL094259216",),
-    "ES": ("ESA13585625", "ESX2482300W"),
-    "FI": ("FI20774740",),
-    "FR": ("FR40303265045", "FR23334175221"),
-    "HR": ("HR33392005961",),
-    "HU": ("HU12892312",),
-    "IE": ("IE6433435F", "IE8D79739I"),
-    "IT": ("IT00743110157",),
-    "LT": ("LT119511515", "LT100001919017"),
-    "LU": ("LU15027442",),
-    "LV": ("LV40003521600", "LV16117519997"),
-    "MT": ("MT11679112",),
-    "NL": ("NL004495445B01",),
-    "PL": ("PL8567346215",),
-    "PT": ("PT501964843",),
-    "RO": ("RO18547290",),
-    "SE": ("SE123456789701",),
-    "SI": ("SI50223054",),
-    "SK": ("SK2022749619",),
-    "XI": ("XI980780684",),
-}
 
 _LATIN = "abcdefghijklmnopqrstuvwxyzāčēģīķļņšūžäöüßéèàçñøåæłńśźżőű"
 _SCRIPTS = {
@@ -178,6 +169,7 @@ def _phone_in(region: str, formatting: str) -> st.SearchStrategy[str]:
     number_format = {
         "e164": phonenumbers.PhoneNumberFormat.E164,
         "international": phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+        "national": phonenumbers.PhoneNumberFormat.NATIONAL,
     }[formatting]
     return (
         st.tuples(st.sampled_from(examples), st.integers(0, 99))
@@ -194,44 +186,156 @@ def phone_numbers(
 
     Args:
         region: Draw numbers of this country only (ISO alpha-2); default: `COUNTRIES`.
-        formatting: ``"international"`` (``+371 21 234 567``) or ``"e164"``.
+        formatting: ``"international"`` (``+371 21 234 567``), ``"e164"``, or
+            ``"national"`` (``21 234 567``: give the customer's country with it).
     """
     regions = [region] if region else list(COUNTRIES)
     return st.sampled_from(regions).flatmap(lambda r: _phone_in(r, formatting))
 
 
-def vat_numbers(*, country: str | None = None) -> st.SearchStrategy[str]:
-    """Valid EU VAT numbers (correct check digits), in varied everyday formatting.
+# The shape of each EU VAT number, after its prefix: ``#`` a digit, ``L`` a capital
+# letter, anything else itself. The check digits (``check`` characters from the end of
+# the variable part) are found by trying every value against python-stdnum.
+_VAT_SHAPES: Mapping[str, tuple[str, int]] = {
+    "AT": ("U########", 1), "BE": ("0#########", 2), "BG": ("#########", 1),
+    "CY": ("########L", 1), "CZ": ("########", 1), "DE": ("#########", 1),
+    "DK": ("########", 1), "EE": ("10#######", 1), "EL": ("#########", 1),
+    "ES": ("A########", 1), "FI": ("########", 1), "HR": ("###########", 1),
+    "HU": ("########", 1), "IE": ("#######L", 1), "IT": ("#######01##", 1),
+    "LT": ("#########", 1), "LU": ("########", 2), "LV": ("4##########", 1),
+    "MT": ("1#######", 2), "NL": ("#########B##", 1), "PL": ("##########", 1),
+    "PT": ("#########", 1), "RO": ("########", 1), "SE": ("##########01", 1),
+    "SI": ("1#######", 1), "SK": ("##########", 2), "XI": ("#########", 1),
+    "FR": ("", 0),
+}  # fmt: skip
+"""Every EU VAT prefix (``EL`` is Greece, ``XI`` Northern Ireland) the generator covers."""
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _check_positions(shape: str, count: int) -> list[int]:
+    variable = [i for i, c in enumerate(shape) if c in "#L"]
+    return variable[-count:]
+
+
+def _complete(prefix: str, shape: str, count: int, body: str) -> str | None:
+    """Fill the check characters of ``body`` so the number passes stdnum, if it can."""
+    positions = _check_positions(shape, count)
+    alphabets = ["0123456789" if shape[i] == "#" else _LETTERS for i in positions]
+    for combination in itertools.product(*alphabets):
+        chars = list(body)
+        for position, char in zip(positions, combination, strict=True):
+            chars[position] = char
+        number = prefix + "".join(chars)
+        if eu_vat.is_valid(number):
+            return number
+    return None
+
+
+def _french_vat(siren_start: str) -> str:
+    for last in "0123456789":
+        siren = siren_start + last
+        if luhn.is_valid(siren):
+            key = (12 + 3 * (int(siren) % 97)) % 97
+            return f"FR{key:02d}{siren}"
+    raise AssertionError  # pragma: no cover - one of ten digits always passes Luhn
+
+
+def _shape_regex(shape: str) -> str:
+    return "".join("[0-9]" if c == "#" else "[A-Z]" if c == "L" else re.escape(c) for c in shape)
+
+
+def compact_vat_numbers(*, country: str | None = None) -> st.SearchStrategy[str]:
+    """Valid EU VAT numbers with correct check digits, compact with their prefix.
 
     Args:
-        country: A VAT prefix (``LV``, ``EL`` for Greece, ``XI``); default: any.
+        country: A VAT prefix (``LV``; ``EL`` or ``GR`` for Greece; ``XI``); default: any.
     """
-    pool = (
-        _VAT_EXAMPLES[country]
-        if country
-        else tuple(v for values in _VAT_EXAMPLES.values() for v in values)
-    )
+    prefix = {"GR": "EL"}.get(country or "", country)
+    prefixes = [prefix] if prefix else sorted(_VAT_SHAPES)
+
+    def numbers(cc: str) -> st.SearchStrategy[str]:
+        if cc == "FR":
+            return st.from_regex(r"[1-9][0-9]{7}", fullmatch=True).map(_french_vat)
+        shape, count = _VAT_SHAPES[cc]
+        bodies = st.from_regex(_shape_regex(shape), fullmatch=True)
+        return bodies.map(lambda body: _complete(cc, shape, count, body)).filter(bool)  # type: ignore[return-value]
+
+    return st.sampled_from(prefixes).flatmap(numbers)
+
+
+def vat_numbers(*, country: str | None = None) -> st.SearchStrategy[str]:
+    """Valid EU VAT numbers (correct check digits) in varied everyday formatting.
+
+    ``LV40003521600`` may come as ``LV 40003521600``, ``lv40003521600``,
+    ``LV - 40003521600`` or ``Lv 40003521600``.
+
+    Args:
+        country: A VAT prefix (``LV``; ``EL`` or ``GR`` for Greece; ``XI``); default: any.
+    """
 
     def style(pair: tuple[str, int]) -> str:
         number, how = pair
-        prefix, body = number[:2], number[2:]
+        head, body = number[:2], number[2:]
         return [
             number,
-            f"{prefix} {body}",
-            f"{prefix.lower()}{body}",
-            f"{prefix} - {body}",
-            f"{prefix[0]}{prefix[1].lower()} {body}",
+            f"{head} {body}",
+            f"{head.lower()}{body}",
+            f"{head} - {body}",
+            f"{head[0]}{head[1].lower()} {body}",
         ][how]
 
-    return st.tuples(st.sampled_from(pool), st.integers(0, 4)).map(style)
+    return st.tuples(compact_vat_numbers(country=country), st.integers(0, 4)).map(style)
+
+
+_COMPANY_SHAPES: Mapping[str, tuple[str, int]] = {
+    "DK": ("1#######", 1), "EE": ("1#######", 1), "FI": ("#######", 1),
+    "HR": ("###########", 1), "NO": ("9########", 1), "PL": ("#########", 1),
+    "SE": ("55########", 1), "FR": ("#########", 1),
+}  # fmt: skip
+"""Countries whose company registration numbers the generator covers."""
+
+
+def company_ids(*, country: str) -> st.SearchStrategy[str]:
+    """Valid company registration numbers of ``country``, where python-stdnum checks them.
+
+    Args:
+        country: One of `COMPANY_ID_COUNTRIES`.
+    """
+    shape, count = _COMPANY_SHAPES[country]
+    module = get_cc_module(country.lower(), _COMPANY_ID_MODULES[country])
+    assert module is not None  # noqa: S101 - every country in the table has a module
+
+    def complete(body: str) -> str | None:
+        for digit in "0123456789":
+            number = body[: len(body) - count] + digit
+            if module.is_valid(number):
+                return number
+        return None
+
+    bodies = st.from_regex(_shape_regex(shape), fullmatch=True)
+    return bodies.map(complete).filter(bool)  # type: ignore[return-value]
+
+
+COMPANY_ID_COUNTRIES: tuple[str, ...] = tuple(sorted(_COMPANY_SHAPES))
+"""The countries `company_ids` draws for."""
 
 
 def postal_codes(*, country: str) -> st.SearchStrategy[str]:
-    """Postal codes of ``country`` as its postal service writes them."""
+    """Postal codes of ``country``: its examples, and codes made from its pattern.
+
+    Codes made from the pattern are written the country's way (as the rules store them).
+    """
     rules = country_rules(country)
-    if not rules.examples:
+    if rules.postal_pattern is None:
         return st.from_regex(r"[0-9]{4,6}", fullmatch=True)
-    return st.sampled_from(rules.examples)
+    examples = st.sampled_from(rules.examples) if rules.examples else st.nothing()
+    made = (
+        st.from_regex(rules.postal_pattern, fullmatch=True)
+        .map(lambda raw: rules.normalise_postal_code(raw) or "")
+        .filter(lambda code: code.isprintable() and 0 < len(code) <= 20)  # noqa: PLR2004
+    )
+    return st.one_of(examples, made)
 
 
 def _clean_text(alphabet: str, max_size: int) -> st.SearchStrategy[str]:
@@ -304,9 +408,7 @@ def customers(*, countries: Sequence[str] = COUNTRIES) -> st.SearchStrategy[Cust
     """Whole, valid customers with every field drawn (including notes and consents)."""
     emails_normal = emails().map(_normal_email)
     phones = st.builds(Phone, phone_numbers(formatting="e164"), st.sampled_from(list(PhoneType)))
-    vat = st.sampled_from(sorted(_VAT_EXAMPLES)).map(
-        lambda p: TaxId(_VAT_EXAMPLES[p][0], "GR" if p == "EL" else ("GB" if p == "XI" else p))
-    )
+    vat = compact_vat_numbers().map(lambda n: TaxId(n, {"EL": "GR", "XI": "GB"}.get(n[:2], n[:2])))
 
     def build(kind: CustomerKind, country: str) -> st.SearchStrategy[Customer]:
         return st.builds(
@@ -372,3 +474,331 @@ def customers(*, countries: Sequence[str] = COUNTRIES) -> st.SearchStrategy[Cust
     return st.tuples(st.sampled_from(list(CustomerKind)), st.sampled_from(list(countries))).flatmap(
         lambda pair: build(*pair)
     )
+
+
+def categories() -> st.SearchStrategy[Category]:
+    """Top-level categories with readable names."""
+    return st.builds(
+        Category, st.uuids(), _word(_SCRIPTS["latin"], min_size=3, max_size=15), st.none()
+    )
+
+
+_KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True)
+
+
+def _definition(options: dict[str, Any]) -> CustomFieldDefinition:
+    return CustomFieldDefinition(**options)
+
+
+def field_definitions() -> st.SearchStrategy[CustomFieldDefinition]:
+    """Sound custom-field definitions of every type, with their rules."""
+    label = _word(_SCRIPTS["latin"], min_size=2, max_size=20)
+    choices = st.lists(
+        _word(_SCRIPTS["latin"], min_size=2, max_size=10),
+        min_size=1,
+        max_size=5,
+        unique_by=str.casefold,
+    ).map(tuple)
+
+    def build(field_type: FieldType) -> st.SearchStrategy[CustomFieldDefinition]:
+        base = {
+            "key": _KEYS,
+            "label": label,
+            "type": st.just(field_type),
+            "required": st.booleans(),
+        }
+        if field_type in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
+            base["choices"] = choices
+        if field_type in (FieldType.INTEGER, FieldType.DECIMAL):
+            low = st.integers(-1000, 1000)
+            base["min_value"] = low.map(decimal.Decimal)
+            base["max_value"] = low.map(lambda n: decimal.Decimal(n + 5000))
+        if field_type is FieldType.TEXT:
+            base["max_length"] = st.one_of(st.none(), st.integers(20, 200))
+        return st.fixed_dictionaries(base).map(_definition)
+
+    return st.sampled_from(list(FieldType)).flatmap(build)
+
+
+def _numbers_for(definition: CustomFieldDefinition) -> st.SearchStrategy[object]:
+    low = int(definition.min_value) if definition.min_value is not None else -(10**6)
+    high = int(definition.max_value) if definition.max_value is not None else 10**6
+    numbers = st.integers(low, high)
+    return st.one_of(numbers, numbers.map(str))
+
+
+def _text_for(definition: CustomFieldDefinition) -> st.SearchStrategy[object]:
+    return _clean_text(_LATIN + " 0123456789", min(definition.max_length or 100, 60))
+
+
+_VALUES: Mapping[FieldType, Any] = {
+    FieldType.INTEGER: _numbers_for,
+    FieldType.DECIMAL: _numbers_for,
+    FieldType.CHOICE: lambda d: st.sampled_from(d.choices),
+    FieldType.MULTI_CHOICE: lambda d: st.lists(st.sampled_from(d.choices), min_size=1, unique=True),
+    FieldType.DATE: lambda _: st.dates(dt.date(1990, 1, 1), dt.date(2090, 12, 31)).map(
+        dt.date.isoformat
+    ),
+    FieldType.BOOLEAN: lambda _: st.sampled_from(["yes", "no", True, False, "1", "0"]),
+    FieldType.EMAIL: lambda _: emails(international=False),
+    FieldType.PHONE: lambda _: phone_numbers(),
+    FieldType.URL: lambda _: _LABEL.map(lambda host: f"{host}.com"),
+    FieldType.TEXT: _text_for,
+    FieldType.MULTILINE_TEXT: _text_for,
+}
+
+
+def field_values(definition: CustomFieldDefinition) -> st.SearchStrategy[object]:
+    """Raw values (as a form gives them) that ``definition`` accepts."""
+    strategy: st.SearchStrategy[object] = _VALUES[definition.type](definition)
+    return strategy
+
+
+_TERMS_TEXT = st.sampled_from(["net 14", "14 days", "prepaid", "end of month + 30", "eom 15", "30"])
+
+
+def forms(
+    *,
+    country: str | None = None,
+    required: RequiredFields | None = None,
+    fields: Sequence[CustomFieldDefinition] = (),
+    category_names: Sequence[str] = (),
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid registration forms (the mapping `CustomerBook.register` takes), raw.
+
+    Args:
+        country: Draw customers of this country only; default: `COUNTRIES`.
+        required: The book's required-fields policy; its fields are always filled in.
+        fields: The book's custom-field definitions; required ones are always filled.
+        category_names: Names of the book's categories, to put customers in.
+    """
+    policy = required or RequiredFields.default()
+    countries = [country] if country else list(COUNTRIES)
+    return st.sampled_from(countries).flatmap(
+        lambda code: _form_in(code, policy, tuple(fields), tuple(category_names))
+    )
+
+
+def _form_in(
+    country: str,
+    policy: RequiredFields,
+    fields: tuple[CustomFieldDefinition, ...],
+    category_names: tuple[str, ...],
+) -> st.SearchStrategy[dict[str, Any]]:
+    vat_prefix = "EL" if country == "GR" else country
+    optional: dict[str, st.SearchStrategy[Any]] = {
+        "address.street": _clean_text(_LATIN + " 0123456789", 40),
+        "address.postal_code": postal_codes(country=country),
+        "address.city": names(kind=CustomerKind.PERSON),
+        "email": emails(),
+        "phone": st.sampled_from(["international", "e164", "national"]).flatmap(
+            lambda style: phone_numbers(region=country, formatting=style)
+        ),
+        "contact_person": names(kind=CustomerKind.PERSON),
+        "payment_terms": _TERMS_TEXT,
+        "currency": st.sampled_from(["EUR", "eur", "USD"]),
+        "language": st.sampled_from(["lv", "en", "de-DE"]),
+    }
+    if country in _EU_VAT_COUNTRIES:
+        optional["tax_id"] = vat_numbers(country=vat_prefix)
+    if country in _COMPANY_SHAPES:
+        optional["company_id"] = company_ids(country=country)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> dict[str, Any]:
+        kind = draw(st.sampled_from(["company", "person"]))
+        form: dict[str, Any] = {"kind": kind, "name": draw(names(kind=CustomerKind(kind)))}
+        address = {"country": draw(st.sampled_from([country, country.lower()]))}
+        for path, strategy in optional.items():
+            if path in policy.fields or draw(st.booleans()):
+                if path.startswith("address."):
+                    address[path.removeprefix("address.")] = draw(strategy)
+                else:
+                    form[path] = draw(strategy)
+        form["address"] = address
+        if category_names:
+            chosen = draw(st.lists(st.sampled_from(category_names), unique=True, max_size=3))
+            if "categories" in policy.fields and not chosen:
+                chosen = [category_names[0]]
+            form["categories"] = chosen
+        values = {
+            d.key: draw(field_values(d))
+            for d in fields
+            if d.active and (d.required or draw(st.booleans()))
+        }
+        if values:
+            form["custom_fields"] = values
+        return form
+
+    return build()
+
+
+_EU_VAT_COUNTRIES = frozenset({"GR" if p == "EL" else p for p in _VAT_SHAPES if p != "XI"})
+_NANP = frozenset({"US", "CA"})
+
+Expected = frozenset[tuple[str, str]]
+"""The problems an invalid form must produce: ``{(path, code), ...}``."""
+
+
+def invalid_forms(
+    *,
+    country: str | None = None,
+    required: RequiredFields | None = None,
+    fields: Sequence[CustomFieldDefinition] = (),
+    category_names: Sequence[str] = (),
+) -> st.SearchStrategy[tuple[dict[str, Any], Expected]]:
+    """Forms with one to three known mistakes, each labelled with the problem it must cause.
+
+    Yields ``(form, expected)``; registering ``form`` must fail with exactly the errors
+    in ``expected`` (pairs of path and code), no more, no fewer. The mistakes: an email
+    with two @, a phone number too short, a VAT number with a wrong check digit, a postal
+    code of the wrong shape, a custom-field value above its maximum, a required field
+    left out, and a field the form does not have.
+
+    Takes the same parameters as `forms`.
+    """
+    policy = required or RequiredFields.default()
+    range_fields = [
+        f for f in fields if f.active and f.max_value is not None and f.type in _NUMERIC_TYPES
+    ]
+
+    @st.composite
+    def build(draw: st.DrawFn) -> tuple[dict[str, Any], Expected]:
+        form = draw(
+            forms(country=country, required=policy, fields=fields, category_names=category_names)
+        )
+        code = str(form["address"]["country"]).upper()
+        breakers = ["email", "unknown_field"]
+        if code not in _NANP:
+            breakers.append("phone")
+        if code in _EU_VAT_COUNTRIES:
+            breakers.append("tax_id")
+        if country_rules(code).postal_pattern is not None:
+            breakers.append("postal_code")
+        if range_fields:
+            breakers.append("custom_field")
+        if "name" in policy.fields:
+            breakers.append("name")
+        chosen = draw(st.lists(st.sampled_from(breakers), min_size=1, max_size=3, unique=True))
+        expected: set[tuple[str, str]] = set()
+        for breaker in chosen:
+            expected.add(_BREAKERS[breaker](draw, form, code, range_fields))
+        return form, frozenset(expected)
+
+    return build()
+
+
+_NUMERIC_TYPES = frozenset({FieldType.INTEGER, FieldType.DECIMAL})
+
+
+def _break_email(
+    draw: st.DrawFn, form: dict[str, Any], _code: str, _fields: object
+) -> tuple[str, str]:
+    local = draw(st.from_regex(r"[a-z]{1,8}", fullmatch=True))
+    form["email"] = f"{local}@@example.com"
+    return ("email", "email.invalid")
+
+
+def _break_phone(
+    draw: st.DrawFn, form: dict[str, Any], code: str, _fields: object
+) -> tuple[str, str]:
+    form["phone"] = f"+{phonenumbers.country_code_for_region(code)} {draw(st.integers(1, 9))}"
+    return ("phone", "phone.too_short")
+
+
+def _break_vat(
+    draw: st.DrawFn, form: dict[str, Any], code: str, _fields: object
+) -> tuple[str, str]:
+    prefix = "EL" if code == "GR" else code
+    number = draw(compact_vat_numbers(country=prefix))
+    if prefix == "FR":
+        key = (int(number[2:4]) + draw(st.integers(1, 96))) % 97
+        candidates = [f"FR{key:02d}{number[4:]}"]
+    else:
+        shape, count = _VAT_SHAPES[prefix]
+        position = 2 + _check_positions(shape, count)[-1]
+        alphabet = "0123456789" if number[position].isdigit() else _LETTERS
+        candidates = [number[:position] + c + number[position + 1 :] for c in alphabet]
+    wrong = [n for n in candidates if _fails_checksum(n)]
+    assume(wrong)  # the shape's rules can make every change a format error instead
+    form["tax_id"] = draw(st.sampled_from(wrong))
+    return ("tax_id", "tax_id.checksum")
+
+
+def _fails_checksum(number: str) -> bool:
+    """Whether python-stdnum rejects ``number`` for its check digits (and nothing else)."""
+    try:
+        eu_vat.validate(number)
+    except stdnum_errors.InvalidChecksum:
+        return True
+    except stdnum_errors.ValidationError:
+        return False
+    return False
+
+
+def _break_postal(
+    _draw: st.DrawFn, form: dict[str, Any], _code: str, _fields: object
+) -> tuple[str, str]:
+    form["address"]["postal_code"] = "??"
+    return ("address.postal_code", "postal_code.invalid")
+
+
+def _break_field(
+    draw: st.DrawFn, form: dict[str, Any], _code: str, fields: Sequence[CustomFieldDefinition]
+) -> tuple[str, str]:
+    definition = draw(st.sampled_from(list(fields)))
+    assert definition.max_value is not None  # noqa: S101 - only range fields are chosen
+    form.setdefault("custom_fields", {})[definition.key] = str(definition.max_value + 1)
+    return (f"custom_fields.{definition.key}", "custom_field.range")
+
+
+def _break_name(
+    _draw: st.DrawFn, form: dict[str, Any], _code: str, _fields: object
+) -> tuple[str, str]:
+    form["name"] = "   "
+    return ("name", "name.required")
+
+
+def _break_key(
+    _draw: st.DrawFn, form: dict[str, Any], _code: str, _fields: object
+) -> tuple[str, str]:
+    form["colour"] = "blue"
+    return ("colour", "form.unknown_field")
+
+
+_BREAKERS: Mapping[str, Any] = {
+    "email": _break_email,
+    "phone": _break_phone,
+    "tax_id": _break_vat,
+    "postal_code": _break_postal,
+    "custom_field": _break_field,
+    "name": _break_name,
+    "unknown_field": _break_key,
+}
+
+
+def books(*, max_customers: int = 5, country: str | None = None) -> st.SearchStrategy[CustomerBook]:
+    """In-memory books with a few categories, custom fields and registered customers."""
+
+    @st.composite
+    def build(draw: st.DrawFn) -> CustomerBook:
+        book = CustomerBook()
+        names_used: list[str] = []
+        for category in draw(
+            st.lists(categories(), max_size=3, unique_by=lambda c: c.name.casefold())
+        ):
+            book.create_category(category.name)
+            names_used.append(category.name)
+        definitions = draw(st.lists(field_definitions(), max_size=3, unique_by=lambda d: d.key))
+        for definition in definitions:
+            book.define_field(**attrs.asdict(definition, recurse=False))
+        for form in draw(
+            st.lists(
+                forms(country=country, fields=definitions, category_names=names_used),
+                max_size=max_customers,
+            )
+        ):
+            book.register(form)
+        return book
+
+    return build()

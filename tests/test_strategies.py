@@ -1,0 +1,214 @@
+"""The Hypothesis kit draws what it promises: valid data, and invalid data labelled exactly."""
+
+import subprocess
+import sys
+from decimal import Decimal
+
+import phonenumbers
+import pytest
+from hypothesis import find, given, settings
+from hypothesis import strategies as st
+from stdnum.eu import vat as eu_vat
+
+from debitor_core import (
+    CustomerBook,
+    CustomFieldDefinition,
+    FieldType,
+    RequiredFields,
+    ValidationError,
+    rules,
+)
+from debitor_core import strategies as ds
+
+FIELDS = (
+    CustomFieldDefinition(
+        "discount", "Discount", FieldType.INTEGER, min_value=Decimal(0), max_value=Decimal(50)
+    ),
+    CustomFieldDefinition(
+        "limit", "Credit limit", FieldType.DECIMAL, max_value=Decimal(1000), required=True
+    ),
+    CustomFieldDefinition("tier", "Tier", FieldType.CHOICE, choices=("Gold", "Silver")),
+)
+
+
+def book_for(fields=(), categories=(), required=None):
+    book = CustomerBook(required=required)
+    for name in categories:
+        book.create_category(name)
+    for definition in fields:
+        book.define_field(
+            definition.key,
+            definition.label,
+            definition.type,
+            required=definition.required,
+            choices=definition.choices,
+            min_value=definition.min_value,
+            max_value=definition.max_value,
+        )
+    return book
+
+
+class TestValidData:
+    @settings(max_examples=1000)
+    @given(ds.compact_vat_numbers())
+    def test_vat_numbers_pass_stdnum(self, number):
+        """1,000 VAT numbers drawn all pass python-stdnum, and our rule."""
+        assert eu_vat.is_valid(number)
+        assert rules.validate_vat(number).value == number
+
+    @pytest.mark.parametrize(
+        "prefix",
+        [
+            "AT",
+            "BE",
+            "BG",
+            "CY",
+            "CZ",
+            "DE",
+            "DK",
+            "EE",
+            "EL",
+            "ES",
+            "FI",
+            "FR",
+            "HR",
+            "HU",
+            "IE",
+            "IT",
+            "LT",
+            "LU",
+            "LV",
+            "MT",
+            "NL",
+            "PL",
+            "PT",
+            "RO",
+            "SE",
+            "SI",
+            "SK",
+            "XI",
+        ],
+    )
+    @settings(max_examples=15)
+    @given(data=st.data())
+    def test_every_eu_country_is_covered(self, prefix, data):
+        """Every EU VAT prefix, with Greece as EL and Northern Ireland as XI, is drawn valid."""
+        number = data.draw(ds.compact_vat_numbers(country=prefix))
+        assert number.startswith(prefix)
+        assert eu_vat.is_valid(number)
+
+    @settings(max_examples=300)
+    @given(
+        st.sampled_from(ds.COUNTRIES).flatmap(
+            lambda c: st.tuples(st.just(c), ds.phone_numbers(region=c))
+        )
+    )
+    def test_phone_numbers_are_valid(self, pair):
+        """Every phone number drawn is valid by phonenumbers' metadata, in its region."""
+        region, raw = pair
+        number = phonenumbers.parse(raw, region)
+        assert phonenumbers.is_valid_number(number)
+        assert phonenumbers.country_code_for_region(region) == number.country_code
+
+    @given(
+        st.sampled_from(ds.COMPANY_ID_COUNTRIES).flatmap(
+            lambda c: st.tuples(st.just(c), ds.company_ids(country=c))
+        )
+    )
+    def test_company_ids_are_valid(self, pair):
+        """Company numbers pass python-stdnum's check for their country."""
+        country, number = pair
+        assert number == rules.validate_company_id(number, country=country)
+
+    @given(
+        st.sampled_from(ds.COUNTRIES).flatmap(
+            lambda c: st.tuples(st.just(c), ds.postal_codes(country=c))
+        )
+    )
+    def test_postal_codes_are_written_the_countrys_way(self, pair):
+        """Postal codes drawn are valid and already in the country's writing."""
+        country, code = pair
+        assert code == rules.validate_postal_code(code, country=country)
+
+    @given(ds.names())
+    def test_names_are_normal(self, name):
+        """Names in every script come out of the name rule unchanged."""
+        assert name == rules.normalise_name(name)
+
+    @given(ds.field_definitions().flatmap(lambda d: st.tuples(st.just(d), ds.field_values(d))))
+    def test_field_values_fit_their_definition(self, pair):
+        """Every drawn value passes its definition's check."""
+        definition, value = pair
+        definition.validate(value)
+
+    @settings(max_examples=150)
+    @given(ds.forms())
+    def test_every_valid_form_registers(self, form):
+        """Every form drawn registers in a default book."""
+        assert CustomerBook().register(form).number == 1
+
+    @settings(max_examples=100)
+    @given(
+        ds.forms(
+            required=RequiredFields.complete(), fields=FIELDS, category_names=("Retail", "Food")
+        )
+    )
+    def test_forms_fit_the_book_they_are_drawn_for(self, form):
+        """With a policy, fields and categories, forms still register."""
+        book = book_for(FIELDS, ("Retail", "Food"), RequiredFields.complete())
+        customer = book.register(form)
+        assert "limit" in customer.custom_fields
+
+    @settings(max_examples=25)
+    @given(ds.books())
+    def test_books(self, book):
+        """Whole books come with categories, fields and customers."""
+        assert len(book) == len(book.customers(archived=None))
+
+
+class TestInvalidData:
+    @settings(max_examples=400)
+    @given(ds.invalid_forms(fields=FIELDS))
+    def test_labels_are_exact(self, pair):
+        """Every invalid form yields exactly its labelled errors, no more, no fewer."""
+        form, expected = pair
+        with pytest.raises(ValidationError) as info:
+            book_for(FIELDS).register(form)
+        assert expected == {(p.path, p.code) for p in info.value.errors}
+
+    def test_every_breaker_is_used(self):
+        """Each kind of mistake turns up."""
+        for path in (
+            "email",
+            "phone",
+            "tax_id",
+            "address.postal_code",
+            "custom_fields.discount",
+            "name",
+            "colour",
+        ):
+            find(ds.invalid_forms(fields=FIELDS), lambda pair, p=path: p in {e[0] for e in pair[1]})
+
+
+class TestShrinking:
+    def test_failing_example_shrinks_to_a_readable_form(self):
+        """A property that fails for forms with an email shrinks to a short, plain form."""
+        form = find(ds.forms(country="LV"), lambda f: "email" in f)
+        assert {"kind", "name", "address", "email"} == set(form)
+        assert len(form["name"]) <= 4
+        assert len(form["email"]) <= 12
+
+
+class TestImport:
+    @pytest.mark.parametrize("module", ["strategies", "testing"])
+    def test_without_hypothesis_the_error_names_the_extra(self, module):
+        """Importing the kit without Hypothesis says which extra to install."""
+        code = (
+            "import sys; sys.modules['hypothesis'] = None\n"
+            f"try:\n    import debitor_core.{module}\n"
+            "except ImportError as e:\n    print(e)\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert "pip install 'debitor-core[" in out.stdout or "install 'debitor-core[" in out.stdout
