@@ -288,11 +288,11 @@ class CustomerBook:
         )
 
     def _committed(self, before: int, changes: Iterable[Change]) -> None:
-        """Bring the indexes up to date after this book's own commit."""
-        if self._store.revision() != before + 1:
-            self._seen = -1
-            self._sync()
-            return
+        """Bring the indexes up to date after this book's own commit.
+
+        ``before`` is the revision the book saw inside the transaction; transactions are
+        serialised, so the commit made it exactly ``before + 1``.
+        """
         for old, new in changes:
             if isinstance(old, Customer):
                 self._index.remove(old)

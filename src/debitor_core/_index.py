@@ -177,6 +177,11 @@ def _ids(index: dict[object, object], key: object) -> set[uuid.UUID]:
 class CustomerIndex:
     """Everything the book looks customers up by, kept in step with the store.
 
+    Lookups by id, number and category are updated at once. The duplicate keys and the
+    free-text index are brought up to date when they are next used, in one go: a
+    registration does not pay for them, and a search or duplicate check after many
+    registrations pays once.
+
     Attributes:
         by_id: Every customer by id.
         by_number: Every customer by number.
@@ -200,6 +205,7 @@ class CustomerIndex:
             "phone": {},
             "name_city": {},
         }
+        self._pending: list[Customer] = []
         self.text = _TextIndex()
         self.text_fields: tuple[str, ...] = ()
 
@@ -216,38 +222,50 @@ class CustomerIndex:
 
     def add(self, customer: Customer) -> None:
         """Index a new customer, or the new state of a changed one (remove the old first)."""
-        cid = customer.id
         number = customer.number
-        self.by_id[cid] = customer
+        self.by_id[customer.id] = customer
         self.by_number[number] = customer
         _insert(self.numbers, number)
-        for kind, key in duplicate_keys(customer):
-            _put(self._duplicate_keys[kind], key, cid)
         for category in customer.categories:
             _insert(self.by_category.setdefault(category, []), number)
-        self.text.put(cid, haystack(customer, self.text_fields))
+        self._pending.append(customer)
+
+    def _catch_up(self) -> None:
+        """Put the customers added since the last lookup into the lazy indexes."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        keys, text, fields = self._duplicate_keys, self.text, self.text_fields
+        for customer in pending:  # remove() catches up first, so every one is still here
+            cid = customer.id
+            for kind, key in duplicate_keys(customer):
+                _put(keys[kind], key, cid)
+            text.put(cid, haystack(customer, fields))
 
     def remove(self, customer: Customer) -> None:
         """Forget a customer."""
+        self._catch_up()
         cid = customer.id
         number = customer.number
         del self.by_id[cid]
         del self.by_number[number]
         _remove(self.numbers, number)
-        for kind, key in duplicate_keys(customer):
-            _drop(self._duplicate_keys[kind], key, cid)
         for category in customer.categories:
             _remove(self.by_category[category], number)
+        for kind, key in duplicate_keys(customer):
+            _drop(self._duplicate_keys[kind], key, cid)
         self.text.remove(cid)
         if self.text.needs_compaction():
             self.text.rebuild({c.id: haystack(c, self.text_fields) for c in self.by_id.values()})
 
     def matches(self, kind: str, key: object) -> set[uuid.UUID]:
         """Ids of customers with this duplicate key (``kind``: see `duplicate_keys`)."""
+        self._catch_up()
         return _ids(self._duplicate_keys[kind], key)
 
     def search_text(self, text: str) -> set[uuid.UUID]:
         """Ids of customers matching every word of ``text`` (folded substrings)."""
+        self._catch_up()
         return self.text.find(fold(text).split())
 
 

@@ -22,6 +22,7 @@ import datetime as dt
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -372,6 +373,28 @@ class StoreContract(abc.ABC):
                 list(reopened.records(Invoice)),
                 list(reopened.records(Delivery)),
             )
+
+    def test_reads_never_see_an_open_transaction(self) -> None:
+        """Another thread reading during a transaction sees only committed state."""
+        opened, seen = threading.Event(), []
+        with self._store() as store:
+
+            def writer(_: int) -> None:
+                with contextlib.suppress(RuntimeError), store.transaction() as tx:
+                    tx.add(sample_customer())
+                    opened.set()
+                    time.sleep(0.2)
+                    raise RuntimeError
+
+            def reader(_: int) -> None:
+                opened.wait()
+                seen.append(store.count())
+
+            writer_thread = threading.Thread(target=writer, args=(0,))
+            writer_thread.start()
+            reader(0)
+            writer_thread.join()
+            assert [0] == seen
 
     def test_revision_counts_commits(self) -> None:
         """Each committed transaction that writes adds one to the revision."""

@@ -122,6 +122,7 @@ class JsonFileStore:
         self._snapshot_size = 0
         self._journal_offset = 0
         self._closed = False
+        self._in_transaction = False
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._locked():
             self._remove_stale_temporaries()
@@ -134,57 +135,62 @@ class JsonFileStore:
 
     # -- the protocol: reads -------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[StoreState]:
+        """Hold the thread lock (so no transaction is half done) and catch up first."""
+        with self._thread_lock:
+            self._fresh()
+            yield self._state
+
     def get(self, customer_id: uuid.UUID) -> Customer:
         """Return the customer with this id (`NotFound` otherwise)."""
-        self._fresh()
-        return self._state.get(customer_id)
+        with self._reading() as state:
+            return state.get(customer_id)
 
     def get_by_number(self, number: int) -> Customer:
         """Return the customer with this number (`NotFound` otherwise)."""
-        self._fresh()
-        return self._state.get_by_number(number)
+        with self._reading() as state:
+            return state.get_by_number(number)
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
         """Return customers in number order."""
-        self._fresh()
-        with self._thread_lock:
-            return self._state.page(offset, limit)
+        with self._reading() as state:
+            return state.page(offset, limit)
 
     def count(self) -> int:
         """Return how many customers are stored."""
-        self._fresh()
-        return len(self._state.customers)
+        with self._reading() as state:
+            return len(state.customers)
 
     def categories(self) -> Sequence[Category]:
         """Return every category."""
-        self._fresh()
-        return list(self._state.categories.values())
+        with self._reading() as state:
+            return list(state.categories.values())
 
     def custom_fields(self) -> Sequence[CustomFieldDefinition]:
         """Return every custom-field definition."""
-        self._fresh()
-        return list(self._state.fields.values())
+        with self._reading() as state:
+            return list(state.fields.values())
 
     def records(self, kind: type[R]) -> Sequence[R]:
         """Return every record of ``kind`` in the order added."""
-        self._fresh()
-        with self._thread_lock:
-            return self._state.all_records(kind)
+        with self._reading() as state:
+            return state.all_records(kind)
 
     def record(self, kind: type[R], key: str) -> R:
         """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
-        self._fresh()
-        return self._state.record(kind, key)
+        with self._reading() as state:
+            return state.record(kind, key)
 
     def last_number(self) -> int:
         """Return the highest customer number ever stored."""
-        self._fresh()
-        return self._state.last_number
+        with self._reading() as state:
+            return state.last_number
 
     def revision(self) -> int:
         """Return the number of committed transactions (by any process)."""
-        self._fresh()
-        return self._state.revision
+        with self._reading() as state:
+            return state.revision
 
     # -- the protocol: writes ------------------------------------------------------
 
@@ -194,6 +200,7 @@ class JsonFileStore:
         with self._locked():
             self._refresh()
             tx = StateTransaction(self._state)
+            self._in_transaction = True  # we hold both locks: reads need not look at disk
             try:
                 yield tx
                 if tx.operations:
@@ -201,6 +208,8 @@ class JsonFileStore:
             except BaseException:
                 tx.rollback()
                 raise
+            finally:
+                self._in_transaction = False
             if tx.operations:
                 self._maybe_compact()
 
@@ -265,6 +274,8 @@ class JsonFileStore:
 
     def _fresh(self) -> None:
         """Catch up if another process changed the files since we read them."""
+        if self._in_transaction:
+            return
         snapshot, journal = self._disk_id()
         if snapshot != self._snapshot_id or journal != self._journal_offset:
             with self._locked():

@@ -300,11 +300,13 @@ class InMemoryStore:
 
     def get(self, customer_id: uuid.UUID) -> Customer:
         """Return the customer with this id (`NotFound` otherwise)."""
-        return self._state.get(customer_id)
+        with self._lock:
+            return self._state.get(customer_id)
 
     def get_by_number(self, number: int) -> Customer:
         """Return the customer with this number (`NotFound` otherwise)."""
-        return self._state.get_by_number(number)
+        with self._lock:
+            return self._state.get_by_number(number)
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
         """Return customers in number order."""
@@ -313,15 +315,18 @@ class InMemoryStore:
 
     def count(self) -> int:
         """Return how many customers are stored."""
-        return len(self._state.customers)
+        with self._lock:
+            return len(self._state.customers)
 
     def categories(self) -> Sequence[Category]:
         """Return every category."""
-        return list(self._state.categories.values())
+        with self._lock:
+            return list(self._state.categories.values())
 
     def custom_fields(self) -> Sequence[CustomFieldDefinition]:
         """Return every custom-field definition."""
-        return list(self._state.fields.values())
+        with self._lock:
+            return list(self._state.fields.values())
 
     def records(self, kind: type[R]) -> Sequence[R]:
         """Return every record of ``kind`` in the order added."""
@@ -330,15 +335,18 @@ class InMemoryStore:
 
     def record(self, kind: type[R], key: str) -> R:
         """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
-        return self._state.record(kind, key)
+        with self._lock:
+            return self._state.record(kind, key)
 
     def last_number(self) -> int:
         """Return the highest customer number ever stored."""
-        return self._state.last_number
+        with self._lock:
+            return self._state.last_number
 
     def revision(self) -> int:
         """Return the number of committed transactions."""
-        return self._state.revision
+        with self._lock:
+            return self._state.revision
 
     @contextmanager
     def transaction(self) -> Iterator[StateTransaction]:
