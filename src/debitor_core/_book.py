@@ -376,26 +376,10 @@ class CustomerBook:
 
     def _build(self, draft: CustomerDraft, number: int, author: str | None) -> Customer:
         now = self._clock()
-        assert draft.name is not None  # noqa: S101 - a draft without errors has a name
         return Customer(
             id=uuid.uuid4(),
             number=number,
-            name=draft.name,
-            kind=draft.kind,
-            contact_person=draft.contact_person,
-            address=draft.address,
-            email=draft.email,
-            other_emails=draft.other_emails,
-            phone=draft.phone,
-            other_phones=draft.other_phones,
-            website=draft.website,
-            tax_id=draft.tax_id,
-            company_id=draft.company_id,
-            payment_terms=draft.payment_terms,
-            currency=draft.currency,
-            language=draft.language,
-            categories=draft.categories,
-            custom_fields=draft.custom_fields,
+            **_draft_fields(draft),
             notes=(Note(draft.note, now, author),) if draft.note else (),
             consents=self._consents(draft, now),
             created=now,
@@ -1836,25 +1820,29 @@ def _line_problems(lines: Sequence[object]) -> list[Problem]:
     return problems
 
 
+def _draft_fields(draft: CustomerDraft) -> dict[str, Any]:
+    """The customer fields a form sets, from a draft without errors."""
+    assert draft.name is not None  # noqa: S101 - a draft without errors has a name
+    return {
+        "name": draft.name,
+        "kind": draft.kind,
+        "contact_person": draft.contact_person,
+        "address": draft.address,
+        "email": draft.email,
+        "other_emails": draft.other_emails,
+        "phone": draft.phone,
+        "other_phones": draft.other_phones,
+        "website": draft.website,
+        "tax_id": draft.tax_id,
+        "company_id": draft.company_id,
+        "payment_terms": draft.payment_terms,
+        "currency": draft.currency,
+        "language": draft.language,
+        "categories": draft.categories,
+        "custom_fields": draft.custom_fields,
+    }
+
+
 def _with_draft(customer: Customer, draft: CustomerDraft) -> Customer:
     """``customer`` with every form field taken from ``draft`` (which has no errors)."""
-    assert draft.name is not None  # noqa: S101 - a draft without errors has a name
-    return attrs.evolve(
-        customer,
-        name=draft.name,
-        kind=draft.kind,
-        contact_person=draft.contact_person,
-        address=draft.address,
-        email=draft.email,
-        other_emails=draft.other_emails,
-        phone=draft.phone,
-        other_phones=draft.other_phones,
-        website=draft.website,
-        tax_id=draft.tax_id,
-        company_id=draft.company_id,
-        payment_terms=draft.payment_terms,
-        currency=draft.currency,
-        language=draft.language,
-        categories=draft.categories,
-        custom_fields=draft.custom_fields,
-    )
+    return attrs.evolve(customer, **_draft_fields(draft))

@@ -13,7 +13,7 @@ import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, cast
 
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._model import Customer
@@ -171,7 +171,7 @@ def _ids(index: dict[object, object], key: object) -> set[uuid.UUID]:
         return set()
     if isinstance(present, set):
         return set(present)
-    return {present}  # type: ignore[arg-type]
+    return {cast("uuid.UUID", present)}
 
 
 class CustomerIndex:

@@ -123,6 +123,10 @@ class Ledger:
 
     def __init__(self) -> None:
         """Start empty."""
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything."""
         self.invoices: dict[uuid.UUID, Invoice] = {}
         self.by_customer: dict[uuid.UUID, list[uuid.UUID]] = {}
         self.payments: dict[uuid.UUID, list[Payment]] = {}
@@ -132,7 +136,7 @@ class Ledger:
 
     def rebuild(self, records: Iterable[Record]) -> None:
         """Start again from ``records``."""
-        self.__init__()  # type: ignore[misc]
+        self.reset()
         for record in records:
             self.put(record)
 

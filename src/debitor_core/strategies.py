@@ -213,6 +213,11 @@ _VAT_SHAPES: Mapping[str, tuple[str, int]] = {
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+def _present(strategy: st.SearchStrategy[str | None]) -> st.SearchStrategy[str]:
+    """Drop the draws that came out as ``None``."""
+    return strategy.filter(lambda value: value is not None).map(lambda value: value or "")
+
+
 def _check_positions(shape: str, count: int) -> list[int]:
     variable = [i for i, c in enumerate(shape) if c in "#L"]
     return variable[-count:]
@@ -259,7 +264,7 @@ def compact_vat_numbers(*, country: str | None = None) -> st.SearchStrategy[str]
             return st.from_regex(r"[1-9][0-9]{7}", fullmatch=True).map(_french_vat)
         shape, count = _VAT_SHAPES[cc]
         bodies = st.from_regex(_shape_regex(shape), fullmatch=True)
-        return bodies.map(lambda body: _complete(cc, shape, count, body)).filter(bool)  # type: ignore[return-value]
+        return _present(bodies.map(lambda body: _complete(cc, shape, count, body)))
 
     return st.sampled_from(prefixes).flatmap(numbers)
 
@@ -314,7 +319,7 @@ def company_ids(*, country: str) -> st.SearchStrategy[str]:
         return None
 
     bodies = st.from_regex(_shape_regex(shape), fullmatch=True)
-    return bodies.map(complete).filter(bool)  # type: ignore[return-value]
+    return _present(bodies.map(complete))
 
 
 COMPANY_ID_COUNTRIES: tuple[str, ...] = tuple(sorted(_COMPANY_SHAPES))

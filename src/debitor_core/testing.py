@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -483,12 +483,12 @@ def sample_records(customer: Customer) -> tuple[Invoice, Payment, Delivery, Remi
     return invoice, payment, delivery, reminder
 
 
-def _run_threads(target: object, count: int) -> None:
+def _run_threads(target: Callable[[int], None], count: int) -> None:
     errors: list[BaseException] = []
 
     def guarded(i: int) -> None:
         try:
-            target(i)  # type: ignore[operator]
+            target(i)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             errors.append(exc)
 

@@ -76,6 +76,16 @@ _KINDS: Final = {
     "categories": Category,
     "custom_fields": CustomFieldDefinition,
 }
+_DAMAGE: Final = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    DebitorError,
+    cattrs.BaseValidationError,
+)
+"""What reading a damaged record can raise; each becomes `CorruptStore`."""
+
 _MIN_JOURNAL_BYTES = 64 * 1024
 """The journal is folded into the snapshot once it is larger than this and the snapshot."""
 _PAYLOAD_KEYS: Final = {
@@ -317,14 +327,7 @@ class JsonFileStore:
         state = StoreState(self._customer_from_record)
         try:
             self._fill(state, self._migrate(data, version))
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            DebitorError,
-            cattrs.BaseValidationError,
-        ) as exc:
+        except _DAMAGE as exc:
             raise self._corrupt("a record in it is not valid", exc) from exc
         self._state = state
         self._snapshot_id = (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -381,7 +384,7 @@ class JsonFileStore:
         """Build a customer from its stored record, the first time it is read."""
         try:
             return self._converter.structure(record, Customer)
-        except (KeyError, TypeError, ValueError, AttributeError, cattrs.BaseValidationError) as exc:
+        except _DAMAGE as exc:
             number = record.get("number")
             raise self._corrupt(f"the record of customer {number!r} is not valid", exc) from exc
 
@@ -449,14 +452,7 @@ class JsonFileStore:
         try:
             for op in record["ops"]:
                 self._state.apply(self._operation(op, version))
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            DebitorError,
-            cattrs.BaseValidationError,
-        ) as exc:
+        except _DAMAGE as exc:
             raise self._corrupt(
                 f"the journal entry of revision {revision} cannot be applied", exc
             ) from exc

@@ -12,7 +12,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from debitor_core._category import Category
 from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
@@ -78,11 +78,11 @@ class StoreState:
         if found is None:
             msg = f"No {kind.KIND} has the key {key}."
             raise NotFound(msg)
-        return found  # type: ignore[return-value]
+        return cast("R", found)
 
     def all_records(self, kind: type[R]) -> list[R]:
         """Every record of ``kind`` in the order first stored."""
-        return list(self.records[kind.KIND].values())  # type: ignore[arg-type]
+        return [cast("R", record) for record in self.records[kind.KIND].values()]
 
     def page(self, offset: int, limit: int | None) -> list[Customer]:
         """Return customers in number order."""
