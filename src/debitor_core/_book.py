@@ -315,7 +315,7 @@ class CustomerBook:
         state. ``definitions`` says that the work changes categories or custom fields.
         """
         with self._lock:
-            before = self._sync()
+            before = self._seen
             with self._store.transaction() as tx:
                 if self._store.revision() != before:
                     before = self._sync()

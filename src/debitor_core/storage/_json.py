@@ -13,7 +13,7 @@ On disk, beside each other:
 - ``book.json.lock``, the lock file: every transaction holds it, so two processes take
   turns.
 
-When the journal outgrows the snapshot, the next commit folds it in (*compaction*):
+When the journal grows to twice the snapshot, the next commit folds it in (*compaction*):
 a new snapshot, then an empty journal. Commits therefore cost the same in a big book as
 in a small one, and compaction is paid for in proportion to what was written.
 """
@@ -87,7 +87,7 @@ _DAMAGE: Final = (
 """What reading a damaged record can raise; each becomes `CorruptStore`."""
 
 _MIN_JOURNAL_BYTES = 64 * 1024
-"""The journal is folded into the snapshot once it is larger than this and the snapshot."""
+"""The journal is folded into the snapshot once larger than this and twice the snapshot."""
 _PAYLOAD_KEYS: Final = {
     "customers": "customer",
     "categories": "category",
@@ -544,7 +544,7 @@ class JsonFileStore:
             _fsync_folder(self.path.parent)
 
     def _maybe_compact(self) -> None:
-        if self._journal_offset > max(self._snapshot_size, _MIN_JOURNAL_BYTES):
+        if self._journal_offset > max(2 * self._snapshot_size, _MIN_JOURNAL_BYTES):
             with contextlib.suppress(OSError):  # the journal already holds every commit
                 self._write_snapshot()
 
