@@ -2,6 +2,7 @@
 
 import threading
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -373,3 +374,80 @@ class TestSharedStore:
         assert {"address.street", "address.postal_code", "address.city", "email", "phone"} == {
             p.path for p in review.errors
         }
+
+
+class TestCategoriseAndMerge:
+    def test_categorise_adds_and_removes(self, book):
+        """Categories are added and removed by name, id or object."""
+        retail = book.create_category("Retail")
+        food = book.create_category("Food")
+        customer = book.register(
+            {"name": "A", "address": {"country": "LV"}, "categories": ["Retail"]}
+        )
+        changed = book.categorise(customer.id, add=["food"], remove=[retail])
+        assert ((food.id,), 2) == (changed.categories, changed.version)
+
+    def test_merge_folds_the_duplicate_in(self, book):
+        """The kept customer takes what it lacks; the duplicate's contact points and notes join it."""
+        keep = book.register(
+            {
+                "name": "SIA Koks",
+                "email": "info@koks.lv",
+                "address": {"country": "LV"},
+                "notes": "first",
+            }
+        )
+        other = book.register(
+            {
+                "name": "Koks",
+                "email": "rekini@koks.lv",
+                "phone": "+371 2000 0000",
+                "tax_id": "LV40003521600",
+                "address": {"country": "LV", "city": "Rīga"},
+                "notes": "second",
+            }
+        )
+        merged = book.merge(keep.id, other.id)
+        assert ("info@koks.lv", ("rekini@koks.lv",), "+37120000000", "LV40003521600") == (
+            merged.email,
+            merged.other_emails,
+            str(merged.phone),
+            str(merged.tax_id),
+        )
+        assert ("Rīga", ["first", "second"], 2) == (
+            merged.address.city,
+            [n.text for n in merged.notes],
+            merged.version,
+        )
+        assert [1] == [c.number for c in book.customers(archived=None)]
+        assert 3 == book.register({"name": "C", "address": {"country": "LV"}}).number
+
+    def test_merge_moves_invoices_and_never_adds_a_welcome_invoice(self, clock):
+        """Invoices follow the merge; neither the merge nor a later re-import adds a welcome invoice."""
+        from debitor_core import Branding, InvoiceLine, WelcomeInvoicePolicy
+
+        book = CustomerBook(clock=clock, welcome=WelcomeInvoicePolicy(Branding("Koks")))
+        keep = book.register({"name": "Anna", "address": {"country": "LV"}})
+        other = book.register(
+            {"name": "Anna O", "email": "anna@example.com", "address": {"country": "LV"}}
+        )
+        book.issue_invoice(other.id, [InvoiceLine("Chair", Decimal(1), Decimal(10))])
+        book.merge(keep.id, other.id)
+        assert 3 == len(book.invoices(keep.id))
+        book.update(keep.id, {"email": "anna@example.com"}, expected_version=2)
+        book.register(
+            {"name": "Anna Again", "email": "anna@example.com", "address": {"country": "LV"}}
+        )
+        assert 2 == sum(1 for i in book.invoices() if i.welcome)
+        with pytest.raises(NotFound):
+            book.get(other.id)
+
+    def test_merge_refusals(self, book):
+        """A customer cannot merge with itself, nor swallow one the host app still refers to."""
+        first = book.register({"name": "A", "address": {"country": "LV"}})
+        second = book.register({"name": "B", "address": {"country": "LV"}})
+        with pytest.raises(ValidationError):
+            book.merge(first.id, first.id)
+        book.add_reference_check(lambda c: "has an open order" if c.number == 2 else None)
+        with pytest.raises(CustomerInUse, match="cannot be merged away: it has an open order"):
+            book.merge(first.id, second.id)

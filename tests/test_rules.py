@@ -160,6 +160,24 @@ class TestEmail:
             rules.validate_email("a@@b")
         assert isinstance(info.value.__cause__, email_validator.EmailNotValidError)
 
+    def test_deliverability_is_checked_only_when_asked(self, monkeypatch):
+        """With check_deliverability, a domain that takes no mail is its own problem."""
+        calls = []
+
+        def fake(_address, *, check_deliverability):
+            calls.append(check_deliverability)
+            raise email_validator.EmailUndeliverableError(
+                "The domain name koks.invalid does not exist."
+            )
+
+        monkeypatch.setattr(email_validator, "validate_email", fake)
+        problem = problem_of(rules.validate_email, "a@koks.invalid", check_deliverability=True)
+        assert ("email.undeliverable", [True]) == (problem.code, calls)
+        assert (
+            "The email address 'a@koks.invalid' cannot receive mail. The domain name koks.invalid "
+            "does not exist." == problem.message
+        )
+
     @given(ds.emails())
     def test_generated_emails_are_valid_and_idempotent(self, raw):
         """Every generated email validates, and its normal form is stable."""

@@ -54,6 +54,7 @@ from debitor_core._invoice import (
 )
 from debitor_core._ledger import AccountSummary, DueReminder, Ledger, Totals, WelcomeSender, backoff
 from debitor_core._model import (
+    Address,
     AttachmentRef,
     Consent,
     ConsentChannel,
@@ -560,8 +561,8 @@ class CustomerBook:
         """
         if self.welcome is None or not self.welcome.applies_to(customer):
             return False
-        known = self._ledger.deliveries
-        return customer.id not in known and not any(m.customer.id in known for m in duplicates)
+        has = self._ledger.has_welcome
+        return not has(customer.id) and not any(has(m.customer.id) for m in duplicates)
 
     def _create_welcome(self, tx: Any, customer: Customer, number: int) -> Iterator[Change]:  # noqa: ANN401
         assert self.welcome is not None  # noqa: S101 - checked by _gets_welcome
@@ -927,6 +928,80 @@ class CustomerBook:
         return self._change(
             customer_id, expected_version, lambda c: attrs.evolve(c, archived=False)
         )
+
+    def categorise(
+        self,
+        customer_id: uuid.UUID | str,
+        *,
+        add: Iterable[CategoryRef] = (),
+        remove: Iterable[CategoryRef] = (),
+        expected_version: int | None = None,
+    ) -> Customer:
+        """Put a customer in categories and take it out of others (by object, id or name).
+
+        Raises:
+            NotFound: a category does not exist.
+        """
+        with self._lock:
+            self._sync()
+            joining = {self._category(ref).id for ref in add}
+            leaving = {self._category(ref).id for ref in remove}
+            return self._change(
+                customer_id,
+                expected_version,
+                lambda c: attrs.evolve(
+                    c, categories=tuple(sorted((set(c.categories) | joining) - leaving))
+                ),
+            )
+
+    def merge(self, keep_id: uuid.UUID | str, duplicate_id: uuid.UUID | str) -> Customer:
+        """Fold a duplicate into the customer to keep, in one commit.
+
+        The kept customer keeps its own values and takes from the duplicate what it
+        lacks (a missing email, phone, VAT number, address, ...); the duplicate's emails
+        and phones become other emails and phones; categories, custom fields, notes,
+        attachments and consents are combined; the duplicate's invoices move to the
+        kept customer (their copies of the customer's details stay as issued); the
+        duplicate is deleted, and its number is never handed out again. A merge never
+        creates a welcome invoice.
+
+        Raises:
+            ValidationError: the two are the same customer.
+            CustomerInUse: the host app's reference checks keep the duplicate.
+        """
+        with self._lock:
+            keep, duplicate = self.get(keep_id), self.get(duplicate_id)
+            if keep.id == duplicate.id:
+                msg = "A customer cannot be merged into itself."
+                raise ValidationError.single("merge.same", msg, str(keep.id))
+            reasons = [
+                r
+                for check in self._reference_checks
+                if check != self._invoice_references and (r := check(duplicate))
+            ]
+            if reasons:
+                msg = f"Customer {duplicate.number} cannot be merged away: it {'; '.join(reasons)}."
+                raise CustomerInUse(msg)
+            merged = attrs.evolve(
+                _merged(keep, duplicate), version=keep.version + 1, updated=self._clock()
+            )
+            moved = [
+                attrs.evolve(self._ledger.invoices[i], customer_id=keep.id)
+                for i in self._ledger.by_customer.get(duplicate.id, ())
+            ]
+
+            def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
+                tx.update(merged, expected_version=keep.version)
+                yield keep, merged
+                tx.delete(duplicate.id)
+                yield duplicate, None
+                for invoice in moved:
+                    changed = attrs.evolve(invoice, version=invoice.version + 1)
+                    tx.put_record(changed, expected_version=invoice.version)
+                    yield None, changed
+
+            self._write(work)
+            return merged
 
     def add_reference_check(self, check: ReferenceCheck) -> None:
         """Register a check that says why a customer cannot be deleted.
@@ -1846,3 +1921,45 @@ def _draft_fields(draft: CustomerDraft) -> dict[str, Any]:
 def _with_draft(customer: Customer, draft: CustomerDraft) -> Customer:
     """``customer`` with every form field taken from ``draft`` (which has no errors)."""
     return attrs.evolve(customer, **_draft_fields(draft))
+
+
+def _merged(keep: Customer, other: Customer) -> Customer:
+    """``keep`` completed with what ``other`` has and it lacks."""
+    simple = (
+        "contact_person", "email", "phone", "website", "tax_id", "company_id",
+        "payment_terms", "currency", "language",
+    )  # fmt: skip
+    filled = {name: getattr(keep, name) or getattr(other, name) for name in simple}
+    seen_emails = {e.casefold() for e in (filled["email"],) if e}
+    other_emails = []
+    for email in (*keep.other_emails, *other.emails):
+        if email.casefold() not in seen_emails:
+            seen_emails.add(email.casefold())
+            other_emails.append(email)
+    seen_phones = {p.number for p in (filled["phone"],) if p}
+    other_phones = []
+    for phone in (*keep.other_phones, *other.phones):
+        if phone.number not in seen_phones:
+            seen_phones.add(phone.number)
+            other_phones.append(phone)
+    return attrs.evolve(
+        keep,
+        **filled,
+        address=_merged_address(keep.address, other.address),
+        other_emails=tuple(other_emails),
+        other_phones=tuple(other_phones),
+        categories=tuple(sorted(set(keep.categories) | set(other.categories))),
+        custom_fields={**other.custom_fields, **keep.custom_fields},
+        notes=tuple(sorted((*keep.notes, *other.notes), key=lambda n: n.at)),
+        attachments=(*keep.attachments, *other.attachments),
+        consents=tuple(sorted((*keep.consents, *other.consents), key=lambda c: c.at)),
+        created=min(keep.created, other.created),
+    )
+
+
+def _merged_address(keep: Address, other: Address) -> Address:
+    """``keep``'s address, its blank parts filled from ``other`` when in the same country."""
+    if keep.country not in (None, other.country):
+        return keep
+    parts = ("street", "postal_code", "city", "region", "country")
+    return Address(**{p: getattr(keep, p) or getattr(other, p) for p in parts})

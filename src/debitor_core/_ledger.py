@@ -143,7 +143,10 @@ class Ledger:
     def put(self, record: Record) -> None:
         """Index a new record, or the new version of one."""
         if isinstance(record, Invoice):
-            if record.id not in self.invoices:
+            old = self.invoices.get(record.id)
+            if old is None or old.customer_id != record.customer_id:
+                if old is not None:
+                    self.by_customer[old.customer_id].remove(record.id)
                 self.by_customer.setdefault(record.customer_id, []).append(record.id)
             self.invoices[record.id] = record
             self.last_invoice_number = max(self.last_invoice_number, record.number)
@@ -153,6 +156,12 @@ class Ledger:
             self.deliveries[record.customer_id] = record
         else:
             self.reminders.add(record.key)
+
+    def has_welcome(self, customer_id: uuid.UUID) -> bool:
+        """Whether the customer has (or, before a merge, had) a welcome invoice."""
+        return customer_id in self.deliveries or any(
+            self.invoices[i].welcome for i in self.by_customer.get(customer_id, ())
+        )
 
     def paid(self, invoice_id: uuid.UUID) -> decimal.Decimal:
         """Sum of the payments on an invoice."""

@@ -223,15 +223,24 @@ def validate_kind(value: object) -> CustomerKind:
     raise _fail("kind.invalid", msg, value)
 
 
-def validate_email(value: object) -> str:
-    """Check an email address's syntax (no DNS lookup) and return its normalised form.
+def validate_email(value: object, *, check_deliverability: bool = False) -> str:
+    """Check an email address and return its normalised form.
+
+    Args:
+        value: The raw address.
+        check_deliverability: Also ask DNS whether the domain accepts mail (off by
+            default: it needs the network and is slow).
 
     Raises:
-        ValidationError: ``email.invalid`` (and the codes of `text`).
+        ValidationError: ``email.invalid``, ``email.undeliverable`` (and the codes of
+            `text`).
     """
     raw = text(value, label="email address", code="email", max_length=LIMITS["email"])
     try:
-        checked = email_validator.validate_email(raw, check_deliverability=False)
+        checked = email_validator.validate_email(raw, check_deliverability=check_deliverability)
+    except email_validator.EmailUndeliverableError as exc:
+        msg = f"The email address {_show(raw)} cannot receive mail. {exc}"
+        raise _fail("email.undeliverable", msg, value) from exc
     except email_validator.EmailNotValidError as exc:
         msg = f"The email address {_show(raw)} is not valid. {exc}"
         raise _fail("email.invalid", msg, value) from exc
