@@ -48,8 +48,14 @@ class TestExports:
             cls = getattr(debitor_core, name)
             if not inspect.isclass(cls):
                 continue
-            for attr, value in vars(cls).items():
-                if attr.startswith("_") or not callable(value):
+            for attr in dir(cls):
+                value = getattr(cls, attr)
+                own = getattr(value, "__module__", "") or ""
+                if (
+                    attr.startswith("_")
+                    or not callable(value)
+                    or not own.startswith("debitor_core")
+                ):
                     continue
                 if not inspect.getdoc(value):
                     missing.append(f"{name}.{attr}")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 import functools
-import heapq
 import threading
 import uuid
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
@@ -15,12 +13,12 @@ import attrs
 import cattrs
 
 from debitor_core import _rules
+from debitor_core._billing import BillingMixin
 from debitor_core._category import Category, category_problems, descendants
 from debitor_core._converter import make_converter
 from debitor_core._errors import (
     ConcurrencyConflict,
     CustomerInUse,
-    DebitorError,
     DuplicateCustomer,
     InUse,
     NotFound,
@@ -41,18 +39,9 @@ from debitor_core._form import (
 from debitor_core._index import CustomerIndex, duplicate_keys, fold
 from debitor_core._invoice import (
     RECORD_KINDS,
-    BillTo,
-    Delivery,
-    DeliveryState,
     Invoice,
-    InvoiceLine,
-    InvoiceState,
-    Payment,
-    Record,
-    ReminderLog,
-    round_money,
 )
-from debitor_core._ledger import AccountSummary, DueReminder, Ledger, Totals, WelcomeSender, backoff
+from debitor_core._ledger import Ledger, WelcomeSender
 from debitor_core._model import (
     Address,
     AttachmentRef,
@@ -62,7 +51,7 @@ from debitor_core._model import (
     Note,
     utc_now,
 )
-from debitor_core._terms import PaymentTerms
+from debitor_core._util import Change, merge_unique, read_decimal, run_rule
 from debitor_core._welcome import WelcomeInvoicePolicy
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store
@@ -196,14 +185,11 @@ class CategoryCount:
 CategoryRef = Category | uuid.UUID | str
 """A category given by object, id or name."""
 
-Change = tuple[Customer | Record | None, Customer | Record | None]
-"""What a write did: ``(old, new)``; ``None`` where there was or is nothing."""
-
 ReferenceCheck = Callable[[Customer], str | None]
 """Says why a customer cannot be deleted ("has 3 invoices"), or ``None``."""
 
 
-class CustomerBook:
+class CustomerBook(BillingMixin):
     """Register, review, find and organise customers.
 
     Args:
@@ -553,28 +539,6 @@ class CustomerBook:
             raise DuplicateCustomer(msg, duplicates)
         return duplicates
 
-    def _gets_welcome(self, customer: Customer, duplicates: Iterable[DuplicateMatch]) -> bool:
-        """Whether the policy gives ``customer`` a welcome invoice now.
-
-        Never twice: not when the customer (or a stored customer it looks like, as on a
-        re-import) already has one.
-        """
-        if self.welcome is None or not self.welcome.applies_to(customer):
-            return False
-        has = self._ledger.has_welcome
-        return not has(customer.id) and not any(has(m.customer.id) for m in duplicates)
-
-    def _create_welcome(self, tx: Any, customer: Customer, number: int) -> Iterator[Change]:  # noqa: ANN401
-        assert self.welcome is not None  # noqa: S101 - checked by _gets_welcome
-        invoice = self.welcome.invoice_for(
-            customer, number=number, issue_date=customer.created.date()
-        )
-        delivery = Delivery(customer.id, invoice.id, next_attempt=customer.created)
-        tx.put_record(invoice, expected_version=None)
-        tx.put_record(delivery, expected_version=None)
-        yield None, invoice
-        yield None, delivery
-
     def export(self, *, include_private: bool = False) -> dict[str, Any]:
         """The book's categories, custom fields and customers as JSON-ready data.
 
@@ -820,7 +784,7 @@ class CustomerBook:
         Raises:
             ValidationError: the note is empty, too long or has control characters.
         """
-        note_text = _run_rule(
+        note_text = run_rule(
             "notes",
             lambda v: _rules.text(
                 v, label="note", code="note", max_length=_rules.LIMITS["note"], multiline=True
@@ -1034,286 +998,6 @@ class CustomerBook:
 
             self._write(work)
 
-    # -- invoices, payments, welcome invoices -----------------------------------------
-
-    def _invoice_references(self, customer: Customer) -> str | None:
-        count = len(self._ledger.by_customer.get(customer.id, ()))
-        return f"has {count} invoice(s)" if count else None
-
-    def invoice(self, invoice_id: uuid.UUID) -> Invoice:
-        """Return an invoice by id.
-
-        Raises:
-            NotFound: no invoice has the id.
-        """
-        self._sync()
-        try:
-            return self._ledger.invoices[invoice_id]
-        except KeyError:
-            msg = f"No invoice has the id {invoice_id}."
-            raise NotFound(msg) from None
-
-    def invoices(self, customer_id: uuid.UUID | str | None = None) -> list[Invoice]:
-        """Every invoice, or a customer's, by number."""
-        self._sync()
-        if customer_id is None:
-            found = list(self._ledger.invoices.values())
-        else:
-            ids = self._ledger.by_customer.get(self.get(customer_id).id, [])
-            found = [self._ledger.invoices[i] for i in ids]
-        return sorted(found, key=lambda i: i.number)
-
-    def issue_invoice(
-        self,
-        customer_id: uuid.UUID | str,
-        lines: Iterable[InvoiceLine],
-        *,
-        issue_date: dt.date | None = None,
-        currency: str | None = None,
-        payment_terms: PaymentTerms | None = None,
-    ) -> Invoice:
-        """Issue an invoice to a customer, with a copy of the customer's details.
-
-        Args:
-            customer_id: The customer.
-            lines: What is invoiced.
-            issue_date: Default: today (by the book's clock).
-            currency: Default: the customer's, else EUR.
-            payment_terms: Default: the customer's, else net 14 days.
-
-        Raises:
-            ValidationError: no lines, or a line that is not valid.
-            NotFound: no such customer.
-        """
-        with self._lock:
-            customer = self.get(customer_id)
-            chosen = _run_rule(
-                "currency", _rules.validate_currency, currency or customer.currency or "EUR"
-            )
-            items = tuple(lines)
-            problems = _line_problems(items)
-            if problems:
-                raise ValidationError(problems)
-            terms = payment_terms or customer.payment_terms or PaymentTerms.net(14)
-            day = issue_date or self._clock().date()
-
-            def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
-                invoice = Invoice(
-                    id=uuid.uuid4(),
-                    number=self._ledger.last_invoice_number + 1,
-                    customer_id=customer.id,
-                    bill_to=BillTo.of(customer),
-                    lines=items,
-                    currency=chosen,
-                    issue_date=day,
-                    due_date=terms.due_date(day),
-                    payment_terms=terms,
-                )
-                tx.put_record(invoice, expected_version=None)
-                yield None, invoice
-
-            ((_, issued),) = self._write(work)
-            assert isinstance(issued, Invoice)  # noqa: S101 - the work yields an invoice
-            return issued
-
-    def void_invoice(self, invoice_id: uuid.UUID) -> Invoice:
-        """Void an invoice (it stays on record; payments are refused from then on).
-
-        Raises:
-            ValidationError: the invoice has payments.
-        """
-        with self._lock:
-            invoice = self.invoice(invoice_id)
-            if self._ledger.paid(invoice.id) > 0:
-                msg = f"Invoice {invoice.number} has payments; refund them before voiding it."
-                raise ValidationError.single("invoice.paid", msg, invoice.number)
-            return self._put_invoice(attrs.evolve(invoice, state=InvoiceState.VOID))
-
-    def _put_invoice(self, invoice: Invoice, *extra: Record) -> Invoice:
-        changed = attrs.evolve(invoice, version=invoice.version + 1)
-
-        def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
-            tx.put_record(changed, expected_version=invoice.version)
-            yield None, changed
-            for record in extra:
-                tx.put_record(record, expected_version=record.version - 1 or None)
-                yield None, record
-
-        self._write(work)
-        return changed
-
-    def record_payment(
-        self,
-        invoice_id: uuid.UUID,
-        amount: decimal.Decimal | str | int,
-        *,
-        date: dt.date,
-        currency: str | None = None,
-    ) -> Payment:
-        """Record a payment of an invoice.
-
-        Raises:
-            ValidationError: the amount is not positive, has more decimals than the
-                currency allows, is in another currency, or pays more than is left;
-                or the invoice is a draft or void.
-        """
-        with self._lock:
-            invoice = self.invoice(invoice_id)
-            paid = _run_rule("amount", _amount, amount)
-            problems: list[Problem] = []
-            if currency is not None and currency.upper() != invoice.currency:
-                msg = (
-                    f"Invoice {invoice.number} is in {invoice.currency}; a payment in "
-                    f"{currency} cannot be booked against it."
-                )
-                problems.append(Problem("currency", "payment.currency", msg, value=currency))
-            if paid != round_money(paid, invoice.currency):
-                msg = f"{paid} has more decimals than {invoice.currency} allows."
-                problems.append(Problem("amount", "payment.precision", msg, value=amount))
-            if invoice.state is not InvoiceState.SENT:
-                msg = f"Invoice {invoice.number} is {invoice.state.value}; it takes no payments."
-                problems.append(Problem("invoice", "payment.state", msg, value=invoice.number))
-            left = invoice.total - self._ledger.paid(invoice.id)
-            if paid > left:
-                msg = (
-                    f"The payment of {paid} {invoice.currency} is more than the {left} "
-                    f"{invoice.currency} left to pay on invoice {invoice.number}."
-                )
-                problems.append(Problem("amount", "payment.overpaid", msg, value=amount))
-            if problems:
-                raise ValidationError(problems)
-            payment = Payment(uuid.uuid4(), invoice.id, paid, invoice.currency, date)
-
-            def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
-                tx.put_record(payment, expected_version=None)
-                yield None, payment
-
-            self._write(work)
-            return payment
-
-    def account(
-        self, customer_id: uuid.UUID | str, *, as_of: dt.date | None = None
-    ) -> AccountSummary:
-        """The customer's account: invoices, payments, and invoiced, paid, outstanding, overdue.
-
-        Args:
-            customer_id: The customer.
-            as_of: The day to work out statuses and overdue amounts for (default: today).
-        """
-        with self._lock:
-            customer = self.get(customer_id)
-            return self._ledger.account(customer.id, as_of or self._clock().date())
-
-    def category_totals(
-        self, *, as_of: dt.date | None = None, archived: bool | None = None
-    ) -> list[tuple[Category, dict[str, Totals]]]:
-        """The category report's money: totals by currency per category and its sub-categories."""
-        with self._lock:
-            self._sync()
-            day = as_of or self._clock().date()
-            report = []
-            for category in self.categories():
-                numbers = _merge_unique(
-                    [
-                        self._index.by_category.get(c, [])
-                        for c in descendants([category.id], self._categories)
-                    ]
-                )
-                sums: dict[str, Totals] = {}
-                for number in numbers:
-                    customer = self._index.by_number[number]
-                    if archived is not None and customer.archived != archived:
-                        continue
-                    for currency, totals in self._ledger.account(customer.id, day).totals.items():
-                        sums[currency] = sums.get(currency, Totals()) + totals
-                report.append((category, sums))
-            return report
-
-    def pending_deliveries(self) -> list[Delivery]:
-        """Welcome invoices not yet accepted by the sender."""
-        self._sync()
-        return [d for d in self._ledger.deliveries.values() if d.state is DeliveryState.PENDING]
-
-    def deliver_pending(self, *, now: dt.datetime | None = None) -> list[Delivery]:
-        """Hand each due welcome invoice to the sender; return the deliveries as updated.
-
-        On success the delivery is marked sent and the invoice becomes sent, in one
-        commit. When the sender raises, the attempt is recorded with the error and the
-        next one scheduled (1, 5, 15, 60, 240, then every 720 minutes). Delivery is at
-        least once: a crash after the sender accepted but before the mark was stored
-        hands the same invoice over again next time, with the same idempotency key.
-
-        Raises:
-            DebitorError: the book has no sender.
-        """
-        if self.sender is None:
-            msg = "The book has no sender for welcome invoices; pass sender= to CustomerBook."
-            raise DebitorError(msg)
-        moment = now or self._clock()
-        results = []
-        with self._lock:
-            self._sync()
-            due = self._ledger.pending(moment)
-        for delivery in due:
-            invoice = self._ledger.invoices[delivery.invoice_id]
-            try:
-                self.sender.send(invoice, idempotency_key=delivery.idempotency_key)
-            except Exception as exc:  # noqa: BLE001 - any failure of the host's sender is recorded
-                attempts = delivery.attempts + 1
-                failed = attrs.evolve(
-                    delivery,
-                    attempts=attempts,
-                    next_attempt=moment + backoff(attempts),
-                    last_error=f"{type(exc).__name__}: {exc}"[:500],
-                    version=delivery.version + 1,
-                )
-                self._put_records(failed)
-                results.append(failed)
-                continue
-            sent = attrs.evolve(
-                delivery, state=DeliveryState.SENT, sent_at=moment, version=delivery.version + 1
-            )
-            current = self._ledger.invoices[invoice.id]
-            if current.state is InvoiceState.DRAFT:
-                self._put_invoice(attrs.evolve(current, state=InvoiceState.SENT), sent)
-            else:
-                self._put_records(sent)
-            results.append(sent)
-        return results
-
-    def _put_records(self, *records: Record) -> None:
-        def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
-            for record in records:
-                tx.put_record(record, expected_version=record.version - 1)
-                yield None, record
-
-        self._write(work)
-
-    def due_reminders(self, today: dt.date) -> list[DueReminder]:
-        """Reminders of sent, unpaid welcome invoices that the policy's schedule says are due."""
-        with self._lock:
-            self._sync()
-            schedule = self.welcome.reminders if self.welcome else ()
-            return self._ledger.due_reminders(today, schedule)
-
-    def mark_reminder_sent(self, invoice_id: uuid.UUID, offset_days: int) -> ReminderLog:
-        """Record that a reminder was sent, so it is not due again.
-
-        Raises:
-            AlreadyExists: it was recorded before.
-            NotFound: no such invoice.
-        """
-        with self._lock:
-            invoice = self.invoice(invoice_id)
-            log = ReminderLog(invoice.id, offset_days, self._clock())
-
-            def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
-                tx.put_record(log, expected_version=None)
-                yield None, log
-
-            self._write(work)
-            return log
-
     # -- search --------------------------------------------------------------------
 
     def search(
@@ -1371,14 +1055,12 @@ class CustomerBook:
                 found = index.search_text(text)
                 numbers: Iterable[int] = sorted(index.by_id[cid].number for cid in found)
             elif groups and match == "any":
-                numbers = _merge_unique(
-                    [index.by_category.get(c, []) for c in set().union(*groups)]
-                )
+                numbers = merge_unique([index.by_category.get(c, []) for c in set().union(*groups)])
             elif groups:
                 smallest = min(
                     groups, key=lambda g: sum(len(index.by_category.get(c, [])) for c in g)
                 )
-                numbers = _merge_unique([index.by_category.get(c, []) for c in smallest])
+                numbers = merge_unique([index.by_category.get(c, []) for c in smallest])
             else:
                 numbers = index.numbers
             by_number = index.by_number
@@ -1433,7 +1115,7 @@ class CustomerBook:
         if len(groups) > 1 and match == "all":
             checks.append(lambda c: all(not g.isdisjoint(c.categories) for g in groups))
         if country is not None:
-            code = _run_rule("country", _rules.validate_country, country)
+            code = run_rule("country", _rules.validate_country, country)
             checks.append(lambda c: c.address.country == code)
         if city is not None:
             wanted_city = fold(" ".join(city.split()))
@@ -1442,7 +1124,7 @@ class CustomerBook:
             )
         for key, raw in (custom_fields or {}).items():
             definition = self.field(key)
-            value = _run_rule(f"custom_fields.{key}", definition.validate, raw)
+            value = run_rule(f"custom_fields.{key}", definition.validate, raw)
             checks.append(functools.partial(_has_field_value, key=key, wanted=value))
         return checks
 
@@ -1498,7 +1180,7 @@ class CustomerBook:
         """
         with self._lock:
             self._sync()
-            clean = _run_rule("name", _category_name, name)
+            clean = run_rule("name", _category_name, name)
             parent_id = self._category(parent).id if parent is not None else None
             return self._put_category(Category(uuid.uuid4(), clean, parent_id))
 
@@ -1512,7 +1194,7 @@ class CustomerBook:
         with self._lock:
             self._sync()
             current = self._category(ref)
-            clean = _run_rule("name", _category_name, name)
+            clean = run_rule("name", _category_name, name)
             return self._put_category(attrs.evolve(current, name=clean))
 
     def move_category(self, ref: CategoryRef, parent: CategoryRef | None) -> Category:
@@ -1575,7 +1257,7 @@ class CustomerBook:
             report = []
             for category in self.categories():
                 tree = descendants([category.id], self._categories)
-                members = _merge_unique([index.by_category.get(c, []) for c in tree])
+                members = merge_unique([index.by_category.get(c, []) for c in tree])
                 direct = index.by_category.get(category.id, [])
 
                 def keep(number: int) -> bool:
@@ -1751,18 +1433,6 @@ def _take(items: Iterator[Customer], offset: int, limit: int | None) -> Iterator
         yield item
 
 
-def _merge_unique(lists: list[list[int]]) -> Iterator[int]:
-    """Merge sorted lists of numbers, each number once."""
-    if len(lists) == 1:
-        yield from lists[0]
-        return
-    previous = None
-    for number in heapq.merge(*lists):
-        if number != previous:
-            yield number
-            previous = number
-
-
 def _has_field_value(customer: Customer, *, key: str, wanted: object) -> bool:
     stored = customer.custom_fields.get(key)
     if isinstance(stored, tuple) and isinstance(wanted, tuple):
@@ -1801,13 +1471,6 @@ def _media_type(value: object) -> str:
     return media
 
 
-def _run_rule(path: str, rule: Callable[[object], Any], value: object) -> Any:  # noqa: ANN401
-    try:
-        return rule(value)
-    except ValidationError as exc:
-        raise ValidationError(p.at(path) for p in exc.problems) from None
-
-
 def _collect(
     problems: list[Problem], path: str, rule: Callable[[object], Any], value: object
 ) -> Any:  # noqa: ANN401
@@ -1834,7 +1497,7 @@ def _make_definition(**values: Any) -> CustomFieldDefinition:  # noqa: ANN401 - 
         values["choices"] = tuple(values["choices"])
     for bound in ("min_value", "max_value"):
         if values.get(bound) is not None:
-            number = _read_decimal(values[bound])
+            number = read_decimal(values[bound])
             if number is None:
                 problems.append(
                     Problem(
@@ -1858,41 +1521,6 @@ def _make_definition(**values: Any) -> CustomFieldDefinition:  # noqa: ANN401 - 
     if definition.default is not None:
         definition = attrs.evolve(definition, default=definition.validate(definition.default))
     return definition
-
-
-def _read_decimal(value: object) -> decimal.Decimal | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = decimal.Decimal(str(value)) if isinstance(value, int | float | str) else value
-    except decimal.InvalidOperation:
-        return None
-    return number if isinstance(number, decimal.Decimal) and number.is_finite() else None
-
-
-def _amount(value: object) -> decimal.Decimal:
-    number = _read_decimal(value)
-    if number is None or number <= 0:
-        msg = f"The amount must be a positive number, not {value!r}."
-        raise ValidationError.single("amount.invalid", msg, value)
-    return number
-
-
-def _line_problems(lines: Sequence[object]) -> list[Problem]:
-    if not lines:
-        return [Problem("lines", "lines.empty", "An invoice needs at least one line.")]
-    problems = []
-    for index, line in enumerate(lines):
-        if not isinstance(line, InvoiceLine):
-            msg = f"Lines must be InvoiceLine objects, not {line!r}."
-            problems.append(Problem(f"lines[{index}]", "line.type", msg))
-        elif not line.description.strip() or line.quantity <= 0 or line.unit_price < 0:
-            msg = "A line needs a description, a positive quantity and a price of zero or more."
-            problems.append(Problem(f"lines[{index}]", "line.invalid", msg, value=line))
-        elif not 0 <= line.vat_rate <= 100:  # noqa: PLR2004 - percent
-            msg = f"The VAT rate {line.vat_rate} must be between 0 and 100."
-            problems.append(Problem(f"lines[{index}]", "line.vat_rate", msg, value=line))
-    return problems
 
 
 def _draft_fields(draft: CustomerDraft) -> dict[str, Any]:
