@@ -20,7 +20,6 @@ from debitor_core._category import Category, descendants
 from debitor_core._errors import DebitorError, NotFound, Problem, ValidationError
 from debitor_core._index import CustomerIndex
 from debitor_core._invoice import (
-    BillTo,
     Delivery,
     DeliveryState,
     Invoice,
@@ -152,16 +151,13 @@ class BillingMixin:
             day = issue_date or self._clock().date()
 
             def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
-                invoice = Invoice(
-                    id=uuid.uuid4(),
+                invoice = Invoice.issue(
+                    customer,
                     number=self._ledger.last_invoice_number + 1,
-                    customer_id=customer.id,
-                    bill_to=BillTo.of(customer),
                     lines=items,
                     currency=chosen,
                     issue_date=day,
-                    due_date=terms.due_date(day),
-                    payment_terms=terms,
+                    terms=terms,
                 )
                 tx.put_record(invoice, expected_version=None)
                 yield None, invoice

@@ -162,6 +162,32 @@ class Invoice:
     welcome: bool = False
     version: int = 1
 
+    @classmethod
+    def issue(
+        cls,
+        customer: Customer,
+        *,
+        number: int,
+        lines: tuple[InvoiceLine, ...],
+        currency: str,
+        issue_date: dt.date,
+        terms: PaymentTerms,
+        state: InvoiceState = InvoiceState.SENT,
+    ) -> Invoice:
+        """A new invoice to ``customer``, with a copy of its details and the due date."""
+        return cls(
+            id=uuid.uuid4(),
+            number=number,
+            customer_id=customer.id,
+            bill_to=BillTo.of(customer),
+            lines=lines,
+            currency=currency,
+            issue_date=issue_date,
+            due_date=terms.due_date(issue_date),
+            payment_terms=terms,
+            state=state,
+        )
+
     @property
     def key(self) -> str:
         """The record key in a store."""

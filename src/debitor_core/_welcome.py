@@ -13,7 +13,7 @@ import attrs
 
 from debitor_core import _rules
 from debitor_core._errors import Problem, ValidationError
-from debitor_core._invoice import BillTo, Branding, Invoice, InvoiceLine, InvoiceState
+from debitor_core._invoice import Branding, Invoice, InvoiceLine, InvoiceState
 from debitor_core._model import Customer, CustomerKind
 from debitor_core._postal import country_codes
 from debitor_core._terms import PaymentTerms
@@ -206,22 +206,17 @@ class WelcomeInvoicePolicy:
             InvoiceLine(line.description, line.quantity, line.unit_price, line.vat_rate)
             for line in self.lines
         )
-        invoice = Invoice(
-            id=uuid.uuid4(),
+        invoice = Invoice.issue(
+            customer,
             number=number,
-            customer_id=customer.id,
-            bill_to=BillTo.of(customer),
             lines=lines,
             currency=currency,
             issue_date=issue_date,
-            due_date=terms.due_date(issue_date),
-            payment_terms=terms,
+            terms=terms,
             state=InvoiceState.DRAFT,
-            branding=self.branding,
-            welcome=True,
         )
         message = render(self.message_template, self._values(customer, invoice))
-        return attrs.evolve(invoice, message=message)
+        return attrs.evolve(invoice, message=message, branding=self.branding, welcome=True)
 
     def _values(self, customer: Customer, invoice: Invoice) -> dict[str, str]:
         first = customer.name.split()[0] if customer.kind is CustomerKind.PERSON else customer.name
