@@ -322,9 +322,7 @@ class CustomerBook(BillingMixin):
             context = attrs.evolve(context, previous_fields=previous_fields)
         return context
 
-    def _find_duplicates(
-        self, draft: CustomerDraft, exclude: uuid.UUID | None
-    ) -> tuple[DuplicateMatch, ...]:
+    def _find_duplicates(self, draft: CustomerDraft) -> tuple[DuplicateMatch, ...]:
         if draft.name is None:
             return ()
         probe = Customer(
@@ -341,7 +339,7 @@ class CustomerBook(BillingMixin):
         evidence: dict[uuid.UUID, list[str]] = {}
         for kind, key in duplicate_keys(probe):
             for cid in self._index.matches(kind, key):
-                if cid != exclude and kind not in evidence.setdefault(cid, []):
+                if kind not in evidence.setdefault(cid, []):
                     evidence[cid].append(kind)
         matches = [
             DuplicateMatch(self._index.by_id[cid], tuple(kinds)) for cid, kinds in evidence.items()
@@ -420,7 +418,7 @@ class CustomerBook(BillingMixin):
             draft, problems = parse_form(self._with_defaults(form), self._context())
             wanted = self._store.last_number() + 1 if number is None else number
             problems += self._check_number(wanted)
-            duplicates = self._find_duplicates(draft, None)
+            duplicates = self._find_duplicates(draft)
             if self.duplicates == "reject" and duplicates:
                 problems += [
                     attrs.evolve(p, severity=Severity.ERROR, code="duplicate.rejected")
@@ -532,7 +530,7 @@ class CustomerBook(BillingMixin):
         welcome_on = self.welcome is not None and self.welcome.enabled
         if not welcome_on and self.duplicates != "reject":
             return ()
-        duplicates = self._find_duplicates(draft, None)
+        duplicates = self._find_duplicates(draft)
         if duplicates and self.duplicates == "reject":
             lines = " ".join(m.description for m in duplicates)
             msg = f"{draft.name} looks like a customer you already have. {lines}"
