@@ -180,16 +180,9 @@ class BillingMixin:
             return self._put_invoice(attrs.evolve(invoice, state=InvoiceState.VOID))
 
     def _put_invoice(self, invoice: Invoice, *extra: Record) -> Invoice:
+        """Store ``invoice`` one version higher, with ``extra`` changed records, in one commit."""
         changed = attrs.evolve(invoice, version=invoice.version + 1)
-
-        def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
-            tx.put_record(changed, expected_version=invoice.version)
-            yield None, changed
-            for record in extra:
-                tx.put_record(record, expected_version=record.version - 1 or None)
-                yield None, record
-
-        self._write(work)
+        self._put_records(changed, *extra)
         return changed
 
     def record_payment(
@@ -332,6 +325,8 @@ class BillingMixin:
         return results
 
     def _put_records(self, *records: Record) -> None:
+        """Store changed records, each one version above the stored one, in one commit."""
+
         def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
             for record in records:
                 tx.put_record(record, expected_version=record.version - 1)
