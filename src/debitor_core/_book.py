@@ -51,7 +51,7 @@ from debitor_core._model import (
     Note,
     utc_now,
 )
-from debitor_core._util import Change, merge_unique, read_decimal, run_rule
+from debitor_core._util import Change, merge_unique, new_id, read_decimal, run_rule
 from debitor_core._welcome import WelcomeInvoicePolicy
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store
@@ -232,6 +232,7 @@ class CustomerBook(BillingMixin):
         self._index = CustomerIndex()
         self._categories: dict[uuid.UUID, Category] = {}
         self._fields: dict[str, CustomFieldDefinition] = {}
+        self._field_defaults: dict[str, Any] = {}
         self._form_context = FormContext(required=self.required)
         self.welcome = welcome
         self.sender = sender
@@ -268,6 +269,9 @@ class CustomerBook(BillingMixin):
         """Read categories and custom fields from the store."""
         self._categories = {c.id: c for c in self._store.categories()}
         self._fields = {f.key: f for f in self._store.custom_fields()}
+        self._field_defaults = {
+            k: f.default for k, f in self._fields.items() if f.active and f.default is not None
+        }
         self._form_context = FormContext(
             required=self.required,
             categories={c.name.casefold(): c.id for c in self._categories.values()},
@@ -302,15 +306,23 @@ class CustomerBook(BillingMixin):
         state. ``definitions`` says that the work changes categories or custom fields.
         """
         with self._lock:
-            before = self._seen
             with self._store.transaction() as tx:
-                if self._store.revision() != before:
-                    before = self._sync()
+                before = self._caught_up()
                 changes = list(work(tx))
             if definitions:
                 self._load_definitions()
             self._committed(before, changes)
             return changes
+
+    def _caught_up(self) -> int:
+        """In a transaction: catch up with other processes' commits; return the revision.
+
+        The store is locked then, so what the book reads next is the latest state.
+        """
+        before = self._seen
+        if self._store.revision() != before:
+            before = self._sync()
+        return before
 
     # -- reading forms -------------------------------------------------------------
 
@@ -336,16 +348,16 @@ class CustomerBook(BillingMixin):
             other_phones=draft.other_phones,
             tax_id=draft.tax_id,
         )
-        evidence: dict[uuid.UUID, list[str]] = {}
+        evidence: dict[int, list[str]] = {}
         for kind, key in duplicate_keys(probe):
-            for cid in self._index.matches(kind, key):
-                if kind not in evidence.setdefault(cid, []):
-                    evidence[cid].append(kind)
-        matches = [
-            DuplicateMatch(self._index.by_id[cid], tuple(kinds)) for cid, kinds in evidence.items()
-        ]
-        matches.sort(key=lambda m: m.customer.number)
-        return tuple(matches)
+            for number in self._index.matches(kind, key):
+                if kind not in evidence.setdefault(number, []):
+                    evidence[number].append(kind)
+        by_number = self._index.by_number
+        return tuple(
+            DuplicateMatch(by_number[number], tuple(evidence[number]))
+            for number in sorted(evidence)
+        )
 
     def _duplicate_warnings(self, matches: Sequence[DuplicateMatch]) -> list[Problem]:
         return [
@@ -362,11 +374,11 @@ class CustomerBook(BillingMixin):
     def _build(self, draft: CustomerDraft, number: int, author: str | None) -> Customer:
         now = self._clock()
         return Customer(
-            id=uuid.uuid4(),
+            id=new_id(),
             number=number,
             **_draft_fields(draft),
             notes=(Note(draft.note, now, author),) if draft.note else (),
-            consents=self._consents(draft, now),
+            consents=self._consents(draft, now) if draft.consents else (),
             created=now,
             updated=now,
         )
@@ -378,9 +390,7 @@ class CustomerBook(BillingMixin):
 
     def _with_defaults(self, form: Mapping[str, Any]) -> Mapping[str, Any]:
         """Fill custom-field defaults for fields the form does not mention."""
-        defaults = {
-            k: f.default for k, f in self._fields.items() if f.active and f.default is not None
-        }
+        defaults = self._field_defaults
         if not defaults:
             return form
         given = form.get("custom_fields")
@@ -459,7 +469,21 @@ class CustomerBook(BillingMixin):
             ValidationError: with every problem found; nothing is stored.
             DuplicateCustomer: the book rejects duplicates and this looks like one.
         """
-        return self.register_many([form], numbers=[number], author=author)[0]
+        with self._lock:
+            self._sync()
+            draft, errors = self._read_form(form, number)
+            if errors:
+                raise ValidationError(errors)
+            duplicates = self._registration_duplicates(draft)
+            with self._store.transaction() as tx:
+                before = self._caught_up()
+                if number is None:
+                    number = self._store.last_number() + 1
+                customer, changes = self._insert(
+                    tx, draft, number, author, duplicates, self._ledger.last_invoice_number + 1
+                )
+            self._committed(before, changes)
+            return customer
 
     def register_many(
         self,
@@ -494,15 +518,21 @@ class CustomerBook(BillingMixin):
                             next_number += 1
                         number = next_number
                         next_number += 1
-                    customer = self._build(draft, number, author)
-                    tx.add(customer)
-                    yield None, customer
-                    if self._gets_welcome(customer, duplicates):
-                        yield from self._create_welcome(tx, customer, next_invoice)
-                        next_invoice += 1
+                    _, changes = self._insert(tx, draft, number, author, duplicates, next_invoice)
+                    next_invoice += len(changes) > 1  # a welcome invoice took the number
+                    yield from changes
 
             changes = self._write(work)
             return [new for _, new in changes if isinstance(new, Customer)]
+
+    def _read_form(
+        self, form: Mapping[str, Any], number: int | None, taken: Container[int] = ()
+    ) -> tuple[CustomerDraft, list[Problem]]:
+        """Read one form (and the number asked for); return the draft and its errors."""
+        draft, found = parse_form(self._with_defaults(form), self._context())
+        if number is not None:
+            found += self._check_number(number, taken)
+        return draft, [p for p in found if p.is_error]
 
     def _read_forms(
         self, forms: list[Mapping[str, Any]], wanted: list[int | None]
@@ -511,19 +541,33 @@ class CustomerBook(BillingMixin):
         drafts: list[CustomerDraft] = []
         problems: list[Problem] = []
         given: set[int] = set()
-        context = self._context()
-        for position, form in enumerate(forms):
-            draft, found = parse_form(self._with_defaults(form), context)
-            number = wanted[position]
+        for position, (form, number) in enumerate(zip(forms, wanted, strict=True)):
+            draft, errors = self._read_form(form, number, given)
             if number is not None:
-                found += self._check_number(number, given)
                 given.add(number)
             prefix = f"[{position}]" if len(forms) > 1 else ""
-            problems += [p.at(prefix) for p in found if p.is_error]
+            problems += [p.at(prefix) for p in errors]
             drafts.append(draft)
         if problems:
             raise ValidationError(problems)
         return drafts, given
+
+    def _insert(  # noqa: PLR0917 - private, two call sites
+        self,
+        tx: Any,  # noqa: ANN401 - a Transaction
+        draft: CustomerDraft,
+        number: int,
+        author: str | None,
+        duplicates: Sequence[DuplicateMatch],
+        next_invoice: int,
+    ) -> tuple[Customer, list[Change]]:
+        """Add a new customer in ``tx``, with its welcome invoice if it gets one."""
+        customer = self._build(draft, number, author)
+        tx.add(customer)
+        changes: list[Change] = [(None, customer)]
+        if self._gets_welcome(customer, duplicates):
+            changes += self._create_welcome(tx, customer, next_invoice)
+        return customer, changes
 
     def _registration_duplicates(self, draft: CustomerDraft) -> tuple[DuplicateMatch, ...]:
         """Likely duplicates, when registration needs them (reject mode, welcome invoices)."""
@@ -1050,8 +1094,7 @@ class CustomerBook(BillingMixin):
             groups = self._category_groups(category, subcategories=subcategories)
             checks = self._filters(groups, match, country, city, custom_fields, archived)
             if text.strip():
-                found = index.search_text(text)
-                numbers: Iterable[int] = sorted(index.by_id[cid].number for cid in found)
+                numbers: Iterable[int] = sorted(index.search_text(text))
             elif groups and match == "any":
                 numbers = merge_unique([index.by_category.get(c, []) for c in set().union(*groups)])
             elif groups:

@@ -41,43 +41,94 @@ _UNDECOMPOSED: Final = str.maketrans(
 _SEPARATOR: Final = "\x1f"  # never part of a haystack: control characters are rejected
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table folding one character at a time, filled on first sight.
+
+    Folding character by character keeps folding consistent with substrings: the fold
+    of a part of a text is a part of the fold of the text.
+    """
+
+    LIMIT: Final = 1 << 14  # distinct characters remembered; beyond that, computed each time
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code).casefold())
+        folded = _COMBINING.sub("", decomposed).translate(_UNDECOMPOSED).casefold()
+        if len(self) < self.LIMIT:
+            self[code] = folded
+        return folded
+
+
+_FOLD: Final = _FoldTable()
+
+
 def fold(value: str) -> str:
     """Fold text for matching: case-insensitive and accent-insensitive.
 
     ``fold("Bērziņš") == "berzins"``; ``fold("SIA") == "sia"``.
     """
-    folded = value.casefold()
-    if folded.isascii():
-        return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return _COMBINING.sub("", decomposed).translate(_UNDECOMPOSED)
+    if value.isascii():
+        return value.casefold()
+    return value.translate(_FOLD)
 
 
-def haystack(customer: Customer, text_fields: Iterable[str]) -> str:
-    """Return the folded text that free-text search looks in for ``customer``."""
-    parts = [customer.name, str(customer.number)]
+NameCity = tuple[str, str]
+"""A customer's folded name and city (``""`` without a city)."""
+
+
+def name_city(customer: Customer) -> NameCity:
+    """Return the customer's folded name and city."""
+    city = customer.address.city
+    return fold(customer.name), fold(city) if city else ""
+
+
+def haystack(customer: Customer, text_fields: Iterable[str], folded: NameCity | None = None) -> str:
+    """Return the folded text that free-text search looks in for ``customer``.
+
+    ``folded`` is the customer's `name_city`, when the caller has it already.
+    """
+    name, city = folded or name_city(customer)
+    parts = [name, str(customer.number)]
     if customer.contact_person:
-        parts.append(customer.contact_person)
+        parts.append(fold(customer.contact_person))
     if customer.email:
-        parts.append(customer.email)
-    parts += customer.other_emails
+        parts.append(fold(customer.email))
+    parts += [fold(email) for email in customer.other_emails]
     if customer.phone:
         parts.append(customer.phone.number)
     parts += [phone.number for phone in customer.other_phones]
     if customer.tax_id:
-        parts.append(customer.tax_id.value)
+        parts.append(fold(customer.tax_id.value))
     if customer.company_id:
-        parts.append(customer.company_id)
-    if customer.address.city:
-        parts.append(customer.address.city)
+        parts.append(fold(customer.company_id))
+    if city:
+        parts.append(city)
     if text_fields and customer.custom_fields:
         values = customer.custom_fields
-        parts += [v for k in text_fields if isinstance(v := values.get(k), str)]
-    return fold(" ".join(parts))
+        parts += [fold(v) for k in text_fields if isinstance(v := values.get(k), str)]
+    return " ".join(parts)
+
+
+def duplicate_keys(customer: Customer, folded: NameCity | None = None) -> list[tuple[str, object]]:
+    """The keys by which another customer would look like a duplicate of this one.
+
+    ``folded`` is the customer's `name_city`, when the caller has it already.
+    """
+    keys: list[tuple[str, object]] = []
+    if customer.tax_id:
+        keys.append(("tax_id", customer.tax_id.value))
+    if customer.email:
+        keys.append(("email", customer.email.casefold()))
+    keys += [("email", email.casefold()) for email in customer.other_emails]
+    if customer.phone:
+        keys.append(("phone", customer.phone.number))
+    keys += [("phone", phone.number) for phone in customer.other_phones]
+    if customer.address.city:
+        keys.append(("name_city", folded or name_city(customer)))
+    return keys
 
 
 class _TextIndex:
-    """Substring search over folded haystacks."""
+    """Substring search over folded haystacks, one entry per customer number."""
 
     def __init__(self) -> None:
         self.reset()
@@ -87,28 +138,37 @@ class _TextIndex:
         self._blob = ""
         self._pending: list[str] = []
         self._starts: list[int] = []
-        self._owners: list[uuid.UUID] = []
-        self._entry_of: dict[uuid.UUID, int] = {}
+        self._owners: list[int] = []
+        self._entry_of: dict[int, int] = {}
         self._end = 0
         self._dead = 0
 
-    def put(self, customer_id: uuid.UUID, text: str) -> None:
-        if customer_id in self._entry_of:
-            self._dead += 1
-        self._entry_of[customer_id] = len(self._starts)
-        self._starts.append(self._end)
-        self._owners.append(customer_id)
-        chunk = text + _SEPARATOR
-        self._pending.append(chunk)
-        self._end += len(chunk)
+    def put_many(self, texts: Iterable[tuple[int, str]]) -> None:
+        """Add (or replace) the haystack of each customer number."""
+        entry_of, starts, owners = self._entry_of, self._starts, self._owners
+        pending, end = self._pending, self._end
+        for number, text in texts:
+            known = len(entry_of)
+            entry_of[number] = len(starts)
+            if len(entry_of) == known:  # replaced an entry
+                self._dead += 1
+            starts.append(end)
+            owners.append(number)
+            pending.append(text)
+            end += len(text) + 1
+        self._end = end
 
-    def remove(self, customer_id: uuid.UUID) -> None:
-        if self._entry_of.pop(customer_id, None) is not None:
+    def remove(self, number: int) -> None:
+        if self._entry_of.pop(number, None) is not None:
             self._dead += 1
 
     def _flush(self) -> str:
         if self._pending:
-            self._blob += "".join(self._pending)
+            # Grow the blob in place: with the attribute cleared, the local name holds
+            # the only reference, so CPython's `+=` resizes instead of copying.
+            blob, self._blob = self._blob, ""
+            blob += _SEPARATOR.join(self._pending) + _SEPARATOR
+            self._blob = blob
             self._pending.clear()
         return self._blob
 
@@ -116,21 +176,20 @@ class _TextIndex:
         """Whether more than a quarter of the entries are dead."""
         return self._dead * 4 > len(self._starts)
 
-    def rebuild(self, texts: dict[uuid.UUID, str]) -> None:
+    def rebuild(self, texts: dict[int, str]) -> None:
         """Start again from the live ``texts``."""
         self.reset()
-        for customer_id, text in texts.items():
-            self.put(customer_id, text)
+        self.put_many(texts.items())
 
-    def find(self, words: list[str]) -> set[uuid.UUID]:
-        """Ids of customers whose haystack contains every word."""
+    def find(self, words: list[str]) -> set[int]:
+        """Numbers of the customers whose haystack contains every word."""
         if not words:
             return set()
         longest = max(words, key=len)
         others = [w for w in words if w is not longest]
         blob = self._flush()
         starts, owners, entry_of = self._starts, self._owners, self._entry_of
-        found: set[uuid.UUID] = set()
+        found: set[int] = set()
         position = blob.find(longest)
         while position != -1:
             entry = bisect.bisect_right(starts, position) - 1
@@ -144,43 +203,42 @@ class _TextIndex:
         return found
 
 
-def _put(index: dict[object, object], key: object, cid: uuid.UUID) -> None:
-    """Add ``cid`` under ``key``: a lone id is kept bare, two or more in a set (memory)."""
-    present = index.get(key)
-    if present is None:
-        index[key] = cid
-    elif isinstance(present, set):
-        present.add(cid)
-    elif present != cid:
-        index[key] = {present, cid}
+def _put(index: dict[object, object], key: object, number: int) -> None:
+    """Add ``number`` under ``key``: a lone one is kept bare, two or more in a set (memory)."""
+    present = index.setdefault(key, number)
+    if present is number:
+        return
+    if isinstance(present, set):
+        present.add(number)
+    elif present != number:
+        index[key] = {present, number}
 
 
-def _drop(index: dict[object, object], key: object, cid: uuid.UUID) -> None:
+def _drop(index: dict[object, object], key: object, number: int) -> None:
     present = index.get(key)
     if isinstance(present, set):
-        present.discard(cid)
+        present.discard(number)
         if len(present) == 1:
             index[key] = next(iter(present))
-    elif present == cid:
+    elif present == number:
         del index[key]
 
 
-def _ids(index: dict[object, object], key: object) -> set[uuid.UUID]:
+def _numbers(index: dict[object, object], key: object) -> set[int]:
     present = index.get(key)
     if present is None:
         return set()
     if isinstance(present, set):
         return set(present)
-    return {cast("uuid.UUID", present)}
+    return {cast("int", present)}
 
 
 class CustomerIndex:
     """Everything the book looks customers up by, kept in step with the store.
 
     Lookups by id, number and category are updated at once. The duplicate keys and the
-    free-text index are brought up to date when they are next used, in one go: a
-    registration does not pay for them, and a search or duplicate check after many
-    registrations pays once.
+    free-text index are brought up to date when they are next used (or by `catch_up`),
+    in one go: many registrations in a row append their search text to the blob once.
 
     Attributes:
         by_id: Every customer by id.
@@ -230,60 +288,46 @@ class CustomerIndex:
             _insert(self.by_category.setdefault(category, []), number)
         self._pending.append(customer)
 
-    def _catch_up(self) -> None:
+    def catch_up(self) -> None:
         """Put the customers added since the last lookup into the lazy indexes."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        keys, text, fields = self._duplicate_keys, self.text, self.text_fields
+        keys, fields = self._duplicate_keys, self.text_fields
+        texts = []
         for customer in pending:  # remove() catches up first, so every one is still here
-            cid = customer.id
-            for kind, key in duplicate_keys(customer):
-                _put(keys[kind], key, cid)
-            text.put(cid, haystack(customer, fields))
+            number = customer.number
+            folded = name_city(customer)
+            for kind, key in duplicate_keys(customer, folded):
+                _put(keys[kind], key, number)
+            texts.append((number, haystack(customer, fields, folded)))
+        self.text.put_many(texts)
 
     def remove(self, customer: Customer) -> None:
         """Forget a customer."""
-        self._catch_up()
-        cid = customer.id
+        self.catch_up()
         number = customer.number
-        del self.by_id[cid]
+        del self.by_id[customer.id]
         del self.by_number[number]
         _remove(self.numbers, number)
         for category in customer.categories:
             _remove(self.by_category[category], number)
         for kind, key in duplicate_keys(customer):
-            _drop(self._duplicate_keys[kind], key, cid)
-        self.text.remove(cid)
+            _drop(self._duplicate_keys[kind], key, number)
+        self.text.remove(number)
         if self.text.needs_compaction():
-            self.text.rebuild({c.id: haystack(c, self.text_fields) for c in self.by_id.values()})
+            fields = self.text_fields
+            self.text.rebuild({n: haystack(c, fields) for n, c in self.by_number.items()})
 
-    def matches(self, kind: str, key: object) -> set[uuid.UUID]:
-        """Ids of customers with this duplicate key (``kind``: see `duplicate_keys`)."""
-        self._catch_up()
-        return _ids(self._duplicate_keys[kind], key)
+    def matches(self, kind: str, key: object) -> set[int]:
+        """Numbers of the customers with this duplicate key (see `duplicate_keys`)."""
+        self.catch_up()
+        return _numbers(self._duplicate_keys[kind], key)
 
-    def search_text(self, text: str) -> set[uuid.UUID]:
-        """Ids of customers matching every word of ``text`` (folded substrings)."""
-        self._catch_up()
+    def search_text(self, text: str) -> set[int]:
+        """Numbers of the customers matching every word of ``text`` (folded substrings)."""
+        self.catch_up()
         return self.text.find(fold(text).split())
-
-
-def duplicate_keys(customer: Customer) -> list[tuple[str, object]]:
-    """The keys by which another customer would look like a duplicate of this one."""
-    keys: list[tuple[str, object]] = []
-    if customer.tax_id:
-        keys.append(("tax_id", customer.tax_id.value))
-    if customer.email:
-        keys.append(("email", customer.email.casefold()))
-    keys += [("email", email.casefold()) for email in customer.other_emails]
-    if customer.phone:
-        keys.append(("phone", customer.phone.number))
-    keys += [("phone", phone.number) for phone in customer.other_phones]
-    city = customer.address.city
-    if city:
-        keys.append(("name_city", (fold(customer.name), fold(city))))
-    return keys
 
 
 def _insert(numbers: list[int], number: int) -> None:

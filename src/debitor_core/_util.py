@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import decimal
 import heapq
+import os
+import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 from debitor_core._errors import ValidationError
 from debitor_core._invoice import Record
 from debitor_core._model import Customer
 
-__all__ = ["Change", "merge_unique", "read_decimal", "run_rule"]
+__all__ = ["Change", "merge_unique", "new_id", "read_decimal", "run_rule"]
 
 Change = tuple[Customer | Record | None, Customer | Record | None]
 """What a write did: ``(old, new)``; ``None`` where there was or is nothing."""
@@ -44,3 +46,29 @@ def merge_unique(lists: list[list[int]]) -> Iterator[int]:
         if number != previous:
             yield number
             previous = number
+
+
+_ID_BATCH: Final = 256
+_VERSION_4: Final = (~(0xC000 << 48) & ~(0xF000 << 64), (0x8000 << 48) | (4 << 76))
+_spare_ids: list[uuid.UUID] = []
+if hasattr(os, "register_at_fork"):  # pragma: no branch - absent on Windows only
+    # A child must not hand out the ids its parent will hand out.
+    os.register_at_fork(after_in_child=_spare_ids.clear)
+
+
+def new_id() -> uuid.UUID:
+    """Return a new random (version 4) UUID, like `uuid.uuid4`, but cheaper.
+
+    One call to ``os.urandom`` serves a batch of ids. ``list.pop`` is atomic, so
+    threads never share an id; a forked child drops the spares it inherited.
+    """
+    try:
+        return _spare_ids.pop()
+    except IndexError:
+        data = os.urandom(16 * _ID_BATCH)
+        keep, version = _VERSION_4
+        _spare_ids.extend(
+            uuid.UUID(int=int.from_bytes(data[at : at + 16]) & keep | version)
+            for at in range(0, len(data), 16)
+        )
+        return _spare_ids.pop()

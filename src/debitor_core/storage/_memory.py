@@ -11,8 +11,7 @@ import bisect
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, TypeVar, cast
+from typing import Any, Final, TypeVar, cast
 
 from debitor_core._category import Category
 from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
@@ -26,6 +25,19 @@ R = TypeVar("R", bound=Record)
 
 Operation = tuple[str, Any]
 """One write as ``(name, argument)``: ``("add", customer)``, ``("delete", id)``, ..."""
+
+OPERATIONS: Final = frozenset(
+    {
+        "add",
+        "update",
+        "delete",
+        "put_category",
+        "delete_category",
+        "put_custom_field",
+        "put_record",
+    }
+)
+"""The names of the writes, each a method of `StoreState` that returns its undo."""
 
 
 class StoreState:
@@ -113,16 +125,20 @@ class StoreState:
     def apply(self, operation: Operation) -> Callable[[], None]:
         """Apply one operation (checking its preconditions) and return its undo."""
         name, arg = operation
-        method: Callable[..., Callable[[], None]] = getattr(self, f"_{name}")
+        if name not in OPERATIONS:
+            msg = f"unknown operation {name!r}"
+            raise ValueError(msg)
+        method: Callable[..., Callable[[], None]] = getattr(self, name)
         return method(*arg) if isinstance(arg, tuple) else method(arg)
 
-    def _add(self, customer: Customer) -> Callable[[], None]:
-        if customer.id in self.customers:
+    def add(self, customer: Customer) -> Callable[[], None]:
+        """Add a new customer (`AlreadyExists` if its id or number is taken)."""
+        self._check_number_free(customer)
+        if self.customers.setdefault(customer.id, customer) is not customer:
             msg = f"A customer with the id {customer.id} is already stored."
             raise AlreadyExists(msg)
-        self._check_number_free(customer)
         previous_last = self.last_number
-        self._index(customer)
+        self._index_number(customer)
 
         def undo() -> None:
             self._unindex(customer)
@@ -130,7 +146,8 @@ class StoreState:
 
         return undo
 
-    def _update(self, customer: Customer, expected_version: int) -> Callable[[], None]:
+    def update(self, customer: Customer, expected_version: int) -> Callable[[], None]:
+        """Replace a customer stored at ``expected_version`` (`ConcurrencyConflict`)."""
         old = self.get(customer.id)
         if old.version != expected_version:
             msg = (
@@ -151,12 +168,14 @@ class StoreState:
 
         return undo
 
-    def _delete(self, customer_id: uuid.UUID) -> Callable[[], None]:
+    def delete(self, customer_id: uuid.UUID) -> Callable[[], None]:
+        """Delete a customer (`NotFound` if there is none)."""
         old = self.get(customer_id)
         self._unindex(old)
         return lambda: self._index(old)
 
-    def _put_category(self, category: Category) -> Callable[[], None]:
+    def put_category(self, category: Category) -> Callable[[], None]:
+        """Add or replace a category."""
         old = self.categories.get(category.id)
         self.categories[category.id] = category
 
@@ -168,7 +187,8 @@ class StoreState:
 
         return undo
 
-    def _delete_category(self, category_id: uuid.UUID) -> Callable[[], None]:
+    def delete_category(self, category_id: uuid.UUID) -> Callable[[], None]:
+        """Delete a category (`NotFound` if there is none)."""
         try:
             old = self.categories.pop(category_id)
         except KeyError:
@@ -176,7 +196,8 @@ class StoreState:
             raise NotFound(msg) from None
         return lambda: self.categories.__setitem__(category_id, old)
 
-    def _put_custom_field(self, definition: CustomFieldDefinition) -> Callable[[], None]:
+    def put_custom_field(self, definition: CustomFieldDefinition) -> Callable[[], None]:
+        """Add or replace a custom-field definition."""
         old = self.fields.get(definition.key)
         self.fields[definition.key] = definition
 
@@ -188,7 +209,8 @@ class StoreState:
 
         return undo
 
-    def _put_record(self, record: Record, expected_version: int | None) -> Callable[[], None]:
+    def put_record(self, record: Record, expected_version: int | None) -> Callable[[], None]:
+        """Add (``expected_version=None``) or replace a record."""
         stored = self.records[record.KIND]
         old = stored.get(record.key)
         if expected_version is None and old is not None:
@@ -221,9 +243,13 @@ class StoreState:
 
     def _index(self, customer: Customer) -> None:
         self.customers[customer.id] = customer
-        self.by_number[customer.number] = customer.id
-        _insert_number(self.numbers, customer.number)
-        self.last_number = max(self.last_number, customer.number)
+        self._index_number(customer)
+
+    def _index_number(self, customer: Customer) -> None:
+        number = customer.number
+        self.by_number[number] = customer.id
+        _insert_number(self.numbers, number)
+        self.last_number = max(self.last_number, number)
 
     def _unindex(self, customer: Customer) -> None:
         del self.customers[customer.id]
@@ -248,43 +274,67 @@ class StateTransaction:
         self.operations: list[Operation] = []
         self._undo: list[Callable[[], None]] = []
 
-    def _do(self, operation: Operation) -> None:
-        self._undo.append(self._state.apply(operation))
-        self.operations.append(operation)
-
     def add(self, customer: Customer) -> None:
         """Add a new customer (see `Transaction.add`)."""
-        self._do(("add", customer))
+        self._undo.append(self._state.add(customer))
+        self.operations.append(("add", customer))
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer (see `Transaction.update`)."""
-        self._do(("update", (customer, expected_version)))
+        self._undo.append(self._state.update(customer, expected_version))
+        self.operations.append(("update", (customer, expected_version)))
 
     def delete(self, customer_id: uuid.UUID) -> None:
         """Delete a customer (see `Transaction.delete`)."""
-        self._do(("delete", customer_id))
+        self._undo.append(self._state.delete(customer_id))
+        self.operations.append(("delete", customer_id))
 
     def put_category(self, category: Category) -> None:
         """Add or replace a category."""
-        self._do(("put_category", category))
+        self._undo.append(self._state.put_category(category))
+        self.operations.append(("put_category", category))
 
     def delete_category(self, category_id: uuid.UUID) -> None:
         """Delete a category."""
-        self._do(("delete_category", category_id))
+        self._undo.append(self._state.delete_category(category_id))
+        self.operations.append(("delete_category", category_id))
 
     def put_custom_field(self, definition: CustomFieldDefinition) -> None:
         """Add or replace a custom-field definition."""
-        self._do(("put_custom_field", definition))
+        self._undo.append(self._state.put_custom_field(definition))
+        self.operations.append(("put_custom_field", definition))
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
         """Add or replace a record (see `Transaction.put_record`)."""
-        self._do(("put_record", (record, expected_version)))
+        self._undo.append(self._state.put_record(record, expected_version))
+        self.operations.append(("put_record", (record, expected_version)))
 
     def rollback(self) -> None:
         """Undo every operation, newest first."""
         while self._undo:
             self._undo.pop()()
         self.operations.clear()
+
+
+class _Transaction(StateTransaction):
+    """An `InMemoryStore` transaction: holds the store's lock, undone on an exception."""
+
+    def __init__(self, state: StoreState, lock: threading.RLock) -> None:
+        super().__init__(state)
+        self._lock = lock
+
+    def __enter__(self) -> StateTransaction:
+        self._lock.acquire()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is not None:
+                self.rollback()
+            elif self.operations:
+                self._state.revision += 1
+        finally:
+            self._lock.release()
 
 
 class InMemoryStore:
@@ -345,21 +395,13 @@ class InMemoryStore:
 
     def revision(self) -> int:
         """Return the number of committed transactions."""
-        with self._lock:
-            return self._state.revision
+        # No lock: the counter changes only when a commit is complete, and reading
+        # one attribute is atomic.
+        return self._state.revision
 
-    @contextmanager
-    def transaction(self) -> Iterator[StateTransaction]:
+    def transaction(self) -> _Transaction:
         """Open a transaction (see `Store`)."""
-        with self._lock:
-            tx = StateTransaction(self._state)
-            try:
-                yield tx
-            except BaseException:
-                tx.rollback()
-                raise
-            if tx.operations:
-                self._state.revision += 1
+        return _Transaction(self._state, self._lock)
 
     def close(self) -> None:
         """Nothing to release."""
