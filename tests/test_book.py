@@ -186,6 +186,19 @@ class TestPreview:
         assert ["duplicate.likely"] == [p.code for p in review.warnings]
         assert review.ok
 
+    def test_many_customers_sharing_a_key(self, book):
+        """Three customers with one email are all named; deleting one leaves the others."""
+        stored = [
+            book.register({"name": name, "email": "office@koks.lv", "address": {"country": "LV"}})
+            for name in ("A", "B", "C")
+        ]
+        form = {"name": "D", "email": "Office@koks.lv", "address": {"country": "LV"}}
+        assert [1, 2, 3] == [m.customer.number for m in book.preview(form).duplicates]
+        book.delete(stored[1].id)
+        assert [1, 3] == [m.customer.number for m in book.preview(form).duplicates]
+        book.delete(stored[0].id)
+        assert [3] == [m.customer.number for m in book.preview(form).duplicates]
+
     def test_rejecting_book(self, clock, latvian_form):
         """A book set to reject duplicates refuses them, naming the existing customer."""
         book = CustomerBook(duplicates="reject", clock=clock)
@@ -366,6 +379,35 @@ class TestSharedStore:
         first.register({"name": "C", "address": {"country": "LV"}})
         assert ["A", "B", "C"] == [c.name for c in first.customers()]
         assert "<CustomerBook 3 customers in <InMemoryStore 3 customers>>" == repr(first)
+
+    def test_commit_while_reading_a_form(self, clock, monkeypatch):
+        """Another writer's commit between reading a form and storing it is caught up.
+
+        The new customer takes the next free number after it, and both are indexed.
+        """
+        store = InMemoryStore()
+        first, second = CustomerBook(store, clock=clock), CustomerBook(store, clock=clock)
+        read_form = second._read_form
+
+        def read_while_another_commits(*args):
+            first.register({"name": "Meanwhile", "address": {"country": "LV"}})
+            return read_form(*args)
+
+        monkeypatch.setattr(second, "_read_form", read_while_another_commits)
+        customer = second.register({"name": "Mine", "address": {"country": "LV"}})
+        assert 2 == customer.number
+        assert ["Meanwhile", "Mine"] == [c.name for c in second.customers()]
+        assert [1] == [c.number for c in second.search("meanwhile")]
+
+    def test_numbers_continue_after_another_book_deleted_the_last(self, clock):
+        """A number freed by a delete in another book is not handed out again."""
+        store = InMemoryStore()
+        first, second = CustomerBook(store, clock=clock), CustomerBook(store, clock=clock)
+        second.register({"name": "A", "address": {"country": "LV"}})
+        last = first.register({"name": "B", "address": {"country": "LV"}})
+        first.delete(last.id)
+        assert 3 == second.preview({"name": "C", "address": {"country": "LV"}}).number
+        assert 3 == second.register({"name": "C", "address": {"country": "LV"}}).number
 
     def test_required_policy(self, clock):
         """A stricter book asks for more."""

@@ -239,6 +239,7 @@ class CustomerBook(BillingMixin):
         self._ledger = Ledger()
         self._reference_checks: list[ReferenceCheck] = [self._invoice_references]
         self._seen = -1
+        self._last_number = 0  # the store's last_number() as of revision _seen
         self._sync()
 
     @property
@@ -262,6 +263,7 @@ class CustomerBook(BillingMixin):
                 self._ledger.rebuild(
                     record for kind in RECORD_KINDS.values() for record in self._store.records(kind)
                 )
+                self._last_number = self._store.last_number()
                 self._seen = revision
         return revision
 
@@ -289,6 +291,7 @@ class CustomerBook(BillingMixin):
                 self._index.remove(old)
             if isinstance(new, Customer):
                 self._index.add(new)
+                self._last_number = max(self._last_number, new.number)
             elif new is not None:
                 self._ledger.put(new)
         self._seen = before + 1
@@ -426,7 +429,7 @@ class CustomerBook(BillingMixin):
         with self._lock:
             self._sync()
             draft, problems = parse_form(self._with_defaults(form), self._context())
-            wanted = self._store.last_number() + 1 if number is None else number
+            wanted = self._last_number + 1 if number is None else number
             problems += self._check_number(wanted)
             duplicates = self._find_duplicates(draft)
             if self.duplicates == "reject" and duplicates:
@@ -478,7 +481,7 @@ class CustomerBook(BillingMixin):
             with self._store.transaction() as tx:
                 before = self._caught_up()
                 if number is None:
-                    number = self._store.last_number() + 1
+                    number = self._last_number + 1
                 customer, changes = self._insert(
                     tx, draft, number, author, duplicates, self._ledger.last_invoice_number + 1
                 )
@@ -509,7 +512,7 @@ class CustomerBook(BillingMixin):
             matches = [self._registration_duplicates(draft) for draft in drafts]
 
             def work(tx: Any) -> Iterator[Change]:  # noqa: ANN401 - a Transaction
-                next_number = self._store.last_number() + 1
+                next_number = self._last_number + 1
                 next_invoice = self._ledger.last_invoice_number + 1
                 for draft, asked, duplicates in zip(drafts, wanted, matches, strict=True):
                     number = asked

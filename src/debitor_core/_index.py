@@ -71,60 +71,50 @@ def fold(value: str) -> str:
     return value.translate(_FOLD)
 
 
-NameCity = tuple[str, str]
-"""A customer's folded name and city (``""`` without a city)."""
+DuplicateKey = tuple[str, object]
+"""``(kind, key)``: kind is ``tax_id``, ``email``, ``phone`` or ``name_city``."""
 
 
-def name_city(customer: Customer) -> NameCity:
-    """Return the customer's folded name and city."""
-    city = customer.address.city
-    return fold(customer.name), fold(city) if city else ""
+def index_entries(
+    customer: Customer, text_fields: Iterable[str] = ()
+) -> tuple[list[DuplicateKey], str]:
+    """Return what the book indexes ``customer`` by: its duplicate keys and search text.
 
-
-def haystack(customer: Customer, text_fields: Iterable[str], folded: NameCity | None = None) -> str:
-    """Return the folded text that free-text search looks in for ``customer``.
-
-    ``folded`` is the customer's `name_city`, when the caller has it already.
+    The duplicate keys are those by which another customer would look like a duplicate
+    of this one; the search text ("haystack") is the folded name, number, contact
+    person, emails, phones, tax ids, city and ``text_fields`` custom-field values.
     """
-    name, city = folded or name_city(customer)
+    name = fold(customer.name)
+    keys: list[DuplicateKey] = []
     parts = [name, str(customer.number)]
     if customer.contact_person:
         parts.append(fold(customer.contact_person))
-    if customer.email:
-        parts.append(fold(customer.email))
-    parts += [fold(email) for email in customer.other_emails]
-    if customer.phone:
-        parts.append(customer.phone.number)
-    parts += [phone.number for phone in customer.other_phones]
     if customer.tax_id:
-        parts.append(fold(customer.tax_id.value))
+        value = customer.tax_id.value
+        keys.append(("tax_id", value))
+        parts.append(fold(value))
     if customer.company_id:
         parts.append(fold(customer.company_id))
-    if city:
+    for email in customer.emails:
+        folded = email.casefold()
+        keys.append(("email", folded))
+        parts.append(folded if folded.isascii() else fold(email))
+    for phone in customer.phones:
+        keys.append(("phone", phone.number))
+        parts.append(phone.number)
+    if customer.address.city:
+        city = fold(customer.address.city)
+        keys.append(("name_city", (name, city)))
         parts.append(city)
     if text_fields and customer.custom_fields:
         values = customer.custom_fields
         parts += [fold(v) for k in text_fields if isinstance(v := values.get(k), str)]
-    return " ".join(parts)
+    return keys, " ".join(parts)
 
 
-def duplicate_keys(customer: Customer, folded: NameCity | None = None) -> list[tuple[str, object]]:
-    """The keys by which another customer would look like a duplicate of this one.
-
-    ``folded`` is the customer's `name_city`, when the caller has it already.
-    """
-    keys: list[tuple[str, object]] = []
-    if customer.tax_id:
-        keys.append(("tax_id", customer.tax_id.value))
-    if customer.email:
-        keys.append(("email", customer.email.casefold()))
-    keys += [("email", email.casefold()) for email in customer.other_emails]
-    if customer.phone:
-        keys.append(("phone", customer.phone.number))
-    keys += [("phone", phone.number) for phone in customer.other_phones]
-    if customer.address.city:
-        keys.append(("name_city", folded or name_city(customer)))
-    return keys
+def duplicate_keys(customer: Customer) -> list[DuplicateKey]:
+    """The keys by which another customer would look like a duplicate of this one."""
+    return index_entries(customer)[0]
 
 
 class _TextIndex:
@@ -144,14 +134,11 @@ class _TextIndex:
         self._dead = 0
 
     def put_many(self, texts: Iterable[tuple[int, str]]) -> None:
-        """Add (or replace) the haystack of each customer number."""
+        """Add the haystack of each customer number (not in the index)."""
         entry_of, starts, owners = self._entry_of, self._starts, self._owners
         pending, end = self._pending, self._end
-        for number, text in texts:
-            known = len(entry_of)
+        for number, text in texts:  # the book removes a customer before it re-adds it
             entry_of[number] = len(starts)
-            if len(entry_of) == known:  # replaced an entry
-                self._dead += 1
             starts.append(end)
             owners.append(number)
             pending.append(text)
@@ -297,10 +284,12 @@ class CustomerIndex:
         texts = []
         for customer in pending:  # remove() catches up first, so every one is still here
             number = customer.number
-            folded = name_city(customer)
-            for kind, key in duplicate_keys(customer, folded):
-                _put(keys[kind], key, number)
-            texts.append((number, haystack(customer, fields, folded)))
+            customer_keys, text = index_entries(customer, fields)
+            for kind, key in customer_keys:
+                index = keys[kind]
+                if index.setdefault(key, number) is not number:  # the key is shared
+                    _put(index, key, number)
+            texts.append((number, text))
         self.text.put_many(texts)
 
     def remove(self, customer: Customer) -> None:
@@ -317,7 +306,7 @@ class CustomerIndex:
         self.text.remove(number)
         if self.text.needs_compaction():
             fields = self.text_fields
-            self.text.rebuild({n: haystack(c, fields) for n, c in self.by_number.items()})
+            self.text.rebuild({n: index_entries(c, fields)[1] for n, c in self.by_number.items()})
 
     def matches(self, kind: str, key: object) -> set[int]:
         """Numbers of the customers with this duplicate key (see `duplicate_keys`)."""
