@@ -4,11 +4,13 @@ import threading
 import uuid
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from debitor_core import (
     ConcurrencyConflict,
     ConsentChannel,
+    Customer,
     CustomerBook,
     CustomerInUse,
     DuplicateCustomer,
@@ -16,6 +18,8 @@ from debitor_core import (
     RequiredFields,
     ValidationError,
 )
+from debitor_core._book import _draft_fields, _with_draft
+from debitor_core._form import CustomerDraft, parse_form
 from debitor_core.storage import InMemoryStore
 
 
@@ -493,3 +497,38 @@ class TestCategoriseAndMerge:
         book.add_reference_check(lambda c: "has an open order" if c.number == 2 else None)
         with pytest.raises(CustomerInUse, match="cannot be merged away: it has an open order"):
             book.merge(first.id, second.id)
+
+
+def test_registration_and_update_copy_the_same_form_fields(book):
+    """_build and _with_draft (update) take every field a form sets, and only those."""
+    book.create_category("Retailers")
+    book.define_field("segment", "Segment")
+    form = {
+        "kind": "person",
+        "name": "Anna Ozola",
+        "contact_person": "Jānis",
+        "email": "anna@example.lv",
+        "other_emails": ["anna.ozola@example.lv"],
+        "phone": "+371 2000 0000",
+        "other_phones": ["+371 2600 0000"],
+        "website": "example.lv",
+        "tax_id": "LV40003521600",
+        "company_id": "40003521600",
+        "address": {"street": "Iela 1", "postal_code": "1050", "city": "Rīga", "country": "LV"},
+        "payment_terms": "net 14",
+        "currency": "EUR",
+        "language": "lv",
+        "categories": ["Retailers"],
+        "custom_fields": {"segment": "Furniture"},
+    }
+    draft, problems = parse_form(form, book._context())
+    assert not [p for p in problems if p.is_error]
+    shared = {a.name for a in attrs.fields(Customer)} & {
+        a.name for a in attrs.fields(CustomerDraft)
+    }
+    fields = _draft_fields(draft)
+    assert set(fields) == shared - {"consents"}  # a draft's consents are statements
+    built = book._build(draft, 1, None)
+    assert fields == {name: getattr(built, name) for name in fields}
+    blank = Customer(id=built.id, number=1, name="x")
+    assert fields == {name: getattr(_with_draft(blank, draft), name) for name in fields}

@@ -163,3 +163,31 @@ class TestOrderAndPages:
         assert 1 == result[0].number
         assert [3] == numbers(result[1:])
         assert "<SearchResult 2 from offset 0>" == repr(result)
+
+
+def test_search_after_every_customer_was_deleted(book):
+    """Deleting the last customers empties the text index; new ones are found again."""
+    first = book.register({"name": "Ābols", "address": {"country": "LV"}})
+    second = book.register({"name": "Bumbieris", "address": {"country": "LV"}})
+    book.delete(first.id)
+    book.delete(second.id)
+    assert [] == list(book.search("abols"))
+    book.register({"name": "Citrons", "address": {"country": "LV"}})
+    book.register({"name": "Dateles", "address": {"country": "LV"}})
+    assert [4] == [c.number for c in book.search("dateles")]
+    assert [3] == [c.number for c in book.search("citrons")]
+
+
+def test_customers_given_numbers_out_of_order(book):
+    """Numbers asked for out of order still list, page and search in number order."""
+    for number in (7, 3, 5):
+        book.register({"name": f"N{number}", "address": {"country": "LV"}}, number=number)
+    book.register_many(
+        [
+            {"name": "N2", "address": {"country": "LV"}},
+            {"name": "N9", "address": {"country": "LV"}},
+        ],
+        numbers=[2, 9],
+    )
+    assert [2, 3, 5, 7, 9] == [c.number for c in book.customers()]
+    assert [5, 7] == [c.number for c in book.search("n", offset=2, limit=2)]

@@ -376,10 +376,26 @@ class CustomerBook(BillingMixin):
 
     def _build(self, draft: CustomerDraft, number: int, author: str | None) -> Customer:
         now = self._clock()
+        assert draft.name is not None  # noqa: S101 - a draft without errors has a name
         return Customer(
             id=new_id(),
             number=number,
-            **_draft_fields(draft),
+            name=draft.name,
+            kind=draft.kind,
+            contact_person=draft.contact_person,
+            address=draft.address,
+            email=draft.email,
+            other_emails=draft.other_emails,
+            phone=draft.phone,
+            other_phones=draft.other_phones,
+            website=draft.website,
+            tax_id=draft.tax_id,
+            company_id=draft.company_id,
+            payment_terms=draft.payment_terms,
+            currency=draft.currency,
+            language=draft.language,
+            categories=draft.categories,
+            custom_fields=draft.custom_fields,
             notes=(Note(draft.note, now, author),) if draft.note else (),
             consents=self._consents(draft, now) if draft.consents else (),
             created=now,
@@ -535,7 +551,7 @@ class CustomerBook(BillingMixin):
         draft, found = parse_form(self._with_defaults(form), self._context())
         if number is not None:
             found += self._check_number(number, taken)
-        return draft, [p for p in found if p.is_error]
+        return draft, [p for p in found if p.is_error] if found else found
 
     def _read_forms(
         self, forms: list[Mapping[str, Any]], wanted: list[int | None]
@@ -619,7 +635,7 @@ class CustomerBook(BillingMixin):
         with self._lock:
             self._sync()
             categories, fields, customers = self._read_export(data)
-            taken_ids = set(self._index.by_id)
+            taken_ids = {c.id for c in self._index.by_number.values()}
             taken_numbers = set(self._index.by_number)
             problems: list[Problem] = []
             mapping = {c.name.casefold(): c.id for c in self._categories.values()}
@@ -719,7 +735,7 @@ class CustomerBook(BillingMixin):
         """
         self._sync()
         key = customer_id if isinstance(customer_id, uuid.UUID) else _parse_uuid(customer_id)
-        customer = self._index.by_id.get(key) if key else None
+        customer = self._index.get(key) if key else None
         if customer is None:
             msg = f"No customer has the id {customer_id}."
             raise NotFound(msg)
@@ -741,7 +757,7 @@ class CustomerBook(BillingMixin):
     def __len__(self) -> int:
         """How many customers the book holds, archived ones included."""
         self._sync()
-        return len(self._index.by_id)
+        return len(self._index)
 
     def _change(
         self,
@@ -1454,7 +1470,7 @@ class CustomerBook(BillingMixin):
         return definition
 
     def __repr__(self) -> str:
-        return f"<CustomerBook {len(self._index.by_id)} customers in {self._store!r}>"
+        return f"<CustomerBook {len(self._index)} customers in {self._store!r}>"
 
 
 _SORT_KEYS: Final[dict[str, Callable[[Customer], Any]]] = {

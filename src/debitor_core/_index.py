@@ -9,6 +9,8 @@ dead entry; the blob is rebuilt when dead entries pile up.
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 import re
 import unicodedata
 import uuid
@@ -38,6 +40,8 @@ _UNDECOMPOSED: Final = str.maketrans(
         "ŋ": "n",
     }
 )
+_NUMBER: Final = operator.attrgetter("number")
+_ID_INT: Final = operator.attrgetter("id.int")
 _SEPARATOR: Final = "\x1f"  # never part of a haystack: control characters are rejected
 
 
@@ -89,27 +93,39 @@ def index_entries(
     parts = [name, str(customer.number)]
     if customer.contact_person:
         parts.append(fold(customer.contact_person))
-    if customer.tax_id:
-        value = customer.tax_id.value
-        keys.append(("tax_id", value))
-        parts.append(fold(value))
+    tax_id = customer.tax_id
+    if tax_id:
+        keys.append(("tax_id", tax_id.value))
+        parts.append(fold(tax_id.value))
     if customer.company_id:
         parts.append(fold(customer.company_id))
-    for email in customer.emails:
-        folded = email.casefold()
-        keys.append(("email", folded))
-        parts.append(folded if folded.isascii() else fold(email))
-    for phone in customer.phones:
+    # One by one rather than through customer.emails and .phones: this runs for
+    # every customer, and building those tuples shows.
+    if customer.email:
+        _add_email(customer.email, keys, parts)
+    for email in customer.other_emails:
+        _add_email(email, keys, parts)
+    if customer.phone:
+        keys.append(("phone", customer.phone.number))
+        parts.append(customer.phone.number)
+    for phone in customer.other_phones:
         keys.append(("phone", phone.number))
         parts.append(phone.number)
-    if customer.address.city:
-        city = fold(customer.address.city)
+    city = customer.address.city
+    if city:
+        city = fold(city)
         keys.append(("name_city", (name, city)))
         parts.append(city)
     if text_fields and customer.custom_fields:
         values = customer.custom_fields
         parts += [fold(v) for k in text_fields if isinstance(v := values.get(k), str)]
     return keys, " ".join(parts)
+
+
+def _add_email(email: str, keys: list[DuplicateKey], parts: list[str]) -> None:
+    folded = email.casefold()
+    keys.append(("email", folded))
+    parts.append(folded if folded.isascii() else fold(email))
 
 
 def duplicate_keys(customer: Customer) -> list[DuplicateKey]:
@@ -133,17 +149,18 @@ class _TextIndex:
         self._end = 0
         self._dead = 0
 
-    def put_many(self, texts: Iterable[tuple[int, str]]) -> None:
-        """Add the haystack of each customer number (not in the index)."""
-        entry_of, starts, owners = self._entry_of, self._starts, self._owners
-        pending, end = self._pending, self._end
-        for number, text in texts:  # the book removes a customer before it re-adds it
-            entry_of[number] = len(starts)
-            starts.append(end)
-            owners.append(number)
-            pending.append(text)
-            end += len(text) + 1
-        self._end = end
+    def put_many(self, numbers: list[int], texts: list[str]) -> None:
+        """Add the haystack of each customer number (none of them in the index yet)."""
+        if not texts:
+            return
+        starts = self._starts
+        first = len(starts)
+        self._entry_of.update(zip(numbers, range(first, first + len(numbers)), strict=True))
+        self._owners += numbers
+        self._pending += texts
+        # Each haystack starts after the previous one and its separator.
+        starts += itertools.accumulate((len(t) + 1 for t in texts[:-1]), initial=self._end)
+        self._end = starts[-1] + len(texts[-1]) + 1
 
     def remove(self, number: int) -> None:
         if self._entry_of.pop(number, None) is not None:
@@ -166,7 +183,7 @@ class _TextIndex:
     def rebuild(self, texts: dict[int, str]) -> None:
         """Start again from the live ``texts``."""
         self.reset()
-        self.put_many(texts.items())
+        self.put_many(list(texts), list(texts.values()))
 
     def find(self, words: list[str]) -> set[int]:
         """Numbers of the customers whose haystack contains every word."""
@@ -190,14 +207,15 @@ class _TextIndex:
         return found
 
 
-def _put(index: dict[object, object], key: object, number: int) -> None:
-    """Add ``number`` under ``key``: a lone one is kept bare, two or more in a set (memory)."""
-    present = index.setdefault(key, number)
-    if present is number:
-        return
+def _share(index: dict[object, object], key: object, number: int) -> None:
+    """Add ``number`` under a key another customer has: two or more are kept in a set.
+
+    (A key only one customer has maps to the bare number, which saves memory.)
+    """
+    present = index[key]
     if isinstance(present, set):
         present.add(number)
-    elif present != number:
+    else:
         index[key] = {present, number}
 
 
@@ -223,15 +241,9 @@ def _numbers(index: dict[object, object], key: object) -> set[int]:
 class CustomerIndex:
     """Everything the book looks customers up by, kept in step with the store.
 
-    Lookups by id, number and category are updated at once. The duplicate keys and the
-    free-text index are brought up to date when they are next used (or by `catch_up`),
-    in one go: many registrations in a row append their search text to the blob once.
-
-    Attributes:
-        by_id: Every customer by id.
-        by_number: Every customer by number.
-        numbers: Every customer number, sorted.
-        by_category: For each category id, the sorted numbers of its customers.
+    `add` only queues a customer; every lookup first indexes what is queued, in one go
+    (`catch_up`). A run of registrations thus pays for its indexing in one tight loop,
+    and appends its search text to the blob once.
     """
 
     def __init__(self) -> None:
@@ -240,10 +252,10 @@ class CustomerIndex:
 
     def reset(self) -> None:
         """Forget everything."""
-        self.by_id: dict[uuid.UUID, Customer] = {}
-        self.by_number: dict[int, Customer] = {}
-        self.numbers: list[int] = []
-        self.by_category: dict[uuid.UUID, list[int]] = {}
+        self._by_id: dict[int, Customer] = {}  # by the id's 128-bit int: hashed in C
+        self._by_number: dict[int, Customer] = {}
+        self._numbers: list[int] = []
+        self._by_category: dict[uuid.UUID, list[int]] = {}
         self._duplicate_keys: dict[str, dict[object, object]] = {
             "tax_id": {},
             "email": {},
@@ -254,6 +266,34 @@ class CustomerIndex:
         self.text = _TextIndex()
         self.text_fields: tuple[str, ...] = ()
 
+    def get(self, customer_id: uuid.UUID) -> Customer | None:
+        """Return the customer with this id, or ``None``."""
+        self.catch_up()
+        return self._by_id.get(customer_id.int)
+
+    def __len__(self) -> int:
+        """How many customers are indexed."""
+        self.catch_up()
+        return len(self._by_id)
+
+    @property
+    def by_number(self) -> dict[int, Customer]:
+        """Every customer by number."""
+        self.catch_up()
+        return self._by_number
+
+    @property
+    def numbers(self) -> list[int]:
+        """Every customer number, sorted."""
+        self.catch_up()
+        return self._numbers
+
+    @property
+    def by_category(self) -> dict[uuid.UUID, list[int]]:
+        """For each category id, the sorted numbers of its customers."""
+        self.catch_up()
+        return self._by_category
+
     def rebuild(
         self, customers: Iterable[Customer], fields: Iterable[CustomFieldDefinition]
     ) -> None:
@@ -262,51 +302,55 @@ class CustomerIndex:
         self.text_fields = tuple(
             f.key for f in fields if f.type in (FieldType.TEXT, FieldType.MULTILINE_TEXT)
         )
-        for customer in customers:
-            self.add(customer)
+        self._pending.extend(customers)
 
     def add(self, customer: Customer) -> None:
         """Index a new customer, or the new state of a changed one (remove the old first)."""
-        number = customer.number
-        self.by_id[customer.id] = customer
-        self.by_number[number] = customer
-        _insert(self.numbers, number)
-        for category in customer.categories:
-            _insert(self.by_category.setdefault(category, []), number)
         self._pending.append(customer)
 
     def catch_up(self) -> None:
-        """Put the customers added since the last lookup into the lazy indexes."""
+        """Index the customers added since the last lookup."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        keys, fields = self._duplicate_keys, self.text_fields
+        numbers = list(map(_NUMBER, pending))
+        self._by_id.update(zip(map(_ID_INT, pending), pending, strict=True))
+        self._by_number.update(zip(numbers, pending, strict=True))
+        known = self._numbers
+        if numbers == sorted(numbers) and (not known or numbers[0] > known[-1]):
+            known += numbers  # the usual case: new customers with the next numbers
+        else:
+            for number in numbers:
+                _insert(known, number)
+        by_category, keys, fields = self._by_category, self._duplicate_keys, self.text_fields
         texts = []
         for customer in pending:  # remove() catches up first, so every one is still here
             number = customer.number
+            for category in customer.categories:
+                _insert(by_category.setdefault(category, []), number)
             customer_keys, text = index_entries(customer, fields)
             for kind, key in customer_keys:
                 index = keys[kind]
-                if index.setdefault(key, number) is not number:  # the key is shared
-                    _put(index, key, number)
-            texts.append((number, text))
-        self.text.put_many(texts)
+                if index.setdefault(key, number) is not number:
+                    _share(index, key, number)
+            texts.append(text)
+        self.text.put_many(numbers, texts)
 
     def remove(self, customer: Customer) -> None:
         """Forget a customer."""
         self.catch_up()
         number = customer.number
-        del self.by_id[customer.id]
-        del self.by_number[number]
-        _remove(self.numbers, number)
+        del self._by_id[customer.id.int]
+        del self._by_number[number]
+        _remove(self._numbers, number)
         for category in customer.categories:
-            _remove(self.by_category[category], number)
+            _remove(self._by_category[category], number)
         for kind, key in duplicate_keys(customer):
             _drop(self._duplicate_keys[kind], key, number)
         self.text.remove(number)
         if self.text.needs_compaction():
             fields = self.text_fields
-            self.text.rebuild({n: index_entries(c, fields)[1] for n, c in self.by_number.items()})
+            self.text.rebuild({n: index_entries(c, fields)[1] for n, c in self._by_number.items()})
 
     def matches(self, kind: str, key: object) -> set[int]:
         """Numbers of the customers with this duplicate key (see `duplicate_keys`)."""

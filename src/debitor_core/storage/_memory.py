@@ -52,8 +52,9 @@ class StoreState:
                 (so opening a big file costs little more than parsing it).
         """
         self._load = load
-        self.customers: dict[uuid.UUID, Customer | dict[str, Any]] = {}
-        self.by_number: dict[int, uuid.UUID] = {}
+        # Keyed by the id's 128-bit int, which hashes in C (UUID.__hash__ is Python).
+        self.customers: dict[int, Customer | dict[str, Any]] = {}
+        self.by_number: dict[int, int] = {}
         self.numbers: list[int] = []
         self.categories: dict[uuid.UUID, Category] = {}
         self.fields: dict[str, CustomFieldDefinition] = {}
@@ -65,24 +66,28 @@ class StoreState:
 
     def get(self, customer_id: uuid.UUID) -> Customer:
         """Return a customer by id, or raise `NotFound`."""
-        try:
-            value = self.customers[customer_id]
-        except KeyError:
+        key = getattr(customer_id, "int", None)  # not a UUID: not found either
+        if key not in self.customers:
             msg = f"No customer has the id {customer_id}."
-            raise NotFound(msg) from None
+            raise NotFound(msg)
+        return self._get(key)
+
+    def _get(self, key: int) -> Customer:
+        """Return the customer stored under ``key`` (an id's int), built if need be."""
+        value = self.customers[key]
         if isinstance(value, dict):
             assert self._load is not None  # noqa: S101 - records come only with a loader
-            value = self.customers[customer_id] = self._load(value)
+            value = self.customers[key] = self._load(value)
         return value
 
     def get_by_number(self, number: int) -> Customer:
         """Return a customer by number, or raise `NotFound`."""
         try:
-            customer_id = self.by_number[number]
+            key = self.by_number[number]
         except (KeyError, TypeError):
             msg = f"No customer has the number {number!r}."
             raise NotFound(msg) from None
-        return self.get(customer_id)
+        return self._get(key)
 
     def record(self, kind: type[R], key: str) -> R:
         """Return a record by kind and key, or raise `NotFound`."""
@@ -99,7 +104,7 @@ class StoreState:
     def page(self, offset: int, limit: int | None) -> list[Customer]:
         """Return customers in number order."""
         end = None if limit is None else offset + limit
-        return [self.get(self.by_number[n]) for n in self.numbers[offset:end]]
+        return [self._get(self.by_number[n]) for n in self.numbers[offset:end]]
 
     def customer_records(self) -> Iterator[Customer | dict[str, Any]]:
         """Every customer in number order, as an object or as the record not yet read."""
@@ -112,11 +117,12 @@ class StoreState:
         Raises:
             AlreadyExists: the id or the number is taken.
         """
-        if customer_id in self.customers or number in self.by_number:
+        key = customer_id.int
+        if key in self.customers or number in self.by_number:
             msg = f"The customer id {customer_id} or number {number} appears twice."
             raise AlreadyExists(msg)
-        self.customers[customer_id] = record
-        self.by_number[number] = customer_id
+        self.customers[key] = record
+        self.by_number[number] = key
         _insert_number(self.numbers, number)
         self.last_number = max(self.last_number, number)
 
@@ -134,7 +140,7 @@ class StoreState:
     def add(self, customer: Customer) -> Callable[[], None]:
         """Add a new customer (`AlreadyExists` if its id or number is taken)."""
         self._check_number_free(customer)
-        if self.customers.setdefault(customer.id, customer) is not customer:
+        if self.customers.setdefault(customer.id.int, customer) is not customer:
             msg = f"A customer with the id {customer.id} is already stored."
             raise AlreadyExists(msg)
         previous_last = self.last_number
@@ -242,17 +248,17 @@ class StoreState:
             raise AlreadyExists(msg)
 
     def _index(self, customer: Customer) -> None:
-        self.customers[customer.id] = customer
+        self.customers[customer.id.int] = customer
         self._index_number(customer)
 
     def _index_number(self, customer: Customer) -> None:
         number = customer.number
-        self.by_number[number] = customer.id
+        self.by_number[number] = customer.id.int
         _insert_number(self.numbers, number)
         self.last_number = max(self.last_number, number)
 
     def _unindex(self, customer: Customer) -> None:
-        del self.customers[customer.id]
+        del self.customers[customer.id.int]
         del self.by_number[customer.number]
         numbers = self.numbers
         del numbers[bisect.bisect_left(numbers, customer.number)]
@@ -267,6 +273,8 @@ def _insert_number(numbers: list[int], number: int) -> None:
 
 class StateTransaction:
     """A transaction on a `StoreState`: operations apply at once and can be undone."""
+
+    __slots__ = ("_state", "_undo", "operations")
 
     def __init__(self, state: StoreState) -> None:
         """Start recording operations on ``state``."""
@@ -318,6 +326,8 @@ class StateTransaction:
 
 class _Transaction(StateTransaction):
     """An `InMemoryStore` transaction: holds the store's lock, undone on an exception."""
+
+    __slots__ = ("_lock",)
 
     def __init__(self, state: StoreState, lock: threading.RLock) -> None:
         super().__init__(state)
