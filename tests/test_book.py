@@ -1,6 +1,7 @@
 """CustomerBook: register, review, update, archive, delete."""
 
 import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -18,9 +19,12 @@ from debitor_core import (
     RequiredFields,
     ValidationError,
 )
+from debitor_core import _index as index_module
 from debitor_core._book import _draft_fields, _with_draft
 from debitor_core._form import CustomerDraft, parse_form
 from debitor_core.storage import InMemoryStore
+
+FORMS_OF_TEN = [{"name": f"Customer {i}", "address": {"country": "LV"}} for i in range(10)]
 
 
 class TestRegister:
@@ -287,6 +291,25 @@ class TestUpdate:
             t.join()
         assert ["lost"] * 7 + ["won"] == sorted(results)
         assert 2 == book.get(customer.id).version
+
+    def test_a_lookup_waits_while_another_thread_indexes(self, book, monkeypatch):
+        """A thread looking up while another indexes the queue sees the whole queue."""
+        numbers = [c.number for c in book.register_many(FORMS_OF_TEN)]  # queued
+        indexing = threading.Event()
+        real = index_module.index_entries
+
+        def slowly(*args):
+            indexing.set()
+            time.sleep(0.002)
+            return real(*args)
+
+        monkeypatch.setattr(index_module, "index_entries", slowly)
+        other = threading.Thread(target=book._index.catch_up)
+        other.start()
+        indexing.wait()
+        found = book._index.search_text("customer")  # while the other thread indexes
+        other.join()
+        assert set(numbers) == found
 
     def test_not_found(self, book):
         """Unknown ids and numbers raise NotFound."""

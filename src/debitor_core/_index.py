@@ -12,6 +12,7 @@ import bisect
 import itertools
 import operator
 import re
+import threading
 import unicodedata
 import uuid
 from collections.abc import Iterable
@@ -248,6 +249,7 @@ class CustomerIndex:
 
     def __init__(self) -> None:
         """Create empty indexes."""
+        self._catching_up = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
@@ -298,21 +300,32 @@ class CustomerIndex:
         self, customers: Iterable[Customer], fields: Iterable[CustomFieldDefinition]
     ) -> None:
         """Index ``customers`` from scratch."""
-        self.reset()
-        self.text_fields = tuple(
-            f.key for f in fields if f.type in (FieldType.TEXT, FieldType.MULTILINE_TEXT)
-        )
-        self._pending.extend(customers)
+        with self._catching_up:
+            self.reset()
+            self.text_fields = tuple(
+                f.key for f in fields if f.type in (FieldType.TEXT, FieldType.MULTILINE_TEXT)
+            )
+            self._pending.extend(customers)
 
     def add(self, customer: Customer) -> None:
         """Index a new customer, or the new state of a changed one (remove the old first)."""
         self._pending.append(customer)
 
     def catch_up(self) -> None:
-        """Index the customers added since the last lookup."""
+        """Index the customers added since the last lookup.
+
+        Lookups may come from several threads: one indexes, the others wait, and the
+        queue is emptied only once everything in it is indexed.
+        """
         if not self._pending:
             return
-        pending, self._pending = self._pending, []
+        with self._catching_up:
+            pending = self._pending[:]
+            if pending:
+                self._index_all(pending)
+                del self._pending[: len(pending)]
+
+    def _index_all(self, pending: list[Customer]) -> None:
         numbers = list(map(_NUMBER, pending))
         self._by_id.update(zip(map(_ID_INT, pending), pending, strict=True))
         self._by_number.update(zip(numbers, pending, strict=True))
