@@ -49,6 +49,11 @@ def book_for(fields=(), categories=(), required=None):
     return book
 
 
+def per_country(countries, strategy):
+    """``(country, value)`` pairs: a country, then a value drawn for it."""
+    return st.sampled_from(countries).flatmap(lambda c: st.tuples(st.just(c), strategy(c)))
+
+
 class TestValidData:
     @settings(max_examples=1000)
     @given(ds.compact_vat_numbers())
@@ -113,11 +118,7 @@ class TestValidData:
         assert sum(number is not None for number in completed) >= 120
 
     @settings(max_examples=300)
-    @given(
-        st.sampled_from(ds.COUNTRIES).flatmap(
-            lambda c: st.tuples(st.just(c), ds.phone_numbers(region=c))
-        )
-    )
+    @given(per_country(ds.COUNTRIES, lambda c: ds.phone_numbers(region=c)))
     def test_phone_numbers_are_valid(self, pair):
         """Every phone number drawn is valid by phonenumbers' metadata, in its region."""
         region, raw = pair
@@ -125,21 +126,13 @@ class TestValidData:
         assert phonenumbers.is_valid_number(number)
         assert phonenumbers.country_code_for_region(region) == number.country_code
 
-    @given(
-        st.sampled_from(ds.COMPANY_ID_COUNTRIES).flatmap(
-            lambda c: st.tuples(st.just(c), ds.company_ids(country=c))
-        )
-    )
+    @given(per_country(ds.COMPANY_ID_COUNTRIES, lambda c: ds.company_ids(country=c)))
     def test_company_ids_are_valid(self, pair):
         """Company numbers pass python-stdnum's check for their country."""
         country, number = pair
         assert number == rules.validate_company_id(number, country=country)
 
-    @given(
-        st.sampled_from(ds.COUNTRIES).flatmap(
-            lambda c: st.tuples(st.just(c), ds.postal_codes(country=c))
-        )
-    )
+    @given(per_country(ds.COUNTRIES, lambda c: ds.postal_codes(country=c)))
     def test_postal_codes_are_written_the_countrys_way(self, pair):
         """Postal codes drawn are valid and already in the country's writing."""
         country, code = pair

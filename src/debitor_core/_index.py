@@ -20,6 +20,7 @@ from typing import Final, cast
 
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._model import Customer
+from debitor_core._util import insert_sorted, remove_sorted
 
 __all__ = ["CustomerIndex", "fold"]
 
@@ -334,13 +335,13 @@ class CustomerIndex:
             known += numbers  # the usual case: new customers with the next numbers
         else:
             for number in numbers:
-                _insert(known, number)
+                insert_sorted(known, number)
         by_category, keys, fields = self._by_category, self._duplicate_keys, self.text_fields
         texts = []
         for customer in pending:  # remove() catches up first, so every one is still here
             number = customer.number
             for category in customer.categories:
-                _insert(by_category.setdefault(category, []), number)
+                insert_sorted(by_category.setdefault(category, []), number)
             customer_keys, text = index_entries(customer, fields)
             for kind, key in customer_keys:
                 index = keys[kind]
@@ -355,9 +356,9 @@ class CustomerIndex:
         number = customer.number
         del self._by_id[customer.id.int]
         del self._by_number[number]
-        _remove(self._numbers, number)
+        remove_sorted(self._numbers, number)
         for category in customer.categories:
-            _remove(self._by_category[category], number)
+            remove_sorted(self._by_category[category], number)
         for kind, key in duplicate_keys(customer):
             _drop(self._duplicate_keys[kind], key, number)
         self.text.remove(number)
@@ -374,16 +375,3 @@ class CustomerIndex:
         """Numbers of the customers matching every word of ``text`` (folded substrings)."""
         self.catch_up()
         return self.text.find(fold(text).split())
-
-
-def _insert(numbers: list[int], number: int) -> None:
-    if not numbers or number > numbers[-1]:
-        numbers.append(number)
-    else:
-        bisect.insort(numbers, number)
-
-
-def _remove(numbers: list[int], number: int) -> None:
-    position = bisect.bisect_left(numbers, number)
-    if position < len(numbers) and numbers[position] == number:
-        del numbers[position]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import decimal
 import heapq
 import os
@@ -13,7 +14,15 @@ from debitor_core._errors import ValidationError
 from debitor_core._invoice import Record
 from debitor_core._model import Customer
 
-__all__ = ["Change", "merge_unique", "new_id", "read_decimal", "run_rule"]
+__all__ = [
+    "Change",
+    "insert_sorted",
+    "merge_unique",
+    "new_id",
+    "read_decimal",
+    "remove_sorted",
+    "run_rule",
+]
 
 Change = tuple[Customer | Record | None, Customer | Record | None]
 """What a write did: ``(old, new)``; ``None`` where there was or is nothing."""
@@ -34,6 +43,21 @@ def read_decimal(value: object) -> decimal.Decimal | None:
     except decimal.InvalidOperation:
         return None
     return number if isinstance(number, decimal.Decimal) and number.is_finite() else None
+
+
+def insert_sorted(numbers: list[int], number: int) -> None:
+    """Insert ``number`` into the sorted list ``numbers`` (appending in the usual case)."""
+    if not numbers or number > numbers[-1]:
+        numbers.append(number)
+    else:
+        bisect.insort(numbers, number)
+
+
+def remove_sorted(numbers: list[int], number: int) -> None:
+    """Remove ``number`` from the sorted list ``numbers``, if it is there."""
+    position = bisect.bisect_left(numbers, number)
+    if position < len(numbers) and numbers[position] == number:
+        del numbers[position]
 
 
 def merge_unique(lists: list[list[int]]) -> Iterator[int]:

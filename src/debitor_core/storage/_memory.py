@@ -7,7 +7,6 @@ writing to disk) is rolled back exactly.
 
 from __future__ import annotations
 
-import bisect
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +17,7 @@ from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
+from debitor_core._util import insert_sorted, remove_sorted
 
 __all__ = ["InMemoryStore", "Operation", "StateTransaction", "StoreState"]
 
@@ -123,7 +123,7 @@ class StoreState:
             raise AlreadyExists(msg)
         self.customers[key] = record
         self.by_number[number] = key
-        _insert_number(self.numbers, number)
+        insert_sorted(self.numbers, number)
         self.last_number = max(self.last_number, number)
 
     # -- writes, each returning its undo -------------------------------------------
@@ -254,21 +254,13 @@ class StoreState:
     def _index_number(self, customer: Customer) -> None:
         number = customer.number
         self.by_number[number] = customer.id.int
-        _insert_number(self.numbers, number)
+        insert_sorted(self.numbers, number)
         self.last_number = max(self.last_number, number)
 
     def _unindex(self, customer: Customer) -> None:
         del self.customers[customer.id.int]
         del self.by_number[customer.number]
-        numbers = self.numbers
-        del numbers[bisect.bisect_left(numbers, customer.number)]
-
-
-def _insert_number(numbers: list[int], number: int) -> None:
-    if not numbers or number > numbers[-1]:
-        numbers.append(number)
-    else:
-        bisect.insort(numbers, number)
+        remove_sorted(self.numbers, customer.number)
 
 
 class StateTransaction:
@@ -282,40 +274,42 @@ class StateTransaction:
         self.operations: list[Operation] = []
         self._undo: list[Callable[[], None]] = []
 
+    def _did(self, undo: Callable[[], None], operation: Operation) -> None:
+        self._undo.append(undo)
+        self.operations.append(operation)
+
     def add(self, customer: Customer) -> None:
         """Add a new customer (see `Transaction.add`)."""
-        self._undo.append(self._state.add(customer))
-        self.operations.append(("add", customer))
+        self._did(self._state.add(customer), ("add", customer))
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer (see `Transaction.update`)."""
-        self._undo.append(self._state.update(customer, expected_version))
-        self.operations.append(("update", (customer, expected_version)))
+        self._did(
+            self._state.update(customer, expected_version), ("update", (customer, expected_version))
+        )
 
     def delete(self, customer_id: uuid.UUID) -> None:
         """Delete a customer (see `Transaction.delete`)."""
-        self._undo.append(self._state.delete(customer_id))
-        self.operations.append(("delete", customer_id))
+        self._did(self._state.delete(customer_id), ("delete", customer_id))
 
     def put_category(self, category: Category) -> None:
         """Add or replace a category."""
-        self._undo.append(self._state.put_category(category))
-        self.operations.append(("put_category", category))
+        self._did(self._state.put_category(category), ("put_category", category))
 
     def delete_category(self, category_id: uuid.UUID) -> None:
         """Delete a category."""
-        self._undo.append(self._state.delete_category(category_id))
-        self.operations.append(("delete_category", category_id))
+        self._did(self._state.delete_category(category_id), ("delete_category", category_id))
 
     def put_custom_field(self, definition: CustomFieldDefinition) -> None:
         """Add or replace a custom-field definition."""
-        self._undo.append(self._state.put_custom_field(definition))
-        self.operations.append(("put_custom_field", definition))
+        self._did(self._state.put_custom_field(definition), ("put_custom_field", definition))
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
         """Add or replace a record (see `Transaction.put_record`)."""
-        self._undo.append(self._state.put_record(record, expected_version))
-        self.operations.append(("put_record", (record, expected_version)))
+        self._did(
+            self._state.put_record(record, expected_version),
+            ("put_record", (record, expected_version)),
+        )
 
     def rollback(self) -> None:
         """Undo every operation, newest first."""
