@@ -6,11 +6,12 @@
 
 import datetime as dt
 import os
+import traceback
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from debitor_core import CustomerBook
+from debitor_core import CustomerBook, _model
 
 settings.register_profile(
     "ci",
@@ -24,6 +25,33 @@ settings.register_profile(
     "dev", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _no_wall_clock(request, monkeypatch):
+    """Fail any test that reads the wall clock through the library.
+
+    A test that reads today's date passes today and fails next week. Inject
+    ``clock=`` instead; a test about the wall clock itself is marked ``wall_clock``.
+    """
+    if request.node.get_closest_marker("wall_clock"):
+        yield
+        return
+    reads = []
+    real = _model._wall_clock
+
+    def guarded():
+        reads.append("".join(traceback.format_stack(limit=8)[:-1]))
+        return real()
+
+    monkeypatch.setattr(_model, "_wall_clock", guarded)
+    yield
+    if reads:
+        pytest.fail(
+            f"The test read the wall clock {len(reads)} time(s); pass clock= instead. "
+            f"First read:\n{reads[0]}",
+            pytrace=False,
+        )
 
 
 class FakeClock:
@@ -40,6 +68,18 @@ class FakeClock:
 @pytest.fixture
 def clock():
     return FakeClock()
+
+
+@pytest.fixture
+def frozen_wall_clock(monkeypatch):
+    """Make the library's wall clock a `FakeClock`, for code that takes no ``clock=``.
+
+    Used where the test runs code as a user writes it (docs examples, the demo), so
+    that what it prints never depends on the day the test runs.
+    """
+    fake = FakeClock()
+    monkeypatch.setattr(_model, "_wall_clock", fake)
+    return fake
 
 
 @pytest.fixture

@@ -553,5 +553,5 @@ def test_registration_and_update_copy_the_same_form_fields(book):
     assert set(fields) == shared - {"consents"}  # a draft's consents are statements
     built = book._build(draft, 1, None)
     assert fields == {name: getattr(built, name) for name in fields}
-    blank = Customer(id=built.id, number=1, name="x")
+    blank = Customer(id=built.id, number=1, name="x", created=built.created, updated=built.created)
     assert fields == {name: getattr(_with_draft(blank, draft), name) for name in fields}

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import FakeClock
 from debitor_core import (
     AlreadyExists,
     Branding,
@@ -179,7 +180,7 @@ class TestWelcomeInvoices:
     def test_idempotent_under_retries(self, failures, schedule):
         """Whatever fails and whenever delivery runs, each customer has one welcome invoice."""
         outbox = Outbox()
-        book = CustomerBook(InMemoryStore(), welcome=POLICY, sender=outbox)
+        book = CustomerBook(InMemoryStore(), clock=FakeClock(), welcome=POLICY, sender=outbox)
         now = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
         for index, count in enumerate(failures):
             book.register(person(f"Person {index}", f"p{index}@example.com"))

@@ -55,7 +55,7 @@ class TestRoundtrip:
 
 class TestShape:
     def test_mappings(self):
-        """Dates are ISO 8601, decimals text, defaults left out."""
+        """Dates are ISO 8601, decimals text, defaults left out but for kind, archived, version."""
         customer = Customer(
             id=uuid.UUID(int=1),
             number=7,
@@ -68,6 +68,9 @@ class TestShape:
             "id": "00000000-0000-0000-0000-000000000001",
             "number": 7,
             "name": "SIA Koks",
+            "kind": "company",
+            "archived": False,
+            "version": 1,
             "custom_fields": {
                 "since": {"date": "2020-01-02"},
                 "limit": {"decimal": "10.50"},
@@ -104,5 +107,6 @@ class TestShape:
             "number": 1,
             "name": "X",
             "created": "2026-11-26T11:00:00+02:00",
+            "updated": "2026-11-26T11:00:00+02:00",
         }
         assert dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC) == from_data(data, Customer).created

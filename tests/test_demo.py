@@ -1,8 +1,11 @@
 """The demo runs, shows the tour, and its book survives between runs."""
 
+import pytest
+
 from debitor_core.__main__ import main
 
 
+@pytest.mark.usefixtures("frozen_wall_clock")
 def test_demo_runs_and_persists(capsys, tmp_path):
     """`python -m debitor_core demo PATH` tours the book; a second run finds it again."""
     book = str(tmp_path / "book.json")

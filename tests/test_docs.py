@@ -15,6 +15,7 @@ BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+@pytest.mark.usefixtures("frozen_wall_clock")
 def test_examples_run(page):
     """The python blocks of a page run in order, in one namespace, without error."""
     blocks = BLOCK.findall(page.read_text(encoding="utf-8"))
@@ -32,6 +33,7 @@ def test_every_page_is_in_the_nav():
 
 
 @pytest.mark.parametrize("module", [debitor_core, rules, strategies], ids=lambda m: m.__name__)
+@pytest.mark.usefixtures("frozen_wall_clock")
 def test_docstring_examples(module):
     """Docstring examples (>>>) run and print what they show."""
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import FakeClock
 from debitor_core import CustomerBook, rules
 from debitor_core import strategies as ds
 from debitor_core.storage import InMemoryStore, JsonFileStore, SqliteStore
@@ -35,13 +36,13 @@ class TestRegistration:
     def test_register_then_get_is_equal_for_every_store(self, make_store, forms):
         """What register returns is what get, get_by_number and a reopened store give back."""
         with tempfile.TemporaryDirectory() as folder:
-            book = CustomerBook(make_store(Path(folder)))
+            book = CustomerBook(make_store(Path(folder)), clock=FakeClock())
             stored = [book.register(form) for form in forms]
             for customer in stored:
                 assert customer == book.get(customer.id) == book.get_by_number(customer.number)
             if make_store is not memory_store:
                 book.store.close()
-                again = CustomerBook(make_store(Path(folder)))
+                again = CustomerBook(make_store(Path(folder)), clock=FakeClock())
                 assert stored == list(again.customers())
 
     @settings(max_examples=50)
@@ -57,7 +58,7 @@ class TestNormalForms:
     @given(ds.forms())
     def test_normalisation_is_idempotent(self, form):
         """Registering a customer's own stored values again changes nothing."""
-        book = CustomerBook()
+        book = CustomerBook(clock=FakeClock())
         customer = book.register(form)
         country = customer.address.country
         if customer.email:
@@ -84,7 +85,7 @@ class TestExportImport:
     def test_export_then_import_is_the_identity(self, book):
         """A book exported with everything and imported into an empty book is the same book."""
         data = book.export(include_private=True)
-        copy = CustomerBook()
+        copy = CustomerBook(clock=FakeClock())
         copy.import_data(data)
         assert list(book.customers(archived=None)) == list(copy.customers(archived=None))
         assert book.categories() == copy.categories()

@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+from conftest import FakeClock
 from debitor_core import (
     CorruptStore,
     CustomerBook,
@@ -133,7 +134,8 @@ class TestConcurrency:
 
     def test_two_books_on_one_database(self, path):
         """Two books on one database see each other's commits and never reuse numbers."""
-        first, second = CustomerBook(SqliteStore(path)), CustomerBook(SqliteStore(path))
+        first = CustomerBook(SqliteStore(path), clock=FakeClock())
+        second = CustomerBook(SqliteStore(path), clock=FakeClock())
         first.register({"name": "A", "address": {"country": "LV"}})
         second.register({"name": "B", "address": {"country": "LV"}})
         first.register({"name": "C", "address": {"country": "LV"}})

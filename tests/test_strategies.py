@@ -11,6 +11,7 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from stdnum.eu import vat as eu_vat
 
+from conftest import FakeClock
 from debitor_core import (
     CustomerBook,
     CustomFieldDefinition,
@@ -33,7 +34,7 @@ FIELDS = (
 
 
 def book_for(fields=(), categories=(), required=None):
-    book = CustomerBook(required=required)
+    book = CustomerBook(required=required, clock=FakeClock())
     for name in categories:
         book.create_category(name)
     for definition in fields:
@@ -153,7 +154,7 @@ class TestValidData:
     @given(ds.forms())
     def test_every_valid_form_registers(self, form):
         """Every form drawn registers in a default book."""
-        assert CustomerBook().register(form).number == 1
+        assert CustomerBook(clock=FakeClock()).register(form).number == 1
 
     @settings(max_examples=100)
     @given(

@@ -25,7 +25,14 @@ def policy(**changes):
 
 
 def customer(**changes):
-    values = {"id": uuid.uuid4(), "number": 7, "name": "SIA Koks"} | changes
+    moment = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+    values = {
+        "id": uuid.uuid4(),
+        "number": 7,
+        "name": "SIA Koks",
+        "created": moment,
+        "updated": moment,
+    } | changes
     return Customer(**values)
 
 

@@ -72,6 +72,8 @@ _EVIDENCE: Final = {
     "name_city": "the same name and city",
 }
 _SHA256_HEX: Final = 64
+_PROBE_TIME: Final = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""The times of the stand-in customer a duplicate check builds (never stored)."""
 
 
 @attrs.frozen(repr=False)
@@ -350,6 +352,8 @@ class CustomerBook(BillingMixin):
             phone=draft.phone,
             other_phones=draft.other_phones,
             tax_id=draft.tax_id,
+            created=_PROBE_TIME,
+            updated=_PROBE_TIME,
         )
         evidence: dict[int, list[str]] = {}
         for kind, key in duplicate_keys(probe):

@@ -10,8 +10,9 @@ import uuid
 from typing import Any, TypeVar
 
 import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
-from debitor_core._model import FieldValue
+from debitor_core._model import Customer, FieldValue
 
 __all__ = ["from_data", "make_converter", "to_data"]
 
@@ -73,7 +74,9 @@ def make_converter() -> cattrs.Converter:
     The mappings, both ways:
 
     - attrs classes: dicts of their attributes; attributes at their default value are
-      left out (and filled in again on the way back);
+      left out (and filled in again on the way back), except a customer's ``kind``,
+      ``archived``, ``created``, ``updated`` and ``version``, which are always written
+      (a backend may read ``raw["version"]``, and the times have no fixed default);
     - `uuid.UUID`: the canonical hex text with hyphens;
     - `datetime.datetime`: ISO 8601 text with the UTC offset (``+00:00``); a time
       without a zone is refused on the way in;
@@ -104,6 +107,20 @@ def make_converter() -> cattrs.Converter:
 
     converter.register_unstructure_hook_func(is_field_value, _field_value_out)
     converter.register_structure_hook_func(is_field_value, _field_value_in)
+    always = override(omit_if_default=False)
+    converter.register_unstructure_hook(
+        Customer,
+        make_dict_unstructure_fn(
+            Customer,
+            converter,
+            _cattrs_omit_if_default=True,
+            kind=always,
+            archived=always,
+            created=always,
+            updated=always,
+            version=always,
+        ),
+    )
     return converter
 
 

@@ -38,7 +38,15 @@ FieldValue = str | int | decimal.Decimal | dt.date | bool | tuple[str, ...]
 
 
 def utc_now() -> dt.datetime:
-    """Return the current time as a timezone-aware UTC datetime."""
+    """Return the current time as a timezone-aware UTC datetime.
+
+    This is the library's only reading of the wall clock: books take ``clock=`` for
+    tests, and the test suite replaces `_wall_clock` to prove no test reads it.
+    """
+    return _wall_clock()
+
+
+def _wall_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 

@@ -782,12 +782,26 @@ _BREAKERS: Mapping[str, Any] = {
 }
 
 
+class _TickingClock:
+    """A clock that starts at a drawn moment and moves one second per reading.
+
+    Books drawn by `books` use it, so that a drawn book never depends on the day.
+    """
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._now = start
+
+    def __call__(self) -> dt.datetime:
+        self._now += dt.timedelta(seconds=1)
+        return self._now
+
+
 def books(*, max_customers: int = 5, country: str | None = None) -> st.SearchStrategy[CustomerBook]:
     """In-memory books with a few categories, custom fields and registered customers."""
 
     @st.composite
     def build(draw: st.DrawFn) -> CustomerBook:
-        book = CustomerBook()
+        book = CustomerBook(clock=_TickingClock(draw(_MOMENTS)))
         names_used: list[str] = []
         for category in draw(
             st.lists(categories(), max_size=3, unique_by=lambda c: c.name.casefold())
