@@ -97,7 +97,7 @@ class TestValues:
                 dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
                 "custom_field.type",
                 (
-                    "Field: datetime.datetime(2026, 1, 1, 0, 0, tzinfo=datetime.timezon… is not a date; "
+                    "Field: datetime.datetime(2026, 1, 1...tzinfo=datetime.timezone.utc) is not a date; "
                     "write it as YYYY-MM-DD."
                 ),
             ),

@@ -266,7 +266,7 @@ class TestConsent:
         assert (expected, source) == (draft.consents, draft.consent_source)
 
     @pytest.mark.parametrize(
-        ("raw", "path"), [("pigeon", "consent[0]"), ({"email": "yes"}, "consent.email")]
+        ("raw", "path"), [("pigeon", "consent[0]"), ({"email": "maybe"}, "consent.email")]
     )
     def test_bad_consent(self, raw, path):
         """Unknown channels and non-boolean answers are problems."""

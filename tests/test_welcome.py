@@ -106,7 +106,7 @@ class TestPolicy:
         """A company is greeted through its contact person, when there is one."""
         company = customer(contact_person="Jānis Bērziņš", currency="USD")
         made = policy(
-            lines=(LineTemplate("Setup", "49.00", vat_rate="21"),),
+            lines=(LineTemplate("Setup", "45.00", vat_rate="21", prices={"USD": "49.00"}),),
             payment_terms=PaymentTerms.end_of_month(10),
         ).invoice_for(company, number=1, issue_date=dt.date(2026, 11, 26))
         assert "Welcome, Jānis Bērziņš!" == made.message
@@ -132,8 +132,8 @@ class TestPolicy:
         ("changes", "path"),
         [
             ({"lines": ()}, "lines"),
-            ({"lines": (LineTemplate(" "),)}, "lines[0]"),
-            ({"lines": (LineTemplate("Fee", "-1"),)}, "lines[0]"),
+            ({"lines": (LineTemplate(" "),)}, "lines[0].description"),
+            ({"lines": (LineTemplate("Fee", "-1"),)}, "lines[0].unit_price"),
             ({"currency": "EURO"}, "currency"),
             ({"countries": {"XX"}}, "countries"),
             ({"reminders": (1, 1)}, "reminders"),
