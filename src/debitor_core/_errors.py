@@ -261,6 +261,7 @@ class _SafeRepr(reprlib.Repr):
 
 
 _BIG_INT_BITS: Final = 200
+_MAX_SUGGESTED_WORD: Final = 100
 _REPR: Final = _SafeRepr()
 _REPR.maxstring = 60
 _REPR.maxother = 60
@@ -282,9 +283,11 @@ def shown(value: object) -> str:
 def suggestions(word: str, candidates: Iterable[str], *, limit: int = 3) -> tuple[str, ...]:
     """Return at most ``limit`` of ``candidates`` close to ``word`` (case-insensitive).
 
-    For "did you mean ...?" in messages: never the whole list, whatever its size.
+    For "did you mean ...?" in messages: never the whole list, whatever its size. A word
+    longer than any name (over 100 characters) gets no suggestions, so that comparing
+    never costs more than a name's length.
     """
-    if not isinstance(word, str) or not word:
+    if not isinstance(word, str) or not word or len(word) > _MAX_SUGGESTED_WORD:
         return ()
     by_fold: dict[str, str] = {}
     for candidate in candidates:

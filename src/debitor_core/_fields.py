@@ -154,7 +154,7 @@ def _number(defn: CustomFieldDefinition, value: object, _region: str | None) -> 
     kind = "a whole number" if integer else "a number"
     if number is None:
         raise _fail(defn, "type", f"{_shown(value)} is not {kind}.", value, value=_shown(value))
-    if abs(number) > MAX_FIELD_NUMBER:
+    if number.copy_abs() > MAX_FIELD_NUMBER:
         msg = f"{_shown(value)} is beyond the largest number a field holds ({MAX_FIELD_NUMBER:,})."
         params = {
             "value": _shown(value),
@@ -461,7 +461,7 @@ def _bound_sound(check: _Checklist, bound: str, number: object) -> bool:
     if not check.kind(bound, number, decimal.Decimal, "a Decimal"):
         return False
     assert isinstance(number, decimal.Decimal)  # noqa: S101 - checked just above
-    if number.is_finite() and abs(number) <= MAX_FIELD_NUMBER:
+    if number.is_finite() and number.copy_abs() <= MAX_FIELD_NUMBER:
         return True
     what = bound.replace("_", " ")
     msg = f"The {what} must be a number between {-MAX_FIELD_NUMBER:,} and {MAX_FIELD_NUMBER:,}."

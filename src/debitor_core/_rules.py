@@ -140,6 +140,14 @@ def _show(value: object) -> str:
     return shown(value)
 
 
+def _country_argument(value: object, name: str) -> str | None:
+    """Check the country a rule is given as context: ``None`` or a code (text)."""
+    if value is None or isinstance(value, str):
+        return value
+    msg = f"The {name} must be a country code (text, such as 'LV') or None, not {_show(value)}."
+    raise TypeError(msg)
+
+
 def text(
     value: object,
     *,
@@ -314,6 +322,7 @@ def validate_phone(value: object, *, region: str | None = None) -> str:
         ValidationError: ``phone.country_code``, ``phone.not_a_number``,
             ``phone.too_short``, ``phone.too_long`` or ``phone.invalid``.
     """
+    region = _country_argument(region, "region")
     raw = text(value, label="phone number", code="phone", max_length=LIMITS["phone"], numbers=True)
     phonenumbers = _library("phonenumbers")
     try:
@@ -424,6 +433,7 @@ def validate_vat(value: object, *, country: str | None = None) -> TaxId:
         ValidationError: ``tax_id.checksum``, ``tax_id.length``, ``tax_id.format`` or
             ``tax_id.component`` (and the codes of `text`).
     """
+    country = _country_argument(country, "country")
     raw = text(value, label="VAT number", code="tax_id", max_length=LIMITS["tax_id"], numbers=True)
     compact = _VAT_SEPARATORS.sub("", raw.upper())
     head = compact[:2]
@@ -458,6 +468,7 @@ def validate_company_id(value: object, *, country: str | None = None) -> str:
     Raises:
         ValidationError: ``company_id.checksum`` and the like (see `validate_vat`).
     """
+    country = _country_argument(country, "country")
     raw = text(
         value,
         label="company registration number",
@@ -508,6 +519,7 @@ def validate_postal_code(value: object, *, country: str | None = None) -> str:
     Raises:
         ValidationError: ``postal_code.invalid`` (and the codes of `text`).
     """
+    country = _country_argument(country, "country")
     raw = text(
         value,
         label="postal code",

@@ -9,7 +9,7 @@ from typing import Final
 
 import attrs
 
-from debitor_core._errors import ValidationError
+from debitor_core._errors import ValidationError, shown
 from debitor_core._limits import MAX_DATE, MIN_DATE
 
 __all__ = ["MAX_TERMS_DAYS", "PaymentTerms", "TermsKind"]
@@ -61,8 +61,9 @@ class PaymentTerms:
             msg = f"{self.kind.value} payment terms take no number of days."
             raise _invalid("payment_terms.invalid", msg, self.days, kind=self.kind.value)
         if not 0 <= self.days <= _MAX_DAYS:
-            msg = f"The number of days must be between 0 and {_MAX_DAYS}, not {self.days}."
-            raise _invalid("payment_terms.days", msg, self.days, days=self.days, max_days=_MAX_DAYS)
+            days = shown(self.days)  # may be a number too long to print
+            msg = f"The number of days must be between 0 and {_MAX_DAYS}, not {days}."
+            raise _invalid("payment_terms.days", msg, self.days, days=days, max_days=_MAX_DAYS)
         if (self.kind is TermsKind.FIXED_DATE) != (fixed is not None):
             msg = "A fixed due date goes with fixed-date payment terms, and only with them."
             raise _invalid("payment_terms.invalid", msg, fixed, kind=self.kind.value)

@@ -275,7 +275,11 @@ def _frozen_items(values: object) -> frozenset[Any]:
     if isinstance(values, str | uuid.UUID | CustomerKind):
         return frozenset({values})
     if isinstance(values, Iterable) and not isinstance(values, bytes | Mapping):
-        return frozenset(values)
+        try:
+            return frozenset(values)
+        except TypeError:
+            msg = "The conditions must be sets of codes or ids; one of them is a container."
+            raise TypeError(msg) from None
     msg = f"Expected a set of values, not a value of type {type(values).__name__}."
     raise TypeError(msg)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -106,6 +107,7 @@ def _checked_code(function: str, parameter: str, value: object, allowed: Sequenc
     return code
 
 
+@functools.cache
 def _phone_regions() -> tuple[str, ...]:
     """Countries with example phone numbers in phonenumbers and address data in Google's."""
     return tuple(
