@@ -338,3 +338,19 @@ class TestDefinitionText:
         )
         assert len(problem.message) < 200
         assert "choices" not in problem.params
+
+
+class TestMoreChoices:
+    def test_many_choices_and_nothing_close(self):
+        """Without a close choice, the message counts the choices."""
+        definition = field(FieldType.CHOICE, choices=tuple(f"Colour {n}" for n in range(300)))
+        problem = problem_of(definition, "Zebra")
+        assert "Field: 'Zebra' is not one of the 300 choices." == problem.message
+        assert () == problem.params["suggestions"]
+
+    @pytest.mark.parametrize(
+        ("pattern", "value"), [(r"[]a]+", "]a]"), (r"[^]a]+", "bc"), (r"[\]]", "]")]
+    )
+    def test_closing_brackets_in_classes(self, pattern, value):
+        """A ] first in a class is a literal, as in Python."""
+        assert value == field(FieldType.TEXT, pattern=pattern).validate(value)

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -373,6 +374,16 @@ class TestBoundedProblems:
         assert 1 <= len(problem.params["suggestions"]) <= 3
         assert "wholesalers" == problem.params["suggestions"][0]
 
+    def test_suggestions_use_the_names_as_shown(self):
+        """With the names as the book shows them, suggestions use them."""
+        retail = uuid.uuid4()
+        ctx = FormContext(categories={"retailers": retail}, category_names={retail: "Retailers"})
+        _, (problem,) = parse_form({**BASE, "categories": ["retailer"]}, ctx)
+        assert (
+            "There is no category 'retailer'; did you mean Retailers? Otherwise create it first."
+            == problem.message
+        )
+
     def test_no_category_yet(self):
         """With no categories at all, the message says so."""
         _, problems = parse_form({**BASE, "categories": ["Moon"]}, FormContext())
@@ -510,3 +521,27 @@ class TestCustomerToForm:
             for field in attrs.fields(Customer):
                 if field.name not in {"version", "updated"}:
                     assert getattr(customer, field.name) == getattr(updated, field.name), field.name
+
+
+class TestEditForms:
+    @pytest.mark.parametrize(("given", "kept"), [("12.5", True), ("12.50", True), ("13", False)])
+    def test_inactive_fields_compare_typed_values(self, given, kept):
+        """A deactivated field keeps its value when an edit form gives it back as text."""
+        ctx = FormContext(
+            fields={
+                "share": CustomFieldDefinition("share", "Share", FieldType.DECIMAL, active=False)
+            },
+            previous_fields={"share": Decimal("12.5")},
+        )
+        draft, problems = parse_form({**BASE, "custom_fields": {"share": given}}, ctx)
+        if kept:
+            assert ([], {"share": Decimal("12.5")}) == (problems, dict(draft.custom_fields))
+        else:
+            assert [("custom_fields.share", "custom_field.inactive")] == codes(problems)
+
+    def test_phone_objects_are_still_read(self):
+        """A Phone object in a form is read as its number and type."""
+        draft, problems = parse_form(
+            {**BASE, "phone": Phone("+37120000000", PhoneType.MOBILE)}, FormContext()
+        )
+        assert ([], Phone("+37120000000", PhoneType.MOBILE)) == (problems, draft.phone)

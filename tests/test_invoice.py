@@ -266,3 +266,10 @@ class TestSumsWithinBounds:
         bill = invoice(lines)
         assert MAX_AMOUNT * MAX_INVOICE_LINES * 2 == bill.total
         assert money_sum([bill.total] * 1_000_000) == bill.total * 1_000_000
+
+
+def test_a_description_must_be_text():
+    """A line's description of another type is a TypeError with a sentence."""
+    with pytest.raises(TypeError) as info:
+        InvoiceLine(None, 1, 1)
+    assert "The description must be text, not a value of type NoneType." == str(info.value)

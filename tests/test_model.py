@@ -4,6 +4,7 @@ import copy
 import datetime as dt
 import pickle
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +21,7 @@ from debitor_core import (
     WelcomeInvoicePolicy,
 )
 from debitor_core import strategies as ds
+from debitor_core._frozen import FrozenDict
 
 MOMENTS = st.datetimes(
     min_value=dt.datetime(2000, 1, 1),  # noqa: DTZ001 - made aware by timezones=
@@ -110,3 +112,20 @@ class TestPrivacy:
         )
         assert "<Note 2026-01-02 by clerk>" == repr(note)
         assert "Owes" not in repr((note,))
+
+
+class TestFrozenDict:
+    def test_read_only_copies(self):
+        """A frozen dict is its own shallow copy, and says what it is."""
+        values = FrozenDict({"a": 1})
+        assert values is copy.copy(values)
+        assert "FrozenDict({'a': 1})" == repr(values)
+        for change in (
+            lambda: values.update(b=2),
+            lambda: values.pop("a"),
+            lambda: values.setdefault("b", 2),
+            values.clear,
+            values.popitem,
+        ):
+            with pytest.raises(TypeError, match="read-only"):
+                change()

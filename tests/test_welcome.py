@@ -316,3 +316,26 @@ class TestCurrencies:
         """prices= of another type is a TypeError with a sentence."""
         with pytest.raises(TypeError, match="The prices must be a mapping of currency codes"):
             LineTemplate("Setup", prices=["EUR"])
+
+
+class TestMoreBounds:
+    def test_many_unknown_countries_are_bounded(self):
+        """A thousand unknown countries in the conditions give at most 20 problems."""
+        with pytest.raises(ValidationError) as info:
+            policy(countries={f"Nowhere {n}" for n in range(1000)})
+        assert len(info.value.problems) == 20
+
+    def test_an_empty_message_is_allowed(self):
+        """A policy may send no personal message at all."""
+        made = policy(message_template="").invoice_for(
+            customer(), number=1, issue_date=dt.date(2026, 1, 1)
+        )
+        assert "" == made.message
+
+    def test_a_price_above_the_bound(self):
+        """A price per currency stays within the amount bound too."""
+        with pytest.raises(ValidationError) as info:
+            policy(lines=(LineTemplate("Setup", prices={"USD": "1e13"}),))
+        assert [("lines[0].prices.USD", "unit_price.range")] == [
+            (p.path, p.code) for p in info.value.problems
+        ]

@@ -9,7 +9,6 @@ suggests at most `MAX_SUGGESTIONS` close names, never every name the book has.
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import decimal
 import uuid
@@ -156,12 +155,15 @@ class FormContext:
         fields: Custom-field definitions by key.
         previous_fields: For an update, the customer's stored custom-field values
             (a deactivated field may keep its stored value).
+        category_names: Category name by id, as the book shows them, for suggestions
+            ("did you mean Wholesalers?"); without it, suggestions are case-folded.
     """
 
     required: RequiredFields = attrs.field(factory=RequiredFields.default)
     categories: Mapping[str, uuid.UUID] = attrs.field(factory=dict)
     fields: Mapping[str, CustomFieldDefinition] = attrs.field(factory=dict)
     previous_fields: Mapping[str, FieldValue] = attrs.field(factory=dict)
+    category_names: Mapping[uuid.UUID, str] = attrs.field(factory=dict)
 
 
 @attrs.define
@@ -226,17 +228,17 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
-        self._counts: collections.Counter[tuple[str, str]] = collections.Counter()
+        self._counts: dict[tuple[str, str], int] = {}  # problems per field and code
 
     def has_room(self, path: str, code: str) -> bool:
         """Whether another problem of ``code`` at ``path`` would still be reported."""
-        return self._counts[_group(path, code)] < MAX_PROBLEMS_PER_FIELD
+        return self._counts.get(_group(path, code), 0) < MAX_PROBLEMS_PER_FIELD
 
     def keep(self, problem: Problem) -> None:
         """Keep ``problem``, or only count it when its field has reported enough."""
         group = _group(problem.path, problem.code)
-        self._counts[group] += 1
-        if self._counts[group] <= MAX_PROBLEMS_PER_FIELD:
+        count = self._counts[group] = self._counts.get(group, 0) + 1
+        if count <= MAX_PROBLEMS_PER_FIELD:
             self.problems.append(problem)
 
     def run(self, path: str, rule: Callable[[object], T], value: object) -> T | None:
@@ -535,9 +537,10 @@ def _unknown_category(reader: _Reader, path: str, item: object, ctx: FormContext
     if not reader.has_room(path, code):
         reader.add(path, code, "", item)  # only counted
         return
-    close = (
-        suggestions(item, ctx.categories, limit=MAX_SUGGESTIONS) if isinstance(item, str) else ()
-    )
+    close: tuple[str, ...] = ()
+    if isinstance(item, str):
+        names = {name: ctx.category_names.get(i, name) for name, i in ctx.categories.items()}
+        close = tuple(names[n] for n in suggestions(item, names, limit=MAX_SUGGESTIONS))
     if not ctx.categories:
         hint = "the book has no categories yet; create it first."
     elif close:
@@ -563,6 +566,7 @@ def _read_custom_fields(
             "custom_fields.type",
             "The custom fields must be a mapping of field keys to values.",
             raw,
+            type=type(raw).__name__,
         )
     result: dict[str, FieldValue] = {}
     for key, value in given.items():
@@ -572,7 +576,8 @@ def _read_custom_fields(
     for key, defn in ctx.fields.items():
         if defn.active and defn.required and key not in result and not _has_error(reader, key):
             msg = f"{defn.label} is required."
-            reader.add(f"custom_fields.{key}", "custom_field.required", msg)
+            path = f"custom_fields.{key}"
+            reader.add(path, "custom_field.required", msg, None, field=key, label=defn.label)
     return result
 
 

@@ -24,7 +24,7 @@ import importlib
 import re
 import unicodedata
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, Final, Protocol, TypeVar
 
@@ -409,11 +409,8 @@ def _vat_module(prefix: str) -> Any:  # noqa: ANN401 - stdnum modules are untype
 
 @functools.cache
 def _company_module(country: str) -> Any:  # noqa: ANN401 - stdnum modules are untyped
-    """Return python-stdnum's company-number module for ``country``, or ``None``."""
-    module_name = _COMPANY_ID_MODULES.get(country)
-    if module_name is None:
-        return None
-    return _library("stdnum").get_cc_module(country.lower(), module_name)
+    """Return python-stdnum's company-number module for ``country`` (a key of the table)."""
+    return _library("stdnum").get_cc_module(country.lower(), _COMPANY_ID_MODULES[country])
 
 
 def validate_vat(value: object, *, country: str | None = None) -> TaxId:
@@ -623,15 +620,20 @@ def validate_payment_terms(value: object) -> PaymentTerms:
     """
     if isinstance(value, PaymentTerms):
         return value
-    if not isinstance(value, int | Mapping) or isinstance(value, bool):
-        raw = text(value, label="payment terms", code="payment_terms", max_length=60)
-        value = raw
+    if isinstance(value, int) and not isinstance(value, bool):
+        days = value
+        return _terms_or_fail(value, lambda: PaymentTerms.net(days))
+    if not isinstance(value, str) and isinstance(value, Mapping):
+        mapping = value
+        return _terms_or_fail(value, lambda: _terms_from_mapping(mapping))
+    raw = text(value, label="payment terms", code="payment_terms", max_length=60)
+    return _terms_or_fail(raw, lambda: _terms_from_text(raw.casefold()))
+
+
+def _terms_or_fail(value: object, make: Callable[[], PaymentTerms]) -> PaymentTerms:
+    """Make the terms, or turn the reason they cannot be made into our problem."""
     try:
-        if isinstance(value, int):
-            return PaymentTerms.net(value)
-        if isinstance(value, Mapping):
-            return _terms_from_mapping(value)
-        return _terms_from_text(value.casefold())
+        return make()
     except (ValueError, TypeError) as exc:
         detail = str(exc)
         params = dict(exc.problems[0].params) if isinstance(exc, ValidationError) else {}

@@ -358,7 +358,8 @@ class WelcomeInvoicePolicy:
         enabled: object = self.enabled
         if not isinstance(enabled, bool):
             msg = f"enabled must be True or False, not a value of type {type(enabled).__name__}."
-            problems.append(Problem("enabled", "enabled.type", msg, value=enabled))
+            params = {"type": type(enabled).__name__}
+            problems.append(Problem("enabled", "enabled.type", msg, value=enabled, params=params))
         if problems:
             raise ValidationError(problems)
 
@@ -468,13 +469,15 @@ def _normalised(
     problems: list[Problem], path: str, rule: Callable[[object], object], values: frozenset[Any]
 ) -> frozenset[Any]:
     found = set()
+    refused = 0
     for value in values:
-        before = len(problems)
         normal = _collect(problems, path, rule, value)
         if normal is not None:
             found.add(normal)
-        elif len(problems) > before + MAX_PROBLEMS_PER_FIELD:
-            break
+        else:
+            refused += 1
+            if refused >= MAX_PROBLEMS_PER_FIELD:
+                break
     return frozenset(found)
 
 
@@ -508,7 +511,8 @@ def _reminder_problems(reminders: tuple[Any, ...]) -> list[Problem]:
 def _branding_problems(branding: object) -> list[Problem]:
     if not isinstance(branding, Branding):
         msg = f"The branding must be a Branding, not a value of type {type(branding).__name__}."
-        return [Problem("branding", "branding.type", msg, value=branding)]
+        params = {"type": type(branding).__name__}
+        return [Problem("branding", "branding.type", msg, value=branding, params=params)]
     problems: list[Problem] = []
     name = branding.business_name
     if not isinstance(name, str) or not name.strip():
