@@ -1,8 +1,11 @@
 """Categories: create, rename, move, delete, report."""
 
+import uuid
+
 import pytest
 
-from debitor_core import InUse, NotFound, ValidationError
+from debitor_core import Category, InUse, NotFound, ValidationError
+from debitor_core._category import category_problems
 
 
 class TestCategories:
@@ -97,3 +100,22 @@ class TestCategories:
             line.category.name: line.customers for line in book.category_counts(archived=None)
         }
         assert {"Food": 2, "Wholesalers": 3} == everyone
+
+
+class TestCategoryProblems:
+    @pytest.mark.parametrize(
+        ("name", "parent", "expected"),
+        [
+            ("Retail \u202e", None, [("name", "category.direction_control")]),
+            (None, None, [("name", "category.type")]),
+            ("Retail", "not an id", [("parent", "category.parent_unknown")]),
+        ],
+    )
+    def test_hostile_categories(self, name, parent, expected):
+        """A category's name is text a person reads; its parent is a known id."""
+        candidate = Category(uuid.uuid4(), name, parent)
+        assert expected == [(p.path, p.code) for p in category_problems(candidate, {})]
+
+    def test_repr(self):
+        """The repr names the category."""
+        assert "<Category 'Retail'>" == repr(Category(uuid.uuid4(), "Retail"))

@@ -1,5 +1,8 @@
 """The exception tree and the problem shape."""
 
+import copy
+import pickle
+
 import pytest
 
 import debitor_core
@@ -19,6 +22,7 @@ from debitor_core import (
     UnsupportedFormatVersion,
     ValidationError,
 )
+from debitor_core._errors import shown
 
 
 class TestTree:
@@ -127,3 +131,77 @@ class TestValidationError:
         """DuplicateCustomer carries the matching customers."""
         error = DuplicateCustomer("Seen before.", ("match",))
         assert ("match",) == error.existing
+
+
+class TestParams:
+    def test_params_default_to_empty_and_are_read_only(self):
+        """A problem without params has an empty, read-only mapping."""
+        problem = Problem("a", "b.c", "Message.")
+        assert {} == dict(problem.params)
+        with pytest.raises(TypeError, match="read-only"):
+            problem.params["x"] = 1  # type: ignore[index]
+
+    def test_params_travel_with_at(self):
+        """Placing a problem under a path keeps its params."""
+        problem = Problem("city", "city.too_long", "Long.", params={"max_length": 100})
+        assert {"max_length": 100} == dict(problem.at("address").params)
+
+    def test_params_do_not_affect_equality(self):
+        """Two problems are equal whatever params they carry, as with values."""
+        assert Problem("a", "b", "c", params={"x": 1}) == Problem("a", "b", "c")
+
+    def test_single_takes_params(self):
+        """ValidationError.single passes params to its problem."""
+        error = ValidationError.single("x.y", "Bad.", 1, "x", params={"limit": 3})
+        assert {"limit": 3} == dict(error.problems[0].params)
+
+
+class TestPickling:
+    @pytest.mark.parametrize(
+        "error",
+        [
+            ValidationError(
+                [Problem("a", "a.x", "First.", params={"n": 1}), Problem("b", "b.x", "Second.")]
+            ),
+            ConcurrencyConflict("Stale.", expected=1, actual=2),
+            DuplicateCustomer("Seen before.", ("match",)),
+            NotFound("Gone."),
+            CorruptStore("Broken."),
+        ],
+        ids=lambda e: type(e).__name__,
+    )
+    def test_errors_survive_pickle_and_deepcopy(self, error):
+        """Errors cross process boundaries and copies with their data."""
+        pickled = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+        for copy_ in (pickled, copy.deepcopy(error)):
+            assert (type(error), str(error), vars(error)) == (type(copy_), str(copy_), vars(copy_))
+
+
+class TestShown:
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("abc", "'abc'"),
+            ("x" * 100, "'" + "x" * 59 + "…'"),
+            (10**5000, "<an integer of about 5,000 digits>"),
+            ("\ud800", "'\\ud800'"),
+            ({"b": [1, 2, 3, 4, 5, 6]}, "{'b': [1, 2, 3, 4, ...]}"),
+        ],
+        ids=["short", "long", "huge int", "surrogate", "container"],
+    )
+    def test_values_are_shown_short(self, value, expected):
+        """Any value is quoted short, on one line, without failing."""
+        assert expected == shown(value)
+
+    def test_deep_and_hostile_values(self):
+        """Deep nesting and a repr that raises still give a short text."""
+        deep = []
+        for _ in range(100_000):
+            deep = [deep]
+
+        class Hostile:
+            def __repr__(self):
+                raise RuntimeError
+
+        assert "[[[...]]]" == shown(deep)
+        assert shown(Hostile()).startswith("<Hostile instance at")

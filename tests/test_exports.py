@@ -1,6 +1,7 @@
 """The public face: exactly the curated names, each documented."""
 
 import inspect
+import types
 
 import debitor_core
 from debitor_core import rules, storage, strategies, testing
@@ -12,7 +13,10 @@ def public_names(module):
         for name, value in vars(module).items()
         if not name.startswith("_")
         and not inspect.ismodule(value)
-        and getattr(value, "__module__", module.__name__).startswith("debitor_core")
+        and (
+            getattr(value, "__module__", module.__name__).startswith("debitor_core")
+            or isinstance(value, types.UnionType)  # a type alias such as Record
+        )
         and name != "annotations"
     )
 

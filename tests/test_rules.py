@@ -250,14 +250,14 @@ class TestPhone:
 
     def test_every_parse_error_type_is_mapped(self):
         """Every error type phonenumbers can raise has a code of ours."""
-        from debitor_core._rules import _PARSE_ERRORS
+        from debitor_core._rules import _parse_errors
 
         kinds = {
             getattr(phonenumbers.NumberParseException, n)
             for n in dir(phonenumbers.NumberParseException)
             if n.isupper()
         }
-        assert kinds == set(_PARSE_ERRORS)
+        assert kinds == set(_parse_errors())
 
     @given(ds.phone_numbers())
     def test_generated_numbers_are_valid_and_idempotent(self, raw):
@@ -557,7 +557,7 @@ class TestPaymentTerms:
             (
                 {"kind": "net", "days": "x"},
                 (
-                    "The payment terms {'kind': 'net', 'days': 'x'} are not valid: "
+                    "The payment terms {'days': 'x', 'kind': 'net'} are not valid: "
                     "the number of days must be a whole number, not 'x'."
                 ),
             ),
@@ -646,3 +646,188 @@ class TestJunk:
         """Random text and values get our error or a normal form."""
         with contextlib.suppress(ValidationError):
             rule(junk)
+
+
+TEXT_RULES = [
+    ("name", rules.normalise_name),
+    ("text", rules.text),
+    ("email", rules.validate_email),
+    ("phone", rules.validate_phone),
+    ("tax_id", rules.validate_vat),
+    ("company_id", lambda v: rules.validate_company_id(v, country="DK")),
+    ("country", rules.validate_country),
+    ("postal_code", lambda v: rules.validate_postal_code(v, country="LV")),
+    ("currency", rules.validate_currency),
+    ("language", rules.validate_language),
+    ("website", rules.validate_website),
+    ("payment_terms", rules.validate_payment_terms),
+]
+
+
+class TestDirectionControls:
+    @pytest.mark.parametrize(
+        "control",
+        ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"],
+    )
+    @pytest.mark.parametrize(("code", "rule"), TEXT_RULES, ids=[c for c, _ in TEXT_RULES])
+    def test_every_text_rule_refuses_them(self, code, rule, control):
+        """Bidi embeddings, overrides and isolates are refused by every rule that reads text."""
+        problem = problem_of(rule, f"Anna {control}azO")
+        assert f"{code}.direction_control" == problem.code
+        assert f"U+{ord(control):04X}" == problem.params["character"]
+
+    def test_the_sentence(self):
+        """The message names the character and says why it is refused."""
+        problem = problem_of(rules.normalise_name, "Anna \u202eazO")
+        assert (
+            "The name contains the invisible character U+202E, which changes the direction "
+            "of the text around it so that it reads differently from what is stored; "
+            "remove it and try again."
+        ) == problem.message
+        assert {"character": "U+202E", "position": 5} == dict(problem.params)
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian with ZWNJ
+            "\u0915\u094d\u200d\u0937",  # Devanagari with ZWJ
+            "\u05e9\u05dc\u05d5\u05dd 2024\u200f",  # Hebrew with a right-to-left mark
+            "Ltd \u200e\u05e9\u05dc\u05d5\u05dd",  # a left-to-right mark
+        ],
+    )
+    def test_joiners_and_marks_are_kept(self, name):
+        """Zero-width joiners and direction marks stay: real names need them."""
+        assert name == rules.normalise_name(name)
+
+
+class TestHostileValues:
+    @pytest.mark.parametrize(("code", "rule"), TEXT_RULES, ids=[c for c, _ in TEXT_RULES])
+    def test_huge_integers(self, code, rule):
+        """10**5000 gets our error, never Python's limit on int-to-text conversion."""
+        problem = problem_of(rule, 10**5000)
+        assert problem.code.startswith(code)
+        assert problem.message.endswith(".")
+
+    @pytest.mark.parametrize(("code", "rule"), TEXT_RULES, ids=[c for c, _ in TEXT_RULES])
+    def test_deeply_nested_containers(self, code, rule):
+        """Lists and dicts nested 100,000 deep get our error, never a RecursionError."""
+        for outer in (list, dict):
+            value = []
+            for _ in range(100_000):
+                value = [value] if outer is list else {"a": value}
+            problem = problem_of(rule, value)
+            assert problem.code.startswith(code)
+            assert len(problem.message) < 400
+
+    @pytest.mark.parametrize(("code", "rule"), TEXT_RULES, ids=[c for c, _ in TEXT_RULES])
+    def test_lone_surrogates(self, code, rule):
+        """A lone surrogate (badly decoded text) is refused before it can be stored."""
+        problem = problem_of(rule, "Anna \udcc3")
+        assert f"{code}.control_character" == problem.code
+        problem.message.encode("utf-8")  # the message itself is printable
+
+    def test_payment_terms_mappings(self):
+        """Junk inside payment-terms mappings is refused as such."""
+        nested = []
+        for _ in range(100_000):
+            nested = [nested]
+        for raw in (
+            {"kind": "fixed_date", "date": nested},
+            {"kind": "net", "days": 10**5000},
+            {"kind": nested},
+            {"kind": "fixed_date", "date": "9999-12-31"},
+        ):
+            assert "payment_terms.invalid" == problem_of(rules.validate_payment_terms, raw).code
+
+
+class TestParams:
+    @pytest.mark.parametrize(
+        ("rule", "raw", "kwargs", "code", "params"),
+        [
+            (rules.text, "x" * 1001, {}, "text.too_long", {"length": 1001, "max_length": 1000}),
+            (rules.text, None, {}, "text.type", {"type": "NoneType"}),
+            (
+                rules.text,
+                "a\x07",
+                {},
+                "text.control_character",
+                {"character": "U+0007", "position": 1},
+            ),
+            (
+                rules.validate_kind,
+                "robot",
+                {},
+                "kind.invalid",
+                {"value": "'robot'", "choices": ("company", "person")},
+            ),
+            (
+                rules.validate_email,
+                "janis",
+                {},
+                "email.invalid",
+                {"email": "janis", "reason": "An email address must have an @-sign."},
+            ),
+            (
+                rules.validate_phone,
+                "12",
+                {"region": "LV"},
+                "phone.invalid",
+                {"phone": "12", "country": "LV"},
+            ),
+            (
+                rules.validate_phone_type,
+                "pager",
+                {},
+                "phone_type.invalid",
+                {"value": "'pager'", "choices": ("mobile", "work", "fax", "other")},
+            ),
+            (
+                rules.validate_vat,
+                "DE113866164",
+                {},
+                "tax_id.checksum",
+                {"tax_id": "DE113866164", "country": "DE"},
+            ),
+            (
+                rules.validate_company_id,
+                "12345678",
+                {"country": "DK"},
+                "company_id.checksum",
+                {"company_id": "12345678", "country": "DK"},
+            ),
+            (rules.validate_country, "Atlantis", {}, "country.unknown", {"country": "Atlantis"}),
+            (
+                rules.validate_postal_code,
+                "1",
+                {"country": "SE"},
+                "postal_code.invalid",
+                {"postal_code": "1", "country": "SE", "examples": ("114 55", "123 45")},
+            ),
+            (rules.validate_currency, "EURO", {}, "currency.unknown", {"currency": "EURO"}),
+            (rules.validate_language, "xx", {}, "language.unknown", {"language": "xx"}),
+            (
+                rules.validate_website,
+                "not a site",
+                {},
+                "website.invalid",
+                {"website": "not a site"},
+            ),
+        ],
+    )
+    def test_each_code_carries_its_params(self, rule, raw, kwargs, code, params):
+        """Each problem carries what its sentence is made of, by stable names."""
+        problem = problem_of(rule, raw, **kwargs)
+        assert (code, params) == (problem.code, dict(problem.params))
+
+    def test_payment_terms_params(self):
+        """Payment-terms problems carry the terms, the reason and the limit."""
+        problem = problem_of(rules.validate_payment_terms, 400)
+        assert "400" == problem.params["terms"]
+        assert 365 == problem.params["max_days"]
+        assert problem.params["reason"].startswith("The number of days")
+
+    def test_params_are_read_only(self):
+        """A problem's params cannot be changed."""
+        problem = problem_of(rules.validate_currency, "EURO")
+        with pytest.raises(TypeError):
+            problem.params["currency"] = "EUR"

@@ -221,3 +221,73 @@ class TestImport:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
         assert "pip install 'debitor-core[" in out.stdout or "install 'debitor-core[" in out.stdout
+
+
+class TestBadArguments:
+    @pytest.mark.parametrize(
+        ("call", "parameter", "start"),
+        [
+            (
+                lambda: ds.forms(country="Latvia"),
+                "country",
+                "forms() takes country= as one of AC, AD,",
+            ),
+            (
+                lambda: ds.invalid_forms(country="Latvia"),
+                "country",
+                "invalid_forms() takes country= as one of",
+            ),
+            (
+                lambda: ds.vat_numbers(country="US"),
+                "country",
+                "vat_numbers() takes country= as one of AT, BE,",
+            ),
+            (
+                lambda: ds.compact_vat_numbers(country="US"),
+                "country",
+                "compact_vat_numbers() takes country= as one of",
+            ),
+            (
+                lambda: ds.postal_codes(country="ZZ"),
+                "country",
+                "postal_codes() takes country= as one of AC,",
+            ),
+            (lambda: ds.addresses(country="ZZ"), "country", "addresses() takes country= as one of"),
+            (
+                lambda: ds.company_ids(country="US"),
+                "country",
+                "company_ids() takes country= as one of DK, EE, FI, FR, HR, NO, PL, SE;",
+            ),
+            (
+                lambda: ds.phone_numbers(region="ZZ"),
+                "region",
+                "phone_numbers() takes region= as one of",
+            ),
+            (
+                lambda: ds.phone_numbers(formatting="pretty"),
+                "formatting",
+                "phone_numbers() takes formatting= as one of international, e164, national;",
+            ),
+            (
+                lambda: ds.postal_codes(country=None),
+                "country",
+                "postal_codes() takes country= as one of",
+            ),
+        ],
+    )
+    def test_refused_with_the_allowed_values(self, call, parameter, start):
+        """A bad argument is refused at once, with a sentence naming what is allowed."""
+        with pytest.raises(ValidationError) as info:
+            call()
+        (problem,) = info.value.problems
+        assert (parameter, "argument.invalid") == (problem.path, problem.code)
+        assert problem.message.startswith(start)
+        assert problem.message.endswith("is not one of them.")
+        assert problem.params["allowed"]
+
+    @settings(max_examples=10)
+    @given(ds.forms(country="lv"), ds.postal_codes(country="se"))
+    def test_codes_in_any_case(self, form, postal_code):
+        """Country codes are read in any case."""
+        assert "LV" == form["address"]["country"].upper()
+        assert postal_code == rules.validate_postal_code(postal_code, country="SE")

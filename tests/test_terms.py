@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from debitor_core import PaymentTerms, TermsKind
+from debitor_core import PaymentTerms, TermsKind, ValidationError, _limits
 from debitor_core import strategies as ds
 
 DAYS = st.dates(dt.date(1900, 1, 1), dt.date(2200, 12, 31))
@@ -95,3 +95,67 @@ class TestConstruction:
         """str() reads as the terms are spoken."""
         assert text == str(terms)
         assert f"<PaymentTerms {text}>" == repr(terms)
+
+
+ALLOWED_DAYS = st.dates(_limits.MIN_DATE, _limits.MAX_DATE)
+ALL_TERMS = st.one_of(
+    st.integers(0, 365).map(PaymentTerms.net),
+    st.just(PaymentTerms.prepaid()),
+    st.integers(0, 365).map(PaymentTerms.end_of_month),
+    ALLOWED_DAYS.map(PaymentTerms.on),
+)
+
+
+class TestBounds:
+    def test_fixed_dates_within_the_bounds(self):
+        """A fixed due date outside 1900-01-01..2999-12-31 is refused as validation."""
+        with pytest.raises(ValidationError) as info:
+            PaymentTerms.on(dt.date(9999, 12, 31))
+        (problem,) = info.value.problems
+        assert (
+            "payment_terms.date_range",
+            "The fixed due date 9999-12-31 must be between 1900-01-01 and 2999-12-31.",
+            {"date": "9999-12-31", "min_date": "1900-01-01", "max_date": "2999-12-31"},
+        ) == (problem.code, problem.message, dict(problem.params))
+
+    def test_days_keep_their_code_and_params(self):
+        """Too many days is a validation problem with the limit in its params."""
+        with pytest.raises(ValidationError) as info:
+            PaymentTerms.net(10**5000)
+        (problem,) = info.value.problems
+        assert "payment_terms.days" == problem.code
+        assert 365 == problem.params["max_days"]
+
+    @given(ALL_TERMS, ALLOWED_DAYS)
+    def test_due_dates_never_overflow(self, terms, invoice):
+        """Every allowed term on every allowed invoice date has a due date."""
+        assert isinstance(terms.due_date(invoice), dt.date)
+
+    def test_invoice_dates_outside_the_bounds(self):
+        """An issue date of 9999-12-31 is a validation problem, never an OverflowError."""
+        with pytest.raises(ValidationError) as info:
+            PaymentTerms.net(30).due_date(dt.date(9999, 12, 31))
+        assert "issue_date.range" == info.value.problems[0].code
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"kind": "net", "days": 3}, "The kind of payment terms must be a TermsKind, not str."),
+            ({"kind": TermsKind.NET, "days": "3"}, "The number of days must be an int, not str."),
+            ({"kind": TermsKind.NET, "days": True}, "The number of days must be an int, not bool."),
+            (
+                {"kind": TermsKind.FIXED_DATE, "fixed_date": "2026-01-01"},
+                "The fixed due date must be a datetime.date, not str.",
+            ),
+        ],
+    )
+    def test_wrong_types(self, kwargs, message):
+        """Wrong types are a TypeError whose sentence names the type expected."""
+        with pytest.raises(TypeError) as info:
+            PaymentTerms(**kwargs)
+        assert message == str(info.value)
+
+    def test_due_date_of_a_non_date(self):
+        """due_date takes a date, and says so."""
+        with pytest.raises(TypeError, match=r"The invoice date must be a datetime\.date, not str"):
+            PaymentTerms.net(1).due_date("2026-01-01")

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from debitor_core import (
+    PLACEHOLDERS,
     Branding,
     Customer,
     CustomerKind,
@@ -15,6 +16,7 @@ from debitor_core import (
     ValidationError,
     WelcomeInvoicePolicy,
 )
+from debitor_core._limits import MAX_MESSAGE_LENGTH
 from debitor_core._welcome import render
 
 BRAND = Branding("Koks", "logo.png", "#00aa55")
@@ -106,7 +108,7 @@ class TestPolicy:
         """A company is greeted through its contact person, when there is one."""
         company = customer(contact_person="Jānis Bērziņš", currency="USD")
         made = policy(
-            lines=(LineTemplate("Setup", "49.00", vat_rate="21"),),
+            lines=(LineTemplate("Setup", "45.00", vat_rate="21", prices={"USD": "49.00"}),),
             payment_terms=PaymentTerms.end_of_month(10),
         ).invoice_for(company, number=1, issue_date=dt.date(2026, 11, 26))
         assert "Welcome, Jānis Bērziņš!" == made.message
@@ -132,8 +134,8 @@ class TestPolicy:
         ("changes", "path"),
         [
             ({"lines": ()}, "lines"),
-            ({"lines": (LineTemplate(" "),)}, "lines[0]"),
-            ({"lines": (LineTemplate("Fee", "-1"),)}, "lines[0]"),
+            ({"lines": (LineTemplate(" "),)}, "lines[0].description"),
+            ({"lines": (LineTemplate("Fee", "-1"),)}, "lines[0].unit_price"),
             ({"currency": "EURO"}, "currency"),
             ({"countries": {"XX"}}, "countries"),
             ({"reminders": (1, 1)}, "reminders"),
@@ -150,3 +152,190 @@ class TestPolicy:
         with pytest.raises(ValidationError) as info:
             WelcomeInvoicePolicy(Branding(" ", colour="green"))
         assert {"branding.colour", "branding.business_name"} == set(info.value.paths)
+
+
+class TestBounds:
+    def test_a_huge_template_is_refused(self):
+        """A 750 KB template is refused when the policy is made."""
+        with pytest.raises(ValidationError) as info:
+            policy(message_template="Welcome! " * 85_000)
+        (problem,) = info.value.problems
+        assert ("message_template", "template.too_long") == (problem.path, problem.code)
+        assert {"length": 764_999, "max_length": 5000} == dict(problem.params)
+
+    def test_placeholders_are_counted(self):
+        """At most 50 placeholders, so that a rendered message stays bounded."""
+        with pytest.raises(ValidationError) as info:
+            policy(message_template="{customer.email}" * 51)
+        assert ["template.placeholders"] == [p.code for p in info.value.problems]
+
+    def test_unknown_placeholders_are_bounded(self):
+        """Thousands of unknown placeholders give a bounded number of problems."""
+        with pytest.raises(ValidationError) as info:
+            policy(message_template="{x}" * 1000)
+        assert len(info.value.problems) <= 21
+
+    def test_the_longest_message_stays_within_the_bound(self):
+        """The longest template filled with the longest values stays within 20,000 characters."""
+        template = ("x" * 84 + "{customer.email}") * 50
+        made = policy(message_template=template)
+        longest = dict.fromkeys(PLACEHOLDERS, "y" * 254)
+        assert len(render(made.message_template, longest)) <= MAX_MESSAGE_LENGTH
+
+    def test_render_is_bounded_for_any_template(self):
+        """render() never returns more than the bound, whatever it is given."""
+        assert MAX_MESSAGE_LENGTH == len(render("{a}" * 1000, {"a": "z" * 1000}))
+
+    @pytest.mark.parametrize(
+        ("changes", "path", "code"),
+        [
+            (
+                {"message_template": "Hi \u202e{customer.name}"},
+                "message_template",
+                "template.direction_control",
+            ),
+            ({"message_template": b"Hi"}, "message_template", "template.type"),
+            (
+                {"branding": Branding("Ko\u2067ks")},
+                "branding.business_name",
+                "branding.direction_control",
+            ),
+            ({"branding": "Koks"}, "branding", "branding.type"),
+            (
+                {"lines": (LineTemplate("Wel\u202acome"),)},
+                "lines[0].description",
+                "description.direction_control",
+            ),
+            ({"lines": (LineTemplate("Fee", "1e30"),)}, "lines[0].unit_price", "unit_price.range"),
+            ({"lines": ("Fee",)}, "lines[0]", "line.type"),
+            ({"lines": "Fee"}, "lines", "lines.type"),
+            ({"reminders": (10**9,)}, "reminders", "reminders.invalid"),
+            ({"reminders": ("7",)}, "reminders", "reminders.invalid"),
+            ({"kinds": {"robot"}}, "kinds", "kind.invalid"),
+            ({"countries": {"Atlantis"}}, "countries", "country.unknown"),
+            ({"categories": {"retail"}}, "categories", "categories.type"),
+            ({"payment_terms": "soon"}, "payment_terms", "payment_terms.invalid"),
+            ({"enabled": "yes"}, "enabled", "enabled.type"),
+        ],
+    )
+    def test_hostile_policies(self, changes, path, code):
+        """Every part of a policy is checked when it is made, with a path and a code."""
+        with pytest.raises(ValidationError) as info:
+            WelcomeInvoicePolicy(**({"branding": BRAND} | changes))
+        assert (path, code) in [(p.path, p.code) for p in info.value.problems]
+
+    def test_conditions_are_normalised(self):
+        """Countries, kinds, currency and text terms are read like form values."""
+        made = policy(countries="latvia", kinds=["Person"], currency="eur", payment_terms="net 7")
+        assert (
+            frozenset({"LV"}),
+            frozenset({CustomerKind.PERSON}),
+            "EUR",
+            PaymentTerms.net(7),
+        ) == (
+            made.countries,
+            made.kinds,
+            made.currency,
+            made.payment_terms,
+        )
+
+
+class TestCurrencies:
+    def test_a_price_in_one_currency_is_not_another(self):
+        """A line priced in EUR gives a JPY customer no 10.50 JPY invoice: it is refused."""
+        priced = policy(lines=(LineTemplate("Setup", "10.50"),))
+        with pytest.raises(ValidationError) as info:
+            priced.invoice_for(customer(currency="JPY"), number=1, issue_date=dt.date(2026, 1, 1))
+        (problem,) = info.value.problems
+        assert ("currency", "welcome.currency") == (problem.path, problem.code)
+        assert (
+            "The welcome invoice has no price in JPY; its lines are priced in EUR. "
+            "Add prices in JPY to the policy's lines." == problem.message
+        )
+        assert {"currency": "JPY", "currencies": ("EUR",)} == dict(problem.params)
+        assert [problem] == priced.currency_problems("JPY")
+        assert [] == priced.currency_problems("EUR")
+
+    def test_prices_per_currency(self):
+        """Each customer's currency takes that currency's price."""
+        priced = policy(lines=(LineTemplate("Setup", "10.50", prices={"JPY": "1500", "usd": 12}),))
+        day = dt.date(2026, 1, 1)
+        totals = {
+            currency: priced.invoice_for(
+                customer(currency=currency), number=1, issue_date=day
+            ).total
+            for currency in ("EUR", "JPY", "USD")
+        }
+        assert {"EUR": Decimal("10.50"), "JPY": Decimal(1500), "USD": Decimal(12)} == totals
+        assert frozenset({"EUR", "JPY", "USD"}) == priced.currencies
+
+    def test_free_lines_cover_every_currency(self):
+        """A policy of free lines prices every currency (at nothing)."""
+        free = policy()
+        assert free.currencies is None
+        made = free.invoice_for(customer(currency="KWD"), number=1, issue_date=dt.date(2026, 1, 1))
+        assert Decimal(0) == made.total
+
+    @pytest.mark.parametrize(
+        ("line", "currency", "path", "code"),
+        [
+            (LineTemplate("Setup", "10.50"), "JPY", "lines[0].unit_price", "unit_price.precision"),
+            (
+                LineTemplate("Setup", "1", prices={"JPY": "10.5"}),
+                "EUR",
+                "lines[0].prices.JPY",
+                "unit_price.precision",
+            ),
+            (
+                LineTemplate("Setup", "1", prices={"XXX": "1"}),
+                "EUR",
+                "lines[0].prices.XXX",
+                "currency.unknown",
+            ),
+            (
+                LineTemplate("Setup", "1", prices={"EUR": "2"}),
+                "EUR",
+                "lines[0].prices",
+                "unit_price.conflict",
+            ),
+            (
+                LineTemplate("Setup", "1", prices={"KWD": "1.2345"}),
+                "EUR",
+                "lines[0].prices.KWD",
+                "unit_price.precision",
+            ),
+        ],
+    )
+    def test_prices_fit_their_currency(self, line, currency, path, code):
+        """A price has no more decimals than its currency's minor unit."""
+        with pytest.raises(ValidationError) as info:
+            policy(lines=(line,), currency=currency)
+        assert [(path, code)] == [(p.path, p.code) for p in info.value.problems]
+
+    def test_prices_must_be_a_mapping(self):
+        """prices= of another type is a TypeError with a sentence."""
+        with pytest.raises(TypeError, match="The prices must be a mapping of currency codes"):
+            LineTemplate("Setup", prices=["EUR"])
+
+
+class TestMoreBounds:
+    def test_many_unknown_countries_are_bounded(self):
+        """A thousand unknown countries in the conditions give at most 20 problems."""
+        with pytest.raises(ValidationError) as info:
+            policy(countries={f"Nowhere {n}" for n in range(1000)})
+        assert len(info.value.problems) == 20
+
+    def test_an_empty_message_is_allowed(self):
+        """A policy may send no personal message at all."""
+        made = policy(message_template="").invoice_for(
+            customer(), number=1, issue_date=dt.date(2026, 1, 1)
+        )
+        assert "" == made.message
+
+    def test_a_price_above_the_bound(self):
+        """A price per currency stays within the amount bound too."""
+        with pytest.raises(ValidationError) as info:
+            policy(lines=(LineTemplate("Setup", prices={"USD": "1e13"}),))
+        assert [("lines[0].prices.USD", "unit_price.range")] == [
+            (p.path, p.code) for p in info.value.problems
+        ]

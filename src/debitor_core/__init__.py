@@ -37,8 +37,9 @@ from debitor_core._errors import (
     ValidationError,
 )
 from debitor_core._fields import CustomFieldDefinition, FieldType
-from debitor_core._form import CustomerDraft, RequiredFields
+from debitor_core._form import CustomerDraft, RequiredFields, customer_to_form
 from debitor_core._invoice import (
+    RECORD_KINDS,
     BillTo,
     Branding,
     Delivery,
@@ -48,6 +49,7 @@ from debitor_core._invoice import (
     InvoiceState,
     InvoiceStatus,
     Payment,
+    Record,
     ReminderLog,
 )
 from debitor_core._ledger import AccountLine, AccountSummary, DueReminder, Totals, WelcomeSender
@@ -68,6 +70,7 @@ from debitor_core._welcome import PLACEHOLDERS, LineTemplate, WelcomeInvoicePoli
 
 __all__ = [
     "PLACEHOLDERS",
+    "RECORD_KINDS",
     "AccountLine",
     "AccountSummary",
     "Address",
@@ -107,6 +110,7 @@ __all__ = [
     "Phone",
     "PhoneType",
     "Problem",
+    "Record",
     "ReminderLog",
     "RequiredFields",
     "Review",
@@ -121,5 +125,6 @@ __all__ = [
     "ValidationError",
     "WelcomeInvoicePolicy",
     "WelcomeSender",
+    "customer_to_form",
     "make_converter",
 ]

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 
 import attrs
 
-from debitor_core._errors import Problem
+from debitor_core import _rules
+from debitor_core._errors import Problem, ValidationError, shown
 
 __all__ = ["Category", "category_problems", "descendants"]
 
@@ -33,20 +34,46 @@ class Category:
 def category_problems(candidate: Category, existing: Mapping[uuid.UUID, Category]) -> list[Problem]:
     """Check that ``candidate`` may be stored beside ``existing`` (which it may replace).
 
-    Names are unique case-insensitively; the parent must exist; no category may be its
-    own ancestor.
+    Names are text a person reads (at most 100 characters, no control or
+    direction-changing characters) and unique case-insensitively; the parent must
+    exist; no category may be its own ancestor.
     """
     problems: list[Problem] = []
+    try:
+        _rules.text(
+            candidate.name,
+            label="category name",
+            code="category",
+            max_length=_rules.LIMITS["category"],
+        )
+    except ValidationError as exc:
+        return [p.at("name") for p in exc.problems]
     folded = candidate.name.casefold()
     for other in existing.values():
         if other.id != candidate.id and other.name.casefold() == folded:
             msg = f"A category named {other.name!r} already exists; choose another name."
-            problems.append(Problem("name", "category.name_taken", msg, value=candidate.name))
+            problems.append(
+                Problem(
+                    "name",
+                    "category.name_taken",
+                    msg,
+                    value=candidate.name,
+                    params={"name": other.name},
+                )
+            )
     parent = candidate.parent
     if parent is not None:
-        if parent not in existing:
+        if not isinstance(parent, uuid.UUID) or parent not in existing:
             msg = "The parent category does not exist."
-            problems.append(Problem("parent", "category.parent_unknown", msg, value=parent))
+            problems.append(
+                Problem(
+                    "parent",
+                    "category.parent_unknown",
+                    msg,
+                    value=parent,
+                    params={"parent": shown(parent)},
+                )
+            )
         else:
             seen = {candidate.id}
             while parent is not None:
@@ -54,7 +81,15 @@ def category_problems(candidate: Category, existing: Mapping[uuid.UUID, Category
                     msg = (
                         f"{candidate.name!r} cannot be placed under one of its own sub-categories."
                     )
-                    problems.append(Problem("parent", "category.cycle", msg, value=parent))
+                    problems.append(
+                        Problem(
+                            "parent",
+                            "category.cycle",
+                            msg,
+                            value=parent,
+                            params={"name": candidate.name},
+                        )
+                    )
                     break
                 seen.add(parent)
                 parent = existing[parent].parent

@@ -7,11 +7,16 @@ the same as a builtin, it derives from that builtin too, so host code that catch
 
 from __future__ import annotations
 
+import difflib
 import enum
-from collections.abc import Iterable
-from typing import Any
+import functools
+import reprlib
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 import attrs
+
+from debitor_core._frozen import EMPTY, frozen_dict
 
 __all__ = [
     "AlreadyExists",
@@ -38,6 +43,10 @@ class Severity(enum.Enum):
     WARNING = "warning"
 
 
+def _params(values: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return frozen_dict(values)
+
+
 @attrs.frozen(repr=False)
 class Problem:
     """One thing wrong (or worth a second look) with one field.
@@ -50,6 +59,10 @@ class Problem:
         message: A full sentence a clerk understands, naming the value and what is expected.
         severity: `Severity.ERROR` blocks saving; `Severity.WARNING` is advice.
         value: The offending raw value, for display (``None`` when there is none).
+        params: What the sentence is made of, by stable name (the value as shown, the
+            limit, the country, the allowed choices...), so that a host app can say the
+            same in its own words; a read-only mapping of plain data (text, numbers,
+            tuples of text). The names of each code are listed in the validation docs.
     """
 
     path: str
@@ -57,6 +70,9 @@ class Problem:
     message: str
     severity: Severity = Severity.ERROR
     value: Any = attrs.field(default=None, eq=False)
+    params: Mapping[str, Any] = attrs.field(
+        default=EMPTY, converter=_params, eq=False, kw_only=True
+    )
 
     @property
     def is_error(self) -> bool:
@@ -110,7 +126,13 @@ class ValidationError(DebitorError, ValueError):
 
     @classmethod
     def single(
-        cls, code: str, message: str, value: object = None, path: str = ""
+        cls,
+        code: str,
+        message: str,
+        value: object = None,
+        path: str = "",
+        *,
+        params: Mapping[str, Any] | None = None,
     ) -> ValidationError:
         """Build an error that carries exactly one problem.
 
@@ -119,11 +141,16 @@ class ValidationError(DebitorError, ValueError):
             message: The sentence for the clerk.
             value: The offending value.
             path: Where the problem is.
+            params: The problem's parameters (see `Problem.params`).
 
         Returns:
             The new error (not raised).
         """
-        return cls([Problem(path, code, message, Severity.ERROR, value)])
+        return cls([Problem(path, code, message, Severity.ERROR, value, params=params or EMPTY)])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) with the problems, not the summary text."""
+        return (type(self), (self.problems,))
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -170,6 +197,11 @@ class ConcurrencyConflict(DebitorError):
         self.expected = expected
         self.actual = actual
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) with both versions."""
+        rebuild = functools.partial(type(self), expected=self.expected, actual=self.actual)
+        return (rebuild, (str(self),))
+
 
 class DuplicateCustomer(DebitorError, ValueError):
     """Registration was refused because the customer looks like one already stored.
@@ -184,6 +216,10 @@ class DuplicateCustomer(DebitorError, ValueError):
         """Create the error naming the matching customers (`DuplicateMatch` objects)."""
         super().__init__(message)
         self.existing = existing
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) with the matching customers."""
+        return (type(self), (str(self), self.existing))
 
 
 class InUse(DebitorError):
@@ -208,3 +244,53 @@ class CorruptStore(StorageError):
 
 class UnsupportedFormatVersion(StorageError):
     """The store was written by a newer version of debitor-core than this one."""
+
+
+class _SafeRepr(reprlib.Repr):
+    """`reprlib.Repr` that never fails: huge integers are described, not printed."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > _BIG_INT_BITS:
+            return f"<an integer of about {int(x.bit_length() * 0.30103):,} digits>"
+        return super().repr_int(x, level)
+
+    def repr_str(self, x: str, level: int) -> str:  # noqa: ARG002 - reprlib's signature
+        if len(x) <= self.maxstring:
+            return repr(x)
+        return repr(x[: self.maxstring - 1] + "…")
+
+
+_BIG_INT_BITS: Final = 200
+_MAX_SUGGESTED_WORD: Final = 100
+_REPR: Final = _SafeRepr()
+_REPR.maxstring = 60
+_REPR.maxother = 60
+_REPR.maxlevel = 2
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxdict = 4
+_REPR.maxlong = 60
+
+
+def shown(value: object) -> str:
+    """Quote any value for a message: short, one line, and never failing.
+
+    Deeply nested containers, huge integers and objects whose ``repr`` raises are
+    all shown in a few dozen characters, so that no hostile value can make a message
+    fail (``RecursionError``, ``ValueError``) or grow without bound.
+    """
+    return _REPR.repr(value)
+
+
+def suggestions(word: str, candidates: Iterable[str], *, limit: int = 3) -> tuple[str, ...]:
+    """Return at most ``limit`` of ``candidates`` close to ``word`` (case-insensitive).
+
+    For "did you mean ...?" in messages: never the whole list, whatever its size. A word
+    longer than any name (over 100 characters) gets no suggestions, so that comparing
+    never costs more than a name's length.
+    """
+    if not isinstance(word, str) or not word or len(word) > _MAX_SUGGESTED_WORD:
+        return ()
+    by_fold: dict[str, str] = {}
+    for candidate in candidates:
+        by_fold.setdefault(candidate.casefold(), candidate)
+    close = difflib.get_close_matches(word.casefold(), by_fold, n=limit, cutoff=0.6)
+    return tuple(by_fold[c] for c in close)

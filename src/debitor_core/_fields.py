@@ -1,4 +1,9 @@
-"""Custom fields: typed definitions, and the checks that turn raw values into typed ones."""
+"""Custom fields: typed definitions, and the checks that turn raw values into typed ones.
+
+Numbers stay within plus or minus `MAX_FIELD_NUMBER` (2**53, exact in JSON) with at
+most `MAX_DIGITS` significant digits; patterns are matched by RE2, in time linear in
+the value (see `debitor_core._pattern`).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,10 @@ from typing import Final
 import attrs
 
 from debitor_core import _rules
-from debitor_core._errors import Problem, ValidationError
+from debitor_core._errors import Problem, ValidationError, shown, suggestions
+from debitor_core._limits import MAX_CHOICES, MAX_DIGITS, MAX_FIELD_NUMBER, MAX_SUGGESTIONS
 from debitor_core._model import FieldValue
+from debitor_core._pattern import PatternError, compile_pattern
 
 __all__ = ["CustomFieldDefinition", "FieldType", "definition_problems"]
 
@@ -41,6 +48,7 @@ _CHOOSING: Final = frozenset({FieldType.CHOICE, FieldType.MULTI_CHOICE})
 _TEXTUAL: Final = frozenset({FieldType.TEXT, FieldType.MULTILINE_TEXT})
 _TRUE: Final = frozenset({"true", "yes", "y", "1", "on", "x"})
 _FALSE: Final = frozenset({"false", "no", "n", "0", "off", ""})
+_LISTED_CHOICES: Final = 10  # a message lists the choices when there are at most this many
 
 
 @attrs.frozen(repr=False)
@@ -59,7 +67,8 @@ class CustomFieldDefinition:
         min_date: Earliest allowed date (date fields).
         max_date: Latest allowed date (date fields).
         max_length: Most characters of a text value (default 1,000; 10,000 multiline).
-        pattern: A regular expression a text value must match in full.
+        pattern: A regular expression a text value must match in full, matched by RE2
+            in linear time (no backreferences or look-around; at most 1,000 characters).
         default: The value a blank form starts with (already valid).
         help_text: A hint shown beside the field.
         personal_data: Whether values are personal data (left out of anonymised exports).
@@ -102,8 +111,13 @@ class CustomFieldDefinition:
         return f"<CustomFieldDefinition {self.key} {self.type.value}>"
 
 
-def _fail(defn: CustomFieldDefinition, code: str, message: str, value: object) -> ValidationError:
-    return ValidationError.single(f"custom_field.{code}", f"{defn.label}: {message}", value)
+def _fail(
+    defn: CustomFieldDefinition, code: str, message: str, value: object, /, **params: object
+) -> ValidationError:
+    params = {"field": defn.key, "label": defn.label, **params}
+    return ValidationError.single(
+        f"custom_field.{code}", f"{defn.label}: {message}", value, params=params
+    )
 
 
 def _text(defn: CustomFieldDefinition, value: object, _region: str | None) -> str:
@@ -120,24 +134,45 @@ def _text(defn: CustomFieldDefinition, value: object, _region: str | None) -> st
         )
     except ValidationError as exc:
         problem = exc.problems[0]
-        raise _fail(defn, problem.code.partition(".")[2], problem.message, value) from None
-    if defn.pattern is not None and not re.fullmatch(defn.pattern, cleaned):
-        raise _fail(defn, "pattern", f"{cleaned!r} is not in the expected format.", value)
+        reason = problem.code.partition(".")[2]
+        raise _fail(defn, reason, problem.message, value, **problem.params) from None
+    if defn.pattern is not None:
+        try:
+            matched = compile_pattern(defn.pattern).fullmatch(cleaned)
+        except PatternError as exc:
+            msg = f"the field's pattern cannot be used ({exc}); change the field first."
+            raise _fail(defn, "pattern_invalid", msg, value, pattern=defn.pattern) from None
+        if not matched:
+            msg = f"{_shown(cleaned)} is not in the expected format."
+            raise _fail(defn, "pattern", msg, value, value=cleaned, pattern=defn.pattern)
     return cleaned
 
 
 def _number(defn: CustomFieldDefinition, value: object, _region: str | None) -> FieldValue:
     integer = defn.type is FieldType.INTEGER
     number = _read_number(value)
-    if number is None or (integer and number != number.to_integral_value()):
-        kind = "a whole number" if integer else "a number"
-        raise _fail(defn, "type", f"{_shown(value)} is not {kind}.", value)
+    kind = "a whole number" if integer else "a number"
+    if number is None:
+        raise _fail(defn, "type", f"{_shown(value)} is not {kind}.", value, value=_shown(value))
+    if number.copy_abs() > MAX_FIELD_NUMBER:
+        msg = f"{_shown(value)} is beyond the largest number a field holds ({MAX_FIELD_NUMBER:,})."
+        params = {
+            "value": _shown(value),
+            "min": str(-MAX_FIELD_NUMBER),
+            "max": str(MAX_FIELD_NUMBER),
+        }
+        raise _fail(defn, "range", msg, value, **params)
+    if integer and number != number.to_integral_value():
+        raise _fail(defn, "type", f"{_shown(value)} is not {kind}.", value, value=_shown(value))
+    if len(number.normalize().as_tuple().digits) > MAX_DIGITS:
+        msg = f"{number} has more than {MAX_DIGITS} significant digits."
+        raise _fail(defn, "digits", msg, value, value=str(number), max_digits=MAX_DIGITS)
     if defn.min_value is not None and number < defn.min_value:
         msg = f"{number} is below the minimum of {defn.min_value}."
-        raise _fail(defn, "range", msg, value)
+        raise _fail(defn, "range", msg, value, value=str(number), min=str(defn.min_value))
     if defn.max_value is not None and number > defn.max_value:
         msg = f"{number} is above the maximum of {defn.max_value}."
-        raise _fail(defn, "range", msg, value)
+        raise _fail(defn, "range", msg, value, value=str(number), max=str(defn.max_value))
     return int(number) if integer else number
 
 
@@ -172,11 +207,13 @@ def _date(defn: CustomFieldDefinition, value: object, _region: str | None) -> dt
             day = None
     if day is None:
         msg = f"{_shown(value)} is not a date; write it as YYYY-MM-DD."
-        raise _fail(defn, "type", msg, value)
+        raise _fail(defn, "type", msg, value, value=_shown(value))
     if defn.min_date is not None and day < defn.min_date:
-        raise _fail(defn, "range", f"{day} is before {defn.min_date}.", value)
+        msg = f"{day} is before {defn.min_date}."
+        raise _fail(defn, "range", msg, value, value=str(day), min=str(defn.min_date))
     if defn.max_date is not None and day > defn.max_date:
-        raise _fail(defn, "range", f"{day} is after {defn.max_date}.", value)
+        msg = f"{day} is after {defn.max_date}."
+        raise _fail(defn, "range", msg, value, value=str(day), max=str(defn.max_date))
     return day
 
 
@@ -191,7 +228,7 @@ def _boolean(defn: CustomFieldDefinition, value: object, _region: str | None) ->
             return True
         if word in _FALSE:
             return False
-    raise _fail(defn, "type", f"{_shown(value)} is not yes or no.", value)
+    raise _fail(defn, "type", f"{_shown(value)} is not yes or no.", value, value=_shown(value))
 
 
 def _one_choice(defn: CustomFieldDefinition, value: object) -> str:
@@ -200,9 +237,21 @@ def _one_choice(defn: CustomFieldDefinition, value: object) -> str:
         for choice in defn.choices:
             if choice.casefold() == wanted:
                 return choice
-    options = ", ".join(defn.choices)
-    msg = f"{_shown(value)} is not one of the choices ({options})."
-    raise _fail(defn, "choice", msg, value)
+    close = (
+        suggestions(value, defn.choices, limit=MAX_SUGGESTIONS) if isinstance(value, str) else ()
+    )
+    if len(defn.choices) <= _LISTED_CHOICES:
+        hint = f"the choices ({', '.join(defn.choices)})"
+    elif close:
+        hint = f"the {len(defn.choices):,} choices; did you mean {' or '.join(close)}?"
+    else:
+        hint = f"the {len(defn.choices):,} choices"
+    msg = f"{_shown(value)} is not one of {hint}"
+    msg += "" if msg.endswith("?") else "."
+    params = {"value": _shown(value), "suggestions": close}
+    if len(defn.choices) <= _LISTED_CHOICES:
+        params["choices"] = defn.choices
+    raise _fail(defn, "choice", msg, value, **params)
 
 
 def _choice(defn: CustomFieldDefinition, value: object, _region: str | None) -> str:
@@ -218,7 +267,7 @@ def _multi_choice(
         items = value
     else:
         msg = f"{_shown(value)} is not a list of choices."
-        raise _fail(defn, "type", msg, value)
+        raise _fail(defn, "type", msg, value, value=_shown(value))
     chosen = {_one_choice(defn, item) for item in items}
     return tuple(c for c in defn.choices if c in chosen)
 
@@ -231,7 +280,9 @@ def _borrowed(
             return rule(value)
         except ValidationError as exc:
             problem = exc.problems[0]
-            raise _fail(defn, "invalid", problem.message, value) from None
+            raise _fail(
+                defn, "invalid", problem.message, value, rule_code=problem.code, **problem.params
+            ) from None
 
     return check
 
@@ -241,8 +292,7 @@ def _phone(defn: CustomFieldDefinition, value: object, region: str | None) -> st
 
 
 def _shown(value: object) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:59] + "…"  # noqa: PLR2004
+    return shown(value)
 
 
 _CHECKS: Final[
@@ -262,64 +312,183 @@ _CHECKS: Final[
 }
 
 
-def definition_problems(defn: CustomFieldDefinition) -> list[Problem]:  # noqa: C901, PLR0912 - a checklist
-    """Check a definition itself; return every problem found (empty when sound)."""
-    problems: list[Problem] = []
+_DEFINITION: Final = "custom_field_definition"
 
-    def add(path: str, code: str, message: str, value: object) -> None:
-        problems.append(Problem(path, f"custom_field_definition.{code}", message, value=value))
 
+class _Checklist:
+    """Collects the problems of a definition under its attribute paths."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(
+        self, path: str, code: str, message: str, value: object = None, /, **params: object
+    ) -> None:
+        self.problems.append(
+            Problem(path, f"{_DEFINITION}.{code}", message, value=value, params=params)
+        )
+
+    def text(self, path: str, value: object, label: str, max_length: int, empty_code: str) -> None:
+        """Check a text attribute; an empty one is reported as ``empty_code``."""
+        try:
+            _rules.text(value, label=label, code=_DEFINITION, max_length=max_length)
+        except ValidationError as exc:
+            problem = exc.problems[0]
+            if problem.code == f"{_DEFINITION}.empty":
+                problem = attrs.evolve(problem, code=f"{_DEFINITION}.{empty_code}")
+            self.problems.append(problem.at(path))
+
+    def kind(self, path: str, value: object, types: type | tuple[type, ...], wanted: str) -> bool:
+        """Check the type of an attribute; report and return False when wrong."""
+        if isinstance(value, types) and not (isinstance(value, bool) and bool not in _tuple(types)):
+            return True
+        kind = type(value).__name__
+        msg = f"The {path.replace('_', ' ')} must be {wanted}, not a value of type {kind}."
+        self.add(path, "attribute_type", msg, value, expected=wanted, type=kind)
+        return False
+
+
+def _tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def definition_problems(defn: CustomFieldDefinition) -> list[Problem]:
+    """Check a definition itself; return every problem found (empty when sound).
+
+    Any attribute may hold any value here (a definition is built from loose input):
+    a wrong type is reported as a ``custom_field_definition.attribute_type`` problem,
+    never raised.
+    """
+    check = _Checklist()
     if not isinstance(defn.key, str) or not _KEY.fullmatch(defn.key):
-        add(
+        check.add(
             "key",
             "key",
-            f"The key {defn.key!r} must be lowercase letters, digits and _, "
+            f"The key {_shown(defn.key)} must be lowercase letters, digits and _, "
             "starting with a letter, at most 50 characters.",
             defn.key,
+            key=_shown(defn.key),
         )
     if not isinstance(defn.label, str) or not defn.label.strip():
-        add("label", "label", "The label is empty; give the field a name.", defn.label)
-    if defn.type in _CHOOSING:
-        if not defn.choices:
-            add("choices", "choices", "A choice field needs at least one choice.", defn.choices)
-        elif len({c.casefold() for c in defn.choices}) != len(defn.choices):
-            add("choices", "choices", "The choices must differ from each other.", defn.choices)
-    elif defn.choices:
-        add("choices", "choices", "Only choice fields take choices.", defn.choices)
-    if defn.type not in _NUMERIC and (defn.min_value is not None or defn.max_value is not None):
-        add("min_value", "range", "Only number fields take a minimum or maximum.", None)
-    if (
-        defn.min_value is not None
-        and defn.max_value is not None
-        and defn.min_value > defn.max_value
-    ):
-        add("max_value", "range", "The maximum is below the minimum.", defn.max_value)
-    if defn.type is not FieldType.DATE and (defn.min_date or defn.max_date):
-        add("min_date", "range", "Only date fields take an earliest or latest date.", None)
-    if defn.min_date and defn.max_date and defn.min_date > defn.max_date:
-        add("max_date", "range", "The latest date is before the earliest.", defn.max_date)
-    if (defn.pattern is not None or defn.max_length is not None) and defn.type not in _TEXTUAL:
-        add("pattern", "pattern", "Only text fields take a pattern or maximum length.", None)
-    if defn.max_length is not None and defn.max_length < 1:
-        add("max_length", "max_length", "The maximum length must be at least 1.", None)
-    if defn.pattern is not None:
-        try:
-            re.compile(defn.pattern)
-        except re.error as exc:
-            add(
-                "pattern",
-                "pattern",
-                f"The pattern is not a valid regular expression: {exc}.",
-                defn.pattern,
-            )
-    if defn.default is not None and not problems:
+        check.add("label", "label", "The label is empty; give the field a name.", defn.label)
+    else:
+        check.text("label", defn.label, "label", _rules.LIMITS["label"], "label")
+    if defn.help_text is not None:
+        check.text(
+            "help_text", defn.help_text, "help text", _rules.LIMITS["help_text"], "help_text"
+        )
+    sound_type = check.kind("type", defn.type, FieldType, "a FieldType")
+    for flag in ("required", "personal_data", "active"):
+        check.kind(flag, getattr(defn, flag), bool, "True or False")
+    if sound_type:
+        _choice_problems(check, defn)
+        _range_problems(check, defn)
+        _text_rule_problems(check, defn)
+    if defn.default is not None and not check.problems:
         try:
             defn.validate(defn.default)
         except ValidationError as exc:
-            add(
+            check.add(
                 "default",
                 "default",
                 f"The default does not fit: {exc.problems[0].message}",
                 defn.default,
+                reason=exc.problems[0].code,
             )
-    return problems
+    return check.problems
+
+
+def _choice_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
+    if not check.kind("choices", defn.choices, (tuple, list), "a tuple of choices"):
+        return
+    if defn.type in _CHOOSING:
+        if not defn.choices:
+            check.add("choices", "choices", "A choice field needs at least one choice.", ())
+            return
+        if len(defn.choices) > MAX_CHOICES:
+            msg = f"A field has at most {MAX_CHOICES:,} choices, not {len(defn.choices):,}."
+            check.add(
+                "choices",
+                "choices",
+                msg,
+                len(defn.choices),
+                count=len(defn.choices),
+                max_count=MAX_CHOICES,
+            )
+            return
+        before = len(check.problems)
+        for index, choice in enumerate(defn.choices):
+            check.text(f"choices[{index}]", choice, "choice", _rules.LIMITS["choice"], "choices")
+        if len(check.problems) == before and len({c.casefold() for c in defn.choices}) != len(
+            defn.choices
+        ):
+            check.add(
+                "choices", "choices", "The choices must differ from each other.", defn.choices
+            )
+    elif defn.choices:
+        check.add("choices", "choices", "Only choice fields take choices.", defn.choices)
+
+
+def _range_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
+    numbers_sound = all(
+        _bound_sound(check, bound, getattr(defn, bound)) for bound in ("min_value", "max_value")
+    )
+    if defn.type not in _NUMERIC and (defn.min_value is not None or defn.max_value is not None):
+        check.add("min_value", "range", "Only number fields take a minimum or maximum.", None)
+    if (
+        numbers_sound
+        and defn.min_value is not None
+        and defn.max_value is not None
+        and defn.min_value > defn.max_value
+    ):
+        check.add("max_value", "range", "The maximum is below the minimum.", defn.max_value)
+    dates_sound = True
+    for bound in ("min_date", "max_date"):
+        day = getattr(defn, bound)
+        if day is not None and (not isinstance(day, dt.date) or isinstance(day, dt.datetime)):
+            check.kind(bound, day, (), "a datetime.date")
+            dates_sound = False
+    if defn.type is not FieldType.DATE and (defn.min_date or defn.max_date):
+        check.add("min_date", "range", "Only date fields take an earliest or latest date.", None)
+    if dates_sound and defn.min_date and defn.max_date and defn.min_date > defn.max_date:
+        check.add("max_date", "range", "The latest date is before the earliest.", defn.max_date)
+
+
+def _bound_sound(check: _Checklist, bound: str, number: object) -> bool:
+    """Whether a minimum or maximum is absent or a number within the bounds."""
+    if number is None:
+        return True
+    if not check.kind(bound, number, decimal.Decimal, "a Decimal"):
+        return False
+    assert isinstance(number, decimal.Decimal)  # noqa: S101 - checked just above
+    if number.is_finite() and number.copy_abs() <= MAX_FIELD_NUMBER:
+        return True
+    what = bound.replace("_", " ")
+    msg = f"The {what} must be a number between {-MAX_FIELD_NUMBER:,} and {MAX_FIELD_NUMBER:,}."
+    low, high = str(-MAX_FIELD_NUMBER), str(MAX_FIELD_NUMBER)
+    check.add(bound, "range", msg, number, min=low, max=high)
+    return False
+
+
+def _text_rule_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
+    if (defn.pattern is not None or defn.max_length is not None) and defn.type not in _TEXTUAL:
+        check.add("pattern", "pattern", "Only text fields take a pattern or maximum length.", None)
+    if defn.max_length is not None and check.kind(
+        "max_length", defn.max_length, int, "a whole number"
+    ):
+        limit = _rules.LIMITS["multiline_text"]
+        if not 1 <= defn.max_length <= limit:
+            msg = f"The maximum length must be between 1 and {limit:,}."
+            check.add("max_length", "max_length", msg, defn.max_length, min=1, max=limit)
+    if defn.pattern is not None and check.kind("pattern", defn.pattern, str, "text"):
+        try:
+            compile_pattern(defn.pattern)
+        except PatternError as exc:
+            check.add(
+                "pattern",
+                "pattern",
+                str(exc),
+                defn.pattern,
+                pattern=_shown(defn.pattern),
+                reason=str(exc),
+            )

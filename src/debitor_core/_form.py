@@ -1,7 +1,16 @@
-"""Reading a raw customer form: every field checked, every problem collected at once."""
+"""Reading a raw customer form: every field checked, every problem collected at once.
+
+Whatever a form holds, reading it ends in problems, never in another exception: values
+of any type, deeply nested containers and huge numbers are shown in a few dozen
+characters, each field reports at most `MAX_PROBLEMS_PER_FIELD` problems of one kind
+(the rest are counted in one ``form.too_many_problems`` problem), and a problem
+suggests at most `MAX_SUGGESTIONS` close names, never every name the book has.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
@@ -9,8 +18,9 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from debitor_core import _rules
-from debitor_core._errors import Problem, Severity, ValidationError
+from debitor_core._errors import Problem, Severity, ValidationError, shown, suggestions
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._limits import MAX_LIST_ITEMS, MAX_PROBLEMS_PER_FIELD, MAX_SUGGESTIONS
 from debitor_core._model import (
     EMPTY_ADDRESS,
     Address,
@@ -145,12 +155,15 @@ class FormContext:
         fields: Custom-field definitions by key.
         previous_fields: For an update, the customer's stored custom-field values
             (a deactivated field may keep its stored value).
+        category_names: Category name by id, as the book shows them, for suggestions
+            ("did you mean Wholesalers?"); without it, suggestions are case-folded.
     """
 
     required: RequiredFields = attrs.field(factory=RequiredFields.default)
     categories: Mapping[str, uuid.UUID] = attrs.field(factory=dict)
     fields: Mapping[str, CustomFieldDefinition] = attrs.field(factory=dict)
     previous_fields: Mapping[str, FieldValue] = attrs.field(factory=dict)
+    category_names: Mapping[uuid.UUID, str] = attrs.field(factory=dict)
 
 
 @attrs.define
@@ -196,24 +209,79 @@ def is_blank(value: object) -> bool:
     return False
 
 
+_UNKNOWN_KEYS: Final = frozenset({"form.unknown_field", "custom_field.unknown"})
+
+
+def _group(path: str, code: str) -> tuple[str, str]:
+    """The field a problem counts against.
+
+    ``categories[3]`` counts against ``categories``; an unknown key counts against the
+    mapping it is in.
+    """
+    if code in _UNKNOWN_KEYS:
+        return path.rpartition(".")[0], code
+    return path.split("[", 1)[0], code
+
+
 class _Reader:
-    """Runs rules and collects their problems under the right paths."""
+    """Runs rules and collects their problems under the right paths, boundedly."""
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self._counts: dict[tuple[str, str], int] = {}  # problems per field and code
+
+    def has_room(self, path: str, code: str) -> bool:
+        """Whether another problem of ``code`` at ``path`` would still be reported."""
+        return self._counts.get(_group(path, code), 0) < MAX_PROBLEMS_PER_FIELD
+
+    def keep(self, problem: Problem) -> None:
+        """Keep ``problem``, or only count it when its field has reported enough."""
+        group = _group(problem.path, problem.code)
+        count = self._counts[group] = self._counts.get(group, 0) + 1
+        if count <= MAX_PROBLEMS_PER_FIELD:
+            self.problems.append(problem)
 
     def run(self, path: str, rule: Callable[[object], T], value: object) -> T | None:
         try:
             return rule(value)
         except ValidationError as exc:
-            self.problems.extend(p.at(path) for p in exc.problems)
+            for problem in exc.problems:
+                self.keep(problem.at(path))
             return None
 
-    def add(self, path: str, code: str, message: str, value: object = None) -> None:
-        self.problems.append(Problem(path, code, message, Severity.ERROR, value))
+    def add(
+        self, path: str, code: str, message: str, value: object = None, /, **params: object
+    ) -> None:
+        self.keep(Problem(path, code, message, Severity.ERROR, value, params=params))
 
-    def warn(self, path: str, code: str, message: str, value: object = None) -> None:
-        self.problems.append(Problem(path, code, message, Severity.WARNING, value))
+    def warn(
+        self, path: str, code: str, message: str, value: object = None, /, **params: object
+    ) -> None:
+        self.keep(Problem(path, code, message, Severity.WARNING, value, params=params))
+
+    def finish(self) -> list[Problem]:
+        """The problems, with one closing problem per field that reported too many."""
+        for (path, code), count in self._counts.items():
+            left_out = count - MAX_PROBLEMS_PER_FIELD
+            if left_out > 0:
+                msg = (
+                    f"{left_out:,} more problems like those above ({code}) were left out; "
+                    "correct those and try again."
+                )
+                params = {"code": code, "left_out": left_out, "shown": MAX_PROBLEMS_PER_FIELD}
+                self.problems.append(
+                    Problem(
+                        path, "form.too_many_problems", msg, Severity.ERROR, count, params=params
+                    )
+                )
+        return self.problems
+
+
+def _key_text(key: object) -> str:
+    """A form key as it goes into a path: itself when short and printable, else shown."""
+    if isinstance(key, str) and len(key) <= 60 and key.isprintable():  # noqa: PLR2004
+        return key
+    return shown(key)
 
 
 def _items(value: object) -> list[object]:
@@ -239,8 +307,9 @@ def parse_form(form: object, ctx: FormContext) -> tuple[CustomerDraft, list[Prob
     """
     reader = _Reader()
     if not isinstance(form, Mapping):
-        reader.add("", "form.type", f"The form must be a mapping of fields, not {form!r}.")
-        return CustomerDraft(), reader.problems
+        msg = f"The form must be a mapping of fields, not {shown(form)}."
+        reader.add("", "form.type", msg, form, type=type(form).__name__)
+        return CustomerDraft(), reader.finish()
     values = _split_form(form, reader)
     run = reader.run
 
@@ -292,9 +361,11 @@ def parse_form(form: object, ctx: FormContext) -> tuple[CustomerDraft, list[Prob
             f"The VAT number {tax_id.value!r} was kept as written: we have no rules "
             "to check numbers of its country. Check it by hand.",
             tax_id.value,
+            tax_id=tax_id.value,
+            country=tax_id.country,
         )
     _check_required(reader, draft, values, ctx.required)
-    problems = reader.problems
+    problems = reader.finish()
     return draft, sorted(problems, key=_field_order) if len(problems) > 1 else problems
 
 
@@ -330,28 +401,36 @@ def _split_form(form: Mapping[Any, object], reader: _Reader) -> dict[str, object
                     "The address must be a mapping of street, postal_code, city, "
                     "region and country.",
                     value,
+                    type=type(value).__name__,
+                    keys=ADDRESS_KEYS,
                 )
         elif isinstance(key, str) and key.startswith("address."):
             _put_address(reader, values, key.removeprefix("address."), value)
-        elif key in _FORM_KEY_SET:
+        elif isinstance(key, str) and key in _FORM_KEY_SET:
             if not is_blank(value):
                 values[key] = value
         else:
-            _unknown(reader, str(key), FORM_KEYS)
+            _unknown(reader, "", key, FORM_KEYS)
     return values
 
 
 def _put_address(reader: _Reader, values: dict[str, object], key: object, value: object) -> None:
-    if key in ADDRESS_KEYS:
+    if isinstance(key, str) and key in ADDRESS_KEYS:
         if not is_blank(value):
             values[f"address.{key}"] = value
     else:
-        _unknown(reader, f"address.{key}", ADDRESS_KEYS)
+        _unknown(reader, "address", key, ADDRESS_KEYS)
 
 
-def _unknown(reader: _Reader, path: str, known: Iterable[str]) -> None:
-    msg = f"The form has a field {path!r} that we do not know; use {', '.join(known)}."
-    reader.add(path, "form.unknown_field", msg, path)
+def _unknown(reader: _Reader, parent: str, key: object, known: tuple[str, ...]) -> None:
+    path = f"{parent}.{_key_text(key)}" if parent else _key_text(key)
+    if not reader.has_room(path, "form.unknown_field"):
+        reader.add(path, "form.unknown_field", "", key)  # only counted
+        return
+    close = suggestions(key, known, limit=MAX_SUGGESTIONS) if isinstance(key, str) else ()
+    hint = f"did you mean {' or '.join(close)}?" if close else f"use {', '.join(known)}."
+    msg = f"The form has a field {shown(path)} that we do not know; {hint}"
+    reader.add(path, "form.unknown_field", msg, key, field=path, known=known, suggestions=close)
 
 
 def _text_rule(limit: str, label: str, *, multiline: bool = False) -> Callable[[object], str]:
@@ -398,8 +477,16 @@ def _read_list(
     raw = values.get(key)
     if raw is None:
         return ()
+    items = _items(raw)
+    if len(items) > MAX_LIST_ITEMS:
+        what = key.replace("_", " ")
+        msg = f"A customer has at most {MAX_LIST_ITEMS} {what}, not {len(items):,}."
+        reader.add(
+            key, f"{key}.too_many", msg, len(items), count=len(items), max_count=MAX_LIST_ITEMS
+        )
+        return ()
     found = []
-    for index, item in enumerate(_items(raw)):
+    for index, item in enumerate(items):
         value = reader.run(f"{key}[{index}]", rule, item)
         if value is not None:
             found.append(value)
@@ -430,20 +517,38 @@ def _read_categories(reader: _Reader, raw: object, ctx: FormContext) -> tuple[uu
     if is_blank(raw):
         return ()
     found: set[uuid.UUID] = set()
-    by_id = set(ctx.categories.values())
+    by_id = {str(c): c for c in ctx.categories.values()}
     for index, item in enumerate(_items(raw)):
-        if isinstance(item, uuid.UUID) and item in by_id:
+        if isinstance(item, uuid.UUID) and str(item) in by_id:
             found.add(item)
             continue
         if isinstance(item, str):
-            category = ctx.categories.get(" ".join(item.split()).casefold())
+            wanted = " ".join(item.split())
+            category = ctx.categories.get(wanted.casefold()) or by_id.get(wanted.lower())
             if category is not None:
                 found.add(category)
                 continue
-        names = ", ".join(sorted(ctx.categories)) or "none yet"
-        msg = f"There is no category {item!r}; create it first (categories: {names})."
-        reader.add(f"categories[{index}]", "categories.unknown", msg, item)
+        _unknown_category(reader, f"categories[{index}]", item, ctx)
     return tuple(sorted(found))
+
+
+def _unknown_category(reader: _Reader, path: str, item: object, ctx: FormContext) -> None:
+    code = "categories.unknown"
+    if not reader.has_room(path, code):
+        reader.add(path, code, "", item)  # only counted
+        return
+    close: tuple[str, ...] = ()
+    if isinstance(item, str):
+        names = {name: ctx.category_names.get(i, name) for name, i in ctx.categories.items()}
+        close = tuple(names[n] for n in suggestions(item, names, limit=MAX_SUGGESTIONS))
+    if not ctx.categories:
+        hint = "the book has no categories yet; create it first."
+    elif close:
+        hint = f"did you mean {' or '.join(close)}? Otherwise create it first."
+    else:
+        hint = "create it first."
+    msg = f"There is no category {shown(item)}; {hint}"
+    reader.add(path, code, msg, item, category=shown(item), suggestions=close)
 
 
 def _read_custom_fields(
@@ -461,6 +566,7 @@ def _read_custom_fields(
             "custom_fields.type",
             "The custom fields must be a mapping of field keys to values.",
             raw,
+            type=type(raw).__name__,
         )
     result: dict[str, FieldValue] = {}
     for key, value in given.items():
@@ -470,30 +576,55 @@ def _read_custom_fields(
     for key, defn in ctx.fields.items():
         if defn.active and defn.required and key not in result and not _has_error(reader, key):
             msg = f"{defn.label} is required."
-            reader.add(f"custom_fields.{key}", "custom_field.required", msg)
+            path = f"custom_fields.{key}"
+            reader.add(path, "custom_field.required", msg, None, field=key, label=defn.label)
     return result
 
 
 def _read_custom_value(
     reader: _Reader, ctx: FormContext, key: object, value: object, country: str | None
 ) -> FieldValue | None:
-    path = f"custom_fields.{key}"
+    path = f"custom_fields.{_key_text(key)}"
     defn = ctx.fields.get(key) if isinstance(key, str) else None
     if defn is None:
-        known = ", ".join(sorted(ctx.fields)) or "none are defined"
-        msg = f"There is no custom field {key!r} (fields: {known})."
-        reader.add(path, "custom_field.unknown", msg, key)
+        code = "custom_field.unknown"
+        if not reader.has_room(path, code):
+            reader.add(path, code, "", key)  # only counted
+            return None
+        close = suggestions(key, ctx.fields, limit=MAX_SUGGESTIONS) if isinstance(key, str) else ()
+        if not ctx.fields:
+            hint = "none are defined"
+        elif close:
+            hint = f"did you mean {' or '.join(close)}?"
+        else:
+            hint = f"the book has {len(ctx.fields):,}"
+        msg = f"There is no custom field {shown(key)} ({hint})."
+        if msg.endswith("?)."):
+            msg = f"There is no custom field {shown(key)}; {hint}"
+        reader.add(path, code, msg, key, field=_key_text(key), suggestions=close)
         return None
     if is_blank(value):
         return None
     if not defn.active:
         previous = ctx.previous_fields.get(defn.key)
-        if previous is not None and previous == value:
+        if previous is not None and _same_value(defn, previous, value, country):
             return previous
         msg = f"{defn.label}: the field is deactivated and takes no new values."
-        reader.add(path, "custom_field.inactive", msg, value)
+        reader.add(path, "custom_field.inactive", msg, value, field=defn.key, label=defn.label)
         return None
     return reader.run(path, lambda v: defn.validate(v, region=country), value)
+
+
+def _same_value(
+    defn: CustomFieldDefinition, previous: FieldValue, value: object, country: str | None
+) -> bool:
+    """Whether ``value`` (raw, as an edit form gives it back) is the stored ``previous``."""
+    if previous == value and type(previous) is type(value):
+        return True
+    try:
+        return defn.validate(value, region=country) == previous
+    except ValidationError:
+        return False
 
 
 def _has_error(reader: _Reader, key: str) -> bool:
@@ -501,10 +632,31 @@ def _has_error(reader: _Reader, key: str) -> bool:
     return any(p.path == path for p in reader.problems)
 
 
+_CONSENT_YES: Final = frozenset({"on", "yes", "true", "1"})
+_CONSENT_NO: Final = frozenset({"no", "false", "0", ""})
 _CONSENT_HELP: Final = (
-    "Consent must be yes or no, a list of channels (email, phone, sms, post), or a "
-    "mapping such as {'email': True, 'source': 'signup form'}."
+    "Consent must be yes or no: True, or on, yes, true or 1 for yes; False, or no, "
+    "false, 0 or an empty value for no (in any case); or a list of channels (email, "
+    "phone, sms, post); or a mapping such as {'email': 'yes', 'source': 'signup form'}."
 )
+_CONSENT_PARAMS: Final = {
+    "yes": ("on", "yes", "true", "1"),
+    "no": ("no", "false", "0", ""),
+    "channels": ("email", "phone", "sms", "post"),
+}
+
+
+def _answer(value: object) -> bool | None:
+    """Read a yes or no as a web form sends it; ``None`` when it is neither."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().casefold()
+        if word in _CONSENT_YES:
+            return True
+        if word in _CONSENT_NO:
+            return False
+    return None
 
 
 def _read_consent(
@@ -513,25 +665,30 @@ def _read_consent(
     if is_blank(raw):
         return (), None
     channels = {c.value: c for c in ConsentChannel}
-    if isinstance(raw, bool):
-        return tuple((c, raw) for c in (ConsentChannel.EMAIL, ConsentChannel.PHONE)), None
+    answer = _answer(raw)
+    if answer is not None:
+        return tuple((c, answer) for c in (ConsentChannel.EMAIL, ConsentChannel.PHONE)), None
     statements: list[tuple[ConsentChannel, bool]] = []
     source: str | None = None
     if isinstance(raw, Mapping):
         for key, given in raw.items():
+            answer = _answer(given)
             if key == "source":
                 source = reader.run("consent.source", _text_rule("source", "consent source"), given)
-            elif key in channels and isinstance(given, bool):
-                statements.append((channels[key], given))
+            elif isinstance(key, str) and key in channels and answer is not None:
+                statements.append((channels[key], answer))
             else:
-                reader.add(f"consent.{key}", "consent.invalid", _CONSENT_HELP, given)
+                path = f"consent.{_key_text(key)}"
+                reader.add(path, "consent.invalid", _CONSENT_HELP, given, **_CONSENT_PARAMS)
         return tuple(statements), source
     for index, item in enumerate(_items(raw)):
         word = item.strip().casefold() if isinstance(item, str) else None
         if word in channels:
             statements.append((channels[word], True))
         else:
-            reader.add(f"consent[{index}]", "consent.invalid", _CONSENT_HELP, item)
+            reader.add(
+                f"consent[{index}]", "consent.invalid", _CONSENT_HELP, item, **_CONSENT_PARAMS
+            )
     return tuple(statements), source
 
 
@@ -548,30 +705,59 @@ def _check_required(
         if not present:
             label = _LABELS[path]
             msg = f"The {label} is required."
-            reader.add(path, f"{path.rpartition('.')[2]}.required", msg)
+            reader.add(path, f"{path.rpartition('.')[2]}.required", msg, None, field=path)
 
 
 def customer_to_form(customer: Customer, category_names: Mapping[uuid.UUID, str]) -> dict[str, Any]:
-    """Turn a stored customer back into form values (for an update to merge into).
+    """Turn a customer back into a form, for an edit screen or an API response.
 
-    Notes and consents are not part of the form: they are kept by the caller.
+    The form holds plain, JSON-ready values in the shape `CustomerBook.register` and
+    `CustomerBook.update` read: text, numbers, booleans, lists and mappings (a phone is
+    ``{"number": "+37120000000", "type": "mobile"}``, payment terms are their text such
+    as ``"net 14 days"``, a decimal custom-field value is its text, a date
+    ``YYYY-MM-DD``, a multi-choice value a list). Given back unchanged, it changes
+    nothing. Notes, attachments and consents are not part of the form: they have their
+    own calls.
+
+    Args:
+        customer: The customer.
+        category_names: The name of each category id (`Category.name`); a category
+            missing from it is given by its id, as text.
+
+    Returns:
+        The form: every key of the registration form but ``notes`` and ``consent``.
     """
     address = customer.address
+    terms = customer.payment_terms
     return {
-        "kind": customer.kind,
+        "kind": customer.kind.value,
         "name": customer.name,
         "contact_person": customer.contact_person,
         "email": customer.email,
         "other_emails": list(customer.other_emails),
-        "phone": customer.phone,
-        "other_phones": list(customer.other_phones),
+        "phone": _phone_form(customer.phone),
+        "other_phones": [_phone_form(p) for p in customer.other_phones],
         "website": customer.website,
         "tax_id": customer.tax_id.value if customer.tax_id else None,
         "company_id": customer.company_id,
         "address": {k: getattr(address, k) for k in ADDRESS_KEYS},
-        "payment_terms": customer.payment_terms,
+        "payment_terms": str(terms) if terms is not None else None,
         "currency": customer.currency,
         "language": customer.language,
-        "categories": [category_names.get(c, c) for c in customer.categories],
-        "custom_fields": dict(customer.custom_fields),
+        "categories": [category_names.get(c, str(c)) for c in customer.categories],
+        "custom_fields": {k: _field_form(v) for k, v in customer.custom_fields.items()},
     }
+
+
+def _phone_form(phone: Phone | None) -> dict[str, str] | None:
+    return None if phone is None else {"number": phone.number, "type": phone.type.value}
+
+
+def _field_form(value: FieldValue) -> Any:  # noqa: ANN401 - JSON-ready data
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value

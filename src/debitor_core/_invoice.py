@@ -3,6 +3,14 @@
 Amounts are `Decimal` throughout, rounded half-up to the currency's minor unit; no float
 is ever involved. An issued invoice carries a copy of the customer's details, so later
 edits of the customer never change it.
+
+Numbers are given as a `Decimal`, an `int` or decimal text (``"19.99"``); a `float` is
+read by its shortest written form (``0.1`` is ``Decimal("0.1")``, never the binary
+expansion). Any other type is a `TypeError`; text that is not a number, NaN and
+infinity are a `ValidationError`. The bounds of `debitor_core._limits` are checked by
+`line_problems` and `payment_problems` (validation, with a path and a code per
+problem), and every sum works in `MONEY_CONTEXT`, so that every amount within the
+bounds adds up exactly.
 """
 
 from __future__ import annotations
@@ -10,11 +18,23 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
+import functools
 import uuid
-from typing import ClassVar
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Final
 
 import attrs
 
+from debitor_core import _rules
+from debitor_core._errors import Problem, ValidationError, shown
+from debitor_core._limits import (
+    MAX_AMOUNT,
+    MAX_DIGITS,
+    MAX_INVOICE_LINES,
+    MAX_QUANTITY,
+    MAX_VAT_RATE,
+    MONEY_CONTEXT,
+)
 from debitor_core._model import EMPTY_ADDRESS, Address, Customer
 from debitor_core._reference import CURRENCY_MINOR_UNITS
 from debitor_core._terms import PaymentTerms
@@ -32,22 +52,118 @@ __all__ = [
     "Payment",
     "Record",
     "ReminderLog",
+    "line_problems",
+    "money_sum",
+    "payment_problems",
     "round_money",
+    "to_decimal",
 ]
 
 _ZERO = decimal.Decimal(0)
 _HUNDRED = decimal.Decimal(100)
+_MAX_NUMBER_TEXT: Final = 100
+_QUANTA: Final = {places: decimal.Decimal(1).scaleb(-places) for places in range(4)}
 
 
 def round_money(amount: decimal.Decimal, currency: str) -> decimal.Decimal:
-    """Round ``amount`` half-up to the minor unit of ``currency`` (``EUR``: cents)."""
+    """Round ``amount`` half-up to the minor unit of ``currency`` (``EUR``: cents).
+
+    Works in `MONEY_CONTEXT`, so every amount within the bounds rounds without error.
+    """
     places = CURRENCY_MINOR_UNITS.get(currency, 2)
-    return amount.quantize(decimal.Decimal(1).scaleb(-places), rounding=decimal.ROUND_HALF_UP)
+    return amount.quantize(_QUANTA[places], rounding=decimal.ROUND_HALF_UP, context=MONEY_CONTEXT)
+
+
+def money_sum(amounts: Iterable[decimal.Decimal]) -> decimal.Decimal:
+    """Add amounts in `MONEY_CONTEXT` (exact for every sum of amounts within the bounds)."""
+    return functools.reduce(MONEY_CONTEXT.add, amounts, _ZERO)
+
+
+def to_decimal(value: object, *, what: str = "number", code: str = "number") -> decimal.Decimal:
+    """Read a number given as a `Decimal`, an `int`, a `float` or decimal text.
+
+    A float is read by its shortest written form (``0.1`` gives ``Decimal("0.1")``);
+    text may have spaces around it. The value is not checked against any bound (see
+    `line_problems` and `payment_problems`).
+
+    Args:
+        value: The raw number.
+        what: How the number is named in messages ("quantity").
+        code: The prefix of the problem code (``quantity`` gives ``quantity.invalid``).
+
+    Returns:
+        The number, finite.
+
+    Raises:
+        TypeError: ``value`` is of another type (``None``, a bool, bytes, a list...).
+        ValidationError: ``<code>.invalid``: text that is not a number, NaN or infinity.
+    """
+    if isinstance(value, decimal.Decimal):
+        number = value
+    elif isinstance(value, bool) or not isinstance(value, int | float | str):
+        msg = (
+            f"The {what} must be a number (a Decimal, an int or decimal text such as "
+            f"'1.50'), not a value of type {type(value).__name__}."
+        )
+        raise TypeError(msg)
+    elif isinstance(value, int):
+        number = decimal.Decimal(value)
+    elif isinstance(value, float):
+        number = decimal.Decimal(repr(value))
+    else:
+        number = _decimal_text(value, what, code)
+    if not number.is_finite():
+        msg = f"The {what} must be a finite number, not {number}."
+        raise _number_problem(code, msg, value)
+    return number
+
+
+def _decimal_text(value: str, what: str, code: str) -> decimal.Decimal:
+    text = value.strip()
+    if len(text) <= _MAX_NUMBER_TEXT:
+        try:
+            return decimal.Decimal(text)
+        except decimal.InvalidOperation:
+            pass
+    msg = f"The {what} {shown(value)} is not a number; write it like 1.50."
+    raise _number_problem(code, msg, value)
+
+
+def _number_problem(code: str, message: str, value: object) -> ValidationError:
+    return ValidationError.single(
+        f"{code}.invalid", message, value, path=code, params={"value": shown(value)}
+    )
+
+
+def _quantity(value: object) -> decimal.Decimal:
+    return to_decimal(value, what="quantity", code="quantity")
+
+
+def _unit_price(value: object) -> decimal.Decimal:
+    return to_decimal(value, what="unit price", code="unit_price")
+
+
+def _vat_rate(value: object) -> decimal.Decimal:
+    return to_decimal(value, what="VAT rate", code="vat_rate")
+
+
+def _amount(value: object) -> decimal.Decimal:
+    return to_decimal(value, what="amount", code="amount")
+
+
+def _text_only(_instance: object, attribute: attrs.Attribute[str], value: object) -> None:
+    if not isinstance(value, str):
+        msg = f"The {attribute.name} must be text, not a value of type {type(value).__name__}."
+        raise TypeError(msg)
 
 
 @attrs.frozen
 class InvoiceLine:
     """One line of an invoice.
+
+    Numbers may be given as a `Decimal`, an `int` or decimal text (``"19.99"``); see
+    the module's notes. The bounds are checked by `line_problems`, which the book runs
+    before an invoice is issued.
 
     Attributes:
         description: What is invoiced.
@@ -56,18 +172,139 @@ class InvoiceLine:
         vat_rate: VAT in percent (``21`` for 21 %).
     """
 
-    description: str
-    quantity: decimal.Decimal
-    unit_price: decimal.Decimal
-    vat_rate: decimal.Decimal = _ZERO
+    description: str = attrs.field(validator=_text_only)
+    quantity: decimal.Decimal = attrs.field(converter=_quantity)
+    unit_price: decimal.Decimal = attrs.field(converter=_unit_price)
+    vat_rate: decimal.Decimal = attrs.field(default=_ZERO, converter=_vat_rate)
 
     def net(self, currency: str) -> decimal.Decimal:
         """Quantity times unit price, rounded to the currency."""
-        return round_money(self.quantity * self.unit_price, currency)
+        return round_money(MONEY_CONTEXT.multiply(self.quantity, self.unit_price), currency)
 
     def vat(self, currency: str) -> decimal.Decimal:
         """VAT on the rounded net amount, rounded to the currency."""
-        return round_money(self.net(currency) * self.vat_rate / _HUNDRED, currency)
+        vat = MONEY_CONTEXT.divide(
+            MONEY_CONTEXT.multiply(self.net(currency), self.vat_rate), _HUNDRED
+        )
+        return round_money(vat, currency)
+
+
+def _digits(number: decimal.Decimal) -> int:
+    """The significant digits of ``number``, trailing zeros not counted."""
+    return len(number.normalize(MONEY_CONTEXT).as_tuple().digits)
+
+
+def _number_problems(
+    path: str,
+    code: str,
+    what: str,
+    number: decimal.Decimal,
+    bounds: tuple[decimal.Decimal, decimal.Decimal],
+    *,
+    low_included: bool = True,
+) -> list[Problem]:
+    low, high = bounds
+    above = number < low if low_included else number <= low
+    if above or number > high:
+        bound = "at least" if low_included else "more than"
+        msg = f"The {what} {number} must be {bound} {low} and at most {high:,}."
+        limits = {"value": str(number), "min": str(low), "max": str(high)}
+        return [Problem(path, f"{code}.range", msg, value=number, params=limits)]
+    if _digits(number) > MAX_DIGITS:
+        msg = f"The {what} {number} has more than {MAX_DIGITS} significant digits."
+        params: dict[str, object] = {"value": str(number), "max_digits": MAX_DIGITS}
+        return [Problem(path, f"{code}.digits", msg, value=number, params=params)]
+    return []
+
+
+def line_problems(lines: Sequence[object]) -> list[Problem]:
+    """Check invoice lines against the bounds; return every problem (empty when sound).
+
+    Each line needs a description (at most 1,000 characters of text, no control or
+    direction-changing characters), a quantity above 0 and at most `MAX_QUANTITY`, a
+    unit price of 0 up to `MAX_AMOUNT`, a net amount (quantity times price) of at most
+    `MAX_AMOUNT` and a VAT rate of 0 to 100; an invoice has 1 to `MAX_INVOICE_LINES`
+    lines. Paths are ``lines``, ``lines[2]``, ``lines[2].quantity`` and so on.
+
+    Args:
+        lines: The lines (anything that is not an `InvoiceLine` is a problem too).
+
+    Returns:
+        The problems, in line order.
+    """
+    if not lines:
+        return [Problem("lines", "lines.empty", "An invoice needs at least one line.")]
+    if len(lines) > MAX_INVOICE_LINES:
+        msg = f"An invoice has at most {MAX_INVOICE_LINES:,} lines, not {len(lines):,}."
+        params = {"count": len(lines), "max_count": MAX_INVOICE_LINES}
+        return [Problem("lines", "lines.too_many", msg, value=len(lines), params=params)]
+    problems: list[Problem] = []
+    for index, line in enumerate(lines):
+        problems += _one_line_problems(f"lines[{index}]", line)
+    return problems
+
+
+def _one_line_problems(path: str, line: object) -> list[Problem]:
+    if not isinstance(line, InvoiceLine):
+        msg = f"Lines must be InvoiceLine objects, not {type(line).__name__}."
+        return [Problem(path, "line.type", msg, params={"type": type(line).__name__})]
+    problems: list[Problem] = []
+    try:
+        _rules.text(
+            line.description,
+            label="description",
+            code="description",
+            max_length=_rules.LIMITS["line_description"],
+        )
+    except ValidationError as exc:
+        problems += [p.at(f"{path}.description") for p in exc.problems]
+    quantity = _number_problems(
+        f"{path}.quantity",
+        "quantity",
+        "quantity",
+        line.quantity,
+        (_ZERO, MAX_QUANTITY),
+        low_included=False,
+    )
+    price = _number_problems(
+        f"{path}.unit_price", "unit_price", "unit price", line.unit_price, (_ZERO, MAX_AMOUNT)
+    )
+    rate = _number_problems(
+        f"{path}.vat_rate", "vat_rate", "VAT rate", line.vat_rate, (_ZERO, MAX_VAT_RATE)
+    )
+    problems += quantity + price + rate
+    if not quantity and not price:
+        net = MONEY_CONTEXT.multiply(line.quantity, line.unit_price)
+        if net > MAX_AMOUNT:
+            msg = (
+                f"The line comes to {net:,} (quantity times unit price); "
+                f"a line is at most {MAX_AMOUNT:,}."
+            )
+            params = {"net": str(net), "max": str(MAX_AMOUNT)}
+            problems.append(Problem(path, "line.net_range", msg, value=net, params=params))
+    return problems
+
+
+def payment_problems(amount: decimal.Decimal, currency: str) -> list[Problem]:
+    """Check a payment amount against the bounds and the currency's minor unit.
+
+    Args:
+        amount: The amount paid (see `to_decimal` to read raw input).
+        currency: The invoice's currency (ISO 4217).
+
+    Returns:
+        ``amount.range`` (not above 0, or above `MAX_AMOUNT`), ``amount.digits`` or
+        ``amount.precision`` (more decimals than the currency has); empty when sound.
+    """
+    problems = _number_problems(
+        "amount", "amount", "amount", amount, (_ZERO, MAX_AMOUNT), low_included=False
+    )
+    if not problems and amount != round_money(amount, currency):
+        places = CURRENCY_MINOR_UNITS.get(currency, 2)
+        msg = f"{amount} has more decimals than {currency} allows ({places})."
+        params = {"value": str(amount), "currency": currency, "places": places}
+        problems.append(Problem("amount", "amount.precision", msg, value=amount, params=params))
+    return problems
 
 
 @attrs.frozen
@@ -196,17 +433,17 @@ class Invoice:
     @property
     def net(self) -> decimal.Decimal:
         """Sum of the rounded line nets."""
-        return sum((line.net(self.currency) for line in self.lines), _ZERO)
+        return money_sum(line.net(self.currency) for line in self.lines)
 
     @property
     def vat(self) -> decimal.Decimal:
         """Sum of the rounded line VAT amounts."""
-        return sum((line.vat(self.currency) for line in self.lines), _ZERO)
+        return money_sum(line.vat(self.currency) for line in self.lines)
 
     @property
     def total(self) -> decimal.Decimal:
         """Net plus VAT."""
-        return self.net + self.vat
+        return MONEY_CONTEXT.add(self.net, self.vat)
 
     def status(self, *, paid: decimal.Decimal, as_of: dt.date) -> InvoiceStatus:
         """The status given the amount paid so far and the day it is looked at."""
@@ -221,9 +458,21 @@ class Invoice:
         return InvoiceStatus.PARTLY_PAID if paid > 0 else InvoiceStatus.SENT
 
 
+def _check_date(_instance: object, _attribute: attrs.Attribute[dt.date], day: dt.date) -> None:
+    value: object = day
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        msg = (
+            f"The payment date must be a datetime.date, not a value of type {type(value).__name__}."
+        )
+        raise TypeError(msg)
+
+
 @attrs.frozen
 class Payment:
     """A payment of (part of) an invoice.
+
+    The amount is read as `InvoiceLine` reads numbers (a `Decimal`, an `int` or decimal
+    text); `payment_problems` checks it against the bounds and the currency.
 
     Attributes:
         id: Stable identifier.
@@ -231,15 +480,16 @@ class Payment:
         amount: Positive, in the invoice's currency, rounded to its minor unit.
         currency: The invoice's currency.
         date: When it was paid.
+        version: Starts at 1; each stored change adds 1.
     """
 
     KIND: ClassVar[str] = "payment"
 
     id: uuid.UUID
     invoice_id: uuid.UUID
-    amount: decimal.Decimal
+    amount: decimal.Decimal = attrs.field(converter=_amount)
     currency: str
-    date: dt.date
+    date: dt.date = attrs.field(validator=_check_date)
     version: int = 1
 
     @property
@@ -317,7 +567,14 @@ class ReminderLog:
 
 
 Record = Invoice | Payment | Delivery | ReminderLog
-"""The records a store keeps beside customers, categories and custom fields."""
+"""The records a store keeps beside customers, categories and custom fields.
+
+Every record class has a class attribute ``KIND`` (``invoice``, ``payment``,
+``delivery``, ``reminder``), a ``key`` property (unique within its kind: the id, or for
+a delivery the customer's id) and a ``version`` field (1 when first stored, one more per
+stored change). A store keeps records by ``(KIND, key)`` and checks ``version`` as it
+does a customer's; `RECORD_KINDS` maps each ``KIND`` back to its class.
+"""
 
 RECORD_KINDS: dict[str, type[Record]] = {
     cls.KIND: cls for cls in (Invoice, Payment, Delivery, ReminderLog)

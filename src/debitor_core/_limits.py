@@ -14,10 +14,22 @@ from typing import Final
 
 __all__ = [
     "MAX_AMOUNT",
+    "MAX_CHOICES",
     "MAX_DATE",
+    "MAX_DIGITS",
+    "MAX_FIELD_NUMBER",
     "MAX_INVOICE_LINES",
+    "MAX_LIST_ITEMS",
+    "MAX_MESSAGE_LENGTH",
     "MAX_NUMBER",
+    "MAX_PATTERN_LENGTH",
+    "MAX_PROBLEMS_PER_FIELD",
     "MAX_QUANTITY",
+    "MAX_REMINDER_OFFSET",
+    "MAX_SUGGESTIONS",
+    "MAX_TEMPLATE_LENGTH",
+    "MAX_TEMPLATE_PLACEHOLDERS",
+    "MAX_VAT_RATE",
     "MIN_DATE",
     "MONEY_CONTEXT",
 ]
@@ -50,3 +62,45 @@ never overflows.
 MONEY_CONTEXT: Final = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_UP)
 """The decimal context for sums of money: within the bounds above, no sum over a whole
 book loses a digit or raises."""
+
+MAX_DIGITS: Final = 20
+"""The most significant digits of a quantity, unit price, VAT rate or payment.
+
+Within it, a product of a quantity and a price (at most 40 digits) is exact in
+`MONEY_CONTEXT`, so rounding to the currency happens once.
+"""
+
+MAX_VAT_RATE: Final = decimal.Decimal(100)
+"""The highest VAT rate, in percent (the lowest is 0)."""
+
+MAX_FIELD_NUMBER: Final = decimal.Decimal(MAX_NUMBER)
+"""The largest magnitude of a custom-field number (and of its minimum and maximum)."""
+
+MAX_LIST_ITEMS: Final = 100
+"""The most other emails, or other phones, one customer has."""
+
+MAX_CHOICES: Final = 500
+"""The most choices a choice or multi-choice custom field has."""
+
+MAX_PATTERN_LENGTH: Final = 1000
+"""The longest custom-field pattern, in characters."""
+
+MAX_PROBLEMS_PER_FIELD: Final = 20
+"""The most problems of one kind that one field of a form reports; the rest are counted
+in one closing ``form.too_many_problems`` problem."""
+
+MAX_SUGGESTIONS: Final = 3
+"""The most close names a problem suggests ("did you mean ...?")."""
+
+MAX_TEMPLATE_LENGTH: Final = 5000
+"""The longest welcome-message template, in characters."""
+
+MAX_TEMPLATE_PLACEHOLDERS: Final = 50
+"""The most placeholders a welcome-message template uses."""
+
+MAX_MESSAGE_LENGTH: Final = 20_000
+"""The longest rendered welcome message: a template within the two bounds above,
+filled with the longest values the rules allow, stays within it."""
+
+MAX_REMINDER_OFFSET: Final = 365
+"""The furthest a reminder lies from the due date, in days, before or after."""

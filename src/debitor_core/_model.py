@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import enum
-import types
 import uuid
 from collections.abc import Mapping
 
 import attrs
 
+from debitor_core._frozen import EMPTY, frozen_dict
 from debitor_core._terms import PaymentTerms
 
 __all__ = [
@@ -151,12 +151,16 @@ class Address:
 
 
 EMPTY_ADDRESS = Address()
-EMPTY_FIELDS: Mapping[str, FieldValue] = types.MappingProxyType({})
+EMPTY_FIELDS: Mapping[str, FieldValue] = EMPTY
 
 
 def freeze_fields(values: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
-    """Return a read-only copy of custom-field values (so stored customers stay unchanged)."""
-    return types.MappingProxyType(dict(values)) if values else EMPTY_FIELDS
+    """Return a read-only copy of custom-field values (so stored customers stay unchanged).
+
+    The copy is a `dict` that refuses changes, so a customer can be pickled and
+    deep-copied.
+    """
+    return frozen_dict(values)
 
 
 @attrs.frozen(repr=False)
@@ -174,7 +178,8 @@ class Note:
     author: str | None = None
 
     def __repr__(self) -> str:
-        return f"<Note {self.at:%Y-%m-%d} by {self.author or '?'}: {self.text[:30]!r}>"
+        # Nothing of the private text: reprs end up in logs and tracebacks.
+        return f"<Note {self.at:%Y-%m-%d} by {self.author or '?'}>"
 
 
 @attrs.frozen(repr=False)

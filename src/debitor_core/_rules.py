@@ -8,28 +8,31 @@ caller's business (a blank optional field is simply absent), so a rule given ``"
 reports it as empty.
 
 Rules that depend on context (the customer's country) take it as a keyword argument.
+
+Every problem carries its parameters (`Problem.params`) under stable names; the
+validation docs list them per code.
+
+The libraries behind the rules (email-validator, phonenumbers, python-stdnum) are
+imported on first use and kept, so that ``import debitor_core`` stays fast.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
 import re
 import unicodedata
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any, Final, Protocol, TypeVar
 
-import email_validator
-import phonenumbers
-from stdnum import exceptions as stdnum_errors
-from stdnum import get_cc_module
-
-from debitor_core._errors import ValidationError
+from debitor_core._errors import ValidationError, shown
 from debitor_core._model import CustomerKind, PhoneType, TaxId
 from debitor_core._postal import country_by_name, country_codes, country_rules
 from debitor_core._reference import CURRENCY_MINOR_UNITS, LANGUAGES
-from debitor_core._terms import PaymentTerms
+from debitor_core._terms import MAX_TERMS_DAYS, PaymentTerms
 
 __all__ = [
     "LIMITS",
@@ -80,12 +83,25 @@ LIMITS: Final[Mapping[str, int]] = {
     "source": 200,
     "text": 1000,
     "multiline_text": 10_000,
+    "label": 100,
+    "help_text": 1000,
+    "choice": 200,
+    "category": 100,
+    "business_name": 200,
+    "logo": 2000,
+    "line_description": 1000,
 }
 """The maximum length, in characters, of each free-text field."""
 
 # Control characters (C0, DEL, C1) and lone surrogates. Tab, LF and CR are whitespace
 # and handled by whitespace normalisation instead.
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Bidi embeddings, overrides and isolates: they reorder what a person sees ("Anna
+# \u202eazO" shows as another name). The marks U+200E, U+200F and U+061C change no
+# order of letters and are needed in mixed-direction text, so they are kept, as are
+# the joiners U+200C and U+200D that Persian and Indic names need.
+_DIRECTION: Final = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+_BIG_INT_BITS: Final = 200  # about 60 digits: longer than any number a text field holds
 _HORIZONTAL_SPACE: Final = re.compile(r"[^\S\n]+")
 _VAT_SEPARATORS: Final = re.compile(r"[\s\-./:,]+")
 _GREECE_PREFIX: Final = "EL"
@@ -109,13 +125,27 @@ _COMPANY_ID_MODULES: Final = {
 }
 
 
-def _fail(code: str, message: str, value: object) -> ValidationError:
-    return ValidationError.single(code, message, value)
+@functools.cache
+def _library(name: str) -> ModuleType:
+    """Import a validation library on first use (``import debitor_core`` stays light)."""
+    return importlib.import_module(name)
 
 
-def _show(value: str, width: int = 60) -> str:
-    """Quote a value for a message, shortened when long."""
-    return repr(value if len(value) <= width else value[: width - 1] + "…")
+def _fail(code: str, message: str, value: object, /, **params: object) -> ValidationError:
+    return ValidationError.single(code, message, value, params=params)
+
+
+def _show(value: object) -> str:
+    """Quote a value for a message, shortened when long; never fails."""
+    return shown(value)
+
+
+def _country_argument(value: object, name: str) -> str | None:
+    """Check the country a rule is given as context: ``None`` or a code (text)."""
+    if value is None or isinstance(value, str):
+        return value
+    msg = f"The {name} must be a country code (text, such as 'LV') or None, not {_show(value)}."
+    raise TypeError(msg)
 
 
 def text(
@@ -145,15 +175,20 @@ def text(
         The normalised text, never empty.
 
     Raises:
-        ValidationError: ``<code>.type``, ``<code>.control_character``, ``<code>.empty``
-            or ``<code>.too_long``.
+        ValidationError: ``<code>.type``, ``<code>.control_character`` (also a lone
+            surrogate, as badly decoded text has), ``<code>.direction_control`` (a bidi
+            embedding, override or isolate, U+202A-U+202E and U+2066-U+2069),
+            ``<code>.empty`` or ``<code>.too_long``.
     """
     if numbers and isinstance(value, int) and not isinstance(value, bool):
+        if value.bit_length() > _BIG_INT_BITS:
+            msg = f"The {label} is a number far too long for a {label}."
+            raise _fail(f"{code}.too_long", msg, value, max_length=max_length)
         value = str(value)
     if not isinstance(value, str):
         kind = "nothing" if value is None else f"a value of type {type(value).__name__}"
         msg = f"The {label} must be text, not {kind}."
-        raise _fail(f"{code}.type", msg, value)
+        raise _fail(f"{code}.type", msg, value, type=type(value).__name__)
     if value.isprintable() and (multiline or "  " not in value):
         cleaned = value.strip()  # the common case: no control characters, no runs of spaces
     else:
@@ -166,19 +201,30 @@ def text(
         msg = (
             f"The {label} is {len(cleaned):,} characters long; at most {max_length:,} are allowed."
         )
-        raise _fail(f"{code}.too_long", msg, value)
+        raise _fail(f"{code}.too_long", msg, value, length=len(cleaned), max_length=max_length)
     return cleaned
 
 
 def _clean(value: str, label: str, code: str, *, multiline: bool) -> str:
-    """Reject control characters and normalise whitespace."""
+    """Reject control and direction-changing characters; normalise whitespace."""
     bad = _CONTROL.search(value)
     if bad:
-        msg = (
-            f"The {label} contains the control character U+{ord(bad.group()):04X}; "
-            "remove it and try again."
+        character = f"U+{ord(bad.group()):04X}"
+        msg = f"The {label} contains the control character {character}; remove it and try again."
+        raise _fail(
+            f"{code}.control_character", msg, value, character=character, position=bad.start()
         )
-        raise _fail(f"{code}.control_character", msg, value)
+    bad = _DIRECTION.search(value)
+    if bad:
+        character = f"U+{ord(bad.group()):04X}"
+        msg = (
+            f"The {label} contains the invisible character {character}, which changes the "
+            "direction of the text around it so that it reads differently from what is "
+            "stored; remove it and try again."
+        )
+        raise _fail(
+            f"{code}.direction_control", msg, value, character=character, position=bad.start()
+        )
     if multiline:
         lines = (
             _HORIZONTAL_SPACE.sub(" ", line).strip()
@@ -219,8 +265,8 @@ def validate_kind(value: object) -> CustomerKind:
     kinds |= {"person": CustomerKind.PERSON, "private": CustomerKind.PERSON}
     if word in kinds:
         return kinds[word]
-    msg = f"The kind of customer must be company or person, not {value!r}."
-    raise _fail("kind.invalid", msg, value)
+    msg = f"The kind of customer must be company or person, not {_show(value)}."
+    raise _fail("kind.invalid", msg, value, value=_show(value), choices=("company", "person"))
 
 
 def validate_email(value: object, *, check_deliverability: bool = False) -> str:
@@ -236,33 +282,32 @@ def validate_email(value: object, *, check_deliverability: bool = False) -> str:
             `text`).
     """
     raw = text(value, label="email address", code="email", max_length=LIMITS["email"])
+    email_validator = _library("email_validator")
     try:
         checked = email_validator.validate_email(raw, check_deliverability=check_deliverability)
     except email_validator.EmailUndeliverableError as exc:
         msg = f"The email address {_show(raw)} cannot receive mail. {exc}"
-        raise _fail("email.undeliverable", msg, value) from exc
+        raise _fail("email.undeliverable", msg, value, email=raw, reason=str(exc)) from exc
     except email_validator.EmailNotValidError as exc:
         msg = f"The email address {_show(raw)} is not valid. {exc}"
-        raise _fail("email.invalid", msg, value) from exc
+        raise _fail("email.invalid", msg, value, email=raw, reason=str(exc)) from exc
     return str(checked.normalized)
 
 
-_PARSE_ERRORS: Final = {
-    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: (
-        "phone.country_code",
-        "does not start with a known country code; write it with + and the country code",
-    ),
-    phonenumbers.NumberParseException.NOT_A_NUMBER: (
-        "phone.not_a_number",
-        "is not a phone number",
-    ),
-    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: (
-        "phone.too_short",
-        "is too short",
-    ),
-    phonenumbers.NumberParseException.TOO_SHORT_NSN: ("phone.too_short", "is too short"),
-    phonenumbers.NumberParseException.TOO_LONG: ("phone.too_long", "is too long"),
-}
+@functools.cache
+def _parse_errors() -> dict[int, tuple[str, str]]:
+    """Our code and reason for each error type phonenumbers' parser raises."""
+    errors = _library("phonenumbers").NumberParseException
+    return {
+        errors.INVALID_COUNTRY_CODE: (
+            "phone.country_code",
+            "does not start with a known country code; write it with + and the country code",
+        ),
+        errors.NOT_A_NUMBER: ("phone.not_a_number", "is not a phone number"),
+        errors.TOO_SHORT_AFTER_IDD: ("phone.too_short", "is too short"),
+        errors.TOO_SHORT_NSN: ("phone.too_short", "is too short"),
+        errors.TOO_LONG: ("phone.too_long", "is too long"),
+    }
 
 
 def validate_phone(value: object, *, region: str | None = None) -> str:
@@ -277,23 +322,25 @@ def validate_phone(value: object, *, region: str | None = None) -> str:
         ValidationError: ``phone.country_code``, ``phone.not_a_number``,
             ``phone.too_short``, ``phone.too_long`` or ``phone.invalid``.
     """
+    region = _country_argument(region, "region")
     raw = text(value, label="phone number", code="phone", max_length=LIMITS["phone"], numbers=True)
+    phonenumbers = _library("phonenumbers")
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        code, reason = _PARSE_ERRORS.get(exc.error_type, ("phone.invalid", "is not valid"))
+        code, reason = _parse_errors().get(exc.error_type, ("phone.invalid", "is not valid"))
         if code == "phone.country_code" and region is None and not raw.startswith("+"):
             reason = (
                 "has no country code; write it with + and the country code, "
                 "or give the customer's country"
             )
         msg = f"The phone number {_show(raw)} {reason}."
-        raise _fail(code, msg, value) from exc
+        raise _fail(code, msg, value, phone=raw, country=region) from exc
     if not phonenumbers.is_valid_number(number):
         where = phonenumbers.region_code_for_number(number) or region
         place = f" in {country_name(where)}" if where else ""
         msg = f"The phone number {_show(raw)} is not a valid number{place}."
-        raise _fail("phone.invalid", msg, value)
+        raise _fail("phone.invalid", msg, value, phone=raw, country=where)
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -310,9 +357,9 @@ def validate_phone_type(value: object) -> PhoneType:
         for member in PhoneType:
             if member.value == word:
                 return member
-    choices = ", ".join(m.value for m in PhoneType)
-    msg = f"The phone type must be one of {choices}, not {value!r}."
-    raise _fail("phone_type.invalid", msg, value)
+    choices = tuple(m.value for m in PhoneType)
+    msg = f"The phone type must be one of {', '.join(choices)}, not {_show(value)}."
+    raise _fail("phone_type.invalid", msg, value, value=_show(value), choices=choices)
 
 
 def country_name(code: str) -> str:
@@ -323,23 +370,28 @@ def country_name(code: str) -> str:
 
 
 _STDNUM_REASONS: Final = (
-    (stdnum_errors.InvalidChecksum, "tax_id.checksum", "its check digit is wrong"),
-    (stdnum_errors.InvalidLength, "tax_id.length", "it has the wrong number of characters"),
-    (stdnum_errors.InvalidFormat, "tax_id.format", "it is not in the expected format"),
-    (stdnum_errors.InvalidComponent, "tax_id.component", "a part of it is not valid"),
+    ("InvalidChecksum", "checksum", "its check digit is wrong"),
+    ("InvalidLength", "length", "it has the wrong number of characters"),
+    ("InvalidFormat", "format", "it is not in the expected format"),
+    ("InvalidComponent", "component", "a part of it is not valid"),
 )
 
 
+def _stdnum_errors() -> ModuleType:
+    return _library("stdnum.exceptions")
+
+
 def _stdnum_failure(
-    exc: stdnum_errors.ValidationError, raw: str, what: str, where: str, field: str
+    exc: Exception, raw: str, what: str, where: str, field: str, *, country: str | None = None
 ) -> ValidationError:
     code, reason = f"{field}.invalid", "it is not valid"
-    for cls, known_code, known_reason in _STDNUM_REASONS:
-        if isinstance(exc, cls):
-            code, reason = known_code.replace("tax_id", field), known_reason
+    errors = _stdnum_errors()
+    for name, known_code, known_reason in _STDNUM_REASONS:
+        if isinstance(exc, getattr(errors, name)):
+            code, reason = f"{field}.{known_code}", known_reason
             break
     msg = f"The {what} {_show(raw)} is not a valid number from {where}: {reason}."
-    return _fail(code, msg, raw)
+    return _fail(code, msg, raw, **{field: raw, "country": country})
 
 
 @functools.cache
@@ -352,7 +404,13 @@ def _vat_module(prefix: str) -> Any:  # noqa: ANN401 - stdnum modules are untype
     country = {"EL": "gr", "XI": "gb"}.get(prefix, prefix.lower())
     if prefix == "GR" or country.upper() not in country_codes():
         return None
-    return get_cc_module(country, "vat")
+    return _library("stdnum").get_cc_module(country, "vat")
+
+
+@functools.cache
+def _company_module(country: str) -> Any:  # noqa: ANN401 - stdnum modules are untyped
+    """Return python-stdnum's company-number module for ``country`` (a key of the table)."""
+    return _library("stdnum").get_cc_module(country.lower(), _COMPANY_ID_MODULES[country])
 
 
 def validate_vat(value: object, *, country: str | None = None) -> TaxId:
@@ -372,6 +430,7 @@ def validate_vat(value: object, *, country: str | None = None) -> TaxId:
         ValidationError: ``tax_id.checksum``, ``tax_id.length``, ``tax_id.format`` or
             ``tax_id.component`` (and the codes of `text`).
     """
+    country = _country_argument(country, "country")
     raw = text(value, label="VAT number", code="tax_id", max_length=LIMITS["tax_id"], numbers=True)
     compact = _VAT_SEPARATORS.sub("", raw.upper())
     head = compact[:2]
@@ -390,8 +449,9 @@ def validate_vat(value: object, *, country: str | None = None) -> TaxId:
         return TaxId(raw, owner if owner in country_codes() else None, checked=False)
     try:
         number = str(module.validate(compact))
-    except stdnum_errors.ValidationError as exc:
-        raise _stdnum_failure(exc, raw, "VAT number", country_name(owner), "tax_id") from exc
+    except _stdnum_errors().ValidationError as exc:
+        where = country_name(owner)
+        raise _stdnum_failure(exc, raw, "VAT number", where, "tax_id", country=owner) from exc
     if not number.startswith(prefix):
         number = prefix + number
     return TaxId(number, "GB" if owner == "XI" else owner, checked=True)
@@ -405,6 +465,7 @@ def validate_company_id(value: object, *, country: str | None = None) -> str:
     Raises:
         ValidationError: ``company_id.checksum`` and the like (see `validate_vat`).
     """
+    country = _country_argument(country, "country")
     raw = text(
         value,
         label="company registration number",
@@ -412,17 +473,16 @@ def validate_company_id(value: object, *, country: str | None = None) -> str:
         max_length=LIMITS["company_id"],
         numbers=True,
     )
-    module_name = _COMPANY_ID_MODULES.get(country or "")
-    if module_name is None:
-        return raw
-    module = get_cc_module(str(country).lower(), module_name)
-    if module is None:  # pragma: no cover - every module in the table exists
+    module = _company_module(country) if country in _COMPANY_ID_MODULES else None
+    if module is None:
         return raw
     try:
         return str(module.compact(module.validate(raw)))
-    except stdnum_errors.ValidationError as exc:
+    except _stdnum_errors().ValidationError as exc:
         where = country_name(str(country))
-        raise _stdnum_failure(exc, raw, "company registration number", where, "company_id") from exc
+        raise _stdnum_failure(
+            exc, raw, "company registration number", where, "company_id", country=country
+        ) from exc
 
 
 def validate_country(value: object) -> str:
@@ -443,7 +503,7 @@ def validate_country(value: object) -> str:
         f"{_show(raw)} is not a country we know; "
         "use a two-letter ISO 3166 code such as LV or DE, or the English name."
     )
-    raise _fail("country.unknown", msg, value)
+    raise _fail("country.unknown", msg, value, country=raw)
 
 
 def validate_postal_code(value: object, *, country: str | None = None) -> str:
@@ -456,6 +516,7 @@ def validate_postal_code(value: object, *, country: str | None = None) -> str:
     Raises:
         ValidationError: ``postal_code.invalid`` (and the codes of `text`).
     """
+    country = _country_argument(country, "country")
     raw = text(
         value,
         label="postal code",
@@ -469,9 +530,14 @@ def validate_postal_code(value: object, *, country: str | None = None) -> str:
     normal = rules.normalise_postal_code(raw)
     if normal is not None:
         return normal
-    examples = " or ".join(rules.examples[:2])
-    msg = f"The postal code {raw} is not valid in {rules.name}; it should look like {examples}."
-    raise _fail("postal_code.invalid", msg, value)
+    examples = rules.written_examples[:2]
+    msg = (
+        f"The postal code {raw} is not valid in {rules.name}; "
+        f"it should look like {' or '.join(examples)}."
+    )
+    raise _fail(
+        "postal_code.invalid", msg, value, postal_code=raw, country=country, examples=examples
+    )
 
 
 def validate_currency(value: object) -> str:
@@ -484,7 +550,7 @@ def validate_currency(value: object) -> str:
     if code in CURRENCY_MINOR_UNITS:
         return code
     msg = f"{_show(code)} is not a currency code we know; use an ISO 4217 code such as EUR."
-    raise _fail("currency.unknown", msg, value)
+    raise _fail("currency.unknown", msg, value, currency=code)
 
 
 def validate_language(value: object) -> str:
@@ -498,7 +564,7 @@ def validate_language(value: object) -> str:
     if code in LANGUAGES:
         return code
     msg = f"{_show(raw)} is not a language code we know; use an ISO 639-1 code such as en."
-    raise _fail("language.unknown", msg, value)
+    raise _fail("language.unknown", msg, value, language=raw)
 
 
 _HOST: Final = re.compile(r"^(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}\.?$")
@@ -518,10 +584,10 @@ def validate_website(value: object) -> str:
         _ = parts.port  # raises ValueError on a malformed port
     except ValueError as exc:
         msg = f"The website {_show(raw)} is not a valid web address."
-        raise _fail("website.invalid", msg, value) from exc
+        raise _fail("website.invalid", msg, value, website=raw) from exc
     if parts.scheme.lower() not in {"http", "https"} or " " in raw or not _HOST.match(host):
         msg = f"The website {_show(raw)} is not a valid web address; write it like example.com."
-        raise _fail("website.invalid", msg, value)
+        raise _fail("website.invalid", msg, value, website=raw)
     userinfo, at, hostport = parts.netloc.rpartition("@")
     netloc = f"{userinfo}{at}{hostport.lower()}"
     return urllib.parse.urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=netloc))
@@ -554,20 +620,26 @@ def validate_payment_terms(value: object) -> PaymentTerms:
     """
     if isinstance(value, PaymentTerms):
         return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        days = value
+        return _terms_or_fail(value, lambda: PaymentTerms.net(days))
+    if not isinstance(value, str) and isinstance(value, Mapping):
+        mapping = value
+        return _terms_or_fail(value, lambda: _terms_from_mapping(mapping))
+    raw = text(value, label="payment terms", code="payment_terms", max_length=60)
+    return _terms_or_fail(raw, lambda: _terms_from_text(raw.casefold()))
+
+
+def _terms_or_fail(value: object, make: Callable[[], PaymentTerms]) -> PaymentTerms:
+    """Make the terms, or turn the reason they cannot be made into our problem."""
     try:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return PaymentTerms.net(value)
-        if isinstance(value, Mapping):
-            return _terms_from_mapping(value)
-        raw = text(value, label="payment terms", code="payment_terms", max_length=60)
-        return _terms_from_text(raw.casefold())
+        return make()
     except (ValueError, TypeError) as exc:
-        if isinstance(exc, ValidationError):
-            raise
-        shown = _show(value) if isinstance(value, str) else repr(value)
         detail = str(exc)
-        msg = f"The payment terms {shown} are not valid: {detail[:1].lower()}{detail[1:]}"
-        raise _fail("payment_terms.invalid", msg, value) from exc
+        params = dict(exc.problems[0].params) if isinstance(exc, ValidationError) else {}
+        msg = f"The payment terms {_show(value)} are not valid: {detail[:1].lower()}{detail[1:]}"
+        params |= {"terms": _show(value), "reason": detail, "max_days": MAX_TERMS_DAYS}
+        raise _fail("payment_terms.invalid", msg, value, **params) from exc
 
 
 def _terms_from_text(raw: str) -> PaymentTerms:
@@ -585,19 +657,22 @@ def _terms_from_text(raw: str) -> PaymentTerms:
     raise ValueError(msg)
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        msg = f"{text} is not a date; write it as YYYY-MM-DD."
-        raise ValueError(msg) from None
+def _date(text: object) -> dt.date:
+    if isinstance(text, str) and len(text) <= 40:  # noqa: PLR2004 - no date is longer
+        try:
+            return dt.date.fromisoformat(text.strip())
+        except ValueError:
+            pass
+    shown_text = text if isinstance(text, str) and len(text) <= 40 else _show(text)  # noqa: PLR2004
+    msg = f"{shown_text} is not a date; write it as YYYY-MM-DD."
+    raise ValueError(msg) from None
 
 
 def _terms_from_mapping(raw: Mapping[Any, Any]) -> PaymentTerms:
     kind = raw.get("kind")
     days = raw.get("days", 0)
     if not isinstance(days, int) or isinstance(days, bool):
-        msg = f"the number of days must be a whole number, not {days!r}."
+        msg = f"the number of days must be a whole number, not {_show(days)}."
         raise TypeError(msg)
     if kind == "net":
         return PaymentTerms.net(days)
@@ -607,8 +682,10 @@ def _terms_from_mapping(raw: Mapping[Any, Any]) -> PaymentTerms:
         return PaymentTerms.prepaid()
     if kind == "fixed_date":
         due = raw.get("date")
-        return PaymentTerms.on(due if isinstance(due, dt.date) else _date(str(due)))
-    msg = f"the kind must be net, prepaid, end_of_month or fixed_date, not {kind!r}."
+        if isinstance(due, dt.date) and not isinstance(due, dt.datetime):
+            return PaymentTerms.on(due)
+        return PaymentTerms.on(_date(due))
+    msg = f"the kind must be net, prepaid, end_of_month or fixed_date, not {_show(kind)}."
     raise ValueError(msg)
 
 

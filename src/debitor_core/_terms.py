@@ -5,12 +5,18 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import enum
+from typing import Final
 
 import attrs
 
-__all__ = ["PaymentTerms", "TermsKind"]
+from debitor_core._errors import ValidationError, shown
+from debitor_core._limits import MAX_DATE, MIN_DATE
 
-_MAX_DAYS = 365
+__all__ = ["MAX_TERMS_DAYS", "PaymentTerms", "TermsKind"]
+
+MAX_TERMS_DAYS: Final = 365
+"""The most days of net and end-of-month terms."""
+_MAX_DAYS = MAX_TERMS_DAYS
 
 
 class TermsKind(enum.Enum):
@@ -41,17 +47,36 @@ class PaymentTerms:
     fixed_date: dt.date | None = None
 
     def __attrs_post_init__(self) -> None:
-        """Check the combination of fields (the rules parse raw input before this)."""
+        """Check the fields and their combination (the rules parse raw input before this).
+
+        Raises:
+            TypeError: a field of the wrong type.
+            ValidationError: ``payment_terms.days``, ``payment_terms.date_range`` or
+                ``payment_terms.invalid`` (days or a date that do not go with the kind).
+        """
+        _check_types(self.kind, self.days, self.fixed_date)
+        fixed = self.fixed_date
         uses_days = self.kind in (TermsKind.NET, TermsKind.END_OF_MONTH)
         if not uses_days and self.days:
             msg = f"{self.kind.value} payment terms take no number of days."
-            raise ValueError(msg)
+            raise _invalid("payment_terms.invalid", msg, self.days, kind=self.kind.value)
         if not 0 <= self.days <= _MAX_DAYS:
-            msg = f"The number of days must be between 0 and {_MAX_DAYS}, not {self.days}."
-            raise ValueError(msg)
-        if (self.kind is TermsKind.FIXED_DATE) != (self.fixed_date is not None):
+            days = shown(self.days)  # may be a number too long to print
+            msg = f"The number of days must be between 0 and {_MAX_DAYS}, not {days}."
+            raise _invalid("payment_terms.days", msg, self.days, days=days, max_days=_MAX_DAYS)
+        if (self.kind is TermsKind.FIXED_DATE) != (fixed is not None):
             msg = "A fixed due date goes with fixed-date payment terms, and only with them."
-            raise ValueError(msg)
+            raise _invalid("payment_terms.invalid", msg, fixed, kind=self.kind.value)
+        if fixed is not None and not MIN_DATE <= fixed <= MAX_DATE:
+            msg = f"The fixed due date {fixed} must be between {MIN_DATE} and {MAX_DATE}."
+            raise _invalid(
+                "payment_terms.date_range",
+                msg,
+                fixed,
+                date=fixed.isoformat(),
+                min_date=MIN_DATE.isoformat(),
+                max_date=MAX_DATE.isoformat(),
+            )
 
     @classmethod
     def net(cls, days: int) -> PaymentTerms:
@@ -80,11 +105,29 @@ class PaymentTerms:
         overdue from the next day, which is what the clerk agreed to.
 
         Args:
-            invoice_date: The invoice's issue date.
+            invoice_date: The invoice's issue date, between `MIN_DATE` and `MAX_DATE` of
+                the bounds (so that the due date never overflows).
 
         Returns:
             The due date.
+
+        Raises:
+            TypeError: ``invoice_date`` is not a date.
+            ValidationError: ``issue_date.range``: the date is outside the bounds.
         """
+        if not _is_date(invoice_date):
+            msg = f"The invoice date must be a datetime.date, not {type(invoice_date).__name__}."
+            raise TypeError(msg)
+        if not MIN_DATE <= invoice_date <= MAX_DATE:
+            msg = f"The invoice date {invoice_date} must be between {MIN_DATE} and {MAX_DATE}."
+            raise _invalid(
+                "issue_date.range",
+                msg,
+                invoice_date,
+                date=invoice_date.isoformat(),
+                min_date=MIN_DATE.isoformat(),
+                max_date=MAX_DATE.isoformat(),
+            )
         if self.kind is TermsKind.NET:
             return invoice_date + dt.timedelta(days=self.days)
         if self.kind is TermsKind.END_OF_MONTH:
@@ -106,3 +149,23 @@ class PaymentTerms:
 
     def __repr__(self) -> str:
         return f"<PaymentTerms {self}>"
+
+
+def _invalid(code: str, message: str, value: object, /, **params: object) -> ValidationError:
+    return ValidationError.single(code, message, value, params=params)
+
+
+def _is_date(value: object) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _check_types(kind: object, days: object, fixed: object) -> None:
+    if not isinstance(kind, TermsKind):
+        msg = f"The kind of payment terms must be a TermsKind, not {type(kind).__name__}."
+        raise TypeError(msg)
+    if not isinstance(days, int) or isinstance(days, bool):
+        msg = f"The number of days must be an int, not {type(days).__name__}."
+        raise TypeError(msg)
+    if fixed is not None and not _is_date(fixed):
+        msg = f"The fixed due date must be a datetime.date, not {type(fixed).__name__}."
+        raise TypeError(msg)

@@ -6,16 +6,33 @@ import datetime as dt
 import decimal
 import re
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Final
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
 
 import attrs
 
 from debitor_core import _rules
-from debitor_core._errors import Problem, ValidationError
-from debitor_core._invoice import Branding, Invoice, InvoiceLine, InvoiceState
+from debitor_core._errors import Problem, ValidationError, shown
+from debitor_core._frozen import EMPTY, FrozenDict
+from debitor_core._invoice import (
+    Branding,
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    line_problems,
+    round_money,
+    to_decimal,
+)
+from debitor_core._limits import (
+    MAX_AMOUNT,
+    MAX_MESSAGE_LENGTH,
+    MAX_PROBLEMS_PER_FIELD,
+    MAX_REMINDER_OFFSET,
+    MAX_TEMPLATE_LENGTH,
+    MAX_TEMPLATE_PLACEHOLDERS,
+)
 from debitor_core._model import Customer, CustomerKind
-from debitor_core._postal import country_codes
+from debitor_core._reference import CURRENCY_MINOR_UNITS
 from debitor_core._terms import PaymentTerms
 
 __all__ = ["PLACEHOLDERS", "LineTemplate", "WelcomeInvoicePolicy", "render"]
@@ -50,15 +67,29 @@ _MAX_REMINDERS: Final = 10
 def _braces_problems(template: str) -> list[Problem]:
     problems = []
     stripped = template.replace("{{", "").replace("}}", "")
-    for match in _PLACEHOLDER.finditer(stripped):
-        name = match.group(1)
-        if name not in PLACEHOLDERS:
-            allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-            msg = (
-                f"The message uses {{{name}}}, which is not a placeholder we fill in; "
-                f"use {allowed}, and write {{{{ or }}}} for a brace."
+    found = _PLACEHOLDER.findall(stripped)
+    unknown = [name for name in found if name not in PLACEHOLDERS]
+    allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+    for name in unknown[:MAX_PROBLEMS_PER_FIELD]:
+        msg = (
+            f"The message uses {{{shown(name)[1:-1]}}}, which is not a placeholder we fill in; "
+            f"use {allowed}, and write {{{{ or }}}} for a brace."
+        )
+        params = {"placeholder": name[:100], "placeholders": PLACEHOLDERS}
+        problems.append(
+            Problem("message_template", "template.placeholder", msg, value=name, params=params)
+        )
+    if len(found) > MAX_TEMPLATE_PLACEHOLDERS:
+        msg = (
+            f"The message uses {len(found):,} placeholders; "
+            f"at most {MAX_TEMPLATE_PLACEHOLDERS} are allowed."
+        )
+        params = {"count": len(found), "max_count": MAX_TEMPLATE_PLACEHOLDERS}
+        problems.append(
+            Problem(
+                "message_template", "template.placeholders", msg, value=len(found), params=params
             )
-            problems.append(Problem("message_template", "template.placeholder", msg, value=name))
+        )
     leftover = _PLACEHOLDER.sub("", stripped)
     if "{" in leftover or "}" in leftover:
         msg = "The message has a brace without its partner; write {{ or }} for a brace."
@@ -66,86 +97,225 @@ def _braces_problems(template: str) -> list[Problem]:
     return problems
 
 
-def _template_line_problems(lines: tuple[LineTemplate, ...]) -> list[Problem]:
-    if not lines:
-        return [Problem("lines", "lines.empty", "A welcome invoice needs at least one line.")]
-    problems = []
-    for index, line in enumerate(lines):
-        if not line.description.strip():
-            msg = "Every line needs a description."
-            problems.append(Problem(f"lines[{index}]", "line.description", msg))
-        if line.unit_price < 0 or line.quantity <= 0 or not 0 <= line.vat_rate <= 100:  # noqa: PLR2004
-            msg = (
-                "A line needs a positive quantity, a price of zero or more and a VAT rate "
-                "between 0 and 100."
+def _template_problems(template: object) -> list[Problem]:
+    if not isinstance(template, str):
+        msg = f"The message template must be text, not a value of type {type(template).__name__}."
+        params = {"type": type(template).__name__}
+        return [Problem("message_template", "template.type", msg, value=template, params=params)]
+    if template.strip():
+        try:
+            _rules.text(
+                template,
+                label="message template",
+                code="template",
+                max_length=MAX_TEMPLATE_LENGTH,
+                multiline=True,
             )
-            problems.append(Problem(f"lines[{index}]", "line.amount", msg, value=line))
-    return problems
+        except ValidationError as exc:
+            return [p.at("message_template") for p in exc.problems]
+    return _braces_problems(template)
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
     """Fill the placeholders of a checked template; ``{{`` and ``}}`` are braces.
 
     Only whole placeholder names are looked up: nothing in a template can reach
-    attributes, indexes or format specifications.
+    attributes, indexes or format specifications. The result is at most
+    `MAX_MESSAGE_LENGTH` characters (a checked template never comes near it).
     """
     out = []
+    size = 0
     position = 0
-    while position < len(template):
+    while position < len(template) and size <= MAX_MESSAGE_LENGTH:
         if template.startswith(("{{", "}}"), position):
-            out.append(template[position])
+            piece = template[position]
             position += 2
-            continue
-        match = _PLACEHOLDER.match(template, position)
-        if match:
-            out.append(values.get(match.group(1), ""))
+        elif match := _PLACEHOLDER.match(template, position):
+            piece = values.get(match.group(1), "")
             position = match.end()
-            continue
-        out.append(template[position])
-        position += 1
+        else:
+            piece = template[position]
+            position += 1
+        out.append(piece)
+        size += len(piece)
     lines = (" ".join(line.split()) for line in "".join(out).split("\n"))
-    return "\n".join(lines).strip()
+    return "\n".join(lines).strip()[:MAX_MESSAGE_LENGTH]
 
 
-def _frozen_strings(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(values)
+def _prices(values: object) -> Mapping[Any, decimal.Decimal]:
+    if values is None or values is EMPTY:
+        return EMPTY
+    if not isinstance(values, Mapping):
+        msg = (
+            "The prices must be a mapping of currency codes to prices, such as "
+            f"{{'EUR': '10.00', 'JPY': '1500'}}; not a value of type {type(values).__name__}."
+        )
+        raise TypeError(msg)
+    return FrozenDict(
+        (
+            key.strip().upper() if isinstance(key, str) else key,
+            to_decimal(price, what=f"price in {shown(key)}", code="unit_price"),
+        )
+        for key, price in values.items()
+    )
 
 
-def _frozen_kinds(values: Iterable[CustomerKind | str]) -> frozenset[CustomerKind]:
-    return frozenset(CustomerKind(v) for v in values)
+def _unit_price(value: object) -> decimal.Decimal:
+    return to_decimal(value, what="unit price", code="unit_price")
 
 
-def _frozen_ids(values: Iterable[uuid.UUID]) -> frozenset[uuid.UUID]:
-    return frozenset(values)
+def _quantity(value: object) -> decimal.Decimal:
+    return to_decimal(value, what="quantity", code="quantity")
 
 
-def _decimal(value: object) -> decimal.Decimal:
-    return value if isinstance(value, decimal.Decimal) else decimal.Decimal(str(value))
+def _vat_rate(value: object) -> decimal.Decimal:
+    return to_decimal(value, what="VAT rate", code="vat_rate")
 
 
 @attrs.frozen
 class LineTemplate:
-    """A line every welcome invoice carries (a zero-amount welcome or a setup fee)."""
+    """A line every welcome invoice carries (a zero-amount welcome or a setup fee).
+
+    A line is priced in the policy's currency by ``unit_price``, and in other currencies
+    by ``prices`` (``{"USD": "12.00", "JPY": "1500"}``). A customer whose currency the
+    policy cannot price gets no invoice (`WelcomeInvoicePolicy.currency_problems`). A
+    free line (no price at all) is free in every currency. Numbers are read as
+    `InvoiceLine` reads them.
+
+    Attributes:
+        description: What the line is for.
+        unit_price: The price in the policy's currency.
+        quantity: How many.
+        vat_rate: VAT in percent.
+        prices: The price per currency (ISO 4217 code to price), beside ``unit_price``.
+    """
 
     description: str
-    unit_price: decimal.Decimal = attrs.field(default=decimal.Decimal(0), converter=_decimal)
-    quantity: decimal.Decimal = attrs.field(default=decimal.Decimal(1), converter=_decimal)
-    vat_rate: decimal.Decimal = attrs.field(default=decimal.Decimal(0), converter=_decimal)
+    unit_price: decimal.Decimal = attrs.field(default=decimal.Decimal(0), converter=_unit_price)
+    quantity: decimal.Decimal = attrs.field(default=decimal.Decimal(1), converter=_quantity)
+    vat_rate: decimal.Decimal = attrs.field(default=decimal.Decimal(0), converter=_vat_rate)
+    prices: Mapping[str, decimal.Decimal] = attrs.field(
+        default=EMPTY, converter=_prices, kw_only=True, hash=False
+    )
+
+    def price_in(self, currency: str, home: str) -> decimal.Decimal | None:
+        """The unit price in ``currency`` (``home`` is the policy's currency), if any."""
+        if currency in self.prices:
+            return self.prices[currency]
+        if self.unit_price:
+            return self.unit_price if currency == home else None
+        return None if self.prices else self.unit_price  # a free line is free everywhere
+
+
+def _line_template_problems(lines: object, home: str | None) -> list[Problem]:
+    if not isinstance(lines, tuple | list):
+        kind = type(lines).__name__
+        msg = f"The lines must be a tuple of LineTemplate, not a value of type {kind}."
+        return [
+            Problem("lines", "lines.type", msg, value=lines, params={"type": type(lines).__name__})
+        ]
+    if not lines:
+        return [Problem("lines", "lines.empty", "A welcome invoice needs at least one line.")]
+    invoice_lines: list[object] = []
+    for line in lines:
+        if isinstance(line, LineTemplate):
+            invoice_lines.append(
+                InvoiceLine(line.description, line.quantity, line.unit_price, line.vat_rate)
+            )
+        else:
+            invoice_lines.append(line)
+    problems = line_problems(invoice_lines)
+    if problems or home is None:
+        return problems
+    for index, line in enumerate(lines):
+        if line.unit_price or not line.prices:
+            problems += _price_problems(f"lines[{index}].unit_price", line.unit_price, home)
+        for currency, price in line.prices.items():
+            key = shown(currency)[1:-1] if isinstance(currency, str) else shown(currency)
+            path = f"lines[{index}].prices.{key}"
+            problems += _currency_key_problems(path, currency) or _price_problems(
+                path, price, currency
+            )
+        if home in line.prices and line.unit_price and line.prices[home] != line.unit_price:
+            msg = (
+                f"The line has two prices in {home}: {line.unit_price} as its unit price "
+                f"and {line.prices[home]} among its prices; give one."
+            )
+            params = {"currency": home}
+            problems.append(
+                Problem(f"lines[{index}].prices", "unit_price.conflict", msg, params=params)
+            )
+    return problems
+
+
+def _currency_key_problems(path: str, currency: object) -> list[Problem]:
+    try:
+        _rules.validate_currency(currency)
+    except ValidationError as exc:
+        return [p.at(path) for p in exc.problems]
+    return []
+
+
+def _price_problems(path: str, price: decimal.Decimal, currency: str) -> list[Problem]:
+    if not 0 <= price <= MAX_AMOUNT:
+        msg = f"The price {price} must be at least 0 and at most {MAX_AMOUNT:,}."
+        bounds = {"value": str(price), "min": "0", "max": str(MAX_AMOUNT)}
+        return [Problem(path, "unit_price.range", msg, value=price, params=bounds)]
+    if price != round_money(price, currency):
+        places = CURRENCY_MINOR_UNITS.get(currency, 2)
+        unit = "no minor unit" if not places else f"{places} decimal places"
+        msg = f"The price {price} {currency} has more decimals than {currency} has ({unit})."
+        params: dict[str, object] = {"value": str(price), "currency": currency, "places": places}
+        return [Problem(path, "unit_price.precision", msg, value=price, params=params)]
+    return []
+
+
+def _frozen_items(values: object) -> frozenset[Any]:
+    """A frozenset of the items given (one text is one item, not its letters)."""
+    if isinstance(values, str | uuid.UUID | CustomerKind):
+        return frozenset({values})
+    if isinstance(values, Iterable) and not isinstance(values, bytes | Mapping):
+        try:
+            return frozenset(values)
+        except TypeError:
+            msg = "The conditions must be sets of codes or ids; one of them is a container."
+            raise TypeError(msg) from None
+    msg = f"Expected a set of values, not a value of type {type(values).__name__}."
+    raise TypeError(msg)
+
+
+def _line_tuple(values: object) -> tuple[Any, ...]:
+    return tuple(values) if isinstance(values, list) else values  # type: ignore[return-value]
+
+
+def _reminder_tuple(values: object) -> tuple[Any, ...]:
+    if isinstance(values, tuple):
+        return values
+    if isinstance(values, list | range):
+        return tuple(values)
+    kind = type(values).__name__
+    msg = f"The reminders must be a tuple of day offsets, not a value of type {kind}."
+    raise TypeError(msg)
 
 
 @attrs.frozen
 class WelcomeInvoicePolicy:
     """Whether, to whom and how a book sends a personalised welcome invoice.
 
-    The policy is checked when it is made: a bad template, line, colour or condition
-    raises `ValidationError` then, never at registration.
+    The policy is checked when it is made: a bad template, line, price, colour or
+    condition raises `ValidationError` then, never at registration. Conditions are
+    normalised (``"lv"`` and ``"Latvia"`` are ``LV``, ``"person"`` is
+    `CustomerKind.PERSON`, ``"eur"`` is ``EUR``, text payment terms are read).
 
     Attributes:
         branding: The business's name, logo reference and colour.
-        message_template: The personal message, with placeholders from `PLACEHOLDERS`.
+        message_template: The personal message, with placeholders from `PLACEHOLDERS`;
+            at most `MAX_TEMPLATE_LENGTH` characters and `MAX_TEMPLATE_PLACEHOLDERS`
+            placeholders, so that a rendered message stays within `MAX_MESSAGE_LENGTH`.
         lines: The invoice lines (default: one zero-amount "Welcome" line).
         payment_terms: Terms of the invoice; ``None`` uses the customer's, then net 14.
-        currency: Currency when the customer has none.
+        currency: The currency of the lines' ``unit_price``, and of the invoice when
+            the customer has none.
         reminders: Days relative to the due date on which reminders are due
             (``(-3, 0, 7)``: three days before, on the day, a week after).
         categories: Only customers in any of these categories (ids); empty: all.
@@ -156,37 +326,73 @@ class WelcomeInvoicePolicy:
 
     branding: Branding
     message_template: str = "Welcome, {customer.greeting_name}!"
-    lines: tuple[LineTemplate, ...] = (LineTemplate("Welcome"),)
+    lines: tuple[LineTemplate, ...] = attrs.field(
+        default=(LineTemplate("Welcome"),), converter=_line_tuple
+    )
     payment_terms: PaymentTerms | None = None
     currency: str = "EUR"
-    reminders: tuple[int, ...] = ()
-    categories: frozenset[uuid.UUID] = attrs.field(factory=frozenset, converter=_frozen_ids)
-    countries: frozenset[str] = attrs.field(factory=frozenset, converter=_frozen_strings)
-    kinds: frozenset[CustomerKind] = attrs.field(factory=frozenset, converter=_frozen_kinds)
+    reminders: tuple[int, ...] = attrs.field(default=(), converter=_reminder_tuple)
+    categories: frozenset[uuid.UUID] = attrs.field(factory=frozenset, converter=_frozen_items)
+    countries: frozenset[str] = attrs.field(factory=frozenset, converter=_frozen_items)
+    kinds: frozenset[CustomerKind] = attrs.field(factory=frozenset, converter=_frozen_items)
     enabled: bool = True
 
     def __attrs_post_init__(self) -> None:
-        """Check the whole policy; raise `ValidationError` with every problem."""
-        problems = _braces_problems(self.message_template) + _template_line_problems(self.lines)
-        try:
-            _rules.validate_currency(self.currency)
-        except ValidationError as exc:
-            problems += [p.at("currency") for p in exc.problems]
-        if self.branding.colour is not None and not _COLOUR.fullmatch(self.branding.colour):
-            msg = f"The colour {self.branding.colour!r} must be written like #00aa55."
-            problems.append(Problem("branding.colour", "branding.colour", msg))
-        if not self.branding.business_name.strip():
-            msg = "The business name is empty."
-            problems.append(Problem("branding.business_name", "branding.name", msg))
-        unknown = sorted(self.countries - country_codes())
-        if unknown:
-            msg = f"Unknown country codes in the conditions: {', '.join(unknown)}."
-            problems.append(Problem("countries", "country.unknown", msg, value=unknown))
-        if len(self.reminders) > _MAX_REMINDERS or len(set(self.reminders)) != len(self.reminders):
-            msg = f"Reminders are distinct day offsets, at most {_MAX_REMINDERS} of them."
-            problems.append(Problem("reminders", "reminders.invalid", msg, value=self.reminders))
+        """Check and normalise the whole policy; raise `ValidationError` with every problem."""
+        problems = _template_problems(self.message_template)
+        home = _collect(problems, "currency", _rules.validate_currency, self.currency)
+        if home is not None:
+            object.__setattr__(self, "currency", home)
+        problems += _line_template_problems(self.lines, home)
+        problems += _branding_problems(self.branding)
+        terms: object = self.payment_terms
+        if terms is not None and not isinstance(terms, PaymentTerms):
+            read = _collect(problems, "payment_terms", _rules.validate_payment_terms, terms)
+            object.__setattr__(self, "payment_terms", read)
+        countries = _normalised(problems, "countries", _rules.validate_country, self.countries)
+        object.__setattr__(self, "countries", countries)
+        kinds = _normalised(problems, "kinds", _rules.validate_kind, self.kinds)
+        object.__setattr__(self, "kinds", kinds)
+        problems += _category_problems(self.categories)
+        problems += _reminder_problems(self.reminders)
+        enabled: object = self.enabled
+        if not isinstance(enabled, bool):
+            msg = f"enabled must be True or False, not a value of type {type(enabled).__name__}."
+            params = {"type": type(enabled).__name__}
+            problems.append(Problem("enabled", "enabled.type", msg, value=enabled, params=params))
         if problems:
             raise ValidationError(problems)
+
+    @property
+    def currencies(self) -> frozenset[str] | None:
+        """The currencies every line has a price in; ``None`` when every line is free."""
+        priced = [line for line in self.lines if line.unit_price or line.prices]
+        if not priced:
+            return None
+        each = ({*line.prices, *([self.currency] if line.unit_price else [])} for line in priced)
+        return frozenset(set.intersection(*each))
+
+    def currency_problems(self, currency: str) -> list[Problem]:
+        """Why the policy cannot price a welcome invoice in ``currency`` (empty: it can).
+
+        Args:
+            currency: The invoice's currency: the customer's, else the policy's.
+
+        Returns:
+            A ``welcome.currency`` problem at path ``currency`` naming the currencies
+            the policy has prices in; empty when every line has a price in ``currency``.
+        """
+        covered = self.currencies
+        if covered is None or currency in covered:
+            return []
+        priced = tuple(sorted(covered))
+        listed = ", ".join(priced) or "no single currency"
+        msg = (
+            f"The welcome invoice has no price in {currency}; its lines are priced in "
+            f"{listed}. Add prices in {currency} to the policy's lines."
+        )
+        params = {"currency": currency, "currencies": priced}
+        return [Problem("currency", "welcome.currency", msg, value=currency, params=params)]
 
     def applies_to(self, customer: Customer) -> bool:
         """Whether a new customer gets a welcome invoice under this policy."""
@@ -199,11 +405,24 @@ class WelcomeInvoicePolicy:
         return not self.categories or not self.categories.isdisjoint(customer.categories)
 
     def invoice_for(self, customer: Customer, *, number: int, issue_date: dt.date) -> Invoice:
-        """The welcome invoice ``customer`` would get, numbered ``number``."""
+        """The welcome invoice ``customer`` would get, numbered ``number``.
+
+        Raises:
+            ValidationError: ``welcome.currency``: the policy has no price in the
+                customer's currency (see `currency_problems`).
+        """
         terms = self.payment_terms or customer.payment_terms or PaymentTerms.net(14)
         currency = customer.currency or self.currency
+        problems = self.currency_problems(currency)
+        if problems:
+            raise ValidationError(problems)
         lines = tuple(
-            InvoiceLine(line.description, line.quantity, line.unit_price, line.vat_rate)
+            InvoiceLine(
+                line.description,
+                line.quantity,
+                line.price_in(currency, self.currency) or decimal.Decimal(0),
+                line.vat_rate,
+            )
             for line in self.lines
         )
         invoice = Invoice.issue(
@@ -236,3 +455,95 @@ class WelcomeInvoicePolicy:
             "invoice.currency": invoice.currency,
             "invoice.due_date": invoice.due_date.isoformat(),
         }
+
+
+def _collect(problems: list[Problem], path: str, rule: Any, value: object) -> Any:  # noqa: ANN401
+    try:
+        return rule(value)
+    except ValidationError as exc:
+        problems += [p.at(path) for p in exc.problems]
+        return None
+
+
+def _normalised(
+    problems: list[Problem], path: str, rule: Callable[[object], object], values: frozenset[Any]
+) -> frozenset[Any]:
+    found = set()
+    refused = 0
+    for value in values:
+        normal = _collect(problems, path, rule, value)
+        if normal is not None:
+            found.add(normal)
+        else:
+            refused += 1
+            if refused >= MAX_PROBLEMS_PER_FIELD:
+                break
+    return frozenset(found)
+
+
+def _category_problems(categories: frozenset[Any]) -> list[Problem]:
+    wrong = [c for c in categories if not isinstance(c, uuid.UUID)]
+    if not wrong:
+        return []
+    msg = f"The categories must be category ids (UUIDs), not {shown(wrong[0])}."
+    return [
+        Problem(
+            "categories", "categories.type", msg, value=wrong[0], params={"value": shown(wrong[0])}
+        )
+    ]
+
+
+def _reminder_problems(reminders: tuple[Any, ...]) -> list[Problem]:
+    sound = all(
+        isinstance(r, int) and not isinstance(r, bool) and abs(r) <= MAX_REMINDER_OFFSET
+        for r in reminders
+    )
+    if sound and len(reminders) <= _MAX_REMINDERS and len(set(reminders)) == len(reminders):
+        return []
+    msg = (
+        f"Reminders are distinct day offsets from -{MAX_REMINDER_OFFSET} to "
+        f"{MAX_REMINDER_OFFSET}, at most {_MAX_REMINDERS} of them."
+    )
+    params = {"max_count": _MAX_REMINDERS, "max_offset": MAX_REMINDER_OFFSET}
+    return [Problem("reminders", "reminders.invalid", msg, value=reminders, params=params)]
+
+
+def _branding_problems(branding: object) -> list[Problem]:
+    if not isinstance(branding, Branding):
+        msg = f"The branding must be a Branding, not a value of type {type(branding).__name__}."
+        params = {"type": type(branding).__name__}
+        return [Problem("branding", "branding.type", msg, value=branding, params=params)]
+    problems: list[Problem] = []
+    name = branding.business_name
+    if not isinstance(name, str) or not name.strip():
+        msg = "The business name is empty."
+        problems.append(Problem("branding.business_name", "branding.name", msg))
+    else:
+        limit = _rules.LIMITS["business_name"]
+        _collect(
+            problems,
+            "branding.business_name",
+            lambda v: _rules.text(v, label="business name", code="branding", max_length=limit),
+            name,
+        )
+    if branding.logo is not None:
+        limit = _rules.LIMITS["logo"]
+        _collect(
+            problems,
+            "branding.logo",
+            lambda v: _rules.text(v, label="logo", code="branding", max_length=limit),
+            branding.logo,
+        )
+    colour = branding.colour
+    if colour is not None and not (isinstance(colour, str) and _COLOUR.fullmatch(colour)):
+        msg = f"The colour {shown(colour)} must be written like #00aa55."
+        problems.append(
+            Problem(
+                "branding.colour",
+                "branding.colour",
+                msg,
+                value=colour,
+                params={"colour": shown(colour)},
+            )
+        )
+    return problems

