@@ -241,13 +241,18 @@ def throwaway_cluster() -> Iterator[Server]:
 
 
 def _omit_from_coverage(config: pytest.Config) -> None:
-    """Leave the PostgreSQL backend out of the coverage figure: its tests cannot run."""
+    """Leave the PostgreSQL backend out of the coverage figure: its tests cannot run.
+
+    pytest-cov reports from the Coverage object it combines into at the end
+    (``combining_cov``), so the option goes on every Coverage object it holds.
+    """
     plugin = config.pluginmanager.getplugin("_cov")
     controller = getattr(plugin, "cov_controller", None)
-    cov = getattr(controller, "cov", None)
-    if cov is not None:
-        omit = list(cov.get_option("report:omit") or [])
-        cov.set_option("report:omit", [*omit, COVERAGE_OMIT])
+    for name in ("cov", "combining_cov"):
+        cov = getattr(controller, name, None)
+        if cov is not None:
+            omit = list(cov.get_option("report:omit") or [])
+            cov.set_option("report:omit", [*omit, COVERAGE_OMIT])
 
 
 def pytest_sessionfinish() -> None:

@@ -1254,12 +1254,22 @@ class TestBulkImport:
         ],
     )
     def test_duplicates_within_the_batch(self, store, batch, message):
-        """The same id or number twice in a batch is refused before anything is sent."""
+        """The same id or number twice in a batch: nothing of it is stored, the work goes on."""
         customer = sample_customer(1)
-        with pytest.raises(AlreadyExists) as info, store.transaction() as tx:
-            tx.add_many(batch(customer))
+        with store.transaction() as tx:
+            with pytest.raises(AlreadyExists) as info:
+                tx.add_many(batch(customer))
+            tx.add(sample_customer(5))
         assert message.format(id=customer.id) == str(info.value)
-        assert 0 == store.revision()
+        assert ([5], 1) == ([c.number for c in store.customers()], store.revision())
+
+    def test_invalid_number_in_the_batch(self, store):
+        """A number out of range anywhere in a batch refuses the batch, nothing else."""
+        with store.transaction() as tx:
+            with pytest.raises(ValidationError):
+                tx.add_many([sample_customer(1), sample_customer(0)])
+            tx.add(sample_customer(2))
+        assert [2] == [c.number for c in store.customers()]
 
     def test_empty_batch(self, store):
         """An empty batch adds nothing and commits nothing."""

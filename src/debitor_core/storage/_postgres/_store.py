@@ -21,6 +21,7 @@ from debitor_core._category import Category
 from debitor_core._errors import (
     AlreadyExists,
     ConcurrencyConflict,
+    DebitorError,
     NotFound,
     StorageError,
     StoreLocked,
@@ -504,7 +505,7 @@ class PostgresTransaction:
         self._seq += 1
         return self._seq
 
-    def _customer_row(self, customer: Customer) -> tuple[object, ...]:
+    def _customer_row(self, customer: Customer) -> tuple[uuid.UUID, int, int, int, str, int]:
         number = _checked_number(customer.number)
         data, checksum = self._codec.dump(customer)
         return (customer.id, number, customer.version, self.revision, data, checksum)
@@ -539,20 +540,6 @@ class PostgresTransaction:
         Raises:
             AlreadyExists: an id or a number is stored already, or given twice.
         """
-        rows, ids, numbers = [], set(), set()
-        for customer in customers:
-            row = self._customer_row(customer)
-            if customer.id in ids:
-                msg = f"The customer id {customer.id} is given twice."
-                raise AlreadyExists(msg)
-            if customer.number in numbers:
-                msg = f"The customer number {customer.number} is given twice."
-                raise AlreadyExists(msg)
-            ids.add(customer.id)
-            numbers.add(customer.number)
-            rows.append((row[0], row[1], row[2], row[4], row[5]))
-        if not rows:
-            return 0
         self._imports += 1
         table = f"pg_temp.debitor_import_{self._imports}"
         self._execute(
@@ -560,32 +547,40 @@ class PostgresTransaction:
             "version bigint NOT NULL, data text NOT NULL, checksum bigint NOT NULL) "
             "ON COMMIT DROP"
         )
+        self._execute(b"SAVEPOINT debitor_import")
+        ids: set[uuid.UUID] = set()
+        numbers: set[int] = set()
         try:
+            # Rows go to the server while the next ones are encoded.
             statement = f"COPY {table} (id, number, version, data, checksum) FROM STDIN"
             with self._cur.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except psycopg.Error as exc:
-            error = translate(exc, self._store._name)  # noqa: SLF001
-            self._failed = error if isinstance(error, StorageError) else None
-            raise error from exc
-        self._execute(b"SAVEPOINT debitor_import")
-        try:
-            self._cur.execute(self._sql.import_customers(table), (self._book, self.revision))
+                for customer in customers:
+                    customer_id, number, version, _, data, checksum = self._customer_row(customer)
+                    _check_new(customer_id, number, ids, numbers)
+                    copy.write_row((customer_id, number, version, data, checksum))
+            if ids:
+                self._cur.execute(self._sql.import_customers(table), (self._book, self.revision))
         except errors.UniqueViolation as exc:
             self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
-            raise AlreadyExists(self._import_clash(table)) from exc
+            raise AlreadyExists(self._import_clash(ids, numbers)) from exc
         except psycopg.Error as exc:
             error = translate(exc, self._store._name)  # noqa: SLF001
             self._failed = error if isinstance(error, StorageError) else None
             raise error from exc
+        except (DebitorError, TypeError, ValueError):
+            # Refused here (a clash within the batch, a bad number): nothing was stored.
+            self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
+            raise
         self._execute(b"RELEASE SAVEPOINT debitor_import")
-        self.wrote = True
-        self.last_number = max(self.last_number, *numbers)
-        return len(rows)
+        if ids:
+            self.wrote = True
+            self.last_number = max(self.last_number, *numbers)
+        return len(ids)
 
-    def _import_clash(self, table: str) -> str:
-        clash = self._execute(self._sql.import_clash(table), (self._book, self._book)).fetchone()
+    def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> str:
+        clash = self._execute(
+            self._sql.import_clash, (self._book, list(ids), self._book, list(numbers))
+        ).fetchone()
         if clash is None:  # pragma: no cover - the insert just found one
             return "An imported customer clashes with a stored one."
         what, customer_id, number = clash
@@ -817,6 +812,12 @@ class _Statements:
         self.record_version = s(
             "SELECT version FROM {s}debitor_record WHERE book_id = %s AND kind = %s AND key = %s"
         )
+        self.import_clash = s(
+            "(SELECT 'id', id, number FROM {s}debitor_customer "
+            "WHERE book_id = %s AND id = ANY(%s::uuid[]) ORDER BY number LIMIT 1) UNION ALL "
+            "(SELECT 'number', id, number FROM {s}debitor_customer "
+            "WHERE book_id = %s AND number = ANY(%s::bigint[]) ORDER BY number LIMIT 1) LIMIT 1"
+        )
         self.commit_book = s(
             "WITH pruned AS (DELETE FROM {s}debitor_customer_deleted "
             "WHERE book_id = %s AND deleted_revision <= %s RETURNING deleted_revision) "
@@ -839,15 +840,17 @@ class _Statements:
             f"(book_id, id, number, version, changed_revision, data, checksum) {select}"
         )
 
-    def import_clash(self, table: str) -> str:
-        """Find the first staged customer whose id or number is stored already."""
-        clash = (
-            "(SELECT {what}, i.id, i.number FROM {table} i JOIN {{s}}debitor_customer c "
-            "ON c.book_id = %s AND c.{column} = i.{column} ORDER BY i.number LIMIT 1)"
-        )
-        by_id = clash.format(what="'id'", table=table, column="id")
-        by_number = clash.format(what="'number'", table=table, column="number")
-        return self._s(f"{by_id} UNION ALL {by_number} LIMIT 1")
+
+def _check_new(customer_id: uuid.UUID, number: int, ids: set[uuid.UUID], numbers: set[int]) -> None:
+    """Refuse an id or a number given twice in one import; remember them."""
+    if customer_id in ids:
+        msg = f"The customer id {customer_id} is given twice."
+        raise AlreadyExists(msg)
+    if number in numbers:
+        msg = f"The customer number {number} is given twice."
+        raise AlreadyExists(msg)
+    ids.add(customer_id)
+    numbers.add(number)
 
 
 def _checked_pool(pool: object) -> Pool:
