@@ -30,9 +30,9 @@ import phonenumbers
 from stdnum.eu import vat as eu_vat
 from workload import make_forms
 
-from debitor_core import CustomerBook, make_converter
+from debitor_core import Customer, CustomerBook, make_converter
 from debitor_core._form import FormContext, parse_form
-from debitor_core.storage import JsonFileStore, SqliteStore
+from debitor_core.storage import JsonFileStore, PostgresStore, SqliteStore
 
 RESULTS: list[str] = []
 
@@ -337,12 +337,216 @@ def bench_sqlite(*, quick: bool) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _postgres_server() -> object | None:
+    """The server the tests use (tests/postgres_server.py), or None with a line saying why."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    try:
+        import postgres_server  # noqa: PLC0415 - the tests' server finder, only when benched
+    except ImportError as exc:
+        print(f"  skipped: PostgreSQL benchmarks need psycopg and pytest ({exc})")
+        return None
+    try:
+        return postgres_server.find_server()
+    except postgres_server.Unavailable as exc:
+        print(f"  skipped: no PostgreSQL server ({exc})")
+        return None
+
+
+def _register_into_postgres(
+    factory: Callable[[], PostgresStore],
+    forms: list[dict[str, object]],
+    barrier: object,
+    results: object,
+) -> None:
+    """In a child process: validate each form and register it in its own commit."""
+    import attrs  # noqa: PLC0415 - in the child
+
+    store = factory()
+    validator = _new_book()  # validates and builds; the PostgreSQL book numbers
+    numbers: list[int] = []
+    barrier.wait()  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    try:
+        for form in forms:
+            customer = validator.register(form)
+            with store.transaction() as tx:
+                numbered = attrs.evolve(customer, number=tx.last_number + 1)
+                tx.add(numbered)
+            numbers.append(numbered.number)
+    finally:
+        results.put((time.perf_counter() - start, numbers))  # type: ignore[attr-defined]
+        store.close()
+
+
+def _postgres_processes(conninfo: str, schema: str, *, quick: bool) -> None:
+    import multiprocessing  # noqa: PLC0415
+    from functools import partial  # noqa: PLC0415
+
+    per_process = 500 if quick else 2500
+    factory = partial(PostgresStore.connect, conninfo, book_id="bench-4p", schema=schema)
+    factory().close()
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(4), context.Queue()
+    children = [
+        context.Process(
+            target=_register_into_postgres,
+            args=(
+                factory,
+                make_forms(per_process, seed=60 + i, start=i * per_process),
+                barrier,
+                results,
+            ),
+        )
+        for i in range(4)
+    ]
+    for child in children:
+        child.start()
+    outcomes = [results.get(timeout=1800) for _ in children]
+    for child in children:
+        child.join()
+    elapsed = max(seconds for seconds, _ in outcomes)
+    numbers = [n for _, part in outcomes for n in part]
+    store = factory()
+    total = 4 * per_process
+    lost = total - store.count()
+    duplicates = len(numbers) - len(set(numbers))
+    gaps = store.last_number() - total
+    store.close()
+    print(
+        f"  4 processes x {per_process:,} registrations into one book: {elapsed:.1f} s, "
+        f"{total / elapsed:,.0f} registrations a second (one commit each); "
+        f"{lost} lost, {duplicates} duplicate numbers, {gaps} gaps"
+    )
+    report(
+        "PostgresStore 4 processes: customers lost + duplicate numbers",
+        lost + duplicates + gaps,
+        0,
+        "",
+    )
+
+
+def _postgres_commit(conninfo: str, schema: str, *, quick: bool) -> None:
+    import psycopg  # noqa: PLC0415
+
+    count = 200 if quick else 500
+    customers = _new_book().register_many(make_forms(count * 5, seed=61))
+    store = PostgresStore.connect(conninfo, book_id="bench-commit", schema=schema, max_size=1)
+    converter = make_converter()
+    raw = psycopg.connect(conninfo, autocommit=True)
+    raw.execute(
+        f'INSERT INTO "{schema}".debitor_book (book_id, store_id) VALUES (%s, gen_random_uuid())',
+        ("bench-raw",),
+    )
+    lock = (
+        f'SELECT revision, last_number FROM "{schema}".debitor_book WHERE book_id = %s FOR UPDATE'
+    )
+    insert = (
+        f'INSERT INTO "{schema}".debitor_customer '
+        "(book_id, id, number, version, changed_revision, data, checksum) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+    )
+    bump = f'UPDATE "{schema}".debitor_book SET revision = %s, last_number = %s WHERE book_id = %s'
+
+    def ours(batch: list[Customer]) -> float:
+        start = time.perf_counter()
+        for customer in batch:
+            with store.transaction() as tx:
+                tx.add(customer)
+        return time.perf_counter() - start
+
+    def theirs(batch: list[Customer]) -> float:
+        start = time.perf_counter()
+        for customer in batch:
+            data = json.dumps(
+                converter.unstructure(customer), ensure_ascii=False, separators=(",", ":")
+            )
+            with raw.transaction():
+                revision, _ = raw.execute(lock, ("bench-raw",)).fetchone()  # type: ignore[misc]
+                raw.execute(
+                    insert,
+                    ("bench-raw", customer.id, customer.number, 1, revision + 1, data, 0),
+                )
+                raw.execute(bump, (revision + 1, customer.number, "bench-raw"))
+        return time.perf_counter() - start
+
+    ratios, mine, base = [], 0.0, 0.0
+    for round_ in range(5):
+        batch = customers[round_ * count : (round_ + 1) * count]
+        a, b = ours(batch), theirs(batch)
+        mine, base = mine + a, base + b
+        ratios.append(a / b)
+    each, raw_each = mine / (5 * count) * 1e3, base / (5 * count) * 1e3
+    print(
+        f"  {5 * count:,} commits: PostgresStore {each:.3f} ms each "
+        f"({1e3 / each:,.0f} a second), raw psycopg {raw_each:.3f} ms"
+    )
+    report(
+        "PostgresStore per commit / raw psycopg (median of 5 rounds)",
+        statistics.median(ratios),
+        1.5,
+    )
+    raw.close()
+    store.close()
+
+
+def _postgres_import(conninfo: str, schema: str, *, quick: bool) -> None:
+    """Validation turns forms into customers; the import stores them (COPY, one INSERT)."""
+    size = 20_000 if quick else 100_000
+    forms = make_forms(size, seed=62)
+    builder = _new_book()
+    context = builder._context()
+    start = time.perf_counter()
+    customers = []
+    for number, form in enumerate(forms, 1):
+        draft, _ = parse_form(form, context)
+        customers.append(builder._build(draft, number, None))
+    validation = time.perf_counter() - start
+    store = PostgresStore.connect(conninfo, book_id="bench-import", schema=schema)
+    start = time.perf_counter()
+    with store.transaction() as tx:
+        tx.add_many(customers)
+    imported = time.perf_counter() - start
+    if store.count() != size:
+        raise RuntimeError(store.count())
+    store.close()
+    print(
+        f"  {size:,} customers: validation {validation:.2f} s, COPY import and commit "
+        f"{imported:.2f} s ({size / imported:,.0f} customers a second)"
+    )
+    report(
+        f"PostgresStore validation + COPY import of {size:,} / validation alone",
+        (validation + imported) / validation,
+        1.3,
+    )
+
+
+def bench_postgres(*, quick: bool) -> None:
+    """Issue 12: PostgresStore: 4 writer processes, one commit, a COPY import."""
+    import psycopg  # noqa: PLC0415
+
+    server = _postgres_server()
+    if server is None:
+        return
+    conninfo = server.conninfo  # type: ignore[attr-defined]
+    schema = f"debitor_bench_{random.randrange(16**8):08x}"
+    try:
+        _postgres_processes(conninfo, schema, quick=quick)
+        _postgres_commit(conninfo, schema, quick=quick)
+        _postgres_import(conninfo, schema, quick=quick)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        if server.cluster is not None:  # type: ignore[attr-defined]
+            server.cluster.remove()  # type: ignore[attr-defined]
+
+
 SECTIONS = {
     "validation": bench_validation,
     "book": bench_book,
     "memory": bench_memory,
     "json": bench_json_store,
     "sqlite": bench_sqlite,
+    "postgres": bench_postgres,
 }
 
 

@@ -8,6 +8,7 @@ import pytest
 import debitor_core
 from debitor_core import (
     AlreadyExists,
+    CommitOutcomeUnknown,
     ConcurrencyConflict,
     CorruptStore,
     CustomerInUse,
@@ -40,7 +41,9 @@ class TestTree:
         assert issubclass(error, DebitorError)
         assert issubclass(error, builtin)
 
-    @pytest.mark.parametrize("error", [StoreLocked, CorruptStore, UnsupportedFormatVersion])
+    @pytest.mark.parametrize(
+        "error", [StoreLocked, CorruptStore, UnsupportedFormatVersion, CommitOutcomeUnknown]
+    )
     def test_storage_errors(self, error):
         """Storage failures share StorageError."""
         assert issubclass(error, StorageError)
@@ -55,6 +58,7 @@ class TestTree:
         }
         assert {
             "AlreadyExists",
+            "CommitOutcomeUnknown",
             "ConcurrencyConflict",
             "CorruptStore",
             "CustomerInUse",

@@ -22,6 +22,7 @@ from debitor_core._category import Category
 from debitor_core._converter import make_converter
 from debitor_core._errors import (
     AlreadyExists,
+    CommitOutcomeUnknown,
     ConcurrencyConflict,
     CorruptStore,
     CustomerInUse,
@@ -80,6 +81,7 @@ __all__ = [
     "Branding",
     "Category",
     "CategoryCount",
+    "CommitOutcomeUnknown",
     "ConcurrencyConflict",
     "Consent",
     "ConsentChannel",

@@ -20,6 +20,7 @@ from debitor_core._frozen import EMPTY, frozen_dict
 
 __all__ = [
     "AlreadyExists",
+    "CommitOutcomeUnknown",
     "ConcurrencyConflict",
     "CorruptStore",
     "CustomerInUse",
@@ -244,6 +245,14 @@ class CorruptStore(StorageError):
 
 class UnsupportedFormatVersion(StorageError):
     """The store was written by a newer version of debitor-core than this one."""
+
+
+class CommitOutcomeUnknown(StorageError):
+    """The connection was lost while committing: the commit may or may not have been stored.
+
+    Nothing was retried. Read the store again (the revision, the records you wrote) to
+    learn whether the commit is there before doing it again.
+    """
 
 
 class _SafeRepr(reprlib.Repr):

@@ -1,17 +1,24 @@
 """Storage: the protocol a backend implements, and the backends that ship with debitor-core.
 
 `Store` and `Transaction` state the contract. `InMemoryStore` is the default,
-`JsonFileStore` keeps a book in a JSON file, `SqliteStore` in an SQLite database.
+`JsonFileStore` keeps a book in a JSON file, `SqliteStore` in an SQLite database, and
+`PostgresStore` many books in a PostgreSQL database (with the extra
+``debitor-core[postgres]``; it is imported only when first used).
 `debitor_core.testing.StoreContract` checks any backend against the contract.
 `ChangeFeed` is an optional capability: a store that tells what changed since a
 revision (as a `ChangeSet`) lets books that share it catch up in O(changes).
 """
+
+from typing import TYPE_CHECKING
 
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._json import FORMAT, FORMAT_VERSION, JsonFileStore
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store, Transaction
 from debitor_core.storage._sqlite import SCHEMA_VERSION, SqliteStore
+
+if TYPE_CHECKING:
+    from debitor_core.storage._postgres import PostgresStore
 
 __all__ = [
     "FORMAT",
@@ -21,7 +28,26 @@ __all__ = [
     "ChangeSet",
     "InMemoryStore",
     "JsonFileStore",
+    "PostgresStore",
     "SqliteStore",
     "Store",
     "Transaction",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import `PostgresStore` on first use, so that psycopg stays optional."""
+    if name != "PostgresStore":
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    try:
+        from debitor_core.storage._postgres import PostgresStore  # noqa: PLC0415 - optional
+    except ImportError as exc:
+        msg = (
+            "PostgresStore needs psycopg 3 and psycopg-pool, which are not installed "
+            f"({exc}). Install them with: pip install 'debitor-core[postgres]' (and "
+            "'psycopg[binary]' or 'psycopg[c]' for the driver's fast build)."
+        )
+        raise ImportError(msg, name="psycopg") from exc
+    globals()["PostgresStore"] = PostgresStore
+    return PostgresStore

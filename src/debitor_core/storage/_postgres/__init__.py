@@ -1,0 +1,12 @@
+"""`PostgresStore`: books in PostgreSQL (needs the extra ``debitor-core[postgres]``).
+
+- ``_store.py``: the store, its transaction and its change feed.
+- ``_schema.py``: the tables of each schema version and the migrations between them.
+- ``_rows.py``: what a row holds (JSON and a checksum) and how it is checked when read.
+- ``_errors.py``: psycopg's exceptions translated into debitor-core's.
+"""
+
+from debitor_core.storage._postgres._schema import MIGRATIONS, SCHEMA_VERSION
+from debitor_core.storage._postgres._store import PostgresStore, PostgresTransaction
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "PostgresTransaction"]

@@ -1,0 +1,265 @@
+"""The tables of `PostgresStore`, their versions, and the migrations between them.
+
+Every table is keyed by ``book_id`` first: every primary key, index and ``WHERE`` of
+the store leads with it, and no statement joins or locks across books. A book's rows
+can therefore live on any node of a cluster distributed by ``book_id`` (Citus) or in
+any partition of a table hash-partitioned by it.
+
+``debitor_schema_version`` holds one row per migration applied. Each migration runs in
+a transaction of its own under a transaction-scoped advisory lock, so processes that
+start at once take turns and each migration is applied exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Final
+
+import psycopg
+from psycopg.rows import tuple_row
+
+from debitor_core._errors import CorruptStore, StorageError, UnsupportedFormatVersion
+from debitor_core._limits import MAX_NUMBER
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "Names", "prepare"]
+
+SCHEMA_VERSION: Final = 1
+"""The schema version this release writes (the highest row of ``debitor_schema_version``)."""
+
+TABLES: Final = (
+    "debitor_book",
+    "debitor_customer",
+    "debitor_customer_deleted",
+    "debitor_category",
+    "debitor_custom_field",
+    "debitor_record",
+)
+"""The tables of every version, ``debitor_schema_version`` aside."""
+
+_BOOK_ID: Final = 'book_id text COLLATE "C" NOT NULL'
+
+_V1: Final = (
+    # One lockable row per book: its revision, its last number, what the feed needs.
+    f"""CREATE TABLE {{s}}debitor_book (
+        {_BOOK_ID},
+        store_id uuid NOT NULL,
+        revision bigint NOT NULL DEFAULT 0 CHECK (revision >= 0),
+        last_number bigint NOT NULL DEFAULT 0 CHECK (last_number BETWEEN 0 AND {MAX_NUMBER}),
+        categories_revision bigint NOT NULL DEFAULT 0,
+        custom_fields_revision bigint NOT NULL DEFAULT 0,
+        feed_horizon bigint NOT NULL DEFAULT 0,
+        CONSTRAINT debitor_book_pkey PRIMARY KEY (book_id),
+        CONSTRAINT debitor_book_id_check CHECK (book_id ~ '^[A-Za-z0-9_-]{{1,64}}$')
+    )""",
+    f"""CREATE TABLE {{s}}debitor_customer (
+        {_BOOK_ID},
+        id uuid NOT NULL,
+        number bigint NOT NULL CHECK (number BETWEEN 1 AND {MAX_NUMBER}),
+        version bigint NOT NULL,
+        changed_revision bigint NOT NULL,
+        data text NOT NULL,
+        checksum bigint NOT NULL,
+        CONSTRAINT debitor_customer_pkey PRIMARY KEY (book_id, id),
+        CONSTRAINT debitor_customer_number_key UNIQUE (book_id, number)
+    )""",
+    "CREATE INDEX debitor_customer_changed ON {s}debitor_customer (book_id, changed_revision)",
+    # Tombstones of deleted customers, for the change feed; pruned after a while.
+    f"""CREATE TABLE {{s}}debitor_customer_deleted (
+        {_BOOK_ID},
+        id uuid NOT NULL,
+        deleted_revision bigint NOT NULL,
+        CONSTRAINT debitor_customer_deleted_pkey PRIMARY KEY (book_id, id)
+    )""",
+    (
+        "CREATE INDEX debitor_customer_deleted_revision "
+        "ON {s}debitor_customer_deleted (book_id, deleted_revision)"
+    ),
+    f"""CREATE TABLE {{s}}debitor_category (
+        {_BOOK_ID},
+        id uuid NOT NULL,
+        added_revision bigint NOT NULL,
+        added_seq integer NOT NULL,
+        data text NOT NULL,
+        checksum bigint NOT NULL,
+        CONSTRAINT debitor_category_pkey PRIMARY KEY (book_id, id)
+    )""",
+    f"""CREATE TABLE {{s}}debitor_custom_field (
+        {_BOOK_ID},
+        key text COLLATE "C" NOT NULL,
+        added_revision bigint NOT NULL,
+        added_seq integer NOT NULL,
+        data text NOT NULL,
+        checksum bigint NOT NULL,
+        CONSTRAINT debitor_custom_field_pkey PRIMARY KEY (book_id, key)
+    )""",
+    f"""CREATE TABLE {{s}}debitor_record (
+        {_BOOK_ID},
+        kind text COLLATE "C" NOT NULL,
+        key text COLLATE "C" NOT NULL,
+        version bigint NOT NULL,
+        added_revision bigint NOT NULL,
+        added_seq integer NOT NULL,
+        changed_revision bigint NOT NULL,
+        data text NOT NULL,
+        checksum bigint NOT NULL,
+        CONSTRAINT debitor_record_pkey PRIMARY KEY (book_id, kind, key)
+    )""",
+    (
+        "CREATE INDEX debitor_record_order "
+        "ON {s}debitor_record (book_id, kind, added_revision, added_seq)"
+    ),
+    "CREATE INDEX debitor_record_changed ON {s}debitor_record (book_id, changed_revision)",
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {0: _V1}
+"""The statements that take the schema from version ``n`` to ``n + 1``; 0 is no tables.
+
+``{s}`` in a statement stands for the schema prefix (``"name".`` or nothing).
+Phase B of the PostgreSQL work adds the search columns as version 2.
+"""
+
+_SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+class Names:
+    """Where the tables are: a named schema, or the connection's ``search_path``.
+
+    Args:
+        schema: A schema name (lower-case letters, digits and underscores, 63 at most),
+            or ``None`` for the first schema on the connection's ``search_path``.
+    """
+
+    def __init__(self, schema: str | None) -> None:
+        """Check the schema name and build the prefix of every table name."""
+        if schema is not None and (
+            not isinstance(schema, str) or not _SCHEMA_NAME.fullmatch(schema)
+        ):
+            msg = (
+                f"The schema name {schema!r} is not valid: use 1 to 63 lower-case letters, "
+                "digits and underscores, not starting with a digit."
+            )
+            raise ValueError(msg)
+        self.schema = schema
+        self.prefix = "" if schema is None else f'"{schema}".'
+
+    def sql(self, statement: str) -> str:
+        """Return ``statement`` with ``{s}`` replaced by the schema prefix."""
+        return statement.replace("{s}", self.prefix)
+
+    def regclass(self, table: str) -> str:
+        """Return the name of ``table`` as ``to_regclass`` takes it."""
+        return f"{self.prefix}{table}"
+
+
+def _cursor(conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
+    return conn.cursor(row_factory=tuple_row)
+
+
+def prepare(conn: psycopg.Connection[Any], names: Names, book_id: str) -> None:
+    """Bring the schema to `SCHEMA_VERSION` and make sure the book has its row.
+
+    ``conn`` is in autocommit mode. The common case (the schema is current and the book
+    exists) costs one round trip and writes nothing, so it works on a read-only standby.
+
+    Raises:
+        UnsupportedFormatVersion: the schema is newer than this release.
+        CorruptStore: the tables are there but ``debitor_schema_version`` is not.
+        psycopg.Error: the database failed (the caller translates it).
+    """
+    cur = _cursor(conn)
+    try:
+        row = cur.execute(
+            names.sql(
+                "SELECT (SELECT max(version) FROM {s}debitor_schema_version), "
+                "EXISTS (SELECT 1 FROM {s}debitor_book WHERE book_id = %s)"
+            ),
+            (book_id,),
+        ).fetchone()
+    except psycopg.errors.UndefinedTable:
+        row = None
+    if row is None or row[0] != SCHEMA_VERSION:
+        _migrate(conn, names)
+        row = (SCHEMA_VERSION, False)
+    if not row[1]:
+        cur.execute(
+            names.sql(
+                "INSERT INTO {s}debitor_book (book_id, store_id) VALUES (%s, %s) "
+                "ON CONFLICT (book_id) DO NOTHING"
+            ),
+            (book_id, uuid.uuid4()),
+        )
+
+
+def current_version(cur: psycopg.Cursor[tuple[Any, ...]], names: Names) -> int:
+    """Return the schema version (0 when there are no tables yet).
+
+    Raises:
+        CorruptStore: debitor-core's tables exist without ``debitor_schema_version``.
+    """
+    found = cur.execute(
+        "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+        (names.regclass("debitor_schema_version"), names.regclass("debitor_book")),
+    ).fetchone()
+    assert found is not None  # noqa: S101 - a SELECT without FROM returns one row
+    versioned, tables = found
+    if not versioned:
+        if tables:
+            where = f"schema {names.schema}" if names.schema else "the search path's schema"
+            msg = (
+                f"The tables of debitor-core in {where} have no debitor_schema_version "
+                "table, so their version is unknown. They were left as they are: restore "
+                "the database from a backup, or use another schema."
+            )
+            raise CorruptStore(msg)
+        return 0
+    version = cur.execute(names.sql("SELECT max(version) FROM {s}debitor_schema_version"))
+    value = version.fetchone()
+    return int(value[0]) if value and value[0] is not None else 0
+
+
+def _migrate(conn: psycopg.Connection[Any], names: Names) -> None:
+    """Apply the missing migrations, one transaction each, under the advisory lock."""
+    cur = _cursor(conn)
+    while True:
+        with conn.transaction():
+            # Transaction-scoped, so it is released at COMMIT, also through pgbouncer.
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                (f"debitor-core schema {names.schema or ''}",),
+            )
+            version = current_version(cur, names)
+            if version > SCHEMA_VERSION:
+                msg = (
+                    f"The database has debitor-core schema version {version}, written by a "
+                    f"newer debitor-core; this one knows up to {SCHEMA_VERSION}. Upgrade "
+                    "debitor-core to open it. The database was not changed."
+                )
+                raise UnsupportedFormatVersion(msg)
+            if version == SCHEMA_VERSION:
+                return
+            if version == 0:
+                if names.schema is not None:
+                    cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{names.schema}"')
+                cur.execute(
+                    names.sql(
+                        "CREATE TABLE {s}debitor_schema_version ("
+                        "version integer NOT NULL PRIMARY KEY, "
+                        "applied timestamptz NOT NULL DEFAULT now())"
+                    )
+                )
+            try:
+                for statement in MIGRATIONS[version]:
+                    cur.execute(names.sql(statement))
+            except psycopg.Error as exc:
+                detail = " ".join(str(exc).split())
+                msg = (
+                    f"Migrating the debitor-core schema from version {version} to "
+                    f"{version + 1} failed ({detail}); it was rolled back, and the schema is "
+                    f"still at version {version}."
+                )
+                raise StorageError(msg) from exc
+            cur.execute(
+                names.sql("INSERT INTO {s}debitor_schema_version (version) VALUES (%s)"),
+                (version + 1,),
+            )

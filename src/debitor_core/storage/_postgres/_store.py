@@ -1,0 +1,936 @@
+"""`PostgresStore`: many books in one PostgreSQL database, shared by many processes."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import threading
+import uuid
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any, Final, TypeVar
+
+import psycopg
+import psycopg_pool
+from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
+
+from debitor_core._category import Category
+from debitor_core._errors import (
+    AlreadyExists,
+    ConcurrencyConflict,
+    DebitorError,
+    NotFound,
+    StorageError,
+    StoreLocked,
+    ValidationError,
+)
+from debitor_core._fields import CustomFieldDefinition
+from debitor_core._invoice import Record
+from debitor_core._limits import MAX_NUMBER
+from debitor_core._model import Customer
+from debitor_core.storage._feed import ChangeSet
+from debitor_core.storage._postgres._errors import commit_failed, lost_connection, translate
+from debitor_core.storage._postgres._rows import RowCodec
+from debitor_core.storage._postgres._schema import Names, prepare
+
+__all__ = ["PostgresStore", "PostgresTransaction"]
+
+R = TypeVar("R", bound=Record)
+T = TypeVar("T")
+
+Cursor = psycopg.Cursor[tuple[Any, ...]]
+Pool = psycopg_pool.ConnectionPool[Any]
+
+_BOOK_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CUSTOMER_COLUMNS: Final = "id, number, version, data, checksum"
+_MIN_SECONDS: Final = 0.001
+_MAX_SECONDS: Final = 86_400
+
+
+class PostgresStore:
+    """Customer books in a PostgreSQL database, shared by processes on many hosts.
+
+    Many books live in one database, each under its ``book_id``; every key, index and
+    query leads with it, and no transaction, join or sequence spans two books. Each
+    write transaction locks its book's row (``SELECT ... FOR UPDATE``), so the writes
+    of one book are serialised, across processes and hosts, while other books and all
+    readers go on. Reads return committed state.
+
+    The store borrows connections from ``pool``, which the app owns and closes: the
+    store never closes it, relies on no session state between transactions and
+    prepares no statements itself, so a `psycopg_pool.NullConnectionPool` behind
+    pgbouncer in transaction mode works (give its connections ``prepare_threshold=None``
+    unless pgbouncer is 1.21 or newer with prepared statements on).
+
+    Args:
+        pool: A psycopg_pool ``ConnectionPool`` or ``NullConnectionPool``.
+        book_id: The book: 1 to 64 letters, digits, hyphens or underscores. A book
+            that does not exist yet is created (with a new `store_id`).
+        schema: The PostgreSQL schema of the tables (created if missing), or ``None``
+            for the first schema on the connections' ``search_path``.
+        lock_timeout: Seconds a transaction waits for the book's lock before
+            `StoreLocked`.
+        statement_timeout: Seconds any statement of a write transaction may run before
+            it is cancelled (`StorageError`); ``None`` keeps the server's setting.
+        feed_retention: How many revisions the change feed can look back over deleted
+            customers; older tombstones are pruned, and `changes_since` an older
+            revision returns ``None``. ``None`` keeps every tombstone.
+
+    Raises:
+        ValidationError: the book id is not valid.
+        ValueError: the schema name or a timeout is not valid.
+        TypeError: ``pool`` is not a psycopg_pool connection pool.
+        UnsupportedFormatVersion: the tables were written by a newer debitor-core.
+        StorageError: the database cannot be reached or refused the work.
+    """
+
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        book_id: str,
+        schema: str | None = None,
+        lock_timeout: float = 10.0,
+        statement_timeout: float | None = None,
+        feed_retention: int | None = 10_000,
+    ) -> None:
+        """Open the book ``book_id`` in the database behind ``pool``; see the class docstring."""
+        self._pool = _checked_pool(pool)
+        self.book_id = _checked_book_id(book_id)
+        self._names = Names(schema)
+        self._lock_ms = _milliseconds("lock_timeout", lock_timeout)
+        self._statement_ms = (
+            None
+            if statement_timeout is None
+            else _milliseconds("statement_timeout", statement_timeout)
+        )
+        self._retention = _checked_retention(feed_retention)
+        self._owns_pool = False
+        self._closed = False
+        self._name = f"the book {self.book_id!r}"
+        self._codec = RowCodec(self._name)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._sql = _Statements(self._names, self._lock_ms, self._statement_ms)
+        self._read(lambda cur: prepare(cur.connection, self._names, self.book_id))
+
+    @classmethod
+    def connect(
+        cls,
+        conninfo: str,
+        *,
+        book_id: str,
+        schema: str | None = None,
+        lock_timeout: float = 10.0,
+        statement_timeout: float | None = None,
+        feed_retention: int | None = 10_000,
+        connect_timeout: float = 10.0,
+        **pool_options: Any,  # noqa: ANN401 - passed through to ConnectionPool
+    ) -> PostgresStore:
+        """Open a book with a connection pool of its own, closed by `close`.
+
+        ``functools.partial(PostgresStore.connect, conninfo, book_id=...)`` pickles, so
+        it can open the same book in a child process.
+
+        Args:
+            conninfo: A libpq connection string or ``postgresql://`` URL.
+            book_id: The book (see the class docstring).
+            schema: See the class docstring.
+            lock_timeout: See the class docstring.
+            statement_timeout: See the class docstring.
+            feed_retention: See the class docstring.
+            connect_timeout: Seconds to wait for the first connection.
+            **pool_options: Passed to ``psycopg_pool.ConnectionPool`` (``min_size``,
+                ``max_size``, ``kwargs={"prepare_threshold": None}``, ...). By default
+                the pool keeps 1 to 4 connections.
+
+        Returns:
+            The store.
+
+        Raises:
+            StorageError: the server cannot be reached; the message says why (it never
+                repeats a password).
+        """
+        _checked_book_id(book_id)
+        where = _describe(conninfo)
+        try:
+            # One direct connection first: it fails fast, with the server's reason.
+            connect_args = dict(pool_options.get("kwargs") or {})
+            connect_args["connect_timeout"] = max(1, math.ceil(connect_timeout))
+            psycopg.connect(conninfo, **connect_args).close()
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            msg = f"Could not connect to the PostgreSQL server {where}: {reason}."
+            raise StorageError(msg) from exc
+        options: dict[str, Any] = {"min_size": 1, "max_size": 4, "name": f"debitor-{book_id}"}
+        options.update(pool_options)
+        pool: Pool = psycopg_pool.ConnectionPool(conninfo, open=False, **options)
+        try:
+            pool.open(wait=True, timeout=connect_timeout)
+            store = cls(
+                pool,
+                book_id=book_id,
+                schema=schema,
+                lock_timeout=lock_timeout,
+                statement_timeout=statement_timeout,
+                feed_retention=feed_retention,
+            )
+        except psycopg_pool.PoolTimeout as exc:
+            pool.close()
+            msg = f"Could not connect to the PostgreSQL server {where} in {connect_timeout} s."
+            raise StorageError(msg) from exc
+        except BaseException:
+            pool.close()
+            raise
+        store._owns_pool = True
+        return store
+
+    # -- connections ---------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """Borrow a connection in autocommit mode (put back as it was lent)."""
+        if self._closed:
+            msg = f"The store of {self._name} is closed."
+            raise StorageError(msg)
+        with self._pool.connection() as conn:
+            autocommit = conn.autocommit
+            if not autocommit:
+                conn.autocommit = True
+            try:
+                yield conn
+            finally:
+                if (
+                    not autocommit
+                    and not conn.closed
+                    and conn.info.transaction_status == TransactionStatus.IDLE
+                ):
+                    conn.autocommit = False
+
+    def _read(self, work: Callable[[Cursor], T]) -> T:
+        """Run ``work`` on a cursor and return what it returns; errors become ours.
+
+        Inside a transaction, the thread that opened it reads through its connection.
+        Elsewhere a read that finds its connection dead (a restarted server, a failover,
+        pgbouncer) is repeated once on a fresh one: reads are safe to repeat.
+        """
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            with self._translated():
+                return work(conn.cursor(row_factory=tuple_row))
+        for attempt in (1, 2):
+            try:
+                with self._connection() as fresh:
+                    result = work(fresh.cursor(row_factory=tuple_row))
+            except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+                if attempt == 1 and lost_connection(exc):
+                    self._pool.check()
+                    continue
+                raise translate(exc, self._name) from exc
+            else:
+                return result
+        raise AssertionError  # pragma: no cover - the loop returns or raises
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise translate(exc, self._name) from exc
+
+    def _book_row(self, cur: Cursor, columns: str) -> tuple[Any, ...]:
+        row = cur.execute(self._sql.book(columns), (self.book_id,)).fetchone()
+        if row is None:
+            msg = (
+                f"{self._name.capitalize()} is no longer in the database: it was deleted "
+                "since this store opened it."
+            )
+            raise StorageError(msg)
+        return row
+
+    # -- reads ---------------------------------------------------------------------
+
+    def get(self, customer_id: uuid.UUID) -> Customer:
+        """Return the customer with this id (`NotFound` otherwise)."""
+        row = None
+        if isinstance(customer_id, uuid.UUID):
+            row = self._read(
+                lambda cur: cur.execute(
+                    self._sql.customer_by_id, (self.book_id, customer_id)
+                ).fetchone()
+            )
+        if row is None:
+            msg = f"No customer has the id {customer_id}."
+            raise NotFound(msg)
+        return self._codec.customer(row)
+
+    def get_by_number(self, number: int) -> Customer:
+        """Return the customer with this number (`NotFound` otherwise)."""
+        row = None
+        if isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= MAX_NUMBER:
+            row = self._read(
+                lambda cur: cur.execute(
+                    self._sql.customer_by_number, (self.book_id, number)
+                ).fetchone()
+            )
+        if row is None:
+            msg = f"No customer has the number {number!r}."
+            raise NotFound(msg)
+        return self._codec.customer(row)
+
+    def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
+        """Return customers in number order, skipping ``offset``, at most ``limit``."""
+        _checked_count("offset", offset)
+        if limit is not None:
+            _checked_count("limit", limit)
+        rows = self._read(
+            lambda cur: cur.execute(self._sql.customers, (self.book_id, limit, offset)).fetchall()
+        )
+        return [self._codec.customer(row) for row in rows]
+
+    def count(self) -> int:
+        """Return how many customers are stored."""
+        row = self._read(lambda cur: cur.execute(self._sql.count, (self.book_id,)).fetchone())
+        return int(row[0]) if row else 0
+
+    def categories(self) -> Sequence[Category]:
+        """Return every category, in the order first stored."""
+        rows = self._read(lambda cur: cur.execute(self._sql.categories, (self.book_id,)).fetchall())
+        return [self._codec.category(row) for row in rows]
+
+    def custom_fields(self) -> Sequence[CustomFieldDefinition]:
+        """Return every custom-field definition, in the order first stored."""
+        rows = self._read(
+            lambda cur: cur.execute(self._sql.custom_fields, (self.book_id,)).fetchall()
+        )
+        return [self._codec.custom_field(row) for row in rows]
+
+    def records(self, kind: type[R]) -> Sequence[R]:
+        """Return every record of ``kind`` in the order added."""
+        rows = self._read(
+            lambda cur: cur.execute(self._sql.records, (self.book_id, kind.KIND)).fetchall()
+        )
+        return [self._codec.record(kind, row) for row in rows]
+
+    def record(self, kind: type[R], key: str) -> R:
+        """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
+        row = None
+        if isinstance(key, str):
+            row = self._read(
+                lambda cur: cur.execute(self._sql.record, (self.book_id, kind.KIND, key)).fetchone()
+            )
+        if row is None:
+            msg = f"No {kind.KIND} has the key {key}."
+            raise NotFound(msg)
+        return self._codec.record(kind, row)
+
+    def last_number(self) -> int:
+        """Return the highest customer number ever stored in this book.
+
+        In the thread of an open transaction, the numbers it added count too.
+        """
+        stored = int(self._read(lambda cur: self._book_row(cur, "last_number"))[0])
+        tx = getattr(self._local, "tx", None)
+        return stored if tx is None else max(stored, tx.last_number)
+
+    def revision(self) -> int:
+        """Return the number of transactions ever committed to this book."""
+        return int(self._read(lambda cur: self._book_row(cur, "revision"))[0])
+
+    # -- the change feed -----------------------------------------------------------
+
+    def store_id(self) -> str:
+        """Return the identity of this book's history (a UUID made with its row)."""
+        return str(self._read(lambda cur: self._book_row(cur, "store_id"))[0])
+
+    def changes_since(self, revision: int) -> ChangeSet | None:
+        """Return what changed in this book after ``revision`` (see `ChangeFeed`).
+
+        Read in one ``REPEATABLE READ`` snapshot. ``None`` when ``revision`` is negative,
+        ahead of the book, or older than the pruned history (see ``feed_retention``).
+        """
+        if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
+            return None
+        store_id, current = self._read(lambda cur: self._book_row(cur, "store_id, revision"))
+        if revision > current:
+            return None
+        if revision == current:
+            return ChangeSet(str(store_id), revision, current)
+        if getattr(self._local, "conn", None) is not None:
+            return self._read(lambda cur: self._changes(cur, revision))
+        return self._read(lambda cur: self._snapshot(cur, revision))
+
+    def _snapshot(self, cur: Cursor, revision: int) -> ChangeSet | None:
+        with cur.connection.transaction():
+            cur.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return self._changes(cur, revision)
+
+    def _changes(self, cur: Cursor, since: int) -> ChangeSet | None:
+        store_id, current, horizon, categories, fields = self._book_row(
+            cur, "store_id, revision, feed_horizon, categories_revision, custom_fields_revision"
+        )
+        if since > current or since < horizon:
+            return None
+        book = self.book_id
+        customers = cur.execute(self._sql.changed_customers, (book, since)).fetchall()
+        deleted = cur.execute(self._sql.deleted_customers, (book, since)).fetchall()
+        records = cur.execute(self._sql.changed_records, (book, since)).fetchall()
+        return ChangeSet(
+            str(store_id),
+            since,
+            int(current),
+            customers=tuple(self._codec.customer(row) for row in customers),
+            deleted=tuple(row[0] for row in deleted),
+            records=tuple(self._codec.any_record(row) for row in records),
+            categories=categories > since,
+            custom_fields=fields > since,
+        )
+
+    # -- writes --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[PostgresTransaction]:
+        """Open a write transaction on this book (see `Store`).
+
+        It locks the book's row, so it waits for other processes' transactions on the
+        same book (at most ``lock_timeout`` seconds, then `StoreLocked`).
+
+        Raises:
+            StoreLocked: the book stayed locked longer than ``lock_timeout``.
+            CommitOutcomeUnknown: the connection was lost during COMMIT.
+            StorageError: the database failed; nothing of the transaction was stored.
+        """
+        if getattr(self._local, "conn", None) is not None:
+            msg = (
+                f"A transaction on {self._name} is already open in this thread; "
+                "transactions cannot be nested."
+            )
+            raise StorageError(msg)
+        if not self._lock.acquire(timeout=self._lock_ms / 1000):
+            msg = (
+                f"{self._name.capitalize()} is locked by another transaction of this "
+                "process that did not finish in time. Nothing was changed; try again later."
+            )
+            raise StoreLocked(msg)
+        try:
+            yield from self._transaction()
+        finally:
+            self._lock.release()
+
+    def _transaction(self) -> Generator[PostgresTransaction, None, None]:
+        for attempt in (1, 2):
+            phase = "begin"
+            tx: PostgresTransaction | None = None
+            try:
+                with self._connection() as conn, conn.transaction():
+                    cur = conn.cursor(row_factory=tuple_row)
+                    cur.execute(self._sql.settings)
+                    row = self._book_row(cur, self._sql.LOCK_COLUMNS)
+                    tx = PostgresTransaction(self, cur, row)
+                    phase = "body"
+                    self._local.conn, self._local.tx = conn, tx
+                    try:
+                        yield tx
+                    finally:
+                        self._local.conn = self._local.tx = None
+                    tx.finish()
+                    phase = "commit"
+            except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+                if phase == "begin" and attempt == 1 and lost_connection(exc):
+                    # Nothing was sent but BEGIN: safe to start again on a fresh connection.
+                    self._pool.check()
+                    continue
+                if phase == "commit" and isinstance(exc, psycopg.Error) and tx is not None:
+                    raise commit_failed(exc, self._name, tx.revision) from exc
+                raise translate(exc, self._name) from exc
+            else:
+                return
+
+    def close(self) -> None:
+        """Stop using the pool (and close it if `connect` made it). Closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_pool:
+            self._pool.close()
+
+    def __repr__(self) -> str:
+        where = f" in schema {self._names.schema!r}" if self._names.schema else ""
+        return f"<PostgresStore book {self.book_id!r}{where}>"
+
+
+class PostgresTransaction:
+    """The writes of one `PostgresStore` transaction, with the book's row locked.
+
+    Every write takes effect at once in the database transaction; none is visible to
+    others before the commit. A write that finds its precondition broken raises
+    (`AlreadyExists`, `NotFound`, `ConcurrencyConflict`) without spoiling the
+    transaction, so a caller may catch the error and go on.
+    """
+
+    def __init__(self, store: PostgresStore, cur: Cursor, row: tuple[Any, ...]) -> None:
+        """Start with the book's locked row: revision, last number, feed revisions."""
+        self._store = store
+        self._cur = cur
+        self._sql = store._sql  # noqa: SLF001 - the transaction belongs to its store
+        self._codec = store._codec  # noqa: SLF001
+        self._book = store.book_id
+        revision, self.last_number, self._categories, self._fields = row
+        self.revision: int = revision + 1
+        """The revision this transaction gets when it commits."""
+        self.wrote = False
+        self._failed: StorageError | None = None
+        self._seq = 0
+        self._imports = 0
+
+    def _execute(self, statement: str | bytes, params: Sequence[object] = ()) -> Cursor:
+        if self._failed is not None:
+            msg = (
+                "This transaction cannot go on: an earlier statement failed, and the "
+                f"database rolled it back ({self._failed})."
+            )
+            raise StorageError(msg)
+        try:
+            return self._cur.execute(statement, params)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            error = translate(exc, self._store._name)  # noqa: SLF001
+            if isinstance(error, StorageError):
+                self._failed = error
+            raise error from exc
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _customer_row(self, customer: Customer) -> tuple[uuid.UUID, int, int, int, str, int]:
+        number = _checked_number(customer.number)
+        data, checksum = self._codec.dump(customer)
+        return (customer.id, number, customer.version, self.revision, data, checksum)
+
+    def add(self, customer: Customer) -> None:
+        """Add a new customer (see `Transaction.add`)."""
+        row = self._customer_row(customer)
+        if self._execute(self._sql.add_customer, (self._book, *row)).rowcount == 0:
+            clash = self._execute(
+                self._sql.customer_clash, (self._book, customer.id, customer.number)
+            ).fetchone()
+            if clash is not None and clash[0] == customer.id:
+                msg = f"A customer with the id {customer.id} is already stored."
+            else:
+                msg = f"The customer number {customer.number} is already taken."
+            raise AlreadyExists(msg)
+        self.wrote = True
+        self.last_number = max(self.last_number, customer.number)
+
+    def add_many(self, customers: Iterable[Customer]) -> int:
+        """Add many new customers at once: ``COPY`` into a staging table, then one insert.
+
+        All of them are added, or none (`AlreadyExists` names the first clash found, and
+        the transaction can go on without them).
+
+        Args:
+            customers: The new customers.
+
+        Returns:
+            How many were added.
+
+        Raises:
+            AlreadyExists: an id or a number is stored already, or given twice.
+        """
+        self._imports += 1
+        table = f"pg_temp.debitor_import_{self._imports}"
+        self._execute(
+            f"CREATE TEMPORARY TABLE {table} (id uuid NOT NULL, number bigint NOT NULL, "
+            "version bigint NOT NULL, data text NOT NULL, checksum bigint NOT NULL) "
+            "ON COMMIT DROP"
+        )
+        self._execute(b"SAVEPOINT debitor_import")
+        ids: set[uuid.UUID] = set()
+        numbers: set[int] = set()
+        try:
+            # Rows go to the server while the next ones are encoded.
+            statement = f"COPY {table} (id, number, version, data, checksum) FROM STDIN"
+            with self._cur.copy(statement) as copy:
+                for customer in customers:
+                    customer_id, number, version, _, data, checksum = self._customer_row(customer)
+                    _check_new(customer_id, number, ids, numbers)
+                    copy.write_row((customer_id, number, version, data, checksum))
+            if ids:
+                self._cur.execute(self._sql.import_customers(table), (self._book, self.revision))
+        except errors.UniqueViolation as exc:
+            self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
+            raise AlreadyExists(self._import_clash(ids, numbers)) from exc
+        except psycopg.Error as exc:
+            error = translate(exc, self._store._name)  # noqa: SLF001
+            self._failed = error if isinstance(error, StorageError) else None
+            raise error from exc
+        except (DebitorError, TypeError, ValueError):
+            # Refused here (a clash within the batch, a bad number): nothing was stored.
+            self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
+            raise
+        self._execute(b"RELEASE SAVEPOINT debitor_import")
+        if ids:
+            self.wrote = True
+            self.last_number = max(self.last_number, *numbers)
+        return len(ids)
+
+    def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> str:
+        clash = self._execute(
+            self._sql.import_clash, (self._book, list(ids), self._book, list(numbers))
+        ).fetchone()
+        if clash is None:  # pragma: no cover - the insert just found one
+            return "An imported customer clashes with a stored one."
+        what, customer_id, number = clash
+        if what == "id":
+            return f"A customer with the id {customer_id} is already stored."
+        return f"The customer number {number} is already taken."
+
+    def update(self, customer: Customer, *, expected_version: int) -> None:
+        """Replace a customer if it is still at ``expected_version`` (see `Transaction.update`)."""
+        customer_id, number, version, revision, data, checksum = self._customer_row(customer)
+        cursor = self._execute(
+            self._sql.update_customer,
+            (
+                *(number, version, revision, data, checksum),
+                *(self._book, customer_id, expected_version, self._book, number, customer_id),
+            ),
+        )
+        if cursor.rowcount == 0:
+            stored = self._execute(self._sql.customer_version, (self._book, customer_id)).fetchone()
+            if stored is None:
+                msg = f"No customer has the id {customer.id}."
+                raise NotFound(msg)
+            if stored[0] != expected_version:
+                msg = (
+                    f"Customer {stored[1]} was changed by someone else: it is at version "
+                    f"{stored[0]}, not {expected_version}. Reload it and try again."
+                )
+                raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
+            msg = f"The customer number {customer.number} is already taken."
+            raise AlreadyExists(msg)
+        self.wrote = True
+        self.last_number = max(self.last_number, customer.number)
+
+    def delete(self, customer_id: uuid.UUID) -> None:
+        """Delete a customer, leaving a tombstone for the change feed."""
+        deleted = 0
+        if isinstance(customer_id, uuid.UUID):
+            deleted = self._execute(
+                self._sql.delete_customer, (self._book, customer_id, self._book, self.revision)
+            ).rowcount
+        if deleted == 0:
+            msg = f"No customer has the id {customer_id}."
+            raise NotFound(msg)
+        self.wrote = True
+
+    def put_category(self, category: Category) -> None:
+        """Add or replace a category."""
+        data, checksum = self._codec.dump(category)
+        self._execute(
+            self._sql.put_category,
+            (self._book, category.id, self.revision, self._next_seq(), data, checksum),
+        )
+        self._categories = self.revision
+        self.wrote = True
+
+    def delete_category(self, category_id: uuid.UUID) -> None:
+        """Delete a category."""
+        deleted = 0
+        if isinstance(category_id, uuid.UUID):
+            deleted = self._execute(self._sql.delete_category, (self._book, category_id)).rowcount
+        if deleted == 0:
+            msg = f"No category has the id {category_id}."
+            raise NotFound(msg)
+        self._categories = self.revision
+        self.wrote = True
+
+    def put_custom_field(self, definition: CustomFieldDefinition) -> None:
+        """Add or replace a custom-field definition."""
+        data, checksum = self._codec.dump(definition)
+        self._execute(
+            self._sql.put_custom_field,
+            (self._book, definition.key, self.revision, self._next_seq(), data, checksum),
+        )
+        self._fields = self.revision
+        self.wrote = True
+
+    def put_record(self, record: Record, *, expected_version: int | None) -> None:
+        """Add or replace an invoice, payment, delivery or reminder log."""
+        kind, key = record.KIND, record.key
+        data, checksum = self._codec.dump(record)
+        if expected_version is None:
+            inserted = self._execute(
+                self._sql.add_record,
+                (
+                    *(self._book, kind, key, record.version, self.revision, self._next_seq()),
+                    *(self.revision, data, checksum),
+                ),
+            ).rowcount
+            if inserted == 0:
+                msg = f"A {kind} with the key {key} is already stored."
+                raise AlreadyExists(msg)
+            self.wrote = True
+            return
+        updated = self._execute(
+            self._sql.update_record,
+            (
+                record.version,
+                self.revision,
+                data,
+                checksum,
+                self._book,
+                kind,
+                key,
+                expected_version,
+            ),
+        ).rowcount
+        if updated == 0:
+            stored = self._execute(self._sql.record_version, (self._book, kind, key)).fetchone()
+            if stored is None:
+                msg = f"No {kind} has the key {key}."
+                raise NotFound(msg)
+            msg = (
+                f"The {kind} {key} was changed by someone else: it is at version "
+                f"{stored[0]}, not {expected_version}."
+            )
+            raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
+        self.wrote = True
+
+    def finish(self) -> None:
+        """Before COMMIT: move the book's row on, or refuse a transaction that failed."""
+        if self._failed is not None:
+            msg = (
+                "The transaction was rolled back: a statement in it failed, and the error "
+                f"was caught ({self._failed}). Nothing of it was stored."
+            )
+            raise StorageError(msg)
+        if not self.wrote:
+            return
+        retention = self._store._retention  # noqa: SLF001
+        prune_to = -1 if retention is None else self.revision - retention
+        self._execute(
+            self._sql.commit_book,
+            (
+                *(self._book, prune_to, self.revision, self.last_number),
+                *(self._categories, self._fields, self._book),
+            ),
+        )
+
+
+class _Statements:
+    """Every statement of the store, with the table names of one schema."""
+
+    LOCK_COLUMNS: Final = "revision, last_number, categories_revision, custom_fields_revision"
+
+    def __init__(self, names: Names, lock_ms: int, statement_ms: int | None) -> None:
+        s = names.sql
+        self._s = s
+        settings = (
+            f"SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {lock_ms}"
+        )
+        if statement_ms is not None:
+            settings += f"; SET LOCAL statement_timeout = {statement_ms}"
+        self.settings = settings.encode()
+        select = f"SELECT {_CUSTOMER_COLUMNS} FROM {{s}}debitor_customer WHERE book_id = %s"  # noqa: S608 - our own columns
+        self.customer_by_id = s(f"{select} AND id = %s")
+        self.customer_by_number = s(f"{select} AND number = %s")
+        self.customers = s(f"{select} ORDER BY number LIMIT %s OFFSET %s")
+        self.count = s("SELECT count(*) FROM {s}debitor_customer WHERE book_id = %s")
+        self.categories = s(
+            "SELECT id, data, checksum FROM {s}debitor_category WHERE book_id = %s "
+            "ORDER BY added_revision, added_seq"
+        )
+        self.custom_fields = s(
+            "SELECT key, data, checksum FROM {s}debitor_custom_field WHERE book_id = %s "
+            "ORDER BY added_revision, added_seq"
+        )
+        record = (
+            "SELECT key, version, data, checksum FROM {s}debitor_record "
+            "WHERE book_id = %s AND kind = %s"
+        )
+        self.records = s(f"{record} ORDER BY added_revision, added_seq")
+        self.record = s(f"{record} AND key = %s")
+        self.changed_customers = s(f"{select} AND changed_revision > %s ORDER BY number")
+        self.deleted_customers = s(
+            "SELECT t.id FROM {s}debitor_customer_deleted t "
+            "WHERE t.book_id = %s AND t.deleted_revision > %s AND NOT EXISTS ("
+            "SELECT 1 FROM {s}debitor_customer c WHERE c.book_id = t.book_id AND c.id = t.id) "
+            "ORDER BY t.deleted_revision, t.id"
+        )
+        self.changed_records = s(
+            "SELECT kind, key, version, data, checksum FROM {s}debitor_record "
+            "WHERE book_id = %s AND changed_revision > %s ORDER BY added_revision, added_seq"
+        )
+        self.add_customer = s(
+            "INSERT INTO {s}debitor_customer "
+            "(book_id, id, number, version, changed_revision, data, checksum) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        )
+        self.customer_clash = s(
+            "SELECT id FROM {s}debitor_customer WHERE book_id = %s AND (id = %s OR number = %s) "
+            "ORDER BY number LIMIT 1"
+        )
+        self.update_customer = s(
+            "UPDATE {s}debitor_customer SET number = %s, version = %s, changed_revision = %s, "
+            "data = %s, checksum = %s WHERE book_id = %s AND id = %s AND version = %s "
+            "AND NOT EXISTS (SELECT 1 FROM {s}debitor_customer o "
+            "WHERE o.book_id = %s AND o.number = %s AND o.id <> %s)"
+        )
+        self.customer_version = s(
+            "SELECT version, number FROM {s}debitor_customer WHERE book_id = %s AND id = %s"
+        )
+        self.delete_customer = s(
+            "WITH gone AS (DELETE FROM {s}debitor_customer WHERE book_id = %s AND id = %s "
+            "RETURNING id) "
+            "INSERT INTO {s}debitor_customer_deleted (book_id, id, deleted_revision) "
+            "SELECT %s, id, %s FROM gone ON CONFLICT (book_id, id) "
+            "DO UPDATE SET deleted_revision = excluded.deleted_revision"
+        )
+        self.put_category = s(
+            "INSERT INTO {s}debitor_category (book_id, id, added_revision, added_seq, data, "
+            "checksum) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (book_id, id) "
+            "DO UPDATE SET data = excluded.data, checksum = excluded.checksum"
+        )
+        self.delete_category = s("DELETE FROM {s}debitor_category WHERE book_id = %s AND id = %s")
+        self.put_custom_field = s(
+            "INSERT INTO {s}debitor_custom_field (book_id, key, added_revision, added_seq, "
+            "data, checksum) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (book_id, key) "
+            "DO UPDATE SET data = excluded.data, checksum = excluded.checksum"
+        )
+        self.add_record = s(
+            "INSERT INTO {s}debitor_record (book_id, kind, key, version, added_revision, "
+            "added_seq, changed_revision, data, checksum) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        )
+        self.update_record = s(
+            "UPDATE {s}debitor_record SET version = %s, changed_revision = %s, data = %s, "
+            "checksum = %s WHERE book_id = %s AND kind = %s AND key = %s AND version = %s"
+        )
+        self.record_version = s(
+            "SELECT version FROM {s}debitor_record WHERE book_id = %s AND kind = %s AND key = %s"
+        )
+        self.import_clash = s(
+            "(SELECT 'id', id, number FROM {s}debitor_customer "
+            "WHERE book_id = %s AND id = ANY(%s::uuid[]) ORDER BY number LIMIT 1) UNION ALL "
+            "(SELECT 'number', id, number FROM {s}debitor_customer "
+            "WHERE book_id = %s AND number = ANY(%s::bigint[]) ORDER BY number LIMIT 1) LIMIT 1"
+        )
+        self.commit_book = s(
+            "WITH pruned AS (DELETE FROM {s}debitor_customer_deleted "
+            "WHERE book_id = %s AND deleted_revision <= %s RETURNING deleted_revision) "
+            "UPDATE {s}debitor_book SET revision = %s, last_number = %s, "
+            "categories_revision = %s, custom_fields_revision = %s, "
+            "feed_horizon = greatest(feed_horizon, (SELECT max(deleted_revision) FROM pruned)) "
+            "WHERE book_id = %s"
+        )
+
+    def book(self, columns: str) -> str:
+        """The statement that reads ``columns`` of the book's row (locking it for the lock)."""
+        lock = " FOR UPDATE" if columns == self.LOCK_COLUMNS else ""
+        return self._s(f"SELECT {columns} FROM {{s}}debitor_book WHERE book_id = %s{lock}")  # noqa: S608 - our own columns
+
+    def import_customers(self, table: str) -> str:
+        """Move the staged customers of ``table`` into the book."""
+        select = f"SELECT %s, id, number, version, %s, data, checksum FROM {table}"  # noqa: S608 - our staging table
+        return self._s(
+            "INSERT INTO {s}debitor_customer "
+            f"(book_id, id, number, version, changed_revision, data, checksum) {select}"
+        )
+
+
+def _check_new(customer_id: uuid.UUID, number: int, ids: set[uuid.UUID], numbers: set[int]) -> None:
+    """Refuse an id or a number given twice in one import; remember them."""
+    if customer_id in ids:
+        msg = f"The customer id {customer_id} is given twice."
+        raise AlreadyExists(msg)
+    if number in numbers:
+        msg = f"The customer number {number} is given twice."
+        raise AlreadyExists(msg)
+    ids.add(customer_id)
+    numbers.add(number)
+
+
+def _checked_pool(pool: object) -> Pool:
+    if not isinstance(pool, psycopg_pool.ConnectionPool):
+        msg = (
+            "pool must be a psycopg_pool ConnectionPool or NullConnectionPool, "
+            f"not {type(pool).__name__}."
+        )
+        raise TypeError(msg)
+    return pool
+
+
+def _checked_book_id(book_id: object) -> str:
+    if not isinstance(book_id, str):
+        msg = f"book_id must be a str, not {type(book_id).__name__}."
+        raise TypeError(msg)
+    if not _BOOK_ID.fullmatch(book_id):
+        raise ValidationError.single(
+            "book_id.invalid",
+            f"The book id {book_id!r} is not valid: use 1 to 64 letters, digits, hyphens "
+            "or underscores.",
+            book_id,
+            "book_id",
+        )
+    return book_id
+
+
+def _checked_number(number: object) -> int:
+    if isinstance(number, bool) or not isinstance(number, int):
+        msg = f"A customer number must be an int, not {type(number).__name__}."
+        raise TypeError(msg)
+    if not 1 <= number <= MAX_NUMBER:
+        raise ValidationError.single(
+            "number.range",
+            f"The customer number {number} is out of range: numbers run from 1 to {MAX_NUMBER}.",
+            number,
+            "number",
+        )
+    return number
+
+
+def _checked_count(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"{name} must be an int, not {type(value).__name__}."
+        raise TypeError(msg)
+    if value < 0:
+        msg = f"{name} must be 0 or more, not {value}."
+        raise ValueError(msg)
+
+
+def _milliseconds(name: str, seconds: object) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        msg = f"{name} must be a number of seconds, not {type(seconds).__name__}."
+        raise TypeError(msg)
+    if not (math.isfinite(seconds) and _MIN_SECONDS <= seconds <= _MAX_SECONDS):
+        msg = f"{name} must be between 0.001 and 86400 seconds, not {seconds}."
+        raise ValueError(msg)
+    return round(seconds * 1000)
+
+
+def _checked_retention(retention: object) -> int | None:
+    if retention is None:
+        return None
+    if isinstance(retention, bool) or not isinstance(retention, int):
+        msg = f"feed_retention must be an int or None, not {type(retention).__name__}."
+        raise TypeError(msg)
+    if retention < 1:
+        msg = f"feed_retention must be 1 or more revisions, not {retention}."
+        raise ValueError(msg)
+    return retention
+
+
+def _describe(conninfo: str) -> str:
+    """Name the server of ``conninfo`` without its password."""
+    try:
+        params = conninfo_to_dict(conninfo)
+    except psycopg.Error:
+        return "(the connection string could not be read)"
+    host = params.get("host") or "localhost"
+    port = params.get("port") or "5432"
+    user = f"{params['user']}@" if params.get("user") else ""
+    database = f"/{params['dbname']}" if params.get("dbname") else ""
+    return f"{user}{host}:{port}{database}"
