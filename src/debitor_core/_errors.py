@@ -209,9 +209,23 @@ class ValidationError(DebitorError, ValueError):
     """
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        """Create the error from the problems found (at least one)."""
+        """Create the error from the problems found (at least one).
+
+        The summary (``str(error)``) is worked out when it is first read, so that a
+        rule refusing a value says nothing until someone asks.
+        """
         self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__(self._summary())
+        self._said: str | None = None
+        super().__init__()
+
+    def __str__(self) -> str:
+        said = self._said
+        if said is None:
+            said = self._said = self._summary()
+        return said
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
     @classmethod
     def single(
