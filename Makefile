@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench docs clean catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +20,16 @@ test: $(STAMP)
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks docs
-	$(BIN)/ruff format --check src tests benchmarks docs
+	$(BIN)/ruff check src tests benchmarks docs tools
+	$(BIN)/ruff format --check src tests benchmarks docs tools
 	$(BIN)/mypy --strict src
+	$(BIN)/python tools/catalogs.py check
+
+# Extract the sentences of src/debitor_core/_messages.py with Babel, merge them into every
+# catalog (src/debitor_core/locale/<lang>/LC_MESSAGES/debitor_core.po), fill English and
+# compile the .mo files; then translate what came in new. `make lint` fails until then.
+catalogs: $(STAMP)
+	$(BIN)/python tools/catalogs.py update
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

@@ -31,7 +31,7 @@ from stdnum.eu import vat as eu_vat
 from workload import make_forms
 
 from debitor_core import Customer, CustomerBook, make_converter
-from debitor_core._form import FormContext, parse_form
+from debitor_core._form import FormContext, RequiredFields, parse_form
 from debitor_core.storage import JsonFileStore, PostgresStore, SqliteStore
 
 RESULTS: list[str] = []
@@ -94,6 +94,45 @@ def bench_validation(*, quick: bool) -> None:
     each = 1e6 / len(forms)
     print(f"  per customer: libraries {base * each:.1f} us, ours {mine * each:.1f} us")
     report("validation: full customer / raw library calls", mine / base, 1.5)
+
+
+def bench_locale(*, quick: bool) -> None:
+    """Issue 17: validation with its problems said in Latvian vs said in English."""
+    forms = []
+    for n, form in enumerate(make_forms(200, seed=3, with_vat=1.0)):
+        bad = {**form, "categories": []}
+        bad["email"] = f"{form['email']}@" if n % 2 else form["email"]
+        bad["address"] = {**form["address"], "postal_code": "1"}
+        bad["tax_id"] = form["tax_id"][:-1] + ("0" if form["tax_id"][-1] != "0" else "1")
+        if n % 3 == 0:
+            bad["name"] = ""
+        forms.append(bad)
+    ctx = FormContext(required=RequiredFields.complete())
+
+    def said_in(locale: str) -> Callable[[], None]:
+        def run() -> None:
+            for form in forms:
+                _, problems = parse_form(form, ctx)
+                for problem in problems:
+                    problem.message_in(locale)
+
+        return run
+
+    english, latvian = said_in("en"), said_in("lv")
+    latvian()  # the catalogs, Babel and CLDR data load once, as in a running app
+    repeat = 5 if quick else 15
+    en_times, lv_times = [], []
+    for _ in range(repeat):  # interleaved, so that both see the same machine load
+        en_times.append(best_of(english, repeat=1))
+        lv_times.append(best_of(latvian, repeat=1))
+    base, mine = min(en_times), min(lv_times)
+    count = sum(len(parse_form(f, ctx)[1]) for f in forms)
+    each = 1e6 / len(forms)
+    print(
+        f"  per form ({count / len(forms):.1f} problems): "
+        f"English {base * each:.1f} us, Latvian {mine * each:.1f} us"
+    )
+    report("locale: validation said in Latvian / in English", mine / base, 1.05)
 
 
 def _new_book(store: object = None) -> CustomerBook:
@@ -542,6 +581,7 @@ def bench_postgres(*, quick: bool) -> None:
 
 SECTIONS = {
     "validation": bench_validation,
+    "locale": bench_locale,
     "book": bench_book,
     "memory": bench_memory,
     "json": bench_json_store,

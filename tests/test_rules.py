@@ -365,10 +365,12 @@ class TestVat:
         """A stdnum error of a kind we do not list still becomes our error."""
         from debitor_core._rules import _stdnum_failure
 
-        error = _stdnum_failure(
-            stdnum_errors.ValidationError(), "X1", "VAT number", "Spain", "tax_id"
-        )
-        assert "tax_id.invalid" == error.problems[0].code
+        error = _stdnum_failure(stdnum_errors.ValidationError(), "X1", "tax_id", country="ES")
+        problem = error.problems[0]
+        assert (
+            "tax_id.invalid",
+            "The VAT number 'X1' is not a valid number from Spain: it is not valid.",
+        ) == (problem.code, problem.message)
 
     @given(ds.vat_numbers())
     def test_generated_numbers_are_valid_and_idempotent(self, raw):
@@ -684,7 +686,7 @@ class TestDirectionControls:
             "of the text around it so that it reads differently from what is stored; "
             "remove it and try again."
         ) == problem.message
-        assert {"character": "U+202E", "position": 5} == dict(problem.params)
+        assert {"subject": "name", "character": "U+202E", "position": 5} == dict(problem.params)
 
     @pytest.mark.parametrize(
         "name",
@@ -744,14 +746,20 @@ class TestParams:
     @pytest.mark.parametrize(
         ("rule", "raw", "kwargs", "code", "params"),
         [
-            (rules.text, "x" * 1001, {}, "text.too_long", {"length": 1001, "max_length": 1000}),
-            (rules.text, None, {}, "text.type", {"type": "NoneType"}),
+            (
+                rules.text,
+                "x" * 1001,
+                {},
+                "text.too_long",
+                {"subject": "text", "length": 1001, "max_length": 1000},
+            ),
+            (rules.text, None, {}, "text.type", {"subject": "text", "type": "NoneType"}),
             (
                 rules.text,
                 "a\x07",
                 {},
                 "text.control_character",
-                {"character": "U+0007", "position": 1},
+                {"subject": "text", "character": "U+0007", "position": 1},
             ),
             (
                 rules.validate_kind,

@@ -161,7 +161,9 @@ class TestBounds:
             policy(message_template="Welcome! " * 85_000)
         (problem,) = info.value.problems
         assert ("message_template", "template.too_long") == (problem.path, problem.code)
-        assert {"length": 764_999, "max_length": 5000} == dict(problem.params)
+        assert {"subject": "message template", "length": 764_999, "max_length": 5000} == dict(
+            problem.params
+        )
 
     def test_placeholders_are_counted(self):
         """At most 50 placeholders, so that a rendered message stays bounded."""

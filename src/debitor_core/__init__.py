@@ -39,6 +39,7 @@ from debitor_core._errors import (
 )
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import CustomerDraft, RequiredFields, customer_to_form
+from debitor_core._i18n import available_locales, render_message
 from debitor_core._invoice import (
     RECORD_KINDS,
     BillTo,
@@ -127,6 +128,8 @@ __all__ = [
     "ValidationError",
     "WelcomeInvoicePolicy",
     "WelcomeSender",
+    "available_locales",
     "customer_to_form",
     "make_converter",
+    "render_message",
 ]

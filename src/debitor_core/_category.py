@@ -49,27 +49,18 @@ def category_problems(candidate: Category, existing: Mapping[uuid.UUID, Category
     except ValidationError as exc:
         return [p.at("name") for p in exc.problems]
     folded = candidate.name.casefold()
-    for other in existing.values():
-        if other.id != candidate.id and other.name.casefold() == folded:
-            msg = f"A category named {other.name!r} already exists; choose another name."
-            problems.append(
-                Problem(
-                    "name",
-                    "category.name_taken",
-                    msg,
-                    value=candidate.name,
-                    params={"name": other.name},
-                )
-            )
+    problems.extend(
+        Problem("name", "category.name_taken", value=candidate.name, params={"name": other.name})
+        for other in existing.values()
+        if other.id != candidate.id and other.name.casefold() == folded
+    )
     parent = candidate.parent
     if parent is not None:
         if not isinstance(parent, uuid.UUID) or parent not in existing:
-            msg = "The parent category does not exist."
             problems.append(
                 Problem(
                     "parent",
                     "category.parent_unknown",
-                    msg,
                     value=parent,
                     params={"parent": shown(parent)},
                 )
@@ -78,17 +69,9 @@ def category_problems(candidate: Category, existing: Mapping[uuid.UUID, Category
             seen = {candidate.id}
             while parent is not None:
                 if parent in seen:
-                    msg = (
-                        f"{candidate.name!r} cannot be placed under one of its own sub-categories."
-                    )
+                    params = {"name": candidate.name}
                     problems.append(
-                        Problem(
-                            "parent",
-                            "category.cycle",
-                            msg,
-                            value=parent,
-                            params={"name": candidate.name},
-                        )
+                        Problem("parent", "category.cycle", value=parent, params=params)
                     )
                     break
                 seen.add(parent)

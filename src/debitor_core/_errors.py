@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import attrs
 
+from debitor_core import _i18n
 from debitor_core._frozen import EMPTY, frozen_dict
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "StoreLocked",
     "UnsupportedFormatVersion",
     "ValidationError",
+    "problem",
 ]
 
 
@@ -48,32 +50,81 @@ def _params(values: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return frozen_dict(values)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, eq=False)
 class Problem:
     """One thing wrong (or worth a second look) with one field.
+
+    A problem is its code and its parameters; its sentence comes from the message
+    catalogs, in English unless asked otherwise (`message_in`, `in_locale`), and is
+    worked out only when it is read.
 
     Attributes:
         path: Where the problem is, dotted from the top of the form: ``email``,
             ``address.postal_code``, ``other_phones[1]``, ``custom_fields.vat_group``.
             Empty for a problem with the form as a whole.
-        code: Stable, machine-readable identifier such as ``email.invalid``.
-        message: A full sentence a clerk understands, naming the value and what is expected.
+        code: Stable, machine-readable identifier such as ``email.invalid``; the same
+            in every language.
+        message: A full sentence a clerk understands, naming the value and what is
+            expected, in the problem's `locale` (English unless `in_locale` chose
+            another). A problem made with a sentence of its own keeps it in every
+            language.
         severity: `Severity.ERROR` blocks saving; `Severity.WARNING` is advice.
         value: The offending raw value, for display (``None`` when there is none).
         params: What the sentence is made of, by stable name (the value as shown, the
             limit, the country, the allowed choices...), so that a host app can say the
             same in its own words; a read-only mapping of plain data (text, numbers,
             tuples of text). The names of each code are listed in the validation docs.
+        locale: The language `message` is in (``en`` unless `in_locale` chose another).
     """
 
     path: str
     code: str
-    message: str
+    _text: str | None = attrs.field(default=None, alias="message", repr=False)
     severity: Severity = Severity.ERROR
-    value: Any = attrs.field(default=None, eq=False)
-    params: Mapping[str, Any] = attrs.field(
-        default=EMPTY, converter=_params, eq=False, kw_only=True
-    )
+    value: Any = attrs.field(default=None)
+    params: Mapping[str, Any] = attrs.field(default=EMPTY, converter=_params, kw_only=True)
+    locale: str = attrs.field(default="en", kw_only=True)
+    _english: str | None = attrs.field(default=None, init=False, repr=False)
+
+    @property
+    def message(self) -> str:
+        """The sentence, in the problem's `locale`."""
+        if self._text is not None:
+            return self._text
+        if self.locale == "en":
+            return self._english_message()
+        return self.message_in(self.locale)
+
+    def _english_message(self) -> str:
+        english = self._english
+        if english is None:
+            english = self._text if self._text is not None else _say(self, "en")
+            object.__setattr__(self, "_english", english)
+        return english
+
+    def message_in(self, locale: str) -> str:
+        """Return the sentence in the language of ``locale`` (``lv``, ``lv_LV``, ``de``).
+
+        A language with no catalog gets English; a problem made with a sentence of its
+        own keeps it.
+
+        Raises:
+            TypeError: ``locale`` is not text.
+        """
+        language = _i18n.language_of(locale)
+        if self._text is not None:
+            return self._text
+        if language == "en":
+            return self._english_message()
+        return _say(self, language)
+
+    def in_locale(self, locale: str) -> Problem:
+        """Return the same problem, saying its `message` in the language of ``locale``.
+
+        Raises:
+            TypeError: ``locale`` is not text.
+        """
+        return attrs.evolve(self, locale=_i18n.language_of(locale))
 
     @property
     def is_error(self) -> bool:
@@ -98,7 +149,22 @@ class Problem:
             path = prefix + self.path
         else:
             path = f"{prefix}.{self.path}"
-        return attrs.evolve(self, path=path)
+        moved = attrs.evolve(self, path=path)
+        object.__setattr__(moved, "_english", self._english)
+        return moved
+
+    def _key(self) -> tuple[str, str, str, Severity]:
+        return (self.path, self.code, self._english_message(), self.severity)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when path, code, English sentence and severity are (not params)."""
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Problem)  # noqa: S101 - checked just above
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
@@ -108,6 +174,26 @@ class Problem:
         return f"<Problem {self.severity.value} {self.path or '-'} {self.code}>"
 
 
+def _say(problem: Problem, language: str) -> str:
+    """The problem's sentence from the catalogs; its code when no catalog has one."""
+    try:
+        return _i18n.render_message(problem.code, problem.params, language)
+    except LookupError:
+        return problem.code
+
+
+def problem(
+    path: str,
+    code: str,
+    value: object = None,
+    /,
+    severity: Severity = Severity.ERROR,
+    **params: object,
+) -> Problem:
+    """Make a problem whose sentence comes from the catalogs (the domain's way)."""
+    return Problem(path, code, None, severity, value, params=params)
+
+
 class DebitorError(Exception):
     """The root of every exception raised by debitor-core."""
 
@@ -115,21 +201,38 @@ class DebitorError(Exception):
 class ValidationError(DebitorError, ValueError):
     """Input was rejected; `problems` lists every problem found, all at once.
 
+    ``str(error)`` says the problems in their `Problem.locale`; `in_locale` gives the
+    same error in another language.
+
     Attributes:
         problems: Every problem, errors first in field order; warnings that came with
             the errors are kept too.
     """
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        """Create the error from the problems found (at least one)."""
+        """Create the error from the problems found (at least one).
+
+        The summary (``str(error)``) is worked out when it is first read, so that a
+        rule refusing a value says nothing until someone asks.
+        """
         self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__(self._summary())
+        self._said: str | None = None
+        super().__init__()
+
+    def __str__(self) -> str:
+        said = self._said
+        if said is None:
+            said = self._said = self._summary()
+        return said
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
 
     @classmethod
     def single(
         cls,
         code: str,
-        message: str,
+        message: str | None = None,
         value: object = None,
         path: str = "",
         *,
@@ -139,7 +242,8 @@ class ValidationError(DebitorError, ValueError):
 
         Args:
             code: The stable problem code.
-            message: The sentence for the clerk.
+            message: The sentence for the clerk; ``None`` (the domain's way) takes it
+                from the message catalogs, by the code and the parameters.
             value: The offending value.
             path: Where the problem is.
             params: The problem's parameters (see `Problem.params`).
@@ -148,6 +252,14 @@ class ValidationError(DebitorError, ValueError):
             The new error (not raised).
         """
         return cls([Problem(path, code, message, Severity.ERROR, value, params=params or EMPTY)])
+
+    def in_locale(self, locale: str) -> ValidationError:
+        """Return the same error with every problem said in the language of ``locale``.
+
+        Raises:
+            TypeError: ``locale`` is not text.
+        """
+        return type(self)(p.in_locale(locale) for p in self.problems)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle (and copy) with the problems, not the summary text."""
@@ -173,7 +285,8 @@ class ValidationError(DebitorError, ValueError):
         if len(errors) == 1:
             return str(errors[0])
         lines = "\n".join(f"- {p}" for p in errors)
-        return f"{len(errors)} problems were found:\n{lines}"
+        head = _i18n.render_message("errors.summary", {"count": len(errors)}, errors[0].locale)
+        return f"{head}\n{lines}"
 
 
 class NotFound(DebitorError, LookupError):

@@ -112,12 +112,11 @@ class CustomFieldDefinition:
 
 
 def _fail(
-    defn: CustomFieldDefinition, code: str, message: str, value: object, /, **params: object
+    defn: CustomFieldDefinition, code: str, value: object, /, **params: object
 ) -> ValidationError:
-    params = {"field": defn.key, "label": defn.label, **params}
-    return ValidationError.single(
-        f"custom_field.{code}", f"{defn.label}: {message}", value, params=params
-    )
+    kind = defn.type.value if isinstance(defn.type, FieldType) else None
+    params = {"field": defn.key, "label": defn.label, "field_type": kind, **params}
+    return ValidationError.single(f"custom_field.{code}", None, value, params=params)
 
 
 def _text(defn: CustomFieldDefinition, value: object, _region: str | None) -> str:
@@ -135,44 +134,39 @@ def _text(defn: CustomFieldDefinition, value: object, _region: str | None) -> st
     except ValidationError as exc:
         problem = exc.problems[0]
         reason = problem.code.partition(".")[2]
-        raise _fail(defn, reason, problem.message, value, **problem.params) from None
+        raise _fail(defn, reason, value, **problem.params) from None
     if defn.pattern is not None:
         try:
             matched = compile_pattern(defn.pattern).fullmatch(cleaned)
         except PatternError as exc:
-            msg = f"the field's pattern cannot be used ({exc}); change the field first."
-            raise _fail(defn, "pattern_invalid", msg, value, pattern=defn.pattern) from None
+            raise _fail(
+                defn, "pattern_invalid", value, pattern=defn.pattern, cause=exc.code, **exc.params
+            ) from None
         if not matched:
-            msg = f"{_shown(cleaned)} is not in the expected format."
-            raise _fail(defn, "pattern", msg, value, value=cleaned, pattern=defn.pattern)
+            raise _fail(defn, "pattern", value, value=cleaned, pattern=defn.pattern)
     return cleaned
 
 
 def _number(defn: CustomFieldDefinition, value: object, _region: str | None) -> FieldValue:
     integer = defn.type is FieldType.INTEGER
     number = _read_number(value)
-    kind = "a whole number" if integer else "a number"
     if number is None:
-        raise _fail(defn, "type", f"{_shown(value)} is not {kind}.", value, value=_shown(value))
+        raise _fail(defn, "type", value, value=_shown(value))
     if number.copy_abs() > MAX_FIELD_NUMBER:
-        msg = f"{_shown(value)} is beyond the largest number a field holds ({MAX_FIELD_NUMBER:,})."
         params = {
             "value": _shown(value),
             "min": str(-MAX_FIELD_NUMBER),
             "max": str(MAX_FIELD_NUMBER),
         }
-        raise _fail(defn, "range", msg, value, **params)
+        raise _fail(defn, "range", value, **params)
     if integer and number != number.to_integral_value():
-        raise _fail(defn, "type", f"{_shown(value)} is not {kind}.", value, value=_shown(value))
+        raise _fail(defn, "type", value, value=_shown(value))
     if len(number.normalize().as_tuple().digits) > MAX_DIGITS:
-        msg = f"{number} has more than {MAX_DIGITS} significant digits."
-        raise _fail(defn, "digits", msg, value, value=str(number), max_digits=MAX_DIGITS)
+        raise _fail(defn, "digits", value, value=str(number), max_digits=MAX_DIGITS)
     if defn.min_value is not None and number < defn.min_value:
-        msg = f"{number} is below the minimum of {defn.min_value}."
-        raise _fail(defn, "range", msg, value, value=str(number), min=str(defn.min_value))
+        raise _fail(defn, "range", value, value=str(number), min=str(defn.min_value))
     if defn.max_value is not None and number > defn.max_value:
-        msg = f"{number} is above the maximum of {defn.max_value}."
-        raise _fail(defn, "range", msg, value, value=str(number), max=str(defn.max_value))
+        raise _fail(defn, "range", value, value=str(number), max=str(defn.max_value))
     return int(number) if integer else number
 
 
@@ -206,14 +200,11 @@ def _date(defn: CustomFieldDefinition, value: object, _region: str | None) -> dt
         except ValueError:
             day = None
     if day is None:
-        msg = f"{_shown(value)} is not a date; write it as YYYY-MM-DD."
-        raise _fail(defn, "type", msg, value, value=_shown(value))
+        raise _fail(defn, "type", value, value=_shown(value))
     if defn.min_date is not None and day < defn.min_date:
-        msg = f"{day} is before {defn.min_date}."
-        raise _fail(defn, "range", msg, value, value=str(day), min=str(defn.min_date))
+        raise _fail(defn, "range", value, value=str(day), min=str(defn.min_date))
     if defn.max_date is not None and day > defn.max_date:
-        msg = f"{day} is after {defn.max_date}."
-        raise _fail(defn, "range", msg, value, value=str(day), max=str(defn.max_date))
+        raise _fail(defn, "range", value, value=str(day), max=str(defn.max_date))
     return day
 
 
@@ -228,7 +219,7 @@ def _boolean(defn: CustomFieldDefinition, value: object, _region: str | None) ->
             return True
         if word in _FALSE:
             return False
-    raise _fail(defn, "type", f"{_shown(value)} is not yes or no.", value, value=_shown(value))
+    raise _fail(defn, "type", value, value=_shown(value))
 
 
 def _one_choice(defn: CustomFieldDefinition, value: object) -> str:
@@ -240,18 +231,10 @@ def _one_choice(defn: CustomFieldDefinition, value: object) -> str:
     close = (
         suggestions(value, defn.choices, limit=MAX_SUGGESTIONS) if isinstance(value, str) else ()
     )
-    if len(defn.choices) <= _LISTED_CHOICES:
-        hint = f"the choices ({', '.join(defn.choices)})"
-    elif close:
-        hint = f"the {len(defn.choices):,} choices; did you mean {' or '.join(close)}?"
-    else:
-        hint = f"the {len(defn.choices):,} choices"
-    msg = f"{_shown(value)} is not one of {hint}"
-    msg += "" if msg.endswith("?") else "."
-    params = {"value": _shown(value), "suggestions": close}
+    params = {"value": _shown(value), "suggestions": close, "count": len(defn.choices)}
     if len(defn.choices) <= _LISTED_CHOICES:
         params["choices"] = defn.choices
-    raise _fail(defn, "choice", msg, value, **params)
+    raise _fail(defn, "choice", value, **params)
 
 
 def _choice(defn: CustomFieldDefinition, value: object, _region: str | None) -> str:
@@ -266,8 +249,7 @@ def _multi_choice(
     elif isinstance(value, list | tuple | set | frozenset):
         items = value
     else:
-        msg = f"{_shown(value)} is not a list of choices."
-        raise _fail(defn, "type", msg, value, value=_shown(value))
+        raise _fail(defn, "type", value, value=_shown(value))
     chosen = {_one_choice(defn, item) for item in items}
     return tuple(c for c in defn.choices if c in chosen)
 
@@ -280,9 +262,7 @@ def _borrowed(
             return rule(value)
         except ValidationError as exc:
             problem = exc.problems[0]
-            raise _fail(
-                defn, "invalid", problem.message, value, rule_code=problem.code, **problem.params
-            ) from None
+            raise _fail(defn, "invalid", value, rule_code=problem.code, **problem.params) from None
 
     return check
 
@@ -321,12 +301,8 @@ class _Checklist:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(
-        self, path: str, code: str, message: str, value: object = None, /, **params: object
-    ) -> None:
-        self.problems.append(
-            Problem(path, f"{_DEFINITION}.{code}", message, value=value, params=params)
-        )
+    def add(self, path: str, code: str, value: object = None, /, **params: object) -> None:
+        self.problems.append(Problem(path, f"{_DEFINITION}.{code}", value=value, params=params))
 
     def text(self, path: str, value: object, label: str, max_length: int, empty_code: str) -> None:
         """Check a text attribute; an empty one is reported as ``empty_code``."""
@@ -343,8 +319,7 @@ class _Checklist:
         if isinstance(value, types) and not (isinstance(value, bool) and bool not in _tuple(types)):
             return True
         kind = type(value).__name__
-        msg = f"The {path.replace('_', ' ')} must be {wanted}, not a value of type {kind}."
-        self.add(path, "attribute_type", msg, value, expected=wanted, type=kind)
+        self.add(path, "attribute_type", value, attribute=path, expected=wanted, type=kind)
         return False
 
 
@@ -361,16 +336,9 @@ def definition_problems(defn: CustomFieldDefinition) -> list[Problem]:
     """
     check = _Checklist()
     if not isinstance(defn.key, str) or not _KEY.fullmatch(defn.key):
-        check.add(
-            "key",
-            "key",
-            f"The key {_shown(defn.key)} must be lowercase letters, digits and _, "
-            "starting with a letter, at most 50 characters.",
-            defn.key,
-            key=_shown(defn.key),
-        )
+        check.add("key", "key", defn.key, key=_shown(defn.key))
     if not isinstance(defn.label, str) or not defn.label.strip():
-        check.add("label", "label", "The label is empty; give the field a name.", defn.label)
+        check.add("label", "label", defn.label)
     else:
         check.text("label", defn.label, "label", _rules.LIMITS["label"], "label")
     if defn.help_text is not None:
@@ -388,13 +356,8 @@ def definition_problems(defn: CustomFieldDefinition) -> list[Problem]:
         try:
             defn.validate(defn.default)
         except ValidationError as exc:
-            check.add(
-                "default",
-                "default",
-                f"The default does not fit: {exc.problems[0].message}",
-                defn.default,
-                reason=exc.problems[0].code,
-            )
+            inner = exc.problems[0]
+            check.add("default", "default", defn.default, reason=inner.code, details=inner.params)
     return check.problems
 
 
@@ -403,17 +366,12 @@ def _choice_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
         return
     if defn.type in _CHOOSING:
         if not defn.choices:
-            check.add("choices", "choices", "A choice field needs at least one choice.", ())
+            check.add("choices", "choices", (), rule="missing")
             return
         if len(defn.choices) > MAX_CHOICES:
-            msg = f"A field has at most {MAX_CHOICES:,} choices, not {len(defn.choices):,}."
+            count = len(defn.choices)
             check.add(
-                "choices",
-                "choices",
-                msg,
-                len(defn.choices),
-                count=len(defn.choices),
-                max_count=MAX_CHOICES,
+                "choices", "choices", count, rule="too_many", count=count, max_count=MAX_CHOICES
             )
             return
         before = len(check.problems)
@@ -422,11 +380,9 @@ def _choice_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
         if len(check.problems) == before and len({c.casefold() for c in defn.choices}) != len(
             defn.choices
         ):
-            check.add(
-                "choices", "choices", "The choices must differ from each other.", defn.choices
-            )
+            check.add("choices", "choices", defn.choices, rule="duplicates")
     elif defn.choices:
-        check.add("choices", "choices", "Only choice fields take choices.", defn.choices)
+        check.add("choices", "choices", defn.choices, rule="choice_only")
 
 
 def _range_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
@@ -434,14 +390,14 @@ def _range_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
         _bound_sound(check, bound, getattr(defn, bound)) for bound in ("min_value", "max_value")
     )
     if defn.type not in _NUMERIC and (defn.min_value is not None or defn.max_value is not None):
-        check.add("min_value", "range", "Only number fields take a minimum or maximum.", None)
+        check.add("min_value", "range", None, rule="number_only")
     if (
         numbers_sound
         and defn.min_value is not None
         and defn.max_value is not None
         and defn.min_value > defn.max_value
     ):
-        check.add("max_value", "range", "The maximum is below the minimum.", defn.max_value)
+        check.add("max_value", "range", defn.max_value, rule="max_below_min")
     dates_sound = True
     for bound in ("min_date", "max_date"):
         day = getattr(defn, bound)
@@ -449,9 +405,9 @@ def _range_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
             check.kind(bound, day, (), "a datetime.date")
             dates_sound = False
     if defn.type is not FieldType.DATE and (defn.min_date or defn.max_date):
-        check.add("min_date", "range", "Only date fields take an earliest or latest date.", None)
+        check.add("min_date", "range", None, rule="date_only")
     if dates_sound and defn.min_date and defn.max_date and defn.min_date > defn.max_date:
-        check.add("max_date", "range", "The latest date is before the earliest.", defn.max_date)
+        check.add("max_date", "range", defn.max_date, rule="latest_before_earliest")
 
 
 def _bound_sound(check: _Checklist, bound: str, number: object) -> bool:
@@ -463,23 +419,20 @@ def _bound_sound(check: _Checklist, bound: str, number: object) -> bool:
     assert isinstance(number, decimal.Decimal)  # noqa: S101 - checked just above
     if number.is_finite() and number.copy_abs() <= MAX_FIELD_NUMBER:
         return True
-    what = bound.replace("_", " ")
-    msg = f"The {what} must be a number between {-MAX_FIELD_NUMBER:,} and {MAX_FIELD_NUMBER:,}."
     low, high = str(-MAX_FIELD_NUMBER), str(MAX_FIELD_NUMBER)
-    check.add(bound, "range", msg, number, min=low, max=high)
+    check.add(bound, "range", number, attribute=bound, min=low, max=high)
     return False
 
 
 def _text_rule_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
     if (defn.pattern is not None or defn.max_length is not None) and defn.type not in _TEXTUAL:
-        check.add("pattern", "pattern", "Only text fields take a pattern or maximum length.", None)
+        check.add("pattern", "pattern", None, rule="text_only")
     if defn.max_length is not None and check.kind(
         "max_length", defn.max_length, int, "a whole number"
     ):
         limit = _rules.LIMITS["multiline_text"]
         if not 1 <= defn.max_length <= limit:
-            msg = f"The maximum length must be between 1 and {limit:,}."
-            check.add("max_length", "max_length", msg, defn.max_length, min=1, max=limit)
+            check.add("max_length", "max_length", defn.max_length, min=1, max=limit)
     if defn.pattern is not None and check.kind("pattern", defn.pattern, str, "text"):
         try:
             compile_pattern(defn.pattern)
@@ -487,8 +440,9 @@ def _text_rule_problems(check: _Checklist, defn: CustomFieldDefinition) -> None:
             check.add(
                 "pattern",
                 "pattern",
-                str(exc),
                 defn.pattern,
                 pattern=_shown(defn.pattern),
                 reason=str(exc),
+                cause=exc.code,
+                **exc.params,
             )

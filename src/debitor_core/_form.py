@@ -249,29 +249,21 @@ class _Reader:
                 self.keep(problem.at(path))
             return None
 
-    def add(
-        self, path: str, code: str, message: str, value: object = None, /, **params: object
-    ) -> None:
-        self.keep(Problem(path, code, message, Severity.ERROR, value, params=params))
+    def add(self, path: str, code: str, value: object = None, /, **params: object) -> None:
+        self.keep(Problem(path, code, None, Severity.ERROR, value, params=params))
 
-    def warn(
-        self, path: str, code: str, message: str, value: object = None, /, **params: object
-    ) -> None:
-        self.keep(Problem(path, code, message, Severity.WARNING, value, params=params))
+    def warn(self, path: str, code: str, value: object = None, /, **params: object) -> None:
+        self.keep(Problem(path, code, None, Severity.WARNING, value, params=params))
 
     def finish(self) -> list[Problem]:
         """The problems, with one closing problem per field that reported too many."""
         for (path, code), count in self._counts.items():
             left_out = count - MAX_PROBLEMS_PER_FIELD
             if left_out > 0:
-                msg = (
-                    f"{left_out:,} more problems like those above ({code}) were left out; "
-                    "correct those and try again."
-                )
                 params = {"code": code, "left_out": left_out, "shown": MAX_PROBLEMS_PER_FIELD}
                 self.problems.append(
                     Problem(
-                        path, "form.too_many_problems", msg, Severity.ERROR, count, params=params
+                        path, "form.too_many_problems", None, Severity.ERROR, count, params=params
                     )
                 )
         return self.problems
@@ -307,8 +299,7 @@ def parse_form(form: object, ctx: FormContext) -> tuple[CustomerDraft, list[Prob
     """
     reader = _Reader()
     if not isinstance(form, Mapping):
-        msg = f"The form must be a mapping of fields, not {shown(form)}."
-        reader.add("", "form.type", msg, form, type=type(form).__name__)
+        reader.add("", "form.type", form, type=type(form).__name__, value=shown(form))
         return CustomerDraft(), reader.finish()
     values = _split_form(form, reader)
     run = reader.run
@@ -358,8 +349,6 @@ def parse_form(form: object, ctx: FormContext) -> tuple[CustomerDraft, list[Prob
         reader.warn(
             "tax_id",
             "tax_id.unchecked",
-            f"The VAT number {tax_id.value!r} was kept as written: we have no rules "
-            "to check numbers of its country. Check it by hand.",
             tax_id.value,
             tax_id=tax_id.value,
             country=tax_id.country,
@@ -398,8 +387,6 @@ def _split_form(form: Mapping[Any, object], reader: _Reader) -> dict[str, object
                 reader.add(
                     "address",
                     "address.type",
-                    "The address must be a mapping of street, postal_code, city, "
-                    "region and country.",
                     value,
                     type=type(value).__name__,
                     keys=ADDRESS_KEYS,
@@ -425,12 +412,10 @@ def _put_address(reader: _Reader, values: dict[str, object], key: object, value:
 def _unknown(reader: _Reader, parent: str, key: object, known: tuple[str, ...]) -> None:
     path = f"{parent}.{_key_text(key)}" if parent else _key_text(key)
     if not reader.has_room(path, "form.unknown_field"):
-        reader.add(path, "form.unknown_field", "", key)  # only counted
+        reader.add(path, "form.unknown_field", key)  # only counted
         return
     close = suggestions(key, known, limit=MAX_SUGGESTIONS) if isinstance(key, str) else ()
-    hint = f"did you mean {' or '.join(close)}?" if close else f"use {', '.join(known)}."
-    msg = f"The form has a field {shown(path)} that we do not know; {hint}"
-    reader.add(path, "form.unknown_field", msg, key, field=path, known=known, suggestions=close)
+    reader.add(path, "form.unknown_field", key, field=path, known=known, suggestions=close)
 
 
 def _text_rule(limit: str, label: str, *, multiline: bool = False) -> Callable[[object], str]:
@@ -479,11 +464,7 @@ def _read_list(
         return ()
     items = _items(raw)
     if len(items) > MAX_LIST_ITEMS:
-        what = key.replace("_", " ")
-        msg = f"A customer has at most {MAX_LIST_ITEMS} {what}, not {len(items):,}."
-        reader.add(
-            key, f"{key}.too_many", msg, len(items), count=len(items), max_count=MAX_LIST_ITEMS
-        )
+        reader.add(key, f"{key}.too_many", len(items), count=len(items), max_count=MAX_LIST_ITEMS)
         return ()
     found = []
     for index, item in enumerate(items):
@@ -535,20 +516,14 @@ def _read_categories(reader: _Reader, raw: object, ctx: FormContext) -> tuple[uu
 def _unknown_category(reader: _Reader, path: str, item: object, ctx: FormContext) -> None:
     code = "categories.unknown"
     if not reader.has_room(path, code):
-        reader.add(path, code, "", item)  # only counted
+        reader.add(path, code, item)  # only counted
         return
     close: tuple[str, ...] = ()
     if isinstance(item, str):
         names = {name: ctx.category_names.get(i, name) for name, i in ctx.categories.items()}
         close = tuple(names[n] for n in suggestions(item, names, limit=MAX_SUGGESTIONS))
-    if not ctx.categories:
-        hint = "the book has no categories yet; create it first."
-    elif close:
-        hint = f"did you mean {' or '.join(close)}? Otherwise create it first."
-    else:
-        hint = "create it first."
-    msg = f"There is no category {shown(item)}; {hint}"
-    reader.add(path, code, msg, item, category=shown(item), suggestions=close)
+    count = len(ctx.categories)
+    reader.add(path, code, item, category=shown(item), suggestions=close, count=count)
 
 
 def _read_custom_fields(
@@ -561,13 +536,7 @@ def _read_custom_fields(
     if isinstance(raw, Mapping):
         given = raw
     elif raw is not None:
-        reader.add(
-            "custom_fields",
-            "custom_fields.type",
-            "The custom fields must be a mapping of field keys to values.",
-            raw,
-            type=type(raw).__name__,
-        )
+        reader.add("custom_fields", "custom_fields.type", raw, type=type(raw).__name__)
     result: dict[str, FieldValue] = {}
     for key, value in given.items():
         checked = _read_custom_value(reader, ctx, key, value, country)
@@ -575,9 +544,8 @@ def _read_custom_fields(
             result[key] = checked
     for key, defn in ctx.fields.items():
         if defn.active and defn.required and key not in result and not _has_error(reader, key):
-            msg = f"{defn.label} is required."
             path = f"custom_fields.{key}"
-            reader.add(path, "custom_field.required", msg, None, field=key, label=defn.label)
+            reader.add(path, "custom_field.required", None, field=key, label=defn.label)
     return result
 
 
@@ -589,19 +557,11 @@ def _read_custom_value(
     if defn is None:
         code = "custom_field.unknown"
         if not reader.has_room(path, code):
-            reader.add(path, code, "", key)  # only counted
+            reader.add(path, code, key)  # only counted
             return None
         close = suggestions(key, ctx.fields, limit=MAX_SUGGESTIONS) if isinstance(key, str) else ()
-        if not ctx.fields:
-            hint = "none are defined"
-        elif close:
-            hint = f"did you mean {' or '.join(close)}?"
-        else:
-            hint = f"the book has {len(ctx.fields):,}"
-        msg = f"There is no custom field {shown(key)} ({hint})."
-        if msg.endswith("?)."):
-            msg = f"There is no custom field {shown(key)}; {hint}"
-        reader.add(path, code, msg, key, field=_key_text(key), suggestions=close)
+        count = len(ctx.fields)
+        reader.add(path, code, key, field=_key_text(key), suggestions=close, count=count)
         return None
     if is_blank(value):
         return None
@@ -609,8 +569,7 @@ def _read_custom_value(
         previous = ctx.previous_fields.get(defn.key)
         if previous is not None and _same_value(defn, previous, value, country):
             return previous
-        msg = f"{defn.label}: the field is deactivated and takes no new values."
-        reader.add(path, "custom_field.inactive", msg, value, field=defn.key, label=defn.label)
+        reader.add(path, "custom_field.inactive", value, field=defn.key, label=defn.label)
         return None
     return reader.run(path, lambda v: defn.validate(v, region=country), value)
 
@@ -634,11 +593,6 @@ def _has_error(reader: _Reader, key: str) -> bool:
 
 _CONSENT_YES: Final = frozenset({"on", "yes", "true", "1"})
 _CONSENT_NO: Final = frozenset({"no", "false", "0", ""})
-_CONSENT_HELP: Final = (
-    "Consent must be yes or no: True, or on, yes, true or 1 for yes; False, or no, "
-    "false, 0 or an empty value for no (in any case); or a list of channels (email, "
-    "phone, sms, post); or a mapping such as {'email': 'yes', 'source': 'signup form'}."
-)
 _CONSENT_PARAMS: Final = {
     "yes": ("on", "yes", "true", "1"),
     "no": ("no", "false", "0", ""),
@@ -679,16 +633,14 @@ def _read_consent(
                 statements.append((channels[key], answer))
             else:
                 path = f"consent.{_key_text(key)}"
-                reader.add(path, "consent.invalid", _CONSENT_HELP, given, **_CONSENT_PARAMS)
+                reader.add(path, "consent.invalid", given, **_CONSENT_PARAMS)
         return tuple(statements), source
     for index, item in enumerate(_items(raw)):
         word = item.strip().casefold() if isinstance(item, str) else None
         if word in channels:
             statements.append((channels[word], True))
         else:
-            reader.add(
-                f"consent[{index}]", "consent.invalid", _CONSENT_HELP, item, **_CONSENT_PARAMS
-            )
+            reader.add(f"consent[{index}]", "consent.invalid", item, **_CONSENT_PARAMS)
     return tuple(statements), source
 
 
@@ -703,9 +655,7 @@ def _check_required(
         if path == "categories":
             present = bool(draft.categories)
         if not present:
-            label = _LABELS[path]
-            msg = f"The {label} is required."
-            reader.add(path, f"{path.rpartition('.')[2]}.required", msg, None, field=path)
+            reader.add(path, f"{path.rpartition('.')[2]}.required", None, field=path)
 
 
 def customer_to_form(customer: Customer, category_names: Mapping[uuid.UUID, str]) -> dict[str, Any]:

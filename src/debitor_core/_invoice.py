@@ -79,7 +79,9 @@ def money_sum(amounts: Iterable[decimal.Decimal]) -> decimal.Decimal:
     return functools.reduce(MONEY_CONTEXT.add, amounts, _ZERO)
 
 
-def to_decimal(value: object, *, what: str = "number", code: str = "number") -> decimal.Decimal:
+def to_decimal(
+    value: object, *, what: str = "number", code: str = "number", currency: str | None = None
+) -> decimal.Decimal:
     """Read a number given as a `Decimal`, an `int`, a `float` or decimal text.
 
     A float is read by its shortest written form (``0.1`` gives ``Decimal("0.1")``);
@@ -88,8 +90,10 @@ def to_decimal(value: object, *, what: str = "number", code: str = "number") -> 
 
     Args:
         value: The raw number.
-        what: How the number is named in messages ("quantity").
+        what: How the number is named in messages ("quantity"); the problem's
+            ``subject`` parameter.
         code: The prefix of the problem code (``quantity`` gives ``quantity.invalid``).
+        currency: The currency of a price, named in messages ("the price in USD").
 
     Returns:
         The number, finite.
@@ -111,28 +115,29 @@ def to_decimal(value: object, *, what: str = "number", code: str = "number") -> 
     elif isinstance(value, float):
         number = decimal.Decimal(repr(value))
     else:
-        number = _decimal_text(value, what, code)
+        number = _decimal_text(value, what, code, currency)
     if not number.is_finite():
-        msg = f"The {what} must be a finite number, not {number}."
-        raise _number_problem(code, msg, value)
+        raise _number_problem(code, value, what, currency, number=str(number))
     return number
 
 
-def _decimal_text(value: str, what: str, code: str) -> decimal.Decimal:
+def _decimal_text(value: str, what: str, code: str, currency: str | None) -> decimal.Decimal:
     text = value.strip()
     if len(text) <= _MAX_NUMBER_TEXT:
         try:
             return decimal.Decimal(text)
         except decimal.InvalidOperation:
             pass
-    msg = f"The {what} {shown(value)} is not a number; write it like 1.50."
-    raise _number_problem(code, msg, value)
+    raise _number_problem(code, value, what, currency)
 
 
-def _number_problem(code: str, message: str, value: object) -> ValidationError:
-    return ValidationError.single(
-        f"{code}.invalid", message, value, path=code, params={"value": shown(value)}
-    )
+def _number_problem(
+    code: str, value: object, what: str, currency: str | None, **more: object
+) -> ValidationError:
+    params: dict[str, object] = {"value": shown(value), "subject": what, **more}
+    if currency is not None:
+        params["currency"] = currency
+    return ValidationError.single(f"{code}.invalid", None, value, path=code, params=params)
 
 
 def _quantity(value: object) -> decimal.Decimal:
@@ -206,14 +211,15 @@ def _number_problems(
     low, high = bounds
     above = number < low if low_included else number <= low
     if above or number > high:
-        bound = "at least" if low_included else "more than"
-        msg = f"The {what} {number} must be {bound} {low} and at most {high:,}."
-        limits = {"value": str(number), "min": str(low), "max": str(high)}
-        return [Problem(path, f"{code}.range", msg, value=number, params=limits)]
+        limits = {"value": str(number), "min": str(low), "max": str(high), "subject": what}
+        return [Problem(path, f"{code}.range", value=number, params=limits)]
     if _digits(number) > MAX_DIGITS:
-        msg = f"The {what} {number} has more than {MAX_DIGITS} significant digits."
-        params: dict[str, object] = {"value": str(number), "max_digits": MAX_DIGITS}
-        return [Problem(path, f"{code}.digits", msg, value=number, params=params)]
+        params: dict[str, object] = {
+            "value": str(number),
+            "max_digits": MAX_DIGITS,
+            "subject": what,
+        }
+        return [Problem(path, f"{code}.digits", value=number, params=params)]
     return []
 
 
@@ -233,11 +239,10 @@ def line_problems(lines: Sequence[object]) -> list[Problem]:
         The problems, in line order.
     """
     if not lines:
-        return [Problem("lines", "lines.empty", "An invoice needs at least one line.")]
+        return [Problem("lines", "lines.empty")]
     if len(lines) > MAX_INVOICE_LINES:
-        msg = f"An invoice has at most {MAX_INVOICE_LINES:,} lines, not {len(lines):,}."
         params = {"count": len(lines), "max_count": MAX_INVOICE_LINES}
-        return [Problem("lines", "lines.too_many", msg, value=len(lines), params=params)]
+        return [Problem("lines", "lines.too_many", value=len(lines), params=params)]
     problems: list[Problem] = []
     for index, line in enumerate(lines):
         problems += _one_line_problems(f"lines[{index}]", line)
@@ -246,8 +251,7 @@ def line_problems(lines: Sequence[object]) -> list[Problem]:
 
 def _one_line_problems(path: str, line: object) -> list[Problem]:
     if not isinstance(line, InvoiceLine):
-        msg = f"Lines must be InvoiceLine objects, not {type(line).__name__}."
-        return [Problem(path, "line.type", msg, params={"type": type(line).__name__})]
+        return [Problem(path, "line.type", params={"type": type(line).__name__})]
     problems: list[Problem] = []
     try:
         _rules.text(
@@ -276,12 +280,8 @@ def _one_line_problems(path: str, line: object) -> list[Problem]:
     if not quantity and not price:
         net = MONEY_CONTEXT.multiply(line.quantity, line.unit_price)
         if net > MAX_AMOUNT:
-            msg = (
-                f"The line comes to {net:,} (quantity times unit price); "
-                f"a line is at most {MAX_AMOUNT:,}."
-            )
             params = {"net": str(net), "max": str(MAX_AMOUNT)}
-            problems.append(Problem(path, "line.net_range", msg, value=net, params=params))
+            problems.append(Problem(path, "line.net_range", value=net, params=params))
     return problems
 
 
@@ -301,9 +301,8 @@ def payment_problems(amount: decimal.Decimal, currency: str) -> list[Problem]:
     )
     if not problems and amount != round_money(amount, currency):
         places = CURRENCY_MINOR_UNITS.get(currency, 2)
-        msg = f"{amount} has more decimals than {currency} allows ({places})."
         params = {"value": str(amount), "currency": currency, "places": places}
-        problems.append(Problem("amount", "amount.precision", msg, value=amount, params=params))
+        problems.append(Problem("amount", "amount.precision", value=amount, params=params))
     return problems
 
 

@@ -18,6 +18,7 @@ import functools
 import importlib
 from typing import Any, Final, Protocol
 
+from debitor_core._i18n import render_message
 from debitor_core._limits import MAX_PATTERN_LENGTH
 
 __all__ = ["CompiledPattern", "PatternError", "compile_pattern"]
@@ -34,7 +35,21 @@ _INSIDE: Final = {"w": r"\p{L}\p{N}_", "d": r"\p{Nd}", "D": r"\P{Nd}", "s": r"\t
 
 
 class PatternError(ValueError):
-    """A pattern RE2 cannot use; the message says why, in a sentence."""
+    """A pattern RE2 cannot use; the message says why, in a sentence.
+
+    Attributes:
+        code: Why, as a message key: ``pattern.too_long``, ``pattern.surrogate`` or
+            ``pattern.refused``.
+        params: What the sentence is made of (``length``, ``max_length``;
+            ``re2_error``, RE2's own words, and ``linear``, whether the pattern needs
+            backtracking).
+    """
+
+    def __init__(self, code: str, **params: object) -> None:
+        """Create the error; its English sentence comes from the message catalogs."""
+        self.code = code
+        self.params = params
+        super().__init__(render_message(code, params))
 
 
 class CompiledPattern(Protocol):
@@ -98,28 +113,21 @@ def compile_pattern(pattern: str) -> CompiledPattern:
             bad syntax, or a pattern too large), or it is too long.
     """
     if len(pattern) > MAX_PATTERN_LENGTH:
-        msg = (
-            f"The pattern is {len(pattern):,} characters long; "
-            f"at most {MAX_PATTERN_LENGTH:,} are allowed."
-        )
-        raise PatternError(msg)
+        raise PatternError("pattern.too_long", length=len(pattern), max_length=MAX_PATTERN_LENGTH)
     re2 = _re2()
     options = re2.Options()
     options.log_errors = False
     try:
         compiled: CompiledPattern = re2.compile(_unicode_classes(pattern), options)
     except UnicodeError as exc:
-        msg = "The pattern contains an unpaired surrogate, which is not text; remove it."
-        raise PatternError(msg) from exc
+        raise PatternError("pattern.surrogate") from exc
     except re2.error as exc:
         reason = exc.args[0] if exc.args else ""
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
-        msg = f"The pattern cannot be used: {reason or 'RE2 refused it'}."
-        if "perl operator" in reason or "escape" in reason:
-            msg += (
-                " Patterns may not use backreferences or look-ahead and look-behind, "
-                "which cannot be matched in linear time."
-            )
-        raise PatternError(msg) from exc
+        reason = str(reason)
+        linear = "perl operator" in reason or "escape" in reason
+        raise PatternError(
+            "pattern.refused", re2_error=reason or "RE2 refused it", linear=linear
+        ) from exc
     return compiled

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, Final, Protocol, TypeVar
 
+from debitor_core import _i18n
 from debitor_core._errors import ValidationError, shown
 from debitor_core._model import CustomerKind, PhoneType, TaxId
 from debitor_core._postal import country_by_name, country_codes, country_rules
@@ -131,8 +132,9 @@ def _library(name: str) -> ModuleType:
     return importlib.import_module(name)
 
 
-def _fail(code: str, message: str, value: object, /, **params: object) -> ValidationError:
-    return ValidationError.single(code, message, value, params=params)
+def _fail(code: str, value: object, /, **params: object) -> ValidationError:
+    """One problem, its sentence from the message catalogs (`debitor_core._messages`)."""
+    return ValidationError.single(code, None, value, params=params)
 
 
 def _show(value: object) -> str:
@@ -182,13 +184,10 @@ def text(
     """
     if numbers and isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > _BIG_INT_BITS:
-            msg = f"The {label} is a number far too long for a {label}."
-            raise _fail(f"{code}.too_long", msg, value, max_length=max_length)
+            raise _fail(f"{code}.too_long", value, subject=label, max_length=max_length)
         value = str(value)
     if not isinstance(value, str):
-        kind = "nothing" if value is None else f"a value of type {type(value).__name__}"
-        msg = f"The {label} must be text, not {kind}."
-        raise _fail(f"{code}.type", msg, value, type=type(value).__name__)
+        raise _fail(f"{code}.type", value, subject=label, type=type(value).__name__)
     if value.isprintable() and (multiline or "  " not in value):
         cleaned = value.strip()  # the common case: no control characters, no runs of spaces
     else:
@@ -196,12 +195,11 @@ def text(
     if not cleaned.isascii():
         cleaned = unicodedata.normalize("NFC", cleaned)
     if not cleaned:
-        raise _fail(f"{code}.empty", f"The {label} is empty.", value)
+        raise _fail(f"{code}.empty", value, subject=label)
     if len(cleaned) > max_length:
-        msg = (
-            f"The {label} is {len(cleaned):,} characters long; at most {max_length:,} are allowed."
+        raise _fail(
+            f"{code}.too_long", value, subject=label, length=len(cleaned), max_length=max_length
         )
-        raise _fail(f"{code}.too_long", msg, value, length=len(cleaned), max_length=max_length)
     return cleaned
 
 
@@ -210,20 +208,22 @@ def _clean(value: str, label: str, code: str, *, multiline: bool) -> str:
     bad = _CONTROL.search(value)
     if bad:
         character = f"U+{ord(bad.group()):04X}"
-        msg = f"The {label} contains the control character {character}; remove it and try again."
         raise _fail(
-            f"{code}.control_character", msg, value, character=character, position=bad.start()
+            f"{code}.control_character",
+            value,
+            subject=label,
+            character=character,
+            position=bad.start(),
         )
     bad = _DIRECTION.search(value)
     if bad:
         character = f"U+{ord(bad.group()):04X}"
-        msg = (
-            f"The {label} contains the invisible character {character}, which changes the "
-            "direction of the text around it so that it reads differently from what is "
-            "stored; remove it and try again."
-        )
         raise _fail(
-            f"{code}.direction_control", msg, value, character=character, position=bad.start()
+            f"{code}.direction_control",
+            value,
+            subject=label,
+            character=character,
+            position=bad.start(),
         )
     if multiline:
         lines = (
@@ -265,8 +265,7 @@ def validate_kind(value: object) -> CustomerKind:
     kinds |= {"person": CustomerKind.PERSON, "private": CustomerKind.PERSON}
     if word in kinds:
         return kinds[word]
-    msg = f"The kind of customer must be company or person, not {_show(value)}."
-    raise _fail("kind.invalid", msg, value, value=_show(value), choices=("company", "person"))
+    raise _fail("kind.invalid", value, value=_show(value), choices=("company", "person"))
 
 
 def validate_email(value: object, *, check_deliverability: bool = False) -> str:
@@ -286,27 +285,22 @@ def validate_email(value: object, *, check_deliverability: bool = False) -> str:
     try:
         checked = email_validator.validate_email(raw, check_deliverability=check_deliverability)
     except email_validator.EmailUndeliverableError as exc:
-        msg = f"The email address {_show(raw)} cannot receive mail. {exc}"
-        raise _fail("email.undeliverable", msg, value, email=raw, reason=str(exc)) from exc
+        raise _fail("email.undeliverable", value, email=raw, reason=str(exc)) from exc
     except email_validator.EmailNotValidError as exc:
-        msg = f"The email address {_show(raw)} is not valid. {exc}"
-        raise _fail("email.invalid", msg, value, email=raw, reason=str(exc)) from exc
+        raise _fail("email.invalid", value, email=raw, reason=str(exc)) from exc
     return str(checked.normalized)
 
 
 @functools.cache
-def _parse_errors() -> dict[int, tuple[str, str]]:
-    """Our code and reason for each error type phonenumbers' parser raises."""
+def _parse_errors() -> dict[int, str]:
+    """Our code for each error type phonenumbers' parser raises."""
     errors = _library("phonenumbers").NumberParseException
     return {
-        errors.INVALID_COUNTRY_CODE: (
-            "phone.country_code",
-            "does not start with a known country code; write it with + and the country code",
-        ),
-        errors.NOT_A_NUMBER: ("phone.not_a_number", "is not a phone number"),
-        errors.TOO_SHORT_AFTER_IDD: ("phone.too_short", "is too short"),
-        errors.TOO_SHORT_NSN: ("phone.too_short", "is too short"),
-        errors.TOO_LONG: ("phone.too_long", "is too long"),
+        errors.INVALID_COUNTRY_CODE: "phone.country_code",
+        errors.NOT_A_NUMBER: "phone.not_a_number",
+        errors.TOO_SHORT_AFTER_IDD: "phone.too_short",
+        errors.TOO_SHORT_NSN: "phone.too_short",
+        errors.TOO_LONG: "phone.too_long",
     }
 
 
@@ -328,19 +322,11 @@ def validate_phone(value: object, *, region: str | None = None) -> str:
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException as exc:
-        code, reason = _parse_errors().get(exc.error_type, ("phone.invalid", "is not valid"))
-        if code == "phone.country_code" and region is None and not raw.startswith("+"):
-            reason = (
-                "has no country code; write it with + and the country code, "
-                "or give the customer's country"
-            )
-        msg = f"The phone number {_show(raw)} {reason}."
-        raise _fail(code, msg, value, phone=raw, country=region) from exc
+        code = _parse_errors().get(exc.error_type, "phone.invalid")
+        raise _fail(code, value, phone=raw, country=region) from exc
     if not phonenumbers.is_valid_number(number):
         where = phonenumbers.region_code_for_number(number) or region
-        place = f" in {country_name(where)}" if where else ""
-        msg = f"The phone number {_show(raw)} is not a valid number{place}."
-        raise _fail("phone.invalid", msg, value, phone=raw, country=where)
+        raise _fail("phone.invalid", value, phone=raw, country=where)
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
@@ -358,8 +344,7 @@ def validate_phone_type(value: object) -> PhoneType:
             if member.value == word:
                 return member
     choices = tuple(m.value for m in PhoneType)
-    msg = f"The phone type must be one of {', '.join(choices)}, not {_show(value)}."
-    raise _fail("phone_type.invalid", msg, value, value=_show(value), choices=choices)
+    raise _fail("phone_type.invalid", value, value=_show(value), choices=choices)
 
 
 def country_name(code: str) -> str:
@@ -370,10 +355,10 @@ def country_name(code: str) -> str:
 
 
 _STDNUM_REASONS: Final = (
-    ("InvalidChecksum", "checksum", "its check digit is wrong"),
-    ("InvalidLength", "length", "it has the wrong number of characters"),
-    ("InvalidFormat", "format", "it is not in the expected format"),
-    ("InvalidComponent", "component", "a part of it is not valid"),
+    ("InvalidChecksum", "checksum"),
+    ("InvalidLength", "length"),
+    ("InvalidFormat", "format"),
+    ("InvalidComponent", "component"),
 )
 
 
@@ -382,16 +367,15 @@ def _stdnum_errors() -> ModuleType:
 
 
 def _stdnum_failure(
-    exc: Exception, raw: str, what: str, where: str, field: str, *, country: str | None = None
+    exc: Exception, raw: str, field: str, *, country: str | None
 ) -> ValidationError:
-    code, reason = f"{field}.invalid", "it is not valid"
+    code = f"{field}.invalid"
     errors = _stdnum_errors()
-    for name, known_code, known_reason in _STDNUM_REASONS:
+    for name, known_code in _STDNUM_REASONS:
         if isinstance(exc, getattr(errors, name)):
-            code, reason = f"{field}.{known_code}", known_reason
+            code = f"{field}.{known_code}"
             break
-    msg = f"The {what} {_show(raw)} is not a valid number from {where}: {reason}."
-    return _fail(code, msg, raw, **{field: raw, "country": country})
+    return _fail(code, raw, **{field: raw, "country": country})
 
 
 @functools.cache
@@ -450,8 +434,7 @@ def validate_vat(value: object, *, country: str | None = None) -> TaxId:
     try:
         number = str(module.validate(compact))
     except _stdnum_errors().ValidationError as exc:
-        where = country_name(owner)
-        raise _stdnum_failure(exc, raw, "VAT number", where, "tax_id", country=owner) from exc
+        raise _stdnum_failure(exc, raw, "tax_id", country=owner) from exc
     if not number.startswith(prefix):
         number = prefix + number
     return TaxId(number, "GB" if owner == "XI" else owner, checked=True)
@@ -479,10 +462,7 @@ def validate_company_id(value: object, *, country: str | None = None) -> str:
     try:
         return str(module.compact(module.validate(raw)))
     except _stdnum_errors().ValidationError as exc:
-        where = country_name(str(country))
-        raise _stdnum_failure(
-            exc, raw, "company registration number", where, "company_id", country=country
-        ) from exc
+        raise _stdnum_failure(exc, raw, "company_id", country=country) from exc
 
 
 def validate_country(value: object) -> str:
@@ -499,11 +479,7 @@ def validate_country(value: object) -> str:
     by_name = country_by_name(raw)
     if by_name:
         return by_name
-    msg = (
-        f"{_show(raw)} is not a country we know; "
-        "use a two-letter ISO 3166 code such as LV or DE, or the English name."
-    )
-    raise _fail("country.unknown", msg, value, country=raw)
+    raise _fail("country.unknown", value, country=raw)
 
 
 def validate_postal_code(value: object, *, country: str | None = None) -> str:
@@ -531,13 +507,7 @@ def validate_postal_code(value: object, *, country: str | None = None) -> str:
     if normal is not None:
         return normal
     examples = rules.written_examples[:2]
-    msg = (
-        f"The postal code {raw} is not valid in {rules.name}; "
-        f"it should look like {' or '.join(examples)}."
-    )
-    raise _fail(
-        "postal_code.invalid", msg, value, postal_code=raw, country=country, examples=examples
-    )
+    raise _fail("postal_code.invalid", value, postal_code=raw, country=country, examples=examples)
 
 
 def validate_currency(value: object) -> str:
@@ -549,8 +519,7 @@ def validate_currency(value: object) -> str:
     code = text(value, label="currency", code="currency", max_length=10).upper()
     if code in CURRENCY_MINOR_UNITS:
         return code
-    msg = f"{_show(code)} is not a currency code we know; use an ISO 4217 code such as EUR."
-    raise _fail("currency.unknown", msg, value, currency=code)
+    raise _fail("currency.unknown", value, currency=code)
 
 
 def validate_language(value: object) -> str:
@@ -563,8 +532,7 @@ def validate_language(value: object) -> str:
     code = re.split(r"[-_]", raw, maxsplit=1)[0].lower()
     if code in LANGUAGES:
         return code
-    msg = f"{_show(raw)} is not a language code we know; use an ISO 639-1 code such as en."
-    raise _fail("language.unknown", msg, value, language=raw)
+    raise _fail("language.unknown", value, language=raw)
 
 
 _HOST: Final = re.compile(r"^(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_]{2,63}\.?$")
@@ -583,11 +551,9 @@ def validate_website(value: object) -> str:
         host = parts.hostname or ""
         _ = parts.port  # raises ValueError on a malformed port
     except ValueError as exc:
-        msg = f"The website {_show(raw)} is not a valid web address."
-        raise _fail("website.invalid", msg, value, website=raw) from exc
+        raise _fail("website.invalid", value, website=raw) from exc
     if parts.scheme.lower() not in {"http", "https"} or " " in raw or not _HOST.match(host):
-        msg = f"The website {_show(raw)} is not a valid web address; write it like example.com."
-        raise _fail("website.invalid", msg, value, website=raw)
+        raise _fail("website.invalid", value, website=raw)
     userinfo, at, hostport = parts.netloc.rpartition("@")
     netloc = f"{userinfo}{at}{hostport.lower()}"
     return urllib.parse.urlunsplit(parts._replace(scheme=parts.scheme.lower(), netloc=netloc))
@@ -601,9 +567,6 @@ _TERMS_FORMS: Final = (
         "end_of_month",
     ),
     (re.compile(r"(?:fixed|due|on)?\s*(\d{4}-\d{2}-\d{2})"), "fixed_date"),
-)
-_TERMS_HELP: Final = (
-    "use 'net 14', 'prepaid', 'end of month + 30' or a fixed date like 'fixed 2026-12-31'"
 )
 
 
@@ -630,16 +593,27 @@ def validate_payment_terms(value: object) -> PaymentTerms:
     return _terms_or_fail(raw, lambda: _terms_from_text(raw.casefold()))
 
 
+class _TermsRefusal(ValueError):
+    """Why text or a mapping is no payment terms: a cause and its parameters."""
+
+    def __init__(self, cause: str, **params: object) -> None:
+        self.cause = cause
+        self.params = params
+        super().__init__(cause)
+
+
 def _terms_or_fail(value: object, make: Callable[[], PaymentTerms]) -> PaymentTerms:
     """Make the terms, or turn the reason they cannot be made into our problem."""
     try:
         return make()
-    except (ValueError, TypeError) as exc:
-        detail = str(exc)
-        params = dict(exc.problems[0].params) if isinstance(exc, ValidationError) else {}
-        msg = f"The payment terms {_show(value)} are not valid: {detail[:1].lower()}{detail[1:]}"
-        params |= {"terms": _show(value), "reason": detail, "max_days": MAX_TERMS_DAYS}
-        raise _fail("payment_terms.invalid", msg, value, **params) from exc
+    except _TermsRefusal as exc:
+        cause, params = exc.cause, exc.params
+    except ValidationError as exc:
+        cause, params = exc.problems[0].code, dict(exc.problems[0].params)
+    inner = {**params, "cause": cause}
+    reason = _i18n.render_detail("payment_terms.invalid", inner)
+    params |= {"terms": _show(value), "reason": reason, "max_days": MAX_TERMS_DAYS}
+    raise _fail("payment_terms.invalid", value, cause=cause, **params) from None
 
 
 def _terms_from_text(raw: str) -> PaymentTerms:
@@ -653,8 +627,7 @@ def _terms_from_text(raw: str) -> PaymentTerms:
             return PaymentTerms.on(_date(match.group(1)))
         days = int(match.group(1))
         return PaymentTerms.net(days) if kind == "net" else PaymentTerms.end_of_month(days)
-    msg = f"{_TERMS_HELP}."
-    raise ValueError(msg)
+    raise _TermsRefusal("format")
 
 
 def _date(text: object) -> dt.date:
@@ -664,16 +637,14 @@ def _date(text: object) -> dt.date:
         except ValueError:
             pass
     shown_text = text if isinstance(text, str) and len(text) <= 40 else _show(text)  # noqa: PLR2004
-    msg = f"{shown_text} is not a date; write it as YYYY-MM-DD."
-    raise ValueError(msg) from None
+    raise _TermsRefusal("date", date=shown_text)
 
 
 def _terms_from_mapping(raw: Mapping[Any, Any]) -> PaymentTerms:
     kind = raw.get("kind")
     days = raw.get("days", 0)
     if not isinstance(days, int) or isinstance(days, bool):
-        msg = f"the number of days must be a whole number, not {_show(days)}."
-        raise TypeError(msg)
+        raise _TermsRefusal("days_type", days=_show(days))
     if kind == "net":
         return PaymentTerms.net(days)
     if kind == "end_of_month":
@@ -685,8 +656,7 @@ def _terms_from_mapping(raw: Mapping[Any, Any]) -> PaymentTerms:
         if isinstance(due, dt.date) and not isinstance(due, dt.datetime):
             return PaymentTerms.on(due)
         return PaymentTerms.on(_date(due))
-    msg = f"the kind must be net, prepaid, end_of_month or fixed_date, not {_show(kind)}."
-    raise ValueError(msg)
+    raise _TermsRefusal("kind", kind=_show(kind))
 
 
 def is_valid(rule: Rule[object], value: object) -> bool:

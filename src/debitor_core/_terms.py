@@ -58,20 +58,17 @@ class PaymentTerms:
         fixed = self.fixed_date
         uses_days = self.kind in (TermsKind.NET, TermsKind.END_OF_MONTH)
         if not uses_days and self.days:
-            msg = f"{self.kind.value} payment terms take no number of days."
-            raise _invalid("payment_terms.invalid", msg, self.days, kind=self.kind.value)
+            raise _invalid(
+                "payment_terms.invalid", self.days, kind=self.kind.value, days=shown(self.days)
+            )
         if not 0 <= self.days <= _MAX_DAYS:
             days = shown(self.days)  # may be a number too long to print
-            msg = f"The number of days must be between 0 and {_MAX_DAYS}, not {days}."
-            raise _invalid("payment_terms.days", msg, self.days, days=days, max_days=_MAX_DAYS)
+            raise _invalid("payment_terms.days", self.days, days=days, max_days=_MAX_DAYS)
         if (self.kind is TermsKind.FIXED_DATE) != (fixed is not None):
-            msg = "A fixed due date goes with fixed-date payment terms, and only with them."
-            raise _invalid("payment_terms.invalid", msg, fixed, kind=self.kind.value)
+            raise _invalid("payment_terms.invalid", fixed, kind=self.kind.value)
         if fixed is not None and not MIN_DATE <= fixed <= MAX_DATE:
-            msg = f"The fixed due date {fixed} must be between {MIN_DATE} and {MAX_DATE}."
             raise _invalid(
                 "payment_terms.date_range",
-                msg,
                 fixed,
                 date=fixed.isoformat(),
                 min_date=MIN_DATE.isoformat(),
@@ -119,10 +116,8 @@ class PaymentTerms:
             msg = f"The invoice date must be a datetime.date, not {type(invoice_date).__name__}."
             raise TypeError(msg)
         if not MIN_DATE <= invoice_date <= MAX_DATE:
-            msg = f"The invoice date {invoice_date} must be between {MIN_DATE} and {MAX_DATE}."
             raise _invalid(
                 "issue_date.range",
-                msg,
                 invoice_date,
                 date=invoice_date.isoformat(),
                 min_date=MIN_DATE.isoformat(),
@@ -151,8 +146,8 @@ class PaymentTerms:
         return f"<PaymentTerms {self}>"
 
 
-def _invalid(code: str, message: str, value: object, /, **params: object) -> ValidationError:
-    return ValidationError.single(code, message, value, params=params)
+def _invalid(code: str, value: object, /, **params: object) -> ValidationError:
+    return ValidationError.single(code, None, value, params=params)
 
 
 def _is_date(value: object) -> bool:

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 import attrs
 
-from debitor_core import _rules
+from debitor_core import _i18n, _rules
 from debitor_core._errors import Problem, ValidationError, shown
 from debitor_core._frozen import EMPTY, FrozenDict
 from debitor_core._invoice import (
@@ -69,39 +69,26 @@ def _braces_problems(template: str) -> list[Problem]:
     stripped = template.replace("{{", "").replace("}}", "")
     found = _PLACEHOLDER.findall(stripped)
     unknown = [name for name in found if name not in PLACEHOLDERS]
-    allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
     for name in unknown[:MAX_PROBLEMS_PER_FIELD]:
-        msg = (
-            f"The message uses {{{shown(name)[1:-1]}}}, which is not a placeholder we fill in; "
-            f"use {allowed}, and write {{{{ or }}}} for a brace."
-        )
         params = {"placeholder": name[:100], "placeholders": PLACEHOLDERS}
         problems.append(
-            Problem("message_template", "template.placeholder", msg, value=name, params=params)
+            Problem("message_template", "template.placeholder", value=name, params=params)
         )
     if len(found) > MAX_TEMPLATE_PLACEHOLDERS:
-        msg = (
-            f"The message uses {len(found):,} placeholders; "
-            f"at most {MAX_TEMPLATE_PLACEHOLDERS} are allowed."
-        )
         params = {"count": len(found), "max_count": MAX_TEMPLATE_PLACEHOLDERS}
         problems.append(
-            Problem(
-                "message_template", "template.placeholders", msg, value=len(found), params=params
-            )
+            Problem("message_template", "template.placeholders", value=len(found), params=params)
         )
     leftover = _PLACEHOLDER.sub("", stripped)
     if "{" in leftover or "}" in leftover:
-        msg = "The message has a brace without its partner; write {{ or }} for a brace."
-        problems.append(Problem("message_template", "template.brace", msg, value=template))
+        problems.append(Problem("message_template", "template.brace", value=template))
     return problems
 
 
 def _template_problems(template: object) -> list[Problem]:
     if not isinstance(template, str):
-        msg = f"The message template must be text, not a value of type {type(template).__name__}."
         params = {"type": type(template).__name__}
-        return [Problem("message_template", "template.type", msg, value=template, params=params)]
+        return [Problem("message_template", "template.type", value=template, params=params)]
     if template.strip():
         try:
             _rules.text(
@@ -154,7 +141,7 @@ def _prices(values: object) -> Mapping[Any, decimal.Decimal]:
     return FrozenDict(
         (
             key.strip().upper() if isinstance(key, str) else key,
-            to_decimal(price, what=f"price in {shown(key)}", code="unit_price"),
+            to_decimal(price, what="price", code="unit_price", currency=shown(key)),
         )
         for key, price in values.items()
     )
@@ -209,13 +196,9 @@ class LineTemplate:
 
 def _line_template_problems(lines: object, home: str | None) -> list[Problem]:
     if not isinstance(lines, tuple | list):
-        kind = type(lines).__name__
-        msg = f"The lines must be a tuple of LineTemplate, not a value of type {kind}."
-        return [
-            Problem("lines", "lines.type", msg, value=lines, params={"type": type(lines).__name__})
-        ]
+        return [Problem("lines", "lines.type", value=lines, params={"type": type(lines).__name__})]
     if not lines:
-        return [Problem("lines", "lines.empty", "A welcome invoice needs at least one line.")]
+        return [Problem("lines", "lines.empty", params={"welcome": True})]
     invoice_lines: list[object] = []
     for line in lines:
         if isinstance(line, LineTemplate):
@@ -237,14 +220,12 @@ def _line_template_problems(lines: object, home: str | None) -> list[Problem]:
                 path, price, currency
             )
         if home in line.prices and line.unit_price and line.prices[home] != line.unit_price:
-            msg = (
-                f"The line has two prices in {home}: {line.unit_price} as its unit price "
-                f"and {line.prices[home]} among its prices; give one."
-            )
-            params = {"currency": home}
-            problems.append(
-                Problem(f"lines[{index}].prices", "unit_price.conflict", msg, params=params)
-            )
+            params = {
+                "currency": home,
+                "unit_price": str(line.unit_price),
+                "price": str(line.prices[home]),
+            }
+            problems.append(Problem(f"lines[{index}].prices", "unit_price.conflict", params=params))
     return problems
 
 
@@ -258,15 +239,12 @@ def _currency_key_problems(path: str, currency: object) -> list[Problem]:
 
 def _price_problems(path: str, price: decimal.Decimal, currency: str) -> list[Problem]:
     if not 0 <= price <= MAX_AMOUNT:
-        msg = f"The price {price} must be at least 0 and at most {MAX_AMOUNT:,}."
-        bounds = {"value": str(price), "min": "0", "max": str(MAX_AMOUNT)}
-        return [Problem(path, "unit_price.range", msg, value=price, params=bounds)]
+        bounds = {"value": str(price), "min": "0", "max": str(MAX_AMOUNT), "subject": "price"}
+        return [Problem(path, "unit_price.range", value=price, params=bounds)]
     if price != round_money(price, currency):
         places = CURRENCY_MINOR_UNITS.get(currency, 2)
-        unit = "no minor unit" if not places else f"{places} decimal places"
-        msg = f"The price {price} {currency} has more decimals than {currency} has ({unit})."
         params: dict[str, object] = {"value": str(price), "currency": currency, "places": places}
-        return [Problem(path, "unit_price.precision", msg, value=price, params=params)]
+        return [Problem(path, "unit_price.precision", value=price, params=params)]
     return []
 
 
@@ -298,6 +276,11 @@ def _reminder_tuple(values: object) -> tuple[Any, ...]:
     raise TypeError(msg)
 
 
+_DEFAULT_TEMPLATE: Final = "Welcome, {customer.greeting_name}!"
+"""The default message in English (`WelcomeInvoicePolicy.locale` gives it in others)."""
+_DEFAULT_LINES: Final = (LineTemplate("Welcome"),)
+
+
 @attrs.frozen
 class WelcomeInvoicePolicy:
     """Whether, to whom and how a book sends a personalised welcome invoice.
@@ -322,13 +305,15 @@ class WelcomeInvoicePolicy:
         countries: Only customers in these countries; empty: all.
         kinds: Only these kinds of customer; empty: all.
         enabled: Switch the policy off without losing it.
+        locale: The language of the welcome invoice (``en``, ``lv``, ``de``): the
+            default message and line are in it, and so are the amounts and dates that
+            fill the placeholders (``1 234,56 €``, ``2026. gada 31. dec.``). A template
+            you write is yours and stays as written.
     """
 
     branding: Branding
-    message_template: str = "Welcome, {customer.greeting_name}!"
-    lines: tuple[LineTemplate, ...] = attrs.field(
-        default=(LineTemplate("Welcome"),), converter=_line_tuple
-    )
+    message_template: str = _DEFAULT_TEMPLATE
+    lines: tuple[LineTemplate, ...] = attrs.field(default=_DEFAULT_LINES, converter=_line_tuple)
     payment_terms: PaymentTerms | None = None
     currency: str = "EUR"
     reminders: tuple[int, ...] = attrs.field(default=(), converter=_reminder_tuple)
@@ -336,10 +321,12 @@ class WelcomeInvoicePolicy:
     countries: frozenset[str] = attrs.field(factory=frozenset, converter=_frozen_items)
     kinds: frozenset[CustomerKind] = attrs.field(factory=frozenset, converter=_frozen_items)
     enabled: bool = True
+    locale: str = "en"
 
     def __attrs_post_init__(self) -> None:
         """Check and normalise the whole policy; raise `ValidationError` with every problem."""
-        problems = _template_problems(self.message_template)
+        problems = self._locale_problems()
+        problems += _template_problems(self.message_template)
         home = _collect(problems, "currency", _rules.validate_currency, self.currency)
         if home is not None:
             object.__setattr__(self, "currency", home)
@@ -357,11 +344,27 @@ class WelcomeInvoicePolicy:
         problems += _reminder_problems(self.reminders)
         enabled: object = self.enabled
         if not isinstance(enabled, bool):
-            msg = f"enabled must be True or False, not a value of type {type(enabled).__name__}."
             params = {"type": type(enabled).__name__}
-            problems.append(Problem("enabled", "enabled.type", msg, value=enabled, params=params))
+            problems.append(Problem("enabled", "enabled.type", value=enabled, params=params))
         if problems:
             raise ValidationError(problems)
+
+    def _locale_problems(self) -> list[Problem]:
+        """Check the locale; put the default message and line in its language."""
+        locale: object = self.locale
+        language = _i18n.language_of(locale) if isinstance(locale, str) else None
+        stem = locale.replace("-", "_").split("_")[0].lower() if isinstance(locale, str) else ""
+        if language is None or language != stem:
+            params = {"locale": shown(locale), "locales": _i18n.available_locales()}
+            return [Problem("locale", "locale.unknown", value=locale, params=params)]
+        object.__setattr__(self, "locale", language)
+        if self.message_template is _DEFAULT_TEMPLATE:
+            template = _i18n.render_message("welcome.default_message", None, language)
+            object.__setattr__(self, "message_template", template)
+        if self.lines is _DEFAULT_LINES:
+            line = _i18n.render_message("welcome.default_line", None, language)
+            object.__setattr__(self, "lines", (LineTemplate(line),))
+        return []
 
     @property
     def currencies(self) -> frozenset[str] | None:
@@ -386,13 +389,8 @@ class WelcomeInvoicePolicy:
         if covered is None or currency in covered:
             return []
         priced = tuple(sorted(covered))
-        listed = ", ".join(priced) or "no single currency"
-        msg = (
-            f"The welcome invoice has no price in {currency}; its lines are priced in "
-            f"{listed}. Add prices in {currency} to the policy's lines."
-        )
         params = {"currency": currency, "currencies": priced}
-        return [Problem("currency", "welcome.currency", msg, value=currency, params=params)]
+        return [Problem("currency", "welcome.currency", value=currency, params=params)]
 
     def applies_to(self, customer: Customer) -> bool:
         """Whether a new customer gets a welcome invoice under this policy."""
@@ -451,9 +449,9 @@ class WelcomeInvoicePolicy:
             "customer.country": customer.address.country or "",
             "business.name": self.branding.business_name,
             "invoice.number": str(invoice.number),
-            "invoice.total": f"{invoice.total} {invoice.currency}",
+            "invoice.total": _i18n.format_amount(invoice.total, invoice.currency, self.locale),
             "invoice.currency": invoice.currency,
-            "invoice.due_date": invoice.due_date.isoformat(),
+            "invoice.due_date": _i18n.format_date(invoice.due_date, self.locale),
         }
 
 
@@ -485,12 +483,8 @@ def _category_problems(categories: frozenset[Any]) -> list[Problem]:
     wrong = [c for c in categories if not isinstance(c, uuid.UUID)]
     if not wrong:
         return []
-    msg = f"The categories must be category ids (UUIDs), not {shown(wrong[0])}."
-    return [
-        Problem(
-            "categories", "categories.type", msg, value=wrong[0], params={"value": shown(wrong[0])}
-        )
-    ]
+    params = {"value": shown(wrong[0])}
+    return [Problem("categories", "categories.type", value=wrong[0], params=params)]
 
 
 def _reminder_problems(reminders: tuple[Any, ...]) -> list[Problem]:
@@ -500,24 +494,18 @@ def _reminder_problems(reminders: tuple[Any, ...]) -> list[Problem]:
     )
     if sound and len(reminders) <= _MAX_REMINDERS and len(set(reminders)) == len(reminders):
         return []
-    msg = (
-        f"Reminders are distinct day offsets from -{MAX_REMINDER_OFFSET} to "
-        f"{MAX_REMINDER_OFFSET}, at most {_MAX_REMINDERS} of them."
-    )
     params = {"max_count": _MAX_REMINDERS, "max_offset": MAX_REMINDER_OFFSET}
-    return [Problem("reminders", "reminders.invalid", msg, value=reminders, params=params)]
+    return [Problem("reminders", "reminders.invalid", value=reminders, params=params)]
 
 
 def _branding_problems(branding: object) -> list[Problem]:
     if not isinstance(branding, Branding):
-        msg = f"The branding must be a Branding, not a value of type {type(branding).__name__}."
         params = {"type": type(branding).__name__}
-        return [Problem("branding", "branding.type", msg, value=branding, params=params)]
+        return [Problem("branding", "branding.type", value=branding, params=params)]
     problems: list[Problem] = []
     name = branding.business_name
     if not isinstance(name, str) or not name.strip():
-        msg = "The business name is empty."
-        problems.append(Problem("branding.business_name", "branding.name", msg))
+        problems.append(Problem("branding.business_name", "branding.name"))
     else:
         limit = _rules.LIMITS["business_name"]
         _collect(
@@ -536,14 +524,6 @@ def _branding_problems(branding: object) -> list[Problem]:
         )
     colour = branding.colour
     if colour is not None and not (isinstance(colour, str) and _COLOUR.fullmatch(colour)):
-        msg = f"The colour {shown(colour)} must be written like #00aa55."
-        problems.append(
-            Problem(
-                "branding.colour",
-                "branding.colour",
-                msg,
-                value=colour,
-                params={"colour": shown(colour)},
-            )
-        )
+        params = {"colour": shown(colour)}
+        problems.append(Problem("branding.colour", "branding.colour", value=colour, params=params))
     return problems

@@ -89,13 +89,13 @@ __all__ = [
 
 def _bad_argument(function: str, parameter: str, value: object, allowed: Sequence[str]) -> None:
     """Refuse a strategy's argument with a sentence that names the allowed values."""
-    msg = (
-        f"{function}() takes {parameter}= as one of {', '.join(allowed)}; "
-        f"{shown(value)} is not one of them."
-    )
-    raise ValidationError.single(
-        "argument.invalid", msg, value, parameter, params={"allowed": tuple(allowed)}
-    )
+    params = {
+        "allowed": tuple(allowed),
+        "function": function,
+        "parameter": parameter,
+        "value": shown(value),
+    }
+    raise ValidationError.single("argument.invalid", None, value, parameter, params=params)
 
 
 def _checked_code(function: str, parameter: str, value: object, allowed: Sequence[str]) -> str:

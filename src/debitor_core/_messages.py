@@ -1,0 +1,830 @@
+"""Every sentence the domain says, in English, keyed for the message catalogs.
+
+Each entry is a template keyed by a problem code (``email.invalid``), by a variant of
+one (``phone.invalid/anywhere``: the same code, worded otherwise because its parameters
+differ) or by a code family (``*.too_long``: every field's text that is too long). The
+key is the catalog's ``msgctxt``; the English template is its ``msgid``. `select` picks
+the key of a problem from its code and parameters alone, so that a code and its
+parameters, wherever they were kept, are enough to say the problem in any language.
+
+Templates are Python format strings over the problem's parameters. After the colon, a
+field says how to write its value (see ``debitor_core._i18n``): ``,`` a number with
+grouping, ``q`` the value quoted and shortened, ``or`` a list joined with "or",
+``list`` one joined with commas, ``country`` a country's name, ``date`` a date in the
+language's format, ``lc`` a sentence that goes on after a colon. ``{detail}`` is the
+sentence of a problem nested in this one. The parameters ``subject`` and ``expected``
+hold English words that the catalogs translate on their own (``msgctxt`` ``subject``).
+
+``make catalogs`` extracts this module with Babel (the markers are `message`, `plural`
+and `term`); the comments that start with ``TRANSLATORS:`` reach the translators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Final, NamedTuple
+
+__all__ = ["MESSAGES", "NESTED", "TERMS", "TERM_PARAMS", "Message", "select"]
+
+
+class Message(NamedTuple):
+    """One template: its English text, and for a plural its plural and count parameter."""
+
+    text: str
+    plural: str | None = None
+    counter: str | None = None
+
+
+MESSAGES: Final[dict[str, Message]] = {}
+"""Every template by key (the catalogs' ``msgctxt``)."""
+
+TERMS: Final[dict[str, list[str]]] = {}
+"""Words that go into sentences, by context: ``subject`` (what a text field is called),
+``expected`` (what an attribute must be), ``country`` (names CLDR lacks)."""
+
+TERM_PARAMS: Final = ("subject", "expected")
+"""Parameters whose English value the catalogs translate (context = parameter name)."""
+
+
+def message(key: str, text: str) -> None:
+    """Register the English template ``text`` under ``key`` (a Babel keyword: 1c,2)."""
+    MESSAGES[key] = Message(text)
+
+
+def plural(key: str, singular: str, plural_text: str, count: str) -> None:
+    """Register a template with a plural, chosen by the parameter ``count`` (1c,2,3)."""
+    MESSAGES[key] = Message(singular, plural_text, count)
+
+
+def term(context: str, text: str) -> None:
+    """Register a word that goes into sentences (a Babel keyword: 1c,2)."""
+    TERMS.setdefault(context, []).append(text)
+
+
+# -- the text of any field (rules.text) ------------------------------------------------
+# TRANSLATORS: {subject} names the field ("postal code", "email address"); it is
+# translated on its own (context "subject"), in the nominative case.
+plural(
+    "*.too_long",
+    "The {subject} is {length:,} character long; at most {max_length:,} are allowed.",
+    "The {subject} is {length:,} characters long; at most {max_length:,} are allowed.",
+    "length",
+)
+message("*.too_long/number", "The {subject} is a number far too long for a {subject}.")
+message("*.type", "The {subject} must be text, not a value of type {type}.")
+message("*.type/none", "The {subject} must be text, not nothing.")
+message("*.empty", "The {subject} is empty.")
+# TRANSLATORS: {character} is a code point such as U+0007.
+message(
+    "*.control_character",
+    "The {subject} contains the control character {character}; remove it and try again.",
+)
+message(
+    "*.direction_control",
+    "The {subject} contains the invisible character {character}, which changes the "
+    "direction of the text around it so that it reads differently from what is stored; "
+    "remove it and try again.",
+)
+term("subject", "text")
+term("subject", "name")
+term("subject", "contact person")
+term("subject", "street")
+term("subject", "city")
+term("subject", "region")
+term("subject", "note")
+term("subject", "email address")
+term("subject", "phone number")
+term("subject", "VAT number")
+term("subject", "company registration number")
+term("subject", "postal code")
+term("subject", "country")
+term("subject", "currency")
+term("subject", "language")
+term("subject", "website")
+term("subject", "payment terms")
+term("subject", "value")
+term("subject", "label")
+term("subject", "help text")
+term("subject", "choice")
+term("subject", "category name")
+term("subject", "business name")
+term("subject", "logo")
+term("subject", "message template")
+term("subject", "description")
+term("subject", "consent source")
+term("subject", "quantity")
+term("subject", "unit price")
+term("subject", "price")
+term("subject", "VAT rate")
+term("subject", "amount")
+term("subject", "number")
+
+# -- required fields -------------------------------------------------------------------
+message("kind.required", "The kind of customer is required.")
+message("name.required", "The name is required.")
+message("contact_person.required", "The contact person is required.")
+message("email.required", "The email address is required.")
+message("phone.required", "The phone number is required.")
+message("website.required", "The website is required.")
+message("tax_id.required", "The VAT number is required.")
+message("company_id.required", "The company registration number is required.")
+message("street.required", "The street is required.")
+message("postal_code.required", "The postal code is required.")
+message("city.required", "The city is required.")
+message("region.required", "The region is required.")
+message("country.required", "The country is required.")
+message("payment_terms.required", "The payment terms is required.")
+message("currency.required", "The currency is required.")
+message("language.required", "The language is required.")
+message("categories.required", "The category is required.")
+
+# -- the rules ---------------------------------------------------------------------------
+message("kind.invalid", "The kind of customer must be company or person, not {value}.")
+# TRANSLATORS: {reason} is email-validator's own sentence, in English.
+message("email.invalid", "The email address {email:q} is not valid. {reason}")
+message("email.undeliverable", "The email address {email:q} cannot receive mail. {reason}")
+message(
+    "phone.country_code",
+    "The phone number {phone:q} does not start with a known country code; "
+    "write it with + and the country code.",
+)
+message(
+    "phone.country_code/no_country",
+    "The phone number {phone:q} has no country code; write it with + and the country "
+    "code, or give the customer's country.",
+)
+message("phone.not_a_number", "The phone number {phone:q} is not a phone number.")
+message("phone.too_short", "The phone number {phone:q} is too short.")
+message("phone.too_long", "The phone number {phone:q} is too long.")
+message("phone.invalid", "The phone number {phone:q} is not a valid number in {country:country}.")
+message("phone.invalid/anywhere", "The phone number {phone:q} is not a valid number.")
+message("phone_type.invalid", "The phone type must be one of {choices:list}, not {value}.")
+message(
+    "tax_id.checksum",
+    "The VAT number {tax_id:q} is not a valid number from {country:country}: "
+    "its check digit is wrong.",
+)
+message(
+    "tax_id.length",
+    "The VAT number {tax_id:q} is not a valid number from {country:country}: "
+    "it has the wrong number of characters.",
+)
+message(
+    "tax_id.format",
+    "The VAT number {tax_id:q} is not a valid number from {country:country}: "
+    "it is not in the expected format.",
+)
+message(
+    "tax_id.component",
+    "The VAT number {tax_id:q} is not a valid number from {country:country}: "
+    "a part of it is not valid.",
+)
+message(
+    "tax_id.invalid",
+    "The VAT number {tax_id:q} is not a valid number from {country:country}: it is not valid.",
+)
+message(
+    "company_id.checksum",
+    "The company registration number {company_id:q} is not a valid number from {country:country}: "
+    "its check digit is wrong.",
+)
+message(
+    "company_id.length",
+    "The company registration number {company_id:q} is not a valid number from {country:country}: "
+    "it has the wrong number of characters.",
+)
+message(
+    "company_id.format",
+    "The company registration number {company_id:q} is not a valid number from {country:country}: "
+    "it is not in the expected format.",
+)
+message(
+    "company_id.component",
+    "The company registration number {company_id:q} is not a valid number from {country:country}: "
+    "a part of it is not valid.",
+)
+message(
+    "company_id.invalid",
+    "The company registration number {company_id:q} is not a valid number from {country:country}: "
+    "it is not valid.",
+)
+message(
+    "tax_id.unchecked",
+    "The VAT number {tax_id:r} was kept as written: we have no rules to check numbers "
+    "of its country. Check it by hand.",
+)
+message(
+    "country.unknown",
+    "{country:q} is not a country we know; use a two-letter ISO 3166 code such as LV "
+    "or DE, or the English name.",
+)
+term("country", "Northern Ireland")
+# TRANSLATORS: "in a country", for sentences such as "not valid in Germany"; the
+# phrases by country code below (as the language says "in Germany"), and for the
+# other countries this pattern around the country's name. English never uses them.
+term("country/in", "in {country}")
+term("country/in", "AT")
+term("country/in", "BE")
+term("country/in", "BG")
+term("country/in", "HR")
+term("country/in", "CY")
+term("country/in", "CZ")
+term("country/in", "DK")
+term("country/in", "EE")
+term("country/in", "FI")
+term("country/in", "FR")
+term("country/in", "DE")
+term("country/in", "GR")
+term("country/in", "HU")
+term("country/in", "IE")
+term("country/in", "IT")
+term("country/in", "LV")
+term("country/in", "LT")
+term("country/in", "LU")
+term("country/in", "MT")
+term("country/in", "NL")
+term("country/in", "PL")
+term("country/in", "PT")
+term("country/in", "RO")
+term("country/in", "SK")
+term("country/in", "SI")
+term("country/in", "ES")
+term("country/in", "SE")
+term("country/in", "NO")
+term("country/in", "IS")
+term("country/in", "LI")
+term("country/in", "CH")
+term("country/in", "GB")
+term("country/in", "US")
+message(
+    "postal_code.invalid",
+    "The postal code {postal_code} is not valid in {country:country}; "
+    "it should look like {examples:or}.",
+)
+message(
+    "currency.unknown",
+    "{currency:q} is not a currency code we know; use an ISO 4217 code such as EUR.",
+)
+message(
+    "language.unknown",
+    "{language:q} is not a language code we know; use an ISO 639-1 code such as en.",
+)
+message(
+    "website.invalid",
+    "The website {website:q} is not a valid web address; write it like example.com.",
+)
+
+# -- payment terms -----------------------------------------------------------------------
+# TRANSLATORS: {kind} is one of prepaid, fixed_date (a code, not translated).
+message("payment_terms.invalid/days", "{kind} payment terms take no number of days.")
+message(
+    "payment_terms.invalid/fixed",
+    "A fixed due date goes with fixed-date payment terms, and only with them.",
+)
+message("payment_terms.days", "The number of days must be between 0 and {max_days}, not {days}.")
+message(
+    "payment_terms.date_range",
+    "The fixed due date {date} must be between {min_date} and {max_date}.",
+)
+message("issue_date.range", "The invoice date {date} must be between {min_date} and {max_date}.")
+# TRANSLATORS: {detail} is one of the sentences that follow, going on after the colon.
+message("payment_terms.invalid", "The payment terms {terms} are not valid: {detail:lc}")
+message(
+    "payment_terms.cause/format",
+    "use 'net 14', 'prepaid', 'end of month + 30' or a fixed date like 'fixed 2026-12-31'.",
+)
+message("payment_terms.cause/date", "{date} is not a date; write it as YYYY-MM-DD.")
+message("payment_terms.cause/days_type", "the number of days must be a whole number, not {days}.")
+message(
+    "payment_terms.cause/kind",
+    "the kind must be net, prepaid, end_of_month or fixed_date, not {kind}.",
+)
+
+# -- the form ----------------------------------------------------------------------------
+message("form.type", "The form must be a mapping of fields, not {value}.")
+plural(
+    "form.too_many_problems",
+    "{left_out:,} more problem like those above ({code}) was left out; "
+    "correct those and try again.",
+    "{left_out:,} more problems like those above ({code}) were left out; "
+    "correct those and try again.",
+    "left_out",
+)
+message(
+    "address.type",
+    "The address must be a mapping of street, postal_code, city, region and country.",
+)
+message(
+    "form.unknown_field",
+    "The form has a field {field:q} that we do not know; use {known:list}.",
+)
+message(
+    "form.unknown_field/suggest",
+    "The form has a field {field:q} that we do not know; did you mean {suggestions:or}?",
+)
+plural(
+    "other_emails.too_many",
+    "A customer has at most {max_count} other email, not {count:,}.",
+    "A customer has at most {max_count} other emails, not {count:,}.",
+    "max_count",
+)
+plural(
+    "other_phones.too_many",
+    "A customer has at most {max_count} other phone, not {count:,}.",
+    "A customer has at most {max_count} other phones, not {count:,}.",
+    "max_count",
+)
+message("categories.unknown", "There is no category {category}; create it first.")
+message(
+    "categories.unknown/none",
+    "There is no category {category}; the book has no categories yet; create it first.",
+)
+message(
+    "categories.unknown/suggest",
+    "There is no category {category}; did you mean {suggestions:or}? Otherwise create it first.",
+)
+message("custom_fields.type", "The custom fields must be a mapping of field keys to values.")
+message("custom_field.required", "{label} is required.")
+message("custom_field.unknown", "There is no custom field {field:q} (the book has {count:,}).")
+message("custom_field.unknown/none", "There is no custom field {field:q} (none are defined).")
+message(
+    "custom_field.unknown/suggest",
+    "There is no custom field {field:q}; did you mean {suggestions:or}?",
+)
+message("custom_field.inactive", "{label}: the field is deactivated and takes no new values.")
+message(
+    "consent.invalid",
+    "Consent must be yes or no: True, or on, yes, true or 1 for yes; False, or no, "
+    "false, 0 or an empty value for no (in any case); or a list of channels (email, "
+    "phone, sms, post); or a mapping such as {{'email': 'yes', 'source': 'signup form'}}.",
+)
+
+# -- a custom field's value ----------------------------------------------------------------
+# TRANSLATORS: {label} is the custom field's name, as the book's owner wrote it.
+plural(
+    "custom_field.too_long",
+    "{label}: The value is {length:,} character long; at most {max_length:,} are allowed.",
+    "{label}: The value is {length:,} characters long; at most {max_length:,} are allowed.",
+    "length",
+)
+message("custom_field.too_long/number", "{label}: The value is a number far too long for a value.")
+message("custom_field.type/text", "{label}: The value must be text, not a value of type {type}.")
+message("custom_field.type/none", "{label}: The value must be text, not nothing.")
+message("custom_field.empty", "{label}: The value is empty.")
+message(
+    "custom_field.control_character",
+    "{label}: The value contains the control character {character}; remove it and try again.",
+)
+message(
+    "custom_field.direction_control",
+    "{label}: The value contains the invisible character {character}, which changes the "
+    "direction of the text around it so that it reads differently from what is stored; "
+    "remove it and try again.",
+)
+message(
+    "custom_field.pattern_invalid",
+    "{label}: the field's pattern cannot be used ({detail}); change the field first.",
+)
+message("custom_field.pattern", "{label}: {value:q} is not in the expected format.")
+message("custom_field.type/integer", "{label}: {value} is not a whole number.")
+message("custom_field.type/decimal", "{label}: {value} is not a number.")
+message("custom_field.type/date", "{label}: {value} is not a date; write it as YYYY-MM-DD.")
+message("custom_field.type/boolean", "{label}: {value} is not yes or no.")
+message("custom_field.type/multi_choice", "{label}: {value} is not a list of choices.")
+message(
+    "custom_field.range/beyond",
+    "{label}: {value} is beyond the largest number a field holds ({max:,}).",
+)
+message("custom_field.range/below", "{label}: {value} is below the minimum of {min}.")
+message("custom_field.range/above", "{label}: {value} is above the maximum of {max}.")
+message("custom_field.range/before", "{label}: {value} is before {min}.")
+message("custom_field.range/after", "{label}: {value} is after {max}.")
+plural(
+    "custom_field.digits",
+    "{label}: {value} has more than {max_digits} significant digit.",
+    "{label}: {value} has more than {max_digits} significant digits.",
+    "max_digits",
+)
+message("custom_field.choice", "{label}: {value} is not one of the {count:,} choices.")
+message(
+    "custom_field.choice/listed", "{label}: {value} is not one of the choices ({choices:list})."
+)
+message(
+    "custom_field.choice/suggest",
+    "{label}: {value} is not one of the {count:,} choices; did you mean {suggestions:or}?",
+)
+# TRANSLATORS: {detail} is the sentence of the email, phone or web-address rule.
+message("custom_field.invalid", "{label}: {detail}")
+
+# -- a custom field's definition -----------------------------------------------------------
+plural(
+    "pattern.too_long",
+    "The pattern is {length:,} character long; at most {max_length:,} are allowed.",
+    "The pattern is {length:,} characters long; at most {max_length:,} are allowed.",
+    "length",
+)
+message(
+    "pattern.surrogate",
+    "The pattern contains an unpaired surrogate, which is not text; remove it.",
+)
+# TRANSLATORS: {re2_error} is RE2's own description of the error, in English.
+message("pattern.refused", "The pattern cannot be used: {re2_error}.")
+message(
+    "pattern.refused/linear",
+    "The pattern cannot be used: {re2_error}. Patterns may not use backreferences or "
+    "look-ahead and look-behind, which cannot be matched in linear time.",
+)
+message(
+    "custom_field_definition.key",
+    "The key {key} must be lowercase letters, digits and _, starting with a letter, "
+    "at most 50 characters.",
+)
+message("custom_field_definition.label", "The label is empty; give the field a name.")
+# TRANSLATORS: {attribute} is a Python attribute such as max_length; {expected} is
+# translated on its own (context "expected").
+message(
+    "custom_field_definition.attribute_type",
+    "The {attribute:words} must be {expected}, not a value of type {type}.",
+)
+term("expected", "a FieldType")
+term("expected", "True or False")
+term("expected", "a tuple of choices")
+term("expected", "a Decimal")
+term("expected", "a datetime.date")
+term("expected", "a whole number")
+term("expected", "text")
+message("custom_field_definition.choices/missing", "A choice field needs at least one choice.")
+plural(
+    "custom_field_definition.choices/too_many",
+    "A field has at most {max_count:,} choice, not {count:,}.",
+    "A field has at most {max_count:,} choices, not {count:,}.",
+    "max_count",
+)
+message("custom_field_definition.choices/duplicates", "The choices must differ from each other.")
+message("custom_field_definition.choices/choice_only", "Only choice fields take choices.")
+message(
+    "custom_field_definition.range/number_only", "Only number fields take a minimum or maximum."
+)
+message("custom_field_definition.range/max_below_min", "The maximum is below the minimum.")
+message(
+    "custom_field_definition.range/date_only",
+    "Only date fields take an earliest or latest date.",
+)
+message(
+    "custom_field_definition.range/latest_before_earliest",
+    "The latest date is before the earliest.",
+)
+message(
+    "custom_field_definition.range",
+    "The {attribute:words} must be a number between {min:,} and {max:,}.",
+)
+message(
+    "custom_field_definition.max_length",
+    "The maximum length must be between {min} and {max:,}.",
+)
+message(
+    "custom_field_definition.pattern/text_only",
+    "Only text fields take a pattern or maximum length.",
+)
+# TRANSLATORS: {detail} is one of the pattern.* sentences.
+message("custom_field_definition.pattern", "{detail}")
+message("custom_field_definition.default", "The default does not fit: {detail}")
+
+# -- invoices ----------------------------------------------------------------------------
+message("*.invalid/number", "The {subject} {value} is not a number; write it like 1.50.")
+message(
+    "*.invalid/number_in",
+    "The {subject} in {currency} {value} is not a number; write it like 1.50.",
+)
+message("*.invalid/not_finite", "The {subject} must be a finite number, not {number}.")
+message(
+    "*.invalid/not_finite_in",
+    "The {subject} in {currency} must be a finite number, not {number}.",
+)
+message("*.range", "The {subject} {value} must be at least {min} and at most {max:,}.")
+message("*.range/above", "The {subject} {value} must be more than {min} and at most {max:,}.")
+plural(
+    "*.digits",
+    "The {subject} {value} has more than {max_digits} significant digit.",
+    "The {subject} {value} has more than {max_digits} significant digits.",
+    "max_digits",
+)
+message("lines.empty", "An invoice needs at least one line.")
+message("lines.empty/welcome", "A welcome invoice needs at least one line.")
+plural(
+    "lines.too_many",
+    "An invoice has at most {max_count:,} line, not {count:,}.",
+    "An invoice has at most {max_count:,} lines, not {count:,}.",
+    "max_count",
+)
+message("line.type", "Lines must be InvoiceLine objects, not {type}.")
+message(
+    "line.net_range",
+    "The line comes to {net:,} (quantity times unit price); a line is at most {max:,}.",
+)
+message("amount.precision", "{value} has more decimals than {currency} allows ({places}).")
+
+# -- the welcome-invoice policy ------------------------------------------------------------
+# TRANSLATORS: write {{ for a brace, as in Python; {placeholders} lists them in braces.
+message(
+    "template.placeholder",
+    "The message uses {{{placeholder:bare}}}, which is not a placeholder we fill in; "
+    "use {placeholders:braces}, and write {{{{ or }}}} for a brace.",
+)
+plural(
+    "template.placeholders",
+    "The message uses {count:,} placeholder; at most {max_count} are allowed.",
+    "The message uses {count:,} placeholders; at most {max_count} are allowed.",
+    "count",
+)
+message(
+    "template.brace",
+    "The message has a brace without its partner; write {{{{ or }}}} for a brace.",
+)
+message("template.type", "The message template must be text, not a value of type {type}.")
+message("lines.type", "The lines must be a tuple of LineTemplate, not a value of type {type}.")
+message(
+    "unit_price.conflict",
+    "The line has two prices in {currency}: {unit_price} as its unit price and {price} "
+    "among its prices; give one.",
+)
+plural(
+    "unit_price.precision",
+    "The price {value} {currency} has more decimals than {currency} has ({places} decimal place).",
+    "The price {value} {currency} has more decimals than {currency} has ({places} decimal places).",
+    "places",
+)
+message(
+    "unit_price.precision/none",
+    "The price {value} {currency} has more decimals than {currency} has (no minor unit).",
+)
+message(
+    "welcome.currency",
+    "The welcome invoice has no price in {currency}; its lines are priced in "
+    "{currencies:list}. Add prices in {currency} to the policy's lines.",
+)
+message(
+    "welcome.currency/none",
+    "The welcome invoice has no price in {currency}; its lines are priced in no single "
+    "currency. Add prices in {currency} to the policy's lines.",
+)
+message("categories.type", "The categories must be category ids (UUIDs), not {value}.")
+message(
+    "reminders.invalid",
+    "Reminders are distinct day offsets from -{max_offset} to {max_offset}, "
+    "at most {max_count} of them.",
+)
+message("branding.type", "The branding must be a Branding, not a value of type {type}.")
+message("branding.name", "The business name is empty.")
+message("branding.colour", "The colour {colour} must be written like #00aa55.")
+message("enabled.type", "enabled must be True or False, not a value of type {type}.")
+message(
+    "locale.unknown",
+    "We have no messages in {locale}; use one of {locales:list}.",
+)
+# TRANSLATORS: the default message of a welcome invoice; keep {customer.greeting_name}.
+message("welcome.default_message", "Welcome, {{customer.greeting_name}}!")
+# TRANSLATORS: the description of the default line of a welcome invoice.
+message("welcome.default_line", "Welcome")
+
+# -- categories ----------------------------------------------------------------------------
+message("category.name_taken", "A category named {name:r} already exists; choose another name.")
+message("category.parent_unknown", "The parent category does not exist.")
+message("category.cycle", "{name:r} cannot be placed under one of its own sub-categories.")
+
+# -- strategies ----------------------------------------------------------------------------
+message(
+    "argument.invalid",
+    "{function}() takes {parameter}= as one of {allowed:list}; {value} is not one of them.",
+)
+
+# -- errors and the book's duplicate check -------------------------------------------------
+plural(
+    "errors.summary",
+    "{count:,} problem was found:",
+    "{count:,} problems were found:",
+    "count",
+)
+# TRANSLATORS: {evidence} lists what matched, each a duplicate.evidence/* phrase.
+message(
+    "duplicate.likely",
+    "This may be a customer you already have: Customer {number} ({name}) has {evidence:evidence}.",
+)
+message(
+    "duplicate.likely/archived",
+    "This may be a customer you already have: Customer {number} ({name}), archived, "
+    "has {evidence:evidence}.",
+)
+message("duplicate.evidence/tax_id", "the same VAT number")
+message("duplicate.evidence/email", "the same email address")
+message("duplicate.evidence/phone", "the same phone number")
+message("duplicate.evidence/name_city", "the same name and city")
+# TRANSLATORS: joins the evidence phrases: "the same VAT number and the same email address".
+message("duplicate.evidence/and", " and ")
+
+
+# -- choosing the key ----------------------------------------------------------------------
+
+_Chooser = Callable[[str, Mapping[str, Any]], str]
+
+
+def _text_type(_code: str, params: Mapping[str, Any]) -> str:
+    return "*.type/none" if params.get("type") == "NoneType" else "*.type"
+
+
+def _too_long(_code: str, params: Mapping[str, Any]) -> str:
+    return "*.too_long" if "length" in params else "*.too_long/number"
+
+
+def _number_invalid(_code: str, params: Mapping[str, Any]) -> str:
+    key = "*.invalid/not_finite" if "number" in params else "*.invalid/number"
+    return f"{key}_in" if "currency" in params else key
+
+
+def _range(code: str, _params: Mapping[str, Any]) -> str:
+    return "*.range/above" if code in {"quantity.range", "amount.range"} else "*.range"
+
+
+def _phone_country_code(_code: str, params: Mapping[str, Any]) -> str:
+    phone = params.get("phone")
+    if params.get("country") is None and not (isinstance(phone, str) and phone.startswith("+")):
+        return "phone.country_code/no_country"
+    return "phone.country_code"
+
+
+def _phone_invalid(_code: str, params: Mapping[str, Any]) -> str:
+    return "phone.invalid" if params.get("country") else "phone.invalid/anywhere"
+
+
+def _suggesting(base: str, *, none_when_empty: bool = False) -> _Chooser:
+    def choose(_code: str, params: Mapping[str, Any]) -> str:
+        if params.get("suggestions"):
+            return f"{base}/suggest"
+        if none_when_empty and not params.get("count"):
+            return f"{base}/none"
+        return base
+
+    return choose
+
+
+def _custom_type(_code: str, params: Mapping[str, Any]) -> str:
+    kind = params.get("field_type")
+    if kind in {"text", "multiline_text", None}:
+        return (
+            "custom_field.type/none"
+            if params.get("type") == "NoneType"
+            else "custom_field.type/text"
+        )
+    return f"custom_field.type/{kind}"
+
+
+def _custom_range(_code: str, params: Mapping[str, Any]) -> str:
+    if "min" in params and "max" in params:
+        return "custom_field.range/beyond"
+    dates = params.get("field_type") == "date"
+    if "min" in params:
+        return "custom_field.range/before" if dates else "custom_field.range/below"
+    return "custom_field.range/after" if dates else "custom_field.range/above"
+
+
+def _custom_choice(_code: str, params: Mapping[str, Any]) -> str:
+    if "choices" in params:
+        return "custom_field.choice/listed"
+    return "custom_field.choice/suggest" if params.get("suggestions") else "custom_field.choice"
+
+
+def _custom_too_long(_code: str, params: Mapping[str, Any]) -> str:
+    return "custom_field.too_long" if "length" in params else "custom_field.too_long/number"
+
+
+def _definition(base: str) -> _Chooser:
+    """A definition problem: a text rule's (with a subject), by its rule, or the base."""
+
+    def choose(_code: str, params: Mapping[str, Any]) -> str:
+        if "subject" in params:  # an empty label, help text or choice, renamed
+            return "*.empty"
+        rule = params.get("rule")
+        return f"{base}/{rule}" if rule else base
+
+    return choose
+
+
+def code_kind(code: str) -> str:
+    """The last part of a code: ``too_long`` of ``name.too_long``."""
+    return code.rpartition(".")[2]
+
+
+def _definition_pattern(_code: str, params: Mapping[str, Any]) -> str:
+    rule = params.get("rule")
+    return f"custom_field_definition.pattern/{rule}" if rule else "custom_field_definition.pattern"
+
+
+def _pattern_refused(_code: str, params: Mapping[str, Any]) -> str:
+    return "pattern.refused/linear" if params.get("linear") else "pattern.refused"
+
+
+def _terms_invalid(_code: str, params: Mapping[str, Any]) -> str:
+    if "cause" in params:
+        return "payment_terms.invalid"
+    return "payment_terms.invalid/days" if "days" in params else "payment_terms.invalid/fixed"
+
+
+def _lines_empty(_code: str, params: Mapping[str, Any]) -> str:
+    return "lines.empty/welcome" if params.get("welcome") else "lines.empty"
+
+
+def _price_precision(_code: str, params: Mapping[str, Any]) -> str:
+    return "unit_price.precision/none" if params.get("places") == 0 else "unit_price.precision"
+
+
+def _welcome_currency(_code: str, params: Mapping[str, Any]) -> str:
+    return "welcome.currency" if params.get("currencies") else "welcome.currency/none"
+
+
+def _duplicate(_code: str, params: Mapping[str, Any]) -> str:
+    return "duplicate.likely/archived" if params.get("archived") else "duplicate.likely"
+
+
+_CHOOSERS: Final[dict[str, _Chooser]] = {
+    "*.type": _text_type,
+    "*.too_long": _too_long,
+    "*.invalid": _number_invalid,
+    "*.range": _range,
+    "phone.country_code": _phone_country_code,
+    "phone.invalid": _phone_invalid,
+    "form.unknown_field": _suggesting("form.unknown_field"),
+    "categories.unknown": _suggesting("categories.unknown", none_when_empty=True),
+    "custom_field.unknown": _suggesting("custom_field.unknown", none_when_empty=True),
+    "custom_field.type": _custom_type,
+    "custom_field.range": _custom_range,
+    "custom_field.choice": _custom_choice,
+    "custom_field.too_long": _custom_too_long,
+    "custom_field_definition.label": _definition("custom_field_definition.label"),
+    "custom_field_definition.help_text": _definition("custom_field_definition.help_text"),
+    "custom_field_definition.choices": _definition("custom_field_definition.choices"),
+    "custom_field_definition.range": _definition("custom_field_definition.range"),
+    "custom_field_definition.pattern": _definition_pattern,
+    "pattern.refused": _pattern_refused,
+    "payment_terms.invalid": _terms_invalid,
+    "lines.empty": _lines_empty,
+    "unit_price.precision": _price_precision,
+    "welcome.currency": _welcome_currency,
+    "duplicate.likely": _duplicate,
+}
+
+
+def select(code: str, params: Mapping[str, Any]) -> str:
+    """Return the key of the template that says the problem ``code`` with ``params``.
+
+    The code's own chooser decides first (for codes worded differently by their
+    parameters); then the code itself; then its family (``*.too_long``).
+    """
+    chooser = _CHOOSERS.get(code)
+    if chooser is not None:
+        return chooser(code, params)
+    if code in MESSAGES:
+        return code
+    family = "*." + code_kind(code)
+    chooser = _CHOOSERS.get(family)
+    if chooser is not None:
+        return chooser(code, params)
+    return family if family in MESSAGES else code
+
+
+# -- sentences inside sentences --------------------------------------------------------------
+
+_Nested = Callable[[Mapping[str, Any]], tuple[str, Mapping[str, Any]]]
+
+
+def _terms_cause(params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    cause = str(params.get("cause", ""))
+    inner = {k: v for k, v in params.items() if k not in {"cause", "terms", "reason"}}
+    if cause.startswith("payment_terms.") or cause == "issue_date.range":
+        return select(cause, inner), inner
+    return f"payment_terms.cause/{cause}", inner
+
+
+def _rule_problem(params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    code = str(params.get("rule_code", ""))
+    return select(code, params), params
+
+
+def _pattern_problem(params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    cause = str(params.get("cause", ""))
+    return (select(cause, params) if cause else ""), params
+
+
+def _default_problem(params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    details = params.get("details")
+    inner: Mapping[str, Any] = details if isinstance(details, Mapping) else {}
+    return select(str(params.get("reason", "")), inner), inner
+
+
+NESTED: Final[dict[str, _Nested]] = {
+    "payment_terms.invalid": _terms_cause,
+    "custom_field.invalid": _rule_problem,
+    "custom_field.pattern_invalid": _pattern_problem,
+    "custom_field_definition.pattern": _pattern_problem,
+    "custom_field_definition.default": _default_problem,
+}
+"""Keys whose ``{detail}`` is the sentence of another problem, and how to find it."""

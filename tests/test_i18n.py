@@ -1,0 +1,486 @@
+"""Messages in the user's language: catalogs, rendering, formats, and the Latvian sentences."""
+
+import datetime as dt
+import pickle
+import shutil
+import string
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from debitor_core import (
+    Branding,
+    Problem,
+    ValidationError,
+    WelcomeInvoicePolicy,
+    available_locales,
+    render_message,
+    rules,
+)
+from debitor_core import strategies as ds
+from debitor_core._errors import problem
+from debitor_core._form import FormContext, RequiredFields, parse_form
+from debitor_core._i18n import LOCALE_DIR, format_amount, format_date, language_of
+from debitor_core._messages import MESSAGES, NESTED, TERMS, select
+from debitor_core._pattern import PatternError, compile_pattern
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import catalogs  # noqa: E402 - the tool lives outside the package
+
+FOREIGN_TEXT = {("email.invalid", "reason"), ("email.undeliverable", "reason")}
+"""Parameters holding a third-party library's English sentence: a translation may leave
+them out rather than put English into the clerk's language."""
+
+
+def placeholders(template):
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def compiled(language):
+    with (LOCALE_DIR / language / "LC_MESSAGES" / "debitor_core.mo").open("rb") as fh:
+        return read_mo(fh)
+
+
+def failure(call):
+    with pytest.raises(ValidationError) as info:
+        call()
+    return info.value.problems
+
+
+class TestCatalogs:
+    def test_english_latvian_and_german_ship(self):
+        """English comes first; Latvian and German are found in the locale folder."""
+        assert ("en", "de", "lv") == available_locales()
+
+    @pytest.mark.parametrize("language", available_locales())
+    def test_every_message_has_a_translation_with_the_same_placeholders(self, language):
+        """Every key has a translation in every catalog, with the same placeholders."""
+        catalog = compiled(language)
+        faults = []
+        for key, entry in MESSAGES.items():
+            msgid = entry.text if entry.plural is None else (entry.text, entry.plural)
+            message = catalog.get(msgid, key)
+            if message is None or not message.string:
+                faults.append((key, "missing"))
+                continue
+            strings = (
+                message.string if isinstance(message.string, tuple | list) else [message.string]
+            )
+            wanted = placeholders(entry.text) | placeholders(entry.plural or "")
+            for text in strings:
+                got = placeholders(text)
+                allowed_out = {name for code, name in FOREIGN_TEXT if code == key}
+                if not text or got - wanted or wanted - got - allowed_out:
+                    faults.append((key, text))
+        assert [] == faults
+
+    @pytest.mark.parametrize("language", available_locales())
+    def test_every_term_is_translated(self, language):
+        """The words that go into sentences (field names, countries) are in every catalog."""
+        catalog = compiled(language)
+        missing = [
+            (context, text)
+            for context, texts in TERMS.items()
+            for text in texts
+            if not getattr(catalog.get(text, context), "string", "")
+        ]
+        assert [] == missing
+
+    def test_plural_forms_of_latvian_are_the_three_of_gettext(self):
+        """Latvian has three plural forms: 21 problēma, 2 problēmas, 0 problēmu."""
+        said = [render_message("errors.summary", {"count": n}, "lv") for n in (1, 21, 2, 11, 0)]
+        assert [
+            "Atrasta 1 problēma:",
+            "Atrasta 21 problēma:",
+            "Atrastas 2 problēmas:",
+            "Atrastas 11 problēmas:",
+            "Atrasts 0 problēmu:",
+        ] == said
+
+    def test_english_catalog_says_what_the_code_says(self):
+        """The English catalog's translation of every sentence is its English text."""
+        catalog = compiled("en")
+        differ = [
+            m.id for m in catalog if m.id and m.string != m.id and list(m.string) != list(m.id)
+        ]
+        assert [] == differ
+
+    def test_catalogs_are_up_to_date_with_the_code(self):
+        """The check behind `make lint` finds nothing to do in the repository."""
+        assert [] == catalogs.check()
+
+    def test_a_new_sentence_in_the_code_makes_the_check_fail(self, tmp_path, monkeypatch):
+        """A sentence added to the code and not to the catalogs is reported (make lint fails)."""
+        extra = tmp_path / "more.py"
+        extra.write_text('message("test.new", "A new sentence.")\n', encoding="utf-8")
+        monkeypatch.setattr(catalogs, "SOURCES", (*catalogs.SOURCES, str(extra)))
+        faults = catalogs.check()
+        assert any("out of date" in f for f in faults)
+        assert any("lacks test.new" in f for f in faults)
+
+    def test_a_catalog_dropped_into_the_folder_is_a_new_language(self, tmp_path, monkeypatch):
+        """Adding a language is adding a compiled catalog: no code changes."""
+        from debitor_core import _i18n
+
+        for language in ("en", "lv", "de"):
+            shutil.copytree(LOCALE_DIR / language, tmp_path / language)
+        shutil.copytree(LOCALE_DIR / "de", tmp_path / "et")  # stands in for an Estonian one
+        monkeypatch.setattr(_i18n, "LOCALE_DIR", tmp_path)
+        for cached in (_i18n.available_locales, _i18n._language, _i18n._translations):
+            cached.cache_clear()
+        try:
+            assert ("en", "de", "et", "lv") == available_locales()
+            assert "Die Postleitzahl ist ein Pflichtfeld." == render_message(
+                "postal_code.required", {}, "et"
+            )
+        finally:
+            for cached in (_i18n.available_locales, _i18n._language, _i18n._translations):
+                cached.cache_clear()
+
+
+LATVIAN = (
+    ("name.required", {"field": "name"}, "Nosaukums ir obligāts."),
+    ("email.required", {"field": "email"}, "E-pasta adrese ir obligāta."),
+    ("postal_code.required", {"field": "address.postal_code"}, "Pasta indekss ir obligāts."),
+    ("country.required", {"field": "address.country"}, "Valsts ir obligāta."),
+    (
+        "email.invalid",
+        {"email": "anna@", "reason": "There must be something after the @-sign."},
+        "E-pasta adrese 'anna@' nav derīga.",
+    ),
+    (
+        "phone.invalid",
+        {"phone": "+371 123", "country": "LV"},
+        "Tālruņa numurs '+371 123' nav derīgs Latvijā.",
+    ),
+    (
+        "phone.country_code",
+        {"phone": "2000 0000", "country": None},
+        (
+            "Tālruņa numuram '2000 0000' nav valsts koda; rakstiet to ar + un valsts kodu "
+            "vai norādiet klienta valsti."
+        ),
+    ),
+    (
+        "tax_id.checksum",
+        {"tax_id": "LV40003521601", "country": "LV"},
+        "PVN numurs 'LV40003521601' nav derīgs Latvijā: nepareizs kontrolcipars.",
+    ),
+    (
+        "postal_code.invalid",
+        {"postal_code": "1011", "country": "DE", "examples": ("26133", "53225")},
+        "Pasta indekss 1011 nav derīgs Vācijā; tam jāizskatās, piemēram, šādi: 26133 vai 53225.",
+    ),
+    (
+        "postal_code.invalid",
+        {"postal_code": "1", "country": "JP", "examples": ("154-0023", "350-1106")},
+        (
+            "Pasta indekss 1 nav derīgs valstī Japāna; tam jāizskatās, piemēram, šādi: "
+            "154-0023 vai 350-1106."
+        ),
+    ),
+    (
+        "duplicate.likely",
+        {"number": 12, "name": "SIA Koks", "evidence": ("tax_id", "email"), "archived": False},
+        (
+            "Iespējams, šis klients jums jau ir: klientam Nr. 12 (SIA Koks) ir tāds pats PVN "
+            "numurs un tāda pati e-pasta adrese."
+        ),
+    ),
+    (
+        "duplicate.likely",
+        {"number": 7, "name": "Jānis Bērziņš", "evidence": ("phone",), "archived": True},
+        (
+            "Iespējams, šis klients jums jau ir: klientam Nr. 7 (Jānis Bērziņš, arhivēts) ir "
+            "tāds pats tālruņa numurs."
+        ),
+    ),
+    (
+        "postal_code.too_long",
+        {"subject": "postal code", "length": 21, "max_length": 20},
+        "Laukā „pasta indekss” ir 21 rakstzīme, bet atļauts ne vairāk kā 20.",
+    ),
+    (
+        "note.too_long",
+        {"subject": "note", "length": 12345, "max_length": 10000},
+        "Laukā „piezīme” ir 12\xa0345 rakstzīmes, bet atļauts ne vairāk kā 10\xa0000.",
+    ),
+)
+
+
+class TestLatvian:
+    @pytest.mark.parametrize(("code", "params", "expected"), LATVIAN)
+    def test_the_common_problems_read_as_a_clerk_expects(self, code, params, expected):
+        """The most common problems, in Latvian, in full."""
+        assert expected == render_message(code, params, "lv")
+
+    def test_a_form_with_the_common_mistakes(self):
+        """A form read against the complete policy says every problem in Latvian."""
+        _draft, problems = parse_form(
+            {"email": "anna@", "phone": "+371 123", "address": {"country": "LV"}},
+            FormContext(required=RequiredFields.complete()),
+        )
+        error = ValidationError(problems).in_locale("lv")
+        assert (
+            "Atrastas 6 problēmas:\n"
+            "- name: Nosaukums ir obligāts.\n"
+            "- email: E-pasta adrese 'anna@' nav derīga.\n"
+            "- phone: Tālruņa numurs '+371 123' nav derīgs Latvijā.\n"
+            "- address.street: Iela ir obligāta.\n"
+            "- address.postal_code: Pasta indekss ir obligāts.\n"
+            "- address.city: Pilsēta ir obligāta."
+        ) == str(error)
+
+    def test_payment_terms_say_why_in_latvian(self):
+        """A refusal nested in a problem is said in the same language."""
+        (found,) = failure(lambda: rules.validate_payment_terms("net 400"))
+        assert (
+            "Apmaksas noteikumi 'net 400' nav derīgi: dienu skaitam jābūt no 0 līdz 365, nevis 400."
+            == found.message_in("lv")
+        )
+
+    def test_dates_and_amounts_in_local_format(self):
+        """Dates and amounts are written as in Latvia (and in Germany)."""
+        assert (
+            "2026. gada 31. dec.",
+            "31.12.2026",
+            "2026-12-31",
+        ) == tuple(format_date(dt.date(2026, 12, 31), lang) for lang in ("lv", "de", "en"))
+        assert (
+            "1\xa0234,56\xa0€",
+            "1.234,56\xa0€",
+            "1234.56 EUR",
+        ) == tuple(format_amount(Decimal("1234.56"), "EUR", lang) for lang in ("lv", "de", "en"))
+
+    def test_country_names_come_from_cldr(self):
+        """Country names are the language's own, from CLDR: Latvija, Vācija, Lettland."""
+        from debitor_core._i18n import _country_name
+
+        assert ("Latvija", "Vācija", "Lettland", "Latvia") == (
+            _country_name("LV", "lv"),
+            _country_name("DE", "lv"),
+            _country_name("LV", "de"),
+            _country_name("LV", "en"),
+        )
+        assert "Ziemeļīrija" == _country_name("XI", "lv")
+
+
+class TestRender:
+    def test_english_is_the_default(self):
+        """Without a locale, a problem is said in English."""
+        assert "The postal code is required." == render_message("postal_code.required")
+
+    @pytest.mark.parametrize(
+        ("locale", "expected"),
+        [
+            ("lv", "lv"),
+            ("LV", "lv"),
+            ("lv-LV", "lv"),
+            ("lv_LV.UTF-8", "lv"),
+            ("de_AT", "de"),
+            ("en_GB", "en"),
+            ("fr", "en"),
+            ("", "en"),
+            ("C", "en"),
+        ],
+    )
+    def test_locales_name_their_language(self, locale, expected):
+        """A locale gives the language of its catalog; one without a catalog gives English."""
+        assert expected == language_of(locale)
+
+    @pytest.mark.parametrize("locale", [None, 1, b"lv", object()])
+    def test_a_locale_must_be_text(self, locale):
+        """A locale that is not text is a TypeError naming what was expected."""
+        with pytest.raises(TypeError, match="The locale must be text"):
+            language_of(locale)
+
+    def test_an_unknown_code_is_a_lookup_error(self):
+        """No catalog says a code it does not have."""
+        with pytest.raises(LookupError, match=r"No message has the code 'nothing\.here'"):
+            render_message("nothing.here", {})
+
+    def test_a_missing_parameter_stays_visible(self):
+        """A sentence never fails: a parameter the template needs and lacks shows as {name}."""
+        assert "The phone number {phone} is too long." == render_message("phone.too_long", {})
+        assert "Tālruņa numurs {phone} ir par garu." == render_message("phone.too_long", {}, "lv")
+
+    def test_a_broken_translation_is_shown_rather_than_fail(self):
+        """A template a translator broke is shown as written."""
+        from debitor_core._i18n import _fill
+
+        assert "Vērtība {nav" == _fill("Vērtība {nav", {}, "lv")
+
+    def test_custom_field_problems_nest_their_rule(self):
+        """A custom email field says the email rule's sentence after its label."""
+        params = {
+            "label": "Rēķinu e-pasts",
+            "field": "billing",
+            "rule_code": "email.invalid",
+            "email": "x@",
+            "reason": "",
+        }
+        assert "Rēķinu e-pasts: E-pasta adrese 'x@' nav derīga." == render_message(
+            "custom_field.invalid", params, "lv"
+        )
+
+    def test_every_nested_key_is_a_message(self):
+        """Each key with a sentence inside it is itself a message."""
+        assert set(NESTED) <= set(MESSAGES)
+
+    def test_the_text_rule_keeps_a_host_apps_own_label(self):
+        """A label the catalogs do not know is kept as the host app wrote it."""
+        (found,) = failure(lambda: rules.text("", label="piegādes piezīme", code="delivery_note"))
+        assert "Lauks „piegādes piezīme” ir tukšs." == found.message_in("lv")
+
+
+@st.composite
+def problems(draw):
+    form = draw(ds.invalid_forms())
+    return parse_form(form, FormContext())[1]
+
+
+def unfilled(found):
+    """The placeholders of the problem's template that its params cannot fill."""
+    key = select(found.code, found.params)
+    entry = MESSAGES[key]
+    names = placeholders(entry.text) | placeholders(entry.plural or "")
+    return names - set(found.params) - {"detail"}
+
+
+class TestEveryProblemIsSaid:
+    @settings(max_examples=60, deadline=None)
+    @given(problems())
+    def test_every_problem_of_a_bad_form_has_a_full_sentence_everywhere(self, found):
+        """Every problem of a bad form has a template its params fill, in every language."""
+        for item in found:
+            assert select(item.code, item.params) in MESSAGES
+            assert set() == unfilled(item)
+            for language in available_locales():
+                assert item.message_in(language) != item.code
+
+    @pytest.mark.parametrize(
+        "call",
+        [
+            lambda: rules.validate_payment_terms({"kind": "fixed_date", "date": "3000-01-01"}),
+            lambda: rules.validate_payment_terms({"kind": "net", "days": "3"}),
+            lambda: rules.validate_payment_terms({"kind": "x"}),
+            lambda: rules.validate_payment_terms("fixed 2026-13-01"),
+            lambda: rules.validate_payment_terms("whenever"),
+            lambda: rules.validate_website("http://exa mple.com"),
+            lambda: rules.validate_phone("abc"),
+            lambda: rules.validate_vat("DE1", country="DE"),
+            lambda: rules.validate_company_id("1", country="FI"),
+            lambda: rules.validate_currency("XXX"),
+            lambda: rules.validate_language("xx"),
+            lambda: rules.validate_country("Narnia"),
+            lambda: rules.validate_kind("robot"),
+            lambda: rules.validate_phone_type("pager"),
+            lambda: WelcomeInvoicePolicy(Branding("Koks"), locale="fr"),
+        ],
+    )
+    def test_rules_say_their_problems_in_every_language(self, call):
+        """Each rule's problem has a sentence in every language, none left as its code."""
+        for found in failure(call):
+            assert set() == unfilled(found)
+            said = {found.message_in(lang) for lang in available_locales()}
+            assert len(said) == len(available_locales())
+
+
+class TestProblem:
+    def test_message_is_english_and_message_in_another_language(self):
+        """`message` is English; `message_in` says the same in Latvian."""
+        found = problem("email", "email.required", None, field="email")
+        assert ("The email address is required.", "E-pasta adrese ir obligāta.") == (
+            found.message,
+            found.message_in("lv"),
+        )
+
+    def test_in_locale_changes_the_language_of_message(self):
+        """A problem put in Latvian says its message, and str, in Latvian."""
+        found = problem("email", "email.required", None, field="email").in_locale("lv_LV")
+        assert ("lv", "email: E-pasta adrese ir obligāta.") == (found.locale, str(found))
+
+    def test_the_same_problem_in_two_languages_is_equal(self):
+        """Equality is about the problem, not the language it is said in."""
+        found = problem("email", "email.required", None, field="email")
+        assert found == found.in_locale("lv")
+        assert hash(found) == hash(found.in_locale("lv"))
+
+    def test_a_problem_with_its_own_sentence_keeps_it(self):
+        """A host app's sentence is the same in every language."""
+        found = Problem("x", "x.custom", "Mans teikums.")
+        assert ("Mans teikums.", "Mans teikums.") == (found.message, found.message_in("de"))
+
+    def test_an_unknown_code_without_a_sentence_reads_as_its_code(self):
+        """A problem no catalog knows and that has no sentence shows its code."""
+        assert "x.unknown" == Problem("x", "x.unknown").message
+
+    def test_a_problem_in_latvian_pickles_in_latvian(self):
+        """A problem keeps its language through pickling (to another process)."""
+        found = problem("city", "city.required", None, field="address.city").in_locale("lv")
+        assert "Pilsēta ir obligāta." == pickle.loads(pickle.dumps(found)).message  # noqa: S301 - our own bytes
+
+    def test_at_keeps_the_sentence(self):
+        """Moving a problem under a path keeps what it says."""
+        found = problem("", "email.required", None, field="email")
+        assert found.message == found.at("customers[2]").message
+
+    def test_an_error_in_latvian(self):
+        """ValidationError.in_locale says every problem, and the summary, in Latvian."""
+        error = ValidationError(
+            [
+                problem("email", "email.required", None, field="email"),
+                problem("phone", "phone.required", None, field="phone"),
+            ]
+        )
+        assert (
+            "Atrastas 2 problēmas:\n- email: E-pasta adrese ir obligāta.\n"
+            "- phone: Tālruņa numurs ir obligāts."
+        ) == str(error.in_locale("lv"))
+        assert str(error).startswith("2 problems were found:")
+
+
+class TestPatternError:
+    def test_a_refused_pattern_carries_its_code(self):
+        """A pattern RE2 refuses says why in English and carries a code for other languages."""
+        with pytest.raises(PatternError) as info:
+            compile_pattern("(a)\\1")
+        assert ("pattern.refused", True) == (info.value.code, info.value.params["linear"])
+        assert str(info.value).startswith("The pattern cannot be used: ")
+
+
+class TestWelcomeLocale:
+    def test_the_default_message_and_line_are_in_the_policys_language(self):
+        """A Latvian policy greets in Latvian and names its line in Latvian."""
+        policy = WelcomeInvoicePolicy(Branding("SIA Koks"), locale="lv")
+        assert ("Laipni lūdzam, {customer.greeting_name}!", "Sveiciens") == (
+            policy.message_template,
+            policy.lines[0].description,
+        )
+
+    def test_a_template_of_ones_own_is_kept(self):
+        """A message the business wrote is kept as written, whatever the language."""
+        policy = WelcomeInvoicePolicy(Branding("SIA Koks"), "Sveiki!", locale="lv")
+        assert "Sveiki!" == policy.message_template
+
+    def test_english_is_unchanged(self):
+        """Without a locale, the policy is as before."""
+        policy = WelcomeInvoicePolicy(Branding("Koks"))
+        assert ("en", "Welcome, {customer.greeting_name}!", "Welcome") == (
+            policy.locale,
+            policy.message_template,
+            policy.lines[0].description,
+        )
+
+    @pytest.mark.parametrize("locale", ["fr", "", None, 3])
+    def test_a_language_without_a_catalog_is_refused(self, locale):
+        """A policy's language must be one we have messages in."""
+        (found,) = failure(lambda: WelcomeInvoicePolicy(Branding("Koks"), locale=locale))
+        assert ("locale", "locale.unknown") == (found.path, found.code)
+        assert found.message.endswith("use one of en, de, lv.")
