@@ -210,3 +210,16 @@ class TestFormulas:
         write_csv(stream, ["A", "B"], cells)
         got = [row for _, row in rows(CsvTable(stream.getvalue().encode()))]
         assert [row for row in cells if any(c.strip() for c in row)] == got
+
+
+class TestLateDamage:
+    def test_a_bad_byte_far_into_the_file_is_found_on_its_line(self):
+        """The line of a bad byte is found however far into the file it is."""
+        data = b"Name\n" + b"SIA Koks\n" * 20_000 + "Ā\n".encode("cp1257")
+        with pytest.raises(ValidationError, match="near line 20002 it has the byte 0xC2"):
+            CsvTable(data)
+
+    def test_a_cut_off_character_at_the_end_is_found(self):
+        """A file that ends in the middle of a character is refused."""
+        with pytest.raises(ValidationError, match="not UTF-8 text"):
+            CsvTable(b"Name\nR\xc4")

@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from debitor_core import ConsentChannel, CustomerBook, ValidationError, rules, strategies
+from debitor_core import (
+    ConsentChannel,
+    CustomerBook,
+    RequiredFields,
+    ValidationError,
+    rules,
+    strategies,
+)
 from debitor_core.exchange import import_csv, import_records, read_json_records
 from debitor_core.exchange._importer import email_key, vat_key
 
@@ -425,7 +432,7 @@ def test_an_export_imports_back_to_the_same_customers(exported):
     definitions = exported.export()
     target = CustomerBook()
     target.import_data({**definitions, "customers": []})
-    report = import_csv(target, stream.getvalue().encode())
+    report = import_csv(target, stream.getvalue().encode(), on_duplicate="create")  # twins too
     assert 0 == report.rejected, [o.reason(report.plan) for o in report.rejected_rows]
     names = {c.id: c.name for c in exported.categories()}
     target_names = {c.id: c.name for c in target.categories()}
@@ -445,3 +452,99 @@ def test_an_export_imports_back_to_the_same_customers(exported):
         for channel in ConsentChannel:
             assert before.consent_to(channel) == after.consent_to(channel)
         assert "\n\n".join(n.text for n in before.notes) == "\n\n".join(n.text for n in after.notes)
+
+
+class TestOtherToolsRows:
+    XERO = (
+        "*ContactName,FirstName,LastName,POAddressLine1,POAddressLine2,POCity,POCountry,"
+        "PhoneNumber,MobileNumber,FaxNumber\n"
+    )
+
+    def test_xero_names_lines_and_phones_come_together(self, book):
+        """First and last name make the contact person; address lines join; phones typed."""
+        data = (
+            self.XERO + "SIA Koks,Jānis,Bērziņš,Iela 1,Dzīvoklis 2,Rīga,LV,,2612 3456,6700 0000\n"
+        )
+        import_csv(book, data.encode())
+        koks = book.get_by_number(1)
+        assert ("Jānis Bērziņš", "Iela 1\nDzīvoklis 2") == (
+            koks.contact_person,
+            koks.address.street,
+        )
+        assert ("+37126123456", "mobile") == (koks.phone.number, koks.phone.type.value)
+        assert [("+37167000000", "fax")] == [(p.number, p.type.value) for p in koks.other_phones]
+
+    def test_a_mobile_beside_a_phone_becomes_another_phone(self, book):
+        """With a phone given, the mobile number is kept as another phone."""
+        data = self.XERO + "SIA Koks,,Bērziņš,,,,LV,6700 0001,2612 3456,\n"
+        import_csv(book, data.encode())
+        koks = book.get_by_number(1)
+        assert ("+37167000001", ["+37126123456"], "Bērziņš") == (
+            koks.phone.number,
+            [p.number for p in koks.other_phones],
+            koks.contact_person,
+        )
+
+    def test_problems_name_the_columns_that_held_the_values(self, book):
+        """A bad mobile is reported under its column; a bad contact under its name columns."""
+        data = self.XERO + "SIA Koks,,,,,,LV,,12,\n"
+        report = import_csv(book, data.encode())
+        assert (
+            report.rejected_rows[0]
+            .reason(report.plan)
+            .startswith("MobileNumber: The phone number '12'")
+        )
+        book.required = RequiredFields.of("name", "contact_person")
+        report = import_csv(book, (self.XERO + "SIA Koks,,,,,,LV,,,\n").encode())
+        assert "FirstName / LastName: The contact person is required." == report.rejected_rows[
+            0
+        ].reason(report.plan)
+
+    def test_short_rows_are_read_with_blanks(self, book):
+        """A row with fewer cells than the header has blanks at its end (spreadsheets trim)."""
+        import_csv(book, b"Name;Country;City\nSIA Koks;LV\n")
+        assert None is book.get_by_number(1).address.city
+
+    def test_row_level_problems_have_no_column(self, book):
+        """A problem with the whole row is stated without a column name."""
+        report = import_csv(book, b"Name,Country\nKoks, SIA,LV\n")
+        assert report.rejected_rows[0].reason(report.plan).startswith("The row has 3 cells but")
+
+    def test_in_file_duplicates_are_described(self, book):
+        """A skipped row says which earlier row it repeats."""
+        report = import_csv(book, csv(";A;a@x.lv;;LV;;;", ";A;a@x.lv;;LV;;;"))
+        assert "row 3: skipped: the same customer as row 2" == report.outcomes[1].describe(
+            report.plan
+        )
+
+    def test_an_invalid_row_vat_number_matches_nothing_by_vat(self, stocked):
+        """A VAT number that is not valid in the row's country is not a match."""
+        (outcome,) = import_csv(stocked, csv(";X;;40003521600;Atlantis;;;")).outcomes
+        assert ("rejected", None) == (outcome.action, outcome.matched_by)
+
+    def test_an_update_the_book_refuses_at_commit_is_rejected(self, stocked, monkeypatch):
+        """If the book refuses the update itself, the row is rejected; others go on."""
+
+        def refuse(*_, **__):
+            raise ValidationError.single("x.y", "Refused.")
+
+        monkeypatch.setattr(CustomerBook, "update", refuse)
+        report = import_csv(stocked, csv("1;SIA Koks un Co;;;;;;"), on_duplicate="update")
+        assert "Refused." == report.outcomes[0].problems[0].message
+
+    def test_an_unchanged_multi_choice_of_a_deactivated_field_is_no_change(self, stocked):
+        """A deactivated multi-choice field's stored choices, written as a list, change nothing."""
+        stocked.define_field("tags", "Tags", "multi_choice", choices=["A", "B"])
+        stocked.update(
+            stocked.get_by_number(1).id, {"custom_fields": {"tags": ["A", "B"]}}, expected_version=1
+        )
+        stocked.deactivate_field("tags")
+        report = import_csv(
+            stocked, csv('1;"A; B"', header="Number;custom_fields.tags"), on_duplicate="update"
+        )
+        assert [(2, "skipped")] == actions(report)
+
+    def test_records_may_update_without_the_required_columns(self, stocked):
+        """import_records with update needs only the columns it changes."""
+        report = import_records(stocked, [{"number": 1, "city": "Jelgava"}], on_duplicate="update")
+        assert [(2, "updated")] == actions(report)

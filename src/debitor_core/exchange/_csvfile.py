@@ -16,11 +16,14 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Final
 
 import attrs
 
 from debitor_core import ValidationError
+
+if TYPE_CHECKING:
+    import _csv
 
 __all__ = [
     "CsvFormat",
@@ -175,7 +178,7 @@ class CsvTable:
         self.format = CsvFormat(chosen, ",")
         self.header: tuple[str, ...] = ()
         self.row_count = 0
-        self._reader: Any = None  # the csv reader in use, for the line it has reached
+        self._reader: _csv.Reader | None = None  # the reader in use, for the line it reached
         self._scan()
 
     def _open(self) -> IO[bytes]:
@@ -203,7 +206,7 @@ class CsvTable:
             for record in self._guarded(self._records(text)):
                 if header is None:
                     header = record
-                elif any(cell.strip() for cell in record):
+                elif "".join(record).strip():
                     count += 1
         if header is None or not any(cell.strip() for cell in header):
             msg = f"The file {self.name} is empty: it has no header row naming the columns."
@@ -236,15 +239,16 @@ class CsvTable:
         decoder = codecs.getincrementaldecoder(self.format.encoding)("strict")
         line = 1
         with self._open() as raw:
-            while chunk := raw.read(1 << 16):
+            while True:
+                chunk = raw.read(1 << 16)
                 try:
-                    text = decoder.decode(chunk)
+                    text = decoder.decode(chunk, final=not chunk)
                 except UnicodeDecodeError as exc:
                     line += exc.object[: exc.start].count(b"\n")
                     return line, exc.object[exc.start : exc.start + 1].hex().upper()
+                if not chunk:
+                    return line, "??"  # pragma: no cover - the file decoded this time
                 line += text.count("\n")
-            decoder.decode(b"", final=True)  # the error is at the very end
-        return line, "??"  # pragma: no cover - the file decoded this time
 
     def _line(self) -> int:
         return self._reader.line_num if self._reader is not None else 0
@@ -259,8 +263,12 @@ class CsvTable:
             records = self._guarded(self._records(text))
             next(records)
             for number, record in enumerate(records, 2):
-                if any(cell.strip() for cell in record):
-                    yield number, [restore_formula(c) if c[:1] == "'" else c for c in record]
+                joined = "".join(record)
+                if not joined.strip():
+                    continue
+                if "'" in joined:
+                    record = [restore_formula(c) if c[:1] == "'" else c for c in record]  # noqa: PLW2901
+                yield number, record
 
 
 def write_csv(

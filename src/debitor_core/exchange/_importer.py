@@ -110,21 +110,36 @@ class RowOutcome:
 
     def reason(self, plan: ColumnPlan) -> str:
         """The problems as one sentence per field, naming the file's columns."""
-        return " ".join(f"{_where(p.path, plan)}{p.message}" for p in self.problems)
+        return " ".join(f"{_where(p.path, plan, self.cells)}{p.message}" for p in self.problems)
 
 
-def _where(path: str, plan: ColumnPlan) -> str:
-    """``"Email: "`` for a problem at ``email`` (the column's name as the file writes it)."""
+_SOURCES: Final = {
+    "phone": ("phone", "mobile"),
+    "other_phones": ("other_phones", "mobile", "fax"),
+    "contact_person": ("contact_person", "contact_first_name", "contact_last_name"),
+}
+"""The targets whose columns may have given a field's value."""
+
+
+def _where(path: str, plan: ColumnPlan, cells: Sequence[str] = ()) -> str:
+    """``"Email: "`` for a problem at ``email``: the file's column that held the value.
+
+    Where several columns can give a field (a mobile number becomes the phone when
+    there is none), the ones with a value in the row are named.
+    """
     if not path:
         return ""
     top = path.split("[", 1)[0]
     target = top if top.startswith(CUSTOM_PREFIX) else top.removeprefix("address.").split(".")[0]
-    columns = plan.columns_for(target)
-    if not columns and target == "phone":
-        columns = plan.columns_for("mobile")
-    if not columns and target == "contact_person":
-        columns = plan.columns_for("contact_first_name") + plan.columns_for("contact_last_name")
-    return f"{' / '.join(columns) or target}: "
+    indexes = [
+        i
+        for source in _SOURCES.get(target, (target,))
+        for i, t in enumerate(plan.targets)
+        if t == source
+    ]
+    filled = [i for i in indexes if i < len(cells) and cells[i].strip()]
+    names = [plan.header[i] for i in sorted(filled or indexes)]
+    return f"{' / '.join(names) or target}: "
 
 
 @attrs.frozen
@@ -223,20 +238,31 @@ class ImportReport:
         )
 
 
+_NOT_DIGITS: Final = re.compile(r"[^0-9]")
+_NOT_ALNUM: Final = re.compile(r"[^0-9a-z]")
+
+
 def vat_key(raw: str) -> str:
     """A coarse key for a VAT number: its digits without leading zeros (letters if none).
 
     The library's normal form keeps every digit of what was typed (a Belgian number
     may gain a leading zero), so equal normal forms always have equal keys.
     """
-    text = unicodedata.normalize("NFKC", raw)
-    digits = "".join(ch for ch in text if ch in _DIGITS).lstrip("0")
+    text = raw if raw.isascii() else unicodedata.normalize("NFKC", raw)
+    digits = _NOT_DIGITS.sub("", text).lstrip("0")
     return digits or "".join(ch for ch in text.upper() if ch.isalnum())
 
 
 def email_key(raw: str) -> str:
-    """A coarse key for an email address: the letters and digits before the last ``@``."""
-    local = unicodedata.normalize("NFKD", raw).rpartition("@")[0] or raw
+    """A coarse key for an email address: the letters and digits before the last ``@``.
+
+    Case, accents, quotes and the domain do not count, so an address and its normal
+    form always have equal keys.
+    """
+    if raw.isascii():  # the common case, quicker by a regular expression
+        return _NOT_ALNUM.sub("", (raw.rpartition("@")[0] or raw).lower())
+    text = unicodedata.normalize("NFKD", raw)
+    local = text.rpartition("@")[0] or text
     return "".join(ch for ch in local.casefold() if ch.isalnum())
 
 
@@ -249,6 +275,8 @@ class _Row:
     cells: tuple[str, ...]
     email: str | None = None
     tax_id: str | None = None
+    email_key: str = ""
+    vat_key: str = ""
     _exact: dict[str, str | None] = attrs.field(factory=dict)
 
     def exact(self, what: str, country: str | None) -> str | None:
@@ -293,13 +321,26 @@ class _Matcher:
             self.by_email.setdefault(email_key(email), []).append(customer)
 
     def add_row(self, row: _Row) -> None:
-        if row.tax_id and (key := vat_key(row.tax_id)):
-            self.by_vat.setdefault(key, []).append(row)
-        if row.email and (key := email_key(row.email)):
-            self.by_email.setdefault(key, []).append(row)
+        if row.vat_key:
+            self.by_vat.setdefault(row.vat_key, []).append(row)
+        if row.email_key:
+            self.by_email.setdefault(row.email_key, []).append(row)
 
-    def replace(self, old: Customer | _Row, new: Customer) -> None:
-        """Put ``new`` where ``old`` was (a row now stored, or a customer changed)."""
+    def stored(self, row: _Row, customer: Customer) -> None:
+        """The row is now ``customer``: it takes the row's place under the same keys.
+
+        The keys of a customer's normal forms equal those of the row it came from.
+        """
+        for table, key in ((self.by_vat, row.vat_key), (self.by_email, row.email_key)):
+            entries = table.get(key)
+            if entries:
+                entries[:] = [customer if entry is row else entry for entry in entries]
+        for email in customer.other_emails:
+            self.by_email.setdefault(email_key(email), []).append(customer)
+        self.by_number[customer.number] = customer
+
+    def replace(self, old: Customer, new: Customer) -> None:
+        """Put ``new`` where ``old`` was (a customer changed)."""
         for table, keys in ((self.by_vat, _vat_keys(old)), (self.by_email, _email_keys(old))):
             for key in keys:
                 entries = table.get(key, [])
@@ -310,13 +351,13 @@ class _Matcher:
         number = row.read.number
         if number is not None and number in self.by_number:
             return self.by_number[number], "number"
-        for what, table, raw, keyed in (
-            ("tax_id", self.by_vat, row.tax_id, vat_key),
-            ("email", self.by_email, row.email, email_key),
+        for what, table, key in (
+            ("tax_id", self.by_vat, row.vat_key),
+            ("email", self.by_email, row.email_key),
         ):
-            if not raw:
+            if not key:
                 continue
-            candidates = table.get(keyed(raw), ())
+            candidates = table.get(key, ())
             if not candidates:
                 continue
             wanted = row.exact(what, _row_country(row, country))
@@ -328,16 +369,12 @@ class _Matcher:
         return None
 
 
-def _vat_keys(entry: Customer | _Row) -> set[str]:
-    if isinstance(entry, _Row):
-        return {vat_key(entry.tax_id)} if entry.tax_id else set()
-    return {vat_key(entry.tax_id.value)} if entry.tax_id else set()
+def _vat_keys(customer: Customer) -> set[str]:
+    return {vat_key(customer.tax_id.value)} if customer.tax_id else set()
 
 
-def _email_keys(entry: Customer | _Row) -> set[str]:
-    if isinstance(entry, _Row):
-        return {email_key(entry.email)} if entry.email else set()
-    return {email_key(e) for e in entry.emails}
+def _email_keys(customer: Customer) -> set[str]:
+    return {email_key(e) for e in customer.emails}
 
 
 def _order(entry: Customer | _Row) -> tuple[int, int]:
@@ -402,9 +439,11 @@ class _Import:
         form = read.form
         row = _Row(number, read, tuple(cells))
         email = form.get("email")
-        row.email = email if isinstance(email, str) and email.strip() else None
+        if isinstance(email, str) and email.strip():
+            row.email, row.email_key = email, email_key(email)
         tax_id = form.get("tax_id")
-        row.tax_id = tax_id if isinstance(tax_id, str) and tax_id.strip() else None
+        if isinstance(tax_id, str) and tax_id.strip():
+            row.tax_id, row.vat_key = tax_id, vat_key(tax_id)
         if read.problems:
             review = self.book.preview(form)
             self._reject(row, [*read.problems, *review.errors])
@@ -586,7 +625,7 @@ class _Import:
                 continue
             for row, stored in zip(batch, customers, strict=True):
                 customer = self.book.archive(stored.id) if row.read.archived else stored
-                self.matcher.replace(row, customer)
+                self.matcher.stored(row, customer)
                 self.matcher.created.add(customer.id)
                 self.matcher.first_row[customer.id] = row.row
                 self._set(RowOutcome(row.row, "created", customer))
@@ -624,9 +663,7 @@ class _Import:
 def _problems_by_form(problems: Iterable[Problem], count: int) -> dict[int, list[Problem]]:
     """Group `register_many`'s problems by the form they belong to (``[3].email``)."""
     grouped: dict[int, list[Problem]] = {}
-    for problem in problems:
-        if not problem.is_error:
-            continue
+    for problem in problems:  # register_many reports errors only
         if count == 1:
             grouped.setdefault(0, []).append(problem)
             continue
