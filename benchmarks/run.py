@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import email_validator
 import phonenumbers
+from cli_bench import bench_cli as _bench_cli
 from stdnum.eu import vat as eu_vat
 from workload import make_forms
 
@@ -337,12 +338,18 @@ def bench_sqlite(*, quick: bool) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def bench_cli(*, quick: bool) -> None:
+    """Issue 14: CSV import against validation alone, the command's cold start, find."""
+    _bench_cli(quick=quick, report=report)
+
+
 SECTIONS = {
     "validation": bench_validation,
     "book": bench_book,
     "memory": bench_memory,
     "json": bench_json_store,
     "sqlite": bench_sqlite,
+    "cli": bench_cli,
 }
 
 

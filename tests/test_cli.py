@@ -567,9 +567,9 @@ class TestCategoriesAndFields:
             == koks("categories", "add", "Food", "--parent", "Wholesale")[1]
         )
         koks("edit", "1", "--add-category", "Food")
-        assert ["Wholesale (1 customers, 0 directly)", "  Food (1 customers)"] == koks(
-            "categories"
-        )[1].splitlines()
+        assert ["Wholesale (1 customer, 0 directly)", "  Food (1 customer)"] == koks("categories")[
+            1
+        ].splitlines()
         assert (
             "Moved the category Food to the top.\n"
             == koks("categories", "move", "Food", "--top")[1]

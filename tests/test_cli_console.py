@@ -84,3 +84,18 @@ class TestPrompts:
         console = Console(stdin=io.StringIO("yes\r\n"), stdout=out)
         assert ("yes", None) == (console.ask("Sure? "), console.ask("Again? "))
         assert "Sure? Again? \n" == out.getvalue()
+
+
+class TestTerminalWidth:
+    def test_columns_then_the_terminal_then_a_default(self, monkeypatch):
+        """COLUMNS wins; else the terminal's size; a stream without one gives 100."""
+        console = Console(stdout=Terminal())
+        monkeypatch.setenv("COLUMNS", "42")
+        assert 42 == console.width
+        monkeypatch.setenv("COLUMNS", "wide")
+        assert 100 == console.width
+        monkeypatch.delenv("COLUMNS")
+        monkeypatch.setattr(console.stdout, "fileno", lambda: 1, raising=False)
+        monkeypatch.setattr("os.get_terminal_size", lambda _: type("Size", (), {"columns": 77})())
+        assert 77 == console.width
+        assert None is Console(stdout=io.StringIO()).width

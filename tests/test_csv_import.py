@@ -548,3 +548,14 @@ class TestOtherToolsRows:
         """import_records with update needs only the columns it changes."""
         report = import_records(stocked, [{"number": 1, "city": "Jelgava"}], on_duplicate="update")
         assert [(2, "updated")] == actions(report)
+
+
+def test_a_new_customers_other_emails_match_later_rows(book):
+    """A later row with the other email of a customer made earlier in the file is skipped."""
+    data = b"Name;Email;Other emails;Country\nA;a@x.lv;b@x.lv;LV\nA2;B@X.LV;;LV\n"
+    report = import_csv(book, data, batch_size=1)
+    assert ("skipped", "row", 2) == (
+        report.outcomes[1].action,
+        report.outcomes[1].matched_by,
+        report.outcomes[1].same_as_row,
+    )

@@ -126,9 +126,6 @@ def _shown(value: object) -> str:
     number = getattr(value, "number", None)
     if isinstance(number, str):  # a Phone
         return number
-    enum_value = getattr(value, "value", None)
-    if isinstance(enum_value, str):  # an enum (kind, field types)
-        return enum_value
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import os
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -104,7 +104,13 @@ class Console:
         """The terminal's width, or ``None`` when output goes to a file or pipe."""
         if not self.stdout.isatty():
             return None
-        return shutil.get_terminal_size((100, 24)).columns
+        columns = os.environ.get("COLUMNS", "")
+        if columns.isdigit() and int(columns) > 0:
+            return int(columns)
+        try:
+            return os.get_terminal_size(self.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):  # not a real terminal after all
+            return 100
 
     def progress(self, total: int, label: str) -> ProgressBar:
         """A progress bar for ``total`` items (silent unless standard error is a terminal)."""

@@ -25,7 +25,8 @@ def categories(app: App) -> int:
             return Exit.DONE
         for line, depth in _tree(report):
             own = f", {line.direct} directly" if line.direct != line.customers else ""
-            out(f"{'  ' * depth}{line.category.name} ({line.customers} customers{own})")
+            many = "customer" if line.customers == 1 else "customers"
+            out(f"{'  ' * depth}{line.category.name} ({line.customers} {many}{own})")
         return Exit.DONE
     if action == "add":
         made = book.create_category(args.name, parent=args.parent)

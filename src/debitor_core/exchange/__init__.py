@@ -38,15 +38,15 @@ from debitor_core.exchange._csvfile import (
     restore_formula,
 )
 from debitor_core.exchange._export import export_csv, export_json, export_rows
-from debitor_core.exchange._forms import cell_text
+from debitor_core.exchange._forms import cell_text as _cell_text
 from debitor_core.exchange._importer import (
     Action,
     ImportReport,
     OnDuplicate,
     Progress,
     RowOutcome,
-    run_import,
 )
+from debitor_core.exchange._importer import run_import as _run_import
 
 __all__ = [
     "COLUMNS",
@@ -183,7 +183,7 @@ def import_csv(
     code = _checked_country(country)
     if on_duplicate != "update":
         check_columns(book, plan, default_country=code is not None)
-    return run_import(
+    return _run_import(
         book,
         table.rows(),
         plan,
@@ -239,7 +239,7 @@ def import_records(
         for number, record in enumerate(rows, 2)
         if any(_cell(v).strip() for v in record.values())
     )
-    return run_import(
+    return _run_import(
         book,
         cells,
         plan,
@@ -257,9 +257,9 @@ def import_records(
 
 def _cell(value: object) -> str:
     if isinstance(value, list | tuple):
-        return cell_text([str(v) for v in value])
+        return _cell_text([str(v) for v in value])
     if value is None or isinstance(value, bool | str):
-        return cell_text(value)
+        return _cell_text(value)
     return str(value)
 
 

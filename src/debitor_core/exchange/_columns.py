@@ -86,7 +86,7 @@ _NAMES: Final[Mapping[str, tuple[str, ...]]] = {
     "phone": ("phone", "phone number", "telephone", "tel", "PhoneNumber"),
     "mobile": ("mobile", "mobile phone", "mobile number", "cell phone", "MobileNumber"),
     "fax": ("fax", "fax number", "FaxNumber"),
-    "other_phones": ("other phones", "other phone", "DDINumber"),
+    "other_phones": ("other phones", "other phone", "DDINumber", "DDIPhoneNumber"),
     "website": ("website", "web", "web site", "homepage", "url", "www"),
     "tax_id": ("tax id", "vat", "vat number", "vat id", "vat no", "vatNumber", "TaxNumber",
                "tax number", "Business Vat ID", "vat registration number"),

@@ -103,7 +103,11 @@ class RowForm:
     form: dict[str, Any]
     number: int | None = None
     archived: bool | None = None
-    problems: list[Problem] = attrs.field(factory=list)
+    problems: tuple[Problem, ...] = ()
+
+    def add(self, problem: Problem) -> None:
+        """Note a problem (rare, so the tuple is rebuilt)."""
+        self.problems = (*self.problems, problem)
 
 
 class RowReader:
@@ -181,7 +185,7 @@ class RowReader:
                 f"The row has {len(cells)} cells but the header names {self.width} columns; "
                 "a value probably holds the delimiter without quotes around it."
             )
-            row.problems.append(Problem("", "row.cells", msg, value=extra[0]))
+            row.add(Problem("", "row.cells", msg, value=extra[0]))
         return row
 
     def _address_of(self, cells: Sequence[str]) -> dict[str, str]:
@@ -250,7 +254,7 @@ class RowReader:
         if text.isascii() and text.isdigit() and len(text) <= 18:  # noqa: PLR2004 - fits an int64
             return int(text)
         msg = f"The customer number must be a positive whole number, not {text!r}."
-        row.problems.append(Problem("number", "number.invalid", msg, value=value))
+        row.add(Problem("number", "number.invalid", msg, value=value))
         return None
 
     @staticmethod
@@ -261,7 +265,7 @@ class RowReader:
         if word in _FALSE:
             return False
         msg = f"Archived must be yes or no, not {value.strip()!r}."
-        row.problems.append(Problem("archived", "archived.invalid", msg, value=value))
+        row.add(Problem("archived", "archived.invalid", msg, value=value))
         return None
 
 

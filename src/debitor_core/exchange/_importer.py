@@ -272,15 +272,17 @@ class _Row:
 
     row: int
     read: RowForm
-    cells: tuple[str, ...]
+    cells: Sequence[str]
     email: str | None = None
     tax_id: str | None = None
     email_key: str = ""
     vat_key: str = ""
-    _exact: dict[str, str | None] = attrs.field(factory=dict)
+    _exact: dict[str, str | None] | None = None
 
     def exact(self, what: str, country: str | None) -> str | None:
         """The row's email or VAT number in normal form (``None`` when not valid)."""
+        if self._exact is None:
+            self._exact = {}
         if what not in self._exact:
             raw = self.email if what == "email" else self.tax_id
             self._exact[what] = _normal(what, raw, country) if raw else None
@@ -425,19 +427,17 @@ class _Import:
         self.done = 0
         self.outcomes: dict[int, RowOutcome] = {}
         self.pending: list[_Row] = []
-        self.updates: list[tuple[_Row, Customer, dict[str, Any], Customer | None]] = []
+        self.updates: list[tuple[_Row, Customer, dict[str, Any]]] = []
         self.fields: Mapping[str, CustomFieldDefinition] = {f.key: f for f in book.fields()}
         self.category_names = {c.id: c.name for c in book.categories()}
         self.matcher = _Matcher(book.customers(archived=None))
-        self.email_column = bool(plan.columns_for("email"))
-        self.vat_column = bool(plan.columns_for("tax_id"))
 
     # -- rows ----------------------------------------------------------------------
 
     def take(self, number: int, cells: Sequence[str]) -> None:
         read = self.reader.read(cells)
         form = read.form
-        row = _Row(number, read, tuple(cells))
+        row = _Row(number, read, cells)
         email = form.get("email")
         if isinstance(email, str) and email.strip():
             row.email, row.email_key = email, email_key(email)
@@ -496,7 +496,7 @@ class _Import:
             return
         if self.dry_run or self.atomic:
             self._set(RowOutcome(row.row, "updated", current, matched_by=by))
-            self.updates.append((row, current, changes, trial))
+            self.updates.append((row, current, changes))
             return
         self._apply_update(row, current, changes, by)
 
@@ -590,7 +590,7 @@ class _Import:
 
     def _reject(self, row: _Row, problems: Sequence[Problem]) -> None:
         errors = tuple(p for p in problems if p.severity is Severity.ERROR) or tuple(problems)
-        self._set(RowOutcome(row.row, "rejected", problems=errors, cells=row.cells))
+        self._set(RowOutcome(row.row, "rejected", problems=errors, cells=tuple(row.cells)))
 
     def _set(self, outcome: RowOutcome) -> None:
         self.outcomes[outcome.row] = outcome
@@ -649,7 +649,7 @@ class _Import:
                 if row.row not in self.outcomes:
                     self._set(RowOutcome(row.row, "created"))
             return False
-        for row, current, changes, _ in self.updates:
+        for row, current, changes in self.updates:
             self._apply_update(row, current, changes, self.outcomes[row.row].matched_by or "row")
         return True
 
