@@ -390,3 +390,18 @@ class TestFailures:
             code,
             err.startswith("PostgreSQL books need debitor-core's PostgresStore"),
         )
+
+
+class TestNoEmptyBooks:
+    def test_an_import_that_stores_nothing_makes_no_book(self, run, tmp_path):
+        """When every row is rejected, the missing book is not made after all."""
+        (tmp_path / "bad.csv").write_text("Name,Country\n,LV\n", encoding="utf-8")
+        code, out, _ = run("import", "bad.csv")
+        assert (1, "0 created, 0 updated, 0 skipped, 1 rejected.\n") == (code, out)
+        assert ["bad.csv", "bad.rejects.csv"] == sorted(p.name for p in tmp_path.iterdir())
+
+    def test_a_refused_load_makes_no_book(self, run, tmp_path):
+        """A dump that cannot be loaded leaves no new, empty book behind."""
+        (tmp_path / "dump.json").write_text('{"customers": [{"name": 1}]}', encoding="utf-8")
+        assert 1 == run("--book", "new.db", "load", "dump.json")[0]
+        assert ["dump.json"] == sorted(p.name for p in tmp_path.iterdir())

@@ -103,7 +103,8 @@ def import_file(app: App) -> int:
     is_json = path.suffix.casefold() == ".json"
     records = read_json_records(path) if is_json else None
     table = None if is_json else CsvTable(path, encoding=args.encoding)
-    if exists(app.location):
+    made = _created_files(app.location) if not exists(app.location) else None
+    if made is None:
         book = app.book()
     else:
         if table is not None:  # check the columns before the book is made
@@ -121,6 +122,9 @@ def import_file(app: App) -> int:
             report = import_csv(book, table, progress=bar.update, **options)
     finally:
         bar.close()
+        if made is not None and len(book) == 0:  # a book made for nothing is not kept
+            app.close()
+            made()
     return _report_import(app, report, rejects)
 
 
@@ -257,8 +261,15 @@ def load(app: App) -> int:
     if not isinstance(data, dict) or not isinstance(data.get("customers"), list):
         msg = f"The file {path} is not a dump made by 'debitor dump': it has no customers list."
         raise Refused(msg)
+    made = _created_files(app.location) if not exists(app.location) else None
     book = app.book(create=True)
-    customers = book.import_data(data)
+    try:
+        customers = book.import_data(data)
+    except BaseException:
+        if made is not None:  # a book made for a refused load is not kept
+            app.close()
+            made()
+        raise
     app.console.out(f"Loaded {_counts(data)} into {app.location} ({len(customers):,} new).")
     return Exit.DONE
 
