@@ -83,6 +83,7 @@ class TestOtherTools:
             "CompanyNumber": "company_id",
         } == dict(plan.read)
         assert ("SkypeName", "AccountNumber") == plan.ignored
+        assert {"DDIPhoneNumber": "other_phones"} == targets(["DDIPhoneNumber"])
 
     def test_stripe_customers_export(self):
         """Stripe's customer export columns; its ids and dates are not read."""

@@ -34,3 +34,17 @@ class TestExportFunctions:
         assert ("custom_fields.secret", "notes", "consent") == private[len(COLUMNS) :]
         assert ("x", None, []) == (full["custom_fields.secret"], full["notes"], full["consent"])
         assert list(columns) == list(row)
+
+    def test_dates_and_choices_are_written_as_import_reads_them(self, book):
+        """A date is YYYY-MM-DD, several choices are joined by '; ', and both read back."""
+        book.define_field("since", "Since", "date")
+        book.define_field("tags", "Tags", "multi_choice", choices=["A", "B"])
+        book.register(
+            {"name": "A", "address": {"country": "LV"},
+             "custom_fields": {"since": "2026-01-31", "tags": ["B", "A"]}}
+        )  # fmt: skip
+        _, (row,) = export_rows(book)
+        assert ("2026-01-31", ["A", "B"]) == (row["custom_fields.since"], row["custom_fields.tags"])
+        stream = io.StringIO()
+        export_csv(book, stream)
+        assert stream.getvalue().splitlines()[1].endswith(",2026-01-31,A; B")
