@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import email_validator
 import phonenumbers
+from cli_bench import bench_cli as _bench_cli
 from stdnum.eu import vat as eu_vat
 from workload import make_forms
 
@@ -579,6 +580,11 @@ def bench_postgres(*, quick: bool) -> None:
             server.cluster.remove()  # type: ignore[attr-defined]
 
 
+def bench_cli(*, quick: bool) -> None:
+    """Issue 14: CSV import against validation alone, the command's cold start, find."""
+    _bench_cli(quick=quick, report=report)
+
+
 SECTIONS = {
     "validation": bench_validation,
     "locale": bench_locale,
@@ -587,6 +593,7 @@ SECTIONS = {
     "json": bench_json_store,
     "sqlite": bench_sqlite,
     "postgres": bench_postgres,
+    "cli": bench_cli,
 }
 
 

@@ -227,6 +227,28 @@ def postgres(request: pytest.FixtureRequest) -> Server:
     return server
 
 
+@pytest.fixture
+def postgres_url(postgres: Server) -> Iterator[str]:
+    """A ``postgresql://`` URL (as the CLI takes) whose books live in a schema of their own.
+
+    The schema is made for the test and dropped after it.
+    """
+    import uuid
+    from urllib.parse import quote, urlencode
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    schema = f"test_url_{uuid.uuid4().hex[:12]}"
+    with postgres.admin() as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    params = {k: str(v) for k, v in conninfo_to_dict(postgres.conninfo).items()}
+    dbname = params.pop("dbname", "postgres")
+    params["options"] = f"-c search_path={schema}"
+    yield f"postgresql:///{quote(dbname)}?{urlencode(params, quote_via=quote)}"
+    with postgres.admin() as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 @pytest.fixture(scope="session")
 def throwaway_cluster() -> Iterator[Server]:
     """A cluster of the session's own, which tests may restart (skips when impossible)."""

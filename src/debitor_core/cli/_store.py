@@ -1,0 +1,118 @@
+"""Opening the store a ``--book`` names: a JSON file, an SQLite file, or PostgreSQL."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from debitor_core.storage import Store
+
+__all__ = ["BookUnavailable", "UsageError", "describe", "is_postgres", "open_store"]
+
+JSON_SUFFIXES: Final = (".json",)
+SQLITE_SUFFIXES: Final = (".db", ".sqlite", ".sqlite3")
+_POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
+DEFAULT_BOOK_ID: Final = "default"
+"""The book of a PostgreSQL database that ``--book-id`` names when not given."""
+
+
+class BookUnavailable(Exception):
+    """The book cannot be used (exit status 3); the message says why and what to do."""
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be (exit status 2)."""
+
+
+def is_postgres(location: str) -> bool:
+    """Whether ``location`` is a PostgreSQL URL."""
+    return location.startswith(_POSTGRES_SCHEMES)
+
+
+def describe(location: str) -> str:
+    """The book for messages: the path, or the URL without its password."""
+    if is_postgres(location):
+        scheme, _, rest = location.partition("://")
+        credentials, at, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}@{host}" if at else location
+    return location
+
+
+def exists(location: str) -> bool:
+    """Whether a file book is there (PostgreSQL books always answer for themselves)."""
+    return is_postgres(location) or Path(location).exists()
+
+
+def open_store(location: str, *, book_id: str | None = None, create: bool = False) -> Store:
+    """Open the store at ``location``.
+
+    Args:
+        location: A ``.json`` file (`JsonFileStore`), a ``.db``, ``.sqlite`` or
+            ``.sqlite3`` file (`SqliteStore`), or a ``postgresql://`` URL
+            (``PostgresStore``, with ``book_id``).
+        book_id: Which book of a PostgreSQL database; not for files.
+        create: Create a missing file book (only ``add``, ``import`` and ``load`` do).
+
+    Raises:
+        BookUnavailable: the book is missing, damaged, locked, newer than this
+            debitor-core, or its kind of store is not available.
+        UsageError: the location is neither a known file type nor a URL, or a book id
+            is given for a file.
+    """
+    from debitor_core import StorageError  # noqa: PLC0415 - the library loads on first use
+
+    if is_postgres(location):
+        return _postgres(location, book_id)
+    if book_id is not None:
+        msg = "--book-id is for PostgreSQL books; a .json or .db file holds one book."
+        raise UsageError(msg)
+    path = Path(location)
+    suffix = path.suffix.casefold()
+    if suffix not in JSON_SUFFIXES + SQLITE_SUFFIXES:
+        msg = (
+            f"The book {location} is neither a .json nor an SQLite (.db, .sqlite) file; "
+            "name the book with --book PATH."
+        )
+        raise UsageError(msg)
+    if path.is_dir():
+        msg = f"The book {location} is a folder; name a .json or .db file with --book PATH."
+        raise BookUnavailable(msg)
+    if not create and not path.exists():
+        msg = (
+            f"There is no book at {location}. Create one with 'debitor add' or "
+            "'debitor import FILE', or name another with --book PATH."
+        )
+        raise BookUnavailable(msg)
+    from debitor_core.storage import JsonFileStore, SqliteStore  # noqa: PLC0415
+
+    try:
+        if suffix in JSON_SUFFIXES:
+            return JsonFileStore(path)
+        return SqliteStore(path)
+    except StorageError as exc:
+        msg = f"The book {location} cannot be used: {exc}"
+        raise BookUnavailable(msg) from exc
+    except OSError as exc:
+        msg = f"The book {location} cannot be opened: {exc.strerror or exc}."
+        raise BookUnavailable(msg) from exc
+
+
+def _postgres(location: str, book_id: str | None) -> Store:
+    from debitor_core import StorageError, ValidationError  # noqa: PLC0415 - loads on first use
+
+    storage = importlib.import_module("debitor_core.storage")
+    try:
+        factory = storage.PostgresStore
+    except ImportError as exc:  # psycopg is an optional extra
+        raise BookUnavailable(str(exc)) from exc
+    try:
+        store: Store = factory.connect(location, book_id=book_id or DEFAULT_BOOK_ID)
+    except ValidationError as exc:
+        raise UsageError(f"--book-id: {exc.problems[0].message}") from exc
+    except StorageError as exc:
+        msg = f"The PostgreSQL book {describe(location)} cannot be used: {exc}"
+        raise BookUnavailable(msg) from exc
+    return store

@@ -1,0 +1,329 @@
+"""Moving customers in and out: ``import``, ``export``, ``dump``, ``load``, ``migrate``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Final
+
+from debitor_core.cli._app import App, Exit, Refused
+from debitor_core.cli._customers import pairs
+from debitor_core.cli._store import UsageError, exists, is_postgres, open_store
+
+if TYPE_CHECKING:
+    from debitor_core import CustomerBook
+    from debitor_core.exchange import ImportReport
+
+__all__ = ["dump", "export_file", "import_file", "load", "migrate", "records_left_behind"]
+
+_SHOWN_REJECTS: Final = 20
+_CARRIED_KEYS: Final = {
+    "invoice": "invoices",
+    "payment": "payments",
+    "delivery": "deliveries",
+    "reminder": "reminder_logs",
+}
+"""Where an export may carry each kind of record: ``data[plural]`` or
+``data["records"][kind]``."""
+_KIND_WORDS: Final = {
+    "invoice": ("invoice", "invoices"),
+    "payment": ("payment", "payments"),
+    "delivery": ("welcome-invoice delivery", "welcome-invoice deliveries"),
+    "reminder": ("reminder log", "reminder logs"),
+}
+
+
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[IO[str]]:
+    """Write a file whole or not at all: a temporary file beside it, moved over it."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _output(app: App, name: str) -> Path:
+    """The file an export or dump writes; refuse the book itself and existing files."""
+    path = Path(name)
+    book = app.location
+    if not is_postgres(book) and path.resolve() in {
+        Path(book).resolve(),
+        Path(book + ".journal").resolve(),
+        Path(book + ".lock").resolve(),
+    }:
+        msg = f"{name} is the book itself; write the export to another file."
+        raise UsageError(msg)
+    if path.exists() and not app.args.force:
+        msg = f"The file {name} exists; add --force to replace it."
+        raise Refused(msg, Exit.USAGE)
+    if not path.parent.is_dir():
+        msg = f"There is no folder {path.parent} to write {path.name} into."
+        raise UsageError(msg)
+    return path
+
+
+def import_file(app: App) -> int:
+    """``import FILE``: customers from CSV (or a JSON array), row by row."""
+    from debitor_core import CustomerBook  # noqa: PLC0415
+    from debitor_core.exchange import (  # noqa: PLC0415
+        CsvTable,
+        check_columns,
+        import_csv,
+        import_records,
+        plan_columns,
+        read_json_records,
+    )
+
+    args = app.args
+    path = Path(args.file)
+    if not path.is_file():
+        msg = f"There is no file {args.file} to import."
+        raise UsageError(msg)
+    rejects = Path(args.rejects) if args.rejects else path.with_name(path.stem + ".rejects.csv")
+    if rejects.resolve() == path.resolve():
+        msg = "--rejects names the file being imported; name another file."
+        raise UsageError(msg)
+    mapping = pairs(args.map, "--map")
+    options: dict[str, Any] = {
+        "mapping": mapping,
+        "on_duplicate": args.on_duplicate,
+        "dry_run": args.dry_run,
+        "atomic": args.atomic,
+        "country": args.country,
+        "author": args.author,
+    }
+    is_json = path.suffix.casefold() == ".json"
+    records = read_json_records(path) if is_json else None
+    table = None if is_json else CsvTable(path, encoding=args.encoding)
+    made = _created_files(app.location) if not exists(app.location) else None
+    if made is None:
+        book = app.book()
+    else:
+        if table is not None:  # check the columns before the book is made
+            scratch = CustomerBook(required=app.required())
+            plan = plan_columns(table.header, (), mapping)
+            check_columns(scratch, plan, default_country=args.country is not None)
+        book = CustomerBook(required=app.required()) if args.dry_run else app.book(create=True)
+    total = len(records) if records is not None else table.row_count if table else 0
+    bar = app.console.progress(total, f"Importing {path.name}")
+    try:
+        if records is not None:
+            report = import_records(book, records, source=str(path), progress=bar.update, **options)
+        else:
+            assert table is not None  # noqa: S101 - not JSON, so a table
+            report = import_csv(book, table, progress=bar.update, **options)
+    finally:
+        bar.close()
+        if made is not None and len(book) == 0:  # a book made for nothing is not kept
+            app.close()
+            made()
+    return _report_import(app, report, rejects)
+
+
+def _report_import(app: App, report: ImportReport, rejects: Path) -> int:
+    console = app.console
+    if report.plan.ignored:
+        shown = ", ".join(repr(c) for c in report.plan.ignored)
+        console.err(f"Columns not read: {shown} (read one with --map 'COLUMN=FIELD').")
+    if report.dry_run:
+        for outcome in report.outcomes:
+            console.out(outcome.describe(report.plan, dry_run=True))
+    else:
+        rejected = report.rejected_rows
+        for outcome in rejected[:_SHOWN_REJECTS]:
+            console.err(outcome.describe(report.plan))
+        if len(rejected) > _SHOWN_REJECTS:
+            console.err(f"... and {len(rejected) - _SHOWN_REJECTS:,} more rejected rows.")
+        if rejected:
+            try:
+                report.write_rejects(rejects)
+                console.err(f"The rejected rows, each with its reason, are in {rejects}.")
+            except OSError as exc:
+                console.err(f"The rejected rows could not be written to {rejects}: {exc.strerror}.")
+    console.out(report.summary())
+    failed = report.rejected or not report.committed
+    return Exit.REFUSED if failed else Exit.DONE
+
+
+def export_file(app: App) -> int:
+    """``export FILE``: customers to .csv or .json, with the columns import reads."""
+    from debitor_core.exchange import export_csv, export_json  # noqa: PLC0415
+
+    args = app.args
+    suffix = Path(args.file).suffix.casefold()
+    if suffix not in (".csv", ".json"):
+        msg = f"export writes .csv or .json files; {args.file} is neither."
+        raise UsageError(msg)
+    book = app.book()
+    path = _output(app, args.file)
+    customers = book.search(
+        category=args.category or None,
+        match="all" if args.all_categories else "any",
+        country=args.country,
+        city=args.city,
+        custom_fields=pairs(args.field, "--field") or None,
+        archived=False if args.without_archived else None,
+    )
+    with replacing(path) as stream:
+        if suffix == ".json":
+            count = export_json(book, stream, customers, include_private=args.include_private)
+        else:
+            stream.write("\ufeff")
+            delimiter = "\t" if args.delimiter == "tab" else args.delimiter
+            count = export_csv(
+                book, stream, customers, include_private=args.include_private, delimiter=delimiter
+            )
+    private = ""
+    if args.include_private:
+        private = " (with private notes, consent and personal-data fields)"
+    app.console.out(f"Exported {count:,} customer{'s' if count != 1 else ''} to {path}{private}.")
+    return Exit.DONE
+
+
+def records_left_behind(book: CustomerBook, data: dict[str, Any]) -> dict[str, int]:
+    """Records the book holds that ``data`` (an export) does not carry, by kind."""
+    from debitor_core import Delivery, Invoice, Payment, ReminderLog  # noqa: PLC0415
+
+    records = data.get("records")
+    carried: dict[str, Any] = records if isinstance(records, dict) else {}
+    left: dict[str, int] = {}
+    for kind in (Invoice, Payment, Delivery, ReminderLog):
+        name = kind.KIND
+        if _CARRIED_KEYS[name] in data or name in carried:
+            continue
+        count = len(book.store.records(kind))
+        if count:
+            left[name] = count
+    return left
+
+
+def _left_sentence(left: dict[str, int]) -> str:
+    parts = [f"{n:,} {_KIND_WORDS[k][n != 1]}" for k, n in left.items()]
+    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    return f"The book also holds {listed}, which this version cannot carry yet"
+
+
+def dump(app: App) -> int:
+    """``dump FILE``: the whole book as JSON, private data included.
+
+    The file holds what `CustomerBook.export` gives; ``load`` reads it back.
+    """
+    book = app.book()
+    path = _output(app, app.args.file)
+    data = book.export(include_private=True)
+    left = records_left_behind(book, data)
+    if left and not app.args.skip_records:
+        msg = (
+            f"{_left_sentence(left)}; keep a copy of the book file itself as their backup, "
+            "and add --skip-records to write this dump without them."
+        )
+        raise Refused(msg)
+    with replacing(path) as stream:
+        json.dump(data, stream, ensure_ascii=False, indent=1)
+        stream.write("\n")
+    counts = _counts(data)
+    app.console.out(f"Wrote {counts} to {path}.")
+    if left:
+        app.console.err(f"warning: {_left_sentence(left)}; they are not in {path}.")
+    return Exit.DONE
+
+
+def _counts(data: dict[str, Any]) -> str:
+    def many(count: int, one: str, more: str) -> str:
+        return f"{count:,} {one if count == 1 else more}"
+
+    return (
+        f"{many(len(data.get('customers', [])), 'customer', 'customers')}, "
+        f"{many(len(data.get('categories', [])), 'category', 'categories')} and "
+        f"{many(len(data.get('custom_fields', [])), 'custom field', 'custom fields')}"
+    )
+
+
+def load(app: App) -> int:
+    """``load FILE``: a dump into the book (all or nothing)."""
+    path = Path(app.args.file)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        msg = f"There is no file {path} to load."
+        raise UsageError(msg) from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        msg = f"The file {path} is not a dump made by 'debitor dump' ({exc})."
+        raise Refused(msg) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("customers"), list):
+        msg = f"The file {path} is not a dump made by 'debitor dump': it has no customers list."
+        raise Refused(msg)
+    made = _created_files(app.location) if not exists(app.location) else None
+    book = app.book(create=True)
+    try:
+        customers = book.import_data(data)
+    except BaseException:
+        if made is not None:  # a book made for a refused load is not kept
+            app.close()
+            made()
+        raise
+    app.console.out(f"Loaded {_counts(data)} into {app.location} ({len(customers):,} new).")
+    return Exit.DONE
+
+
+def migrate(app: App) -> int:
+    """``migrate --to PATH``: copy the book into a new (or empty) store, and check the copy."""
+    from debitor_core import CustomerBook  # noqa: PLC0415
+
+    args = app.args
+    source = app.book()
+    target_path = args.to
+    if not is_postgres(target_path) and Path(target_path).resolve() == Path(app.location).resolve():
+        msg = "--to names the book itself; name a new book."
+        raise UsageError(msg)
+    data = source.export(include_private=True)
+    left = records_left_behind(source, data)
+    if left and not args.skip_records:
+        msg = f"{_left_sentence(left)}; add --skip-records to copy the rest without them."
+        raise Refused(msg)
+    created = _created_files(target_path)
+    store = open_store(target_path, book_id=args.to_book_id, create=True)
+    try:
+        _copy(CustomerBook(store, required=app.required()), data, target_path)
+    except BaseException:
+        store.close()
+        created()
+        raise
+    store.close()
+    app.console.out(f"Copied {_counts(data)} from {app.location} to {target_path}.")
+    if left:
+        app.console.err(f"warning: {_left_sentence(left)}; they stay in {app.location} only.")
+    return Exit.DONE
+
+
+def _copy(target: CustomerBook, data: dict[str, Any], where: str) -> None:
+    """Import ``data`` into the empty book ``target``; check the copy is exact."""
+    if len(target) or target.categories() or target.fields():
+        msg = f"The book at {where} is not empty; migrate copies into a new or empty book."
+        raise Refused(msg)
+    target.import_data(data)
+    if target.export(include_private=True) != data:  # pragma: no cover - a store bug
+        msg = f"The copy at {where} differs from the book; do not use it."
+        raise Refused(msg, Exit.UNAVAILABLE)
+
+
+def _created_files(location: str) -> Callable[[], None]:
+    """Remember which of a file book's files exist now; the result removes the others."""
+    if is_postgres(location):
+        return lambda: None
+    paths = [Path(location + suffix) for suffix in ("", ".journal", ".lock")]
+    new = [p for p in paths if not p.exists()]
+
+    def remove() -> None:
+        for path in new:
+            path.unlink(missing_ok=True)
+
+    return remove

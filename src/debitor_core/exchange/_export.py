@@ -1,0 +1,97 @@
+"""Exporting customers to CSV and JSON with the column names the import reads."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from debitor_core import Customer, CustomerBook
+from debitor_core.exchange._csvfile import write_csv
+from debitor_core.exchange._forms import CellValue, cell_text, customer_values, export_columns
+
+__all__ = ["export_csv", "export_json", "export_rows"]
+
+
+def export_rows(
+    book: CustomerBook,
+    customers: Iterable[Customer] | None = None,
+    *,
+    include_private: bool = False,
+) -> tuple[tuple[str, ...], list[dict[str, CellValue]]]:
+    """The columns and one row per customer, JSON-ready.
+
+    Args:
+        book: The book the customers are in (for category names and custom fields).
+        customers: Which customers (default: every customer, archived ones too, by
+            number).
+        include_private: Whether to add private notes, consent and the custom fields
+            that hold personal data.
+
+    Returns:
+        The column names and the rows (a dict per customer, keyed by column).
+    """
+    columns = export_columns(book.fields(), include_private=include_private)
+    names = {c.id: c.name for c in book.categories()}
+    chosen = book.customers(archived=None) if customers is None else customers
+    return columns, [customer_values(c, names, columns) for c in chosen]
+
+
+def export_csv(
+    book: CustomerBook,
+    target: str | os.PathLike[str] | IO[str],
+    customers: Iterable[Customer] | None = None,
+    *,
+    include_private: bool = False,
+    delimiter: str = ",",
+    encoding: str = "utf-8-sig",
+) -> int:
+    """Write customers as CSV, one row each, with the columns `import_csv` reads.
+
+    Values a spreadsheet would run as a formula are neutralised (see
+    `neutralise_formula`); phone numbers in E.164 form and amounts are written as they
+    are. Lists (categories, other emails and phones, multi-choice values) are joined
+    with ``"; "``.
+
+    Args:
+        book: The book.
+        target: A path (replaced if it exists) or an open text stream.
+        customers: Which customers (default: all, archived ones too).
+        include_private: Whether to add private notes, consent and personal-data
+            custom fields.
+        delimiter: ``,`` (default), ``;`` or a tab.
+        encoding: For a path: default UTF-8 with a byte-order mark, so that spreadsheets
+            read the accents right.
+
+    Returns:
+        The number of customers written.
+    """
+    columns, rows = export_rows(book, customers, include_private=include_private)
+    lines = ([cell_text(row[c]) for c in columns] for row in rows)
+    return write_csv(target, columns, lines, delimiter=delimiter, encoding=encoding)
+
+
+def export_json(
+    book: CustomerBook,
+    target: str | os.PathLike[str] | IO[str],
+    customers: Iterable[Customer] | None = None,
+    *,
+    include_private: bool = False,
+) -> int:
+    """Write customers as a JSON array of objects keyed by the columns `import_csv` reads.
+
+    Lists stay JSON arrays, the customer number a number, ``archived`` a boolean;
+    amounts and dates are strings, exactly as stored.
+
+    Returns:
+        The number of customers written.
+    """
+    _, rows = export_rows(book, customers, include_private=include_private)
+    text = json.dumps(rows, ensure_ascii=False, indent=1)
+    if isinstance(target, str | os.PathLike):
+        Path(target).write_text(text + "\n", encoding="utf-8")
+    else:
+        target.write(text + "\n")
+    return len(rows)
