@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from debitor_core._index import _FOLD, fold
+from debitor_core._text import _FOLD, fold
 from debitor_core._util import new_id
 from debitor_core.storage._memory import StoreState
 
