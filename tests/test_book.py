@@ -154,6 +154,32 @@ class TestRegister:
         with pytest.raises(ValueError, match="duplicates"):
             CustomerBook(duplicates="ignore")
 
+    def test_settings_may_be_replaced(self, book, latvian_form):
+        """The policy, duplicate handling, welcome policy and sender are attributes."""
+        book.register(latvian_form)
+        book.required = RequiredFields.of("name", "address.country", "email")
+        book.duplicates = "reject"
+        with pytest.raises(ValidationError, match="email"):
+            book.register({"name": "B", "address": {"country": "LV"}})
+        with pytest.raises(DuplicateCustomer):
+            book.register(latvian_form)
+        with pytest.raises(ValueError, match="duplicates must be 'warn' or 'reject'"):
+            book.duplicates = "ignore"
+        assert (RequiredFields.of("name", "address.country", "email"), "reject") == (
+            book.required,
+            book.duplicates,
+        )
+        assert (None, None) == (book.welcome, book.sender)
+
+    def test_defaults_of_custom_fields_and_a_form_without_a_mapping(self, book):
+        """Field defaults fill a form's custom fields, unless the form gives no mapping."""
+        book.define_field("segment", "Segment", default="retail")
+        made = book.register({"name": "A", "address": {"country": "LV"}})
+        assert {"segment": "retail"} == dict(made.custom_fields)
+        with pytest.raises(ValidationError) as info:
+            book.register({"name": "B", "address": {"country": "LV"}, "custom_fields": "x"})
+        assert ["custom_fields"] == list(info.value.paths)
+
 
 class TestPreview:
     def test_changes_nothing(self, book, latvian_form):
@@ -187,6 +213,7 @@ class TestPreview:
             }
         )
         (match,) = review.duplicates
+        assert "<DuplicateMatch #1 tax_id,email,phone,name_city>" == repr(match)
         assert stored.id == match.customer.id
         assert ("tax_id", "email", "phone", "name_city") == match.evidence
         assert (
