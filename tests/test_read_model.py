@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from debitor_core import Address, Category, Customer, CustomerBook, InvoiceLine, NotFound
@@ -11,7 +12,6 @@ from debitor_core._text import duplicate_keys
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._read_model import (
     EVERYONE,
-    Changes,
     CustomerQuery,
     CustomerReadModel,
     find,
@@ -29,11 +29,20 @@ def customer(number, name="Koks", **values):
     return Customer(id=uuid.uuid4(), number=number, name=name, created=WHEN, updated=WHEN, **values)
 
 
+@attrs.frozen
+class Changed:
+    """What a change feed hands over: the shape `Changes` asks for, in tuples."""
+
+    customers: tuple = ()
+    deleted: tuple = ()
+    records: tuple = ()
+    categories: bool = False
+    custom_fields: bool = False
+
+
 def model_with(*customers):
     model = InMemoryReadModel()
-    changes = Changes()
-    changes.customers.update({c.id: c for c in customers})
-    model.apply(changes, Definitions())
+    model.apply(Changed(customers), Definitions())
     return model
 
 
@@ -58,6 +67,23 @@ class TestProtocol:
         )
 
 
+class TestChanges:
+    def test_a_change_set_from_elsewhere(self):
+        """Changes in tuples (as a store's change feed gives them) are taken in whole."""
+        first, second = customer(1), customer(2, name="Meži")
+        model = model_with(first, second)
+        renumbered = attrs.evolve(first, number=5, version=2)
+        model.apply(Changed((renumbered,), (second.id,), custom_fields=True), Definitions())
+        assert (renumbered, None, None, 1, 5) == (
+            model.get_by_number(5),
+            model.get_by_number(1),
+            model.get(second.id),
+            model.count(),
+            model.last_number(),
+        )
+        assert [5] == [c.number for c in model.search(CustomerQuery(text="koks"))]
+
+
 class TestCustomerQueries:
     def test_count_with_and_without_a_query(self):
         """count() counts everyone; count(query) what matches."""
@@ -74,9 +100,7 @@ class TestCustomerQueries:
         first = customer(1)
         model = model_with(first, customer(2))
         page = model.search(EVERYONE, limit=1)
-        changes = Changes()
-        changes.customers[first.id] = None
-        model.apply(changes, Definitions())
+        model.apply(Changed(deleted=(first.id,)), Definitions())
         assert ([1], 1) == ([c.number for c in page], page.total)
 
     def test_filters(self):

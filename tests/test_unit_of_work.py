@@ -49,13 +49,28 @@ class TestWrites:
             tx.update(changed, expected_version=1)
             tx.delete(other.id)
             tx.put_record(payment, expected_version=None)
-            assert not tx.definitions
+            assert (False, False) == (tx.categories, tx.custom_fields)
             tx.put_category(Category(uuid.uuid4(), "Retail"))
-            assert {koks.id: changed, other.id: None} == tx.customers
-            assert {("payment", payment.key): payment} == tx.records
-            assert tx.definitions
+            assert ([changed], [other.id], [payment]) == (
+                list(tx.customers),
+                list(tx.deleted),
+                list(tx.records),
+            )
+            assert (True, False) == (tx.categories, tx.custom_fields)
         assert [changed] == list(uow.store.customers())
-        assert "<Changes 2 customers, 1 records, definitions>" == repr(tx)
+        assert "<Writes 1 customers, 1 deleted, 1 records, categories>" == repr(tx)
+
+    def test_added_after_deleted(self):
+        """A customer deleted and added again in one transaction counts as saved only."""
+        uow = open_uow()
+        koks = customer(1)
+        with uow.transaction() as tx:
+            tx.add(koks)
+        with uow.transaction() as tx:
+            tx.delete(koks.id)
+            tx.add(koks)
+            assert ([koks], []) == (list(tx.customers), list(tx.deleted))
+        assert koks == uow.model.get(koks.id)
 
     def test_definitions(self):
         """Category and custom-field writes are definitions; the book's copy follows them."""

@@ -69,19 +69,18 @@ class InMemoryReadModel:
         """Take in what one of the book's commits changed."""
         with self._lock:
             state = self._state
-            customers = changes.customers
-            if customers:
-                state.index.replace(customers)
+            saved, deleted = changes.customers, changes.deleted
+            if saved or deleted:
+                state.index.replace(saved, deleted)
                 last = state.last_number
-                for customer in customers.values():
-                    if customer is not None and customer.number > last:
-                        last = customer.number
+                for customer in saved:
+                    last = max(last, customer.number)
                 state.last_number = last
-            if changes.definitions:
+            if changes.custom_fields:
                 state.index.use_text_fields(definitions.text_fields)
             if changes.records:
                 put = state.ledger.put
-                for record in changes.records.values():
+                for record in changes.records:
                     put(record)
 
     # -- customers ---------------------------------------------------------------------

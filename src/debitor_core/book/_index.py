@@ -18,7 +18,7 @@ import bisect
 import itertools
 import operator
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator
 from typing import Final, cast
 
 from debitor_core._model import Customer
@@ -230,8 +230,8 @@ class CustomerIndex:
         """How many customers are indexed."""
         return len(self._by_id)
 
-    def replace(self, changed: Mapping[uuid.UUID, Customer | None]) -> None:
-        """Put in the new state of changed customers (``None``: deleted).
+    def replace(self, saved: Collection[Customer], deleted: Collection[uuid.UUID] = ()) -> None:
+        """Put in the new state of changed customers, and take deleted ones out.
 
         Readers of `get`, `get_by_number` and `count` see each customer's old or new
         state throughout: entries are replaced in place, and an entry goes only when
@@ -239,38 +239,39 @@ class CustomerIndex:
         """
         by_id = self._by_id
         olds = []
-        for key in changed:  # a loop, not a comprehension: cheaper for one
-            old = by_id.get(key.int)
+        for customer in saved:  # a loop, not a comprehension: cheaper for one
+            old = by_id.get(customer.id.int)
+            if old is not None:
+                olds.append(old)
+        for customer_id in deleted:
+            old = by_id.get(customer_id.int)
             if old is not None:
                 olds.append(old)
         if olds:
-            self._replace_old(changed, olds)
+            self._replace_old(saved, olds)
             return
         by_number, pending = self._by_number, self._postings.pending
-        for key, new in changed.items():  # the usual case: new customers
-            if new is not None:
-                by_id[key.int] = new
-                by_number[new.number] = new
-                pending.append(new)
+        for new in saved:  # the usual case: new customers
+            by_id[new.id.int] = new
+            by_number[new.number] = new
+            pending.append(new)
 
-    def _replace_old(
-        self, changed: Mapping[uuid.UUID, Customer | None], olds: list[Customer]
-    ) -> None:
+    def _replace_old(self, saved: Collection[Customer], olds: list[Customer]) -> None:
         """`replace` when some of the customers were indexed before (``olds``)."""
         by_id, by_number, postings = self._by_id, self._by_number, self._postings
         postings.catch_up()
         for old in olds:
             postings.forget(old)
-        for key, new in changed.items():
-            if new is not None:
-                by_id[key.int] = new  # in place: a reader sees the old or the new
-                by_number[new.number] = new
-                postings.pending.append(new)
+        for new in saved:
+            by_id[new.id.int] = new  # in place: a reader sees the old or the new
+            by_number[new.number] = new
+            postings.pending.append(new)
+        ids, numbers = {c.id.int for c in saved}, {c.number for c in saved}
         for old in olds:  # what no new state took over goes
-            if by_id.get(old.id.int) is old:
-                del by_id[old.id.int]
-            if by_number.get(old.number) is old:
-                del by_number[old.number]
+            if old.id.int not in ids:
+                by_id.pop(old.id.int, None)
+            if old.number not in numbers:
+                by_number.pop(old.number, None)
         postings.catch_up()  # so that the text index holds exactly these customers
         postings.compact_text(by_number.values())
 

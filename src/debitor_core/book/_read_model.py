@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Final, Protocol
 
 import attrs
@@ -85,32 +85,46 @@ def in_categories(
     )
 
 
-class Changes:
-    """What commits changed, collapsed per key: the current state of each changed thing.
+class Changes(Protocol):
+    """What commits changed, collapsed per key: each thing once, in its latest state.
 
-    The unit of work records one per transaction of this book; a store's change feed
-    will produce the same for other processes' commits.
+    The shape of the store's change feed (``debitor_core.storage.ChangeSet``), so that a
+    read model takes in what another process committed exactly as it takes in the
+    book's own commits (the unit of work records those as `Writes`).
 
     Attributes:
-        customers: The new state of each changed customer by id (``None``: deleted),
-            in the order first changed.
-        records: The new state of each changed record by ``(KIND, key)``.
-        definitions: Whether categories or custom fields changed.
+        customers: Every customer added or changed, as it is now (a renumbered one with
+            its new number).
+        deleted: The ids of the customers deleted.
+        records: Every record added or changed, as it is now.
+        categories: Whether any category was added, changed or deleted.
+        custom_fields: Whether any custom-field definition was added or changed.
     """
 
-    __slots__ = ("customers", "definitions", "records")
+    @property
+    def customers(self) -> Collection[Customer]:
+        """Customers added or changed."""
+        ...
 
-    def __init__(self) -> None:
-        """Start with nothing changed."""
-        self.customers: dict[uuid.UUID, Customer | None] = {}
-        self.records: dict[tuple[str, str], Record] = {}
-        self.definitions = False
+    @property
+    def deleted(self) -> Collection[uuid.UUID]:
+        """Ids of customers deleted."""
+        ...
 
-    def __repr__(self) -> str:
-        return (
-            f"<Changes {len(self.customers)} customers, {len(self.records)} records"
-            f"{', definitions' if self.definitions else ''}>"
-        )
+    @property
+    def records(self) -> Collection[Record]:
+        """Records added or changed."""
+        ...
+
+    @property
+    def categories(self) -> bool:
+        """Whether categories changed."""
+        ...
+
+    @property
+    def custom_fields(self) -> bool:
+        """Whether custom-field definitions changed."""
+        ...
 
 
 class CustomerReadModel(Protocol):
@@ -118,7 +132,9 @@ class CustomerReadModel(Protocol):
 
     Keeping in step: the unit of work calls `reload` when the book opens or falls
     behind the store, and `apply` after each of the book's own commits (under the
-    book's lock, so never two at once). Both may run while other threads query.
+    book's lock, so never two at once); with a store's change feed, it will call
+    `apply` with what other processes committed too. Both may run while other
+    threads query.
 
     Thread safety: a query sees the state before or after a `reload` or `apply`, never
     a part of one; in particular `get`, `get_by_number` and `count` never miss a

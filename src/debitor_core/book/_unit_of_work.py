@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Collection
 from types import TracebackType
 
 from debitor_core._category import Category
@@ -32,57 +33,88 @@ from debitor_core.storage._protocol import Store, Transaction
 __all__ = ["UnitOfWork", "Writes"]
 
 
-class Writes(Changes):
+class Writes:
     """The store's transaction, noting what each write changes (a `Transaction` itself).
 
-    It is the `Changes` its writes made so far, which the read model takes in after
-    the commit.
+    It is also the `Changes` its writes made so far, which the read model takes in
+    after the commit: each customer and record once, in its last state.
     """
 
-    __slots__ = ("_tx",)
+    __slots__ = (
+        "_deleted",
+        "_records",
+        "_saved",
+        "_tx",
+        "categories",
+        "custom_fields",
+        "customers",
+        "deleted",
+        "records",
+    )
 
     def __init__(self, tx: Transaction) -> None:
         """Wrap the store's open transaction ``tx``."""
         self._tx = tx
-        # Changes.__init__'s fields, set here: one call fewer on every registration.
-        self.customers = {}
-        self.records = {}
-        self.definitions = False
+        self._saved: dict[uuid.UUID, Customer] = {}
+        self.customers: Collection[Customer] = self._saved.values()  # a live view
+        # Made on the first delete or record: most transactions have neither.
+        self._deleted: dict[uuid.UUID, None] | None = None
+        self.deleted: Collection[uuid.UUID] = ()
+        self._records: dict[tuple[str, str], Record] | None = None
+        self.records: Collection[Record] = ()
+        self.categories = False
+        self.custom_fields = False
 
     def add(self, customer: Customer) -> None:
         """Add a new customer (see `Transaction.add`)."""
         self._tx.add(customer)
-        self.customers[customer.id] = customer
+        self._saved[customer.id] = customer
+        if self._deleted:
+            self._deleted.pop(customer.id, None)
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a stored customer (see `Transaction.update`)."""
         self._tx.update(customer, expected_version=expected_version)
-        self.customers[customer.id] = customer
+        self._saved[customer.id] = customer
 
     def delete(self, customer_id: uuid.UUID) -> None:
         """Delete a customer (see `Transaction.delete`)."""
         self._tx.delete(customer_id)
-        self.customers[customer_id] = None
+        self._saved.pop(customer_id, None)
+        if self._deleted is None:
+            self._deleted = {}
+            self.deleted = self._deleted.keys()
+        self._deleted[customer_id] = None
 
     def put_category(self, category: Category) -> None:
         """Add or replace a category (see `Transaction.put_category`)."""
         self._tx.put_category(category)
-        self.definitions = True
+        self.categories = True
 
     def delete_category(self, category_id: uuid.UUID) -> None:
         """Delete a category (see `Transaction.delete_category`)."""
         self._tx.delete_category(category_id)
-        self.definitions = True
+        self.categories = True
 
     def put_custom_field(self, definition: CustomFieldDefinition) -> None:
         """Add or replace a custom-field definition (see `Transaction.put_custom_field`)."""
         self._tx.put_custom_field(definition)
-        self.definitions = True
+        self.custom_fields = True
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
         """Add or replace a record (see `Transaction.put_record`)."""
         self._tx.put_record(record, expected_version=expected_version)
-        self.records[record.KIND, record.key] = record
+        if self._records is None:
+            self._records = {}
+            self.records = self._records.values()
+        self._records[record.KIND, record.key] = record
+
+    def __repr__(self) -> str:
+        definitions = [name for name in ("categories", "custom_fields") if getattr(self, name)]
+        return (
+            f"<Writes {len(self.customers)} customers, {len(self.deleted)} deleted, "
+            f"{len(self.records)} records{''.join(f', {d}' for d in definitions)}>"
+        )
 
 
 class UnitOfWork:
@@ -146,10 +178,16 @@ class UnitOfWork:
         Transactions are serialised, so a commit that wrote made the revision exactly
         ``before + 1``; one that wrote nothing left it where it was.
         """
-        if not (changes.customers or changes.records or changes.definitions):
+        if not (
+            changes.customers
+            or changes.deleted
+            or changes.records
+            or changes.categories
+            or changes.custom_fields
+        ):
             return  # nothing written: the store's revision did not move
         definitions = self.definitions
-        if changes.definitions:
+        if changes.categories or changes.custom_fields:
             definitions = Definitions(self.store.categories(), self.store.custom_fields())
         self.model.apply(changes, definitions)
         self.definitions = definitions
