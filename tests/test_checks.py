@@ -50,6 +50,22 @@ class TestChecks:
             checks.raise_problems()
         assert ("a", "b") == info.value.paths
 
+    def test_every_problem_passes_keep(self):
+        """A reader that bounds what it reports does so in one place: keep."""
+
+        class OnePerPath(Checks):
+            def keep(self, problem):
+                if problem.path not in {p.path for p in self.problems}:
+                    super().keep(problem)
+
+        checks = OnePerPath()
+        checks.run("a", pair, "x")
+        checks.add("a", "a.again", "Again.")
+        checks.warn("b", "b.advice", "Advice.")
+        assert [("a", "pair.whole"), ("a[1]", "pair.second"), ("b", "b.advice")] == [
+            (p.path, p.code) for p in checks.problems
+        ]
+
     def test_other_exceptions_pass_through(self):
         """Only ValidationError is collected: a bug in a rule is not hidden."""
         with pytest.raises(ZeroDivisionError):

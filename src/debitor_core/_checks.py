@@ -40,16 +40,25 @@ class Checks:
         try:
             return rule(value)
         except ValidationError as exc:
-            self.problems.extend(p.at(path) for p in exc.problems)
+            for problem in exc.problems:
+                self.keep(problem.at(path))
             return None
 
     def add(self, path: str, code: str, message: str, value: object = None) -> None:
         """Record an error found without a rule."""
-        self.problems.append(Problem(path, code, message, Severity.ERROR, value))
+        self.keep(Problem(path, code, message, Severity.ERROR, value))
 
     def warn(self, path: str, code: str, message: str, value: object = None) -> None:
         """Record a warning (advice that does not block saving)."""
-        self.problems.append(Problem(path, code, message, Severity.WARNING, value))
+        self.keep(Problem(path, code, message, Severity.WARNING, value))
+
+    def keep(self, problem: Problem) -> None:
+        """Keep a problem; every problem found passes here.
+
+        The one place to bound or filter what is reported (a reader of huge forms
+        may keep only so many problems per field).
+        """
+        self.problems.append(problem)
 
     def raise_problems(self) -> None:
         """Raise one `ValidationError` with every problem collected, if there is any.
