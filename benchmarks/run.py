@@ -32,7 +32,6 @@ from workload import make_forms
 
 from debitor_core import CustomerBook, make_converter
 from debitor_core._form import FormContext, parse_form
-from debitor_core.book._types import Definitions
 from debitor_core.storage import JsonFileStore, SqliteStore
 
 RESULTS: list[str] = []
@@ -184,7 +183,7 @@ def _register_against_validation(book: CustomerBook, size: int) -> None:
     ratios = []
     for batch in range(5):
         forms = make_forms(1000, seed=40 + batch, start=size + 10 + batch * 1000)
-        context = Definitions(book.categories(), book.fields()).context(book.required)
+        context = book._uow.definitions.context(book.required)  # what register reads with
         start = time.perf_counter()
         for form in forms:
             parse_form(form, context)

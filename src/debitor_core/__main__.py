@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from debitor_core import CustomerBook
 from debitor_core._errors import DebitorError, ValidationError
-from debitor_core.book import CustomerBook
 from debitor_core.storage import JsonFileStore
 
 DEFAULT_BOOK = "debitor-book.json"

@@ -39,6 +39,7 @@ from stdnum import exceptions as stdnum_errors
 from stdnum import get_cc_module, luhn
 from stdnum.eu import vat as eu_vat
 
+from debitor_core import CustomerBook
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import RequiredFields
@@ -57,7 +58,6 @@ from debitor_core._model import (
 from debitor_core._postal import country_rules
 from debitor_core._rules import _COMPANY_ID_MODULES
 from debitor_core._terms import PaymentTerms
-from debitor_core.book import CustomerBook
 
 __all__ = [
     "COMPANY_ID_COUNTRIES",
