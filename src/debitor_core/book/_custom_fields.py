@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import attrs
 
+from debitor_core._checks import Checks
 from debitor_core._errors import Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType, definition_problems
 from debitor_core._model import Customer
@@ -71,18 +73,17 @@ class CustomFields:
                     "key",
                 )
             definition = make_definition(**{**attrs.asdict(current, recurse=False), **changes})
-            problems: list[Problem] = []
+            checks = Checks()
             converted: list[tuple[Customer, Customer]] = []
             now = self._settings.clock()
             for customer in uow.model.search(CustomerQuery(archived=None, with_field=key)):
                 old_value = customer.custom_fields[key]
-                try:
-                    new_value = definition.validate(
-                        _raw(old_value), region=customer.address.country
-                    )
-                except ValidationError as exc:
-                    path = f"customers[{customer.number}].custom_fields.{key}"
-                    problems += [p.at(path) for p in exc.problems]
+                new_value = checks.run(
+                    f"customers[{customer.number}].custom_fields.{key}",
+                    functools.partial(definition.validate, region=customer.address.country),
+                    _raw(old_value),
+                )
+                if new_value is None:  # it did not fit (a stored value is never None)
                     continue
                 if new_value != old_value or type(new_value) is not type(old_value):
                     fields = {**customer.custom_fields, key: new_value}
@@ -90,8 +91,7 @@ class CustomFields:
                         customer, custom_fields=fields, version=customer.version + 1, updated=now
                     )
                     converted.append((customer, new))
-            if problems:
-                raise ValidationError(problems)
+            checks.raise_problems()
             return self._put(definition, converted)
 
     def _put(
