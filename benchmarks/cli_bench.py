@@ -59,7 +59,7 @@ def _validation_alone(path: Path, book: CustomerBook) -> tuple[float, float]:
     plan = plan_columns(table.header, book.fields())
     reader = RowReader(plan, {}, (c.name.casefold() for c in book.categories()))
     forms = [reader.read(cells).form for _, cells in table.rows()]
-    context = book._context()
+    context = book._uow.definitions.context(book.required)
     start, cpu = time.perf_counter(), time.process_time()
     for form in forms:
         _, problems = parse_form(form, context)

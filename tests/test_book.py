@@ -19,9 +19,11 @@ from debitor_core import (
     RequiredFields,
     ValidationError,
 )
-from debitor_core import _index as index_module
-from debitor_core._book import _draft_fields, _with_draft
 from debitor_core._form import CustomerDraft, parse_form
+from debitor_core.book import _index as index_module
+from debitor_core.book import _registration as registration_module
+from debitor_core.book._build import build, draft_fields, with_draft
+from debitor_core.book._types import Definitions
 from debitor_core.storage import InMemoryStore
 
 FORMS_OF_TEN = [{"name": f"Customer {i}", "address": {"country": "LV"}} for i in range(10)]
@@ -152,6 +154,32 @@ class TestRegister:
         with pytest.raises(ValueError, match="duplicates"):
             CustomerBook(duplicates="ignore")
 
+    def test_settings_may_be_replaced(self, book, latvian_form):
+        """The policy, duplicate handling, welcome policy and sender are attributes."""
+        book.register(latvian_form)
+        book.required = RequiredFields.of("name", "address.country", "email")
+        book.duplicates = "reject"
+        with pytest.raises(ValidationError, match="email"):
+            book.register({"name": "B", "address": {"country": "LV"}})
+        with pytest.raises(DuplicateCustomer):
+            book.register(latvian_form)
+        with pytest.raises(ValueError, match="duplicates must be 'warn' or 'reject'"):
+            book.duplicates = "ignore"
+        assert (RequiredFields.of("name", "address.country", "email"), "reject") == (
+            book.required,
+            book.duplicates,
+        )
+        assert (None, None) == (book.welcome, book.sender)
+
+    def test_defaults_of_custom_fields_and_a_form_without_a_mapping(self, book):
+        """Field defaults fill a form's custom fields, unless the form gives no mapping."""
+        book.define_field("segment", "Segment", default="retail")
+        made = book.register({"name": "A", "address": {"country": "LV"}})
+        assert {"segment": "retail"} == dict(made.custom_fields)
+        with pytest.raises(ValidationError) as info:
+            book.register({"name": "B", "address": {"country": "LV"}, "custom_fields": "x"})
+        assert ["custom_fields"] == list(info.value.paths)
+
 
 class TestPreview:
     def test_changes_nothing(self, book, latvian_form):
@@ -185,6 +213,7 @@ class TestPreview:
             }
         )
         (match,) = review.duplicates
+        assert "<DuplicateMatch #1 tax_id,email,phone,name_city>" == repr(match)
         assert stored.id == match.customer.id
         assert ("tax_id", "email", "phone", "name_city") == match.evidence
         assert (
@@ -292,24 +321,24 @@ class TestUpdate:
         assert ["lost"] * 7 + ["won"] == sorted(results)
         assert 2 == book.get(customer.id).version
 
-    def test_a_lookup_waits_while_another_thread_indexes(self, book, monkeypatch):
-        """A thread looking up while another indexes the queue sees the whole queue."""
+    def test_a_search_waits_while_another_thread_indexes(self, book, monkeypatch):
+        """A thread searching while another indexes the queue sees the whole queue."""
         numbers = [c.number for c in book.register_many(FORMS_OF_TEN)]  # queued
         indexing = threading.Event()
-        real = index_module.index_entries
+        real = index_module.keys_and_text
 
         def slowly(*args):
             indexing.set()
             time.sleep(0.002)
             return real(*args)
 
-        monkeypatch.setattr(index_module, "index_entries", slowly)
-        other = threading.Thread(target=book._index.catch_up)
+        monkeypatch.setattr(index_module, "keys_and_text", slowly)
+        other = threading.Thread(target=book.search, args=("customer",))
         other.start()
         indexing.wait()
-        found = book._index.search_text("customer")  # while the other thread indexes
+        found = book.search("customer")  # while the other thread indexes
         other.join()
-        assert set(numbers) == found
+        assert numbers == [c.number for c in found]
 
     def test_not_found(self, book):
         """Unknown ids and numbers raise NotFound."""
@@ -414,13 +443,15 @@ class TestSharedStore:
         """
         store = InMemoryStore()
         first, second = CustomerBook(store, clock=clock), CustomerBook(store, clock=clock)
-        read_form = second._read_form
+        parse_form = registration_module.parse_form
+        meanwhile = [{"name": "Meanwhile", "address": {"country": "LV"}}]
 
         def read_while_another_commits(*args):
-            first.register({"name": "Meanwhile", "address": {"country": "LV"}})
-            return read_form(*args)
+            if meanwhile:
+                first.register(meanwhile.pop())
+            return parse_form(*args)
 
-        monkeypatch.setattr(second, "_read_form", read_while_another_commits)
+        monkeypatch.setattr(registration_module, "parse_form", read_while_another_commits)
         customer = second.register({"name": "Mine", "address": {"country": "LV"}})
         assert 2 == customer.number
         assert ["Meanwhile", "Mine"] == [c.name for c in second.customers()]
@@ -522,8 +553,8 @@ class TestCategoriseAndMerge:
             book.merge(first.id, second.id)
 
 
-def test_registration_and_update_copy_the_same_form_fields(book):
-    """_build and _with_draft (update) take every field a form sets, and only those."""
+def test_registration_and_update_copy_the_same_form_fields(book, clock):
+    """Registration (build) and update (with_draft) take every field a form sets, only those."""
     book.create_category("Retailers")
     book.define_field("segment", "Segment")
     form = {
@@ -544,14 +575,15 @@ def test_registration_and_update_copy_the_same_form_fields(book):
         "categories": ["Retailers"],
         "custom_fields": {"segment": "Furniture"},
     }
-    draft, problems = parse_form(form, book._context())
+    context = Definitions(book.categories(), book.fields()).context(book.required)
+    draft, problems = parse_form(form, context)
     assert not [p for p in problems if p.is_error]
     shared = {a.name for a in attrs.fields(Customer)} & {
         a.name for a in attrs.fields(CustomerDraft)
     }
-    fields = _draft_fields(draft)
+    fields = draft_fields(draft)
     assert set(fields) == shared - {"consents"}  # a draft's consents are statements
-    built = book._build(draft, 1, None)
+    built = build(draft, 1, now=clock(), author=None)
     assert fields == {name: getattr(built, name) for name in fields}
     blank = Customer(id=built.id, number=1, name="x", created=built.created, updated=built.created)
-    assert fields == {name: getattr(_with_draft(blank, draft), name) for name in fields}
+    assert fields == {name: getattr(with_draft(blank, draft), name) for name in fields}

@@ -23,7 +23,7 @@ from debitor_core import (
     UnsupportedFormatVersion,
     ValidationError,
 )
-from debitor_core._errors import shown
+from debitor_core._shown import shown
 
 
 class TestTree:

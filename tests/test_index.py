@@ -1,75 +1,168 @@
-"""Folding for search, new ids, and the in-memory state's operations."""
+"""The in-memory customer index: lookups always whole, postings built lazily."""
 
-import os
-import sys
+import datetime as dt
 import uuid
 
+import attrs
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from debitor_core._index import _FOLD, fold
-from debitor_core._util import new_id
+from debitor_core import Address, Customer
+from debitor_core.book._index import CustomerIndex
 from debitor_core.storage._memory import StoreState
 
-
-class TestFold:
-    @pytest.mark.parametrize(
-        ("text", "expected"),
-        [
-            ("Bērziņš", "berzins"),
-            ("SIA", "sia"),
-            ("Straße", "strasse"),
-            ("ẞ", "ss"),
-            ("Ærø", "aero"),
-            ("ﬁrma", "firma"),
-            ("\u210camburg", "hamburg"),  # black-letter H: NFKD gives "H", folded again
-            ("e\u0301", "e"),  # a combining accent typed on its own
-            ("Łódź", "lodz"),
-        ],
-    )
-    def test_examples(self, text, expected):
-        assert fold(text) == expected
-
-    @given(st.text(), st.data())
-    def test_the_fold_of_a_part_is_part_of_the_fold(self, text, data):
-        """Search relies on this: a folded query found in a folded name."""
-        start = data.draw(st.integers(0, len(text)))
-        end = data.draw(st.integers(start, len(text)))
-        assert fold(text[start:end]) in fold(text)
-
-    @given(st.text())
-    def test_folding_twice_changes_nothing(self, text):
-        assert fold(fold(text)) == fold(text)
-
-    def test_a_full_table_still_folds(self, monkeypatch):
-        """Past its limit the table stops growing but keeps folding correctly."""
-        monkeypatch.setattr(type(_FOLD), "LIMIT", 0)
-        size = len(_FOLD)
-        assert fold("Ǆ\u1e9e") == "dzss"
-        assert len(_FOLD) == size
+WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+RETAIL = uuid.uuid4()
 
 
-class TestNewId:
-    def test_random_version_4(self):
-        ids = {new_id() for _ in range(2000)}  # more than one batch
-        assert len(ids) == 2000
-        assert {(i.version, i.variant) for i in ids} == {(4, uuid.RFC_4122)}
+def customer(number, name="Koks", **values):
+    return Customer(id=uuid.uuid4(), number=number, name=name, created=WHEN, updated=WHEN, **values)
 
-    @pytest.mark.skipif(sys.platform == "win32", reason="no fork on Windows")
-    def test_a_forked_child_does_not_repeat_the_parent(self):
-        new_id()  # the parent now holds spare ids
-        read, write = os.pipe()
-        child = os.fork()
-        if child == 0:  # pragma: no cover - runs in the child
-            os.write(write, new_id().bytes)
-            os._exit(0)
-        os.close(write)
-        _, status = os.waitpid(child, 0)
-        child_id = uuid.UUID(bytes=os.read(read, 16))
-        os.close(read)
-        assert status == 0
-        assert child_id != new_id()
+
+def matching(index, *words):
+    postings, _ = index.postings()
+    return postings.search_text(list(words))
+
+
+class TestLookups:
+    def test_customers_are_found_at_once(self):
+        """A customer put in is found by id and number, and counted, before any search."""
+        first, second = customer(1), customer(2)
+        index = CustomerIndex([first])
+        index.replace([second])
+        assert (first, second, second, 2) == (
+            index.get(first.id),
+            index.get(second.id),
+            index.get_by_number(2),
+            index.count(),
+        )
+        assert index.get(uuid.uuid4()) is None
+        assert index.get_by_number(3) is None
+
+    def test_an_update_replaces_in_place(self, monkeypatch):
+        """While a change is put in, the entries by id and number are never missing."""
+        old = customer(1, categories=(RETAIL,))
+        index = CustomerIndex([old])
+        new = attrs.evolve(old, name="Meži", categories=(), version=2)
+        seen = []
+
+        class Watched(dict):
+            def __delitem__(self, key):
+                seen.append(("del", key))
+                super().__delitem__(key)
+
+            def pop(self, key, *default):
+                seen.append(("pop", key))
+                return super().pop(key, *default)
+
+        monkeypatch.setattr(index, "_by_id", Watched(index._by_id))
+        monkeypatch.setattr(index, "_by_number", Watched(index._by_number))
+        index.replace([new])
+        assert [] == seen
+        assert (new, new) == (index.get(old.id), index.get_by_number(1))
+
+    def test_delete(self):
+        """A deleted customer is gone from every lookup and posting."""
+        gone, kept = customer(1, email="a@koks.lv"), customer(2)
+        index = CustomerIndex([gone, kept])
+        index.replace([], [gone.id])
+        postings, by_number = index.postings()
+        assert (None, None, 1, [2]) == (
+            index.get(gone.id),
+            index.get_by_number(1),
+            index.count(),
+            postings.numbers,
+        )
+        assert [] == list(postings.matches("email", "a@koks.lv"))
+        assert {2: kept} == by_number
+
+    def test_renumbering_swaps(self):
+        """Two customers swapping numbers in one change are both found by their new ones."""
+        one, two = customer(1, name="One"), customer(2, name="Two")
+        index = CustomerIndex([one, two])
+        index.postings()
+        one_now, two_now = attrs.evolve(one, number=2), attrs.evolve(two, number=1)
+        index.replace([one_now, two_now])
+        assert (two_now, one_now, 2) == (
+            index.get_by_number(1),
+            index.get_by_number(2),
+            index.count(),
+        )
+        assert ({2}, {1}) == (matching(index, "one"), matching(index, "two"))
+
+    def test_a_number_given_up_goes(self):
+        """A customer that took another number is no longer found by its old one."""
+        old = customer(1)
+        index = CustomerIndex([old])
+        index.replace([attrs.evolve(old, number=5)])
+        assert (None, 5) == (index.get_by_number(1), index.get(old.id).number)
+
+
+class TestPostings:
+    def test_built_when_first_needed(self):
+        """Customers put in are queued, and indexed in one pass by the next query."""
+        index = CustomerIndex([customer(2, categories=(RETAIL,))])
+        index.replace([customer(1, categories=(RETAIL,))])
+        postings, _ = index.postings()
+        assert ([1, 2], {RETAIL: [1, 2]}, []) == (
+            postings.numbers,
+            postings.by_category,
+            postings.pending,
+        )
+
+    def test_an_update_before_any_query(self):
+        """A customer changed while still queued is indexed in its new state only."""
+        old = customer(1, name="Koks", categories=(RETAIL,))
+        index = CustomerIndex()
+        index.replace([old])
+        index.replace([attrs.evolve(old, name="Meži", categories=())])
+        postings, _ = index.postings()
+        assert (set(), {1}, [1], []) == (
+            matching(index, "koks"),
+            matching(index, "mezi"),
+            postings.numbers,
+            postings.by_category[RETAIL],
+        )
+
+    def test_shared_duplicate_keys(self):
+        """Customers sharing a key are all found; one leaving leaves the others."""
+        same = [customer(n, email="office@koks.lv") for n in (1, 2, 3)]
+        index = CustomerIndex(same)
+        postings, _ = index.postings()
+        assert [1, 2, 3] == sorted(postings.matches("email", "office@koks.lv"))
+        index.replace([], [same[0].id, same[2].id])
+        postings, _ = index.postings()
+        assert [2] == list(postings.matches("email", "office@koks.lv"))
+
+    def test_dead_text_is_compacted(self):
+        """After many changes the search text holds each customer once, found by new text."""
+        first = customer(1, name="Koks", address=Address(city="Rīga"))
+        index = CustomerIndex([first])
+        current = first
+        for round_ in range(20):
+            current = attrs.evolve(current, name=f"Koks {round_}", version=round_ + 2)
+            index.replace([current])
+        postings, _ = index.postings()
+        assert ({1}, set(), 1) == (
+            matching(index, "koks", "19"),
+            matching(index, "koks", "18"),
+            len(postings._text._entry_of),
+        )
+        assert postings._text._dead * 4 <= len(postings._text._starts)
+
+    def test_text_fields_change(self):
+        """Choosing other searched custom fields re-indexes the text."""
+        koks = customer(1, custom_fields={"segment": "Mēbeles"})
+        index = CustomerIndex([koks])
+        assert set() == matching(index, "mebeles")
+        index.use_text_fields(("segment",))
+        assert {1} == matching(index, "mebeles")
+        index.use_text_fields(("segment",))  # the same again: nothing to do
+        assert {1} == matching(index, "mebeles")
+
+    @pytest.mark.parametrize("words", [[], ["nothing"]])
+    def test_no_match(self, words):
+        """No words, or words nowhere, match nobody."""
+        assert set() == matching(CustomerIndex([customer(1)]), *words)
 
 
 def test_state_refuses_an_unknown_operation():

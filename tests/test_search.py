@@ -156,6 +156,17 @@ class TestOrderAndPages:
         by_name = [numbers(filled.search(sort="name", offset=o, limit=3)) for o in (0, 3)]
         assert [[3, 2, 1], [4]] == by_name
 
+    @pytest.mark.parametrize(
+        "filters",
+        [{}, {"category": "Wholesalers"}, {"category": ["Retailers", "Food"]}, {"text": "sia"}],
+    )
+    def test_total_counts_every_page(self, filled, filters):
+        """A page's total counts every match, however the matches were narrowed down."""
+        text = filters.pop("text", "")
+        everything = filled.search(text, **filters)
+        first_page = filled.search(text, limit=1, **filters)
+        assert (len(everything), [everything[0]]) == (first_page.total, list(first_page))
+
     def test_result_is_a_sequence(self, filled):
         """A result can be indexed, sliced and measured."""
         result = filled.search("sia")

@@ -11,13 +11,6 @@ fields; keep them in memory or in a store of your own.
 1
 """
 
-from debitor_core._book import (
-    CategoryCount,
-    CustomerBook,
-    DuplicateMatch,
-    Review,
-    SearchResult,
-)
 from debitor_core._category import Category
 from debitor_core._converter import make_converter
 from debitor_core._errors import (
@@ -54,7 +47,6 @@ from debitor_core._invoice import (
     Record,
     ReminderLog,
 )
-from debitor_core._ledger import AccountLine, AccountSummary, DueReminder, Totals, WelcomeSender
 from debitor_core._model import (
     Address,
     AttachmentRef,
@@ -69,6 +61,18 @@ from debitor_core._model import (
 )
 from debitor_core._terms import PaymentTerms, TermsKind
 from debitor_core._welcome import PLACEHOLDERS, LineTemplate, WelcomeInvoicePolicy
+from debitor_core.book import (
+    AccountLine,
+    AccountSummary,
+    CategoryCount,
+    CustomerBook,
+    DueReminder,
+    DuplicateMatch,
+    Review,
+    SearchResult,
+    Totals,
+    WelcomeSender,
+)
 
 __all__ = [
     "PLACEHOLDERS",

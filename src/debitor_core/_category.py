@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 import attrs
 
 from debitor_core import _rules
-from debitor_core._errors import Problem, ValidationError, shown
+from debitor_core._errors import Problem, ValidationError
+from debitor_core._shown import shown
 
 __all__ = ["Category", "category_problems", "descendants"]
 

@@ -17,10 +17,11 @@ from typing import Final
 import attrs
 
 from debitor_core import _rules
-from debitor_core._errors import Problem, ValidationError, shown, suggestions
+from debitor_core._errors import Problem, ValidationError
 from debitor_core._limits import MAX_CHOICES, MAX_DIGITS, MAX_FIELD_NUMBER, MAX_SUGGESTIONS
 from debitor_core._model import FieldValue
 from debitor_core._pattern import PatternError, compile_pattern
+from debitor_core._shown import shown, suggestions
 
 __all__ = ["CustomFieldDefinition", "FieldType", "definition_problems"]
 

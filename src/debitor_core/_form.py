@@ -18,7 +18,7 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from debitor_core import _rules
-from debitor_core._errors import Problem, Severity, ValidationError, shown, suggestions
+from debitor_core._errors import Problem, Severity, ValidationError
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._limits import MAX_LIST_ITEMS, MAX_PROBLEMS_PER_FIELD, MAX_SUGGESTIONS
 from debitor_core._model import (
@@ -32,6 +32,7 @@ from debitor_core._model import (
     PhoneType,
     TaxId,
 )
+from debitor_core._shown import shown, suggestions
 from debitor_core._terms import PaymentTerms
 
 __all__ = [

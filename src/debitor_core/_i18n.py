@@ -34,6 +34,7 @@ from typing import Any, Final
 
 from debitor_core import _messages
 from debitor_core._frozen import EMPTY
+from debitor_core._shown import shown
 
 __all__ = [
     "DOMAIN",
@@ -289,7 +290,6 @@ def _cldr_number(number: decimal.Decimal, language: str) -> str:
 
 
 def _shown(value: object, _language: str) -> str:
-    from debitor_core._errors import shown  # noqa: PLC0415 - _errors imports this module
 
     return shown(value)
 

@@ -26,7 +26,7 @@ from typing import ClassVar, Final
 import attrs
 
 from debitor_core import _rules
-from debitor_core._errors import Problem, ValidationError, shown
+from debitor_core._errors import Problem, ValidationError
 from debitor_core._limits import (
     MAX_AMOUNT,
     MAX_DIGITS,
@@ -37,6 +37,7 @@ from debitor_core._limits import (
 )
 from debitor_core._model import EMPTY_ADDRESS, Address, Customer
 from debitor_core._reference import CURRENCY_MINOR_UNITS
+from debitor_core._shown import shown
 from debitor_core._terms import PaymentTerms
 
 __all__ = [

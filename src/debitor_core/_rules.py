@@ -29,10 +29,11 @@ from types import ModuleType
 from typing import Any, Final, Protocol, TypeVar
 
 from debitor_core import _i18n
-from debitor_core._errors import ValidationError, shown
+from debitor_core._errors import ValidationError
 from debitor_core._model import CustomerKind, PhoneType, TaxId
 from debitor_core._postal import country_by_name, country_codes, country_rules
 from debitor_core._reference import CURRENCY_MINOR_UNITS, LANGUAGES
+from debitor_core._shown import shown
 from debitor_core._terms import MAX_TERMS_DAYS, PaymentTerms
 
 __all__ = [

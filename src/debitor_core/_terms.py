@@ -9,8 +9,9 @@ from typing import Final
 
 import attrs
 
-from debitor_core._errors import ValidationError, shown
+from debitor_core._errors import ValidationError
 from debitor_core._limits import MAX_DATE, MIN_DATE
+from debitor_core._shown import shown
 
 __all__ = ["MAX_TERMS_DAYS", "PaymentTerms", "TermsKind"]
 

@@ -1,4 +1,4 @@
-"""Small helpers shared by the book's modules."""
+"""Small helpers shared by the book and the stores: sorted number lists, ids, decimals."""
 
 from __future__ import annotations
 
@@ -7,35 +7,20 @@ import decimal
 import heapq
 import os
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any, Final
-
-from debitor_core._errors import ValidationError
-from debitor_core._invoice import Record
-from debitor_core._model import Customer
+from collections.abc import Iterator
+from typing import Final
 
 __all__ = [
-    "Change",
     "insert_sorted",
     "merge_unique",
     "new_id",
     "read_decimal",
     "remove_sorted",
-    "run_rule",
 ]
-
-Change = tuple[Customer | Record | None, Customer | Record | None]
-"""What a write did: ``(old, new)``; ``None`` where there was or is nothing."""
-
-
-def run_rule(path: str, rule: Callable[[object], Any], value: object) -> Any:  # noqa: ANN401
-    try:
-        return rule(value)
-    except ValidationError as exc:
-        raise ValidationError(p.at(path) for p in exc.problems) from None
 
 
 def read_decimal(value: object) -> decimal.Decimal | None:
+    """``value`` as a finite `~decimal.Decimal`, or ``None`` when it is not a number."""
     if isinstance(value, bool):
         return None
     try:

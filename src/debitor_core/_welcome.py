@@ -12,7 +12,7 @@ from typing import Any, Final
 import attrs
 
 from debitor_core import _i18n, _rules
-from debitor_core._errors import Problem, ValidationError, shown
+from debitor_core._errors import Problem, ValidationError
 from debitor_core._frozen import EMPTY, FrozenDict
 from debitor_core._invoice import (
     Branding,
@@ -33,6 +33,7 @@ from debitor_core._limits import (
 )
 from debitor_core._model import Customer, CustomerKind
 from debitor_core._reference import CURRENCY_MINOR_UNITS
+from debitor_core._shown import shown
 from debitor_core._terms import PaymentTerms
 
 __all__ = ["PLACEHOLDERS", "LineTemplate", "WelcomeInvoicePolicy", "render"]

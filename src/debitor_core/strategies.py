@@ -42,7 +42,7 @@ from stdnum.eu import vat as eu_vat
 
 from debitor_core import CustomerBook
 from debitor_core._category import Category
-from debitor_core._errors import ValidationError, shown
+from debitor_core._errors import ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import RequiredFields
 from debitor_core._invoice import InvoiceLine
@@ -61,6 +61,7 @@ from debitor_core._model import (
 )
 from debitor_core._postal import country_codes, country_rules
 from debitor_core._rules import _COMPANY_ID_MODULES
+from debitor_core._shown import shown
 from debitor_core._terms import PaymentTerms
 
 __all__ = [

@@ -1,14 +1,14 @@
-"""The book's view of invoices, payments, deliveries and reminders, and the sums over them."""
+"""The in-memory index of a book's records: invoices, payments, deliveries, reminder logs.
+
+Not thread-safe on its own: `InMemoryReadModel` holds its lock around every use.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol, runtime_checkable
-
-import attrs
+from collections.abc import Iterable, Sequence
 
 from debitor_core._invoice import (
     Delivery,
@@ -20,123 +20,24 @@ from debitor_core._invoice import (
     Record,
     ReminderLog,
 )
+from debitor_core.book._accounts import AccountLine, AccountSummary, DueReminder, Totals
 
-__all__ = [
-    "AccountLine",
-    "AccountSummary",
-    "DueReminder",
-    "Ledger",
-    "Totals",
-    "WelcomeSender",
-    "backoff",
-]
+__all__ = ["Ledger"]
 
 _ZERO = decimal.Decimal(0)
-_BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720)
-
-
-@runtime_checkable
-class WelcomeSender(Protocol):
-    """What the host app provides to deliver welcome invoices (by email, post, ...).
-
-    `send` may be called more than once for the same invoice (delivery is at least
-    once); ``idempotency_key`` is the same every time, so the sender can drop repeats.
-    Raising any exception marks the attempt failed; it is retried later.
-    """
-
-    def send(self, invoice: Invoice, *, idempotency_key: str) -> None:
-        """Deliver ``invoice`` to its customer."""
-        ...
-
-
-def backoff(attempts: int) -> dt.timedelta:
-    """How long to wait after the ``attempts``-th failure: 1, 5, 15, 60, 240, then 720 min."""
-    return dt.timedelta(minutes=_BACKOFF_MINUTES[min(attempts, len(_BACKOFF_MINUTES)) - 1])
-
-
-@attrs.frozen
-class Totals:
-    """Money in one currency.
-
-    Attributes:
-        invoiced: Sum of issued (sent) invoices.
-        paid: Sum of payments on them.
-        outstanding: Invoiced minus paid.
-        overdue: The outstanding part of invoices past their due date.
-    """
-
-    invoiced: decimal.Decimal = _ZERO
-    paid: decimal.Decimal = _ZERO
-    outstanding: decimal.Decimal = _ZERO
-    overdue: decimal.Decimal = _ZERO
-
-    def __add__(self, other: Totals) -> Totals:
-        return Totals(
-            self.invoiced + other.invoiced,
-            self.paid + other.paid,
-            self.outstanding + other.outstanding,
-            self.overdue + other.overdue,
-        )
-
-
-@attrs.frozen
-class AccountLine:
-    """One invoice on a customer's account."""
-
-    invoice: Invoice
-    paid: decimal.Decimal
-    outstanding: decimal.Decimal
-    status: InvoiceStatus
-
-
-@attrs.frozen
-class AccountSummary:
-    """What a customer's profile shows: every invoice and payment, and the sums.
-
-    Attributes:
-        customer_id: Whose account it is.
-        as_of: The day the statuses and overdue amounts are worked out for.
-        lines: Every invoice (drafts and voided ones included), oldest first.
-        payments: Every payment, oldest first.
-        totals: Sums by currency (drafts and voided invoices left out).
-    """
-
-    customer_id: uuid.UUID
-    as_of: dt.date
-    lines: tuple[AccountLine, ...]
-    payments: tuple[Payment, ...]
-    totals: Mapping[str, Totals]
-
-
-@attrs.frozen
-class DueReminder:
-    """A reminder the schedule says is due and that has not been sent."""
-
-    invoice: Invoice
-    offset_days: int
-    due_on: dt.date
-    outstanding: decimal.Decimal
 
 
 class Ledger:
-    """Indexes of the records of one book, rebuilt from the store and kept in step."""
+    """Indexes of the records of one book, built from the store and kept in step."""
 
-    def __init__(self) -> None:
-        """Start empty."""
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget everything."""
+    def __init__(self, records: Iterable[Record] = ()) -> None:
+        """Index ``records``."""
         self.invoices: dict[uuid.UUID, Invoice] = {}
         self.by_customer: dict[uuid.UUID, list[uuid.UUID]] = {}
         self.payments: dict[uuid.UUID, list[Payment]] = {}
         self.deliveries: dict[uuid.UUID, Delivery] = {}
         self.reminders: set[str] = set()
         self.last_invoice_number = 0
-
-    def rebuild(self, records: Iterable[Record]) -> None:
-        """Start again from ``records``."""
-        self.reset()
         for record in records:
             self.put(record)
 
@@ -156,6 +57,10 @@ class Ledger:
             self.deliveries[record.customer_id] = record
         else:
             self.reminders.add(record.key)
+
+    def invoices_of(self, customer_id: uuid.UUID) -> list[Invoice]:
+        """A customer's invoices, in the order issued or moved to it."""
+        return [self.invoices[i] for i in self.by_customer.get(customer_id, ())]
 
     def has_welcome(self, customer_id: uuid.UUID) -> bool:
         """Whether the customer has (or, before a merge, had) a welcome invoice."""
@@ -188,7 +93,7 @@ class Ledger:
 
     def account(self, customer_id: uuid.UUID, as_of: dt.date) -> AccountSummary:
         """The account summary of one customer."""
-        invoices = [self.invoices[i] for i in self.by_customer.get(customer_id, [])]
+        invoices = self.invoices_of(customer_id)
         invoices.sort(key=lambda i: (i.issue_date, i.number))
         lines = tuple(self.line(invoice, as_of) for invoice in invoices)
         payments = sorted(
@@ -214,11 +119,11 @@ class Ledger:
         due.sort(key=lambda r: (r.due_on, r.invoice.number))
         return due
 
-    def pending(self, now: dt.datetime) -> list[Delivery]:
-        """Deliveries whose next attempt is due."""
+    def pending(self, due_by: dt.datetime | None) -> list[Delivery]:
+        """Deliveries not yet sent (those whose next attempt is due by ``due_by``, if given)."""
         return [
             d
             for d in self.deliveries.values()
             if d.state is DeliveryState.PENDING
-            and (d.next_attempt is None or d.next_attempt <= now)
+            and (due_by is None or d.next_attempt is None or d.next_attempt <= due_by)
         ]

@@ -1,0 +1,269 @@
+"""Edits and merges: changing a stored customer, one version at a time, and deleting one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from debitor_core import _rules
+from debitor_core._checks import Checks, run_rule
+from debitor_core._errors import ConcurrencyConflict, CustomerInUse, ValidationError
+from debitor_core._form import customer_to_form, parse_form
+from debitor_core._model import AttachmentRef, Consent, ConsentChannel, Customer, Note
+from debitor_core.book._build import consents, merged, with_draft
+from debitor_core.book._read_model import find
+from debitor_core.book._types import BookSettings, CategoryRef, ReferenceCheck
+from debitor_core.book._unit_of_work import UnitOfWork
+
+__all__ = ["CustomerEdits"]
+
+_SHA256_HEX: Final = 64
+
+
+class CustomerEdits:
+    """Update, annotate, archive, categorise, merge and delete stored customers."""
+
+    def __init__(self, uow: UnitOfWork, settings: BookSettings) -> None:
+        """Edit through ``uow`` with ``settings``."""
+        self._uow = uow
+        self._settings = settings
+        self._reference_checks: list[ReferenceCheck] = []
+
+    def change(
+        self,
+        customer_id: uuid.UUID | str,
+        expected_version: int | None,
+        make: Callable[[Customer], Customer],
+    ) -> Customer:
+        """Store ``make(current)`` one version higher, if the customer is at ``expected_version``.
+
+        Raises:
+            NotFound: no customer has the id.
+            ConcurrencyConflict: the customer is at another version.
+        """
+        uow = self._uow
+        with uow.lock:
+            uow.catch_up()
+            current = find(uow.model, customer_id)
+            version = current.version if expected_version is None else expected_version
+            if current.version != version:
+                msg = (
+                    f"Customer {current.number} was changed by someone else: it is at "
+                    f"version {current.version}, not {version}. Reload it and try again."
+                )
+                raise ConcurrencyConflict(msg, expected=version, actual=current.version)
+            new = attrs.evolve(make(current), version=version + 1, updated=self._settings.clock())
+            with uow.transaction() as tx:
+                tx.update(new, expected_version=version)
+            return new
+
+    def update(
+        self,
+        customer_id: uuid.UUID | str,
+        changes: Mapping[str, Any],
+        expected_version: int,
+        author: str | None,
+    ) -> Customer:
+        """Change a customer's fields, validated as at registration (see `CustomerBook.update`)."""
+        settings = self._settings
+
+        def make(current: Customer) -> Customer:
+            definitions = self._uow.definitions
+            form = customer_to_form(current, definitions.category_names())
+            for key, value in changes.items():
+                if key == "address" and isinstance(value, Mapping):
+                    form["address"] = {**form["address"], **value}
+                else:
+                    form[key] = value
+            context = definitions.context(settings.required, current.custom_fields)
+            draft, problems = parse_form(form, context)
+            errors = [p for p in problems if p.is_error]
+            if errors:
+                raise ValidationError(errors)
+            now = settings.clock()
+            note = (Note(draft.note, now, author),) if draft.note else ()
+            return attrs.evolve(
+                with_draft(current, draft),
+                notes=current.notes + note,
+                consents=current.consents + consents(draft, now),
+            )
+
+        return self.change(customer_id, expected_version, make)
+
+    def add_note(
+        self,
+        customer_id: uuid.UUID | str,
+        text: str,
+        author: str | None,
+        expected_version: int | None,
+    ) -> Customer:
+        """Append a private, timestamped note (see `CustomerBook.add_note`)."""
+        note_text = run_rule("notes", _note, text)
+        clock = self._settings.clock
+        return self.change(
+            customer_id,
+            expected_version,
+            lambda c: attrs.evolve(c, notes=(*c.notes, Note(note_text, clock(), author))),
+        )
+
+    def attach(
+        self,
+        customer_id: uuid.UUID | str,
+        *,
+        file_name: str,
+        media_type: str,
+        size: int,
+        sha256: str,
+        expected_version: int | None,
+    ) -> Customer:
+        """Record a reference to a file the host app keeps (see `CustomerBook.attach`)."""
+        checks = Checks()
+        name = checks.run("file_name", _file_name, file_name)
+        media = checks.run("media_type", _media_type, media_type)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            msg = f"The size must be a number of bytes, not {size!r}."
+            checks.add("size", "size.invalid", msg, size)
+        digest = sha256.lower() if isinstance(sha256, str) else ""
+        if len(digest) != _SHA256_HEX or any(c not in "0123456789abcdef" for c in digest):
+            msg = "The SHA-256 must be 64 hexadecimal characters."
+            checks.add("sha256", "sha256.invalid", msg, sha256)
+        checks.raise_problems()
+        assert name is not None  # noqa: S101 - no problems, so a name
+        assert media is not None  # noqa: S101 - no problems, so a media type
+        clock = self._settings.clock
+        return self.change(
+            customer_id,
+            expected_version,
+            lambda c: attrs.evolve(
+                c, attachments=(*c.attachments, AttachmentRef(name, media, size, digest, clock()))
+            ),
+        )
+
+    def record_consent(
+        self,
+        customer_id: uuid.UUID | str,
+        channel: ConsentChannel | str,
+        *,
+        given: bool,
+        source: str | None,
+        expected_version: int | None,
+    ) -> Customer:
+        """Record that the customer gave or withdrew consent (see `CustomerBook.record_consent`)."""
+        try:
+            chosen = ConsentChannel(channel)
+        except ValueError:
+            choices = ", ".join(c.value for c in ConsentChannel)
+            msg = f"The consent channel must be one of {choices}, not {channel!r}."
+            raise ValidationError.single("consent.invalid", msg, channel, "channel") from None
+        clock = self._settings.clock
+        return self.change(
+            customer_id,
+            expected_version,
+            lambda c: attrs.evolve(
+                c, consents=(*c.consents, Consent(chosen, given, clock(), source))
+            ),
+        )
+
+    def set_archived(
+        self, customer_id: uuid.UUID | str, expected_version: int | None, *, archived: bool
+    ) -> Customer:
+        """Archive a customer or bring it back."""
+        return self.change(
+            customer_id, expected_version, lambda c: attrs.evolve(c, archived=archived)
+        )
+
+    def categorise(
+        self,
+        customer_id: uuid.UUID | str,
+        add: Iterable[CategoryRef],
+        remove: Iterable[CategoryRef],
+        expected_version: int | None,
+    ) -> Customer:
+        """Put a customer in categories and take it out of others (see `categorise`)."""
+        uow = self._uow
+        with uow.lock:
+            uow.catch_up()
+            definitions = uow.definitions
+            joining = {definitions.category(ref).id for ref in add}
+            leaving = {definitions.category(ref).id for ref in remove}
+            return self.change(
+                customer_id,
+                expected_version,
+                lambda c: attrs.evolve(
+                    c, categories=tuple(sorted((set(c.categories) | joining) - leaving))
+                ),
+            )
+
+    def merge(self, keep_id: uuid.UUID | str, duplicate_id: uuid.UUID | str) -> Customer:
+        """Fold a duplicate into the customer to keep, in one commit (see `CustomerBook.merge`)."""
+        uow = self._uow
+        with uow.lock:
+            uow.catch_up()
+            keep, duplicate = find(uow.model, keep_id), find(uow.model, duplicate_id)
+            if keep.id == duplicate.id:
+                msg = "A customer cannot be merged into itself."
+                raise ValidationError.single("merge.same", msg, str(keep.id))
+            reasons = [r for check in self._reference_checks if (r := check(duplicate))]
+            if reasons:
+                msg = f"Customer {duplicate.number} cannot be merged away: it {'; '.join(reasons)}."
+                raise CustomerInUse(msg)
+            combined = attrs.evolve(
+                merged(keep, duplicate), version=keep.version + 1, updated=self._settings.clock()
+            )
+            moved = uow.model.invoices(duplicate.id)
+            with uow.transaction() as tx:
+                tx.update(combined, expected_version=keep.version)
+                tx.delete(duplicate.id)
+                for invoice in moved:
+                    changed = attrs.evolve(
+                        invoice, customer_id=keep.id, version=invoice.version + 1
+                    )
+                    tx.put_record(changed, expected_version=invoice.version)
+            return combined
+
+    def add_reference_check(self, check: ReferenceCheck) -> None:
+        """Register a check that says why a customer cannot be deleted."""
+        self._reference_checks.append(check)
+
+    def delete(self, customer_id: uuid.UUID | str) -> None:
+        """Delete a customer that nothing refers to (see `CustomerBook.delete`)."""
+        uow = self._uow
+        with uow.lock:
+            uow.catch_up()
+            customer = find(uow.model, customer_id)
+            checks = (self._invoice_references, *self._reference_checks)
+            reasons = [r for check in checks if (r := check(customer))]
+            if reasons:
+                msg = (
+                    f"Customer {customer.number} ({customer.name}) cannot be deleted: it "
+                    f"{'; '.join(reasons)}. Archive it instead with book.archive()."
+                )
+                raise CustomerInUse(msg)
+            with uow.transaction() as tx:
+                tx.delete(customer.id)
+
+    def _invoice_references(self, customer: Customer) -> str | None:
+        count = len(self._uow.model.invoices(customer.id))
+        return f"has {count} invoice(s)" if count else None
+
+
+def _note(value: object) -> str:
+    return _rules.text(
+        value, label="note", code="note", max_length=_rules.LIMITS["note"], multiline=True
+    )
+
+
+def _file_name(value: object) -> str:
+    return _rules.text(value, label="file name", code="file_name", max_length=255)
+
+
+def _media_type(value: object) -> str:
+    media = _rules.text(value, label="media type", code="media_type", max_length=255).lower()
+    kind, slash, sub = media.partition("/")
+    if not slash or not kind or not sub or " " in media:
+        msg = f"The media type {media!r} is not valid; write it like application/pdf."
+        raise ValidationError.single("media_type.invalid", msg, value)
+    return media

@@ -1,0 +1,702 @@
+"""`CustomerBook`: the application service behind a customer screen, as a thin facade.
+
+The book wires focused parts around one unit of work and one read model, and each
+public method hands over to one part. Behaviour lives in the parts:
+
+- `Registration` (preview, register, blank forms) and `Transfer` (export, import);
+- `CustomerSearch` (lookups and search) and `CustomerEdits` (updates, merges, deletes);
+- `Categories`, `CustomFields`, `Billing` and `WelcomeDelivery`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+from debitor_core._category import Category
+from debitor_core._fields import CustomFieldDefinition, FieldType
+from debitor_core._form import RequiredFields
+from debitor_core._invoice import Delivery, Invoice, InvoiceLine, Payment, ReminderLog
+from debitor_core._model import ConsentChannel, Customer, utc_now
+from debitor_core._terms import PaymentTerms
+from debitor_core._welcome import WelcomeInvoicePolicy
+from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
+from debitor_core.book._billing import Billing
+from debitor_core.book._categories import Categories
+from debitor_core.book._custom_fields import CustomFields
+from debitor_core.book._customers import CustomerEdits
+from debitor_core.book._delivery import WelcomeDelivery
+from debitor_core.book._in_memory import InMemoryReadModel
+from debitor_core.book._registration import Registration
+from debitor_core.book._search import CustomerSearch
+from debitor_core.book._transfer import Transfer
+from debitor_core.book._types import (
+    BookSettings,
+    CategoryCount,
+    CategoryRef,
+    ReferenceCheck,
+    Review,
+    SearchResult,
+    SortKey,
+    WelcomeSender,
+)
+from debitor_core.book._unit_of_work import UnitOfWork
+from debitor_core.storage._memory import InMemoryStore
+from debitor_core.storage._protocol import Store
+
+__all__ = ["CustomerBook"]
+
+
+def _checked_duplicates(value: object) -> Literal["warn", "reject"]:
+    if value not in ("warn", "reject"):
+        msg = f"duplicates must be 'warn' or 'reject', not {value!r}."
+        raise ValueError(msg)
+    return "warn" if value == "warn" else "reject"
+
+
+class CustomerBook:
+    """Register, review, find and organise customers.
+
+    Args:
+        store: Where customers are kept; `InMemoryStore` when not given.
+        required: The required-fields policy (default `RequiredFields.default`).
+        duplicates: ``"warn"`` (default) reports likely duplicates as warnings;
+            ``"reject"`` refuses them with `DuplicateCustomer`.
+        defaults: Raw values a blank form starts with, such as
+            ``{"address": {"country": "LV"}, "currency": "EUR"}``.
+        clock: Returns the current UTC time (for tests).
+        welcome: The welcome-invoice policy; ``None`` sends none.
+        sender: Delivers welcome invoices (see `deliver_pending`).
+
+    A book keeps indexes of its store's customers in memory for lookups and search.
+    Its methods are safe to call from several threads. When another process writes to
+    the same store, the book notices (by the store's revision) and re-reads it.
+    """
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        required: RequiredFields | None = None,
+        duplicates: Literal["warn", "reject"] = "warn",
+        defaults: Mapping[str, Any] | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+        welcome: WelcomeInvoicePolicy | None = None,
+        sender: WelcomeSender | None = None,
+    ) -> None:
+        """Open a book on ``store`` (see the class docstring)."""
+        settings = BookSettings(
+            required=required or RequiredFields.default(),
+            duplicates=_checked_duplicates(duplicates),
+            defaults=dict(defaults or {}),
+            clock=clock,
+            welcome=welcome,
+            sender=sender,
+        )
+        uow = UnitOfWork(store if store is not None else InMemoryStore(), InMemoryReadModel())
+        self._settings = settings
+        self._uow = uow
+        self._registration = Registration(uow, settings)
+        self._transfer = Transfer(uow, settings)
+        self._search = CustomerSearch(uow)
+        self._edits = CustomerEdits(uow, settings)
+        self._categories = Categories(uow, settings)
+        self._fields = CustomFields(uow, settings)
+        self._billing = Billing(uow, settings)
+        self._delivery = WelcomeDelivery(uow, settings)
+
+    @property
+    def store(self) -> Store:
+        """The store the book keeps its data in."""
+        return self._uow.store
+
+    @property
+    def required(self) -> RequiredFields:
+        """The required-fields policy forms are checked against (may be replaced)."""
+        return self._settings.required
+
+    @required.setter
+    def required(self, value: RequiredFields) -> None:
+        self._settings.required = value
+
+    @property
+    def duplicates(self) -> Literal["warn", "reject"]:
+        """``"warn"`` or ``"reject"``: what registration does with likely duplicates."""
+        return self._settings.duplicates
+
+    @duplicates.setter
+    def duplicates(self, value: Literal["warn", "reject"]) -> None:
+        self._settings.duplicates = _checked_duplicates(value)
+
+    @property
+    def welcome(self) -> WelcomeInvoicePolicy | None:
+        """The welcome-invoice policy, or ``None`` (may be replaced)."""
+        return self._settings.welcome
+
+    @welcome.setter
+    def welcome(self, value: WelcomeInvoicePolicy | None) -> None:
+        self._settings.welcome = value
+
+    @property
+    def sender(self) -> WelcomeSender | None:
+        """What delivers welcome invoices, or ``None`` (may be replaced)."""
+        return self._settings.sender
+
+    @sender.setter
+    def sender(self, value: WelcomeSender | None) -> None:
+        self._settings.sender = value
+
+    # -- registration ------------------------------------------------------------------
+
+    def preview(self, form: Mapping[str, Any], *, number: int | None = None) -> Review:
+        """Work out what `register` would do with ``form``, changing nothing.
+
+        Args:
+            form: The raw form (see `register`).
+            number: A customer number to ask for instead of the next free one.
+
+        Returns:
+            The review: normalised customer, problems, duplicates, number.
+        """
+        return self._registration.preview(form, number)
+
+    def register(
+        self, form: Mapping[str, Any], *, number: int | None = None, author: str | None = None
+    ) -> Customer:
+        """Validate ``form`` and store the customer it describes.
+
+        Args:
+            form: Raw values by key: ``kind``, ``name``, ``contact_person``, ``email``,
+                ``phone``, ``other_emails``, ``other_phones``, ``website``, ``tax_id``,
+                ``company_id``, ``address`` (``street``, ``postal_code``, ``city``,
+                ``region``, ``country``), ``payment_terms``, ``currency``, ``language``,
+                ``categories`` (names), ``custom_fields`` (by key), ``notes``, ``consent``.
+            number: A customer number to use instead of the next free one (from 1 to
+                2**53).
+            author: Who registers the customer (recorded on the note, if any).
+
+        Returns:
+            The stored customer.
+
+        Raises:
+            ValidationError: with every problem found; nothing is stored.
+            DuplicateCustomer: the book rejects duplicates and this looks like one.
+        """
+        return self._registration.register(form, number, author)
+
+    def register_many(
+        self,
+        forms: Iterable[Mapping[str, Any]],
+        *,
+        numbers: Sequence[int | None] | None = None,
+        author: str | None = None,
+    ) -> list[Customer]:
+        """Register several customers in one commit: all of them, or none.
+
+        Problems are reported for every form at once, with paths such as
+        ``[3].email`` when more than one form is given.
+
+        Raises:
+            ValidationError: with every problem of every form; nothing is stored.
+            DuplicateCustomer: the book rejects duplicates and a form looks like one.
+        """
+        return self._registration.register_many(forms, numbers, author)
+
+    def blank_form(self) -> dict[str, Any]:
+        """Return an empty form carrying the book's defaults ("save and new")."""
+        return self._registration.blank_form()
+
+    def export(self, *, include_private: bool = False) -> dict[str, Any]:
+        """The book's categories, custom fields and customers as JSON-ready data.
+
+        Made by the library's converter (see `make_converter`), so it is what the JSON
+        store writes. Private notes, attachment references and consent records are left
+        out unless ``include_private`` is true.
+        """
+        return self._transfer.export(include_private=include_private)
+
+    def import_data(self, data: Mapping[str, Any]) -> list[Customer]:
+        """Import what `export` produced, all or nothing.
+
+        Categories and custom fields are added when the book lacks them (a category of
+        the same name, any case, is reused). Each customer is checked like a form and
+        stored as it was: id, number, notes and times included.
+
+        Raises:
+            ValidationError: with every problem, paths like ``customers[2].email``;
+                nothing is stored.
+        """
+        return self._transfer.import_data(data)
+
+    # -- finding customers -------------------------------------------------------------
+
+    def get(self, customer_id: uuid.UUID | str) -> Customer:
+        """Return the customer with this id.
+
+        Raises:
+            NotFound: no customer has the id.
+        """
+        return self._search.get(customer_id)
+
+    def get_by_number(self, number: int) -> Customer:
+        """Return the customer with this number.
+
+        Raises:
+            NotFound: no customer has the number.
+        """
+        return self._search.get_by_number(number)
+
+    def __len__(self) -> int:
+        """How many customers the book holds, archived ones included."""
+        return self._search.count()
+
+    def search(
+        self,
+        text: str = "",
+        *,
+        category: CategoryRef | Iterable[CategoryRef] | None = None,
+        match: Literal["any", "all"] = "any",
+        subcategories: bool = True,
+        country: str | None = None,
+        city: str | None = None,
+        custom_fields: Mapping[str, Any] | None = None,
+        archived: bool | None = False,
+        sort: SortKey = "number",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> SearchResult:
+        """Find customers by free text and filters.
+
+        Args:
+            text: Words to look for in the name, contact person, emails, phones, tax
+                ids, city, customer number and text custom fields. Each word must
+                appear (as part of a word or whole); case and accents do not matter.
+            category: A category (object, id or name) or several.
+            match: With several categories, whether a customer needs ``any`` or ``all``.
+            subcategories: Whether a category includes its sub-categories.
+            country: Only customers in this country (code or name).
+            city: Only customers in this city (case and accents do not matter).
+            custom_fields: Only customers with these custom-field values (raw values
+                are read by the field's definition).
+            archived: ``False`` hides archived customers, ``True`` shows only them,
+                ``None`` shows both.
+            sort: ``number``, ``name`` or ``created``.
+            descending: Reverse the order.
+            offset: Matches to skip (pagination).
+            limit: Most customers to return; ``None`` for all.
+
+        Returns:
+            The page of matching customers; its ``total`` counts every match.
+
+        Raises:
+            NotFound: a category or custom field does not exist.
+            ValidationError: a filter value is not valid.
+        """
+        return self._search.search(
+            text,
+            category=category,
+            match=match,
+            subcategories=subcategories,
+            country=country,
+            city=city,
+            custom_fields=custom_fields,
+            archived=archived,
+            sort=sort,
+            descending=descending,
+            offset=offset,
+            limit=limit,
+        )
+
+    def customers(self, *, archived: bool | None = False) -> SearchResult:
+        """List customers in number order (archived ones hidden unless asked for)."""
+        return self.search(archived=archived)
+
+    # -- changing customers ------------------------------------------------------------
+
+    def update(
+        self,
+        customer_id: uuid.UUID | str,
+        changes: Mapping[str, Any],
+        *,
+        expected_version: int,
+        author: str | None = None,
+    ) -> Customer:
+        """Change a customer's fields, validated as at registration.
+
+        Args:
+            customer_id: The customer to change.
+            changes: Form keys with their new raw values; a blank value clears the
+                field; ``address`` merges key by key; ``notes`` adds a note;
+                ``consent`` records new consent statements.
+            expected_version: The version the change is based on.
+            author: Who makes the change (recorded on a new note).
+
+        Returns:
+            The stored customer, one version higher.
+
+        Raises:
+            ValidationError: with every problem; nothing changes.
+            ConcurrencyConflict: the customer is no longer at ``expected_version``.
+            NotFound: no customer has the id.
+        """
+        return self._edits.update(customer_id, changes, expected_version, author)
+
+    def add_note(
+        self,
+        customer_id: uuid.UUID | str,
+        text: str,
+        *,
+        author: str | None = None,
+        expected_version: int | None = None,
+    ) -> Customer:
+        """Append a private, timestamped note to a customer.
+
+        Raises:
+            ValidationError: the note is empty, too long or has control characters.
+        """
+        return self._edits.add_note(customer_id, text, author, expected_version)
+
+    def attach(
+        self,
+        customer_id: uuid.UUID | str,
+        *,
+        file_name: str,
+        media_type: str,
+        size: int,
+        sha256: str,
+        expected_version: int | None = None,
+    ) -> Customer:
+        """Record a reference to a file the host app keeps (such as a scanned contract).
+
+        Raises:
+            ValidationError: a part of the reference is not valid.
+        """
+        return self._edits.attach(
+            customer_id,
+            file_name=file_name,
+            media_type=media_type,
+            size=size,
+            sha256=sha256,
+            expected_version=expected_version,
+        )
+
+    def record_consent(
+        self,
+        customer_id: uuid.UUID | str,
+        channel: ConsentChannel | str,
+        *,
+        given: bool,
+        source: str | None = None,
+        expected_version: int | None = None,
+    ) -> Customer:
+        """Record that the customer gave (or withdrew) consent to a contact channel."""
+        return self._edits.record_consent(
+            customer_id, channel, given=given, source=source, expected_version=expected_version
+        )
+
+    def archive(
+        self, customer_id: uuid.UUID | str, *, expected_version: int | None = None
+    ) -> Customer:
+        """Hide a customer from listings and searches (unless asked for); keep everything."""
+        return self._edits.set_archived(customer_id, expected_version, archived=True)
+
+    def restore(
+        self, customer_id: uuid.UUID | str, *, expected_version: int | None = None
+    ) -> Customer:
+        """Bring an archived customer back into listings."""
+        return self._edits.set_archived(customer_id, expected_version, archived=False)
+
+    def categorise(
+        self,
+        customer_id: uuid.UUID | str,
+        *,
+        add: Iterable[CategoryRef] = (),
+        remove: Iterable[CategoryRef] = (),
+        expected_version: int | None = None,
+    ) -> Customer:
+        """Put a customer in categories and take it out of others (by object, id or name).
+
+        Raises:
+            NotFound: a category does not exist.
+        """
+        return self._edits.categorise(customer_id, add, remove, expected_version)
+
+    def merge(self, keep_id: uuid.UUID | str, duplicate_id: uuid.UUID | str) -> Customer:
+        """Fold a duplicate into the customer to keep, in one commit.
+
+        The kept customer keeps its own values and takes from the duplicate what it
+        lacks (a missing email, phone, VAT number, address, ...); the duplicate's emails
+        and phones become other emails and phones; categories, custom fields, notes,
+        attachments and consents are combined; the duplicate's invoices move to the
+        kept customer (their copies of the customer's details stay as issued); the
+        duplicate is deleted, and its number is never handed out again. A merge never
+        creates a welcome invoice.
+
+        Raises:
+            ValidationError: the two are the same customer.
+            CustomerInUse: the host app's reference checks keep the duplicate.
+        """
+        return self._edits.merge(keep_id, duplicate_id)
+
+    def add_reference_check(self, check: ReferenceCheck) -> None:
+        """Register a check that says why a customer cannot be deleted.
+
+        The host app calls this for records of its own that refer to customers
+        (orders, contracts); `delete` refuses while any check answers.
+        """
+        self._edits.add_reference_check(check)
+
+    def delete(self, customer_id: uuid.UUID | str) -> None:
+        """Delete a customer that nothing refers to. Its number is never reused.
+
+        Raises:
+            CustomerInUse: something refers to the customer; archive it instead.
+            NotFound: no customer has the id.
+        """
+        self._edits.delete(customer_id)
+
+    # -- categories --------------------------------------------------------------------
+
+    def categories(self) -> list[Category]:
+        """Every category, by name."""
+        return self._categories.all()
+
+    def category(self, ref: CategoryRef) -> Category:
+        """Return a category by object, id or name (any case).
+
+        Raises:
+            NotFound: there is no such category.
+        """
+        return self._categories.get(ref)
+
+    def create_category(self, name: str, *, parent: CategoryRef | None = None) -> Category:
+        """Create a category, optionally under a parent.
+
+        Raises:
+            ValidationError: the name is empty, too long or taken (any case).
+            NotFound: the parent does not exist.
+        """
+        return self._categories.create(name, parent)
+
+    def rename_category(self, ref: CategoryRef, name: str) -> Category:
+        """Give a category a new name (customers keep it).
+
+        Raises:
+            ValidationError: the name is empty, too long or taken.
+            NotFound: no such category.
+        """
+        return self._categories.rename(ref, name)
+
+    def move_category(self, ref: CategoryRef, parent: CategoryRef | None) -> Category:
+        """Place a category under ``parent`` (``None``: at the top level).
+
+        Raises:
+            ValidationError: the move would make a category its own ancestor.
+            NotFound: no such category or parent.
+        """
+        return self._categories.move(ref, parent)
+
+    def delete_category(self, ref: CategoryRef, *, detach: bool = False) -> None:
+        """Delete a category; its sub-categories move up to its parent.
+
+        Args:
+            ref: The category.
+            detach: When customers are in the category, ``True`` takes it off them
+                (each becomes one version higher) in the same commit; ``False`` refuses.
+
+        Raises:
+            InUse: customers are in the category and ``detach`` is false.
+            NotFound: no such category.
+        """
+        self._categories.delete(ref, detach=detach)
+
+    def category_counts(self, *, archived: bool | None = False) -> list[CategoryCount]:
+        """The category report: customers per category, with and without sub-categories."""
+        return self._categories.counts(archived=archived)
+
+    # -- custom fields -----------------------------------------------------------------
+
+    def fields(self) -> list[CustomFieldDefinition]:
+        """Every custom-field definition, active or not, in the order defined."""
+        return self._fields.all()
+
+    def field(self, key: str) -> CustomFieldDefinition:
+        """Return the definition of the custom field ``key``.
+
+        Raises:
+            NotFound: no field has the key.
+        """
+        return self._fields.get(key)
+
+    def define_field(
+        self,
+        key: str,
+        label: str,
+        type: FieldType | str = FieldType.TEXT,  # noqa: A002 - mirrors the attribute
+        **rules: Any,  # noqa: ANN401 - any CustomFieldDefinition attribute
+    ) -> CustomFieldDefinition:
+        """Define a new custom field.
+
+        Args:
+            key: The field's key in forms and storage (``vat_group``).
+            label: The name shown to users.
+            type: A `FieldType` or its value (``"integer"``).
+            **rules: Any other attribute of `CustomFieldDefinition` (``required``,
+                ``choices``, ``min_value``, ``max_value``, ``max_length``, ``pattern``,
+                ``default``, ``help_text``, ``personal_data``).
+
+        Raises:
+            ValidationError: the definition is not sound or the key is taken.
+        """
+        return self._fields.define(key, label, type, rules)
+
+    def change_field(
+        self,
+        key: str,
+        /,
+        **changes: Any,  # noqa: ANN401 - any CustomFieldDefinition attribute
+    ) -> CustomFieldDefinition:
+        """Change a custom field's definition.
+
+        Every stored value is checked against the new definition first; if any does
+        not fit, nothing changes and each misfit is reported (path
+        ``customers[<number>].custom_fields.<key>``). When all fit, the stored values
+        are converted to the new type in the same commit.
+
+        Raises:
+            ValidationError: the new definition is not sound, or stored values misfit.
+            NotFound: no field has the key.
+        """
+        return self._fields.change(key, changes)
+
+    def deactivate_field(self, key: str) -> CustomFieldDefinition:
+        """Stop a custom field taking new values; stored values stay."""
+        return self.change_field(key, active=False)
+
+    def activate_field(self, key: str) -> CustomFieldDefinition:
+        """Let a deactivated custom field take values again."""
+        return self.change_field(key, active=True)
+
+    # -- invoices, payments, welcome invoices ------------------------------------------
+
+    def invoice(self, invoice_id: uuid.UUID) -> Invoice:
+        """Return an invoice by id.
+
+        Raises:
+            NotFound: no invoice has the id.
+        """
+        return self._billing.invoice(invoice_id)
+
+    def invoices(self, customer_id: uuid.UUID | str | None = None) -> list[Invoice]:
+        """Every invoice, or a customer's, by number."""
+        return self._billing.invoices(customer_id)
+
+    def issue_invoice(
+        self,
+        customer_id: uuid.UUID | str,
+        lines: Iterable[InvoiceLine],
+        *,
+        issue_date: dt.date | None = None,
+        currency: str | None = None,
+        payment_terms: PaymentTerms | None = None,
+    ) -> Invoice:
+        """Issue an invoice to a customer, with a copy of the customer's details.
+
+        Args:
+            customer_id: The customer.
+            lines: What is invoiced.
+            issue_date: Default: today (by the book's clock).
+            currency: Default: the customer's, else EUR.
+            payment_terms: Default: the customer's, else net 14 days.
+
+        Raises:
+            ValidationError: no lines, or a line that is not valid.
+            NotFound: no such customer.
+        """
+        return self._billing.issue(
+            customer_id,
+            lines,
+            issue_date=issue_date,
+            currency=currency,
+            payment_terms=payment_terms,
+        )
+
+    def void_invoice(self, invoice_id: uuid.UUID) -> Invoice:
+        """Void an invoice (it stays on record; payments are refused from then on).
+
+        Raises:
+            ValidationError: the invoice has payments.
+        """
+        return self._billing.void(invoice_id)
+
+    def record_payment(
+        self,
+        invoice_id: uuid.UUID,
+        amount: decimal.Decimal | str | int,
+        *,
+        date: dt.date,
+        currency: str | None = None,
+    ) -> Payment:
+        """Record a payment of an invoice.
+
+        Raises:
+            ValidationError: the amount is not positive, has more decimals than the
+                currency allows, is in another currency, or pays more than is left;
+                or the invoice is a draft or void.
+        """
+        return self._billing.record_payment(invoice_id, amount, date=date, currency=currency)
+
+    def account(
+        self, customer_id: uuid.UUID | str, *, as_of: dt.date | None = None
+    ) -> AccountSummary:
+        """The customer's account: invoices, payments, and invoiced, paid, outstanding, overdue.
+
+        Args:
+            customer_id: The customer.
+            as_of: The day to work out statuses and overdue amounts for (default: today).
+        """
+        return self._billing.account(customer_id, as_of)
+
+    def category_totals(
+        self, *, as_of: dt.date | None = None, archived: bool | None = None
+    ) -> list[tuple[Category, dict[str, Totals]]]:
+        """The category report's money: totals by currency per category and its sub-categories."""
+        return self._billing.category_totals(as_of=as_of, archived=archived)
+
+    def pending_deliveries(self) -> list[Delivery]:
+        """Welcome invoices not yet accepted by the sender."""
+        return self._delivery.pending()
+
+    def deliver_pending(self, *, now: dt.datetime | None = None) -> list[Delivery]:
+        """Hand each due welcome invoice to the sender; return the deliveries as updated.
+
+        On success the delivery is marked sent and the invoice becomes sent, in one
+        commit. When the sender raises, the attempt is recorded with the error and the
+        next one scheduled (1, 5, 15, 60, 240, then every 720 minutes). Delivery is at
+        least once: a crash after the sender accepted but before the mark was stored
+        hands the same invoice over again next time, with the same idempotency key.
+
+        Raises:
+            DebitorError: the book has no sender.
+        """
+        return self._delivery.deliver_pending(now)
+
+    def due_reminders(self, today: dt.date) -> list[DueReminder]:
+        """Reminders of sent, unpaid welcome invoices that the policy's schedule says are due."""
+        return self._delivery.due_reminders(today)
+
+    def mark_reminder_sent(self, invoice_id: uuid.UUID, offset_days: int) -> ReminderLog:
+        """Record that a reminder was sent, so it is not due again.
+
+        Raises:
+            AlreadyExists: it was recorded before.
+            NotFound: no such invoice.
+        """
+        return self._delivery.mark_reminder_sent(invoice_id, offset_days)
+
+    def __repr__(self) -> str:
+        return f"<CustomerBook {self._uow.model.count()} customers in {self.store!r}>"

@@ -1,0 +1,275 @@
+"""The customer read model: every question the book asks about customers and their records.
+
+The book's parts never read the store directly; they ask a `CustomerReadModel`. Today's
+implementation keeps indexes in memory (`InMemoryReadModel`); a store that can answer
+these queries itself (SQL with indexed folded text, for one) implements the same
+protocol, and the book then holds no per-customer state at all. Every method is a query
+with its filters, order and paging spelled out, so that it maps onto one SQL statement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Collection, Iterable, Sequence
+from typing import Final, Protocol
+
+import attrs
+
+from debitor_core._category import Category
+from debitor_core._errors import NotFound
+from debitor_core._invoice import Delivery, Invoice, Record
+from debitor_core._model import Customer, FieldValue
+from debitor_core._text import DuplicateKey
+from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
+from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey
+from debitor_core.storage._protocol import Store
+
+__all__ = [
+    "EVERYONE",
+    "Changes",
+    "CustomerQuery",
+    "CustomerReadModel",
+    "find",
+    "find_by_number",
+    "find_invoice",
+    "in_categories",
+]
+
+
+@attrs.frozen
+class CustomerQuery:
+    """Which customers a search or count is about: free text and filters, all of them applied.
+
+    Attributes:
+        text: Words each to be found (folded, see `debitor_core._text.fold`) in the
+            customer's search text; blank for no text condition.
+        categories: Groups of category ids; a customer is in a group when it is in any
+            of its categories (a group is a category with its sub-categories).
+        match_all: With several groups: the customer must be in every group (``True``)
+            or in any (``False``).
+        country: Only customers in this country (an ISO code).
+        city: Only customers in this city, compared folded.
+        custom_fields: ``(key, value)`` pairs, values as the field's definition stores
+            them; text compares folded, a multiple choice must include every choice.
+        archived: ``False`` leaves archived customers out, ``True`` keeps only them,
+            ``None`` keeps both.
+        with_field: Only customers with a value for this custom field.
+    """
+
+    text: str = ""
+    categories: tuple[frozenset[uuid.UUID], ...] = ()
+    match_all: bool = False
+    country: str | None = None
+    city: str | None = None
+    custom_fields: tuple[tuple[str, FieldValue], ...] = ()
+    archived: bool | None = False
+    with_field: str | None = None
+
+
+EVERYONE: Final = CustomerQuery(archived=None)
+"""Every customer, archived ones included."""
+
+
+def in_categories(
+    definitions: Definitions,
+    category: Category,
+    *,
+    subcategories: bool = True,
+    archived: bool | None = None,
+) -> CustomerQuery:
+    """The customers in ``category`` (and, by default, in its sub-categories)."""
+    return CustomerQuery(
+        categories=(definitions.group(category, subcategories),), archived=archived
+    )
+
+
+class Changes(Protocol):
+    """What commits changed, collapsed per key: each thing once, in its latest state.
+
+    The shape of the store's change feed (``debitor_core.storage.ChangeSet``), so that a
+    read model takes in what another process committed exactly as it takes in the
+    book's own commits (the unit of work records those as `Writes`).
+
+    Attributes:
+        customers: Every customer added or changed, as it is now (a renumbered one with
+            its new number).
+        deleted: The ids of the customers deleted.
+        records: Every record added or changed, as it is now.
+        categories: Whether any category was added, changed or deleted.
+        custom_fields: Whether any custom-field definition was added or changed.
+    """
+
+    @property
+    def customers(self) -> Collection[Customer]:
+        """Customers added or changed."""
+        ...
+
+    @property
+    def deleted(self) -> Collection[uuid.UUID]:
+        """Ids of customers deleted."""
+        ...
+
+    @property
+    def records(self) -> Collection[Record]:
+        """Records added or changed."""
+        ...
+
+    @property
+    def categories(self) -> bool:
+        """Whether categories changed."""
+        ...
+
+    @property
+    def custom_fields(self) -> bool:
+        """Whether custom-field definitions changed."""
+        ...
+
+
+class CustomerReadModel(Protocol):
+    """The book's queries over customers and records, answered as of one store revision.
+
+    Keeping in step: the unit of work calls `reload` when the book opens or falls
+    behind the store, and `apply` after each of the book's own commits (under the
+    book's lock, so never two at once); with a store's change feed, it will call
+    `apply` with what other processes committed too. Both may run while other
+    threads query.
+
+    Thread safety: a query sees the state before or after a `reload` or `apply`, never
+    a part of one; in particular `get`, `get_by_number` and `count` never miss a
+    customer that is being changed. Returned objects are immutable.
+    """
+
+    def reload(self, store: Store, definitions: Definitions) -> None:
+        """Forget everything and read ``store`` afresh (its customers and records)."""
+        ...
+
+    def apply(self, changes: Changes, definitions: Definitions) -> None:
+        """Take in what a commit changed; ``definitions`` are the book's from then on."""
+        ...
+
+    # -- customers ---------------------------------------------------------------------
+
+    def get(self, customer_id: uuid.UUID) -> Customer | None:
+        """The customer with this id, or ``None``."""
+        ...
+
+    def get_by_number(self, number: int) -> Customer | None:
+        """The customer with this number, or ``None``."""
+        ...
+
+    def count(self, query: CustomerQuery | None = None) -> int:
+        """How many customers match ``query`` (all customers, archived included, for ``None``)."""
+        ...
+
+    def last_number(self) -> int:
+        """The highest customer number ever stored (numbers of deleted ones count)."""
+        ...
+
+    def search(
+        self,
+        query: CustomerQuery,
+        *,
+        sort: SortKey = "number",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> SearchResult:
+        """One page of the customers matching ``query``, in order; the total is counted lazily.
+
+        Orders: ``number``; ``name`` (folded, then number); ``created`` (then number).
+        """
+        ...
+
+    def duplicates(self, keys: Iterable[DuplicateKey]) -> tuple[DuplicateMatch, ...]:
+        """Stored customers sharing any of ``keys``, by number, each with what it shares.
+
+        Evidence is listed in the order of ``keys`` (see `debitor_core._text.duplicate_keys`).
+        """
+        ...
+
+    # -- records -----------------------------------------------------------------------
+
+    def invoice(self, invoice_id: uuid.UUID) -> Invoice | None:
+        """The invoice with this id, or ``None``."""
+        ...
+
+    def invoices(self, customer_id: uuid.UUID | None = None) -> list[Invoice]:
+        """Every invoice, or a customer's, by invoice number."""
+        ...
+
+    def last_invoice_number(self) -> int:
+        """The highest invoice number stored (0 when there is none)."""
+        ...
+
+    def paid(self, invoice_id: uuid.UUID) -> decimal.Decimal:
+        """The sum of the payments on an invoice."""
+        ...
+
+    def has_welcome(self, customer_id: uuid.UUID) -> bool:
+        """Whether the customer has (or, before a merge, had) a welcome invoice."""
+        ...
+
+    def pending_deliveries(self, due_by: dt.datetime | None = None) -> list[Delivery]:
+        """Welcome-invoice deliveries not yet sent (only those due by ``due_by``, if given)."""
+        ...
+
+    def due_reminders(self, today: dt.date, schedule: Sequence[int]) -> list[DueReminder]:
+        """Reminders of sent, unpaid welcome invoices due by ``today`` and not yet sent."""
+        ...
+
+    def account(self, customer_id: uuid.UUID, as_of: dt.date) -> AccountSummary:
+        """The customer's invoices, payments and totals, worked out for ``as_of``."""
+        ...
+
+    def account_totals(self, query: CustomerQuery, as_of: dt.date) -> dict[str, Totals]:
+        """The account totals of every customer matching ``query``, summed by currency."""
+        ...
+
+
+def find(model: CustomerReadModel, customer_id: uuid.UUID | str) -> Customer:
+    """Return the customer with this id (given as a UUID or its text).
+
+    Raises:
+        NotFound: no customer has the id.
+    """
+    key = customer_id if isinstance(customer_id, uuid.UUID) else _parse_uuid(customer_id)
+    customer = model.get(key) if key else None
+    if customer is None:
+        msg = f"No customer has the id {customer_id}."
+        raise NotFound(msg)
+    return customer
+
+
+def find_by_number(model: CustomerReadModel, number: int) -> Customer:
+    """Return the customer with this number.
+
+    Raises:
+        NotFound: no customer has the number.
+    """
+    customer = model.get_by_number(number)
+    if customer is None:
+        msg = f"No customer has the number {number!r}."
+        raise NotFound(msg)
+    return customer
+
+
+def find_invoice(model: CustomerReadModel, invoice_id: uuid.UUID) -> Invoice:
+    """Return the invoice with this id.
+
+    Raises:
+        NotFound: no invoice has the id.
+    """
+    invoice = model.invoice(invoice_id) if isinstance(invoice_id, uuid.UUID) else None
+    if invoice is None:
+        msg = f"No invoice has the id {invoice_id}."
+        raise NotFound(msg)
+    return invoice
+
+
+def _parse_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(text))
+    except ValueError:
+        return None

@@ -1,0 +1,248 @@
+"""Registration: forms read and checked, numbers given, duplicates and welcome invoices handled."""
+
+from __future__ import annotations
+
+from collections.abc import Container, Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from debitor_core._errors import DuplicateCustomer, Problem, Severity, ValidationError
+from debitor_core._form import ADDRESS_KEYS, FORM_KEYS, CustomerDraft, parse_form
+from debitor_core._limits import MAX_NUMBER
+from debitor_core._model import Customer
+from debitor_core._text import duplicate_keys
+from debitor_core.book._build import (
+    build,
+    gets_welcome,
+    number_problems,
+    probe,
+    welcome_invoice,
+    welcome_records,
+)
+from debitor_core.book._types import BookSettings, DuplicateMatch, Review
+from debitor_core.book._unit_of_work import UnitOfWork, Writes
+
+__all__ = ["Registration"]
+
+
+class Registration:
+    """Preview and register customers, one or many at a time."""
+
+    def __init__(self, uow: UnitOfWork, settings: BookSettings) -> None:
+        """Register through ``uow`` with ``settings``."""
+        self._uow = uow
+        self._settings = settings
+
+    def preview(self, form: Mapping[str, Any], number: int | None) -> Review:
+        """What `register` would do with ``form``, changing nothing."""
+        uow, settings = self._uow, self._settings
+        with uow.lock:
+            uow.catch_up()
+            definitions = uow.definitions
+            context = definitions.context(settings.required)
+            draft, problems = parse_form(definitions.with_defaults(form), context)
+            if number is None:
+                wanted = uow.model.last_number() + 1
+                problems += _exhausted(wanted)
+            else:
+                wanted = number
+                problems += self._number_problems(number)
+            duplicates = self._find_duplicates(draft)
+            warnings = [_duplicate_warning(m) for m in duplicates]
+            if settings.duplicates == "reject":
+                warnings = [
+                    attrs.evolve(p, severity=Severity.ERROR, code="duplicate.rejected")
+                    for p in warnings
+                ]
+            problems += warnings
+            if any(p.is_error for p in problems):
+                return Review(draft, None, tuple(problems), duplicates, wanted)
+            customer = build(draft, wanted, now=settings.clock(), author=None)
+            welcome = None
+            policy = settings.welcome
+            if policy is not None and gets_welcome(
+                policy, customer, duplicates, uow.model.has_welcome
+            ):
+                next_invoice = uow.model.last_invoice_number() + 1
+                welcome = welcome_invoice(policy, customer, next_invoice)
+            return Review(draft, customer, tuple(problems), duplicates, wanted, welcome)
+
+    def register(self, form: Mapping[str, Any], number: int | None, author: str | None) -> Customer:
+        """Validate ``form`` and store the customer it describes (see `CustomerBook.register`)."""
+        uow = self._uow
+        with uow.lock:
+            uow.catch_up()
+            draft, errors = self._read_form(form, number)
+            if errors:
+                raise ValidationError(errors)
+            duplicates = self._registration_duplicates(draft)
+            with uow.transaction() as tx:  # the number is chosen with the store locked
+                if number is None:
+                    number = uow.model.last_number() + 1
+                    if number > MAX_NUMBER:
+                        raise ValidationError(_exhausted(number))
+                customer, _ = self._insert(tx, draft, number, author, duplicates, 0)
+            return customer
+
+    def register_many(
+        self,
+        forms: Iterable[Mapping[str, Any]],
+        numbers: Sequence[int | None] | None,
+        author: str | None,
+    ) -> list[Customer]:
+        """Register several customers in one commit: all of them, or none."""
+        forms = list(forms)
+        wanted: list[int | None] = list(numbers) if numbers is not None else [None] * len(forms)
+        uow = self._uow
+        with uow.lock:
+            uow.catch_up()
+            drafts, given = self._read_forms(forms, wanted)
+            matches = [self._registration_duplicates(draft) for draft in drafts]
+            made = []
+            with uow.transaction() as tx:
+                last = uow.model.last_number()
+                welcomed = 0
+                for draft, asked, duplicates in zip(drafts, wanted, matches, strict=True):
+                    number = asked
+                    if number is None:
+                        number = last = _next_number(last, skip=given)
+                    customer, welcome = self._insert(
+                        tx, draft, number, author, duplicates, welcomed
+                    )
+                    welcomed += welcome
+                    made.append(customer)
+            return made
+
+    def blank_form(self) -> dict[str, Any]:
+        """An empty form carrying the book's defaults ("save and new")."""
+        self._uow.catch_up()
+        fields = self._uow.definitions.fields
+        form: dict[str, Any] = dict.fromkeys(FORM_KEYS)
+        form["address"] = dict.fromkeys(ADDRESS_KEYS)
+        form["other_emails"] = []
+        form["other_phones"] = []
+        form["categories"] = []
+        form["custom_fields"] = {k: f.default for k, f in fields.items() if f.active}
+        for key, value in self._settings.defaults.items():
+            if key == "address" and isinstance(value, Mapping):
+                form["address"].update(value)
+            elif key == "custom_fields" and isinstance(value, Mapping):
+                form["custom_fields"].update(value)
+            else:
+                form[key] = value
+        return form
+
+    def _number_problems(self, number: object, batch: Container[object] = ()) -> list[Problem]:
+        model = self._uow.model
+        return number_problems(number, lambda n: n in batch or model.get_by_number(n) is not None)
+
+    def _read_form(
+        self, form: Mapping[str, Any], number: int | None, taken: Container[object] = ()
+    ) -> tuple[CustomerDraft, list[Problem]]:
+        """Read one form (and the number asked for); return the draft and its errors."""
+        definitions = self._uow.definitions
+        context = definitions.context(self._settings.required)
+        draft, found = parse_form(definitions.with_defaults(form), context)
+        if number is not None:
+            found += self._number_problems(number, taken)
+        return draft, [p for p in found if p.is_error] if found else found
+
+    def _read_forms(
+        self, forms: list[Mapping[str, Any]], wanted: list[int | None]
+    ) -> tuple[list[CustomerDraft], set[object]]:
+        """Read every form; raise one ValidationError with every error of every form."""
+        drafts: list[CustomerDraft] = []
+        problems: list[Problem] = []
+        given: set[object] = set()
+        for position, (form, number) in enumerate(zip(forms, wanted, strict=True)):
+            draft, errors = self._read_form(form, number, given)
+            if number is not None:
+                given.add(number)
+            prefix = f"[{position}]" if len(forms) > 1 else ""
+            problems += [p.at(prefix) for p in errors]
+            drafts.append(draft)
+        if problems:
+            raise ValidationError(problems)
+        return drafts, given
+
+    def _find_duplicates(self, draft: CustomerDraft) -> tuple[DuplicateMatch, ...]:
+        stand_in = probe(draft)
+        if stand_in is None:
+            return ()
+        return self._uow.model.duplicates(duplicate_keys(stand_in))
+
+    def _registration_duplicates(self, draft: CustomerDraft) -> tuple[DuplicateMatch, ...]:
+        """Likely duplicates, when registration needs them (reject mode, welcome invoices)."""
+        settings = self._settings
+        welcome = settings.welcome
+        if (welcome is None or not welcome.enabled) and settings.duplicates != "reject":
+            return ()
+        duplicates = self._find_duplicates(draft)
+        if duplicates and settings.duplicates == "reject":
+            lines = " ".join(m.description for m in duplicates)
+            msg = f"{draft.name} looks like a customer you already have. {lines}"
+            raise DuplicateCustomer(msg, duplicates)
+        return duplicates
+
+    def _insert(  # noqa: PLR0917 - private, two call sites
+        self,
+        tx: Writes,
+        draft: CustomerDraft,
+        number: int,
+        author: str | None,
+        duplicates: Sequence[DuplicateMatch],
+        welcomed: int,
+    ) -> tuple[Customer, bool]:
+        """Add a new customer in ``tx``; say whether it got a welcome invoice.
+
+        ``welcomed`` counts the welcome invoices this transaction created before.
+        """
+        settings = self._settings
+        customer = build(draft, number, now=settings.clock(), author=author)
+        tx.add(customer)
+        policy = settings.welcome
+        model = self._uow.model
+        if policy is None or not gets_welcome(policy, customer, duplicates, model.has_welcome):
+            return customer, False
+        next_invoice = model.last_invoice_number() + welcomed + 1
+        invoice, delivery = welcome_records(policy, customer, next_invoice)
+        tx.put_record(invoice, expected_version=None)
+        tx.put_record(delivery, expected_version=None)
+        return customer, True
+
+
+def _duplicate_warning(match: DuplicateMatch) -> Problem:
+    return Problem(
+        match.evidence[0],
+        "duplicate.likely",
+        f"This may be a customer you already have: {match.description}",
+        Severity.WARNING,
+        match.customer.number,
+    )
+
+
+def _exhausted(number: int) -> list[Problem]:
+    """The problem of an automatic number past the range, if it is."""
+    if number <= MAX_NUMBER:
+        return []
+    msg = (
+        f"Every customer number up to {MAX_NUMBER:,} has been handed out; "
+        "give a free number of your own with number=."
+    )
+    return [Problem("number", "number.exhausted", msg, value=number)]
+
+
+def _next_number(last: int, skip: Container[object] = ()) -> int:
+    """The next automatic number after ``last``, skipping the numbers in ``skip``.
+
+    Raises:
+        ValidationError: every number up to the highest allowed is used.
+    """
+    number = last + 1
+    while number in skip:
+        number += 1
+    problems = _exhausted(number)
+    if problems:
+        raise ValidationError(problems)
+    return number

@@ -1,0 +1,99 @@
+"""Finding customers: by id, by number, and by free text and filters."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from debitor_core import _rules
+from debitor_core._category import Category
+from debitor_core._checks import run_rule
+from debitor_core._model import Customer, FieldValue
+from debitor_core.book._read_model import CustomerQuery, find, find_by_number
+from debitor_core.book._types import CategoryRef, Definitions, SearchResult, SortKey
+from debitor_core.book._unit_of_work import UnitOfWork
+
+__all__ = ["CustomerSearch"]
+
+
+class CustomerSearch:
+    """Look customers up and search them, through the read model."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        """Search what ``uow`` keeps."""
+        self._uow = uow
+
+    def get(self, customer_id: uuid.UUID | str) -> Customer:
+        """The customer with this id (`NotFound` when there is none)."""
+        self._uow.catch_up()
+        return find(self._uow.model, customer_id)
+
+    def get_by_number(self, number: int) -> Customer:
+        """The customer with this number (`NotFound` when there is none)."""
+        self._uow.catch_up()
+        return find_by_number(self._uow.model, number)
+
+    def count(self) -> int:
+        """How many customers the book holds, archived ones included."""
+        self._uow.catch_up()
+        return self._uow.model.count()
+
+    def search(
+        self,
+        text: str,
+        *,
+        category: CategoryRef | Iterable[CategoryRef] | None,
+        match: Literal["any", "all"],
+        subcategories: bool,
+        country: str | None,
+        city: str | None,
+        custom_fields: Mapping[str, Any] | None,
+        archived: bool | None,
+        sort: SortKey,
+        descending: bool,
+        offset: int,
+        limit: int | None,
+    ) -> SearchResult:
+        """Find customers by free text and filters (see `CustomerBook.search`)."""
+        if sort not in ("number", "name", "created"):
+            msg = f"sort must be number, name or created, not {sort!r}."
+            raise ValueError(msg)
+        uow = self._uow
+        uow.catch_up()
+        definitions = uow.definitions
+        query = CustomerQuery(
+            text=text,
+            categories=_groups(definitions, category, subcategories=subcategories),
+            match_all=match == "all",
+            country=None
+            if country is None
+            else run_rule("country", _rules.validate_country, country),
+            city=None if city is None else " ".join(city.split()),
+            custom_fields=_field_values(definitions, custom_fields or {}),
+            archived=archived,
+        )
+        return uow.model.search(query, sort=sort, descending=descending, offset=offset, limit=limit)
+
+
+def _groups(
+    definitions: Definitions,
+    category: CategoryRef | Iterable[CategoryRef] | None,
+    *,
+    subcategories: bool,
+) -> tuple[frozenset[uuid.UUID], ...]:
+    """One group of category ids per category asked for (`NotFound` for an unknown one)."""
+    if category is None:
+        return ()
+    refs = [category] if isinstance(category, Category | uuid.UUID | str) else list(category)
+    return tuple(definitions.group(definitions.category(ref), subcategories) for ref in refs)
+
+
+def _field_values(
+    definitions: Definitions, raw: Mapping[str, Any]
+) -> tuple[tuple[str, FieldValue], ...]:
+    """Each custom-field filter's value, read by the field's definition."""
+    return tuple(
+        (key, run_rule(f"custom_fields.{key}", definitions.field(key).validate, value))
+        for key, value in raw.items()
+    )
