@@ -208,3 +208,11 @@ class CorruptStore(StorageError):
 
 class UnsupportedFormatVersion(StorageError):
     """The store was written by a newer version of debitor-core than this one."""
+
+
+class MissingSnapshot(CorruptStore):
+    """A file store's snapshot is missing while its journal holds commits.
+
+    Opening it anew would start an empty book and lose the journal, so the store
+    refuses and changes nothing; the message names both files and what to do.
+    """
