@@ -5,9 +5,11 @@
 `debitor_core.testing.StoreContract` checks any backend against the contract.
 """
 
-from debitor_core.storage._json import FORMAT, FORMAT_VERSION, JsonFileStore
+from debitor_core._errors import MissingSnapshot
+from debitor_core.storage._json import JsonFileStore, JsonStoreStatus
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store, Transaction
+from debitor_core.storage._snapshot import FORMAT, FORMAT_VERSION
 from debitor_core.storage._sqlite import SCHEMA_VERSION, SqliteStore
 
 __all__ = [
@@ -16,6 +18,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "InMemoryStore",
     "JsonFileStore",
+    "JsonStoreStatus",
+    "MissingSnapshot",
     "SqliteStore",
     "Store",
     "Transaction",
