@@ -7,6 +7,7 @@ from decimal import Decimal
 import attrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from debitor_core import (
     Address,
@@ -22,6 +23,7 @@ from debitor_core import (
     PhoneType,
     TaxId,
     ValidationError,
+    _integrity,
     strategies,
 )
 from debitor_core._integrity import check_structure, describe, structural_problems
@@ -94,6 +96,16 @@ class TestCustomer:
             ({"email": 5}, [("email", "integrity.type")]),
             ({"other_emails": ["a@b.lv"]}, [("other_emails", "integrity.type")]),
             ({"other_emails": ("",)}, [("other_emails[0]", "integrity.empty")]),
+            ({"other_emails": (" ",)}, [("other_emails[0]", "integrity.empty")]),
+            ({"other_phones": (Phone(" "),)}, [("other_phones[0].number", "integrity.empty")]),
+            (
+                {"address": Address(postal_code="1" * 21)},
+                [("address.postal_code", "integrity.too_long")],
+            ),
+            (
+                {"address": Address(region="Vid\x1ezeme")},
+                [("address.region", "integrity.control_character")],
+            ),
             ({"address": None}, [("address", "integrity.type")]),
             ({"address": Address(country="lv")}, [("address.country", "integrity.code")]),
             ({"address": Address(street="Iela 1\n2. stāvs")}, []),
@@ -214,6 +226,34 @@ class TestCustomer:
         for problem in structural_problems(customer):
             assert problem.path.startswith(field)
             assert problem.message.endswith(".")
+
+    @given(st.text(max_size=260) | st.just(" ") | st.just(""))
+    @pytest.mark.parametrize(
+        ("field", "limit", "required"),
+        [
+            ("name", 200, True),
+            ("contact_person", 200, False),
+            ("email", 254, False),
+            ("company_id", 40, False),
+            ("city", 100, False),
+            ("postal_code", 20, False),
+            ("phone", 40, True),
+        ],
+    )
+    def test_the_quick_path_agrees_with_the_full_check(self, field, limit, required, text):
+        """A text the inline check lets through is one the full text check finds sound."""
+        if field in ("city", "postal_code"):
+            customer = sample_customer(address=Address(**{field: text}))
+            path = f"address.{field}"
+        elif field == "phone":
+            customer = sample_customer(phone=Phone(text, PhoneType.MOBILE))
+            path = "phone.number"
+        else:
+            customer = attrs.evolve(sample_customer(), **{field: text})
+            path = field
+        expected: list = []
+        _integrity._text(text, path, limit, expected, required=required)
+        assert expected == structural_problems(customer)
 
     @pytest.mark.parametrize(
         ("changes", "message"),

@@ -121,6 +121,7 @@ _MAX_BITS: Final = (10**MAX_DIGITS).bit_length()
 _NAME: Final = LIMITS["name"]
 _CONTACT: Final = LIMITS["contact_person"]
 _EMAIL: Final = LIMITS["email"]
+_PHONE: Final = LIMITS["phone"]
 _WEBSITE: Final = LIMITS["website"]
 _COMPANY_ID: Final = LIMITS["company_id"]
 _POSTAL_CODE: Final = LIMITS["postal_code"]
@@ -264,7 +265,13 @@ def _contact(c: Customer, out: list[Problem]) -> None:
     if v is not None and (type(v) is not str or len(v) > _EMAIL or not v.isprintable()):
         _text(v, "email", _EMAIL, out)
     for i, email in enumerate(_items(c.other_emails, "other_emails", out)):
-        _text(email, f"other_emails[{i}]", _EMAIL, out, required=True)
+        if (
+            type(email) is not str
+            or not 0 < len(email) <= _EMAIL
+            or not email.isprintable()
+            or email.isspace()
+        ):
+            _text(email, f"other_emails[{i}]", _EMAIL, out, required=True)
     if c.phone is not None:
         _phone(c.phone, "phone", out)
     for i, phone in enumerate(_items(c.other_phones, "other_phones", out)):
@@ -311,8 +318,16 @@ def _phone(phone: object, path: str, out: list[Problem]) -> None:
     if type(phone) is not Phone:
         _wrong_type(phone, "a phone", path, out)
         return
-    _text(phone.number, path + ".number", LIMITS["phone"], out, required=True)
-    _member(phone.type, PhoneType, path + ".type", out)
+    number = phone.number
+    if (
+        type(number) is not str
+        or not 0 < len(number) <= _PHONE
+        or not number.isprintable()
+        or number.isspace()
+    ):
+        _text(number, path + ".number", _PHONE, out, required=True)
+    if type(phone.type) is not PhoneType:
+        _member(phone.type, PhoneType, path + ".type", out)
 
 
 def _tax_id(tax_id: object, out: list[Problem]) -> None:
@@ -348,17 +363,20 @@ def _custom_values(values: object, out: list[Problem]) -> None:
 
 def _field_value(value: object, path: str, out: list[Problem]) -> None:
     if type(value) is str:
-        _text(value, path, LIMITS["multiline_text"], out, control=_MULTILINE_CONTROL)
-    elif type(value) is decimal.Decimal:
-        _decimal_digits(value, path, out)
+        if len(value) > LIMITS["multiline_text"] or not value.isprintable():
+            _text(value, path, LIMITS["multiline_text"], out, control=_MULTILINE_CONTROL)
+    elif type(value) is bool or type(value) is dt.date:
+        return
     elif type(value) is int:
         if value.bit_length() > _MAX_BITS:
             msg = f"The number has more than {MAX_DIGITS} digits."
             out.append(Problem(path, "integrity.range", msg))
+    elif type(value) is decimal.Decimal:
+        _decimal_digits(value, path, out)
     elif type(value) is tuple:
         for i, item in enumerate(value):
             _text(item, f"{path}[{i}]", LIMITS["text"], out, required=True)
-    elif type(value) is not bool and type(value) is not dt.date:
+    else:
         _wrong_type(value, "text, a number, a date, yes/no or a list of choices", path, out)
 
 

@@ -853,7 +853,7 @@ class JsonFileStore:
 
     def _append(self, line: bytes) -> None:
         fd, offset = self._journal_fd, self._journal_offset
-        if os.fstat(fd).st_size != offset:
+        if self._journal_size() != offset:
             os.ftruncate(fd, offset)  # cut off a torn line a crash left
         try:
             _write_at(fd, line, offset)
@@ -1001,20 +1001,34 @@ def _whole(value: object) -> int:
 
 def _read_at(fd: int, size: int, offset: int) -> bytes:
     """Read ``size`` bytes from ``offset`` (the caller holds the locks)."""
-    os.lseek(fd, offset, os.SEEK_SET)
     chunks = []
-    while size > 0 and (chunk := os.read(fd, size)):
+    while size > 0 and (chunk := _pread(fd, size, offset)):
         chunks.append(chunk)
         size -= len(chunk)
+        offset += len(chunk)
     return b"".join(chunks)
 
 
 def _write_at(fd: int, data: bytes, offset: int) -> None:
     """Write all of ``data`` at ``offset`` (the caller holds the locks)."""
-    os.lseek(fd, offset, os.SEEK_SET)
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view) :]
+        written = _pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+def _seek_and_read(fd: int, size: int, offset: int) -> bytes:  # pragma: no cover - Windows
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
+
+
+def _seek_and_write(fd: int, data: memoryview, offset: int) -> int:  # pragma: no cover
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.write(fd, data)
+
+
+_pread: Callable[[int, int, int], bytes] = getattr(os, "pread", _seek_and_read)
+_pwrite: Callable[[int, memoryview, int], int] = getattr(os, "pwrite", _seek_and_write)
 
 
 _sync_data = getattr(os, "fdatasync", os.fsync)
