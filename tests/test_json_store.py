@@ -639,6 +639,27 @@ class TestDamage:
                 "cannot be applied",
             ),
             ([1, 2], "is not a JSON object"),
+            (
+                {
+                    "revision": 1,
+                    "ops": [{"op": "delete_category", "id": str(uuid.uuid4())}],
+                },
+                "cannot be applied",
+            ),
+            (
+                {
+                    "revision": 1,
+                    "ops": [
+                        {
+                            "op": "put_record",
+                            "kind": "invoice",
+                            "record": {},
+                            "expected_version": "1",
+                        }
+                    ],
+                },
+                "cannot be applied",
+            ),
         ],
     )
     def test_impossible_journal_entries(self, path, record, reason):
@@ -799,6 +820,32 @@ class TestReseal:
             reopened.last_number(),
             reopened.journal_path.stat().st_size,
         )
+
+    def test_a_record_of_the_wrong_shape_is_refused(self, path):
+        """A record reseal cannot even build (a name that is a number) is named, nothing written."""
+        store = JsonFileStore(path)
+        add(store, sample_customer(1))
+        store.compact()
+        data = stored(path)
+        data["customers"][0]["name"] = 12345
+        path.write_text(json.dumps(data), encoding="utf-8")
+        with pytest.raises(CorruptStore, match="the record of customer 1 is not valid"):
+            JsonFileStore.reseal(path)
+
+    def test_a_reseal_that_cannot_be_written(self, path, monkeypatch):
+        """If the resealed snapshot cannot be written, the old file stays and the error says why."""
+        store = JsonFileStore(path)
+        add(store, sample_customer(1))
+        store.compact()
+        monkeypatch.setattr(
+            Path,
+            "replace",
+            lambda *_: (_ for _ in ()).throw(OSError(28, "No space left on device")),
+        )
+        before = path.read_bytes()
+        with pytest.raises(StorageError, match="could not be resealed: the system reported"):
+            JsonFileStore.reseal(path)
+        assert before == path.read_bytes()
 
     def test_nothing_to_reseal(self, path):
         """Resealing a missing book or an SQLite database is refused with a sentence."""
@@ -1101,6 +1148,27 @@ class TestFaults:
         ]
         add(store, sample_customer(2))
         assert [1, 2] == [c.number for c in JsonFileStore(path).customers()]
+
+    def test_a_new_journal_is_made_durable(self, path, monkeypatch):
+        """When the journal file is made anew, its folder is synced before the commit returns."""
+        add(JsonFileStore(path), sample_customer(1))
+        JsonFileStore(path).compact()
+        path.with_name("book.json.journal").unlink()
+        synced = []
+        monkeypatch.setattr(_json, "fsync_folder", synced.append)
+        store = JsonFileStore(path)
+        add(store, sample_customer(2))
+        add(store, sample_customer(3))
+        assert [path.parent] == synced
+
+    def test_unreadable_snapshot(self, path, monkeypatch):
+        """A snapshot that cannot be read is a StorageError sentence, not a raw OSError."""
+        JsonFileStore(path)
+        monkeypatch.setattr(
+            Path, "read_bytes", lambda *_: (_ for _ in ()).throw(OSError(5, "Input/output error"))
+        )
+        with pytest.raises(StorageError, match="cannot be opened: the system reported: Input"):
+            JsonFileStore(path)
 
     def test_lock_timeout(self, path):
         """A lock held elsewhere for too long gives StoreLocked, never advice to delete the lock."""
