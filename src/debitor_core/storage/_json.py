@@ -233,6 +233,7 @@ class JsonFileStore:
         self._file_lock = InterProcessLock(self.lock_path, timeout)
         self._journal_lock = InterProcessLock(self.journal_path, timeout, keep_open=False)
         self._journal_fd = -1
+        self._journal_known = -1  # the journal's size while locked, once looked at
         self._folder_unsynced = False
         self._state = StoreState()
         self._header: bytes | None = None
@@ -507,7 +508,7 @@ class JsonFileStore:
             try:
                 yield
             finally:
-                self._journal_fd = -1
+                self._journal_fd = self._journal_known = -1
                 self._journal_lock.release()
                 self._file_lock.release()
 
@@ -521,7 +522,9 @@ class JsonFileStore:
     def _journal_size(self) -> int:
         """The journal's size (under the lock, from the locked descriptor)."""
         if self._journal_fd >= 0:
-            return os.fstat(self._journal_fd).st_size
+            if self._journal_known < 0:
+                self._journal_known = os.fstat(self._journal_fd).st_size
+            return self._journal_known
         try:
             return self.journal_path.stat().st_size
         except FileNotFoundError:
@@ -855,6 +858,7 @@ class JsonFileStore:
         fd, offset = self._journal_fd, self._journal_offset
         if self._journal_size() != offset:
             os.ftruncate(fd, offset)  # cut off a torn line a crash left
+            self._journal_known = -1
         try:
             _write_at(fd, line, offset)
             if self._fsync:
@@ -862,7 +866,9 @@ class JsonFileStore:
         except BaseException:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, offset)
+            self._journal_known = -1
             raise
+        self._journal_known = offset + len(line)
         if self._folder_unsynced and self._fsync:
             fsync_folder(self._target.parent)
         self._folder_unsynced = False
@@ -972,6 +978,7 @@ class JsonFileStore:
         self._generation = generation
         self._snapshot_size = len(header) + len(body)
         if self._journal_size() > 0:
+            self._journal_known = -1
             try:
                 os.ftruncate(self._journal_fd, 0)
                 if self._fsync:
