@@ -1079,8 +1079,12 @@ class TestFaults:
             monkeypatch.setattr(_json, "_sync_data", broken)
         else:
             monkeypatch.setattr(_json.JsonFileStore, "_append", lambda *_: broken())
-        with pytest.raises(StorageError, match="nothing was committed"):
+        with pytest.raises(StorageError) as info:
             add(store, sample_customer(2))
+        assert (
+            f"The commit to {path}.journal failed, so nothing was committed: the system "
+            "reported: No space left on device."
+        ) == str(info.value)
         monkeypatch.undo()
         assert [1] == [c.number for c in store.customers()]
         assert before == store.journal_path.read_bytes()

@@ -850,7 +850,10 @@ class JsonFileStore:
         try:
             self._append(line)
         except OSError as exc:
-            msg = f"The commit to {self.journal_path} failed ({exc}); nothing was committed."
+            msg = (
+                f"The commit to {self.journal_path} failed, so nothing was committed: "
+                f"{os_sentence(exc)}"
+            )
             raise StorageError(msg) from exc
         self._state.revision += 1
 
