@@ -313,6 +313,19 @@ class TestMissingSnapshot:
             pass
         assert not path.exists()
 
+    def test_snapshot_removed_while_open_after_a_compaction(self, path):
+        """With nothing in the journal, the message says only what is missing and what to do."""
+        store = JsonFileStore(path)
+        add(store, sample_customer(1))
+        store.compact()
+        path.unlink()
+        with pytest.raises(MissingSnapshot) as info:
+            store.count()
+        assert (
+            f"The book {path} has disappeared while it was open. Nothing was changed. If it "
+            "was moved or renamed, put it back; otherwise restore it from a backup."
+        ) == str(info.value)
+
     def test_an_empty_journal_alone_starts_a_new_book(self, path):
         """An empty journal without a snapshot holds nothing to lose: a new book starts."""
         path.with_name("book.json.journal").write_bytes(b"")
@@ -851,6 +864,7 @@ class TestReseal:
         """Resealing a missing book or an SQLite database is refused with a sentence."""
         with pytest.raises(StorageError, match="There is no book at"):
             JsonFileStore.reseal(path)
+        assert [] == list(path.parent.iterdir())
         add(SqliteStore(path), sample_customer(1))
         with pytest.raises(StorageError, match="is an SQLite database"):
             JsonFileStore.reseal(path)

@@ -422,7 +422,11 @@ class JsonFileStore:
             check_folder(store._target, create=False, what="book")  # noqa: SLF001
             store._refuse_foreign_file()  # noqa: SLF001
             with store._locked():  # noqa: SLF001
-                store._reseal()  # noqa: SLF001
+                try:
+                    store._reseal()  # noqa: SLF001
+                except BaseException:
+                    store._remove_created_files()  # noqa: SLF001
+                    raise
         finally:
             store.close()
 
@@ -466,11 +470,18 @@ class JsonFileStore:
             self._file_lock.remove_if_created()
 
     def _missing_snapshot(self, how: str) -> MissingSnapshot:
+        size = self._journal_size()
+        if size == 0:
+            msg = (
+                f"The book {self.path} {how}. Nothing was changed. If it was moved or "
+                "renamed, put it back; otherwise restore it from a backup."
+            )
+            return MissingSnapshot(msg)
         msg = (
             f"The book {self.path} {how}, but its journal {self.journal_path} holds "
-            f"{self._journal_size():,} bytes of commits. Nothing was changed. If the book "
-            "file was moved or renamed, put it back; otherwise restore it from a backup. "
-            "To start a new, empty book here instead, move the journal aside first."
+            f"{size:,} bytes of commits. Nothing was changed. If the book file was moved or "
+            "renamed, put it back; otherwise restore it from a backup. To start a new, "
+            "empty book here instead, move the journal aside first."
         )
         return MissingSnapshot(msg)
 
