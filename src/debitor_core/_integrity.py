@@ -43,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+import types
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -117,6 +118,7 @@ _LANGUAGE: Final = re.compile(r"[a-z]{2,3}")
 _FIELD_KEY: Final = re.compile(r"[a-z][a-z0-9_]{0,49}")
 _SHA256: Final = re.compile(r"[0-9a-f]{64}")
 _PERCENT: Final = decimal.Decimal(100)
+_FROZEN_FIELDS: Final = types.MappingProxyType
 _MAX_BITS: Final = (10**MAX_DIGITS).bit_length()
 _NAME: Final = LIMITS["name"]
 _CONTACT: Final = LIMITS["contact_person"]
@@ -235,18 +237,15 @@ def _customer(c: Customer, out: list[Problem]) -> None:  # noqa: C901, PLR0912 -
     v = c.language
     if v is not None and (type(v) is not str or not _LANGUAGE.fullmatch(v)):
         _code(v, _LANGUAGE, "language", "two or three small letters", out)
-    for i, category in enumerate(_items(c.categories, "categories", out)):
-        if type(category) is not uuid.UUID:
-            _uuid(category, f"categories[{i}]", out)
+    if _occupied(c.categories):
+        for i, category in enumerate(_items(c.categories, "categories", out)):
+            if type(category) is not uuid.UUID:
+                _uuid(category, f"categories[{i}]", out)
     v = c.custom_fields
-    if v or not isinstance(v, Mapping):
+    if v or type(v) is not _FROZEN_FIELDS:  # empty and of the usual kind: nothing to check
         _custom_values(v, out)
-    if c.notes or c.attachments or c.consents:
+    if _occupied(c.notes) or _occupied(c.attachments) or _occupied(c.consents):
         _private(c, out)
-    else:
-        _items(c.notes, "notes", out)
-        _items(c.attachments, "attachments", out)
-        _items(c.consents, "consents", out)
     _bool(c.archived, "archived", out)
     v = c.created
     if type(v) is not dt.datetime or v.tzinfo is not dt.UTC:
@@ -259,23 +258,30 @@ def _customer(c: Customer, out: list[Problem]) -> None:  # noqa: C901, PLR0912 -
         _version(v, out)
 
 
-def _contact(c: Customer, out: list[Problem]) -> None:
+def _occupied(items: object) -> bool:
+    """Whether a list has items to check (or is not the empty tuple it should be)."""
+    return bool(items) or type(items) is not tuple
+
+
+def _contact(c: Customer, out: list[Problem]) -> None:  # noqa: C901 - a checklist
     """The ways to reach the customer and to identify it."""
     v: object = c.email
     if v is not None and (type(v) is not str or len(v) > _EMAIL or not v.isprintable()):
         _text(v, "email", _EMAIL, out)
-    for i, email in enumerate(_items(c.other_emails, "other_emails", out)):
-        if (
-            type(email) is not str
-            or not 0 < len(email) <= _EMAIL
-            or not email.isprintable()
-            or email.isspace()
-        ):
-            _text(email, f"other_emails[{i}]", _EMAIL, out, required=True)
+    if _occupied(c.other_emails):
+        for i, email in enumerate(_items(c.other_emails, "other_emails", out)):
+            if (
+                type(email) is not str
+                or not 0 < len(email) <= _EMAIL
+                or not email.isprintable()
+                or email.isspace()
+            ):
+                _text(email, f"other_emails[{i}]", _EMAIL, out, required=True)
     if c.phone is not None:
         _phone(c.phone, "phone", out)
-    for i, phone in enumerate(_items(c.other_phones, "other_phones", out)):
-        _phone(phone, f"other_phones[{i}]", out)
+    if _occupied(c.other_phones):
+        for i, phone in enumerate(_items(c.other_phones, "other_phones", out)):
+            _phone(phone, f"other_phones[{i}]", out)
     v = c.website
     if v is not None and (type(v) is not str or len(v) > _WEBSITE or not v.isprintable()):
         _text(v, "website", _WEBSITE, out)
