@@ -5,6 +5,11 @@ since this machine is shared and absolute times drift. Targets come from the iss
 a line ends in ``ok`` or ``MISSED``.
 
 Usage: python benchmarks/run.py [--quick] [--only SECTION ...]
+
+The ``storage`` section compares this tree's JsonFileStore with another checkout's
+(opening a big book, one commit) when ``DEBITOR_BASELINE`` names that checkout's folder,
+for example after ``git worktree add /tmp/baseline <commit>``; without it the section
+says it was skipped.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -27,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import email_validator
 import phonenumbers
+import storage_compare
 from cli_bench import bench_cli as _bench_cli
 from stdnum.eu import vat as eu_vat
 from workload import make_forms
@@ -587,6 +594,48 @@ def bench_cli(*, quick: bool) -> None:
     _bench_cli(quick=quick, report=report)
 
 
+def bench_storage_baseline(*, quick: bool) -> None:
+    """Issue 10: opening a big JSON book and one commit, this tree / a baseline checkout."""
+    baseline = os.environ.get("DEBITOR_BASELINE")
+    if not baseline:
+        print(
+            "  skipped: set DEBITOR_BASELINE to the folder of a checkout to compare with "
+            "(git worktree add /tmp/baseline <commit>)"
+        )
+        return
+    size = 20_000 if quick else 100_000
+    folder = Path(tempfile.mkdtemp(prefix="debitor-bench-", dir="."))
+    try:
+        best = storage_compare.compare(Path(baseline), folder, count=size)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    ours, theirs = best["this tree"], best["baseline"]
+    labels = (
+        ("open", "open"),
+        ("commit", "one durable commit"),
+        ("commit_cpu", "one commit without fsync"),
+        ("book_open", "book open"),
+    )
+    for key, label in labels:
+        print(f"  {label}: this tree {ours[key] * 1e3:.2f} ms, baseline {theirs[key] * 1e3:.2f} ms")
+    report(
+        f"JsonFileStore open ({size:,} customers): this tree / baseline",
+        ours["open"] / theirs["open"],
+        1.1,
+    )
+    report(
+        f"JsonFileStore one commit ({size:,}-customer book): this tree / baseline",
+        ours["commit"] / theirs["commit"],
+        1.1,
+    )
+    print(
+        "  (information) one commit without fsync, the store's own work: "
+        f"{ours['commit_cpu'] / theirs['commit_cpu']:.2f}x the baseline; a CustomerBook "
+        "on the book, records built, checked and indexed: "
+        f"{ours['book_open'] / theirs['book_open']:.2f}x the baseline"
+    )
+
+
 SECTIONS = {
     "validation": bench_validation,
     "locale": bench_locale,
@@ -596,6 +645,7 @@ SECTIONS = {
     "sqlite": bench_sqlite,
     "postgres": bench_postgres,
     "cli": bench_cli,
+    "storage": bench_storage_baseline,
 }
 
 

@@ -56,8 +56,10 @@ def imports(name):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+            submodules = {f"{node.module}.{alias.name}" for alias in node.names} & MODULES.keys()
+            found |= submodules
+            if len(submodules) < len(node.names):  # names from the module itself
+                found.add(node.module)
     return {m for m in found if m in MODULES and m != name}
 
 

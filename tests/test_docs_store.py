@@ -14,6 +14,7 @@ KeyValueStore = namespace["KeyValueStore"]
 
 class TestDocumentedKeyValueStore(StoreContract):
     durable = True
+    multiprocess = False  # a dict lives in one process
 
     def make_store(self):
         return KeyValueStore({})

@@ -65,6 +65,7 @@ class TestTree:
             "DebitorError",
             "DuplicateCustomer",
             "InUse",
+            "MissingSnapshot",
             "NotFound",
             "StorageError",
             "StoreLocked",

@@ -132,8 +132,17 @@ class TestPostgresStoreContract(StoreContract):
     durable = True
 
     @pytest.fixture(autouse=True)
-    def _server(self, pg_pool, pg_schema):
-        self.pool, self.schema = pg_pool, pg_schema
+    def _server(self, postgres, pg_pool, pg_schema):
+        self.conninfo, self.pool, self.schema = postgres.conninfo, pg_pool, pg_schema
+
+    def store_opener(self, store):
+        return functools.partial(
+            PostgresStore.connect,
+            self.conninfo,
+            book_id=store.book_id,
+            schema=self.schema,
+            max_size=2,
+        )
 
     def make_store(self):
         return PostgresStore(self.pool, book_id=new_book_id(), schema=self.schema)

@@ -1,5 +1,8 @@
-"""SqliteStore beyond the contract: schema versions, damage, locks, lookups."""
+"""SqliteStore beyond the contract: schema versions, damage, locks, lookups, processes."""
 
+import json
+import os
+import random
 import shutil
 import sqlite3
 import uuid
@@ -10,14 +13,19 @@ import pytest
 
 from conftest import FakeClock
 from debitor_core import (
+    Category,
     CorruptStore,
     CustomerBook,
+    CustomFieldDefinition,
+    NotFound,
     StorageError,
     StoreLocked,
     UnsupportedFormatVersion,
+    ValidationError,
 )
-from debitor_core.storage import SqliteStore, _sqlite
-from debitor_core.testing import sample_customer
+from debitor_core._invoice import Invoice
+from debitor_core.storage import JsonFileStore, SqliteStore, _sqlite
+from debitor_core.testing import sample_customer, sample_records
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -33,17 +41,58 @@ def add(store, *customers):
             tx.add(customer)
 
 
+def raw(path):
+    """A plain connection, as a person with the sqlite3 shell would have."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.create_function("debitor_checksum", -1, _sqlite._checksum)
+    return db
+
+
+def sample_book(path):
+    """A database with two customers, a category, a custom field and every kind of record."""
+    store = SqliteStore(path)
+    customer = sample_customer(1, address=attrs.evolve(sample_customer().address, city="Riga"))
+    add(store, customer, sample_customer(2))
+    with store.transaction() as tx:
+        tx.put_category(sample_category())
+        tx.put_custom_field(sample_field())
+        for record in sample_records(customer):
+            tx.put_record(record, expected_version=None)
+    return store, customer
+
+
+def sample_category():
+    return Category(uuid.UUID(int=7), "Wholesalers")
+
+
+def sample_field():
+    return CustomFieldDefinition("tier", "Tier")
+
+
+def read_everything(store):
+    return (
+        list(store.customers()),
+        list(store.categories()),
+        list(store.custom_fields()),
+        [list(store.records(type(r))) for r in sample_records(sample_customer())],
+        store.last_number(),
+        store.revision(),
+    )
+
+
 class TestSchema:
-    def test_indexed_columns_and_user_version(self, path):
-        """One row per customer with indexed lookup columns; the schema version is recorded."""
+    def test_indexed_columns_checksums_and_user_version(self, path):
+        """One row per customer with indexed lookup columns and a checksum; the schema version is recorded."""
         store = SqliteStore(path)
         add(store, sample_customer(1))
         db = sqlite3.connect(path)
-        assert 2 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert 3 == db.execute("PRAGMA user_version").fetchone()[0]
         indexes = {row[1] for row in db.execute("PRAGMA index_list(customer)")}
         assert {"customer_email", "customer_tax_id", "customer_phone"} <= indexes
         row = db.execute("SELECT number, email, tax_id, phone FROM customer").fetchone()
         assert (1, "jānis@bērziņš.lv", "LV40003521600", "+37120000000") == row
+        for table in ("customer", "category", "custom_field", "record", "meta"):
+            assert "checksum" in {c[1] for c in db.execute(f"PRAGMA table_info({table})")}
 
     @pytest.mark.parametrize("version", [1, 2])
     def test_golden_files(self, tmp_path, version):
@@ -51,36 +100,58 @@ class TestSchema:
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
         store = SqliteStore(tmp_path / "book.db")
         assert (
-            2 == sqlite3.connect(tmp_path / "book.db").execute("PRAGMA user_version").fetchone()[0]
+            3 == sqlite3.connect(tmp_path / "book.db").execute("PRAGMA user_version").fetchone()[0]
         )
         assert [(1, "SIA Bērziņš & Ko — Ωμέγα 王"), (2, "Anna Ozola")] == [
             (c.number, c.name) for c in store.customers()
         ]
         assert ["Wholesalers"] == [c.name for c in store.categories()]
         assert ["tier"] == [f.key for f in store.custom_fields()]
+        store.verify()
+
+    def test_upgrade_fills_the_checksums(self, tmp_path):
+        """Upgrading a database of schema 2 gives every row its checksum, which then guards it."""
+        path = tmp_path / "book.db"
+        shutil.copy(GOLDEN / "book-v2.db", path)
+        SqliteStore(path).close()
+        db = raw(path)
+        checks = {
+            "customer": "id, number, version, email, tax_id, phone, data",
+            "category": "id, data",
+            "custom_field": "key, position, data",
+            "record": "kind, key, version, data",
+            "meta": "key, value",
+        }
+        for table, columns in checks.items():
+            rows = db.execute(f"SELECT checksum, {columns} FROM {table}").fetchall()  # noqa: S608
+            assert rows
+            assert all(row[0] == _sqlite._checksum(*row[1:]) for row in rows)
+        db.execute("UPDATE customer SET data = replace(data, 'Rīga', 'Rīgc') WHERE number = 1")
+        with pytest.raises(CorruptStore, match="does not match its checksum"):
+            SqliteStore(path).get_by_number(1)
 
     def test_migration_chain(self, tmp_path, monkeypatch):
         """An older schema is upgraded step by step inside a transaction."""
         shutil.copy(GOLDEN / "book-v1.db", tmp_path / "book.db")
-        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", 3)
+        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", 4)
         monkeypatch.setitem(
-            _sqlite.SCHEMA_MIGRATIONS, 2, "ALTER TABLE customer ADD COLUMN note TEXT"
+            _sqlite.SCHEMA_MIGRATIONS, 3, "ALTER TABLE customer ADD COLUMN note TEXT"
         )
         store = SqliteStore(tmp_path / "book.db")
         assert 2 == len(store.customers())
         db = sqlite3.connect(tmp_path / "book.db")
-        assert 3 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert 4 == db.execute("PRAGMA user_version").fetchone()[0]
         assert "note" in {row[1] for row in db.execute("PRAGMA table_info(customer)")}
 
     def test_failed_migration_changes_nothing(self, tmp_path, monkeypatch):
-        """A migration that fails is rolled back."""
+        """A migration that fails is rolled back, all steps of it."""
         shutil.copy(GOLDEN / "book-v1.db", tmp_path / "book.db")
-        monkeypatch.setitem(_sqlite.SCHEMA_MIGRATIONS, 1, "ALTER TABLE nowhere ADD COLUMN x")
+        monkeypatch.setitem(_sqlite.SCHEMA_MIGRATIONS, 2, "ALTER TABLE nowhere ADD COLUMN x")
         with pytest.raises(StorageError):
             SqliteStore(tmp_path / "book.db")
-        assert (
-            1 == sqlite3.connect(tmp_path / "book.db").execute("PRAGMA user_version").fetchone()[0]
-        )
+        db = sqlite3.connect(tmp_path / "book.db")
+        assert 1 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert "record" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
 
     def test_newer_schema(self, path):
         """A newer schema is refused and left alone."""
@@ -105,22 +176,285 @@ class TestSchema:
             SqliteStore(path)
         assert b"this is not a database" * 100 == path.read_bytes()
 
-    def test_damaged_row(self, path):
-        """A row whose JSON is damaged raises CorruptStore when read."""
-        store = SqliteStore(path)
-        customer = sample_customer(1)
-        add(store, customer)
-        store._db.execute("UPDATE customer SET data = '{broken'")
-        with pytest.raises(CorruptStore, match="cannot be read"):
-            store.get(customer.id)
+    def test_json_book_is_recognised(self, tmp_path):
+        """A JSON book opened as a database says which store to use, and is left alone."""
+        path = tmp_path / "book.json"
+        JsonFileStore(path)
+        content = path.read_bytes()
+        with pytest.raises(StorageError) as info:
+            SqliteStore(path)
+        assert (
+            f"The file {path} is a JSON book, not an SQLite database: open it with "
+            f"JsonFileStore({str(path)!r}). It was left as it is."
+        ) == str(info.value)
+        assert content == path.read_bytes()
+
+    def test_missing_folder_is_refused(self, tmp_path):
+        """A missing folder is refused as JsonFileStore refuses it; create_folder=True makes it."""
+        path = tmp_path / "typo" / "book.db"
+        with pytest.raises(StorageError) as info:
+            SqliteStore(path)
+        assert (
+            f"The folder {tmp_path / 'typo'} does not exist, so the database {path} cannot be "
+            "opened or created there. Check the path, or create the folder first (or pass "
+            "create_folder=True)."
+        ) == str(info.value)
+        assert [] == list(tmp_path.iterdir())
+        add(SqliteStore(path, create_folder=True), sample_customer(1))
+        assert 1 == SqliteStore(path).count()
+
+    def test_folder_in_place_of_the_database(self, path):
+        """A folder where the database should be is a StorageError sentence."""
+        path.mkdir()
+        with pytest.raises(StorageError, match="is a folder, where a file is needed"):
+            SqliteStore(path)
 
     def test_bad_synchronous(self, path):
         """Only SQLite's synchronous levels are accepted."""
         with pytest.raises(ValueError, match="synchronous"):
             SqliteStore(path, synchronous="SOMETIMES")
 
+    def test_with_block_closes_the_store(self, path):
+        """`with SqliteStore(path) as store:` closes the connection at the end."""
+        with SqliteStore(path) as store:
+            add(store, sample_customer(1))
+        with pytest.raises(StorageError):
+            store.count()
+
+
+class TestDamage:
+    @pytest.mark.parametrize(
+        ("statement", "read", "message"),
+        [
+            (
+                "UPDATE customer SET data = replace(data, 'Riga', 'Rigc') WHERE number = 1",
+                lambda s: s.get_by_number(1),
+                "the customer row '{id}' does not match its checksum",
+            ),
+            (
+                "UPDATE customer SET email = 'x@y.lv' WHERE number = 1",
+                lambda s: s.customers(),
+                "the customer row '{id}' does not match its checksum",
+            ),
+            (
+                "UPDATE customer SET number = 5 WHERE number = 1",
+                lambda s: s.customers(),
+                "does not match its checksum",
+            ),
+            ("UPDATE category SET data = '{broken'", lambda s: s.categories(), "category row"),
+            (
+                "UPDATE custom_field SET data = replace(data, 'Tier', 'Tied')",
+                lambda s: s.custom_fields(),
+                "custom field row 'tier' does not match its checksum",
+            ),
+            (
+                "UPDATE record SET data = replace(data, '19.99', '19.98')",
+                lambda s: s.records(Invoice),
+                "invoice row",
+            ),
+            (
+                "UPDATE meta SET value = 9 WHERE key = 'revision'",
+                lambda s: s.revision(),
+                "revision row",
+            ),
+            (
+                "UPDATE meta SET value = 1 WHERE key = 'last_number'",
+                lambda s: s.last_number(),
+                "last_number row does not match its checksum",
+            ),
+            (
+                "DELETE FROM meta WHERE key = 'revision'",
+                lambda s: s.revision(),
+                "its revision is missing",
+            ),
+        ],
+    )
+    def test_damaged_rows_are_refused(self, path, statement, read, message):
+        """A row changed outside the store (even one letter) fails its checksum: CorruptStore."""
+        store, customer = sample_book(path)
+        raw(path).execute(statement)
+        with pytest.raises(CorruptStore, match=message.format(id=customer.id)):
+            read(store)
+
+    def test_damaged_row_in_a_transaction(self, path):
+        """A write transaction reads the counters checked too."""
+        store, _ = sample_book(path)
+        raw(path).execute("UPDATE meta SET value = 99 WHERE key = 'last_number'")
+        with pytest.raises(CorruptStore), store.transaction() as tx:
+            tx.add(sample_customer(3))
+        assert 2 == store.count()
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"name": ""}, "is damaged: name: The text is empty"),
+            ({"name": 12345}, "is not valid"),
+            ({"archived": "false"}, "is not valid"),
+            ({"version": 0}, "version: The version is 0"),
+        ],
+    )
+    def test_structural_damage_with_a_right_checksum(self, path, change, message):
+        """A row a faulty writer stored with a right checksum still passes the structural checks."""
+        store, customer = sample_book(path)
+        db = raw(path)
+        data = json.loads(db.execute("SELECT data FROM customer WHERE number = 1").fetchone()[0])
+        data.update(change)
+        db.execute("UPDATE customer SET data = ? WHERE number = 1", (json.dumps(data),))
+        db.execute(
+            "UPDATE customer SET checksum = "
+            "debitor_checksum(id, number, version, email, tax_id, phone, data)"
+        )
+        with pytest.raises(CorruptStore, match=message):
+            store.get(customer.id)
+
+    def test_columns_that_disagree_with_the_data(self, path):
+        """Lookup columns that do not match the row's data are damage, even with a right checksum."""
+        store, _ = sample_book(path)
+        db = raw(path)
+        db.execute("UPDATE customer SET phone = '+37129999999' WHERE number = 1")
+        db.execute(
+            "UPDATE customer SET checksum = "
+            "debitor_checksum(id, number, version, email, tax_id, phone, data)"
+        )
+        with pytest.raises(CorruptStore, match=r"columns of the customer row .* do not agree"):
+            store.find(phone="+37129999999")
+
+    def test_text_that_is_not_utf8(self, path):
+        """Text that no longer decodes is CorruptStore, not a raw sqlite3 error."""
+        store, _ = sample_book(path)
+        raw(path).execute("UPDATE category SET data = CAST(x'7b22ff' AS TEXT)")
+        with pytest.raises(CorruptStore, match="Could not decode"):
+            store.categories()
+
+    def test_row_level_bit_flips_never_pass_silently(self, path):
+        """A single bit flipped in any column of any row is refused when read."""
+        store, _ = sample_book(path)
+        expected = read_everything(store)
+        rng = random.Random(3)
+        tables = {
+            "customer": ["id", "number", "version", "email", "tax_id", "phone", "data"],
+            "category": ["id", "data"],
+            "custom_field": ["key", "position", "data"],
+            "record": ["kind", "key", "version", "data"],
+            "meta": ["key", "value"],
+        }
+        db = raw(path)
+        flips = 0
+        for table, columns in tables.items():
+            query = f"SELECT rowid, {', '.join(columns)} FROM {table}"  # noqa: S608 - our names
+            for rowid, *values in db.execute(query).fetchall():
+                for column, value in [*zip(columns, values, strict=True)] * 3:
+                    if value is None:
+                        continue
+                    damaged = _flip(value, rng)
+                    db.execute("SAVEPOINT flip")
+                    db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (damaged, rowid))  # noqa: S608
+                    try:
+                        seen = read_everything(store)
+                    except (CorruptStore, StorageError):
+                        seen = "refused"
+                    except ValidationError:
+                        seen = "refused"
+                    db.execute("ROLLBACK TO flip")
+                    db.execute("RELEASE flip")
+                    flips += 1
+                    assert seen in ("refused", expected), (table, column, damaged)
+        assert flips > 100
+        assert expected == read_everything(store)
+
+    def test_verify_finds_what_reads_cannot_see(self, path):
+        """verify() runs SQLite's integrity check, which finds a damaged index."""
+        store, _ = sample_book(path)
+        store.verify()
+        db = raw(path)
+        db.execute("PRAGMA writable_schema=ON")
+        db.execute(
+            "UPDATE sqlite_master SET sql = 'CREATE INDEX customer_email ON customer (phone)' "
+            "WHERE name = 'customer_email'"
+        )
+        db.close()
+        reopened = SqliteStore(path)
+        with pytest.raises(CorruptStore, match="SQLite's integrity check reports"):
+            reopened.verify()
+
+    def test_verify_reads_every_row(self, path):
+        """verify() reads every row, so a damaged record is found without being asked for."""
+        store, _ = sample_book(path)
+        raw(path).execute("UPDATE record SET data = replace(data, 'Welcome', 'Welcomf')")
+        with pytest.raises(CorruptStore, match=r"row .* does not match its checksum"):
+            store.verify()
+
+
+def _flip(value, rng):
+    """The value with one bit flipped: in a number, or in the UTF-8 bytes of text."""
+    if isinstance(value, int):
+        return value ^ (1 << rng.randrange(16))
+    data = bytearray(value.encode())
+    data[rng.randrange(len(data))] ^= 1 << rng.randrange(7)  # stay within ASCII bit range
+    return data.decode(errors="replace")
+
+
+class TestNumbers:
+    def test_numbers_out_of_range_are_refused_on_write(self, path):
+        """A number beyond 2**53 is refused when written, and auto-numbering keeps working."""
+        store = SqliteStore(path)
+        with pytest.raises(ValidationError, match="outside the range 1 to 9,007,199,254,740,992"):
+            add(store, sample_customer(2**63 - 1))
+        book = CustomerBook(store, clock=FakeClock())
+        assert 1 == book.register({"name": "Koks", "address": {"country": "LV"}}).number
+
+    @pytest.mark.parametrize("number", [2**70, -1, 0, "1", None])
+    def test_lookups_of_impossible_numbers(self, path, number):
+        """Looking up a number no customer can have is NotFound, never OverflowError."""
+        with pytest.raises(NotFound):
+            SqliteStore(path).get_by_number(number)
+
+    def test_stored_number_out_of_range_is_damage(self, path):
+        """A counter beyond 2**53 in the database (with a right checksum) is damage on load."""
+        store = SqliteStore(path)
+        db = raw(path)
+        db.execute(
+            "UPDATE meta SET value = 9223372036854775807, "
+            "checksum = debitor_checksum(key, 9223372036854775807) WHERE key = 'last_number'"
+        )
+        with pytest.raises(CorruptStore, match="is not a whole number from 0"):
+            store.last_number()
+
+
+def _open_and_register(path, wal, go_r):  # pragma: no cover - runs in a child
+    os.read(go_r, 1)  # wait until every child is ready, so that they open at once
+    store = SqliteStore(path, wal=wal, timeout=60)
+    book = CustomerBook(store, clock=FakeClock())
+    book.register({"name": f"Process {os.getpid()}", "address": {"country": "LV"}})
+
+
+def _fork(target, *args):
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            target(*args)
+            os._exit(0)
+        except BaseException:  # noqa: BLE001 - any failure must end the child with 1
+            os._exit(1)
+    return pid
+
 
 class TestConcurrency:
+    @pytest.mark.parametrize("wal", [False, True])
+    def test_three_processes_create_one_book(self, tmp_path, wal):
+        """Three processes opening one new database at once all succeed, round after round."""
+        failures = 0
+        for round_ in range(20):
+            path = tmp_path / f"book-{round_}.db"
+            go_r, go_w = os.pipe()
+            pids = [_fork(_open_and_register, path, wal, go_r) for _ in range(3)]
+            os.write(go_w, b"xxx")
+            failures += sum(os.waitpid(pid, 0)[1] != 0 for pid in pids)
+            os.close(go_r)
+            os.close(go_w)
+            assert failures == 0, f"round {round_}"
+            assert [1, 2, 3] == [c.number for c in SqliteStore(path).customers()]
+
     def test_locked_by_another_connection(self, path):
         """A writer that waits too long gets StoreLocked."""
         store = SqliteStore(path, timeout=0.05)
@@ -153,7 +487,7 @@ class TestLookups:
         assert [2] == [c.number for c in store.find(email="OTHER@koks.lv")]
         assert [1] == [c.number for c in store.find(phone="+37120000000")]
         assert [] == store.find()
-        with pytest.raises(Exception, match="number"):
+        with pytest.raises(NotFound, match="number"):
             store.get_by_number("1")
         assert "<SqliteStore" in repr(store)
 
@@ -166,6 +500,17 @@ class TestLookups:
             tx.update(attrs.evolve(customer, email="new@koks.lv", version=2), expected_version=1)
         assert [1] == [c.number for c in store.find(email="new@koks.lv")]
         assert [] == store.find(email="jānis@bērziņš.lv")
+
+    def test_custom_fields_keep_their_order_when_replaced(self, path):
+        """A replaced custom field keeps its place (its position is part of its checksum)."""
+        store = SqliteStore(path)
+        with store.transaction() as tx:
+            tx.put_custom_field(CustomFieldDefinition("a", "A"))
+            tx.put_custom_field(CustomFieldDefinition("b", "B"))
+        with store.transaction() as tx:
+            tx.put_custom_field(CustomFieldDefinition("a", "A2"))
+        assert [("a", "A2"), ("b", "B")] == [(f.key, f.label) for f in store.custom_fields()]
+        store.verify()
 
     def test_unknown_id_is_not_found(self, path):
         """Reads of unknown ids raise NotFound."""

@@ -64,6 +64,27 @@ def _field_value_in(value: Any, _: type) -> FieldValue | None:  # noqa: ANN401 -
     raise ValueError(msg)
 
 
+def _text_in(value: Any, _: type) -> str:  # noqa: ANN401 - raw JSON
+    if type(value) is not str:
+        msg = f"text is stored as a JSON string, not {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _int_in(value: Any, _: type) -> int:  # noqa: ANN401 - raw JSON
+    if type(value) is not int:
+        msg = f"a whole number is stored as a JSON integer, not {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _bool_in(value: Any, _: type) -> bool:  # noqa: ANN401 - raw JSON
+    if type(value) is not bool:
+        msg = f"yes or no is stored as true or false, not {value!r}"
+        raise TypeError(msg)
+    return value
+
+
 def _enum_in(value: Any, cls: type[enum.Enum]) -> enum.Enum:  # noqa: ANN401 - raw JSON
     return cls(value)
 
@@ -82,6 +103,9 @@ def make_converter() -> cattrs.Converter:
       without a zone is refused on the way in;
     - `datetime.date`: ISO 8601 text (``2026-11-26``);
     - `decimal.Decimal`: text (``"12.50"``), never a float;
+    - text, whole numbers and booleans: JSON strings, integers and ``true``/``false``,
+      taken as they are on the way in: nothing is coerced (``12345`` is not read as the
+      text ``"12345"``, nor ``"false"`` as true);
     - enums: their value;
     - tuples and sets: lists (a set is sorted);
     - custom-field values: JSON text, numbers, booleans and lists as they are; a decimal
@@ -101,6 +125,9 @@ def make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(decimal.Decimal, str)
     converter.register_structure_hook(decimal.Decimal, _decimal)
     converter.register_structure_hook(enum.Enum, _enum_in)
+    converter.register_structure_hook(str, _text_in)
+    converter.register_structure_hook(int, _int_in)
+    converter.register_structure_hook(bool, _bool_in)
 
     def is_field_value(t: Any) -> bool:  # noqa: ANN401 - any type
         return t in (FieldValue, _OPTIONAL_FIELD_VALUE)

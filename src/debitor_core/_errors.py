@@ -26,6 +26,7 @@ __all__ = [
     "DebitorError",
     "DuplicateCustomer",
     "InUse",
+    "MissingSnapshot",
     "NotFound",
     "Problem",
     "Severity",
@@ -363,4 +364,12 @@ class CommitOutcomeUnknown(StorageError):
 
     Nothing was retried. Read the store again (the revision, the records you wrote) to
     learn whether the commit is there before doing it again.
+    """
+
+
+class MissingSnapshot(CorruptStore):
+    """A file store's snapshot is missing while its journal holds commits.
+
+    Opening it anew would start an empty book and lose the journal, so the store
+    refuses and changes nothing; the message names both files and what to do.
     """

@@ -2,14 +2,27 @@
 
 Subclass `StoreContract` in a test module, name the subclass ``Test...`` and implement
 `StoreContract.make_store`; a durable backend also sets ``durable = True`` and
-implements `StoreContract.reopen`. Every test of the contract then runs against your
-backend::
+implements `StoreContract.reopen`. A backend that several processes share implements
+`StoreContract.store_opener`, so that the suite can open the same store in other
+processes; one that is single-process by design says so with ``multiprocess = False``.
+Every test of the contract then runs against your backend::
+
+    import functools
 
     from debitor_core.testing import StoreContract
 
     class TestMyStore(StoreContract):
+        durable = True
+
         def make_store(self):
-            return MyStore(...)
+            return MyStore(self.temporary_folder() / "book")
+
+        def reopen(self, store):
+            store.close()
+            return MyStore(store.path)
+
+        def store_opener(self, store):
+            return functools.partial(MyStore, store.path)
 
 Needs pytest and Hypothesis: ``pip install 'debitor-core[testing]'``.
 """
@@ -17,8 +30,13 @@ Needs pytest and Hypothesis: ``pip install 'debitor-core[testing]'``.
 from __future__ import annotations
 
 import abc
+import collections
 import contextlib
 import datetime as dt
+import multiprocessing
+import pickle
+import queue
+import random
 import shutil
 import tempfile
 import threading
@@ -26,8 +44,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 try:
     import pytest
@@ -117,10 +136,22 @@ class StoreContract(abc.ABC):
     Attributes:
         durable: Whether what is committed survives `reopen` (files, databases).
         threads: How many threads the concurrency test starts.
+        multiprocess: Whether several processes may share the store (the default). Such
+            a store implements `store_opener`, and the multi-process checks run: several
+            processes committing at once, a process seeing another's commits, and a
+            writer killed at random moments. A store that is single-process by design
+            (in memory, say) sets this to ``False`` and those checks are skipped.
+        processes: How many processes commit at once in the multi-process check.
+        process_commits: How many customers each of them registers (and notes it adds).
+        crash_rounds: How many times the crash check kills a committing process.
     """
 
     durable: ClassVar[bool] = False
     threads: ClassVar[int] = 6
+    multiprocess: ClassVar[bool] = True
+    processes: ClassVar[int] = 3
+    process_commits: ClassVar[int] = 12
+    crash_rounds: ClassVar[int] = 8
 
     @abc.abstractmethod
     def make_store(self) -> Store:
@@ -129,6 +160,32 @@ class StoreContract(abc.ABC):
     def reopen(self, store: Store) -> Store:
         """Close ``store`` and open the same data again (durable stores override this)."""
         return store
+
+    def store_opener(self, store: Store) -> Callable[[], Store]:
+        """Return how another process opens the same data as ``store``.
+
+        The multi-process checks call the result, with no arguments, in child
+        processes, so it must be picklable: a module-level function or class, or a
+        `functools.partial` of one, such as ``functools.partial(JsonFileStore,
+        store.path)``. Each call opens a new store object on the same data.
+
+        Args:
+            store: A store made by `make_store`.
+
+        Returns:
+            A picklable callable without arguments that returns a `Store`.
+
+        Raises:
+            NotImplementedError: not overridden; the multi-process checks then fail
+                with a message saying to implement this or to set ``multiprocess = False``.
+        """
+        msg = (
+            f"{type(self).__name__} must say how another process opens its store: "
+            "implement store_opener(store) to return a picklable callable (for example "
+            "functools.partial(MyStore, store.path)), or set multiprocess = False if "
+            "the store is single-process by design."
+        )
+        raise NotImplementedError(msg)
 
     def temporary_folder(self) -> Path:
         """A fresh folder, removed after the test."""
@@ -455,6 +512,316 @@ class StoreContract(abc.ABC):
         _run_threads(writer, self.threads)
         notes = {n.text for n in store.get(customer.id).notes}
         assert {f"{i}-{j}" for i in range(self.threads) for j in range(per_thread)} == notes
+
+    # -- the contract across processes ---------------------------------------------
+
+    def _opener(self, store: Store) -> Callable[[], Store]:
+        if not self.multiprocess:
+            pytest.skip(
+                f"{type(self).__name__} declares multiprocess = False: its store is "
+                "single-process by design."
+            )
+        try:
+            opener = self.store_opener(store)
+        except NotImplementedError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        try:
+            pickle.dumps(opener)
+        except Exception as exc:  # noqa: BLE001 - any pickling failure means the same
+            pytest.fail(
+                f"store_opener() of {type(self).__name__} returned {opener!r}, which cannot "
+                f"be pickled ({exc}); return a module-level function or class, or a "
+                "functools.partial of one.",
+                pytrace=False,
+            )
+        return opener
+
+    def test_processes_commit_concurrently(self) -> None:
+        """Processes committing at once: nothing lost, no number twice, every commit counted."""
+        context = _context()
+        with self._store() as store:
+            shared = sample_customer(1, name="Shared", notes=())
+            self._add(store, shared)
+            before = store.revision()
+            opener = self._opener(store)
+            start, results = context.Event(), context.Queue()
+            children = [
+                context.Process(
+                    target=_commit_concurrently,
+                    kwargs={
+                        "opener": opener,
+                        "index": i,
+                        "commits": self.process_commits,
+                        "shared_id": shared.id,
+                        "start": start,
+                        "results": results,
+                    },
+                )
+                for i in range(self.processes)
+            ]
+            for child in children:
+                child.start()
+            start.set()
+            reports = _collect(results, children)
+            problems = [f"process {r.process} failed: {r.error}" for r in reports if r.error]
+            problems += [violation for r in reports for violation in r.violations]
+            problems += _losses(
+                reports, shared.id, before, {"this store": store, "reopened": opener()}
+            )
+            assert [] == problems, (
+                "The store lost or mixed up commits that several processes made at once:\n- "
+                + "\n- ".join(problems)
+            )
+
+    def test_other_processes_commits_are_seen(self) -> None:
+        """A store object sees another process's commits at once, and that process sees its own."""
+        context = _context()
+        with self._store() as store:
+            opener = self._opener(store)
+            ours, theirs = context.Pipe()
+            child = context.Process(target=_follow, args=(opener, theirs))
+            child.start()
+            theirs.close()
+            try:
+                assert ("ready", 0) == _receive(ours, child)
+                for number in range(1, 7):
+                    if number % 2:
+                        self._add(store, sample_customer(number, name=f"parent {number}"))
+                        ours.send(("check", number))
+                        seen = _receive(ours, child)
+                        assert ("seen", number, f"parent {number}", number) == seen
+                    else:
+                        ours.send(("commit", number))
+                        assert ("done", number) == _receive(ours, child)
+                        assert (number, number, f"child {number}", number) == (
+                            store.revision(),
+                            store.count(),
+                            store.get_by_number(number).name,
+                            store.last_number(),
+                        )
+            finally:
+                ours.send(None)
+                child.join()
+
+    def test_crash_keeps_acknowledged_commits(self) -> None:
+        """A process killed at random moments (counted in commits) loses nothing it acknowledged."""
+        context = _context()
+        rng = random.Random(7)  # noqa: S311 - picks moments for fault injection, not secrets
+        with self._store() as store:
+            opener = self._opener(store)
+            for _ in range(self.crash_rounds):
+                reopened = opener()
+                start = reopened.last_number() + 1
+                reopened.close()
+                ours, theirs = context.Pipe(duplex=False)
+                child = context.Process(target=_commit_until_killed, args=(opener, start, theirs))
+                child.start()
+                theirs.close()
+                acknowledged = [_acknowledgement(ours, child) for _ in range(rng.randrange(4))]
+                time.sleep(rng.uniform(0, 0.002))  # into the next commit, at a random point
+                child.kill()
+                child.join()
+                while ours.poll():
+                    try:
+                        acknowledged.append(int(ours.recv_bytes()))
+                    except (EOFError, OSError):
+                        break
+                ours.close()
+                reopened = opener()
+                numbers = [c.number for c in reopened.customers()]
+                reopened.close()
+                last = acknowledged[-1] if acknowledged else start - 1
+                assert list(range(1, len(numbers) + 1)) == numbers, "commits were lost or reordered"
+                assert last <= len(numbers) <= last + 1, (
+                    f"acknowledged up to {last}, but the store holds {len(numbers)}"
+                )
+
+
+class _Report(NamedTuple):
+    """What one committing child did, sent back to the parent."""
+
+    process: int
+    added: list[tuple[int, str]]
+    notes: list[str]
+    violations: list[str]
+    error: str | None
+
+
+def _losses(
+    reports: list[_Report], shared_id: uuid.UUID, before: int, views: dict[str, Store]
+) -> list[str]:
+    """Every acknowledged commit the stores do not show, and every count that is off."""
+    added = {(number, uuid.UUID(hex=id_hex)) for r in reports for number, id_hex in r.added}
+    notes = {text for r in reports for text in r.notes}
+    numbers = collections.Counter(number for r in reports for number, _ in r.added)
+    found = []
+    twice = sorted(number for number, count in numbers.items() if count > 1)
+    if twice:
+        found.append(f"customer numbers acknowledged to more than one process: {twice}")
+    commits = sum(len(r.added) + len(r.notes) for r in reports)
+    for name, view in views.items():
+        try:
+            found += _missing(view, name, added, notes, shared_id)
+            revision, last_number = view.revision(), view.last_number()
+        except Exception as exc:  # noqa: BLE001 - a store that cannot be read back is a finding
+            found.append(f"reading the store back ({name}) failed: {type(exc).__name__}: {exc}")
+            continue
+        if revision != before + commits:
+            found.append(
+                f"the revision is {revision} ({name}), not {before + commits}: it does not "
+                "count every commit"
+            )
+        if numbers and last_number != max(numbers):
+            found.append(f"the last number is {last_number} ({name}), not {max(numbers)}")
+    return found
+
+
+def _missing(
+    view: Store,
+    name: str,
+    added: set[tuple[int, uuid.UUID]],
+    notes: set[str],
+    shared_id: uuid.UUID,
+) -> list[str]:
+    """The acknowledged customers and notes that ``view`` does not show."""
+    found = []
+    lost = sorted(number for number, _ in added - {(c.number, c.id) for c in view.customers()})
+    if lost:
+        found.append(f"{len(lost)} acknowledged customers are missing ({name}): {lost[:10]}")
+    kept = {note.text for note in view.get(shared_id).notes}
+    if notes - kept:
+        found.append(f"{len(notes - kept)} acknowledged notes are missing ({name})")
+    return found
+
+
+def _context() -> Any:  # noqa: ANN401 - a fork or spawn context, whichever the system has
+    """Fork where the system has it (fast, nothing to import again); spawn elsewhere."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _collect(results: multiprocessing.queues.Queue[_Report], children: list[Any]) -> list[_Report]:
+    """Every child's report; a child that died without one is reported as failed."""
+    reports: list[_Report] = []
+    while len(reports) < len(children):
+        try:
+            reports.append(results.get(timeout=1))
+        except queue.Empty:
+            if all(not child.is_alive() for child in children) and results.empty():
+                codes = [child.exitcode for child in children]
+                died = _Report(-1, [], [], [], f"died without a report (exit codes {codes})")
+                reports += [died] * (len(children) - len(reports))
+    for child in children:
+        child.join()
+    return reports
+
+
+def _receive(connection: Connection, child: Any) -> Any:  # noqa: ANN401 - a message
+    """The child's next message; its failure is raised here."""
+    while not connection.poll(1):
+        if not child.is_alive():
+            msg = f"the child process ended without answering (exit code {child.exitcode})"
+            raise AssertionError(msg)
+    message = connection.recv()
+    if message[0] == "error":
+        msg = f"the child process failed: {message[1]}"
+        raise AssertionError(msg)
+    return message
+
+
+def _acknowledgement(connection: Connection, child: Any) -> int:  # noqa: ANN401
+    """The number of the next commit the child acknowledged."""
+    while not connection.poll(1):
+        if not child.is_alive():
+            msg = f"the committing child died before acknowledging (exit code {child.exitcode})"
+            raise AssertionError(msg)
+    return int(connection.recv_bytes())
+
+
+def _commit_concurrently(  # pragma: no cover - runs in a child process
+    *,
+    opener: Callable[[], Store],
+    index: int,
+    commits: int,
+    shared_id: uuid.UUID,
+    start: Any,  # noqa: ANN401 - a multiprocessing event
+    results: Any,  # noqa: ANN401 - a multiprocessing queue
+) -> None:
+    """Register customers (numbered inside the transaction) and add notes to a shared one."""
+    added: list[tuple[int, str]] = []
+    notes: list[str] = []
+    violations: list[str] = []
+    try:
+        store = opener()
+        start.wait()
+        for j in range(commits):
+            while True:
+                try:
+                    with store.transaction() as tx:
+                        number = store.last_number() + 1
+                        name = f"process {index} commit {j}"
+                        customer = sample_customer(number, name=name, notes=())
+                        tx.add(customer)
+                    break
+                except AlreadyExists:
+                    violations.append(
+                        f"transactions are not serialised: number {number}, the last number "
+                        "plus one read inside a transaction, was taken before it committed"
+                    )
+                    if len(violations) > commits:
+                        raise
+            added.append((number, customer.id.hex))
+            text = f"{index}-{j}"
+            while True:
+                current = store.get(shared_id)
+                changed = attrs.evolve(
+                    current,
+                    notes=(*current.notes, Note(text, _MOMENT)),
+                    version=current.version + 1,
+                )
+                try:
+                    with store.transaction() as tx:
+                        tx.update(changed, expected_version=current.version)
+                    break
+                except ConcurrencyConflict:
+                    continue
+            notes.append(text)
+        store.close()
+        results.put(_Report(index, added, notes, violations, None))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        results.put(_Report(index, added, notes, violations, f"{type(exc).__name__}: {exc}"))
+
+
+def _follow(opener: Callable[[], Store], connection: Connection) -> None:  # pragma: no cover
+    """In a child: check the parent's commits, or commit when asked."""
+    try:
+        store = opener()
+        connection.send(("ready", store.revision()))
+        while (message := connection.recv()) is not None:
+            action, number = message
+            if action == "check":
+                name = store.get_by_number(number).name
+                connection.send(("seen", store.revision(), name, store.count()))
+            else:
+                with store.transaction() as tx:
+                    tx.add(sample_customer(number, name=f"child {number}"))
+                connection.send(("done", store.revision()))
+        store.close()
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        connection.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _commit_until_killed(  # pragma: no cover - runs in a child, which is killed
+    opener: Callable[[], Store], start: int, connection: Connection
+) -> None:
+    """Commit customers one by one, acknowledging each after its commit returned."""
+    store = opener()
+    number = start
+    while True:
+        with store.transaction() as tx:
+            tx.add(sample_customer(number, name=f"commit {number}", notes=()))
+        connection.send_bytes(b"%d" % number)
+        number += 1
 
 
 def sample_records(customer: Customer) -> tuple[Invoice, Payment, Delivery, ReminderLog]:

@@ -11,10 +11,12 @@ revision (as a `ChangeSet`) lets books that share it catch up in O(changes).
 
 from typing import TYPE_CHECKING
 
+from debitor_core._errors import MissingSnapshot
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
-from debitor_core.storage._json import FORMAT, FORMAT_VERSION, JsonFileStore
+from debitor_core.storage._json import JsonFileStore, JsonStoreStatus
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store, Transaction
+from debitor_core.storage._snapshot import FORMAT, FORMAT_VERSION
 from debitor_core.storage._sqlite import SCHEMA_VERSION, SqliteStore
 
 if TYPE_CHECKING:
@@ -28,6 +30,8 @@ __all__ = [
     "ChangeSet",
     "InMemoryStore",
     "JsonFileStore",
+    "JsonStoreStatus",
+    "MissingSnapshot",
     "PostgresStore",
     "SqliteStore",
     "Store",

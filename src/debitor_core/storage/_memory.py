@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Final, Self, TypeVar, cast
 
 from debitor_core._category import Category
 from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
@@ -344,7 +344,8 @@ class _Transaction(StateTransaction):
 class InMemoryStore:
     """Keeps everything in memory: the default store, and the test double.
 
-    Thread-safe: transactions are serialised by a lock. Nothing survives the process.
+    Thread-safe: transactions are serialised by a lock. Single-process by design:
+    nothing survives the process, and no other process sees it.
     """
 
     def __init__(self) -> None:
@@ -409,6 +410,14 @@ class InMemoryStore:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def __enter__(self) -> Self:
+        """Use the store in a ``with`` block (closing it releases nothing)."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Close the store."""
+        self.close()
 
     def __repr__(self) -> str:
         return f"<InMemoryStore {len(self._state.customers)} customers>"

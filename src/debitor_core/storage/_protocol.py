@@ -90,9 +90,12 @@ class Store(Protocol):
       made, so an ``AlreadyExists``, ``NotFound`` or ``ConcurrencyConflict`` is raised
       from the offending call and, unless caught, rolls the transaction back.
     - **Transactions are serialised**: at most one is open at a time per store (other
-      threads, and for file stores other processes, wait), so a version check inside
-      a transaction cannot be overtaken. A transaction must not be opened inside another
-      one on the same store.
+      threads, and for stores that processes share, other processes, wait), so a
+      version check inside a transaction cannot be overtaken. Reads made inside a
+      transaction, by the thread that opened it, see every commit made before it
+      opened (by anyone) and the transaction's own writes: the book reads the last
+      customer number there to number a new customer. A transaction must not be
+      opened inside another one on the same store.
     - **Versions**: `Transaction.update` succeeds only when the stored version equals
       ``expected_version``; the book passes a customer whose version is one higher.
     - **Numbers** are unique among stored customers, and `last_number` is the highest
@@ -103,6 +106,12 @@ class Store(Protocol):
     - **Revision**: `revision` grows by exactly one per committed transaction, by
       anyone (for a file store, by any process), so a caller that cached what it read
       can tell whether anything else changed.
+    - **Processes**: a store that several processes share shows each of them every
+      commit as soon as it returned, loses no commit that returned when a process is
+      killed, and never hands out one customer number twice. A store that is
+      single-process by design (like `InMemoryStore`) says so in its documentation.
+    - **Closing**: `close` releases what the store holds. (The stores that ship are
+      also context managers: ``with JsonFileStore(path) as store:`` closes it.)
     """
 
     def get(self, customer_id: uuid.UUID) -> Customer:

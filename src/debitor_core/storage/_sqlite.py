@@ -8,8 +8,10 @@ import os
 import sqlite3
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final, TypeVar
+from pathlib import Path
+from typing import Any, Final, Self, TypeVar
 
 import cattrs
 
@@ -25,8 +27,11 @@ from debitor_core._errors import (
     UnsupportedFormatVersion,
 )
 from debitor_core._fields import CustomFieldDefinition
-from debitor_core._invoice import Record
+from debitor_core._integrity import check_structure, describe, structural_problems
+from debitor_core._invoice import RECORD_KINDS, Record
+from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
+from debitor_core.storage._files import check_folder, looks_like_json_book, os_sentence
 
 __all__ = ["SCHEMA_MIGRATIONS", "SCHEMA_VERSION", "SqliteStore"]
 
@@ -63,24 +68,64 @@ CREATE TABLE record (
 );
 """
 
-SCHEMA_VERSION: Final = 2
+_SCHEMA_V3: Final = """
+ALTER TABLE customer ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE category ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE custom_field ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE record ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE meta ADD COLUMN checksum INTEGER NOT NULL DEFAULT 0;
+UPDATE customer SET checksum = debitor_checksum(id, number, version, email, tax_id, phone, data);
+UPDATE category SET checksum = debitor_checksum(id, data);
+UPDATE custom_field SET checksum = debitor_checksum(key, position, data);
+UPDATE record SET checksum = debitor_checksum(kind, key, version, data);
+UPDATE meta SET checksum = debitor_checksum(key, value)
+"""
+
+SCHEMA_VERSION: Final = 3
 """The schema version this release writes (kept in ``PRAGMA user_version``)."""
 
-SCHEMA_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2}
-"""SQL that takes the schema from version ``n`` to ``n + 1``; 0 is an empty database."""
+SCHEMA_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3}
+"""SQL that takes the schema from version ``n`` to ``n + 1``; 0 is an empty database.
+
+The SQL may call ``debitor_checksum(column, ...)``, the row checksum (see `_checksum`).
+"""
+
+_CUSTOMER_COLUMNS: Final = "id, number, version, email, tax_id, phone, data, checksum"
+_INSERT_CUSTOMER: Final = (
+    f"INSERT INTO customer ({_CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608 - our columns
+)
+
+
+def _checksum(*values: object) -> int:
+    """The CRC-32 of a row's columns: what tells a damaged row from a sound one.
+
+    Every column is covered (keys, lookup columns and the JSON data), each written as
+    text, ``None`` as a NUL, joined by the unit separator; stored text never holds
+    either (the JSON escapes them, the structural checks refuse them elsewhere).
+    """
+    text = "\x1f".join("\x00" if value is None else str(value) for value in values)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
 
 
 class SqliteStore:
     """A book in an SQLite database: one row per customer, indexed lookups, JSON for the rest.
 
+    Every row carries a checksum over all its columns, checked whenever the row is
+    read, and every record read passes the structural checks; what fails either is
+    `CorruptStore`. Writes refuse (`ValidationError`) a record that would fail them.
+
     Args:
-        path: The database file (created if missing), or ``":memory:"``.
+        path: The database file (created if missing; its folder must exist), or
+            ``":memory:"``.
         wal: Use write-ahead logging (faster commits, readers never wait for writers).
         synchronous: SQLite's ``PRAGMA synchronous`` (``FULL`` by default: a commit that
             returned survives power loss).
         timeout: Seconds to wait for another writer before `StoreLocked`.
+        create_folder: Create the database's folder when it is missing (by default a
+            missing folder is refused, so a typo never starts a new, empty book).
 
     Raises:
+        StorageError: the folder is missing, or the file is a JSON book.
         CorruptStore: the file is not an SQLite database of ours.
         UnsupportedFormatVersion: the schema is newer than this release knows.
     """
@@ -92,77 +137,175 @@ class SqliteStore:
         wal: bool = False,
         synchronous: str = "FULL",
         timeout: float = 10.0,
+        create_folder: bool = False,
     ) -> None:
         """Open (or create) the database; see the class docstring."""
         self.path = str(path)
         self._converter = make_converter()
         self._lock = threading.RLock()
+        level = _checked_synchronous(synchronous)
+        if self.path != ":memory:":
+            check_folder(Path(self.path), create=create_folder, what="database")
+            self._refuse_json_book()
         with _translated(self.path):
             self._db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            if wal:
-                self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={_checked_synchronous(synchronous)}")
-            self._migrate()
+            try:
+                self._db.create_function("debitor_checksum", -1, _checksum, deterministic=True)
+                if wal:
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(f"PRAGMA synchronous={level}")
+                self._migrate()
+            except BaseException:
+                self._db.close()
+                raise
+
+    def _refuse_json_book(self) -> None:
+        try:
+            with Path(self.path).open("rb") as fh:
+                start = fh.read(512)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            msg = f"The database {self.path} cannot be opened: {os_sentence(exc)}"
+            raise StorageError(msg) from exc
+        if looks_like_json_book(start):
+            msg = (
+                f"The file {self.path} is a JSON book, not an SQLite database: open it with "
+                f"JsonFileStore({self.path!r}). It was left as it is."
+            )
+            raise StorageError(msg)
+
+    def _user_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            msg = (
-                f"The database {self.path} has schema version {version}, written by a newer "
-                f"debitor-core; this one knows up to {SCHEMA_VERSION}. Upgrade debitor-core "
-                "to open it. The database was not changed."
-            )
-            raise UnsupportedFormatVersion(msg)
-        if version == 0 and self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-            msg = f"The database {self.path} holds tables that are not a debitor-core book."
-            raise CorruptStore(msg)
-        while version < SCHEMA_VERSION:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+        """Create or upgrade the schema, in one transaction that re-reads the version.
+
+        Several processes may open a new database at once: each checks the version
+        again once it holds the write lock, so only the first creates the tables.
+        """
+        if self._user_version() == SCHEMA_VERSION:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._user_version()
+            self._check_schema(version)
+            while version < SCHEMA_VERSION:
                 for statement in SCHEMA_MIGRATIONS[version].split(";"):
                     if statement.strip():
                         self._db.execute(statement)
                 version += 1
-                self._db.execute(f"PRAGMA user_version={version}")
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+            self._db.execute(f"PRAGMA user_version={version}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def _check_schema(self, version: int) -> None:
+        """Refuse a schema from a newer release, or tables that are someone else's."""
+        if version > SCHEMA_VERSION:
+            msg = (
+                f"The database {self.path} has schema version {version}, written by a "
+                f"newer debitor-core; this one knows up to {SCHEMA_VERSION}. Upgrade "
+                "debitor-core to open it. The database was not changed."
+            )
+            raise UnsupportedFormatVersion(msg)
+        tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if version == 0 and tables:
+            msg = f"The database {self.path} holds tables that are not a debitor-core book."
+            raise CorruptStore(msg)
 
     # -- reads ---------------------------------------------------------------------
 
-    def _one(self, sql: str, args: tuple[Any, ...]) -> Any:  # noqa: ANN401 - a column value
+    def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock, _translated(self.path):
-            row = self._db.execute(sql, args).fetchone()
-        return None if row is None else row[0]
+            return self._db.execute(sql, args).fetchall()
 
-    def _customer(self, data: str) -> Customer:
+    def _damaged(self, what: str, exc: BaseException | None = None) -> CorruptStore:
+        detail = f" ({exc})" if exc is not None else ""
+        msg = (
+            f"The database {self.path} cannot be read: {what}{detail}. It was left as it "
+            "is: restore it from a backup."
+        )
+        return CorruptStore(msg)
+
+    def _verified(self, row: tuple[Any, ...], what: str) -> tuple[Any, ...]:
+        """The row without its checksum, once the checksum (the last column) matches."""
+        *columns, checksum = row
+        if checksum != _checksum(*columns):
+            raise self._damaged(f"the {what} does not match its checksum")
+        return tuple(columns)
+
+    def _build(self, data: str, cls: type[Any], what: str) -> Any:  # noqa: ANN401 - a record
         try:
-            return self._converter.structure(json.loads(data), Customer)
-        except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
-            msg = f"A customer row in {self.path} cannot be read ({exc})."
-            raise CorruptStore(msg) from exc
+            item = self._converter.structure(json.loads(data), cls)
+        except (ValueError, TypeError, KeyError, AttributeError, cattrs.BaseValidationError) as exc:
+            raise self._damaged(f"the {what} is not valid", exc) from exc
+        problems = structural_problems(item)
+        if problems:
+            more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+            first = str(problems[0]).rstrip(".")
+            raise self._damaged(f"the {what} ({describe(item)}) is damaged: {first}{more}")
+        return item
+
+    def _customer(self, row: tuple[Any, ...]) -> Customer:
+        what = f"customer row {row[0]!r}"
+        row_id, number, version, email, tax_id, phone, data = self._verified(row, what)
+        customer: Customer = self._build(data, Customer, what)
+        expected = (
+            str(customer.id),
+            customer.number,
+            customer.version,
+            customer.email.casefold() if customer.email else None,
+            customer.tax_id.value if customer.tax_id else None,
+            customer.phone.number if customer.phone else None,
+        )
+        if expected != (row_id, number, version, email, tax_id, phone):
+            raise self._damaged(f"the columns of the {what} do not agree with its data")
+        return customer
+
+    def _meta(self, key: str) -> int:
+        rows = self._rows("SELECT key, value, checksum FROM meta WHERE key = ?", (key,))
+        if not rows:
+            raise self._damaged(f"its {key} is missing")
+        _, value = self._verified(rows[0], f"{key} row")
+        if type(value) is not int or not 0 <= value <= MAX_NUMBER:
+            raise self._damaged(f"its {key} {value!r} is not a whole number from 0")
+        return value
 
     def get(self, customer_id: uuid.UUID) -> Customer:
         """Return the customer with this id (`NotFound` otherwise)."""
-        data = self._one("SELECT data FROM customer WHERE id = ?", (str(customer_id),))
-        if data is None:
+        rows = self._rows(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM customer WHERE id = ?",  # noqa: S608 - our columns
+            (str(customer_id),),
+        )
+        if not rows:
             msg = f"No customer has the id {customer_id}."
             raise NotFound(msg)
-        return self._customer(data)
+        customer = self._customer(rows[0])
+        if customer.id != customer_id:
+            raise self._damaged(f"the index of ids gave customer {customer.id} for {customer_id}")
+        return customer
 
     def get_by_number(self, number: int) -> Customer:
         """Return the customer with this number (`NotFound` otherwise)."""
-        if isinstance(number, bool) or not isinstance(number, int):
+        if type(number) is not int or not 1 <= number <= MAX_NUMBER:
             msg = f"No customer has the number {number!r}."
             raise NotFound(msg)
-        data = self._one("SELECT data FROM customer WHERE number = ?", (number,))
-        if data is None:
+        rows = self._rows(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM customer WHERE number = ?",  # noqa: S608
+            (number,),
+        )
+        if not rows:
             msg = f"No customer has the number {number!r}."
             raise NotFound(msg)
-        return self._customer(data)
+        customer = self._customer(rows[0])
+        if customer.number != number:
+            what = f"the index of numbers gave customer {customer.number} for {number}"
+            raise self._damaged(what)
+        return customer
 
     def find(
         self, *, email: str | None = None, tax_id: str | None = None, phone: str | None = None
@@ -183,91 +326,141 @@ class SqliteStore:
         if not clauses:
             return []
         where = " OR ".join(clauses)
-        with self._lock, _translated(self.path):
-            query = f"SELECT data FROM customer WHERE {where} ORDER BY number"  # noqa: S608 - our columns
-            rows = self._db.execute(query, args).fetchall()
-        return [self._customer(r[0]) for r in rows]
+        query = f"SELECT {_CUSTOMER_COLUMNS} FROM customer WHERE {where} ORDER BY number"  # noqa: S608 - our columns
+        return [self._customer(row) for row in self._rows(query, tuple(args))]
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
         """Return customers in number order."""
-        with self._lock, _translated(self.path):
-            rows = self._db.execute(
-                "SELECT data FROM customer ORDER BY number LIMIT ? OFFSET ?",
-                (-1 if limit is None else limit, offset),
-            ).fetchall()
-        return [self._customer(r[0]) for r in rows]
+        rows = self._rows(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM customer ORDER BY number LIMIT ? OFFSET ?",  # noqa: S608
+            (-1 if limit is None else limit, offset),
+        )
+        return [self._customer(row) for row in rows]
 
     def count(self) -> int:
         """Return how many customers are stored."""
-        return int(self._one("SELECT count(*) FROM customer", ()))
+        return int(self._rows("SELECT count(*) FROM customer")[0][0])
 
     def categories(self) -> Sequence[Category]:
         """Return every category."""
-        with self._lock, _translated(self.path):
-            rows = self._db.execute("SELECT data FROM category ORDER BY rowid").fetchall()
-        return [self._converter.structure(json.loads(r[0]), Category) for r in rows]
+        categories = []
+        for row in self._rows("SELECT id, data, checksum FROM category ORDER BY rowid"):
+            what = f"category row {row[0]!r}"
+            row_id, data = self._verified(row, what)
+            category: Category = self._build(data, Category, what)
+            if str(category.id) != row_id:
+                raise self._damaged(f"the columns of the {what} do not agree with its data")
+            categories.append(category)
+        return categories
 
     def custom_fields(self) -> Sequence[CustomFieldDefinition]:
         """Return every custom-field definition in the order first stored."""
-        with self._lock, _translated(self.path):
-            rows = self._db.execute("SELECT data FROM custom_field ORDER BY position").fetchall()
-        return [self._converter.structure(json.loads(r[0]), CustomFieldDefinition) for r in rows]
+        definitions = []
+        query = "SELECT key, position, data, checksum FROM custom_field ORDER BY position"
+        for row in self._rows(query):
+            what = f"custom field row {row[0]!r}"
+            key, _, data = self._verified(row, what)
+            definition: CustomFieldDefinition = self._build(data, CustomFieldDefinition, what)
+            if definition.key != key:
+                raise self._damaged(f"the columns of the {what} do not agree with its data")
+            definitions.append(definition)
+        return definitions
 
     def records(self, kind: type[R]) -> Sequence[R]:
         """Return every record of ``kind`` in the order added."""
-        with self._lock, _translated(self.path):
-            rows = self._db.execute(
-                "SELECT data FROM record WHERE kind = ? ORDER BY rowid", (kind.KIND,)
-            ).fetchall()
-        return [self._record(kind, r[0]) for r in rows]
+        rows = self._rows(
+            "SELECT kind, key, version, data, checksum FROM record WHERE kind = ? ORDER BY rowid",
+            (kind.KIND,),
+        )
+        return [self._record(kind, row) for row in rows]
 
     def record(self, kind: type[R], key: str) -> R:
         """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
-        data = self._one("SELECT data FROM record WHERE kind = ? AND key = ?", (kind.KIND, key))
-        if data is None:
+        rows = self._rows(
+            "SELECT kind, key, version, data, checksum FROM record WHERE kind = ? AND key = ?",
+            (kind.KIND, key),
+        )
+        if not rows:
             msg = f"No {kind.KIND} has the key {key}."
             raise NotFound(msg)
-        return self._record(kind, data)
+        return self._record(kind, rows[0])
 
-    def _record(self, kind: type[R], data: str) -> R:
-        try:
-            return self._converter.structure(json.loads(data), kind)
-        except (ValueError, TypeError, KeyError, cattrs.BaseValidationError) as exc:
-            msg = f"A {kind.KIND} row in {self.path} cannot be read ({exc})."
-            raise CorruptStore(msg) from exc
+    def _record(self, kind: type[R], row: tuple[Any, ...]) -> R:
+        what = f"{kind.KIND} row {row[1]!r}"
+        row_kind, key, version, data = self._verified(row, what)
+        record: R = self._build(data, kind, what)
+        if (row_kind, key, version) != (record.KIND, record.key, record.version):
+            raise self._damaged(f"the columns of the {what} do not agree with its data")
+        return record
 
     def last_number(self) -> int:
         """Return the highest customer number ever stored."""
-        return int(self._one("SELECT value FROM meta WHERE key = 'last_number'", ()))
+        return self._meta("last_number")
 
     def revision(self) -> int:
         """Return the number of committed transactions."""
-        return int(self._one("SELECT value FROM meta WHERE key = 'revision'", ()))
+        return self._meta("revision")
 
     # -- writes --------------------------------------------------------------------
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[_SqliteTransaction]:
-        """Open a write transaction (``BEGIN IMMEDIATE``); see `Store`."""
+        """Open a write transaction (``BEGIN IMMEDIATE``); see `Store`.
+
+        Besides the checks of `Transaction`, a write raises `ValidationError` for a
+        record that breaks a structural invariant: the store never commits what it
+        would refuse to load.
+        """
         with self._lock:
             with _translated(self.path):
                 self._db.execute("BEGIN IMMEDIATE")
-            tx = _SqliteTransaction(self)
             try:
+                tx = _SqliteTransaction(self, self._meta("revision"), self._meta("last_number"))
                 yield tx
                 with _translated(self.path):
                     if tx.wrote:
-                        self._db.execute("UPDATE meta SET value = value + 1 WHERE key = 'revision'")
+                        tx.set_meta("revision", tx.revision + 1)
                     self._db.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
                 raise
 
+    def verify(self) -> None:
+        """Check the whole database: SQLite's own integrity check, then every row.
+
+        Reads check the rows they read; this reads them all (customers, categories,
+        custom fields, records, counters), and also runs ``PRAGMA integrity_check``,
+        which finds damage no row checksum can see, such as a damaged index page. Run
+        it after a crash of the machine, or from a periodic health check.
+
+        Raises:
+            CorruptStore: SQLite reports damage, or a row fails its checksum or the
+                structural checks (the message names it).
+        """
+        report = [row[0] for row in self._rows("PRAGMA integrity_check")]
+        if report != ["ok"]:
+            raise self._damaged(f"SQLite's integrity check reports: {'; '.join(report[:5])}")
+        self.customers()
+        self.categories()
+        self.custom_fields()
+        for kind in RECORD_KINDS.values():
+            self.records(kind)
+        self.last_number()
+        self.revision()
+
     def close(self) -> None:
         """Close the connection. Closing twice is harmless."""
         with self._lock:
             self._db.close()
+
+    def __enter__(self) -> Self:
+        """Use the store in a ``with`` block, which closes it at the end."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Close the store."""
+        self.close()
 
     def __repr__(self) -> str:
         return f"<SqliteStore {self.path!r}>"
@@ -276,7 +469,7 @@ class SqliteStore:
 class _SqliteTransaction:
     """The writes of one SQLite transaction."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: SqliteStore, revision: int, last_number: int) -> None:
         self._store = store
         self._db = store._db  # noqa: SLF001 - the transaction belongs to its store
         self._dumps: Callable[[Any], str] = lambda obj: json.dumps(
@@ -284,6 +477,8 @@ class _SqliteTransaction:
             ensure_ascii=False,
             separators=(",", ":"),
         )
+        self.revision = revision
+        self.last_number = last_number
         self.wrote = False
 
     def _execute(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
@@ -292,8 +487,16 @@ class _SqliteTransaction:
         self.wrote = True
         return cursor
 
+    def set_meta(self, key: str, value: int) -> None:
+        """Store a counter (``revision``, ``last_number``) with its checksum."""
+        self._execute(
+            "UPDATE meta SET value = ?, checksum = ? WHERE key = ?",
+            (value, _checksum(key, value), key),
+        )
+
     def _row(self, customer: Customer) -> tuple[Any, ...]:
-        return (
+        check_structure(customer)
+        columns = (
             str(customer.id),
             customer.number,
             customer.version,
@@ -302,11 +505,13 @@ class _SqliteTransaction:
             customer.phone.number if customer.phone else None,
             self._dumps(customer),
         )
+        return (*columns, _checksum(*columns))
 
     def add(self, customer: Customer) -> None:
         """Add a new customer (see `Transaction.add`)."""
+        row = self._row(customer)
         try:
-            self._execute("INSERT INTO customer VALUES (?, ?, ?, ?, ?, ?, ?)", self._row(customer))
+            self._execute(_INSERT_CUSTOMER, row)
         except AlreadyExists as exc:
             msg = (
                 f"A customer with the id {customer.id} or the number {customer.number} "
@@ -316,7 +521,9 @@ class _SqliteTransaction:
         self._bump_last_number(customer.number)
 
     def _bump_last_number(self, number: int) -> None:
-        self._execute("UPDATE meta SET value = max(value, ?) WHERE key = 'last_number'", (number,))
+        if number > self.last_number:
+            self.last_number = number
+            self.set_meta("last_number", number)
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer if it is still at ``expected_version``."""
@@ -324,7 +531,7 @@ class _SqliteTransaction:
         try:
             cursor = self._execute(
                 "UPDATE customer SET number = ?, version = ?, email = ?, tax_id = ?, phone = ?, "
-                "data = ? WHERE id = ? AND version = ?",
+                "data = ?, checksum = ? WHERE id = ? AND version = ?",
                 (*row[1:], row[0], expected_version),
             )
         except AlreadyExists as exc:
@@ -352,10 +559,12 @@ class _SqliteTransaction:
 
     def put_category(self, category: Category) -> None:
         """Add or replace a category."""
+        check_structure(category)
+        row_id, data = str(category.id), self._dumps(category)
         self._execute(
-            "INSERT INTO category VALUES (?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-            (str(category.id), self._dumps(category)),
+            "INSERT INTO category (id, data, checksum) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data, checksum = excluded.checksum",
+            (row_id, data, _checksum(row_id, data)),
         )
 
     def delete_category(self, category_id: uuid.UUID) -> None:
@@ -366,27 +575,43 @@ class _SqliteTransaction:
 
     def put_custom_field(self, definition: CustomFieldDefinition) -> None:
         """Add or replace a custom-field definition."""
-        self._execute(
-            "INSERT INTO custom_field VALUES (?, (SELECT count(*) FROM custom_field), ?) "
-            "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
-            (definition.key, self._dumps(definition)),
-        )
+        check_structure(definition)
+        key, data = definition.key, self._dumps(definition)
+        stored = self._db.execute(
+            "SELECT position FROM custom_field WHERE key = ?", (key,)
+        ).fetchone()
+        if stored is None:
+            position = self._db.execute("SELECT count(*) FROM custom_field").fetchone()[0]
+            self._execute(
+                "INSERT INTO custom_field (key, position, data, checksum) VALUES (?, ?, ?, ?)",
+                (key, position, data, _checksum(key, position, data)),
+            )
+        else:
+            self._execute(
+                "UPDATE custom_field SET data = ?, checksum = ? WHERE key = ?",
+                (data, _checksum(key, stored[0], data), key),
+            )
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
         """Add or replace an invoice, payment, delivery or reminder log."""
+        check_structure(record)
         kind, key, data = record.KIND, record.key, self._dumps(record)
+        checksum = _checksum(kind, key, record.version, data)
         if expected_version is None:
             try:
                 self._execute(
-                    "INSERT INTO record VALUES (?, ?, ?, ?)", (kind, key, record.version, data)
+                    "INSERT INTO record (kind, key, version, data, checksum) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (kind, key, record.version, data, checksum),
                 )
             except AlreadyExists as exc:
                 msg = f"A {kind} with the key {key} is already stored."
                 raise AlreadyExists(msg) from exc
             return
         cursor = self._execute(
-            "UPDATE record SET version = ?, data = ? WHERE kind = ? AND key = ? AND version = ?",
-            (record.version, data, kind, key, expected_version),
+            "UPDATE record SET version = ?, data = ?, checksum = ? "
+            "WHERE kind = ? AND key = ? AND version = ?",
+            (record.version, data, checksum, kind, key, expected_version),
         )
         if cursor.rowcount == 0:
             stored = self._db.execute(
@@ -420,6 +645,12 @@ def _translated(path: str) -> Iterator[None]:
         raise AlreadyExists(msg) from exc
     except sqlite3.OperationalError as exc:
         text = str(exc)
+        if text.startswith("Could not decode"):
+            msg = (
+                f"The database {path} cannot be read ({text}). It was left as it is: restore "
+                "it from a backup."
+            )
+            raise CorruptStore(msg) from exc
         if "locked" in text or "busy" in text:
             msg = f"The database {path} is locked by another connection ({text}). Try again later."
             raise StoreLocked(msg) from exc
