@@ -123,9 +123,8 @@ def _shown(value: object) -> str:
         return ""
     if isinstance(value, list | tuple):
         return ", ".join(_shown(v) for v in value)
-    number = getattr(value, "number", None)
-    if isinstance(number, str):  # a Phone
-        return number
+    if isinstance(value, Mapping) and isinstance(number := value.get("number"), str):
+        return number  # a phone
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)

@@ -22,6 +22,7 @@ from debitor_core import (
     CustomFieldDefinition,
     FieldType,
     Problem,
+    customer_to_form,
 )
 from debitor_core.exchange._columns import (
     ADDRESS_TARGETS,
@@ -355,36 +356,13 @@ def customer_form(
 ) -> dict[str, Any]:
     """A stored customer as a raw form, to be read again by today's rules.
 
-    Values of deactivated custom fields are left out (they may stay, but take no new
-    values); notes, attachments and consent are not part of a form.
+    `customer_to_form`, less the values of deactivated custom fields (they may stay,
+    but take no new values); notes, attachments and consent are not part of a form.
     """
-    address = customer.address
-    active = {
+    form = customer_to_form(customer, category_names)
+    form["custom_fields"] = {
         key: value
-        for key, value in customer.custom_fields.items()
+        for key, value in form["custom_fields"].items()
         if key not in fields or fields[key].active
     }
-    return {
-        "kind": customer.kind.value,
-        "name": customer.name,
-        "contact_person": customer.contact_person,
-        "email": customer.email,
-        "other_emails": list(customer.other_emails),
-        "phone": customer.phone,
-        "other_phones": list(customer.other_phones),
-        "website": customer.website,
-        "tax_id": customer.tax_id.value if customer.tax_id else None,
-        "company_id": customer.company_id,
-        "address": {
-            "street": address.street,
-            "postal_code": address.postal_code,
-            "city": address.city,
-            "region": address.region,
-            "country": address.country,
-        },
-        "payment_terms": customer.payment_terms,
-        "currency": customer.currency,
-        "language": customer.language,
-        "categories": [category_names.get(c, str(c)) for c in customer.categories],
-        "custom_fields": active,
-    }
+    return form
