@@ -6,7 +6,11 @@
 
 import datetime as dt
 import os
+import shutil
+import sys
+import tempfile
 import traceback
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -80,6 +84,56 @@ def frozen_wall_clock(monkeypatch):
     fake = FakeClock()
     monkeypatch.setattr(_model, "_wall_clock", fake)
     return fake
+
+
+_NOBODY = 65534
+
+
+@pytest.fixture
+def unprivileged():
+    """Run a check as a user that file permissions apply to, even when the tests run as root.
+
+    Returns a function ``run(check)``: ``check(folder)`` gets a fresh folder of its own
+    and runs in this process when it is not root's; under root, in a forked child that
+    has dropped to the ``nobody`` user first, its failure reported back here. So a test
+    of what happens when a folder is read-only runs for real in CI (which runs as root)
+    instead of being skipped.
+    """
+    folders = []
+
+    def run(check):
+        folder = Path(tempfile.mkdtemp(prefix="debitor-unprivileged-"))
+        folders.append(folder)
+        if os.geteuid() != 0:
+            check(folder / "work")
+            return
+        folder.chmod(0o777)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through the pipe
+            os.close(read)
+            status = 0
+            try:
+                os.setgroups([])
+                os.setgid(_NOBODY)
+                os.setuid(_NOBODY)
+                check(folder / "work")
+            except BaseException:  # noqa: BLE001 - every failure goes back to the parent
+                os.write(write, traceback.format_exc().encode())
+                status = 1
+            finally:
+                sys.stdout.flush()
+                os._exit(status)
+        os.close(write)
+        with os.fdopen(read, "rb") as pipe:
+            report = pipe.read().decode()
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            pytest.fail(f"The check failed as the nobody user:\n{report}", pytrace=False)
+
+    yield run
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -271,13 +271,18 @@ class TestOpening:
             "check who owns it and its permissions."
         ) == str(info.value)
 
-    @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere, so chmod has no effect")
-    def test_permission_denied_for_real(self, path):
-        """A journal without write permission is a StorageError sentence."""
-        add(JsonFileStore(path), sample_customer(1))
-        path.with_name("book.json.journal").chmod(0o444)
-        with pytest.raises(StorageError, match=r"permission to use .* was denied"):
-            JsonFileStore(path)
+    def test_permission_denied_for_real(self, unprivileged):
+        """A journal without write permission is a StorageError sentence (run as nobody)."""
+
+        def check(folder):
+            folder.mkdir()
+            path = folder / "book.json"
+            add(JsonFileStore(path), sample_customer(1))
+            path.with_name("book.json.journal").chmod(0o444)
+            with pytest.raises(StorageError, match=r"permission to use .* was denied"):
+                JsonFileStore(path)
+
+        unprivileged(check)
 
 
 class TestMissingSnapshot:
@@ -933,19 +938,31 @@ class TestCompactionFailures:
             after.last_compaction_error,
         )
 
-    @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere, so chmod has no effect")
-    def test_read_only_folder_for_real(self, path, monkeypatch, clock):
+    def test_read_only_folder_for_real(self, monkeypatch, clock, unprivileged):
         """In a read-only folder commits still land in the journal; status shows the failure."""
         monkeypatch.setattr(_json, "_MIN_JOURNAL_BYTES", 10)
-        store = JsonFileStore(path, clock=clock)
-        add(store, sample_customer(1))
-        path.parent.chmod(0o555)
-        try:
-            add(store, sample_customer(2))
-            assert 1 == store.status().compaction_failures
-        finally:
-            path.parent.chmod(0o755)
-        assert 2 == JsonFileStore(path, clock=clock).count()
+
+        def check(folder):
+            folder.mkdir()
+            path = folder / "book.json"
+            store = JsonFileStore(path, clock=clock)
+            add(store, sample_customer(1))
+            folder.chmod(0o555)
+            try:
+                for number in range(2, 6):  # the journal outgrows twice the snapshot
+                    add(store, sample_customer(number))
+                status = store.status()
+            finally:
+                folder.chmod(0o755)
+            assert (True, True) == (
+                status.compaction_failures >= 1,
+                (status.last_compaction_error or "").startswith(
+                    f"The book {path} could not be compacted: permission"
+                ),
+            )
+            assert 5 == JsonFileStore(path, clock=clock).count()
+
+        unprivileged(check)
 
 
 class TestLinksAndNeighbours:
