@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             seed_demo(book, today=now.date())
     finally:
         book.store.close()
-    where = config.database_url and f"PostgreSQL book {config.book_id!r}" or config.book_path
+    where = (config.database_url and f"PostgreSQL book {config.book_id!r}") or config.book_path
     print(f"Serving {where} on http://{args.host}:{args.port}/customers")  # noqa: T201
     uvicorn.run(
         "webapp.app:create_app",

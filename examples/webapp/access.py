@@ -25,12 +25,12 @@ import attrs
 from debitor_core import (
     AccountSummary,
     Category,
+    Customer,
     CustomerBook,
     CustomFieldDefinition,
     FieldType,
     SearchResult,
 )
-from debitor_core import Customer as Customer
 from debitor_core.storage import InMemoryStore
 
 __all__ = ["USERS", "BookReader", "RedactedReader", "User", "reader_for"]
@@ -70,7 +70,7 @@ class BookReader(Protocol):
         """Return the customer with this number."""
         ...
 
-    def search(  # noqa: PLR0913 - mirrors CustomerBook.search
+    def search(
         self,
         text: str = "",
         *,
@@ -146,7 +146,9 @@ class RedactedReader:
     ) -> SearchResult:
         """Find customers as `CustomerBook.search` does, matching no private text."""
         private = self._private_keys()
-        private_text = [f for f in self._book.fields() if f.key in private and f.type in _TEXT_TYPES]
+        private_text = [
+            f for f in self._book.fields() if f.key in private and f.type in _TEXT_TYPES
+        ]
         if not text.strip() or not private_text:
             page = self._book.search(text, offset=offset, limit=limit, **filters)
             items = [self._redacted(c, private) for c in page]

@@ -17,7 +17,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from debitor_core import FieldType, InUse, NotFound, Problem, ValidationError
-
 from webapp import forms
 from webapp.customers import category_tree
 from webapp.pages import Pages

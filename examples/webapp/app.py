@@ -25,7 +25,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from debitor_core import CustomerBook, NotFound, StorageError, StoreLocked
-
 from webapp import i18n
 from webapp.access import USERS
 from webapp.admin import AdminScreens

@@ -20,7 +20,6 @@ from debitor_core import (
     WelcomeInvoicePolicy,
 )
 from debitor_core.storage import SqliteStore, Store
-
 from webapp.config import Config
 
 __all__ = ["WELCOME", "open_book", "open_store", "seed_demo"]
@@ -33,7 +32,10 @@ WELCOME = WelcomeInvoicePolicy(
         "Welcome, {customer.greeting_name}!\n"
         "Thank you for choosing {business.name}. Your customer number is {customer.number}."
     ),
-    lines=(LineTemplate("Welcome to Koks Furniture"), LineTemplate("Account setup", "10.00", vat_rate="21")),
+    lines=(
+        LineTemplate("Welcome to Koks Furniture"),
+        LineTemplate("Account setup", "10.00", vat_rate="21"),
+    ),
     payment_terms=PaymentTerms.net(14),
 )
 """The demo business's welcome invoice: one free line and a small set-up fee."""

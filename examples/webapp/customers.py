@@ -27,7 +27,6 @@ from debitor_core import (
     Review,
     ValidationError,
 )
-
 from webapp import forms, i18n
 from webapp.access import User
 from webapp.pages import Pages
@@ -69,14 +68,14 @@ class CustomerScreens:
     def routes(self) -> list[Route]:
         """The routes of these screens."""
         return [
-            Route("/customers", self.list, methods=["GET"]),
+            Route("/customers", self.index, methods=["GET"]),
             Route("/customers/new", self.new, methods=["GET"]),
             Route("/customers/new", form_handler(self.post_new), methods=["POST"]),
         ]
 
     # -- the list ----------------------------------------------------------------------
 
-    def list(self, request: Request) -> Response:
+    def index(self, request: Request) -> Response:
         """Customers: free text, category, country, archived, one page at a time."""
         pages = self.pages
         reader = pages.reader(request)
@@ -102,6 +101,13 @@ class CustomerScreens:
             limit=size,
         )
         total = result.total
+        filters = {
+            "q": text,
+            "category": str(category.id) if category else "",
+            "country": country if country in codes else "",
+            "show": show if show in {"archived", "all"} else "",
+            "direct": "1" if direct else "",
+        }
         return pages.render(
             request,
             "customers.html",
@@ -112,13 +118,8 @@ class CustomerScreens:
                 "page_count": max(1, math.ceil(total / size)),
                 "first": (page - 1) * size + 1,
                 "last": (page - 1) * size + len(result),
-                "filters": {
-                    "q": text,
-                    "category": str(category.id) if category else "",
-                    "country": country if country in codes else "",
-                    "show": show if show in {"archived", "all"} else "",
-                    "direct": "1" if direct else "",
-                },
+                "filters": filters,
+                "query": {k: v for k, v in filters.items() if v},
                 "tree": category_tree(categories),
                 "names": {c.id: c.name for c in categories},
                 "countries": codes.items(),
@@ -155,7 +156,7 @@ class CustomerScreens:
         )
         return self._form(request, user, values, fields, problems, review, status=422)
 
-    def _save(  # noqa: PLR0913, PLR0917 - the state of one posted form
+    def _save(  # noqa: PLR0917 - the state of one posted form
         self,
         request: Request,
         user: User,
@@ -181,7 +182,9 @@ class CustomerScreens:
         t = pages.text(request)
         reviewed = _reviewed_number(data.get("reviewed_number"))
         if reviewed is not None and reviewed != customer.number:
-            message = t("saved.moved", name=customer.name, number=customer.number, reviewed=reviewed)
+            message = t(
+                "saved.moved", name=customer.name, number=customer.number, reviewed=reviewed
+            )
         else:
             message = t("saved", name=customer.name, number=customer.number)
         pages.flash(request, message)
@@ -206,7 +209,7 @@ class CustomerScreens:
             },
         )
 
-    def _form(  # noqa: PLR0913, PLR0917 - the state of one screen
+    def _form(  # noqa: PLR0917 - the state of one screen
         self,
         request: Request,
         user: User,
@@ -257,11 +260,11 @@ def _required(paths: frozenset[str], fields: Sequence[CustomFieldDefinition]) ->
 
 def _hidden(values: forms.Values) -> list[tuple[str, str]]:
     """``values`` as hidden inputs, one per value (a list gives several)."""
-    pairs: list[tuple[str, str]] = []
-    for name, value in values.items():
-        for item in value if isinstance(value, list) else [value]:
-            pairs.append((name, str(item)))
-    return pairs
+    return [
+        (name, str(item))
+        for name, value in values.items()
+        for item in (value if isinstance(value, list) else [value])
+    ]
 
 
 def _page_number(value: str | None) -> int:

@@ -68,7 +68,11 @@ def running(
     command = [sys.executable, "-m", "webapp", "--port", str(port), "--workers", str(workers)]
     sink = log.open("ab") if log is not None else subprocess.DEVNULL
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [*command, "--no-demo"], env=full, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        [*command, "--no-demo"],
+        env=full,
+        stdout=sink,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + timeout

@@ -67,23 +67,33 @@ def posted_values(data: FormData, fields: Iterable[CustomFieldDefinition]) -> Va
     """The customer-form inputs of a posted form, as typed (other keys are left out)."""
     values: Values = {"categories": data.getlist("categories")}
     for key, value in data.multi_items():
-        if not isinstance(value, str) or key in values:
-            continue
-        if key in {"kind", "phone", "phone_type", "other_emails", "notes", "consent.source"}:
-            values[key] = value
-        elif key in TEXT_INPUTS or key.removeprefix("address.") in ADDRESS_INPUTS:
-            values[key] = value
-        elif (row := _ROW.fullmatch(key)) and int(row[1]) < _MAX_ROWS:
-            values[key] = value
-        elif key.startswith("consent.") and key.removeprefix("consent.") in CONSENT_CHANNELS:
+        if isinstance(value, str) and key not in values and _is_input(key):
             values[key] = value
     for definition in fields:
         name = f"custom_fields.{definition.key}"
         if definition.type in _MULTI:
             values[name] = [v for v in data.getlist(name) if isinstance(v, str)]
-        elif isinstance(value := data.get(name), str):
-            values[name] = value
+        elif isinstance(given := data.get(name), str):
+            values[name] = given
     return values
+
+
+_PLAIN = frozenset({"kind", "phone", "phone_type", "other_emails", "notes", "consent.source"})
+_LISTED = frozenset(
+    [
+        *TEXT_INPUTS,
+        *(f"address.{k}" for k in ADDRESS_INPUTS),
+        *(f"consent.{c}" for c in CONSENT_CHANNELS),
+    ]
+)
+
+
+def _is_input(key: str) -> bool:
+    """Whether ``key`` names an input of the customer form (custom fields aside)."""
+    if key in _PLAIN or key in _LISTED:
+        return True
+    row = _ROW.fullmatch(key)
+    return row is not None and int(row[1]) < _MAX_ROWS
 
 
 def phone_rows(values: Mapping[str, Any]) -> list[int]:
@@ -102,7 +112,9 @@ def _other_phones(values: Mapping[str, Any]) -> tuple[list[dict[str, str]], list
     for row in phone_rows(values):
         number = str(values.get(f"other_phones-{row}-number", "")).strip()
         if number:
-            phones.append({"number": number, "type": str(values.get(f"other_phones-{row}-type", ""))})
+            phones.append(
+                {"number": number, "type": str(values.get(f"other_phones-{row}-type", ""))}
+            )
             rows.append(row)
     return phones, rows
 
@@ -217,6 +229,7 @@ class FieldProblems:
         return " ".join(p.id for p in self.by_field.get(name, ()))
 
     def __bool__(self) -> bool:
+        """Whether there is any problem."""
         return bool(self.by_field or self.general)
 
 

@@ -18,7 +18,6 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from debitor_core import CustomerBook
-
 from webapp import i18n
 from webapp.access import BookReader, User, reader_for
 from webapp.config import Config
@@ -29,7 +28,7 @@ __all__ = ["TEMPLATES", "Pages", "SignInRequired"]
 TEMPLATES = Path(__file__).with_name("templates")
 
 
-class SignInRequired(Exception):  # noqa: N818 - a signal, not an error
+class SignInRequired(Exception):
     """The page needs a signed-in user; the app answers with the sign-in page."""
 
 
@@ -113,7 +112,10 @@ class Pages:
     def flash(request: Request, message: str, kind: str = "ok") -> None:
         """Leave ``message`` for the next page the user sees."""
         flashes = request.session.get("flash")
-        request.session["flash"] = [*(flashes if isinstance(flashes, list) else []), [kind, message]]
+        request.session["flash"] = [
+            *(flashes if isinstance(flashes, list) else []),
+            [kind, message],
+        ]
 
     @staticmethod
     def redirect(path: str, **query: str | int) -> RedirectResponse:

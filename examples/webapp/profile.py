@@ -34,9 +34,8 @@ from debitor_core import (
     ValidationError,
     customer_to_form,
 )
-
 from webapp import forms, i18n
-from webapp.customers import _inputs, _required, _visible_fields, category_tree, customer_or_404
+from webapp.customers import _inputs, _required, category_tree, customer_or_404
 from webapp.pages import Pages
 from webapp.security import MAX_UPLOAD, form_handler
 
@@ -75,9 +74,7 @@ class ProfileScreens:
         user = pages.user(request)
         reader = pages.reader(request)
         customer = customer_or_404(reader, request.path_params["number"])
-        consents = {
-            channel: customer.consent_to(channel) for channel in ConsentChannel
-        }
+        consents = {channel: customer.consent_to(channel) for channel in ConsentChannel}
         return pages.render(
             request,
             "profile.html",
@@ -131,7 +128,7 @@ class ProfileScreens:
         pages.flash(request, pages.text(request)("updated", number=saved.number))
         return pages.redirect(f"/customers/{saved.number}")
 
-    def _conflict(  # noqa: PLR0913, PLR0917 - the state of one conflict
+    def _conflict(
         self,
         request: Request,
         customer: Customer,
@@ -175,13 +172,11 @@ class ProfileScreens:
     def _fields(self, customer: Customer, private: bool) -> list[CustomFieldDefinition]:  # noqa: FBT001
         """The custom fields of the edit form: active ones, and inactive ones it has."""
         fields = [
-            f
-            for f in self.pages.book.fields()
-            if f.active or f.key in customer.custom_fields
+            f for f in self.pages.book.fields() if f.active or f.key in customer.custom_fields
         ]
         return [f for f in fields if private or not f.personal_data]
 
-    def _form(  # noqa: PLR0913, PLR0917 - the state of one screen
+    def _form(  # noqa: PLR0917 - the state of one screen
         self,
         request: Request,
         customer: Customer,
@@ -232,7 +227,11 @@ class ProfileScreens:
                 pages.book.archive(customer.id, expected_version=_version(data.get("version")))
                 pages.flash(request, t("profile.archived_done", number=customer.number))
         except ConcurrencyConflict as conflict:
-            pages.flash(request, t("conflict.text", expected=conflict.expected, actual=conflict.actual), "error")
+            pages.flash(
+                request,
+                t("conflict.text", expected=conflict.expected, actual=conflict.actual),
+                "error",
+            )
         log.info("Customer %d archived or restored by %s.", customer.number, user.name)
         return pages.redirect(f"/customers/{customer.number}")
 

@@ -89,8 +89,10 @@ def form_handler(handler: FormHandler) -> Callable[[Request], Awaitable[Response
 _HEADERS = [
     (
         b"content-security-policy",
-        b"default-src 'self'; script-src 'none'; object-src 'none'; "
-        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        (
+            b"default-src 'self'; script-src 'none'; object-src 'none'; "
+            b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        ),
     ),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
