@@ -1039,3 +1039,46 @@ class TestAccessibility:
         """No page needs JavaScript: there is no script at all."""
         html = rendered(owner, ["/customers", "/customers/new", "/customers/1", "/categories"])
         assert "<script" not in html
+
+
+class TestErrors:
+    def test_unexpected_failure(self, app, owner, book, monkeypatch, caplog):
+        """A failure is a quiet 500 page and one log line naming only the exception's type."""
+
+        def failing(*_args, **_kwargs):
+            msg = "Secret value typed by someone"
+            raise RuntimeError(msg)
+
+        monkeypatch.setattr(book, "search", failing)
+        caplog.set_level(logging.INFO)
+        response = owner.get("/customers?q=x")
+        assert (500, True) == (
+            response.status_code,
+            "The app failed to answer. The error was logged." in response.text,
+        )
+        assert "GET /customers failed: RuntimeError" in caplog.text
+        assert "Secret value" not in caplog.text
+        del app
+
+    @pytest.mark.parametrize(
+        "case",
+        (
+            ("StoreLocked", 503, "The customer book is busy. Try again in a moment."),
+            ("StorageError", 503, "The customer book could not be reached. Try again later."),
+        ),
+    )
+    def test_storage_failures(self, owner, book, monkeypatch, case):
+        """A store that is busy or down is said as such, with 503."""
+        error, status, sentence = case
+        import debitor_core
+
+        def failing(*_args, **_kwargs):
+            raise getattr(debitor_core, error)("disk on fire at /srv/book.db")
+
+        monkeypatch.setattr(book, "search", failing)
+        response = owner.get("/customers")
+        assert (status, True, False) == (
+            response.status_code,
+            sentence in response.text,
+            "/srv/book.db" in response.text,
+        )

@@ -33,7 +33,7 @@ from webapp.config import Config
 from webapp.customers import CustomerScreens
 from webapp.pages import Pages, SignInRequired
 from webapp.profile import ProfileScreens
-from webapp.security import MAX_UPLOAD, SecurityHeaders, csrf_token, form_handler
+from webapp.security import MAX_UPLOAD, QuietErrors, SecurityHeaders, csrf_token, form_handler
 
 __all__ = ["create_app"]
 
@@ -88,6 +88,7 @@ def create_app(config: Config | None = None, *, book: CustomerBook | None = None
             same_site="lax",
             https_only=config.secure_cookies,
         ),
+        Middleware(QuietErrors, page=lambda request: _server_error(pages, request)),
     ]
     app = Starlette(
         routes=routes,
@@ -98,7 +99,6 @@ def create_app(config: Config | None = None, *, book: CustomerBook | None = None
             NotFound: lambda request, _exc: _error(pages, request, "error.not_found", 404),
             StoreLocked: lambda request, _exc: _error(pages, request, "error.busy", 503),
             StorageError: lambda request, exc: _storage_error(pages, request, exc),
-            Exception: lambda request, exc: _server_error(pages, request, exc),
         },
         lifespan=lifespan,
         max_body_size=MAX_UPLOAD + 256 * 1024,
@@ -182,7 +182,5 @@ def _storage_error(pages: Pages, request: Request, exc: Exception) -> Response:
     return _error(pages, request, "error.storage", 503)
 
 
-def _server_error(pages: Pages, request: Request, exc: Exception) -> Response:
-    # The type only: an exception's text may quote what was typed into a form.
-    log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+def _server_error(pages: Pages, request: Request) -> Response:
     return _error(pages, request, "error.server", 500)

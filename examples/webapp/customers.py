@@ -154,7 +154,8 @@ class CustomerScreens:
         problems = forms.place_problems(
             review.problems, pages.locale(request), _inputs(values, fields), rows
         )
-        return self._form(request, user, values, fields, problems, review, status=422)
+        status = 422 if review.errors else 200  # "Change" on the review: the form again
+        return self._form(request, user, values, fields, problems, review, status)
 
     def _save(  # noqa: PLR0917 - the state of one posted form
         self,

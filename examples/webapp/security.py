@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 import os
 import secrets
 from collections.abc import Awaitable, Callable
@@ -32,6 +33,7 @@ __all__ = [
     "CSRF_FIELD",
     "MAX_UPLOAD",
     "FormHandler",
+    "QuietErrors",
     "SecurityHeaders",
     "csrf_token",
     "current_user",
@@ -128,3 +130,47 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+ErrorPage = Callable[[Request], Response]
+"""Renders the page a user sees when the app failed."""
+
+log = logging.getLogger("webapp")
+
+
+class QuietErrors:
+    """ASGI middleware: an unexpected exception becomes an error page and one log line.
+
+    The line names the exception's type, never its text, which may quote what was typed
+    into a form; and the exception goes no further, so that the server does not log it
+    with its text either.
+
+    Args:
+        app: The app to wrap.
+        page: Renders the error page.
+    """
+
+    def __init__(self, app: ASGIApp, *, page: ErrorPage) -> None:
+        """Wrap ``app``."""
+        self.app = app
+        self.page = page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; answer 500 when it fails before answering."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:  # noqa: BLE001 - every failure gets the same quiet answer
+            request = Request(scope)
+            log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)  # noqa: TRY400 - no traceback: it holds values
+            if not started:
+                await self.page(request)(scope, receive, send)
