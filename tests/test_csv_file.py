@@ -185,11 +185,18 @@ class TestFormulas:
 
     @given(st.text())
     def test_neutralised_values_never_start_a_formula(self, value):
-        """What is written never starts with a character a spreadsheet runs."""
+        """What is written never starts with a character a spreadsheet runs (blanks run nothing)."""
         written = neutralise_formula(value)
-        assert written[:1] not in ("=", "@", "\t", "\r")
+        assert written[:1] not in (("=", "@", "\t", "\r") if written.strip() else ("=", "@"))
         if written[:1] in ("+", "-"):
             assert (written, True) == (value, value[1:2].isdigit())
+
+    def test_a_blank_row_stays_blank(self):
+        """A row of blanks (a lone tab) is written as blanks and read back as no row."""
+        stream = io.StringIO()
+        write_csv(stream, ["A", "B"], [["", "\t"], ["SIA Koks", "\t=1"]])
+        got = [row for _, row in rows(CsvTable(stream.getvalue().encode()))]
+        assert [["SIA Koks", "\t=1"]] == got
 
     @given(
         st.lists(

@@ -55,9 +55,10 @@ def _runs_as_formula(text: str) -> bool:
     """Whether a spreadsheet would take ``text`` for a formula.
 
     It starts with ``=``, ``@``, a tab or a carriage return, or with ``+`` or ``-`` when
-    the rest is not a number (``+37120000000`` and ``-12.50`` are left alone).
+    the rest is not a number (``+37120000000`` and ``-12.50`` are left alone). Blank
+    text (a lone tab, say) runs nothing, and stays blank so a blank row stays blank.
     """
-    if not text:
+    if not text.strip():
         return False
     first = text[0]
     if first in _FORMULA_STARTS:
