@@ -488,6 +488,19 @@ class TestKeysAndText:
         entries = keys_and_text(customer(name="A", number=1, tax_id=tax_id))
         assert ([("tax_id", key)], f"a 1 {text}") == (entries.keys, entries.text)
 
+    @pytest.mark.parametrize(
+        "values",
+        [
+            {"tax_id": TaxId("-/.", None, checked=False)},
+            {"tax_id": TaxId("\u200b", None, checked=False)},
+            {"email": "\u200b"},
+            {"address": Address(city="\u200b")},
+        ],
+    )
+    def test_nothing_left_is_no_key(self, values):
+        """A value that folds to nothing is no evidence: customers would all share it."""
+        assert [] == keys_and_text(customer(name="A", number=1, **values)).keys
+
     def test_a_website_without_its_scheme(self):
         """Nobody types "https": the website is searched from its host on."""
         entries = keys_and_text(customer(name="A", number=1, website="http://www.koks.lv"))

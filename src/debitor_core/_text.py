@@ -557,10 +557,21 @@ def _add_compact(value: str, parts: list[str]) -> None:
         parts.append(compact)
 
 
+def _add_tax_id(value: str, keys: list[DuplicateKey], parts: list[str]) -> None:
+    tax = fold(value)
+    compact = _compact(tax)
+    if compact:  # an unchecked id of separators alone is no evidence
+        keys.append(("tax_id", compact))
+    parts.append(tax)
+    if compact != tax:
+        parts.append(compact)
+
+
 def _add_email(email: str, keys: list[DuplicateKey], parts: list[str]) -> None:
     folded = fold(email)
-    keys.append(("email", folded))
-    parts.append(folded)
+    if folded:
+        keys.append(("email", folded))
+        parts.append(folded)
 
 
 def _words(parts: list[str]) -> str:
@@ -627,14 +638,8 @@ def _add_contacts(customer: Customer, keys: list[DuplicateKey], parts: list[str]
     """Add the contact person, tax id, company id, emails, phones and website."""
     if customer.contact_person:
         _add(customer.contact_person, parts)
-    tax_id = customer.tax_id
-    if tax_id:
-        tax = fold(tax_id.value)
-        compact = _compact(tax)
-        keys.append(("tax_id", compact))
-        parts.append(tax)
-        if compact != tax:
-            parts.append(compact)
+    if customer.tax_id:
+        _add_tax_id(customer.tax_id.value, keys, parts)
     if customer.company_id:
         _add_compact(customer.company_id, parts)
     # One by one rather than through customer.emails and .phones: this runs for
