@@ -5,10 +5,14 @@ import uuid
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from debitor_core import Address, Customer
+from debitor_core import Address, Customer, Note
+from debitor_core._text import search_words
 from debitor_core.book._index import CustomerIndex
 from debitor_core.storage._memory import StoreState
+from test_text import LOOK_ALIKE
 
 WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 RETAIL = uuid.uuid4()
@@ -18,9 +22,9 @@ def customer(number, name="Koks", **values):
     return Customer(id=uuid.uuid4(), number=number, name=name, created=WHEN, updated=WHEN, **values)
 
 
-def matching(index, *words):
+def matching(index, *words, include_private=False):
     postings, _ = index.postings()
-    return postings.search_text(list(words))
+    return postings.search_text(list(words), include_private=include_private)
 
 
 class TestLookups:
@@ -159,10 +163,63 @@ class TestPostings:
         index.use_text_fields(("segment",))  # the same again: nothing to do
         assert {1} == matching(index, "mebeles")
 
+    def test_private_text(self):
+        """Private text is searched on request: each word in the general or the private text."""
+        anna = customer(1, name="Anna", notes=(Note("Calls after four", WHEN),))
+        bert = customer(2, name="Bert calls", custom_fields={"secret": "Anna"})
+        index = CustomerIndex([anna, bert], (), ("secret",))
+        assert (set(), {1, 2}, {1}, {2}, {1, 2}, {2}) == (
+            matching(index, "four"),
+            matching(index, "anna", include_private=True),
+            matching(index, "anna", "four", include_private=True),
+            matching(index, "bert", "anna", include_private=True),
+            matching(index, "calls", include_private=True),
+            matching(index, "calls"),
+        )
+
+    def test_private_text_follows_changes(self):
+        """A changed, deleted or compacted customer's private text goes with it."""
+        anna = customer(1, name="Anna", notes=(Note("Peanuts", WHEN),))
+        index = CustomerIndex([anna, customer(2, name="Bert")])
+        assert {1} == matching(index, "peanuts", include_private=True)
+        current = anna
+        for round_ in range(10):
+            current = attrs.evolve(current, notes=(Note(f"Note {round_}", WHEN),))
+            index.replace([current])
+        postings, _ = index.postings()
+        assert (set(), {1}, 1) == (
+            matching(index, "peanuts", include_private=True),
+            matching(index, "note", "9", include_private=True),
+            len(postings._private._entry_of),
+        )
+        index.replace([], [anna.id])
+        assert set() == matching(index, "note", include_private=True)
+
+    def test_private_fields_change(self):
+        """Choosing other private fields re-indexes the private text."""
+        koks = customer(1, custom_fields={"allergy": "Rieksti"})
+        index = CustomerIndex([koks], ("allergy",))
+        assert {1} == matching(index, "rieksti")
+        index.use_text_fields((), ("allergy",))
+        assert (set(), {1}) == (
+            matching(index, "rieksti"),
+            matching(index, "rieksti", include_private=True),
+        )
+
     @pytest.mark.parametrize("words", [[], ["nothing"]])
     def test_no_match(self, words):
         """No words, or words nowhere, match nobody."""
         assert set() == matching(CustomerIndex([customer(1)]), *words)
+
+
+@given(LOOK_ALIKE.filter(str.strip), st.data())
+def test_any_part_of_a_name_finds_it(name, data):
+    """Whatever a name holds, any part of it typed as a query finds the customer."""
+    start = data.draw(st.integers(0, len(name)))
+    end = data.draw(st.integers(start, len(name)))
+    words = search_words(name[start:end])
+    index = CustomerIndex([customer(1, name=name), customer(2, name="-")])
+    assert not words or 1 in matching(index, *words)
 
 
 def test_state_refuses_an_unknown_operation():

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice
 from debitor_core._model import Customer
-from debitor_core._text import DuplicateKey, fold, search_words
+from debitor_core._text import DuplicateKey, fold, private_field_keys, search_words
 from debitor_core._util import merge_unique
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
 from debitor_core.book._index import CustomerIndex, Postings
@@ -58,7 +58,7 @@ class InMemoryReadModel:
     def reload(self, store: Store, definitions: Definitions) -> None:
         """Read ``store``'s customers and records into new indexes, then swap them in."""
         state = _State(
-            CustomerIndex(store.customers(), definitions.text_fields),
+            CustomerIndex(store.customers(), definitions.text_fields, _private_fields(definitions)),
             Ledger(record for kind in RECORD_KINDS.values() for record in store.records(kind)),
             store.last_number(),
         )
@@ -77,7 +77,7 @@ class InMemoryReadModel:
                     last = max(last, customer.number)
                 state.last_number = last
             if changes.custom_fields:
-                state.index.use_text_fields(definitions.text_fields)
+                state.index.use_text_fields(definitions.text_fields, _private_fields(definitions))
             if changes.records:
                 put = state.ledger.put
                 for record in changes.records:
@@ -201,6 +201,11 @@ class InMemoryReadModel:
         return sums
 
 
+def _private_fields(definitions: Definitions) -> tuple[str, ...]:
+    """The custom fields searched as private text: text fields holding personal data."""
+    return private_field_keys(definitions.fields.values())
+
+
 def _matching(
     postings: Postings, by_number: dict[int, Customer], query: CustomerQuery
 ) -> Iterator[Customer]:
@@ -217,7 +222,8 @@ def _candidates(postings: Postings, query: CustomerQuery) -> Iterable[int]:
     groups = query.categories
     by_category = postings.by_category
     if query.text.strip():
-        return sorted(postings.search_text(search_words(query.text)))
+        words = search_words(query.text)
+        return sorted(postings.search_text(words, include_private=query.include_private))
     if groups and not query.match_all:
         return merge_unique([by_category.get(c, []) for c in set().union(*groups)])
     if groups:

@@ -77,15 +77,25 @@ class _TextIndex:
         """Whether more than a quarter of the entries are dead."""
         return self._dead * 4 > len(self._starts)
 
-    def find(self, words: list[str]) -> set[int]:
-        """Numbers of the customers whose search text contains every word."""
+    def find(self, words: list[str], private: _TextIndex | None = None) -> set[int]:
+        """Numbers of the customers whose search text contains every word.
+
+        With ``private``, each word may be found in this text or in the customer's
+        text there (its private text).
+        """
         if not words:
             return set()
         longest = max(words, key=len)
         others = [w for w in words if w is not longest]
+        if private is not None and private.size():
+            found = self.containing(longest) | private.containing(longest)
+            if others:
+                own, theirs = self.text_of, private.text_of
+                found = {n for n in found if all(w in own(n) or w in theirs(n) for w in others)}
+            return found
         blob = self._flush()
         starts, owners, entry_of = self._starts, self._owners, self._entry_of
-        found: set[int] = set()
+        found = set()
         position = blob.find(longest)
         while position != -1:
             entry = bisect.bisect_right(starts, position) - 1
@@ -98,8 +108,25 @@ class _TextIndex:
             position = blob.find(longest, end)
         return found
 
+    def containing(self, word: str) -> set[int]:
+        """Numbers of the customers whose text contains ``word``."""
+        return self.find([word])
 
-def _share(index: dict[object, object], key: object, number: int) -> None:
+    def text_of(self, number: int) -> str:
+        """The text of a customer number ("" when it has none)."""
+        entry = self._entry_of.get(number)
+        if entry is None:
+            return ""
+        blob = self._flush()
+        start = self._starts[entry]
+        return blob[start : blob.index(_SEPARATOR, start)]
+
+    def size(self) -> int:
+        """How many customers have a text here."""
+        return len(self._entry_of)
+
+
+def _share(index: dict[str, object], key: str, number: int) -> None:
     """Add ``number`` under a key another customer has: two or more are kept in a set.
 
     (A key only one customer has maps to the bare number, which saves memory.)
@@ -111,7 +138,7 @@ def _share(index: dict[object, object], key: object, number: int) -> None:
         index[key] = {present, number}
 
 
-def _drop(index: dict[object, object], key: object, number: int) -> None:
+def _drop(index: dict[str, object], key: str, number: int) -> None:
     present = index.get(key)
     if isinstance(present, set):
         present.discard(number)
@@ -128,15 +155,18 @@ class Postings:
         numbers: Every indexed customer number, sorted.
         by_category: For each category id, the sorted numbers of its customers.
         text_fields: The custom fields whose text values are searched.
+        private_fields: The custom fields whose text values are searched as private text.
     """
 
-    def __init__(self, text_fields: tuple[str, ...]) -> None:
-        """Start empty; ``text_fields`` are the custom fields searched as text."""
+    def __init__(self, text_fields: tuple[str, ...], private_fields: tuple[str, ...] = ()) -> None:
+        """Start empty; ``text_fields`` (``private_fields``) are searched as (private) text."""
         self.numbers: list[int] = []
         self.by_category: dict[uuid.UUID, list[int]] = {}
         self.text_fields = text_fields
-        self._keys: dict[str, dict[object, object]] = {kind: {} for kind in DUPLICATE_KINDS}
+        self.private_fields = private_fields
+        self._keys: dict[str, dict[str, object]] = {kind: {} for kind in DUPLICATE_KINDS}
         self._text = _TextIndex()
+        self._private = _TextIndex()
         self.pending: list[Customer] = []
 
     def catch_up(self) -> None:
@@ -152,19 +182,25 @@ class Postings:
         else:
             for number in numbers:
                 insert_sorted(known, number)
-        by_category, keys, fields = self.by_category, self._keys, self.text_fields
+        by_category, keys = self.by_category, self._keys
+        fields, private_fields = self.text_fields, self.private_fields
         texts = []
+        private_numbers, private_texts = [], []
         for customer in pending:
             number = customer.number
             for category in customer.categories:
                 insert_sorted(by_category.setdefault(category, []), number)
-            customer_keys, text = keys_and_text(customer, fields)
+            customer_keys, text, private = keys_and_text(customer, fields, private_fields)
             for kind, key in customer_keys:
                 index = keys[kind]
                 if index.setdefault(key, number) is not number:
                     _share(index, key, number)
             texts.append(text)
+            if private:
+                private_numbers.append(number)
+                private_texts.append(private)
         self._text.put_many(numbers, texts)
+        self._private.put_many(private_numbers, private_texts)
 
     def forget(self, customer: Customer) -> None:
         """Take an indexed customer out (call `catch_up` first)."""
@@ -175,18 +211,30 @@ class Postings:
         for kind, key in duplicate_keys(customer):
             _drop(self._keys[kind], key, number)
         self._text.remove(number)
+        self._private.remove(number)
 
-    def reindex_text(self, customers: Iterable[Customer], text_fields: tuple[str, ...]) -> None:
-        """Rebuild the search text of ``customers`` (all indexed ones) for ``text_fields``."""
-        self.text_fields = text_fields
-        self._text = _TextIndex({c.number: keys_and_text(c, text_fields)[1] for c in customers})
+    def reindex_text(
+        self,
+        customers: Iterable[Customer],
+        text_fields: tuple[str, ...],
+        private_fields: tuple[str, ...] = (),
+    ) -> None:
+        """Rebuild the (private) search text of ``customers`` (all indexed ones)."""
+        self.text_fields, self.private_fields = text_fields, private_fields
+        texts, privates = {}, {}
+        for customer in customers:
+            _, text, private = keys_and_text(customer, text_fields, private_fields)
+            texts[customer.number] = text
+            if private:
+                privates[customer.number] = private
+        self._text, self._private = _TextIndex(texts), _TextIndex(privates)
 
     def compact_text(self, customers: Iterable[Customer]) -> None:
         """Rebuild the search text when dead entries pile up."""
-        if self._text.needs_compaction():
-            self.reindex_text(customers, self.text_fields)
+        if self._text.needs_compaction() or self._private.needs_compaction():
+            self.reindex_text(customers, self.text_fields, self.private_fields)
 
-    def matches(self, kind: str, key: object) -> Iterator[int]:
+    def matches(self, kind: str, key: str) -> Iterator[int]:
         """Numbers of the customers with this duplicate key."""
         present = self._keys[kind].get(key)
         if isinstance(present, set):
@@ -194,9 +242,12 @@ class Postings:
         elif present is not None:
             yield cast("int", present)
 
-    def search_text(self, words: list[str]) -> set[int]:
-        """Numbers of the customers whose search text contains every folded word."""
-        return self._text.find(words)
+    def search_text(self, words: list[str], *, include_private: bool = False) -> set[int]:
+        """Numbers of the customers whose search text contains every folded word.
+
+        With ``include_private``, each word may be in the search text or the private text.
+        """
+        return self._text.find(words, self._private if include_private else None)
 
 
 class CustomerIndex:
@@ -208,14 +259,17 @@ class CustomerIndex:
     """
 
     def __init__(
-        self, customers: Iterable[Customer] = (), text_fields: tuple[str, ...] = ()
+        self,
+        customers: Iterable[Customer] = (),
+        text_fields: tuple[str, ...] = (),
+        private_fields: tuple[str, ...] = (),
     ) -> None:
         """Index ``customers`` (their postings when first needed)."""
         pending = list(customers)
         # By the id's 128-bit int: hashed in C.
         self._by_id: dict[int, Customer] = {c.id.int: c for c in pending}
         self._by_number: dict[int, Customer] = {c.number: c for c in pending}
-        self._postings = Postings(text_fields)
+        self._postings = Postings(text_fields, private_fields)
         self._postings.pending = pending
 
     def get(self, customer_id: uuid.UUID) -> Customer | None:
@@ -275,12 +329,14 @@ class CustomerIndex:
         postings.catch_up()  # so that the text index holds exactly these customers
         postings.compact_text(by_number.values())
 
-    def use_text_fields(self, text_fields: tuple[str, ...]) -> None:
+    def use_text_fields(
+        self, text_fields: tuple[str, ...], private_fields: tuple[str, ...] = ()
+    ) -> None:
         """Search the values of these custom fields from now on (re-indexing the text)."""
         postings = self._postings
-        if text_fields != postings.text_fields:
+        if (text_fields, private_fields) != (postings.text_fields, postings.private_fields):
             postings.catch_up()
-            postings.reindex_text(self._by_number.values(), text_fields)
+            postings.reindex_text(self._by_number.values(), text_fields, private_fields)
 
     def postings(self) -> tuple[Postings, dict[int, Customer]]:
         """The caught-up postings, with the customers by number."""

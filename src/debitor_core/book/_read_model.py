@@ -56,6 +56,9 @@ class CustomerQuery:
         archived: ``False`` leaves archived customers out, ``True`` keeps only them,
             ``None`` keeps both.
         with_field: Only customers with a value for this custom field.
+        include_private: Whether the text may be found in private text too (notes,
+            personal-data text fields): each word in the search text or the private
+            text. A view without access to private data sets it ``False``.
     """
 
     text: str = ""
@@ -66,6 +69,7 @@ class CustomerQuery:
     custom_fields: tuple[tuple[str, FieldValue], ...] = ()
     archived: bool | None = False
     with_field: str | None = None
+    include_private: bool = True
 
 
 EVERYONE: Final = CustomerQuery(archived=None)
