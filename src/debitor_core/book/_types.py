@@ -13,9 +13,10 @@ from typing import Any, Final, Literal, Protocol, runtime_checkable
 import attrs
 
 from debitor_core._category import Category, descendants
-from debitor_core._errors import NotFound, Problem
+from debitor_core import _i18n
+from debitor_core._errors import NotFound, Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition
-from debitor_core._form import CustomerDraft, FormContext, RequiredFields
+from debitor_core._form import CustomerDraft, FormContext, RequiredFields, is_blank, parse_form
 from debitor_core._invoice import Invoice
 from debitor_core._model import Customer, FieldValue
 from debitor_core._text import fold, text_field_keys
@@ -32,6 +33,8 @@ __all__ = [
     "SearchResult",
     "SortKey",
     "WelcomeSender",
+    "checked_defaults",
+    "with_defaults",
 ]
 
 SortKey = Literal["number", "name", "created"]
@@ -184,6 +187,9 @@ class BookSettings:
         clock: Returns the current UTC time.
         welcome: The welcome-invoice policy, or ``None``.
         sender: Delivers welcome invoices, or ``None``.
+        locale: The language of the book's problems and sentences (``en``, ``lv``).
+        timezone: The business's time zone: "today" and due dates are its days.
+        lease: How long a `deliver_pending` worker holds the deliveries it claimed.
     """
 
     required: RequiredFields
@@ -192,6 +198,70 @@ class BookSettings:
     clock: Callable[[], dt.datetime]
     welcome: WelcomeInvoicePolicy | None
     sender: WelcomeSender | None
+    locale: str = "en"
+    timezone: dt.tzinfo = dt.UTC
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+
+    def today(self) -> dt.date:
+        """Today in the book's time zone, by its clock."""
+        return self.clock().astimezone(self.timezone).date()
+
+
+def with_defaults(form: Mapping[str, Any], defaults: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``form`` with ``defaults`` wherever it leaves a field out or blank.
+
+    Address parts and custom fields are filled one by one; a form given flat
+    (``address.city``) keeps its shape. A form that is not a mapping is returned as it
+    is, for the rules to refuse.
+    """
+    if not defaults or not isinstance(form, Mapping):
+        return form
+    filled = dict(form)
+    for key, value in defaults.items():
+        if key in ("address", "custom_fields") and isinstance(value, Mapping):
+            given = filled.get(key)
+            if given is None or is_blank(given):
+                given = {}
+            if not isinstance(given, Mapping):
+                continue  # the rules refuse it
+            inner = dict(given)
+            for sub, sub_value in value.items():
+                flat = f"{key}.{sub}"
+                if is_blank(inner.get(sub)) and is_blank(filled.get(flat)):
+                    inner[sub] = sub_value
+            filled[key] = inner
+        elif is_blank(filled.get(key)):
+            filled[key] = value
+    return filled
+
+
+def checked_defaults(defaults: object) -> dict[str, Any]:
+    """A book's ``defaults=``, refused when it is not a mapping or has unknown keys.
+
+    Raises:
+        TypeError: ``defaults`` is not a mapping.
+        ValidationError: ``form.unknown_field`` (or ``address.type``) at
+            ``defaults.<key>``.
+    """
+    if defaults is None:
+        return {}
+    if not isinstance(defaults, Mapping):
+        kind = type(defaults).__name__
+        msg = _i18n.render_message(
+            "argument.type",
+            {
+                "function": "CustomerBook",
+                "parameter": "defaults",
+                "expected": "a mapping of form fields to values",
+                "type": kind,
+            },
+        )
+        raise TypeError(msg)
+    _, found = parse_form(defaults, FormContext(required=RequiredFields.of()))
+    unknown = [p.at("defaults") for p in found if p.code in ("form.unknown_field", "address.type")]
+    if unknown:
+        raise ValidationError(unknown)
+    return dict(defaults)
 
 
 class Definitions:
