@@ -628,11 +628,12 @@ message("duplicate.evidence/and", " and ")
 # in English words (for programmers).
 message(
     "argument.type",
-    "{function}() takes {parameter}= as {expected}, not a value of type {type}.",
+    "The argument {parameter}= of {function}() must be {expected}, not a value of type {type}.",
 )
 message(
     "argument.range",
-    "{function}() takes {parameter}= as a whole number of {min} or more, not {value}.",
+    "The argument {parameter}= of {function}() must be a whole number of {min} or more, "
+    "not {value}.",
 )
 message(
     "book.store",

@@ -10,20 +10,26 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Mapping
-from typing import Any, NoReturn
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn, TypeVar, cast
 
 from debitor_core import _i18n
 from debitor_core._errors import ValidationError
 from debitor_core._limits import MAX_DATE, MIN_DATE
 from debitor_core._shown import shown
+from debitor_core.book._types import WelcomeSender
 from debitor_core.storage._protocol import Store
 
+T = TypeVar("T")
+
 __all__ = [
+    "checked_clock",
     "checked_day",
+    "checked_instance",
     "checked_locale",
     "checked_moment",
     "checked_optional_int",
+    "checked_sender",
     "checked_store",
     "checked_text",
     "checked_timezone",
@@ -106,6 +112,27 @@ def checked_moment(function: str, parameter: str, value: object) -> dt.datetime 
     if isinstance(value, dt.datetime) and value.utcoffset() is not None:
         return value
     wrong_type(function, parameter, value, "a datetime.datetime with a time zone")
+
+
+def checked_instance(parameter: str, value: T | None, kind: type[T], expected: str) -> T | None:
+    """``value`` when it is a ``kind`` or ``None`` (a `TypeError` of `CustomerBook` otherwise)."""
+    if value is None or isinstance(value, kind):
+        return value
+    wrong_type("CustomerBook", parameter, value, expected)
+
+
+def checked_clock(clock: object) -> Callable[[], dt.datetime]:
+    """A book's ``clock``: something to call (`TypeError` otherwise)."""
+    if not callable(clock):
+        wrong_type("CustomerBook", "clock", clock, "a function returning the time")
+    return cast("Callable[[], dt.datetime]", clock)
+
+
+def checked_sender(sender: object) -> WelcomeSender | None:
+    """A book's ``sender``: ``None`` or an object with a ``send`` method."""
+    if sender is None or isinstance(sender, WelcomeSender):
+        return sender
+    wrong_type("CustomerBook", "sender", sender, "an object with a send(invoice, ...) method")
 
 
 def checked_store(store: object) -> Store | None:

@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Self
 
 from debitor_core._category import Category
+from debitor_core._errors import ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import RequiredFields
 from debitor_core._invoice import Delivery, Invoice, InvoiceLine, Payment, ReminderLog
 from debitor_core._model import ConsentChannel, Customer, utc_now
+from debitor_core._shown import shown
 from debitor_core._terms import PaymentTerms
 from debitor_core._welcome import WelcomeInvoicePolicy
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
@@ -44,7 +46,14 @@ from debitor_core.book._types import (
     WelcomeSender,
     checked_defaults,
 )
-from debitor_core.book._arguments import checked_locale, checked_store, checked_timezone
+from debitor_core.book._arguments import (
+    checked_clock,
+    checked_instance,
+    checked_locale,
+    checked_sender,
+    checked_store,
+    checked_timezone,
+)
 from debitor_core.book._unit_of_work import UnitOfWork
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store
@@ -53,9 +62,14 @@ __all__ = ["CustomerBook"]
 
 
 def _checked_duplicates(value: object) -> Literal["warn", "reject"]:
-    if value not in ("warn", "reject"):
-        msg = f"duplicates must be 'warn' or 'reject', not {value!r}."
-        raise ValueError(msg)
+    if value not in ("warn", "reject") or not isinstance(value, str):
+        params = {
+            "function": "CustomerBook",
+            "parameter": "duplicates",
+            "allowed": ("warn", "reject"),
+            "value": shown(value),
+        }
+        raise ValidationError.single("argument.invalid", None, value, "duplicates", params=params)
     return "warn" if value == "warn" else "reject"
 
 
@@ -110,12 +124,15 @@ class CustomerBook:
                 ``timezone`` is not one we know.
         """
         settings = BookSettings(
-            required=required or RequiredFields.default(),
+            required=checked_instance("required", required, RequiredFields, "a RequiredFields")
+            or RequiredFields.default(),
             duplicates=_checked_duplicates(duplicates),
             defaults=checked_defaults(defaults),
-            clock=clock,
-            welcome=welcome,
-            sender=sender,
+            clock=checked_clock(clock),
+            welcome=checked_instance(
+                "welcome", welcome, WelcomeInvoicePolicy, "a WelcomeInvoicePolicy or None"
+            ),
+            sender=checked_sender(sender),
             locale=checked_locale(locale),
             timezone=checked_timezone(timezone),
         )

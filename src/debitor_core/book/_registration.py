@@ -260,8 +260,8 @@ class Registration:
         given: set[object] = set()
         for position, (form, number) in enumerate(zip(forms, wanted, strict=True)):
             draft, errors = self._read_form(form, number, given)
-            if number is not None:
-                given.add(number)
+            if isinstance(number, int) and not isinstance(number, bool):
+                given.add(number)  # a number of another type is a problem, never hashed
             prefix = f"[{position}]" if len(forms) > 1 else ""
             problems += [p.at(prefix) for p in errors]
             drafts.append(draft)

@@ -19,6 +19,7 @@ from debitor_core._fields import CustomFieldDefinition
 from debitor_core._form import CustomerDraft, FormContext, RequiredFields, is_blank, parse_form
 from debitor_core._invoice import Invoice
 from debitor_core._model import Customer, FieldValue
+from debitor_core._shown import shown
 from debitor_core._text import fold, text_field_keys
 from debitor_core._welcome import WelcomeInvoicePolicy
 
@@ -319,11 +320,19 @@ class Definitions:
             ref = ref.id
         if isinstance(ref, uuid.UUID):
             found = self.categories.get(ref)
-        else:
-            wanted = " ".join(str(ref).split()).casefold()
+        elif isinstance(ref, str):
+            wanted = " ".join(ref.split()).casefold()
             found = next((c for c in self.categories.values() if c.name.casefold() == wanted), None)
+        else:
+            params = {
+                "function": "category",
+                "parameter": "ref",
+                "expected": "a category, its id or its name",
+                "type": type(ref).__name__,
+            }
+            raise TypeError(_i18n.render_message("argument.type", params))
         if found is None:
-            msg = f"There is no category {ref!r}."
+            msg = f"There is no category {shown(ref)}."
             raise NotFound(msg)
         return found
 
