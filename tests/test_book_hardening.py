@@ -20,8 +20,10 @@ from debitor_core import (
     CustomerBook,
     CustomerInUse,
     DuplicateCustomer,
+    InUse,
     InvoiceLine,
     LineTemplate,
+    NotFound,
     PaymentTerms,
     ValidationError,
     WelcomeInvoicePolicy,
@@ -526,6 +528,9 @@ class TestLanguage:
             "tāda pati e-pasta adrese." == warning.message
         )
         assert warning.message_in("en").startswith("This may be a customer you already have")
+        (match,) = book.preview(anna(email="anna@example.com")).duplicates
+        assert "Customer 1 (Anna Ozola) has the same email address." == match.description
+        assert "Kunde 1 (Anna Ozola) hat dieselbe E-Mail-Adresse." == match.description_in("de")
 
     def test_preview_per_call(self, clock):
         """preview(form, locale=) chooses the language of one review; English by default."""
@@ -546,6 +551,23 @@ class TestLanguage:
         book.issue_invoice(made.id, [InvoiceLine("x", 1, 1)])
         with pytest.raises(CustomerInUse, match="ir 1 rēķins"):
             book.delete(made.id)
+
+    def test_category_in_use_in_the_book_language(self, clock):
+        """InUse names what is in use and by how many, in the book's language."""
+        book = CustomerBook(clock=clock, locale="lv")
+        book.create_category("VIP")
+        book.register(anna(categories=["VIP"]))
+        with pytest.raises(InUse) as info:
+            book.delete_category("VIP")
+        assert str(info.value).startswith("Kategorijā 'VIP' ir 1 klients.")
+
+    def test_lookups_are_bounded(self, book):
+        """NotFound quotes what was asked for, shortened: never a million characters."""
+        with pytest.raises(NotFound) as info:
+            book.get("x" * 1_000_000)
+        assert len(str(info.value)) < 200
+        with pytest.raises(NotFound):
+            book.get_by_number(10**5000)
 
     @pytest.mark.parametrize("locale", ["fr", "xx", "C"])
     def test_unknown_book_locales(self, locale):

@@ -678,6 +678,22 @@ message(
     "numbers.count",
     "{numbers:,} numbers were given for {forms:,} forms; give one number (or None) per form.",
 )
+message("customer.not_found", "No customer has the id {id}.")
+message("customer.no_number", "No customer has the number {number}.")
+message("invoice.not_found", "No invoice has the id {id}.")
+plural(
+    "category.in_use",
+    "{count:,} customer is in the category {name:q}. Pass detach=True to take it off them, "
+    "or move them first.",
+    "{count:,} customers are in the category {name:q}. Pass detach=True to take it off "
+    "them, or move them first.",
+    "count",
+)
+message("duplicate.description", "Customer {number} ({name}) has {evidence:evidence}.")
+message(
+    "duplicate.description/archived",
+    "Customer {number} ({name}), archived, has {evidence:evidence}.",
+)
 message("merge.same", "A customer cannot be merged into itself.")
 message("file_name.invalid", "The file name {value} has no name left once its folders are taken off.")
 message("size.invalid", "The size must be a whole number of bytes from 0 to {max:,}, not {value}.")
@@ -840,6 +856,10 @@ def _duplicate(_code: str, params: Mapping[str, Any]) -> str:
     return "duplicate.likely/archived" if params.get("archived") else "duplicate.likely"
 
 
+def _duplicate_description(_code: str, params: Mapping[str, Any]) -> str:
+    return "duplicate.description/archived" if params.get("archived") else "duplicate.description"
+
+
 _CHOOSERS: Final[dict[str, _Chooser]] = {
     "*.type": _text_type,
     "*.too_long": _too_long,
@@ -866,6 +886,7 @@ _CHOOSERS: Final[dict[str, _Chooser]] = {
     "welcome.currency": _welcome_currency,
     "duplicate.likely": _duplicate,
     "duplicate.rejected": _duplicate,
+    "duplicate.description": _duplicate_description,
 }
 
 

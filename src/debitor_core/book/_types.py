@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
@@ -47,12 +47,6 @@ CategoryRef = Category | uuid.UUID | str
 ReferenceCheck = Callable[[Customer], str | None]
 """Says why a customer cannot be deleted ("has 3 invoices"), or ``None``."""
 
-_EVIDENCE: Final = {
-    "tax_id": "the same VAT number",
-    "email": "the same email address",
-    "phone": "the same phone number",
-    "name_city": "the same name and city",
-}
 
 
 @attrs.frozen(repr=False)
@@ -70,9 +64,17 @@ class DuplicateMatch:
     @property
     def description(self) -> str:
         """A sentence for the clerk: "Customer 12 (SIA Koks) has the same email address."."""
-        what = " and ".join(_EVIDENCE[e] for e in self.evidence)
-        archived = ", archived," if self.customer.archived else ""
-        return f"Customer {self.customer.number} ({self.customer.name}){archived} has {what}."
+        return self.description_in(_i18n.SOURCE_LANGUAGE)
+
+    def description_in(self, locale: str) -> str:
+        """`description` in the language of ``locale`` (``lv``, ``de``; English otherwise)."""
+        params = {
+            "number": self.customer.number,
+            "name": self.customer.name,
+            "evidence": self.evidence,
+            "archived": self.customer.archived,
+        }
+        return _i18n.render_message("duplicate.description", params, locale)
 
     def __repr__(self) -> str:
         return f"<DuplicateMatch #{self.customer.number} {','.join(self.evidence)}>"
