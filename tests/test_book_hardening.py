@@ -197,7 +197,10 @@ class TestDefaults:
 
     @pytest.mark.parametrize(
         ("defaults", "path"),
-        [({"bogus": 1}, "defaults.bogus"), ({"address": {"town": "Rīga"}}, "defaults.address.town")],
+        [
+            ({"bogus": 1}, "defaults.bogus"),
+            ({"address": {"town": "Rīga"}}, "defaults.address.town"),
+        ],
     )
     def test_unknown_keys_are_refused_when_the_book_is_made(self, defaults, path):
         """A typo in defaults= is found at once, not silently ignored."""
@@ -234,7 +237,7 @@ class TestAttachments:
         [
             ("../../../etc/passwd", "passwd"),
             ("C:\\scans\\contract.pdf", "contract.pdf"),
-            ("/tmp/a/b.pdf", "b.pdf"),
+            ("/srv/scans/b.pdf", "b.pdf"),
             ("plain.pdf", "plain.pdf"),
         ],
     )
@@ -306,7 +309,7 @@ class TestIdempotency:
         ]
         assert 2 == len(book)
 
-    def test_threads_racing_with_one_key(self, tmp_path, clock):
+    def test_threads_racing_with_one_key(self, tmp_path):
         """Books racing with the same key on one store register one customer."""
         path = tmp_path / "book.sqlite"
         books = [CustomerBook(SqliteStore(path), clock=FakeClock()) for _ in range(4)]
@@ -383,7 +386,7 @@ class Outbox:
         self.sent = []
         self.lock = threading.Lock()
 
-    def send(self, invoice, *, idempotency_key):
+    def send(self, invoice, *, idempotency_key):  # noqa: ARG002 - the sender's signature
         with self.lock:
             self.sent.append(idempotency_key)
 
@@ -428,7 +431,7 @@ class TestDeliveryLeases:
         held = []
 
         class Slow:
-            def send(self, invoice, *, idempotency_key):
+            def send(self, invoice, *, idempotency_key):  # noqa: ARG002 - the signature
                 held.append(other.deliver_pending(now=clock.now))
 
         store = InMemoryStore()
@@ -475,7 +478,7 @@ class TestWelcomeCurrency:
 
 
 class TestLanguage:
-    LATVIAN = [
+    LATVIAN = (
         (
             {"address": LV},
             "name",
@@ -501,7 +504,7 @@ class TestLanguage:
             "address.postal_code",
             "Pasta indekss 123 nav derīgs Latvijā; tam jāizskatās, piemēram, šādi: LV-1073 vai LV-1000.",
         ),
-    ]  # fmt: skip
+    )  # fmt: skip
 
     @pytest.mark.parametrize(("form", "path", "sentence"), LATVIAN)
     def test_latvian_table(self, clock, form, path, sentence):
@@ -591,7 +594,7 @@ class TestComputationsAtTheBounds:
         issue=st.dates(min_value=MIN_DATE, max_value=MAX_DATE),
         fixed=st.dates(min_value=MIN_DATE, max_value=MAX_DATE),
     )
-    def test_every_allowed_value_computes(self, price, quantity, vat, count, issue, fixed):
+    def test_every_allowed_value_computes(self, price, quantity, vat, count, issue, fixed):  # noqa: PLR0917 - drawn by Hypothesis
         """Accounts, totals, payments, due dates and reminders work at every bound."""
         policy = WelcomeInvoicePolicy(
             Branding("SIA Koks"), reminders=(-MAX_REMINDER_OFFSET, 0, MAX_REMINDER_OFFSET)
@@ -600,11 +603,11 @@ class TestComputationsAtTheBounds:
         book.create_category("All")
         made = book.register(anna(payment_terms=f"fixed {fixed}", categories=["All"]))
         line = InvoiceLine("x", quantity, price, vat)
-        try:
-            invoice = book.issue_invoice(made.id, [line] * count, issue_date=issue)
-        except ValidationError as exc:
-            assert {p.code for p in exc.problems} <= {"line.net_range"}
+        if quantity * price > MAX_AMOUNT:  # refused as line.net_range
+            with pytest.raises(ValidationError, match="a line is at most"):
+                book.issue_invoice(made.id, [line] * count, issue_date=issue)
             return
+        invoice = book.issue_invoice(made.id, [line] * count, issue_date=issue)
         for day in (MIN_DATE, issue, MAX_DATE, dt.date.min, dt.date.max):
             book.account(made.id, as_of=day)
             book.category_totals(as_of=day)

@@ -18,9 +18,7 @@ from debitor_core import Branding, CustomerBook, InvoiceLine, WelcomeInvoicePoli
 from debitor_core.storage import InMemoryStore
 from test_junk import JUNK, answers_ours
 
-SWEEP = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SWEEP = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class Sent:
@@ -43,16 +41,14 @@ def make_book():
     return book, anna, invoice
 
 
-def calls(book, anna, invoice, junk):
+def calls(book, anna, invoice, junk):  # noqa: PLR0915 - one line per public method
     """One call per public method and argument, each given ``junk`` in one place."""
     some = anna.id
     yield lambda: book.register(junk)
     yield lambda: book.register({"name": junk, "address": {"country": "LV"}})
     yield lambda: book.register({"name": "A B", "address": {"country": "LV"}}, number=junk)
     yield lambda: book.register({"name": "A B", "address": {"country": "LV"}}, author=junk)
-    yield lambda: book.register(
-        {"name": "A B", "address": {"country": "LV"}}, idempotency_key=junk
-    )
+    yield lambda: book.register({"name": "A B", "address": {"country": "LV"}}, idempotency_key=junk)
     yield lambda: book.register_many(junk)
     yield lambda: book.register_many([junk, junk])
     yield lambda: book.register_many([{"name": "A B", "address": {"country": "LV"}}], numbers=junk)
@@ -125,7 +121,7 @@ def calls(book, anna, invoice, junk):
     yield lambda: book.due_reminders(junk)
     yield lambda: book.mark_reminder_sent(junk, 0)
     yield lambda: book.mark_reminder_sent(invoice.id, junk)
-    yield lambda: book.blank_form()
+    yield book.blank_form
     yield lambda: book.export(include_private=junk)
 
 

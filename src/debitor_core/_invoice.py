@@ -42,7 +42,6 @@ from debitor_core._terms import PaymentTerms
 
 __all__ = [
     "RECORD_KINDS",
-    "RegistrationLog",
     "BillTo",
     "Branding",
     "Delivery",
@@ -53,6 +52,7 @@ __all__ = [
     "InvoiceStatus",
     "Payment",
     "Record",
+    "RegistrationLog",
     "ReminderLog",
     "line_problems",
     "money_sum",
@@ -598,9 +598,9 @@ Record = Invoice | Payment | Delivery | ReminderLog | RegistrationLog
 """The records a store keeps beside customers, categories and custom fields.
 
 Every record class has a class attribute ``KIND`` (``invoice``, ``payment``,
-``delivery``, ``reminder``, ``registration``), a ``key`` property (unique within its kind: the id, or for
-a delivery the customer's id) and a ``version`` field (1 when first stored, one more per
-stored change). A store keeps records by ``(KIND, key)`` and checks ``version`` as it
+``delivery``, ``reminder``, ``registration``), a ``key`` property (unique within its
+kind: the id, for a delivery the customer's id, for a registration its idempotency
+key) and a ``version`` field (1 when first stored, one more per stored change). A store keeps records by ``(KIND, key)`` and checks ``version`` as it
 does a customer's; `RECORD_KINDS` maps each ``KIND`` back to its class.
 """
 

@@ -695,7 +695,9 @@ message(
     "Customer {number} ({name}), archived, has {evidence:evidence}.",
 )
 message("merge.same", "A customer cannot be merged into itself.")
-message("file_name.invalid", "The file name {value} has no name left once its folders are taken off.")
+message(
+    "file_name.invalid", "The file name {value} has no name left once its folders are taken off."
+)
 message("size.invalid", "The size must be a whole number of bytes from 0 to {max:,}, not {value}.")
 message("sha256.invalid", "The SHA-256 must be 64 hexadecimal characters, not {value}.")
 message(

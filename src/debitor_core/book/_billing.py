@@ -12,7 +12,7 @@ import attrs
 from debitor_core import _rules
 from debitor_core._category import Category
 from debitor_core._checks import Checks, run_rule
-from debitor_core._errors import ValidationError, problem
+from debitor_core._errors import Problem, ValidationError
 from debitor_core._invoice import (
     Invoice,
     InvoiceLine,
@@ -130,12 +130,14 @@ class Billing:
             day = checks.run("date", lambda v: read_date("", v), date)
             if currency is not None and currency.strip().upper() != invoice.currency:
                 params = {"number": invoice.number, "currency": invoice.currency, "given": currency}
-                checks.keep(problem("currency", "payment.currency", currency, **params))
+                checks.keep(Problem("currency", "payment.currency", value=currency, params=params))
             if paid is not None:
                 checks.problems += payment_problems(paid, invoice.currency)
             if invoice.state is not InvoiceState.SENT:
                 params = {"number": invoice.number, "state": invoice.state.value}
-                checks.keep(problem("invoice", "payment.state", invoice.number, **params))
+                checks.keep(
+                    Problem("invoice", "payment.state", value=invoice.number, params=params)
+                )
             left = MONEY_CONTEXT.subtract(invoice.total, uow.model.paid(invoice.id))
             if paid is not None and not checks.problems and paid > left:
                 params = {
@@ -144,7 +146,7 @@ class Billing:
                     "left": str(left),
                     "number": invoice.number,
                 }
-                checks.keep(problem("amount", "payment.overpaid", amount, **params))
+                checks.keep(Problem("amount", "payment.overpaid", value=amount, params=params))
             checks.raise_problems()
             assert paid is not None  # noqa: S101 - no problems, so an amount
             assert day is not None  # noqa: S101 - no problems, so a date

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import PurePosixPath, PureWindowsPath
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Final
 
 import attrs
 
 from debitor_core import _rules
-from debitor_core._checks import Checks, run_rule
 from debitor_core._category import Category
-from debitor_core._errors import ConcurrencyConflict, CustomerInUse, ValidationError, problem
+from debitor_core._checks import Checks, run_rule
+from debitor_core._errors import ConcurrencyConflict, CustomerInUse, Problem, ValidationError
 from debitor_core._form import customer_to_form, parse_form
 from debitor_core._model import AttachmentRef, Consent, ConsentChannel, Customer, Note
 from debitor_core._shown import shown
@@ -82,9 +82,10 @@ class CustomerEdits:
     ) -> Customer:
         """Change a customer's fields, validated as at registration (see `CustomerBook.update`)."""
         settings = self._settings
-        if not isinstance(changes, Mapping):
-            params = {"type": type(changes).__name__, "value": shown(changes)}
-            raise ValidationError.single("form.type", None, changes, params=params)
+        given: object = changes
+        if not isinstance(given, Mapping):
+            params = {"type": type(given).__name__, "value": shown(given)}
+            raise ValidationError.single("form.type", None, given, params=params)
 
         def make(current: Customer) -> Customer:
             definitions = self._uow.definitions
@@ -141,10 +142,12 @@ class CustomerEdits:
         media = checks.run("media_type", _media_type, media_type)
         if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_FILE_SIZE:
             params = {"max": MAX_FILE_SIZE, "value": shown(size)}
-            checks.keep(problem("size", "size.invalid", size, **params))
+            checks.keep(Problem("size", "size.invalid", value=size, params=params))
         digest = sha256.lower() if isinstance(sha256, str) else ""
         if len(digest) != _SHA256_HEX or any(c not in "0123456789abcdef" for c in digest):
-            checks.keep(problem("sha256", "sha256.invalid", sha256, value=shown(sha256)))
+            checks.keep(
+                Problem("sha256", "sha256.invalid", value=sha256, params={"value": shown(sha256)})
+            )
         checks.raise_problems()
         assert name is not None  # noqa: S101 - no problems, so a name
         assert media is not None  # noqa: S101 - no problems, so a media type
@@ -286,7 +289,7 @@ def _note(value: object) -> str:
 
 
 def _file_name(value: object) -> str:
-    """The file's base name: folders (``../``, ``C:\\``) are taken off, never stored."""
+    """The file's base name: folders (``../``, Windows' ``C:`` and backslashes) are taken off."""
     name = _rules.text(value, label="file name", code="file_name", max_length=255)
     base = PureWindowsPath(PurePosixPath(name).name).name.strip()
     if base in {"", ".", ".."}:

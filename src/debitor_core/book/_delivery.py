@@ -41,7 +41,9 @@ class WelcomeDelivery:
         self._uow.catch_up()
         return self._uow.model.pending_deliveries()
 
-    def deliver_pending(self, now: dt.datetime | None, lease: dt.timedelta | None) -> list[Delivery]:
+    def deliver_pending(
+        self, now: dt.datetime | None, lease: dt.timedelta | None
+    ) -> list[Delivery]:
         """Hand each due welcome invoice to the sender (see `CustomerBook.deliver_pending`).
 
         Each delivery is first claimed in a commit of its own: its next attempt moves

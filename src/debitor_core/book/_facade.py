@@ -26,6 +26,14 @@ from debitor_core._shown import shown
 from debitor_core._terms import PaymentTerms
 from debitor_core._welcome import WelcomeInvoicePolicy
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
+from debitor_core.book._arguments import (
+    checked_clock,
+    checked_instance,
+    checked_locale,
+    checked_sender,
+    checked_store,
+    checked_timezone,
+)
 from debitor_core.book._billing import Billing
 from debitor_core.book._categories import Categories
 from debitor_core.book._custom_fields import CustomFields
@@ -45,14 +53,6 @@ from debitor_core.book._types import (
     SortKey,
     WelcomeSender,
     checked_defaults,
-)
-from debitor_core.book._arguments import (
-    checked_clock,
-    checked_instance,
-    checked_locale,
-    checked_sender,
-    checked_store,
-    checked_timezone,
 )
 from debitor_core.book._unit_of_work import UnitOfWork
 from debitor_core.storage._memory import InMemoryStore
@@ -456,7 +456,7 @@ class CustomerBook:
         """Record a reference to a file the host app keeps (such as a scanned contract).
 
         Only the file's base name is kept: ``../../etc/passwd`` is recorded as
-        ``passwd``, ``C:\\scans\\contract.pdf`` as ``contract.pdf``.
+        ``passwd``, and a Windows path as its last part (``contract.pdf``).
 
         Raises:
             ValidationError: a part of the reference is not valid.

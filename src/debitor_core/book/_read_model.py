@@ -17,12 +17,12 @@ from typing import Final, Protocol
 
 import attrs
 
-from debitor_core._category import Category
 from debitor_core import _i18n
+from debitor_core._category import Category
 from debitor_core._errors import NotFound
-from debitor_core._shown import shown
 from debitor_core._invoice import Delivery, Invoice, Record
 from debitor_core._model import Customer, FieldValue
+from debitor_core._shown import shown
 from debitor_core._text import DuplicateKey
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
 from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey

@@ -140,7 +140,9 @@ class Registration:
         )
         if len(wanted) != len(forms):
             params = {"numbers": len(wanted), "forms": len(forms)}
-            raise ValidationError.single("numbers.count", None, len(wanted), "numbers", params=params)
+            raise ValidationError.single(
+                "numbers.count", None, len(wanted), "numbers", params=params
+            )
         key = _checked_key(idempotency_key)
         checked_text("register_many", "author", author)
         uow = self._uow

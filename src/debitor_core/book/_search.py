@@ -10,8 +10,8 @@ from debitor_core import _rules
 from debitor_core._category import Category
 from debitor_core._checks import run_rule
 from debitor_core._errors import ValidationError
-from debitor_core._shown import shown
 from debitor_core._model import Customer, FieldValue
+from debitor_core._shown import shown
 from debitor_core.book._arguments import checked_optional_int, checked_text, wrong_type
 from debitor_core.book._read_model import CustomerQuery, find, find_by_number
 from debitor_core.book._types import CategoryRef, Definitions, SearchResult, SortKey
@@ -71,7 +71,9 @@ class CustomerSearch:
         offset = checked_optional_int("search", "offset", offset, 0) or 0
         limit = checked_optional_int("search", "limit", limit, 0)
         if custom_fields is not None and not isinstance(custom_fields, Mapping):
-            wrong_type("search", "custom_fields", custom_fields, "a mapping of field keys to values")
+            wrong_type(
+                "search", "custom_fields", custom_fields, "a mapping of field keys to values"
+            )
         uow = self._uow
         uow.catch_up()
         definitions = uow.definitions

@@ -12,8 +12,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
-from debitor_core._category import Category, descendants
 from debitor_core import _i18n
+from debitor_core._category import Category, descendants
 from debitor_core._errors import NotFound, Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._form import CustomerDraft, FormContext, RequiredFields, is_blank, parse_form
@@ -46,7 +46,6 @@ CategoryRef = Category | uuid.UUID | str
 
 ReferenceCheck = Callable[[Customer], str | None]
 """Says why a customer cannot be deleted ("has 3 invoices"), or ``None``."""
-
 
 
 @attrs.frozen(repr=False)
@@ -318,23 +317,22 @@ class Definitions:
         Raises:
             NotFound: there is no such category.
         """
-        if isinstance(ref, Category):
-            ref = ref.id
-        if isinstance(ref, uuid.UUID):
-            found = self.categories.get(ref)
-        elif isinstance(ref, str):
-            wanted = " ".join(ref.split()).casefold()
+        given: object = ref.id if isinstance(ref, Category) else ref
+        if isinstance(given, uuid.UUID):
+            found = self.categories.get(given)
+        elif isinstance(given, str):
+            wanted = " ".join(given.split()).casefold()
             found = next((c for c in self.categories.values() if c.name.casefold() == wanted), None)
         else:
             params = {
                 "function": "category",
                 "parameter": "ref",
                 "expected": "a category, its id or its name",
-                "type": type(ref).__name__,
+                "type": type(given).__name__,
             }
             raise TypeError(_i18n.render_message("argument.type", params))
         if found is None:
-            msg = f"There is no category {shown(ref)}."
+            msg = f"There is no category {shown(given)}."
             raise NotFound(msg)
         return found
 
