@@ -601,7 +601,8 @@ Every record class has a class attribute ``KIND`` (``invoice``, ``payment``,
 ``delivery``, ``reminder``, ``registration``), a ``key`` property (unique within its
 kind: the id, for a delivery the customer's id, for a registration its idempotency
 key) and a ``version`` field (1 when first stored, one more per stored change). A
-store keeps records by ``(KIND, key)`` and checks ``version`` as it does a customer's; `RECORD_KINDS` maps each ``KIND`` back to its class.
+store keeps records by ``(KIND, key)`` and checks ``version`` as it does a customer's;
+`RECORD_KINDS` maps each ``KIND`` back to its class.
 """
 
 RECORD_KINDS: dict[str, type[Record]] = {
