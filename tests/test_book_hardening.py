@@ -208,6 +208,13 @@ class TestDefaults:
             CustomerBook(defaults=defaults)
         assert [("form.unknown_field", path)] == [(p.code, p.path) for p in info.value.problems]
 
+    def test_an_address_that_is_not_a_mapping_stays_refused(self, clock):
+        """A form's address given as text is refused, defaults or not."""
+        book = CustomerBook(clock=clock, defaults={"address": {"country": "LV"}})
+        with pytest.raises(ValidationError) as info:
+            book.register({"name": "Anna Ozola", "address": "Rīga"})
+        assert "address.type" in codes(info.value)
+
     def test_defaults_must_be_a_mapping(self):
         """defaults="LV" is a TypeError with a sentence."""
         with pytest.raises(TypeError, match="defaults= of CustomerBook"):
@@ -346,6 +353,12 @@ class RigaClock:
 
 
 class TestTimeZone:
+    def test_the_book_says_its_language_and_zone(self):
+        """locale and timezone are the book's settings, normalised."""
+        book = CustomerBook(locale="lv_LV", timezone="Europe/Riga")
+        assert ("lv", "Europe/Riga") == (book.locale, str(book.timezone))
+        assert ("en", dt.UTC) == (CustomerBook().locale, CustomerBook().timezone)
+
     def test_today_is_the_business_day(self):
         """An invoice issued at 01:30 in Riga is dated that day, not UTC's yesterday."""
         riga = CustomerBook(clock=RigaClock(), timezone="Europe/Riga")
@@ -441,6 +454,26 @@ class TestDeliveryLeases:
         (sent,) = book.deliver_pending(now=clock.now)
         assert [[]] == held
         assert "sent" == sent.state.value
+
+    def test_a_worker_whose_lease_ran_out_gives_way(self, clock):
+        """A slow worker's lease runs out: another takes the delivery over; the slow one
+        stores nothing over it (the invoice is sent twice: at least once, same key)."""
+        outbox = Outbox()
+        taken = []
+
+        class Slow:
+            def send(self, invoice, *, idempotency_key):
+                outbox.send(invoice, idempotency_key=idempotency_key)
+                taken.append(other.deliver_pending(now=clock.now + dt.timedelta(minutes=10)))
+
+        store = InMemoryStore()
+        book = CustomerBook(store, clock=clock, welcome=POLICY, sender=Slow())
+        other = CustomerBook(store, clock=clock, welcome=POLICY, sender=outbox)
+        made = book.register(anna())
+        assert [] == book.deliver_pending(now=clock.now)
+        assert ["sent"] == [d.state.value for d in taken[0]]
+        assert [f"welcome-invoice-{made.id}"] * 2 == outbox.sent
+        assert [] == book.pending_deliveries()
 
     def test_lease_must_be_positive(self, clock):
         """lease=0 or a number is refused."""

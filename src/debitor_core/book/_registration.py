@@ -226,6 +226,7 @@ class Registration:
             raise self._refusal(
                 [Problem("idempotency_key", "idempotency.conflict", value=key, params=params)]
             )
+        self._uow.catch_up()  # the log may be newer than what the book has read
         return [find(self._uow.model, customer_id) for customer_id in log.customer_ids]
 
     def _log(
