@@ -354,7 +354,7 @@ class RigaClock:
 
 class TestTimeZone:
     def test_the_book_says_its_language_and_zone(self):
-        """locale and timezone are the book's settings, normalised."""
+        """The book's locale and time zone are its settings, normalised."""
         book = CustomerBook(locale="lv_LV", timezone="Europe/Riga")
         assert ("lv", "Europe/Riga") == (book.locale, str(book.timezone))
         assert ("en", dt.UTC) == (CustomerBook().locale, CustomerBook().timezone)
@@ -456,8 +456,10 @@ class TestDeliveryLeases:
         assert "sent" == sent.state.value
 
     def test_a_worker_whose_lease_ran_out_gives_way(self, clock):
-        """A slow worker's lease runs out: another takes the delivery over; the slow one
-        stores nothing over it (the invoice is sent twice: at least once, same key)."""
+        """A slow worker's lease runs out: another takes over; the slow one stores nothing.
+
+        The invoice is handed over twice, with the same key: delivery is at least once.
+        """
         outbox = Outbox()
         taken = []
 
