@@ -651,3 +651,24 @@ class TestComputationsAtTheBounds:
             amount = min(invoice.total, MAX_AMOUNT)
             book.record_payment(invoice.id, amount, date=MAX_DATE)
         book.account(made.id, as_of=MAX_DATE)
+
+    def test_the_largest_invoices_add_up(self):
+        """A thousand lines at the largest amount, VAT 100 %, twice: every sum is exact."""
+        book = CustomerBook(clock=FakeClock())
+        book.create_category("All")
+        made = book.register(anna(payment_terms=f"fixed {MAX_DATE}", categories=["All"]))
+        line = InvoiceLine("x", 1, MAX_AMOUNT, 100)
+        invoices = [
+            book.issue_invoice(made.id, [line] * 1000, issue_date=MAX_DATE) for _ in range(2)
+        ]
+        for invoice in invoices:
+            book.record_payment(invoice.id, MAX_AMOUNT, date=MAX_DATE)
+        total = 2 * 1000 * 2 * MAX_AMOUNT
+        eur = book.account(made.id, as_of=dt.date.max).totals["EUR"]
+        assert (total, 2 * MAX_AMOUNT, total - 2 * MAX_AMOUNT) == (
+            eur.invoiced,
+            eur.paid,
+            eur.outstanding,
+        )
+        ((_, sums),) = book.category_totals(as_of=MIN_DATE)
+        assert total == sums["EUR"].invoiced

@@ -678,6 +678,8 @@ message(
     "numbers.count",
     "{numbers:,} numbers were given for {forms:,} forms; give one number (or None) per form.",
 )
+message("category.not_found", "There is no category {name}.")
+message("custom_field.not_found", "There is no custom field {key}.")
 message("customer.not_found", "No customer has the id {id}.")
 message("customer.no_number", "No customer has the number {number}.")
 message("invoice.not_found", "No invoice has the id {id}.")

@@ -332,8 +332,8 @@ class Definitions:
             }
             raise TypeError(_i18n.render_message("argument.type", params))
         if found is None:
-            msg = f"There is no category {shown(given)}."
-            raise NotFound(msg)
+            params = {"name": shown(given)}
+            raise NotFound(_i18n.render_message("category.not_found", params))
         return found
 
     def group(self, category: Category, subcategories: bool) -> frozenset[uuid.UUID]:  # noqa: FBT001
@@ -359,5 +359,5 @@ class Definitions:
         try:
             return self.fields[key]
         except (KeyError, TypeError):
-            msg = f"There is no custom field {key!r}."
-            raise NotFound(msg) from None
+            params = {"key": shown(key)}
+            raise NotFound(_i18n.render_message("custom_field.not_found", params)) from None
