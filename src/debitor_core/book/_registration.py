@@ -287,7 +287,7 @@ class Registration:
         duplicates = self._find_duplicates(draft)
         if duplicates and settings.duplicates == "reject":
             locale = settings.locale
-            lines = " ".join(_duplicate_warning(m).message_in(locale) for m in duplicates)
+            lines = " ".join(m.description_in(locale) for m in duplicates)
             msg = f"{say('duplicate.customer', locale, name=draft.name)} {lines}"
             raise DuplicateCustomer(msg, duplicates)
         return duplicates
