@@ -335,7 +335,7 @@ class CustomerBook:
 
     def search(
         self,
-        text: str = "",
+        text: str | None = "",
         *,
         category: CategoryRef | Iterable[CategoryRef] | None = None,
         match: Literal["any", "all"] = "any",
@@ -371,10 +371,14 @@ class CustomerBook:
 
         Returns:
             The page of matching customers; its ``total`` counts every match.
+            ``text=None`` (a web form's missing field) searches like ``""``.
 
         Raises:
             NotFound: a category or custom field does not exist.
-            ValidationError: a filter value is not valid.
+            ValidationError: a filter value is not valid, or ``offset`` or ``limit``
+                is below 0 (``argument.range``), or ``match``, ``sort`` or
+                ``archived`` is not one of its choices (``argument.invalid``).
+            TypeError: an argument is of the wrong type (``city=5``), with a sentence.
         """
         return self._search.search(
             text,

@@ -44,7 +44,7 @@ class CustomerSearch:
 
     def search(
         self,
-        text: str,
+        text: str | None,
         *,
         category: CategoryRef | Iterable[CategoryRef] | None,
         match: Literal["any", "all"],
