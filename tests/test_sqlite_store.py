@@ -694,3 +694,20 @@ class TestFeed:
         thread.join()
         assert seen
         assert all(revision == customers == records for revision, customers, records in seen)
+
+    def test_reads_through_the_changed_revision_indexes(self, path):
+        """Every query of the feed searches an index; none scans a table (O(changes))."""
+        store = SqliteStore(path)
+        for number in range(1, 4):
+            add(store, sample_customer(number))
+        statements = []
+        store._db.set_trace_callback(statements.append)
+        store.changes_since(1)
+        store._db.set_trace_callback(None)
+        selects = [s for s in statements if s.startswith("SELECT") and "FROM meta" not in s]
+        assert len(selects) == 3
+        db = raw(path)
+        for statement in selects:
+            plan = db.execute(f"EXPLAIN QUERY PLAN {statement}").fetchall()
+            details = [row[3] for row in plan]
+            assert not [d for d in details if d.startswith("SCAN")], (statement, details)

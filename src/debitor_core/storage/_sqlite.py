@@ -480,7 +480,7 @@ class SqliteStore:
                 return ChangeSet(store_id, revision, current)
             customers = self._rows(
                 f"SELECT {_CUSTOMER_COLUMNS} FROM customer "  # noqa: S608 - our columns
-                "WHERE changed_revision > ? ORDER BY number",
+                "WHERE changed_revision > ? ORDER BY +number",  # + : by the index, then sort
                 (revision,),
             )
             deleted = self._rows(
@@ -491,7 +491,7 @@ class SqliteStore:
             )
             records = self._rows(
                 f"SELECT {_RECORD_COLUMNS} FROM record "  # noqa: S608 - our columns
-                "WHERE changed_revision > ? ORDER BY rowid",
+                "WHERE changed_revision > ? ORDER BY +rowid",
                 (revision,),
             )
             return ChangeSet(
