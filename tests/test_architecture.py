@@ -145,5 +145,6 @@ class TestFacade:
                         )
         assert {
             "debitor_core.book._registration._insert": "Writes",
+            "debitor_core.book._registration._log": "Writes",
             "debitor_core.book._unit_of_work.__init__": "Transaction",
         } == typed

@@ -1044,7 +1044,7 @@ class TestVersions:
         path = tmp_path / f"book-v{version}.json"
         JsonFileStore(path)
         data = stored(path)
-        assert (4, ["delivery", "invoice", "payment", "reminder"]) == (
+        assert (4, ["delivery", "invoice", "payment", "registration", "reminder"]) == (
             data["version"],
             sorted(data["records"]),
         )

@@ -55,8 +55,9 @@ class Ledger:
             self.payments.setdefault(record.invoice_id, []).append(record)
         elif isinstance(record, Delivery):
             self.deliveries[record.customer_id] = record
-        else:
+        elif isinstance(record, ReminderLog):
             self.reminders.add(record.key)
+        # a RegistrationLog is read from the store when a key comes again, not indexed
 
     def invoices_of(self, customer_id: uuid.UUID) -> list[Invoice]:
         """A customer's invoices, in the order issued or moved to it."""
