@@ -51,6 +51,7 @@ from typing import Any, ClassVar, NamedTuple
 try:
     import pytest
     from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
 except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
     msg = "debitor_core.testing needs pytest and Hypothesis; install 'debitor-core[testing]'"
     raise ImportError(msg) from exc
@@ -890,10 +891,9 @@ class _Book:
 _CITIES = ("Rīga", "RIGA", "riga", "Köln", "Koeln", "Straße", "Ærø")
 
 
-@strategies.st.composite
+@st.composite
 def _books(draw: Any) -> _Book:  # noqa: ANN401 - Hypothesis's draw
     """Books whose customers share cities, categories, emails and tricky names."""
-    st = strategies.st
     categories = tuple(Category(uuid.UUID(int=i + 1), f"Category {i}") for i in range(3))
     fields = (
         CustomFieldDefinition("tier", "Tier"),
@@ -945,10 +945,9 @@ def _books(draw: Any) -> _Book:  # noqa: ANN401 - Hypothesis's draw
     return _Book(categories, fields, tuple(made))
 
 
-@strategies.st.composite
+@st.composite
 def _queries(draw: Any, book: _Book) -> CustomerQuery:  # noqa: ANN401
     """Queries about ``book``: pieces of its customers' text, re-cased, and junk."""
-    st = strategies.st
     pieces: list[str] = [*_QUERY_JUNK, "a", "ab", "riga", "koln", "strasse", "gold"]
     for customer in book.customers:
         for text in (customer.name, customer.email or "", customer.address.city or ""):
@@ -1041,7 +1040,7 @@ class QueriesContract(abc.ABC):
         actual.reload(store, Definitions())
         return store, expected, actual
 
-    @given(data=strategies.st.data())
+    @given(data=st.data())
     @settings(
         max_examples=60,
         deadline=None,
@@ -1049,7 +1048,6 @@ class QueriesContract(abc.ABC):
     )
     def test_same_answers_as_the_in_memory_index(self, data: Any) -> None:  # noqa: ANN401
         """Searches, counts and duplicate lookups answer as the in-memory index does."""
-        st = strategies.st
         book = data.draw(_books(), label="book")
         store, expected, actual = self._filled(book)
         try:
