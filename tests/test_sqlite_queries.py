@@ -2,6 +2,7 @@
 
 import shutil
 import sqlite3
+import uuid
 from pathlib import Path
 
 import attrs
@@ -73,6 +74,26 @@ class TestTheBookUsesThem:
             second.register(
                 {"name": "Other", "email": "INFO@koks.lv", "address": {"country": "LV"}}
             )
+
+    def test_missing_customers_and_invoices_are_none(self, store):
+        """Lookups of what is not there answer None, as in memory."""
+        model = StoreReadModel(store)
+        assert (None, None, None) == (
+            model.get(uuid.uuid4()),
+            model.get_by_number(5),
+            model.invoice(uuid.uuid4()),
+        )
+        assert "SqliteStore" in repr(model)
+
+    def test_the_searched_fields_are_read_once_per_foreign_change(self, store, monkeypatch):
+        """After its own commit the store knows its searched fields without reading them."""
+        add(store, sample_customer(1, notes=()))
+        reads = []
+        real = SqliteStore.custom_fields
+        monkeypatch.setattr(SqliteStore, "custom_fields", lambda s: reads.append(1) or real(s))
+        add(store, sample_customer(2, notes=()))
+        add(store, sample_customer(3, notes=()))
+        assert [] == reads
 
     def test_registrations_in_one_commit_are_numbered_as_before(self, store, clock):
         """Inside a transaction the read model's counters stay at the revision taken in."""

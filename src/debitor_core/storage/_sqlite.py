@@ -477,6 +477,8 @@ class SqliteStore:
                     if tx.wrote:
                         tx.set_meta("revision", tx.revision + 1)
                     self._db.execute("COMMIT")
+                if tx.wrote:  # what the next transaction searches needs no reading
+                    self._fields_at = (tx.revision + 1, tx.search_fields)
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
