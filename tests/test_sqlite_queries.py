@@ -236,9 +236,10 @@ class TestFoldVersions:
         db = sqlite3.connect(path)
         assert 1 == db.execute("SELECT count(*) FROM customer_search").fetchone()[0]
 
-    def test_golden_schema_3_gets_its_query_rows(self, tmp_path):
-        """A database of schema 3 is migrated and folded: its customers are found."""
-        shutil.copy(GOLDEN / "book-v3.db", tmp_path / "book.db")
+    @pytest.mark.parametrize("version", [3, 4])
+    def test_golden_databases_get_their_query_rows(self, tmp_path, version):
+        """A database of schema 3 or 4 is migrated and folded: its customers are found."""
+        shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
         with SqliteStore(tmp_path / "book.db") as store:
             assert _sqlite.SCHEMA_VERSION == store._user_version()
             found = store.search_customers(CustomerQuery(text="ωmeya berzins", archived=None))

@@ -64,8 +64,16 @@ class StoreReadModel:
         self._last_number = queries.last_number()
         self._last_invoice_number = queries.last_invoice_number()
 
-    def apply(self, changes: Changes, definitions: Definitions) -> None:  # noqa: ARG002 - protocol
-        """Move the counters past what a commit wrote: the store holds the rest."""
+    def apply(
+        self,
+        changes: Changes,
+        definitions: Definitions,  # noqa: ARG002 - the protocol's
+        *,
+        last_number: int | None = None,
+    ) -> None:
+        """Move the counters past what commits wrote: the store holds the rest."""
+        if last_number is not None:
+            self._last_number = max(self._last_number, last_number)
         for customer in changes.customers:
             self._last_number = max(self._last_number, customer.number)
         for record in changes.records:
