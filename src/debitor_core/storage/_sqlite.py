@@ -307,8 +307,7 @@ class SqliteStore:
         """Rebuild every query row (the caller holds a write transaction)."""
         q.clear(self._db)
         fields = _search_fields(self.custom_fields())
-        for customer in self.customers():
-            q.index_customer(self._db, customer, *fields)
+        q.index_customers(self._db, self.customers(), *fields)
         for kind in RECORD_KINDS.values():
             for record in self.records(kind):
                 q.index_record(self._db, record)

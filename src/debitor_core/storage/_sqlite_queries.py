@@ -46,6 +46,7 @@ __all__ = [
     "fold_stamp",
     "in_lists",
     "index_customer",
+    "index_customers",
     "index_record",
     "micros",
     "reindex_text",
@@ -144,41 +145,53 @@ def index_customer(
     private_fields: tuple[str, ...],
 ) -> None:
     """Add the query rows of ``customer`` (none of its number may be there)."""
-    number = customer.number
-    address = customer.address
-    entries = keys_and_text(customer, text_fields, private_fields)
-    db.execute(
+    index_customers(db, [customer], text_fields, private_fields)
+
+
+def index_customers(
+    db: sqlite3.Connection,
+    customers: Iterable[Customer],
+    text_fields: tuple[str, ...],
+    private_fields: tuple[str, ...],
+) -> None:
+    """Add the query rows of several customers, table by table (a re-fold, a bulk load)."""
+    search, texts, keys, categories, fields = [], [], [], [], []
+    for customer in customers:
+        number = customer.number
+        address = customer.address
+        entries = keys_and_text(customer, text_fields, private_fields)
+        search.append(
+            (
+                number,
+                str(customer.id),
+                fold(customer.name),
+                micros(customer.created),
+                int(customer.archived),
+                address.country,
+                None if address.city is None else fold(address.city),
+            )
+        )
+        texts.append((number, entries.text, entries.private))
+        keys += [(kind, key, number) for kind, key in entries.keys]
+        categories += [(str(category), number) for category in customer.categories]
+        fields += [(number, key) for key in customer.custom_fields]
+    db.executemany(
         "INSERT INTO customer_search (number, id, name, created, archived, country, city) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            number,
-            str(customer.id),
-            fold(customer.name),
-            micros(customer.created),
-            int(customer.archived),
-            address.country,
-            None if address.city is None else fold(address.city),
-        ),
+        search,
     )
-    db.execute(
-        "INSERT INTO customer_fts (rowid, text, private) VALUES (?, ?, ?)",
-        (number, entries.text, entries.private),
-    )
-    if entries.keys:
+    db.executemany("INSERT INTO customer_fts (rowid, text, private) VALUES (?, ?, ?)", texts)
+    if keys:
         db.executemany(
-            "INSERT OR IGNORE INTO customer_key (kind, key, number) VALUES (?, ?, ?)",
-            [(kind, key, number) for kind, key in entries.keys],
+            "INSERT OR IGNORE INTO customer_key (kind, key, number) VALUES (?, ?, ?)", keys
         )
-    if customer.categories:
+    if categories:
         db.executemany(
             "INSERT OR IGNORE INTO customer_category (category, number) VALUES (?, ?)",
-            [(str(category), number) for category in customer.categories],
+            categories,
         )
-    if customer.custom_fields:
-        db.executemany(
-            "INSERT OR IGNORE INTO customer_field (number, key) VALUES (?, ?)",
-            [(number, key) for key in customer.custom_fields],
-        )
+    if fields:
+        db.executemany("INSERT OR IGNORE INTO customer_field (number, key) VALUES (?, ?)", fields)
 
 
 def unindex_customer(db: sqlite3.Connection, number: int) -> None:
