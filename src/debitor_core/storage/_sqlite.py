@@ -695,7 +695,7 @@ class SqliteStore:
     def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
         """Return the invoices of every customer matching ``query``, by invoice number."""
         if q.field_filter(query) is None:
-            found = q.search_sql(query, "s.id")
+            found = q.ids_sql(query)
             if found is None:
                 return []
             sql, args = found
