@@ -4,6 +4,15 @@ import pytest
 
 from debitor_core import CustomerBook, DuplicateCustomer, NotFound, ValidationError
 from debitor_core.book._read_model import CustomerQuery
+from debitor_core.storage import InMemoryStore, SqliteStore
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def book(request, clock):
+    """A book whose read model is the in-memory index, or SQLite's own queries."""
+    store = InMemoryStore() if request.param == "memory" else SqliteStore(":memory:")
+    yield CustomerBook(store, clock=clock)
+    store.close()
 
 
 @pytest.fixture
@@ -102,6 +111,14 @@ class TestFilters:
         assert [1, 3, 4] == numbers(filled.search(category=["Retailers", "food"]))
         assert [4] == numbers(filled.search(category=["Retailers", "Food"], match="all"))
 
+    def test_categories_with_text(self, filled):
+        """Free text and a category filter together: both apply, in either mode."""
+        assert [1] == numbers(filled.search("sia", category="Retailers"))
+        assert [3] == numbers(filled.search("sia", category="Wholesalers"))
+        assert [] == numbers(filled.search("sia", category=["Retailers", "Food"], match="all"))
+        assert [4] == numbers(filled.search("ziedi", category=["Retailers", "Food"], match="all"))
+        assert 1 == filled.search("sia", category="Retailers").total
+
     def test_category_by_object_and_id(self, filled):
         """Categories are given by name, id or object."""
         food = filled.category("food")
@@ -167,6 +184,14 @@ class TestOrderAndPages:
         everything = filled.search(text, **filters)
         first_page = filled.search(text, limit=1, **filters)
         assert (len(everything), [everything[0]]) == (first_page.total, list(first_page))
+
+    @pytest.mark.parametrize(
+        "page", [{"offset": -2}, {"limit": -1}, {"offset": "1"}, {"limit": 1.5}, {"offset": True}]
+    )
+    def test_bad_pages_are_refused(self, filled, page):
+        """A negative, fractional or non-number offset or limit is refused, not guessed at."""
+        with pytest.raises((ValueError, TypeError), match="must be a whole number"):
+            filled.search("sia", **page)
 
     def test_result_is_a_sequence(self, filled):
         """A result can be indexed, sliced and measured."""

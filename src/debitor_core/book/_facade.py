@@ -39,9 +39,9 @@ from debitor_core.book._categories import Categories
 from debitor_core.book._custom_fields import CustomFields
 from debitor_core.book._customers import CustomerEdits
 from debitor_core.book._delivery import WelcomeDelivery
-from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._registration import Registration
 from debitor_core.book._search import CustomerSearch
+from debitor_core.book._store_model import read_model_for
 from debitor_core.book._transfer import Transfer
 from debitor_core.book._types import (
     BookSettings,
@@ -98,7 +98,9 @@ class CustomerBook:
     A book holds its store: `close` (or ``with CustomerBook(store) as book:``) closes
     the store too.
 
-    A book keeps indexes of its store's customers in memory for lookups and search.
+    A book keeps indexes of its store's customers in memory for lookups and search,
+    unless the store answers those queries itself (`debitor_core.storage.CustomerQueries`,
+    as `SqliteStore` does): then the book holds no per-customer state.
     Its methods are safe to call from several threads. When another process writes to
     the same store, the book notices (by the store's revision) and catches up: through
     the store's change feed, in proportion to what changed, when the store has one (the
@@ -139,7 +141,8 @@ class CustomerBook:
             locale=checked_locale(locale),
             timezone=checked_timezone(timezone),
         )
-        uow = UnitOfWork(checked_store(store) or InMemoryStore(), InMemoryReadModel())
+        store = checked_store(store) or InMemoryStore()
+        uow = UnitOfWork(store, read_model_for(store))
         self._settings = settings
         self._uow = uow
         self._registration = Registration(uow, settings)

@@ -15,18 +15,17 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Final, Protocol
 
-import attrs
-
 from debitor_core import _i18n
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
 from debitor_core._invoice import Delivery, Invoice, Record
-from debitor_core._model import Customer, FieldValue
+from debitor_core._model import Customer
 from debitor_core._shown import shown
 from debitor_core._text import DuplicateKey
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
 from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey
 from debitor_core.storage._protocol import Store
+from debitor_core.storage._queries import CustomerQuery
 
 __all__ = [
     "EVERYONE",
@@ -38,40 +37,6 @@ __all__ = [
     "find_invoice",
     "in_categories",
 ]
-
-
-@attrs.frozen
-class CustomerQuery:
-    """Which customers a search or count is about: free text and filters, all of them applied.
-
-    Attributes:
-        text: Words each to be found (folded, see `debitor_core._text.fold`) in the
-            customer's search text; blank for no text condition.
-        categories: Groups of category ids; a customer is in a group when it is in any
-            of its categories (a group is a category with its sub-categories).
-        match_all: With several groups: the customer must be in every group (``True``)
-            or in any (``False``).
-        country: Only customers in this country (an ISO code).
-        city: Only customers in this city, compared folded.
-        custom_fields: ``(key, value)`` pairs, values as the field's definition stores
-            them; text compares folded, a multiple choice must include every choice.
-        archived: ``False`` leaves archived customers out, ``True`` keeps only them,
-            ``None`` keeps both.
-        with_field: Only customers with a value for this custom field.
-        include_private: Whether the text may be found in private text too (notes,
-            personal-data text fields): each word in the search text or the private
-            text. A view without access to private data sets it ``False``.
-    """
-
-    text: str = ""
-    categories: tuple[frozenset[uuid.UUID], ...] = ()
-    match_all: bool = False
-    country: str | None = None
-    city: str | None = None
-    custom_fields: tuple[tuple[str, FieldValue], ...] = ()
-    archived: bool | None = False
-    with_field: str | None = None
-    include_private: bool = True
 
 
 EVERYONE: Final = CustomerQuery(archived=None)

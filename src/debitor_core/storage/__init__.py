@@ -7,6 +7,9 @@
 `debitor_core.testing.StoreContract` checks any backend against the contract.
 `ChangeFeed` is an optional capability: a store that tells what changed since a
 revision (as a `ChangeSet`) lets books that share it catch up in O(changes).
+`CustomerQueries` is another: a store that answers the book's queries itself (a
+`CustomerQuery` of free text and filters, duplicate keys, records) spares every book
+an in-memory index of its customers.
 """
 
 from typing import TYPE_CHECKING
@@ -16,6 +19,7 @@ from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._json import JsonFileStore, JsonStoreStatus
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store, Transaction
+from debitor_core.storage._queries import CustomerQueries, CustomerQuery, DuplicateRow, QuerySort
 from debitor_core.storage._snapshot import FORMAT, FORMAT_VERSION
 from debitor_core.storage._sqlite import SCHEMA_VERSION, SqliteStore
 
@@ -28,11 +32,15 @@ __all__ = [
     "SCHEMA_VERSION",
     "ChangeFeed",
     "ChangeSet",
+    "CustomerQueries",
+    "CustomerQuery",
+    "DuplicateRow",
     "InMemoryStore",
     "JsonFileStore",
     "JsonStoreStatus",
     "MissingSnapshot",
     "PostgresStore",
+    "QuerySort",
     "SqliteStore",
     "Store",
     "Transaction",
