@@ -368,23 +368,11 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
     dump = command("dump", "write a backup of the book to a JSON file")
     dump.add_argument("file")
     dump.add_argument("--force", action="store_true", help="replace the file if it exists")
-    dump.add_argument(
-        "--skip-records",
-        action="store_true",
-        help="back up even though invoices, payments, deliveries or "
-        "reminder logs would be left out",
-    )
     load = command("load", "load a backup made by dump into the book")
     load.add_argument("file")
     migrate = command("migrate", "copy the book into another store (JSON, SQLite)")
     migrate.add_argument("--to", required=True, metavar="PATH", help="the new book")
     migrate.add_argument("--to-book-id", metavar="ID", help="for a PostgreSQL target")
-    migrate.add_argument(
-        "--skip-records",
-        action="store_true",
-        help="copy even though invoices, payments, deliveries or "
-        "reminder logs would be left behind",
-    )
 
     demo = command("demo", "a tour of the commands on a demo book of its own")
     demo.add_argument("path", nargs="?", help=f"the demo book (default: ./{DEMO_BOOK})")

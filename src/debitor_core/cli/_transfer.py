@@ -18,23 +18,9 @@ if TYPE_CHECKING:
     from debitor_core import CustomerBook
     from debitor_core.exchange import ImportReport
 
-__all__ = ["dump", "export_file", "import_file", "load", "migrate", "records_left_behind"]
+__all__ = ["dump", "export_file", "import_file", "load", "migrate"]
 
 _SHOWN_REJECTS: Final = 20
-_CARRIED_KEYS: Final = {
-    "invoice": "invoices",
-    "payment": "payments",
-    "delivery": "deliveries",
-    "reminder": "reminder_logs",
-}
-"""Where an export may carry each kind of record: ``data[plural]`` or
-``data["records"][kind]``."""
-_KIND_WORDS: Final = {
-    "invoice": ("invoice", "invoices"),
-    "payment": ("payment", "payments"),
-    "delivery": ("welcome-invoice delivery", "welcome-invoice deliveries"),
-    "reminder": ("reminder log", "reminder logs"),
-}
 
 
 @contextlib.contextmanager
@@ -188,29 +174,6 @@ def export_file(app: App) -> int:
     return Exit.DONE
 
 
-def records_left_behind(book: CustomerBook, data: dict[str, Any]) -> dict[str, int]:
-    """Records the book holds that ``data`` (an export) does not carry, by kind."""
-    from debitor_core import Delivery, Invoice, Payment, ReminderLog  # noqa: PLC0415
-
-    records = data.get("records")
-    carried: dict[str, Any] = records if isinstance(records, dict) else {}
-    left: dict[str, int] = {}
-    for kind in (Invoice, Payment, Delivery, ReminderLog):
-        name = kind.KIND
-        if _CARRIED_KEYS[name] in data or name in carried:
-            continue
-        count = len(book.store.records(kind))
-        if count:
-            left[name] = count
-    return left
-
-
-def _left_sentence(left: dict[str, int]) -> str:
-    parts = [f"{n:,} {_KIND_WORDS[k][n != 1]}" for k, n in left.items()]
-    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return f"The book also holds {listed}, which this version cannot carry yet"
-
-
 def dump(app: App) -> int:
     """``dump FILE``: the whole book as JSON, private data included.
 
@@ -219,20 +182,10 @@ def dump(app: App) -> int:
     book = app.book()
     path = _output(app, app.args.file)
     data = book.export(include_private=True)
-    left = records_left_behind(book, data)
-    if left and not app.args.skip_records:
-        msg = (
-            f"{_left_sentence(left)}; keep a copy of the book file itself as their backup, "
-            "and add --skip-records to write this dump without them."
-        )
-        raise Refused(msg)
     with replacing(path) as stream:
         json.dump(data, stream, ensure_ascii=False, indent=1)
         stream.write("\n")
-    counts = _counts(data)
-    app.console.out(f"Wrote {counts} to {path}.")
-    if left:
-        app.console.err(f"warning: {_left_sentence(left)}; they are not in {path}.")
+    app.console.out(f"Wrote {_counts(data)} to {path}.")
     return Exit.DONE
 
 
@@ -240,11 +193,15 @@ def _counts(data: dict[str, Any]) -> str:
     def many(count: int, one: str, more: str) -> str:
         return f"{count:,} {one if count == 1 else more}"
 
-    return (
-        f"{many(len(data.get('customers', [])), 'customer', 'customers')}, "
-        f"{many(len(data.get('categories', [])), 'category', 'categories')} and "
-        f"{many(len(data.get('custom_fields', [])), 'custom field', 'custom fields')}"
-    )
+    parts = [
+        many(len(data.get("customers", [])), "customer", "customers"),
+        many(len(data.get("categories", [])), "category", "categories"),
+        many(len(data.get("custom_fields", [])), "custom field", "custom fields"),
+    ]
+    records = sum(len(items) for items in data.get("records", {}).values())
+    if records:
+        parts.append(many(records, "record", "records"))
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def load(app: App) -> int:
@@ -285,10 +242,6 @@ def migrate(app: App) -> int:
         msg = "--to names the book itself; name a new book."
         raise UsageError(msg)
     data = source.export(include_private=True)
-    left = records_left_behind(source, data)
-    if left and not args.skip_records:
-        msg = f"{_left_sentence(left)}; add --skip-records to copy the rest without them."
-        raise Refused(msg)
     created = _created_files(target_path)
     store = open_store(target_path, book_id=args.to_book_id, create=True)
     try:
@@ -299,8 +252,6 @@ def migrate(app: App) -> int:
         raise
     store.close()
     app.console.out(f"Copied {_counts(data)} from {app.location} to {target_path}.")
-    if left:
-        app.console.err(f"warning: {_left_sentence(left)}; they stay in {app.location} only.")
     return Exit.DONE
 
 
