@@ -180,6 +180,22 @@ class TestBackupsKeepEverything:
             assert 3 == target.register({"name": "C", "address": {"country": "LV"}}).number
             assert [1, 3] == [c.number for c in target.customers()]
 
+    def test_the_last_number_is_restored_in_postgresql_too(self, clock, postgres_url):
+        """The stand-in that carries the last number works through every store's protocol."""
+        from debitor_core.storage import PostgresStore
+
+        source = CustomerBook(clock=clock)
+        source.register({"name": "A", "address": {"country": "LV"}})
+        source.delete(source.register({"name": "B", "address": {"country": "LV"}}).id)
+        store = PostgresStore.connect(postgres_url, book_id="restored")
+        try:
+            target = CustomerBook(store, clock=clock)
+            target.import_data(source.export())
+            assert (2, [1]) == (store.last_number(), [c.number for c in store.customers()])
+            assert 3 == target.register({"name": "C", "address": {"country": "LV"}}).number
+        finally:
+            store.close()
+
     def test_a_lower_last_number_never_lowers_the_books(self, book):
         """Importing an export with a lower last number keeps the book's own."""
         for name in "ABC":
