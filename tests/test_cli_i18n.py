@@ -235,3 +235,42 @@ class TestInAnotherProcess:
             check=True, env={**os.environ, "PYTHONIOENCODING": "utf-8"},
         )  # fmt: skip
         assert "LOADED 1 []" == done.stdout.splitlines()[-1]
+
+
+class TestBeforeTheParser:
+    @pytest.mark.parametrize(
+        ("argv", "expected"),
+        [
+            (["--lang", "lv", "list"], "lv"),
+            (["list", "--lang=de"], "de"),
+            (["list", "--lang"], None),
+            (["note", "1", "--", "--lang", "lv"], None),
+            (["list"], None),
+        ],
+    )
+    def test_the_lang_option_is_found_before_the_parser_runs(self, argv, expected):
+        """--lang is read first, so that --help is said in it; after -- it is a value."""
+        assert expected == _i18n.lang_option(argv)
+
+
+class TestImportRowsInLatvian:
+    def test_matches_and_notes_are_said_in_latvian(self, run, monkeypatch, tmp_path):
+        """A skipped row names what matched; a repeated row names the earlier one."""
+        (tmp_path / "in.csv").write_text(
+            "Name,Email,Country\nSIA Koks,info@koks.lv,LV\nKoks,info@koks.lv,LV\n",
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("LANG", "lv_LV.UTF-8")
+        assert 0 == run("import", "in.csv")[0]
+        (tmp_path / "again.csv").write_text(
+            "Name,Email,Country\nSIA Koks,info@koks.lv,LV\n", encoding="utf-8"
+        )
+        _, out, _ = run("import", "again.csv", "--dry-run", "--on-duplicate", "update")
+        assert [
+            "2. rinda: tiktu izlaista — klients 1 (SIA Koks), atrasts pēc e-pasta adreses (nemainīts)",
+            "Izmēģinājums, nekas netika mainīts: izveidoti 0, atjaunināti 0, izlaisti 1, noraidīti 0.",
+        ] == out.splitlines()  # fmt: skip
+        _, out, _ = run("import", "in.csv", "--dry-run")
+        assert "3. rinda: tiktu izlaista — klients 1 (SIA Koks), atrasts pēc e-pasta adreses" in out
+        _, out, _ = run("--book", "new.json", "import", "in.csv", "--dry-run")
+        assert "3. rinda: tiktu izlaista: tas pats klients, kas rindā 2" == out.splitlines()[1]
