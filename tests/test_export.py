@@ -196,6 +196,22 @@ class TestBackupsKeepEverything:
         finally:
             store.close()
 
+    @pytest.mark.parametrize("store", [SqliteStore, JsonFileStore])
+    def test_another_book_on_the_store_follows_a_restore(self, clock, tmp_path, store):
+        """A book already open on the store catches up (feed) and numbers after the restore."""
+        source = CustomerBook(clock=clock)
+        source.register({"name": "A", "address": {"country": "LV"}})
+        source.delete(source.register({"name": "B", "address": {"country": "LV"}}).id)
+        path = tmp_path / ("book.db" if store is SqliteStore else "book.json")
+        with store(path) as first, store(path) as second:
+            restoring, following = (
+                CustomerBook(first, clock=clock),
+                CustomerBook(second, clock=clock),
+            )
+            restoring.import_data(source.export())
+            assert [1] == [c.number for c in following.customers()]
+            assert 3 == following.register({"name": "C", "address": {"country": "LV"}}).number
+
     def test_a_lower_last_number_never_lowers_the_books(self, book):
         """Importing an export with a lower last number keeps the book's own."""
         for name in "ABC":
