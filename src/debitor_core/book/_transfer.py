@@ -94,11 +94,12 @@ class Transfer:
             problems += self._record_problems(export, {c.id for c in checked})
             if problems:
                 raise ValidationError(problems)
-            numbers = [uow.model.last_number(), *(c.number for c in checked)]
-            reserve = export.last_number if export.last_number > max(numbers) else None
-            with uow.transaction() as tx:
+            reserve = None
+            with uow.transaction() as tx:  # the model is caught up inside: compare there
                 _write(tx, export, checked, mapping, set(definitions.fields))
-                if reserve is not None:
+                numbers = [uow.model.last_number(), *(c.number for c in checked)]
+                if export.last_number > max(numbers):
+                    reserve = export.last_number
                     _reserve_number(tx, reserve)
             if reserve is not None:  # the read model learns the number from the store
                 uow.model.reload(uow.store, uow.definitions)
