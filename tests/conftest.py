@@ -69,6 +69,18 @@ class FakeClock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _english_environment(monkeypatch):
+    """Run every test as in an English locale, whatever the developer's LANG says.
+
+    The command follows LANGUAGE, LC_ALL, LC_MESSAGES and LANG; tests that want
+    another language set them (or pass --lang) themselves.
+    """
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture
 def clock():
     return FakeClock()

@@ -327,26 +327,37 @@ class TestBackups:
         assert 1 == code
         assert before == set(tmp_path.iterdir())
 
-    def test_records_that_cannot_be_carried_are_never_left_behind_silently(self, filled):
-        """With invoices in the book, dump and migrate refuse unless told to skip them."""
+    def test_dump_load_and_migrate_carry_every_record_and_the_last_number(self, filled):
+        """Invoices, payments and a deleted customer's number travel through every command."""
         book = book_at("customers.json")
         customer = book.get_by_number(1)
         invoice = book.issue_invoice(customer.id, [InvoiceLine("Work", Decimal(1), Decimal(10))])
         book.record_payment(invoice.id, Decimal(5), date=invoice.issue_date)
+        book.delete(book.get_by_number(2).id)
         book.store.close()
-        code, _, err = filled("dump", "backup.json")
-        assert (
-            1,
-            "The book also holds 1 invoice and 1 payment, which this version cannot carry yet; keep a copy of the book file itself as their backup, and add --skip-records to write this dump without them.\n",
-        ) == (code, err)
-        code, _, err = filled("dump", "backup.json", "--skip-records")
         assert (
             0,
-            "warning: The book also holds 1 invoice and 1 payment, which this version cannot carry yet; they are not in backup.json.\n",
-        ) == (code, err)
-        assert 1 == filled("migrate", "--to", "copy.db")[0]
-        code, _, err = filled("migrate", "--to", "copy.db", "--skip-records")
-        assert (0, True) == (code, err.endswith("they stay in customers.json only.\n"))
+            "Wrote 1 customer, 1 category, 1 custom field and 2 records to backup.json.\n",
+            "",
+        ) == filled("dump", "backup.json")
+        assert (
+            0,
+            "Loaded 1 customer, 1 category, 1 custom field and 2 records into new.db (1 new).\n",
+            "",
+        ) == filled("--book", "new.db", "load", "backup.json")
+        assert (0, "") == filled("migrate", "--to", "copy.json")[::2]
+        exports = [
+            book_at(p).export(include_private=True)
+            for p in ("customers.json", "new.db", "copy.json")
+        ]
+        assert exports[0] == exports[1] == exports[2]
+        assert (2, 1, 1) == (
+            exports[0]["last_number"],
+            len(exports[0]["records"]["invoice"]),
+            len(exports[0]["records"]["payment"]),
+        )
+        assert 0 == filled("--book", "new.db", "add", "--name", "C", "--country", "LV")[0]
+        assert "C" == book_at("new.db").get_by_number(3).name
 
 
 class TestFailures:
@@ -369,18 +380,6 @@ class TestFailures:
             "customers.json.lock",
             "out.csv",
         ] == sorted(p.name for p in tmp_path.iterdir())
-
-    def test_records_an_export_carries_are_not_counted_as_left_behind(self, run):
-        """Once export() carries a kind of record, dump and migrate stop warning about it."""
-        from debitor_core.cli._transfer import records_left_behind
-
-        run("add", "--name", "A", "--country", "LV")
-        book = book_at("customers.json")
-        customer = book.get_by_number(1)
-        book.issue_invoice(customer.id, [InvoiceLine("Work", Decimal(1), Decimal(10))])
-        assert {"invoice": 1} == records_left_behind(book, {"customers": []})
-        assert {} == records_left_behind(book, {"customers": [], "invoices": []})
-        assert {} == records_left_behind(book, {"customers": [], "records": {"invoice": []}})
 
     def test_migrating_to_postgresql(self, run, postgres_url):
         """Migrate --to a postgresql:// URL copies the book there, numbers and all."""

@@ -559,3 +559,49 @@ def test_a_new_customers_other_emails_match_later_rows(book):
         report.outcomes[1].matched_by,
         report.outcomes[1].same_as_row,
     )
+
+
+class TestGarbageCollector:
+    """A large import keeps the collector from walking stored customers over and over."""
+
+    ROWS = tuple(f"{n};Name {n};n{n}@example.lv;;LV;;;" for n in range(1, 8))
+
+    @pytest.fixture
+    def freezes(self, monkeypatch):
+        import gc
+
+        calls = []
+        monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+        monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+        return calls
+
+    def test_each_committed_batch_is_frozen_and_everything_thawed_at_the_end(self, book, freezes):
+        """After every batch the heap moves to the permanent generation; the end puts it back."""
+        report = import_csv(book, csv(*self.ROWS), batch_size=3)
+        assert 7 == report.created
+        assert ["freeze", "freeze", "freeze", "unfreeze"] == freezes
+
+    def test_a_failing_import_thaws_too(self, book, freezes, monkeypatch):
+        """An exception in the middle still gives every frozen object back to the collector."""
+
+        def broken(*_, **__):
+            raise RuntimeError("disk on fire")
+
+        monkeypatch.setattr(book, "register_many", broken)
+        with pytest.raises(RuntimeError):
+            import_csv(book, csv(*self.ROWS), batch_size=3)
+        assert ["unfreeze"] == freezes
+
+    @pytest.mark.parametrize("host", ["froze", "disabled"])
+    def test_a_host_that_manages_the_collector_is_left_alone(
+        self, book, freezes, monkeypatch, host
+    ):
+        """A pre-forking server's frozen objects, or a disabled collector, are not touched."""
+        import gc
+
+        if host == "froze":
+            monkeypatch.setattr(gc, "get_freeze_count", lambda: 1234)
+        else:
+            monkeypatch.setattr(gc, "isenabled", lambda: False)
+        assert 7 == import_csv(book, csv(*self.ROWS), batch_size=3).created
+        assert [] == freezes

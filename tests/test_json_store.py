@@ -26,6 +26,7 @@ from debitor_core import (
     UnsupportedFormatVersion,
     ValidationError,
 )
+from debitor_core._converter import make_converter
 from debitor_core._invoice import Invoice
 from debitor_core.storage import (
     JsonFileStore,
@@ -153,6 +154,32 @@ class TestFiles:
         assert 2 == second.revision()
         add(second, sample_customer(3))
         assert [1, 2, 3] == [c.number for c in first.customers()]
+
+    def test_a_snapshot_holds_the_latest_customer_whoever_changed_it(self, path):
+        """A compaction never writes this process's stale copy of a customer another changed."""
+        first, second = JsonFileStore(path), JsonFileStore(path)
+        customer = sample_customer(1)
+        add(first, customer, sample_customer(2))
+        changed = attrs.evolve(second.get(customer.id), name="Changed", version=2)
+        with second.transaction() as tx:
+            tx.update(changed, expected_version=1)
+        first.compact()
+        snapshot = json.loads(path.read_text(encoding="utf-8"))["customers"]
+        assert ["Changed", sample_customer(2).name] == [c["name"] for c in snapshot]
+        assert changed == JsonFileStore(path).get(customer.id)
+
+    def test_commits_and_snapshots_write_the_same_json_as_the_converter(self, path):
+        """The snapshot's customers are exactly what the converter makes of them."""
+        store = JsonFileStore(path)
+        customers = [sample_customer(n) for n in (1, 2, 3)]
+        add(store, *customers[:2])
+        store.compact()
+        add(store, customers[2])
+        with store.transaction() as tx:
+            tx.update(attrs.evolve(customers[0], name="Renamed", version=2), expected_version=1)
+        store.compact()
+        expected = [make_converter().unstructure(c) for c in store.customers()]
+        assert expected == json.loads(path.read_text(encoding="utf-8"))["customers"]
 
     def test_closed_store(self, path):
         """A closed store refuses work, reads included, with a clear error."""

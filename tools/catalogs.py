@@ -3,9 +3,12 @@
     python tools/catalogs.py update   extract the template, update every catalog, compile
     python tools/catalogs.py check    fail when the catalogs are out of date with the code
 
-The sentences live in ``src/debitor_core/_messages.py`` (markers ``message``, ``plural``
-and ``term``). ``update`` extracts them with Babel into ``debitor_core.pot``, merges it
-into each ``<lang>/LC_MESSAGES/debitor_core.po`` (new sentences come in untranslated,
+There are two domains. ``debitor_core``: the library's sentences, in
+``src/debitor_core/_messages.py`` (markers ``message``, ``plural`` and ``term``).
+``debitor_cli``: the ``debitor`` command's, in ``src/debitor_core/cli/`` (markers ``_``,
+``N_`` and ``ngettext``). For each, ``update`` extracts them with Babel into
+``<domain>.pot``, merges it into each ``<lang>/LC_MESSAGES/<domain>.po`` (new sentences
+come in untranslated,
 never guessed from similar ones), fills the English catalog (its translation is the
 English text itself) and compiles every ``.po`` to ``.mo``. ``check`` extracts again to
 a temporary file and fails when the template, a catalog or a compiled catalog differs
@@ -18,6 +21,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from babel.messages.catalog import Catalog
 from babel.messages.frontend import CommandLineInterface
@@ -26,30 +30,58 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "src" / "debitor_core" / "locale"
-DOMAIN = "debitor_core"
-POT = LOCALES / f"{DOMAIN}.pot"
-SOURCES = ("src/debitor_core/_messages.py",)
 ENGLISH = "en"
+
+
+SOURCES = ("src/debitor_core/_messages.py",)
+"""Where the library's sentences are (domain ``debitor_core``)."""
+CLI_SOURCES = tuple(
+    str(p.relative_to(ROOT)) for p in sorted((ROOT / "src/debitor_core/cli").glob("*.py"))
+)
+"""Where the command's sentences are (domain ``debitor_cli``)."""
+
+
+class Domain(NamedTuple):
+    """One gettext domain: its name, the module global naming its files, Babel's keywords."""
+
+    name: str
+    source_list: str
+    keywords: tuple[str, ...]
+
+    @property
+    def pot(self) -> Path:
+        """The domain's template."""
+        return LOCALES / f"{self.name}.pot"
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The files its sentences are in (read when asked, so that tests can add one)."""
+        found: tuple[str, ...] = globals()[self.source_list]
+        return found
+
+
+DOMAINS = (
+    Domain("debitor_core", "SOURCES", ("message:1c,2", "plural:1c,2,3", "term:1c,2")),
+    Domain("debitor_cli", "CLI_SOURCES", ("_", "N_", "ngettext:1,2")),
+)
 
 
 def _pybabel(*args: str) -> None:
     CommandLineInterface().run(["pybabel", "--quiet", *args])
 
 
-def _extract(output: Path) -> None:
+def _extract(domain: Domain, output: Path) -> None:
     _pybabel(
         "extract",
         "--no-default-keywords",
-        "--keyword=message:1c,2",
-        "--keyword=plural:1c,2,3",
-        "--keyword=term:1c,2",
+        *(f"--keyword={k}" for k in domain.keywords),
         "--add-comments=TRANSLATORS:",
         "--add-location=file",
         "--sort-output",
         "--project=debitor-core",
         "--copyright-holder=debitor-core developers",
         f"--output-file={output}",
-        *(str(ROOT / s) for s in SOURCES),
+        *(str(ROOT / s) for s in domain.sources),
     )
     # Locations relative to the repository, whatever the working directory.
     text = output.read_text(encoding="utf-8").replace(f"{ROOT}/", "")
@@ -61,8 +93,8 @@ def _read(path: Path) -> Catalog:
         return read_po(fh)
 
 
-def _catalogs() -> list[Path]:
-    return sorted(LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+def _catalogs(domain: Domain) -> list[Path]:
+    return sorted(LOCALES.glob(f"*/LC_MESSAGES/{domain.name}.po"))
 
 
 def _tuple(value: object) -> object:
@@ -83,40 +115,66 @@ def _entries(catalog: Catalog) -> dict[tuple[str | None, object], tuple[object, 
 
 
 def update() -> None:
-    """Extract, merge into every catalog, fill English, compile."""
-    _extract(POT)
+    """For every domain: extract, merge into every catalog, fill English, compile."""
+    for domain in DOMAINS:
+        _update(domain)
+
+
+def _update(domain: Domain) -> None:
+    _extract(domain, domain.pot)
+    for language in sorted(p.name for p in LOCALES.iterdir() if p.is_dir()):
+        po = LOCALES / language / "LC_MESSAGES" / f"{domain.name}.po"
+        if not po.exists():  # a new domain (or language): start its catalog
+            _pybabel(
+                "init",
+                f"--input-file={domain.pot}",
+                f"--output-dir={LOCALES}",
+                f"--domain={domain.name}",
+                f"--locale={language}",
+                "--width=79",
+            )
     _pybabel(
         "update",
-        f"--input-file={POT}",
+        f"--input-file={domain.pot}",
         f"--output-dir={LOCALES}",
-        f"--domain={DOMAIN}",
+        f"--domain={domain.name}",
         "--no-fuzzy-matching",
         "--ignore-obsolete",
         "--width=79",
     )
-    english = LOCALES / ENGLISH / "LC_MESSAGES" / f"{DOMAIN}.po"
+    english = LOCALES / ENGLISH / "LC_MESSAGES" / f"{domain.name}.po"
     catalog = _read(english)
     for message in catalog:
         if message.id:
             message.string = message.id
     with english.open("wb") as fh:
         write_po(fh, catalog, width=79)
-    _pybabel("compile", f"--directory={LOCALES}", f"--domain={DOMAIN}", "--statistics")
+    _pybabel("compile", f"--directory={LOCALES}", f"--domain={domain.name}", "--statistics")
 
 
 def check() -> list[str]:
     """Every way the catalogs differ from the code, as sentences (empty: up to date)."""
+    return [fault for domain in DOMAINS for fault in _check(domain)]
+
+
+def _check(domain: Domain) -> list[str]:
     faults: list[str] = []
+    pot = domain.pot
     with tempfile.TemporaryDirectory() as tmp:
-        fresh_path = Path(tmp) / f"{DOMAIN}.pot"
-        _extract(fresh_path)
+        fresh_path = Path(tmp) / f"{domain.name}.pot"
+        _extract(domain, fresh_path)
         fresh = _read(fresh_path)
-    if not POT.exists() or {k: v[1:] for k, v in _entries(fresh).items()} != {
-        k: v[1:] for k, v in _entries(_read(POT)).items()
+    if not pot.exists() or {k: v[1:] for k, v in _entries(fresh).items()} != {
+        k: v[1:] for k, v in _entries(_read(pot)).items()
     }:
-        faults.append(f"{POT.relative_to(ROOT)} is out of date with the code")
+        faults.append(f"{pot.relative_to(ROOT)} is out of date with the code")
     wanted = set(_entries(fresh))
-    for po in _catalogs():
+    languages = {p.parent.parent.name for p in _catalogs(DOMAINS[0])}
+    have = {p.parent.parent.name for p in _catalogs(domain)}
+    faults += [
+        f"{lang} has no catalog of the domain {domain.name}" for lang in sorted(languages - have)
+    ]
+    for po in _catalogs(domain):
         name = po.relative_to(ROOT)
         catalog = _read(po)
         have = set(_entries(catalog))

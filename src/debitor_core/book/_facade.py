@@ -331,11 +331,15 @@ class CustomerBook:
         return self._registration.blank_form()
 
     def export(self, *, include_private: bool = False) -> dict[str, Any]:
-        """The book's categories, custom fields and customers as JSON-ready data.
+        """Everything the book keeps, as JSON-ready data: a backup `import_data` restores.
 
-        Made by the library's converter (see `make_converter`), so it is what the JSON
-        store writes. Private notes, attachment references and consent records are left
-        out unless ``include_private`` is true.
+        The keys are ``last_number`` (the highest customer number ever handed out),
+        ``categories``, ``custom_fields``, ``customers`` and ``records`` (every kind of
+        `RECORD_KINDS` by its ``KIND``: invoices, payments, deliveries, reminder logs,
+        with their numbers and versions). Made by the library's converter (see
+        `make_converter`). Private notes, attachment references, consent records and the
+        values of custom fields marked ``personal_data`` are left out unless
+        ``include_private`` is true.
         """
         return self._transfer.export(include_private=include_private)
 
@@ -343,12 +347,16 @@ class CustomerBook:
         """Import what `export` produced, all or nothing.
 
         Categories and custom fields are added when the book lacks them (a category of
-        the same name, any case, is reused). Each customer is checked like a form and
-        stored as it was: id, number, notes and times included.
+        the same name, any case, is reused). Every customer, category, custom field and
+        record gets the structural checks the stores apply on load (types, ranges,
+        lengths, characters, attachment names), then each customer is checked like a
+        form and stored as it was: id, number, version, notes and times included.
+        Records keep their keys and versions; the book's last number rises to the
+        export's, so a deleted customer's number is never handed out again.
 
         Raises:
-            ValidationError: with every problem, paths like ``customers[2].email``;
-                nothing is stored.
+            ValidationError: with every problem, paths like ``customers[2].email`` or
+                ``records.payment[0].invoice_id``; nothing is stored.
         """
         return self._transfer.import_data(data)
 

@@ -1,10 +1,18 @@
-"""Export and import: a whole book as JSON-ready data, and back, all or nothing."""
+"""Export and import: a whole book as JSON-ready data, and back, all or nothing.
+
+An export carries everything a book keeps: categories, custom fields, customers, every
+kind of record in `RECORD_KINDS` (invoices, payments, welcome-invoice deliveries,
+reminder logs, and kinds added later) with their versions, and the book's last
+customer number, so that a book restored from it never hands out a deleted
+customer's number again.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, NamedTuple
 
 import attrs
 import cattrs
@@ -14,13 +22,30 @@ from debitor_core._converter import make_converter
 from debitor_core._errors import Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._form import FormContext, customer_to_form, parse_form
+from debitor_core._integrity import structural_problems
+from debitor_core._invoice import RECORD_KINDS, Invoice, Payment, Record, ReminderLog
+from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core.book._build import number_problems, with_draft
 from debitor_core.book._read_model import EVERYONE
 from debitor_core.book._types import BookSettings
-from debitor_core.book._unit_of_work import UnitOfWork
+from debitor_core.book._unit_of_work import UnitOfWork, Writes
 
 __all__ = ["Transfer"]
+
+_PLACEHOLDER_TIME: Final = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+"""When the stand-in customer that reserves a restored last number was made (any
+fixed moment: it is deleted in the transaction that adds it)."""
+
+
+class _Export(NamedTuple):
+    """What an export holds, read into domain objects."""
+
+    categories: list[Category]
+    fields: list[CustomFieldDefinition]
+    customers: list[Customer]
+    records: list[tuple[str, list[Record]]]
+    last_number: int
 
 
 class Transfer:
@@ -32,62 +57,88 @@ class Transfer:
         self._settings = settings
 
     def export(self, *, include_private: bool) -> dict[str, Any]:
-        """Categories, custom fields and customers as JSON-ready data (see `export`)."""
+        """Everything the book keeps as JSON-ready data (see `CustomerBook.export`)."""
         uow = self._uow
         with uow.lock:
             uow.catch_up()
             definitions = uow.definitions
             customers = list(uow.model.search(EVERYONE))
+            last_number = uow.model.last_number()
+            records = {
+                kind: sorted(uow.store.records(cls), key=lambda r: r.key)
+                for kind, cls in RECORD_KINDS.items()
+            }
         if not include_private:
-            customers = [attrs.evolve(c, notes=(), attachments=(), consents=()) for c in customers]
+            personal = {d.key for d in definitions.fields.values() if d.personal_data}
+            customers = [_public(c, personal) for c in customers]
         converter = make_converter()
         return {
+            "last_number": last_number,
             "categories": converter.unstructure(list(definitions.categories.values())),
             "custom_fields": converter.unstructure(list(definitions.fields.values())),
             "customers": converter.unstructure(customers),
+            "records": {kind: converter.unstructure(items) for kind, items in records.items()},
         }
 
     def import_data(self, data: Mapping[str, Any]) -> list[Customer]:
         """Import what `export` produced, all or nothing (see `CustomerBook.import_data`)."""
         uow = self._uow
+        export = _read_export(data)
         with uow.lock:
             uow.catch_up()
             definitions = uow.definitions
-            categories, fields, customers = _read_export(data)
             mapping = {c.name.casefold(): c.id for c in definitions.categories.values()}
-            renumber = {c.id: mapping.get(c.name.casefold(), c.id) for c in categories}
-            context = attrs.evolve(
-                definitions.context(self._settings.required),
-                categories={**{c.name.casefold(): c.id for c in categories}, **mapping},
-                fields={**{f.key: f for f in fields}, **definitions.fields},
-            )
-            names = {**{c.id: c.name for c in categories}, **definitions.category_names()}
-            ids: set[uuid.UUID] = set()
-            numbers: set[int] = set()
-            problems: list[Problem] = []
-            checked: list[Customer] = []
-            for position, record in enumerate(customers):
-                customer = attrs.evolve(
-                    record,
-                    categories=tuple(sorted(renumber.get(c, c) for c in record.categories)),
-                )
-                normal, found = self._check(customer, context, names, ids, numbers)
-                problems += [p.at(f"customers[{position}]") for p in found]
-                ids.add(customer.id)
-                numbers.add(customer.number)
-                checked.append(normal)
+            renumber = {c.id: mapping.get(c.name.casefold(), c.id) for c in export.categories}
+            problems = _definition_problems(export)
+            checked = self._customers(export, renumber, mapping, problems)
+            problems += self._record_problems(export, {c.id for c in checked})
             if problems:
                 raise ValidationError(problems)
-            with uow.transaction() as tx:
-                for category in categories:
-                    if category.name.casefold() not in mapping:
-                        tx.put_category(category)
-                for definition in fields:
-                    if definition.key not in definitions.fields:
-                        tx.put_custom_field(definition)
-                for customer in checked:
-                    tx.add(customer)
+            reserve = None
+            with uow.transaction() as tx:  # the model is caught up inside: compare there
+                _write(tx, export, checked, mapping, set(definitions.fields))
+                numbers = [uow.model.last_number(), *(c.number for c in checked)]
+                if export.last_number > max(numbers):
+                    reserve = export.last_number
+                    _reserve_number(tx, reserve)
+            if reserve is not None:  # the read model learns the number from the store
+                uow.model.reload(uow.store, uow.definitions)
             return checked
+
+    def _customers(
+        self,
+        export: _Export,
+        renumber: Mapping[uuid.UUID, uuid.UUID],
+        mapping: Mapping[str, uuid.UUID],
+        problems: list[Problem],
+    ) -> list[Customer]:
+        """The export's customers checked and in normal form; their problems into ``problems``."""
+        definitions = self._uow.definitions
+        context = attrs.evolve(
+            definitions.context(self._settings.required),
+            categories={**{c.name.casefold(): c.id for c in export.categories}, **mapping},
+            fields={**{f.key: f for f in export.fields}, **definitions.fields},
+        )
+        names = {**{c.id: c.name for c in export.categories}, **definitions.category_names()}
+        ids: set[uuid.UUID] = set()
+        numbers: set[int] = set()
+        checked: list[Customer] = []
+        for position, record in enumerate(export.customers):
+            customer = attrs.evolve(
+                record,
+                categories=tuple(sorted(renumber.get(c, c) for c in record.categories)),
+            )
+            found = structural_problems(customer)
+            clearer = number_problems(customer.number, lambda _: False)
+            if clearer:  # a number out of range: said as registration says it
+                found = [p for p in found if p.path != "number"] + clearer
+            if not found:
+                customer, found = self._check(customer, context, names, ids, numbers)
+            problems += [p.at(f"customers[{position}]") for p in found]
+            ids.add(customer.id)
+            numbers.add(customer.number)
+            checked.append(customer)
+        return checked
 
     def _check(
         self,
@@ -113,17 +164,163 @@ class Transfer:
         )
         return (customer if problems else with_draft(customer, draft)), problems
 
+    def _record_problems(self, export: _Export, customer_ids: set[uuid.UUID]) -> list[Problem]:
+        """What is wrong with the export's records: damage, clashes, references."""
+        uow = self._uow
+        model = uow.model
+        known_customers = customer_ids.union(c.id for c in model.search(EVERYONE))
+        invoice_numbers = {i.number for i in model.invoices()}
+        invoices = {i.id for i in model.invoices()}
+        for _kind, records in export.records:
+            invoices.update(r.id for r in records if isinstance(r, Invoice))
+        problems: list[Problem] = []
+        for kind, records in export.records:
+            stored = {r.key for r in uow.store.records(RECORD_KINDS[kind])}
+            for position, record in enumerate(records):
+                where = f"records.{kind}[{position}]"
+                found = structural_problems(record)
+                if record.key in stored:
+                    msg = f"The book already holds a {kind} with the key {record.key}."
+                    found.append(Problem("key", "record.taken", msg, value=record.key))
+                stored.add(record.key)
+                found += _references(record, known_customers, invoices, invoice_numbers)
+                problems += [p.at(where) for p in found]
+        return problems
 
-def _read_export(
-    data: Mapping[str, Any],
-) -> tuple[list[Category], list[CustomFieldDefinition], list[Customer]]:
+
+def _write(
+    tx: Writes,
+    export: _Export,
+    customers: list[Customer],
+    categories: Mapping[str, uuid.UUID],
+    fields: set[str],
+) -> None:
+    """Store what the book lacks of the export's definitions, and its customers and records."""
+    for category in export.categories:
+        if category.name.casefold() not in categories:
+            tx.put_category(category)
+    for definition in export.fields:
+        if definition.key not in fields:
+            tx.put_custom_field(definition)
+    for customer in customers:
+        tx.add(customer)
+    for _kind, records in export.records:
+        for record in records:
+            tx.put_record(record, expected_version=None)
+
+
+def _references(
+    record: Record,
+    customers: set[uuid.UUID],
+    invoices: set[uuid.UUID],
+    invoice_numbers: set[int],
+) -> list[Problem]:
+    """What a record refers to that neither the book nor the export holds.
+
+    Invoices name their customer and payments and reminder logs their invoice, and the
+    book keeps those references whole (a customer with invoices is never deleted; a
+    merge moves them). A delivery may outlive a merged customer, so it is not checked.
+    """
+    problems: list[Problem] = []
+    if isinstance(record, Invoice):
+        if record.customer_id not in customers:
+            msg = f"The invoice is for the customer {record.customer_id}, whom neither the book nor the data holds."  # noqa: E501 - one sentence
+            problems.append(
+                Problem("customer_id", "record.reference", msg, value=str(record.customer_id))
+            )
+        if record.number in invoice_numbers:
+            msg = f"The invoice number {record.number} is already taken."
+            problems.append(Problem("number", "invoice.number_taken", msg, value=record.number))
+        invoice_numbers.add(record.number)
+    elif isinstance(record, Payment | ReminderLog) and record.invoice_id not in invoices:
+        msg = f"The {record.KIND} is for the invoice {record.invoice_id}, which neither the book nor the data holds."  # noqa: E501 - one sentence
+        problems.append(
+            Problem("invoice_id", "record.reference", msg, value=str(record.invoice_id))
+        )
+    return problems
+
+
+def _public(customer: Customer, personal: set[str]) -> Customer:
+    """``customer`` without private notes, attachments, consent and personal-data fields."""
+    fields = customer.custom_fields
+    if personal and not personal.isdisjoint(fields):
+        fields = {k: v for k, v in fields.items() if k not in personal}
+    return attrs.evolve(customer, notes=(), attachments=(), consents=(), custom_fields=fields)
+
+
+def _reserve_number(tx: Writes, number: int) -> None:
+    """Raise the store's last customer number to ``number``, through the `Store` protocol.
+
+    A stand-in customer with that number is added and deleted in the same transaction:
+    a store keeps the highest number any customer ever had, so no store, ours or a host
+    app's, hands the number out again.
+    """
+    stand_in = Customer(
+        id=uuid.uuid4(),
+        number=number,
+        name="-",
+        created=_PLACEHOLDER_TIME,
+        updated=_PLACEHOLDER_TIME,
+    )
+    tx.add(stand_in)
+    tx.delete(stand_in.id)
+
+
+def _definition_problems(export: _Export) -> list[Problem]:
+    """Structural problems of the export's categories and custom fields."""
+    problems: list[Problem] = []
+    for section, items in (("categories", export.categories), ("custom_fields", export.fields)):
+        for position, item in enumerate(items):
+            problems += [p.at(f"{section}[{position}]") for p in structural_problems(item)]
+    return problems
+
+
+def _read_export(data: object) -> _Export:
     converter = make_converter()
     try:
-        return (
+        if not isinstance(data, Mapping):
+            msg = f"an export is a mapping, not {type(data).__name__}"
+            raise TypeError(msg)  # noqa: TRY301 - reported with the others below
+        return _Export(
             converter.structure(data.get("categories", []), list[Category]),
             converter.structure(data.get("custom_fields", []), list[CustomFieldDefinition]),
             converter.structure(data["customers"], list[Customer]),
+            _read_records(data.get("records", {}), converter.structure),
+            _read_last_number(data.get("last_number", 0)),
         )
     except (KeyError, TypeError, ValueError, AttributeError, cattrs.BaseValidationError) as exc:
         msg = f"The data is not an export of a customer book ({exc})."
         raise ValidationError.single("import.format", msg, None) from exc
+
+
+def _read_records(
+    raw: object, structure: Callable[[Any, Any], Any]
+) -> list[tuple[str, list[Record]]]:
+    """The records of an export, by kind, in the order of `RECORD_KINDS`."""
+    if not isinstance(raw, Mapping):
+        msg = f"'records' maps each kind to a list, not {type(raw).__name__}"
+        raise TypeError(msg)
+    unknown = sorted(str(k) for k in raw if k not in RECORD_KINDS)
+    if unknown:
+        msg = f"unknown kind of record {', '.join(map(repr, unknown))}"
+        raise ValueError(msg)
+    return [
+        (kind, _structured(raw[kind], list[cls], structure))  # type: ignore[valid-type]
+        for kind, cls in RECORD_KINDS.items()
+        if kind in raw
+    ]
+
+
+def _structured(items: object, cls: object, structure: Callable[[Any, Any], Any]) -> list[Record]:
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        msg = "each kind of record holds a list"
+        raise TypeError(msg)
+    result: list[Record] = structure(items, cls)
+    return result
+
+
+def _read_last_number(value: object) -> int:
+    if type(value) is not int or not 0 <= value <= MAX_NUMBER:
+        msg = f"'last_number' must be a whole number from 0 to {MAX_NUMBER:,}, not {value!r}"
+        raise ValueError(msg)
+    return value

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from debitor_core.cli._app import App, Exit, Refused
+from debitor_core.cli._app import App, Exit, Refused, said
 from debitor_core.cli._customers import pairs
+from debitor_core.cli._i18n import N_, _
 from debitor_core.cli._parser import FIELD_OPTIONS
 
 if TYPE_CHECKING:
@@ -42,30 +43,36 @@ class Prompt:
     hint: str = ""
 
 
+# The labels and hints are marked for the catalogs and translated when asked
+# (`_prompts`), so that the language is the one chosen for the run.
 _PROMPTS: Final = (
-    Prompt("kind", "Kind", "company or person"),
-    Prompt("name", "Name"),
-    Prompt("address.country", "Country", "code or name"),
-    Prompt("address.street", "Street"),
-    Prompt("address.postal_code", "Postal code"),
-    Prompt("address.city", "City"),
-    Prompt("address.region", "Region"),
-    Prompt("contact_person", "Contact person"),
-    Prompt("email", "Email"),
-    Prompt("phone", "Phone"),
-    Prompt("other_emails", "Other emails", "comma-separated"),
-    Prompt("other_phones", "Other phones", "comma-separated"),
-    Prompt("tax_id", "VAT number"),
-    Prompt("company_id", "Company number"),
-    Prompt("website", "Website"),
-    Prompt("payment_terms", "Payment terms", "net 14, prepaid, end of month + 30"),
-    Prompt("currency", "Currency"),
-    Prompt("language", "Language"),
+    Prompt("kind", N_("Kind"), N_("company or person")),
+    Prompt("name", N_("Name")),
+    Prompt("address.country", N_("Country"), N_("code or name")),
+    Prompt("address.street", N_("Street")),
+    Prompt("address.postal_code", N_("Postal code")),
+    Prompt("address.city", N_("City")),
+    Prompt("address.region", N_("Region")),
+    Prompt("contact_person", N_("Contact person")),
+    Prompt("email", N_("Email")),
+    Prompt("phone", N_("Phone")),
+    Prompt("other_emails", N_("Other emails"), N_("comma-separated")),
+    Prompt("other_phones", N_("Other phones"), N_("comma-separated")),
+    Prompt("tax_id", N_("VAT number")),
+    Prompt("company_id", N_("Company number")),
+    Prompt("website", N_("Website")),
+    Prompt("payment_terms", N_("Payment terms"), N_("net 14, prepaid, end of month + 30")),
+    Prompt("currency", N_("Currency")),
+    Prompt("language", N_("Language")),
 )
 _AFTER: Final = (
-    Prompt("notes", "Private note"),
-    Prompt("consent", "Consent to contact by", "email, phone, sms, post; comma-separated"),
+    Prompt("notes", N_("Private note")),
+    Prompt("consent", N_("Consent to contact by"), N_("email, phone, sms, post; comma-separated")),
 )
+
+
+def _translated(prompts: tuple[Prompt, ...]) -> tuple[Prompt, ...]:
+    return tuple(Prompt(p.path, _(p.label), _(p.hint) if p.hint else "") for p in prompts)
 
 
 class Cancelled(Exception):
@@ -100,7 +107,7 @@ def _get(form: Mapping[str, Any], path: str) -> object:
 def options_form(args: Any, *, source: str) -> dict[str, Any]:  # noqa: ANN401 - argparse's
     """The form the field options of ``add`` or ``edit`` give (only what was given)."""
     form: dict[str, Any] = {}
-    for _, path, _ in FIELD_OPTIONS:
+    for _option, path, _help in FIELD_OPTIONS:
         value = getattr(args, f"field:{path}", None)
         if value is not None:
             _put(form, path, value.replace("\\n", "\n") if path == "address.street" else value)
@@ -125,7 +132,7 @@ def _shown(value: object) -> str:
         return ", ".join(_shown(v) for v in value)
     if isinstance(value, Mapping) and isinstance(number := value.get("number"), str):
         return number  # a phone
-    if isinstance(value, bool):
+    if isinstance(value, bool):  # a value the form reads back: the library's words
         return "yes" if value else "no"
     return str(value)
 
@@ -159,10 +166,14 @@ class FormSession:
         ]
         categories = ", ".join(c.name for c in book.categories())
         self.prompts: tuple[Prompt, ...] = (
-            *_PROMPTS,
-            Prompt("categories", "Categories", f"comma-separated: {categories}"),
+            *_translated(_PROMPTS),
+            Prompt(
+                "categories",
+                _("Categories"),
+                _("comma-separated: {categories}").format(categories=categories),
+            ),
             *custom,
-            *(_AFTER if exclude is None else _AFTER[:1]),
+            *_translated(_AFTER if exclude is None else _AFTER[:1]),
         )
         self.required = required | {
             f"custom_fields.{f.key}" for f in self.fields.values() if f.required
@@ -206,7 +217,7 @@ class FormSession:
                 return
             wrong = True
             for problem in problems:
-                console.out(f"    ! {problem.message}")
+                console.out(f"    ! {said(problem)}")
 
     def fill(self) -> Review:
         """Ask every field, then again each one that still has a problem; return the review."""
@@ -225,41 +236,45 @@ class FormSession:
             unknown = [e for e in review.errors if not any(_matches(e.path, p) for p in by_path)]
             if unknown:  # pragma: no cover - every field a form can have is asked
                 self.app.problems(unknown)
-                raise Refused("The form cannot be saved; nothing was saved.")
+                raise Refused(_("The form cannot be saved; nothing was saved."))
             if not failing:
                 return review
-            self.app.console.out("Some answers need another look:")
+            self.app.console.out(_("Some answers need another look:"))
             for prompt in failing:
                 for problem in review.errors:
                     if _matches(problem.path, prompt.path):
-                        self.app.console.out(f"    ! {problem.message}")
+                        self.app.console.out(f"    ! {said(problem)}")
                 self.ask(prompt, wrong=True)
 
     def pick(self) -> None:
-        """Ask which field to change, and ask it."""
+        """Ask which field to change, and ask it (by its label, English label or path)."""
         names = ", ".join(p.label.casefold() for p in self.prompts)
+        english = {p.path: p.label.casefold() for p in (*_PROMPTS, *_AFTER)}
         while True:
-            answer = self.app.console.ask(f"Which field? ({names}): ")
+            answer = self.app.console.ask(_("Which field? ({fields}): ").format(fields=names))
             if answer is None:
                 raise Cancelled
             wanted = answer.strip().casefold()
             for prompt in self.prompts:
-                if wanted in (prompt.label.casefold(), prompt.path):
+                if wanted in (prompt.label.casefold(), prompt.path, english.get(prompt.path)):
                     self.ask(prompt)
                     return
-            self.app.console.out(f"    ! There is no field {answer.strip()!r}.")
+            self.app.console.out(
+                "    ! " + _("There is no field {name!r}.").format(name=answer.strip())
+            )
 
 
 def _field_hint(field: CustomFieldDefinition) -> str:
     if field.choices:
-        many = "; several, comma-separated" if field.type.value == "multi_choice" else ""
+        many = _("; several, comma-separated") if field.type.value == "multi_choice" else ""
         return ", ".join(field.choices) + many
-    return {
-        "boolean": "yes or no",
-        "date": "YYYY-MM-DD",
-        "integer": "a whole number",
-        "decimal": "a number",
-    }.get(field.type.value, field.help_text or "")
+    hints = {
+        "boolean": _("yes or no"),
+        "date": _("YYYY-MM-DD"),
+        "integer": _("a whole number"),
+        "decimal": _("a number"),
+    }
+    return hints.get(field.type.value, field.help_text or "")
 
 
 def review_lines(app: App, book: CustomerBook, review: Review, *, editing: Customer | None) -> None:
@@ -267,60 +282,76 @@ def review_lines(app: App, book: CustomerBook, review: Review, *, editing: Custo
     out = app.console.out
     customer = review.customer
     assert customer is not None  # noqa: S101 - the review has no errors
-    out("Review")
+    out(_("Review"))
     if editing is None:
-        out(f"  {'Customer number':<18}{review.number}")
+        out(f"  {_pad(_('Customer number'))}{review.number}")
     names = {c.id: c.name for c in book.categories()}
     rows: Sequence[tuple[str, object]] = (
-        ("Name", f"{customer.name} ({customer.kind.value})"),
-        ("Contact person", customer.contact_person),
-        ("Email", ", ".join(customer.emails)),
-        ("Phone", ", ".join(p.number for p in customer.phones)),
-        ("VAT number", customer.tax_id),
-        ("Company number", customer.company_id),
-        ("Address", str(customer.address) or None),
-        ("Website", customer.website),
-        ("Payment terms", customer.payment_terms),
-        ("Currency", customer.currency),
-        ("Language", customer.language),
-        ("Categories", ", ".join(names.get(c, "?") for c in customer.categories)),
+        (_("Name"), f"{customer.name} ({kind_word(customer.kind.value)})"),
+        (_("Contact person"), customer.contact_person),
+        (_("Email"), ", ".join(customer.emails)),
+        (_("Phone"), ", ".join(p.number for p in customer.phones)),
+        (_("VAT number"), customer.tax_id),
+        (_("Company number"), customer.company_id),
+        (_("Address"), str(customer.address) or None),
+        (_("Website"), customer.website),
+        (_("Payment terms"), customer.payment_terms),
+        (_("Currency"), customer.currency),
+        (_("Language"), customer.language),
+        (_("Categories"), ", ".join(names.get(c, "?") for c in customer.categories)),
         *(
             (f.label, _shown(customer.custom_fields.get(f.key)))
             for f in book.fields()
             if f.key in customer.custom_fields
         ),
-        ("Private note", " / ".join(n.text for n in customer.notes)),
-        ("Consent", ", ".join(c.channel.value for c in customer.consents if c.given)),
+        (_("Private note"), " / ".join(n.text for n in customer.notes)),
+        (_("Consent"), ", ".join(c.channel.value for c in customer.consents if c.given)),
     )
     for label, value in rows:
         if value:
-            out(f"  {label:<18}{value}")
+            out(f"  {_pad(label)}{value}")
     for problem in review.warnings:
         if problem.code != "duplicate.likely":
-            out(f"  Warning: {problem.message}")
+            out("  " + _("Warning: {problem}").format(problem=said(problem)))
     duplicates = [d for d in review.duplicates if editing is None or d.customer.id != editing.id]
     if duplicates:
-        out("  Likely duplicates:")
+        out("  " + _("Likely duplicates:"))
         for match in duplicates:
             out(f"    {match.description}")
     elif editing is None:
-        out("  Likely duplicates: none found")
+        out("  " + _("Likely duplicates: none found"))
     if editing is None:
         invoice = review.welcome_invoice
         text = (
-            f"invoice {invoice.number}, {invoice.total} {invoice.currency}, due {invoice.due_date}"
+            _("invoice {number}, {total} {currency}, due {due}").format(
+                number=invoice.number,
+                total=invoice.total,
+                currency=invoice.currency,
+                due=invoice.due_date,
+            )
             if invoice is not None
-            else "none (this book sends no welcome invoice to this customer)"
+            else _("none (this book sends no welcome invoice to this customer)")
         )
-        out(f"  {'Welcome invoice':<18}{text}")
+        out(f"  {_pad(_('Welcome invoice'))}{text}")
+
+
+def _pad(label: str, width: int = 18) -> str:
+    """A label and the spaces that line up what follows it (wider labels get one)."""
+    return label + " " * max(1, width - len(label))
+
+
+def kind_word(kind: str) -> str:
+    """``company`` or ``person`` in the command's language."""
+    return _("company") if kind == "company" else _("person") if kind == "person" else kind
 
 
 def _choose(app: App, session: FormSession, *, editing: bool) -> str:
     """Ask what to do after the review: save, save and new, edit or cancel."""
+    # TRANSLATORS: the letters in brackets are the answers; keep s, n, e and c.
     question = (
-        "[s]ave, [e]dit a field or [c]ancel? "
+        _("[s]ave, [e]dit a field or [c]ancel? ")
         if editing
-        else "[s]ave, save and [n]ew, [e]dit a field or [c]ancel? "
+        else _("[s]ave, save and [n]ew, [e]dit a field or [c]ancel? ")
     )
     while True:
         answer = app.console.ask(question)
@@ -346,7 +377,7 @@ def add(app: App) -> int:
     try:
         return _add_interactively(app, form, source)
     except Cancelled:
-        app.console.err("The input ended; nothing more was saved.")
+        app.console.err(_("The input ended; nothing more was saved."))
         return Exit.REFUSED
 
 
@@ -366,23 +397,36 @@ def _add_from_options(app: App, form: dict[str, Any]) -> int:
     review = _scratch_or_book(app).preview(form, number=args.number)
     if review.errors:
         app.problems(review.errors)
-        app.console.err("Nothing was saved.")
+        app.console.err(_("Nothing was saved."))
         return Exit.REFUSED
     app.problems([w for w in review.warnings if w.code != "duplicate.likely"])
     if review.duplicates and args.on_duplicate == "skip":
         for match in review.duplicates:
-            app.console.out(f"Not saved: it looks like a customer you have. {match.description}")
+            app.console.out(
+                _("Not saved: it looks like a customer you have. {match}").format(
+                    match=match.description
+                )
+            )
         return Exit.DONE
     for match in review.duplicates:
-        app.console.err(f"warning: this may be a customer you already have: {match.description}")
+        app.console.err(
+            _("warning: this may be a customer you already have: {match}").format(
+                match=match.description
+            )
+        )
     if args.dry_run:
         book = _scratch_or_book(app)
         review_lines(app, book, review, editing=None)
-        app.console.out("Nothing was saved (dry run).")
+        app.console.out(_("Nothing was saved (dry run)."))
         return Exit.DONE
     customer = app.book(create=True).register(form, number=args.number, author=args.author)
-    app.console.out(f"Saved customer {customer.number} ({customer.name}).")
+    app.console.out(saved_sentence(customer))
     return Exit.DONE
+
+
+def saved_sentence(customer: Customer) -> str:
+    """The sentence that says a customer was saved (``Saved customer 12 (SIA Koks).``)."""
+    return _("Saved customer {number} ({name}).").format(number=customer.number, name=customer.name)
 
 
 def _add_interactively(app: App, form: dict[str, Any], source: str) -> int:
@@ -391,8 +435,14 @@ def _add_interactively(app: App, form: dict[str, Any], source: str) -> int:
         book = _scratch_or_book(app)
         start = {**book.blank_form(), **form}
         session = FormSession(app, book, start, source=source)
-        required = " (fields marked * are required)" if session.required else ""
-        console.out(f"New customer{required}. Enter leaves a field as shown; - empties it.")
+        console.out(
+            _(
+                "New customer (fields marked * are required). "
+                "Enter leaves a field as shown; - empties it."
+            )
+            if session.required
+            else _("New customer. Enter leaves a field as shown; - empties it.")
+        )
         review = session.fill()
         while True:
             review_lines(app, book, review, editing=None)
@@ -401,10 +451,10 @@ def _add_interactively(app: App, form: dict[str, Any], source: str) -> int:
                 break
             review = session.settle()
         if choice == "c":
-            console.out("Nothing was saved.")
+            console.out(_("Nothing was saved."))
             return Exit.DONE
         customer = app.book(create=True).register(session.form, author=app.args.author)
-        console.out(f"Saved customer {customer.number} ({customer.name}).")
+        console.out(saved_sentence(customer))
         if choice == "s":
             return Exit.DONE
         form = {}
@@ -449,9 +499,11 @@ def _save_edit(app: App, book: CustomerBook, customer: Customer, changes: Mappin
         customer.id, changes, expected_version=customer.version, author=app.args.author
     )
     if changed.version == customer.version:  # pragma: no cover - update always writes
-        app.console.out("Nothing changed.")
+        app.console.out(_("Nothing changed."))
     app.console.out(
-        f"Saved customer {changed.number} ({changed.name}), now at version {changed.version}."
+        _("Saved customer {number} ({name}), now at version {version}.").format(
+            number=changed.number, name=changed.name, version=changed.version
+        )
     )
     return Exit.DONE
 
@@ -467,7 +519,9 @@ def _edit_interactively(
     start["custom_fields"] = {k: _shown(v) for k, v in current["custom_fields"].items()}
     session = FormSession(app, book, copy.deepcopy(start), source="debitor edit", exclude=customer)
     console.out(
-        f"Editing customer {customer.number} ({customer.name}). Enter keeps a value; - empties it."
+        _("Editing customer {number} ({name}). Enter keeps a value; - empties it.").format(
+            number=customer.number, name=customer.name
+        )
     )
     try:
         review = session.fill()
@@ -478,14 +532,14 @@ def _edit_interactively(
                 break
             review = session.settle()
     except Cancelled:
-        console.err("The input ended; nothing was saved.")
+        console.err(_("The input ended; nothing was saved."))
         return Exit.REFUSED
     if choice == "c":
-        console.out("Nothing was saved.")
+        console.out(_("Nothing was saved."))
         return Exit.DONE
     changes = {k: v for k, v in session.form.items() if start.get(k) != v}
     if not changes:
-        console.out("Nothing changed.")
+        console.out(_("Nothing changed."))
         return Exit.DONE
     if "custom_fields" in changes:
         changes["custom_fields"] = {

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import enum
 import importlib
+import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from debitor_core.cli._console import Console
+from debitor_core.cli._i18n import _, argparse_in_language, choose, lang_option, language
 from debitor_core.cli._parser import build_parser
 from debitor_core.cli._store import BookUnavailable, UsageError, describe, open_store
 
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
     from debitor_core import Customer, CustomerBook, Problem, RequiredFields
     from debitor_core.storage import Store
 
-__all__ = ["App", "Exit", "Refused", "run"]
+__all__ = ["App", "Exit", "Refused", "run", "said"]
 
 
 class Exit(enum.IntEnum):
@@ -129,8 +131,13 @@ class App:
         """Report problems on standard error, one per line, each beside its field."""
         for problem in problems:
             where = f"{problem.path}: " if problem.path else ""
-            kind = "" if problem.is_error else "warning: "
-            self.console.err(f"{prefix}{kind}{where}{problem.message}")
+            kind = "" if problem.is_error else _("warning: ")
+            self.console.err(f"{prefix}{kind}{where}{said(problem)}")
+
+
+def said(problem: Problem) -> str:
+    """A problem's sentence in the command's language."""
+    return problem.message_in(language())
 
 
 def _handler(command: str) -> Callable[[App], int]:
@@ -142,9 +149,15 @@ def _handler(command: str) -> Callable[[App], int]:
 def run(argv: Sequence[str] | None = None, console: Console | None = None) -> int:
     """Parse ``argv``, run the command, and return the exit status (see the module)."""
     console = console or Console()
-    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        choose(lang_option(arguments))
+    except ValueError as exc:
+        console.err(f"debitor: {exc}")
+        return Exit.USAGE
+    try:
+        with argparse_in_language():
+            args = build_parser().parse_args(arguments)
     except SystemExit as exc:  # argparse printed the usage, or --help / --version
         return exc.code if isinstance(exc.code, int) else Exit.USAGE
     app = App(args, console)
@@ -153,7 +166,7 @@ def run(argv: Sequence[str] | None = None, console: Console | None = None) -> in
     except BrokenPipeError:
         return Exit.REFUSED
     except KeyboardInterrupt:
-        console.err("Interrupted; nothing more was changed.")
+        console.err(_("Interrupted; nothing more was changed."))
         return Exit.INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - translated below, or raised again
         return _report(app, exc)
@@ -179,7 +192,11 @@ def _report(app: App, exc: Exception) -> int:
         app.problems(exc.errors or exc.problems)
         return Exit.REFUSED
     if isinstance(exc, StorageError):
-        console.err(f"The book {describe(app.location)} cannot be used: {exc}")
+        console.err(
+            _("The book {book} cannot be used: {reason}").format(
+                book=describe(app.location), reason=exc
+            )
+        )
         return Exit.UNAVAILABLE
     if isinstance(exc, DebitorError):
         console.err(str(exc))

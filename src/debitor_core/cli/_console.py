@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TextIO
 
+from debitor_core.cli._i18n import number
+
 __all__ = ["Console", "ProgressBar", "display_width"]
 
 
@@ -54,7 +56,9 @@ class ProgressBar:
         self.shown = percent
         filled = percent * 30 // 100
         bar = "#" * filled + " " * (30 - filled)
-        self.stream.write(f"\r{self.label} {percent:3d}% [{bar}] {done:,}/{self.total:,}")
+        self.stream.write(
+            f"\r{self.label} {percent:3d}% [{bar}] {number(done)}/{number(self.total)}"
+        )
         self.stream.flush()
 
     def close(self) -> None:

@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from debitor_core.cli._app import App, Exit, Refused
+from debitor_core.cli._app import App, Exit, Refused, said
+from debitor_core.cli._i18n import N_, _, ngettext, number
 from debitor_core.cli._store import UsageError
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ def pairs(items: Sequence[str], option: str) -> dict[str, str]:
     for item in items:
         key, equals, value = item.partition("=")
         if not equals or not key.strip():
-            msg = f"{option} takes KEY=VALUE, such as {option} tier=gold; {item!r} has no '='."
+            msg = _(
+                "{option} takes KEY=VALUE, such as {option} tier=gold; {item!r} has no '='."
+            ).format(option=option, item=item)
             raise UsageError(msg)
         found[key.strip()] = value
     return found
@@ -83,17 +86,19 @@ def list_customers(app: App) -> int:
     if limit is None:
         limit = None if args.json else _DEFAULT_LIMIT
     if (limit is not None and limit < 0) or args.offset < 0:
-        msg = "--limit and --offset take a number of customers, 0 or more."
+        msg = _("--limit and --offset take a number of customers, 0 or more.")
         raise UsageError(msg)
     result = search(app, text, limit=limit or None, offset=args.offset)
     if args.json:
         from debitor_core.exchange import export_rows  # noqa: PLC0415
 
-        _, rows = export_rows(app.book(), result)
+        _columns, rows = export_rows(app.book(), result)
         app.console.out(json.dumps(rows, ensure_ascii=False, indent=1))
         return Exit.DONE
     if not result:
-        app.console.out("No customers match." if text or _filtered(args) else "No customers yet.")
+        app.console.out(
+            _("No customers match.") if text or _filtered(args) else _("No customers yet.")
+        )
         return Exit.DONE
     _table(app, result)
     total = len(result)
@@ -103,9 +108,15 @@ def list_customers(app: App) -> int:
     first = args.offset + 1
     last = args.offset + len(result)
     if first == 1 and last == total:
-        app.console.out(f"{total:,} customer{'s' if total != 1 else ''}.")
+        app.console.out(
+            ngettext("{count} customer.", "{count} customers.", total).format(count=number(total))
+        )
     else:
-        app.console.out(f"Customers {first:,}-{last:,} of {total:,} (see --limit and --offset).")
+        app.console.out(
+            _("Customers {first}-{last} of {total} (see --limit and --offset).").format(
+                first=number(first), last=number(last), total=number(total)
+            )
+        )
     return Exit.DONE
 
 
@@ -119,7 +130,7 @@ def _table(app: App, customers: Sequence[Customer]) -> None:
     rows = [
         [
             str(c.number),
-            c.name + (" (archived)" if c.archived else ""),
+            c.name + (" " + _("(archived)") if c.archived else ""),
             c.email or "",
             c.phone.number if c.phone else "",
             c.address.city or "",
@@ -129,7 +140,7 @@ def _table(app: App, customers: Sequence[Customer]) -> None:
         for c in customers
     ]
     app.console.table(
-        ("No.", "Name", "Email", "Phone", "City", "Country", "Categories"),
+        (_("No."), _("Name"), _("Email"), _("Phone"), _("City"), _("Country"), _("Categories")),
         rows,
         right=(0,),
         flexible=(1, 2, 6, 4),
@@ -157,31 +168,39 @@ def show(app: App) -> int:
 
 def _profile(app: App, book: CustomerBook, customer: Customer) -> None:
     out = app.console.out
-    status = ", archived" if customer.archived else ""
-    out(f"Customer {customer.number}: {customer.name} ({customer.kind.value}{status})")
+    kind = _("company") if customer.kind.value == "company" else _("person")
+    status = ", " + _("archived") if customer.archived else ""
+    out(
+        _("Customer {number}: {name} ({kind})").format(
+            number=customer.number, name=customer.name, kind=kind + status
+        )
+    )
     address = customer.address
     town = " ".join(p for p in (address.postal_code, address.city) if p)
     place = [*address.street_lines, town, address.region or "", address.country or ""]
     lines = [p for p in place if p]
     categories = ", ".join(book.category(c).name for c in customer.categories)
     rows = [
-        ("Contact person", customer.contact_person),
-        ("Email", customer.email),
-        ("Other emails", ", ".join(customer.other_emails)),
-        ("Phone", customer.phone.number if customer.phone else None),
-        ("Other phones", ", ".join(f"{p.number} ({p.type.value})" for p in customer.other_phones)),
-        ("Website", customer.website),
-        ("VAT number", customer.tax_id.value if customer.tax_id else None),
-        ("Company number", customer.company_id),
-        ("Address", lines[0] if lines else None),
+        (_("Contact person"), customer.contact_person),
+        (_("Email"), customer.email),
+        (_("Other emails"), ", ".join(customer.other_emails)),
+        (_("Phone"), customer.phone.number if customer.phone else None),
+        (
+            _("Other phones"),
+            ", ".join(f"{p.number} ({p.type.value})" for p in customer.other_phones),
+        ),
+        (_("Website"), customer.website),
+        (_("VAT number"), customer.tax_id.value if customer.tax_id else None),
+        (_("Company number"), customer.company_id),
+        (_("Address"), lines[0] if lines else None),
         *(("", line) for line in lines[1:]),
-        ("Payment terms", str(customer.payment_terms) if customer.payment_terms else None),
-        ("Currency", customer.currency),
-        ("Language", customer.language),
-        ("Categories", categories),
+        (_("Payment terms"), str(customer.payment_terms) if customer.payment_terms else None),
+        (_("Currency"), customer.currency),
+        (_("Language"), customer.language),
+        (_("Categories"), categories),
     ]
     for label, value in rows:
-        out(f"  {label:<16}{value or '-'}")
+        out(f"  {_pad(label)}{value or '-'}")
     _private(app, book, customer)
 
 
@@ -190,52 +209,68 @@ def _private(app: App, book: CustomerBook, customer: Customer) -> None:
     out = app.console.out
     fields = {f.key: f for f in book.fields()}
     if customer.custom_fields:
-        out("Custom fields")
+        out(_("Custom fields"))
         for key, value in customer.custom_fields.items():
             label = fields[key].label if key in fields else key
             shown = ", ".join(value) if isinstance(value, tuple) else _value(value)
-            out(f"  {label:<16}{shown}")
-    out("Consent")
+            out(f"  {_pad(label)}{shown}")
+    out(_("Consent"))
     if not customer.consents:
-        out("  none recorded")
+        out("  " + _("none recorded"))
     latest: dict[str, Any] = {}
     for consent in customer.consents:
         latest[consent.channel.value] = consent
     for channel, consent in latest.items():
-        verb = "given" if consent.given else "withdrawn"
+        template = _("given {when}{source}") if consent.given else _("withdrawn {when}{source}")
         source = f" ({consent.source})" if consent.source else ""
-        out(f"  {channel:<16}{verb} {when(consent.at)}{source}")
-    out("Private notes")
+        out(f"  {_pad(channel)}" + template.format(when=when(consent.at), source=source))
+    out(_("Private notes"))
     if not customer.notes:
-        out("  none")
+        out("  " + _("none"))
     for item in customer.notes:
         by = f", {item.author}" if item.author else ""
         text = item.text.replace("\n", "\n" + " " * 4)
         out(f"  {when(item.at)}{by}: {text}")
     if customer.attachments:
-        out("Attachments")
+        out(_("Attachments"))
         for ref in customer.attachments:
             out(
-                f"  {ref.file_name} ({ref.media_type}, {ref.size:,} bytes, "
-                f"SHA-256 {ref.sha256[:12]}…), added {when(ref.added)}"
+                "  "
+                + ngettext(
+                    "{name} ({type}, {size} byte, SHA-256 {digest}…), added {when}",
+                    "{name} ({type}, {size} bytes, SHA-256 {digest}…), added {when}",
+                    ref.size,
+                ).format(
+                    name=ref.file_name,
+                    type=ref.media_type,
+                    size=number(ref.size),
+                    digest=ref.sha256[:12],
+                    when=when(ref.added),
+                )
             )
     out(
-        f"Registered {when(customer.created)}; last changed {when(customer.updated)}; "
-        f"version {customer.version}."
+        _("Registered {created}; last changed {updated}; version {version}.").format(
+            created=when(customer.created), updated=when(customer.updated), version=customer.version
+        )
     )
+
+
+def _pad(label: str, width: int = 16) -> str:
+    """A label and the spaces that line up what follows it (wider labels get one)."""
+    return label + " " * max(1, width - len(label))
 
 
 def _value(value: object) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     return str(value)
 
 
 def _account(app: App, account: Any) -> None:  # noqa: ANN401 - an AccountSummary
     out = app.console.out
-    out(f"Account (as of {account.as_of})")
+    out(_("Account (as of {day})").format(day=account.as_of))
     if not account.lines:
-        out("  No invoices yet.")
+        out("  " + _("No invoices yet."))
         return
     places: dict[str, int] = {}
     for line in account.lines:
@@ -243,9 +278,19 @@ def _account(app: App, account: Any) -> None:  # noqa: ANN401 - an AccountSummar
         exponent = invoice.total.as_tuple().exponent
         places[invoice.currency] = -exponent if isinstance(exponent, int) else 2
         out(
-            f"  Invoice {invoice.number:<6} {invoice.issue_date}  due {invoice.due_date}  "
-            f"{invoice.total} {invoice.currency}  {line.status.value.replace('_', ' ')}, "
-            f"{line.outstanding} outstanding"
+            "  "
+            + _(
+                "Invoice {number} {issued}  due {due}  {total} {currency}  {status}, "
+                "{outstanding} outstanding"
+            ).format(
+                number=f"{invoice.number:<6}",
+                issued=invoice.issue_date,
+                due=invoice.due_date,
+                total=invoice.total,
+                currency=invoice.currency,
+                status=_status(line.status.value),
+                outstanding=line.outstanding,
+            )
         )
     for currency, totals in account.totals.items():
         digits = places.get(currency, 2)
@@ -254,9 +299,34 @@ def _account(app: App, account: Any) -> None:  # noqa: ANN401 - an AccountSummar
             return f"{amount:.{digits}f}"
 
         out(
-            f"  {currency}: invoiced {money(totals.invoiced)}, paid {money(totals.paid)}, "
-            f"outstanding {money(totals.outstanding)}, overdue {money(totals.overdue)}"
+            "  "
+            + _(
+                "{currency}: invoiced {invoiced}, paid {paid}, outstanding {outstanding}, "
+                "overdue {overdue}"
+            ).format(
+                currency=currency,
+                invoiced=money(totals.invoiced),
+                paid=money(totals.paid),
+                outstanding=money(totals.outstanding),
+                overdue=money(totals.overdue),
+            )
         )
+
+
+_STATUSES = {
+    "draft": N_("draft"),
+    "partly_paid": N_("partly paid"),
+    "paid": N_("paid"),
+    "overdue": N_("overdue"),
+    "void": N_("void"),
+    "sent": N_("sent"),
+}
+
+
+def _status(value: str) -> str:
+    """An invoice's status in words, in the command's language."""
+    words = _STATUSES.get(value)
+    return _(words) if words else value.replace("_", " ")
 
 
 def note(app: App) -> int:
@@ -266,7 +336,11 @@ def note(app: App) -> int:
         text = app.console.stdin.read()
     customer = app.customer(app.args.customer)
     changed = app.book().add_note(customer.id, text, author=app.args.author)
-    app.console.out(f"Added a note to customer {changed.number} ({changed.name}).")
+    app.console.out(
+        _("Added a note to customer {number} ({name}).").format(
+            number=changed.number, name=changed.name
+        )
+    )
     return Exit.DONE
 
 
@@ -279,11 +353,15 @@ def attach(app: App) -> int:
             for chunk in iter(lambda: stream.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError as exc:
-        msg = f"The file {path} cannot be read: {exc.strerror or exc}."
+        msg = _("The file {path} cannot be read: {reason}.").format(
+            path=path, reason=exc.strerror or exc
+        )
         raise UsageError(msg) from exc
     media = app.args.media_type or mimetypes.guess_type(path.name)[0]
     if media is None:
-        msg = f"The type of {path.name} is not known from its name; give it with --media-type."
+        msg = _("The type of {name} is not known from its name; give it with --media-type.").format(
+            name=path.name
+        )
         raise UsageError(msg)
     customer = app.customer(app.args.customer)
     changed = app.book().attach(
@@ -293,7 +371,11 @@ def attach(app: App) -> int:
         size=path.stat().st_size,
         sha256=digest.hexdigest(),
     )
-    app.console.out(f"Recorded {app.args.name or path.name} on customer {changed.number}.")
+    app.console.out(
+        _("Recorded {name} on customer {number}.").format(
+            name=app.args.name or path.name, number=changed.number
+        )
+    )
     return Exit.DONE
 
 
@@ -303,10 +385,11 @@ def archive(app: App) -> int:
     book = app.book()
     if app.args.command == "archive":
         changed = book.archive(customer.id)
-        app.console.out(f"Archived customer {changed.number} ({changed.name}).")
+        done = _("Archived customer {number} ({name}).")
     else:
         changed = book.restore(customer.id)
-        app.console.out(f"Restored customer {changed.number} ({changed.name}).")
+        done = _("Restored customer {number} ({name}).")
+    app.console.out(done.format(number=changed.number, name=changed.name))
     return Exit.DONE
 
 
@@ -315,21 +398,30 @@ def merge(app: App) -> int:
     keep = app.customer(app.args.keep)
     duplicate = app.customer(app.args.duplicate)
     console = app.console
-    question = (
-        f"Merge customer {duplicate.number} ({duplicate.name}) into customer {keep.number} "
-        f"({keep.name})? Customer {duplicate.number} is then deleted."
+    question = _(
+        "Merge customer {duplicate} ({duplicate_name}) into customer {keep} "
+        "({keep_name})? Customer {duplicate} is then deleted."
+    ).format(
+        duplicate=duplicate.number,
+        duplicate_name=duplicate.name,
+        keep=keep.number,
+        keep_name=keep.name,
     )
     if not app.args.yes:
         if not console.stdin.isatty():
-            msg = f"{question} Add --yes to do it."
+            msg = question + " " + _("Add --yes to do it.")
             raise Refused(msg, Exit.USAGE)
-        answer = console.ask(question + " [y/N] ")
-        if (answer or "").strip().casefold() not in ("y", "yes"):
-            console.out("Nothing was merged.")
+        # TRANSLATORS: the answers are y or yes, and the first letter and word of "yes".
+        answer = console.ask(question + " " + _("[y/N] "))
+        yes = {"y", "yes", _("y").casefold(), _("yes").casefold()}
+        if (answer or "").strip().casefold() not in yes:
+            console.out(_("Nothing was merged."))
             return Exit.DONE
     merged = app.book().merge(keep.id, duplicate.id)
     console.out(
-        f"Merged customer {duplicate.number} into customer {merged.number} ({merged.name})."
+        _("Merged customer {duplicate} into customer {keep} ({name}).").format(
+            duplicate=duplicate.number, keep=merged.number, name=merged.name
+        )
     )
     return Exit.DONE
 
@@ -343,7 +435,7 @@ def check(app: App) -> int:
     fields = {f.key: f for f in book.fields()}
     failing: list[tuple[Customer, Any]] = []
     customers = book.customers(archived=None)
-    bar = app.console.progress(len(customers), "Checking")
+    bar = app.console.progress(len(customers), _("Checking"))
     for position, customer in enumerate(customers, 1):
         review = book.preview(customer_form(customer, names, fields))
         if review.errors:
@@ -363,14 +455,17 @@ def check(app: App) -> int:
         app.console.out(json.dumps(report, ensure_ascii=False, indent=1))
     for customer, errors in failing:
         if not app.args.json:
-            app.console.out(f"Customer {customer.number} ({customer.name}):")
+            app.console.out(
+                _("Customer {number} ({name}):").format(number=customer.number, name=customer.name)
+            )
             for problem in errors:
                 where = f"{problem.path}: " if problem.path else ""
-                app.console.out(f"  {where}{problem.message}")
+                app.console.out(f"  {where}{said(problem)}")
     count = len(customers)
-    summary = (
-        f"Checked {count:,} customer{'s' if count != 1 else ''}: "
-        f"{len(failing):,} no longer pass today's rules; nothing was changed."
-    )
+    summary = ngettext(
+        "Checked {count} customer: {failing} no longer pass today's rules; nothing was changed.",
+        "Checked {count} customers: {failing} no longer pass today's rules; nothing was changed.",
+        count,
+    ).format(count=number(count), failing=number(len(failing)))
     app.console.err(summary) if app.args.json else app.console.out(summary)
     return Exit.REFUSED if failing else Exit.DONE

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from debitor_core.cli._app import App, Exit
+from debitor_core.cli._i18n import N_, _, ngettext
 
 if TYPE_CHECKING:
     from debitor_core import Category, CategoryCount
@@ -21,27 +22,42 @@ def categories(app: App) -> int:
     if action == "list":
         report = book.category_counts()
         if not report:
-            out("No categories yet; create one with 'debitor categories add NAME'.")
+            out(_("No categories yet; create one with 'debitor categories add NAME'."))
             return Exit.DONE
         for line, depth in _tree(report):
-            own = f", {line.direct} directly" if line.direct != line.customers else ""
-            many = "customer" if line.customers == 1 else "customers"
-            out(f"{'  ' * depth}{line.category.name} ({line.customers} {many}{own})")
+            count = ngettext("{count} customer", "{count} customers", line.customers).format(
+                count=line.customers
+            )
+            if line.direct != line.customers:
+                count = _("{count}, {direct} directly").format(count=count, direct=line.direct)
+            out(f"{'  ' * depth}{line.category.name} ({count})")
         return Exit.DONE
     if action == "add":
         made = book.create_category(args.name, parent=args.parent)
-        where = f" under {args.parent}" if args.parent else ""
-        out(f"Created the category {made.name}{where}.")
+        if args.parent:
+            out(
+                _("Created the category {name} under {parent}.").format(
+                    name=made.name, parent=args.parent
+                )
+            )
+        else:
+            out(_("Created the category {name}.").format(name=made.name))
     elif action == "rename":
         renamed = book.rename_category(args.name, args.new_name)
-        out(f"Renamed the category {args.name} to {renamed.name}.")
+        out(_("Renamed the category {old} to {new}.").format(old=args.name, new=renamed.name))
     elif action == "move":
         moved = book.move_category(args.name, None if args.top else args.parent)
-        where = "to the top" if args.top else f"under {args.parent}"
-        out(f"Moved the category {moved.name} {where}.")
+        if args.top:
+            out(_("Moved the category {name} to the top.").format(name=moved.name))
+        else:
+            out(
+                _("Moved the category {name} under {parent}.").format(
+                    name=moved.name, parent=args.parent
+                )
+            )
     else:
         book.delete_category(args.name, detach=args.detach)
-        out(f"Deleted the category {args.name}.")
+        out(_("Deleted the category {name}.").format(name=args.name))
     return Exit.DONE
 
 
@@ -67,6 +83,17 @@ _OPTIONS = ("required", "min_value", "max_value", "max_length", "pattern", "defa
             "help_text", "personal_data")  # fmt: skip
 _RULES = ("required", "choices", "min_value", "max_value", "max_length", "pattern",
           "default", "help_text", "personal_data")  # fmt: skip
+_RULE_WORDS = {
+    "required": N_("required"),
+    "choices": N_("choices"),
+    "min_value": N_("min value"),
+    "max_value": N_("max value"),
+    "max_length": N_("max length"),
+    "pattern": N_("pattern"),
+    "default": N_("default"),
+    "help_text": N_("help text"),
+    "personal_data": N_("personal data"),
+}
 
 
 def fields(app: App) -> int:
@@ -78,23 +105,24 @@ def fields(app: App) -> int:
     if action == "list":
         defined = book.fields()
         if not defined:
-            out("No custom fields yet; define one with 'debitor fields add KEY LABEL'.")
+            out(_("No custom fields yet; define one with 'debitor fields add KEY LABEL'."))
             return Exit.DONE
         for field in defined:
             rules = [
-                f"{name.replace('_', ' ')}: {_text(value)}"
+                f"{_(_RULE_WORDS[name])}: {_text(value)}"
                 for name in _RULES
                 if (value := getattr(field, name)) is not None and value is not False
                 if value != ()
             ]
-            state = "" if field.active else ", deactivated"
+            state = "" if field.active else ", " + _("deactivated")
             extra = f"; {'; '.join(rules)}" if rules else ""
             out(f"{field.key}: {field.label} ({field.type.value}{state}){extra}")
         return Exit.DONE
     if action in ("deactivate", "activate"):
         change = book.deactivate_field if action == "deactivate" else book.activate_field
         changed = change(args.key)
-        out(f"The field {changed.key} is {'deactivated' if not changed.active else 'active'}.")
+        done = _("The field {key} is active.") if changed.active else None
+        out((done or _("The field {key} is deactivated.")).format(key=changed.key))
         return Exit.DONE
     options: dict[str, Any] = {
         name: getattr(args, name) for name in _OPTIONS if getattr(args, name) is not None
@@ -103,14 +131,22 @@ def fields(app: App) -> int:
         options["choices"] = args.choice
     if action == "add":
         made = book.define_field(args.key, args.label, args.type or "text", **options)
-        out(f"Defined the field {made.key} ({made.label}, {made.type.value}).")
+        out(
+            _("Defined the field {key} ({label}, {type}).").format(
+                key=made.key, label=made.label, type=made.type.value
+            )
+        )
         return Exit.DONE
     if args.type is not None:
         options["type"] = args.type
     if args.label is not None:
         options["label"] = args.label
     changed = book.change_field(args.key, **options)
-    out(f"Changed the field {changed.key} ({changed.label}, {changed.type.value}).")
+    out(
+        _("Changed the field {key} ({label}, {type}).").format(
+            key=changed.key, label=changed.label, type=changed.type.value
+        )
+    )
     return Exit.DONE
 
 
@@ -118,5 +154,5 @@ def _text(value: object) -> str:
     if isinstance(value, tuple):
         return ", ".join(str(v) for v in value)
     if value is True:
-        return "yes"
+        return _("yes")
     return str(value)

@@ -16,6 +16,7 @@ from typing import Final
 
 from debitor_core.cli._app import App, Exit, Refused, run
 from debitor_core.cli._console import Console
+from debitor_core.cli._i18n import N_, _
 from debitor_core.cli._parser import DEMO_BOOK
 from debitor_core.cli._store import open_store
 
@@ -58,22 +59,22 @@ _FINNISH: Final = (
 def _steps(sample: str, export: str) -> list[tuple[str, tuple[str, ...], int]]:
     """The tour: (what it shows, the command's arguments, the exit status it should end in)."""
     return [
-        ("Register a Latvian company; values are normalised as they are stored", _LATVIAN, 0),
-        ("A German company with mistakes: every problem at once, beside its field",
+        (N_("Register a Latvian company; values are normalised as they are stored"), _LATVIAN, 0),
+        (N_("A German company with mistakes: every problem at once, beside its field"),
          _GERMAN_WRONG, 1),
-        ("The same company with the mistakes fixed", _GERMAN_FIXED, 0),
-        ("A private person in Finland: first name(s), then surname", _FINNISH, 0),
-        ("The customers list", ("list",), 0),
-        ("Search: case and accents do not matter", ("find", "berzins"), 0),
-        ("Filter by category", ("list", "--category", "Wholesalers"), 0),
-        ("A customer's full profile", ("show", "1"), 0),
-        ("What importing a CSV file would do, row by row (nothing is changed)",
+        (N_("The same company with the mistakes fixed"), _GERMAN_FIXED, 0),
+        (N_("A private person in Finland: first name(s), then surname"), _FINNISH, 0),
+        (N_("The customers list"), ("list",), 0),
+        (N_("Search: case and accents do not matter"), ("find", "berzins"), 0),
+        (N_("Filter by category"), ("list", "--category", "Wholesalers"), 0),
+        (N_("A customer's full profile"), ("show", "1"), 0),
+        (N_("What importing a CSV file would do, row by row (nothing is changed)"),
          ("import", sample, "--dry-run"), 1),
-        ("Import it: good rows are stored, the bad one goes to a rejects file",
+        (N_("Import it: good rows are stored, the bad one goes to a rejects file"),
          ("import", sample), 1),
-        ("Export every customer to CSV, with the columns import reads",
+        (N_("Export every customer to CSV, with the columns import reads"),
          ("export", export, "--force"), 0),
-        ("Re-check every stored customer with today's rules", ("check",), 0),
+        (N_("Re-check every stored customer with today's rules"), ("check",), 0),
     ]  # fmt: skip
 
 
@@ -88,11 +89,11 @@ def _mark(location: str) -> None:
         if MARKER in keys:
             return
         if len(book) or book.categories() or keys:
-            msg = (
-                f"The book {location} was not made by the demo, and the demo never writes "
+            msg = _(
+                "The book {book} was not made by the demo, and the demo never writes "
                 "into a book it did not make. Run 'debitor demo' without a path (it uses "
-                f"./{DEMO_BOOK}) or name a new file."
-            )
+                "./{demo_book}) or name a new file."
+            ).format(book=location, demo_book=DEMO_BOOK)
             raise Refused(msg)
         book.define_field(
             MARKER,
@@ -111,7 +112,7 @@ def demo(app: App) -> int:
     """``demo [PATH]``: the tour, on ``PATH`` or ``./debitor-demo.json``."""
     location = app.args.path or DEMO_BOOK
     if Path(location).suffix.casefold() not in (".json", ".db", ".sqlite", ".sqlite3"):
-        msg = f"The demo book {location} must be a .json or .db file."
+        msg = _("The demo book {book} must be a .json or .db file.").format(book=location)
         raise Refused(msg, Exit.USAGE)
     _mark(location)
     folder = Path(location).parent
@@ -122,19 +123,30 @@ def demo(app: App) -> int:
     export = folder / "debitor-demo-export.csv"
     console = app.console
     inline = Console(console.stdin, console.stdout, console.stdout)
-    console.out(f"A tour of the debitor command on the demo book {location}.")
+    console.out(_("A tour of the debitor command on the demo book {book}.").format(book=location))
     for number, (title, argv, expected) in enumerate(_steps(str(sample), str(export)), 1):
         full = ["--book", location, *argv]
-        console.out(f"\n{number}. {title}")
+        console.out(f"\n{number}. {_(title)}")
         console.out(f"$ debitor {shlex.join(full)}")
         status = run(full, inline)
         if status != expected:
-            console.err(f"The demo stopped: that command ended with exit status {status}.")
+            console.err(
+                _("The demo stopped: that command ended with exit status {status}.").format(
+                    status=status
+                )
+            )
             return Exit.REFUSED
         if status:
-            console.out(f"(exit status {status}: something was refused, as the demo meant)")
+            console.out(
+                _("(exit status {status}: something was refused, as the demo meant)").format(
+                    status=status
+                )
+            )
     console.out(
-        f"\nThe demo's book is {location}. Look around with 'debitor --book {location} list', "
-        "or run the demo again: it finds what this run stored and adds nothing twice."
+        "\n"
+        + _(
+            "The demo's book is {book}. Look around with 'debitor --book {book} list', "
+            "or run the demo again: it finds what this run stored and adds nothing twice."
+        ).format(book=location)
     )
     return Exit.DONE

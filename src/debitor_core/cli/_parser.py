@@ -7,6 +7,8 @@ import os
 import sys
 from typing import Final
 
+from debitor_core.cli._i18n import N_, _, available
+
 __all__ = ["DEFAULT_BOOK", "DEMO_BOOK", "FIELD_OPTIONS", "build_parser"]
 
 DEFAULT_BOOK: Final = "customers.json"
@@ -14,26 +16,30 @@ DEMO_BOOK: Final = "debitor-demo.json"
 
 FIELD_OPTIONS: Final = (
     # (option, form path, help)
-    ("--kind", "kind", "company (default) or person"),
-    ("--name", "name", "the company's name, or a person's first name(s) then surname"),
-    ("--contact-person", "contact_person", "the main contact at a company"),
-    ("--email", "email", "the main email address"),
-    ("--phone", "phone", "the main phone number (read in the customer's country)"),
-    ("--website", "website", "the website"),
-    ("--tax-id", "tax_id", "the VAT number, any common writing (LV 4000 3521 600)"),
-    ("--company-id", "company_id", "the company registration number"),
-    ("--street", "address.street", "street and house (new lines as \\n)"),
-    ("--postal-code", "address.postal_code", "the postal code"),
-    ("--city", "address.city", "the city"),
-    ("--region", "address.region", "state, province or county"),
-    ("--country", "address.country", "the country, as a code (LV) or a name"),
-    ("--payment-terms", "payment_terms", "net 14, prepaid, end of month + 30, fixed 2026-12-31"),
-    ("--currency", "currency", "preferred currency (EUR)"),
-    ("--language", "language", "preferred language (lv)"),
+    ("--kind", "kind", N_("company (default) or person")),
+    ("--name", "name", N_("the company's name, or a person's first name(s) then surname")),
+    ("--contact-person", "contact_person", N_("the main contact at a company")),
+    ("--email", "email", N_("the main email address")),
+    ("--phone", "phone", N_("the main phone number (read in the customer's country)")),
+    ("--website", "website", N_("the website")),
+    ("--tax-id", "tax_id", N_("the VAT number, any common writing (LV 4000 3521 600)")),
+    ("--company-id", "company_id", N_("the company registration number")),
+    ("--street", "address.street", N_("street and house (new lines as \\n)")),
+    ("--postal-code", "address.postal_code", N_("the postal code")),
+    ("--city", "address.city", N_("the city")),
+    ("--region", "address.region", N_("state, province or county")),
+    ("--country", "address.country", N_("the country, as a code (LV) or a name")),
+    (
+        "--payment-terms",
+        "payment_terms",
+        N_("net 14, prepaid, end of month + 30, fixed 2026-12-31"),
+    ),
+    ("--currency", "currency", N_("preferred currency (EUR)")),
+    ("--language", "language", N_("preferred language (lv)")),
 )
 """The options that set one field of a customer, for ``add`` and ``edit``."""
 
-_EPILOG: Final = (
+_EPILOG: Final = N_(
     "The book is a .json file (default ./customers.json, or $DEBITOR_BOOK) or an SQLite "
     ".db/.sqlite file. Exit status: 0 done, 1 some rows or values were refused, 2 wrong "
     "usage, 3 the book could not be used. See 'debitor COMMAND --help'."
@@ -43,8 +49,8 @@ _EPILOG: Final = (
 class _Version(argparse.Action):
     """``--version``: reads the installed version only when asked."""
 
-    def __init__(self, option_strings: list[str], dest: str, **_: object) -> None:
-        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+    def __init__(self, option_strings: list[str], dest: str, **_options: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=_("show the version and exit"))
 
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
         from importlib import metadata  # noqa: PLC0415 - only for --version
@@ -63,109 +69,121 @@ def _book_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         "--book",
         metavar="PATH",
         default=default,
-        help="the book: a .json or .db/.sqlite file (default: ./customers.json or "
-        "$DEBITOR_BOOK), or a postgresql:// URL (with --book-id)",
+        help=_(
+            "the book: a .json or .db/.sqlite file (default: ./customers.json or "
+            "$DEBITOR_BOOK), or a postgresql:// URL (with --book-id)"
+        ),
     )
     parser.add_argument(
         "--book-id",
         metavar="ID",
         default=None if top else argparse.SUPPRESS,
-        help="which book of a PostgreSQL database (several books share one)",
+        help=_("which book of a PostgreSQL database (several books share one)"),
     )
     parser.add_argument(
         "--require",
         metavar="FIELDS",
         default="default" if top else argparse.SUPPRESS,
-        help="required fields: 'default' (name, country), 'complete' (name, full "
-        "address, email, phone) or paths such as name,email,address.city",
+        help=_(
+            "required fields: 'default' (name, country), 'complete' (name, full "
+            "address, email, phone) or paths such as name,email,address.city"
+        ),
     )
 
 
 def _filters(parser: argparse.ArgumentParser, *, archived: bool = True) -> None:
-    group = parser.add_argument_group("filters")
+    group = parser.add_argument_group(_("filters"))
     group.add_argument(
         "--category",
         action="append",
         default=[],
         metavar="NAME",
-        help="in this category or its sub-categories (repeat for several)",
+        help=_("in this category or its sub-categories (repeat for several)"),
     )
     group.add_argument(
         "--all-categories",
         action="store_true",
-        help="with several --category, in all of them (default: any)",
+        help=_("with several --category, in all of them (default: any)"),
     )
-    group.add_argument("--country", help="in this country (code or name)")
-    group.add_argument("--city", help="in this city (case and accents do not matter)")
+    group.add_argument("--country", help=_("in this country (code or name)"))
+    group.add_argument("--city", help=_("in this city (case and accents do not matter)"))
     group.add_argument(
         "--field",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="with this custom-field value (repeat for several)",
+        help=_("with this custom-field value (repeat for several)"),
     )
     if archived:
         shown = group.add_mutually_exclusive_group()
-        shown.add_argument("--archived", action="store_true", help="archived customers only")
+        shown.add_argument("--archived", action="store_true", help=_("archived customers only"))
         shown.add_argument("--with-archived", action="store_true",
-                           help="archived customers too")  # fmt: skip
+                           help=_("archived customers too"))  # fmt: skip
 
 
 def _listing(parser: argparse.ArgumentParser) -> None:
     _filters(parser)
     parser.add_argument("--sort", choices=("number", "name", "created"), default="number")
-    parser.add_argument("--desc", action="store_true", help="reverse the order")
+    parser.add_argument("--desc", action="store_true", help=_("reverse the order"))
     parser.add_argument(
         "--limit",
         type=int,
         metavar="N",
-        help="show at most N (default 50 in a table, all with --json; 0: all)",
+        help=_("show at most N (default 50 in a table, all with --json; 0: all)"),
     )
-    parser.add_argument("--offset", type=int, default=0, metavar="N", help="skip the first N")
-    parser.add_argument("--json", action="store_true", help="JSON for scripts")  # fmt: skip
+    parser.add_argument("--offset", type=int, default=0, metavar="N", help=_("skip the first N"))
+    parser.add_argument("--json", action="store_true", help=_("JSON for scripts"))  # fmt: skip
 
 
 def _field_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("the customer's fields")
+    group = parser.add_argument_group(_("the customer's fields"))
     for option, path, text in FIELD_OPTIONS:
-        group.add_argument(option, dest=f"field:{path}", metavar="TEXT", help=text)
+        group.add_argument(option, dest=f"field:{path}", metavar="TEXT", help=_(text))
     group.add_argument(
         "--other-email",
         action="append",
         dest="field:other_emails",
         metavar="EMAIL",
-        help="another email address (repeat for several)",
+        help=_("another email address (repeat for several)"),
     )
     group.add_argument(
         "--other-phone",
         action="append",
         dest="field:other_phones",
         metavar="PHONE",
-        help="another phone number (repeat for several)",
+        help=_("another phone number (repeat for several)"),
     )
     group.add_argument(
         "--field",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a custom field's value (repeat for several)",
+        help=_("a custom field's value (repeat for several)"),
     )
     group.add_argument(
         "--consent",
         metavar="CHANNELS",
-        help="consent to contact by email, phone, sms, post (comma-separated)",
+        help=_("consent to contact by email, phone, sms, post (comma-separated)"),
     )
-    group.add_argument("--author", help="who makes the change (recorded on notes)")  # fmt: skip
+    group.add_argument("--author", help=_("who makes the change (recorded on notes)"))  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole grammar, in one place
     """The ``debitor`` argument parser."""
     parser = argparse.ArgumentParser(
         prog="debitor",
-        description="Register, find and keep customers in a customer book.",
-        epilog=_EPILOG,
+        description=_("Register, find and keep customers in a customer book."),
+        epilog=_(_EPILOG),
     )
     parser.add_argument("--version", action=_Version)
+    parser.add_argument(
+        "--lang",
+        metavar="LANG",
+        help=_(
+            "the language of the messages: {languages} (default: from LANGUAGE, LC_ALL, "
+            "LC_MESSAGES or LANG, else en)"
+        ).format(languages=", ".join(available())),
+    )
     _book_options(parser, top=True)
     common = argparse.ArgumentParser(add_help=False)
     _book_options(common, top=False)
@@ -173,125 +191,127 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
 
     def command(name: str, text: str, **kwargs: object) -> argparse.ArgumentParser:
         return commands.add_parser(
-            name, help=text, description=text[:1].upper() + text[1:] + ".", parents=[common],
-            **kwargs,  # type: ignore[arg-type]
+            name, help=text, description=_("{what}.").format(what=text[:1].upper() + text[1:]),
+            parents=[common], **kwargs,  # type: ignore[arg-type]
         )  # fmt: skip
 
-    add = command("add", "register a customer, from options or by answering prompts")
+    add = command("add", _("register a customer, from options or by answering prompts"))
     _field_options(add)
     add.add_argument(
         "--category",
         action="append",
         default=[],
         metavar="NAME",
-        help="put the customer in this category (repeat for several)",
+        help=_("put the customer in this category (repeat for several)"),
     )
-    add.add_argument("--note", help="a private note")
-    add.add_argument("--number", type=int, help="a customer number (default: the next free)")
+    add.add_argument("--note", help=_("a private note"))
+    add.add_argument("--number", type=int, help=_("a customer number (default: the next free)"))
     add.add_argument(
         "--on-duplicate",
         choices=("create", "skip"),
         default="create",
-        help="when the review finds a likely duplicate: save anyway (default) or skip",
+        help=_("when the review finds a likely duplicate: save anyway (default) or skip"),
     )
-    add.add_argument("--dry-run", action="store_true", help="show the review, save nothing")
+    add.add_argument("--dry-run", action="store_true", help=_("show the review, save nothing"))
     add.add_argument(
         "-i",
         "--interactive",
         action="store_true",
-        help="ask for each field (the default when no field is given)",
+        help=_("ask for each field (the default when no field is given)"),
     )
 
-    listing = command("list", "list customers in a table (or JSON)")
+    listing = command("list", _("list customers in a table (or JSON)"))
     _listing(listing)
-    find = command("find", "find customers by words in their name, email, phone, ...")
-    find.add_argument("text", nargs="+", help="words to look for (all must appear)")
+    find = command("find", _("find customers by words in their name, email, phone, ..."))
+    find.add_argument("text", nargs="+", help=_("words to look for (all must appear)"))
     _listing(find)
 
-    show = command("show", "show a customer's full profile")
-    show.add_argument("customer", help="the customer's number (or id)")
-    show.add_argument("--json", action="store_true", help="JSON for scripts")
+    show = command("show", _("show a customer's full profile"))
+    show.add_argument("customer", help=_("the customer's number (or id)"))
+    show.add_argument("--json", action="store_true", help=_("JSON for scripts"))
 
-    edit = command("edit", "change a customer's fields (prompts when no option is given)")
-    edit.add_argument("customer", help="the customer's number (or id)")
+    edit = command("edit", _("change a customer's fields (prompts when no option is given)"))
+    edit.add_argument("customer", help=_("the customer's number (or id)"))
     _field_options(edit)
     edit.add_argument(
         "--clear",
         action="append",
         default=[],
         metavar="FIELD",
-        help="empty a field (email, phone, address.city, ...)",
+        help=_("empty a field (email, phone, address.city, ...)"),
     )
     edit.add_argument("--add-category", action="append", default=[], metavar="NAME")
     edit.add_argument("--remove-category", action="append", default=[], metavar="NAME")
-    edit.add_argument("--note", help="add a private note with the change")
+    edit.add_argument("--note", help=_("add a private note with the change"))
 
-    note = command("note", "add a private, dated note to a customer")
-    note.add_argument("customer", help="the customer's number (or id)")
-    note.add_argument("text", help="the note ('-' reads it from standard input)")
-    note.add_argument("--author", help="who writes the note")
+    note = command("note", _("add a private, dated note to a customer"))
+    note.add_argument("customer", help=_("the customer's number (or id)"))
+    note.add_argument("text", help=_("the note ('-' reads it from standard input)"))
+    note.add_argument("--author", help=_("who writes the note"))
 
-    attach = command("attach", "record a file (such as a signed contract) on a customer")
-    attach.add_argument("customer", help="the customer's number (or id)")
-    attach.add_argument("file", help="the file; its name, size and SHA-256 are recorded")
+    attach = command("attach", _("record a file (such as a signed contract) on a customer"))
+    attach.add_argument("customer", help=_("the customer's number (or id)"))
+    attach.add_argument("file", help=_("the file; its name, size and SHA-256 are recorded"))
     attach.add_argument(
-        "--media-type", help="its type, such as application/pdf (default: guessed from the name)"
+        "--media-type", help=_("its type, such as application/pdf (default: guessed from the name)")
     )
-    attach.add_argument("--name", help="the name to show (default: the file's name)")
+    attach.add_argument("--name", help=_("the name to show (default: the file's name)"))
 
     for name, text in (
-        ("archive", "hide a customer from lists; keep everything"),
-        ("restore", "bring an archived customer back into lists"),
+        ("archive", N_("hide a customer from lists; keep everything")),
+        ("restore", N_("bring an archived customer back into lists")),
     ):
-        sub = command(name, text)
-        sub.add_argument("customer", help="the customer's number (or id)")
+        sub = command(name, _(text))
+        sub.add_argument("customer", help=_("the customer's number (or id)"))
 
-    merge = command("merge", "fold a duplicate into the customer to keep")
-    merge.add_argument("keep", help="the customer to keep (number or id)")
-    merge.add_argument("duplicate", help="the duplicate, which is deleted (number or id)")
-    merge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    merge = command("merge", _("fold a duplicate into the customer to keep"))
+    merge.add_argument("keep", help=_("the customer to keep (number or id)"))
+    merge.add_argument("duplicate", help=_("the duplicate, which is deleted (number or id)"))
+    merge.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
 
-    categories = command("categories", "list and change categories")
+    categories = command("categories", _("list and change categories"))
     cat = categories.add_subparsers(dest="action", metavar="ACTION")
-    cat.add_parser("list", help="the categories as a tree, with customer counts")
-    cat_add = cat.add_parser("add", help="create a category")
+    cat.add_parser("list", help=_("the categories as a tree, with customer counts"))
+    cat_add = cat.add_parser("add", help=_("create a category"))
     cat_add.add_argument("name")
-    cat_add.add_argument("--parent", help="place it under this category")
-    cat_rename = cat.add_parser("rename", help="give a category a new name")
+    cat_add.add_argument("--parent", help=_("place it under this category"))
+    cat_rename = cat.add_parser("rename", help=_("give a category a new name"))
     cat_rename.add_argument("name")
     cat_rename.add_argument("new_name")
-    cat_move = cat.add_parser("move", help="place a category under another (or at the top)")
+    cat_move = cat.add_parser("move", help=_("place a category under another (or at the top)"))
     cat_move.add_argument("name")
     where = cat_move.add_mutually_exclusive_group(required=True)
-    where.add_argument("--parent", help="the new parent")
-    where.add_argument("--top", action="store_true", help="move it to the top level")
-    cat_delete = cat.add_parser("delete", help="delete a category")
+    where.add_argument("--parent", help=_("the new parent"))
+    where.add_argument("--top", action="store_true", help=_("move it to the top level"))
+    cat_delete = cat.add_parser("delete", help=_("delete a category"))
     cat_delete.add_argument("name")
     cat_delete.add_argument(
-        "--detach", action="store_true", help="take it off the customers in it (default: refuse)"
+        "--detach", action="store_true", help=_("take it off the customers in it (default: refuse)")
     )
 
-    fields = command("fields", "list and change custom fields")
+    fields = command("fields", _("list and change custom fields"))
     fld = fields.add_subparsers(dest="action", metavar="ACTION")
-    fld.add_parser("list", help="the custom fields and their rules")
-    for name, text in (("add", "define a custom field"), ("change", "change a field")):
-        sub = fld.add_parser(name, help=text)
-        sub.add_argument("key", help="lowercase letters, digits and _ (vat_group)")
+    fld.add_parser("list", help=_("the custom fields and their rules"))
+    for name, text in (("add", N_("define a custom field")), ("change", N_("change a field"))):
+        sub = fld.add_parser(name, help=_(text))
+        sub.add_argument("key", help=_("lowercase letters, digits and _ (vat_group)"))
         if name == "add":
-            sub.add_argument("label", help="the name shown to people")
+            sub.add_argument("label", help=_("the name shown to people"))
         else:
-            sub.add_argument("--label", help="the name shown to people")
+            sub.add_argument("--label", help=_("the name shown to people"))
         sub.add_argument(
             "--type",
-            help="text, multiline_text, integer, decimal, date, "
-            "boolean, choice, multi_choice, email, phone, url",
+            help=_(
+                "text, multiline_text, integer, decimal, date, "
+                "boolean, choice, multi_choice, email, phone, url"
+            ),
         )
         sub.add_argument("--required", action=argparse.BooleanOptionalAction, default=None)
         sub.add_argument(
             "--choice",
             action="append",
             metavar="CHOICE",
-            help="an allowed value of a choice field (repeat for each)",
+            help=_("an allowed value of a choice field (repeat for each)"),
         )
         sub.add_argument("--min", dest="min_value", metavar="N")
         sub.add_argument("--max", dest="max_value", metavar="N")
@@ -303,89 +323,88 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
             "--personal-data",
             action=argparse.BooleanOptionalAction,
             default=None,
-            help="values are personal data (left out of exports unless asked for)",
+            help=_("values are personal data (left out of exports unless asked for)"),
         )
     for name, text in (
-        ("deactivate", "stop a field taking new values"),
-        ("activate", "let a deactivated field take values again"),
+        ("deactivate", N_("stop a field taking new values")),
+        ("activate", N_("let a deactivated field take values again")),
     ):
-        sub = fld.add_parser(name, help=text)
+        sub = fld.add_parser(name, help=_(text))
         sub.add_argument("key")
 
-    check = command("check", "re-check every customer with today's rules; change nothing")
-    check.add_argument("--json", action="store_true", help="JSON for scripts")
+    check = command("check", _("re-check every customer with today's rules; change nothing"))
+    check.add_argument("--json", action="store_true", help=_("JSON for scripts"))
 
-    imp = command("import", "import customers from a CSV (or JSON) file")
-    imp.add_argument("file", help="the file; .json for a JSON array, anything else is CSV")
+    imp = command("import", _("import customers from a CSV (or JSON) file"))
+    imp.add_argument("file", help=_("the file; .json for a JSON array, anything else is CSV"))
     imp.add_argument(
         "--map",
         action="append",
         default=[],
         metavar="COLUMN=FIELD",
-        help="read COLUMN into FIELD (name, email, postal_code, "
-        "custom_fields.KEY, ...; '-' ignores it); repeat for several",
+        help=_(
+            "read COLUMN into FIELD (name, email, postal_code, "
+            "custom_fields.KEY, ...; '-' ignores it); repeat for several"
+        ),
     )
-    imp.add_argument("--encoding", help="the file's encoding: utf-8 (default), cp1257, latin-1")
+    imp.add_argument("--encoding", help=_("the file's encoding: utf-8 (default), cp1257, latin-1"))
     imp.add_argument(
         "--on-duplicate",
         choices=("skip", "update", "create"),
         default="skip",
-        help="a row matching a customer (by number, else VAT number, else "
-        "email): skip it (default), update the customer, or create anyway",
+        help=_(
+            "a row matching a customer (by number, else VAT number, else "
+            "email): skip it (default), update the customer, or create anyway"
+        ),
     )
     imp.add_argument(
-        "--dry-run", action="store_true", help="say what would happen to each row; change nothing"
+        "--dry-run",
+        action="store_true",
+        help=_("say what would happen to each row; change nothing"),
     )
     imp.add_argument(
-        "--atomic", action="store_true", help="store nothing unless every row can be stored"
+        "--atomic", action="store_true", help=_("store nothing unless every row can be stored")
     )
     imp.add_argument(
         "--rejects",
         metavar="PATH",
-        help="where refused rows go (default: <file>.rejects.csv beside it)",
+        help=_("where refused rows go (default: <file>.rejects.csv beside it)"),
     )
-    imp.add_argument("--country", metavar="CODE", help="the country of rows that have none")
-    imp.add_argument("--author", help="who imports (recorded on the rows' notes)")
+    imp.add_argument("--country", metavar="CODE", help=_("the country of rows that have none"))
+    imp.add_argument("--author", help=_("who imports (recorded on the rows' notes)"))
 
-    exp = command("export", "export customers to CSV or JSON (by the file's extension)")
-    exp.add_argument("file", help="a .csv or .json file")
+    exp = command("export", _("export customers to CSV or JSON (by the file's extension)"))
+    exp.add_argument("file", help=_("a .csv or .json file"))
     exp.add_argument(
         "--include-private",
         action="store_true",
-        help="add private notes, consent and personal-data custom fields",
+        help=_("add private notes, consent and personal-data custom fields"),
     )
     exp.add_argument(
-        "--delimiter", choices=(",", ";", "tab"), default=",", help="the CSV delimiter (default ,)"
+        "--delimiter",
+        choices=(",", ";", "tab"),
+        default=",",
+        help=_("the CSV delimiter (default ,)"),
     )
-    exp.add_argument("--force", action="store_true", help="replace the file if it exists")
+    exp.add_argument("--force", action="store_true", help=_("replace the file if it exists"))
     _filters(exp, archived=False)
     exp.add_argument(
         "--without-archived",
         action="store_true",
-        help="leave archived customers out (default: all)",
+        help=_("leave archived customers out (default: all)"),
     )
 
-    dump = command("dump", "write a backup of the book to a JSON file")
+    dump = command("dump", _("write a backup of the book to a JSON file"))
     dump.add_argument("file")
-    dump.add_argument("--force", action="store_true", help="replace the file if it exists")
-    dump.add_argument(
-        "--skip-records",
-        action="store_true",
-        help="back up even though invoices, payments, deliveries or "
-        "reminder logs would be left out",
-    )
-    load = command("load", "load a backup made by dump into the book")
+    dump.add_argument("--force", action="store_true", help=_("replace the file if it exists"))
+    load = command("load", _("load a backup made by dump into the book"))
     load.add_argument("file")
-    migrate = command("migrate", "copy the book into another store (JSON, SQLite)")
-    migrate.add_argument("--to", required=True, metavar="PATH", help="the new book")
-    migrate.add_argument("--to-book-id", metavar="ID", help="for a PostgreSQL target")
-    migrate.add_argument(
-        "--skip-records",
-        action="store_true",
-        help="copy even though invoices, payments, deliveries or "
-        "reminder logs would be left behind",
-    )
+    migrate = command("migrate", _("copy the book into another store (JSON, SQLite)"))
+    migrate.add_argument("--to", required=True, metavar="PATH", help=_("the new book"))
+    migrate.add_argument("--to-book-id", metavar="ID", help=_("for a PostgreSQL target"))
 
-    demo = command("demo", "a tour of the commands on a demo book of its own")
-    demo.add_argument("path", nargs="?", help=f"the demo book (default: ./{DEMO_BOOK})")
+    demo = command("demo", _("a tour of the commands on a demo book of its own"))
+    demo.add_argument(
+        "path", nargs="?", help=_("the demo book (default: ./{book})").format(book=DEMO_BOOK)
+    )
     return parser

@@ -6,6 +6,8 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from debitor_core.cli._i18n import _
+
 if TYPE_CHECKING:
     from debitor_core.storage import Store
 
@@ -67,24 +69,26 @@ def open_store(location: str, *, book_id: str | None = None, create: bool = Fals
     if is_postgres(location):
         return _postgres(location, book_id)
     if book_id is not None:
-        msg = "--book-id is for PostgreSQL books; a .json or .db file holds one book."
+        msg = _("--book-id is for PostgreSQL books; a .json or .db file holds one book.")
         raise UsageError(msg)
     path = Path(location)
     suffix = path.suffix.casefold()
     if suffix not in JSON_SUFFIXES + SQLITE_SUFFIXES:
-        msg = (
-            f"The book {location} is neither a .json nor an SQLite (.db, .sqlite) file; "
+        msg = _(
+            "The book {book} is neither a .json nor an SQLite (.db, .sqlite) file; "
             "name the book with --book PATH."
-        )
+        ).format(book=location)
         raise UsageError(msg)
     if path.is_dir():
-        msg = f"The book {location} is a folder; name a .json or .db file with --book PATH."
+        msg = _("The book {book} is a folder; name a .json or .db file with --book PATH.").format(
+            book=location
+        )
         raise BookUnavailable(msg)
     if not create and not path.exists():
-        msg = (
-            f"There is no book at {location}. Create one with 'debitor add' or "
+        msg = _(
+            "There is no book at {book}. Create one with 'debitor add' or "
             "'debitor import FILE', or name another with --book PATH."
-        )
+        ).format(book=location)
         raise BookUnavailable(msg)
     from debitor_core.storage import JsonFileStore, SqliteStore  # noqa: PLC0415
 
@@ -93,10 +97,12 @@ def open_store(location: str, *, book_id: str | None = None, create: bool = Fals
             return JsonFileStore(path)
         return SqliteStore(path)
     except StorageError as exc:
-        msg = f"The book {location} cannot be used: {exc}"
+        msg = _("The book {book} cannot be used: {reason}").format(book=location, reason=exc)
         raise BookUnavailable(msg) from exc
     except OSError as exc:
-        msg = f"The book {location} cannot be opened: {exc.strerror or exc}."
+        msg = _("The book {book} cannot be opened: {reason}.").format(
+            book=location, reason=exc.strerror or exc
+        )
         raise BookUnavailable(msg) from exc
 
 
@@ -113,6 +119,8 @@ def _postgres(location: str, book_id: str | None) -> Store:
     except ValidationError as exc:
         raise UsageError(f"--book-id: {exc.problems[0].message}") from exc
     except StorageError as exc:
-        msg = f"The PostgreSQL book {describe(location)} cannot be used: {exc}"
+        msg = _("The PostgreSQL book {book} cannot be used: {reason}").format(
+            book=describe(location), reason=exc
+        )
         raise BookUnavailable(msg) from exc
     return store

@@ -10,31 +10,37 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from debitor_core.cli._app import App, Exit, Refused
+from debitor_core.cli._app import App, Exit, Refused, said
 from debitor_core.cli._customers import pairs
+from debitor_core.cli._i18n import N_, _, ngettext, number
 from debitor_core.cli._store import UsageError, exists, is_postgres, open_store
 
 if TYPE_CHECKING:
     from debitor_core import CustomerBook
-    from debitor_core.exchange import ImportReport
+    from debitor_core.exchange import ColumnPlan, ImportReport, RowOutcome
 
-__all__ = ["dump", "export_file", "import_file", "load", "migrate", "records_left_behind"]
+__all__ = ["describe_row", "dump", "export_file", "import_file", "load", "migrate", "summary"]
 
 _SHOWN_REJECTS: Final = 20
-_CARRIED_KEYS: Final = {
-    "invoice": "invoices",
-    "payment": "payments",
-    "delivery": "deliveries",
-    "reminder": "reminder_logs",
+
+# TRANSLATORS: what importing one row did (or, in a dry run, would do); {who} is
+# empty or names the customer, {match} says what matched, {note} adds a remark.
+_ROW: Final = {
+    ("created", False): N_("row {row}: created{who}{match}{note}"),
+    ("updated", False): N_("row {row}: updated{who}{match}{note}"),
+    ("skipped", False): N_("row {row}: skipped{who}{match}{note}"),
+    ("rejected", False): N_("row {row}: rejected{who}{match}{note}"),
+    ("created", True): N_("row {row}: would create{who}{match}{note}"),
+    ("updated", True): N_("row {row}: would update{who}{match}{note}"),
+    ("skipped", True): N_("row {row}: would skip{who}{match}{note}"),
+    ("rejected", True): N_("row {row}: would reject{who}{match}{note}"),
 }
-"""Where an export may carry each kind of record: ``data[plural]`` or
-``data["records"][kind]``."""
-_KIND_WORDS: Final = {
-    "invoice": ("invoice", "invoices"),
-    "payment": ("payment", "payments"),
-    "delivery": ("welcome-invoice delivery", "welcome-invoice deliveries"),
-    "reminder": ("reminder log", "reminder logs"),
+_MATCHED_BY: Final = {
+    "number": N_(", matched by customer number"),
+    "tax_id": N_(", matched by VAT number"),
+    "email": N_(", matched by email address"),
 }
+_NOTES: Final = {"unchanged": N_("unchanged"), "not stored": N_("not stored")}
 
 
 @contextlib.contextmanager
@@ -59,13 +65,15 @@ def _output(app: App, name: str) -> Path:
         Path(book + ".journal").resolve(),
         Path(book + ".lock").resolve(),
     }:
-        msg = f"{name} is the book itself; write the export to another file."
+        msg = _("{name} is the book itself; write the export to another file.").format(name=name)
         raise UsageError(msg)
     if path.exists() and not app.args.force:
-        msg = f"The file {name} exists; add --force to replace it."
+        msg = _("The file {name} exists; add --force to replace it.").format(name=name)
         raise Refused(msg, Exit.USAGE)
     if not path.parent.is_dir():
-        msg = f"There is no folder {path.parent} to write {path.name} into."
+        msg = _("There is no folder {folder} to write {name} into.").format(
+            folder=path.parent, name=path.name
+        )
         raise UsageError(msg)
     return path
 
@@ -85,11 +93,11 @@ def import_file(app: App) -> int:
     args = app.args
     path = Path(args.file)
     if not path.is_file():
-        msg = f"There is no file {args.file} to import."
+        msg = _("There is no file {name} to import.").format(name=args.file)
         raise UsageError(msg)
     rejects = Path(args.rejects) if args.rejects else path.with_name(path.stem + ".rejects.csv")
     if rejects.resolve() == path.resolve():
-        msg = "--rejects names the file being imported; name another file."
+        msg = _("--rejects names the file being imported; name another file.")
         raise UsageError(msg)
     mapping = pairs(args.map, "--map")
     options: dict[str, Any] = {
@@ -113,7 +121,7 @@ def import_file(app: App) -> int:
             check_columns(scratch, plan, default_country=args.country is not None)
         book = CustomerBook(required=app.required()) if args.dry_run else app.book(create=True)
     total = len(records) if records is not None else table.row_count if table else 0
-    bar = app.console.progress(total, f"Importing {path.name}")
+    bar = app.console.progress(total, _("Importing {name}").format(name=path.name))
     try:
         if records is not None:
             report = import_records(book, records, source=str(path), progress=bar.update, **options)
@@ -132,23 +140,42 @@ def _report_import(app: App, report: ImportReport, rejects: Path) -> int:
     console = app.console
     if report.plan.ignored:
         shown = ", ".join(repr(c) for c in report.plan.ignored)
-        console.err(f"Columns not read: {shown} (read one with --map 'COLUMN=FIELD').")
+        console.err(
+            _("Columns not read: {columns} (read one with --map 'COLUMN=FIELD').").format(
+                columns=shown
+            )
+        )
     if report.dry_run:
         for outcome in report.outcomes:
-            console.out(outcome.describe(report.plan, dry_run=True))
+            console.out(describe_row(outcome, report.plan, dry_run=True))
     else:
         rejected = report.rejected_rows
         for outcome in rejected[:_SHOWN_REJECTS]:
-            console.err(outcome.describe(report.plan))
-        if len(rejected) > _SHOWN_REJECTS:
-            console.err(f"... and {len(rejected) - _SHOWN_REJECTS:,} more rejected rows.")
+            console.err(describe_row(outcome, report.plan))
+        more = len(rejected) - _SHOWN_REJECTS
+        if more > 0:
+            console.err(
+                ngettext(
+                    "... and {count} more rejected row.",
+                    "... and {count} more rejected rows.",
+                    more,
+                ).format(count=number(more))
+            )
         if rejected:
             try:
                 report.write_rejects(rejects)
-                console.err(f"The rejected rows, each with its reason, are in {rejects}.")
+                console.err(
+                    _("The rejected rows, each with its reason, are in {path}.").format(
+                        path=rejects
+                    )
+                )
             except OSError as exc:
-                console.err(f"The rejected rows could not be written to {rejects}: {exc.strerror}.")
-    console.out(report.summary())
+                console.err(
+                    _("The rejected rows could not be written to {path}: {reason}.").format(
+                        path=rejects, reason=exc.strerror
+                    )
+                )
+    console.out(summary(report))
     failed = report.rejected or not report.committed
     return Exit.REFUSED if failed else Exit.DONE
 
@@ -160,7 +187,7 @@ def export_file(app: App) -> int:
     args = app.args
     suffix = Path(args.file).suffix.casefold()
     if suffix not in (".csv", ".json"):
-        msg = f"export writes .csv or .json files; {args.file} is neither."
+        msg = _("export writes .csv or .json files; {name} is neither.").format(name=args.file)
         raise UsageError(msg)
     book = app.book()
     path = _output(app, args.file)
@@ -181,34 +208,20 @@ def export_file(app: App) -> int:
             count = export_csv(
                 book, stream, customers, include_private=args.include_private, delimiter=delimiter
             )
-    private = ""
     if args.include_private:
-        private = " (with private notes, consent and personal-data fields)"
-    app.console.out(f"Exported {count:,} customer{'s' if count != 1 else ''} to {path}{private}.")
+        done = ngettext(
+            "Exported {count} customer to {path} (with private notes, consent and "
+            "personal-data fields).",
+            "Exported {count} customers to {path} (with private notes, consent and "
+            "personal-data fields).",
+            count,
+        )
+    else:
+        done = ngettext(
+            "Exported {count} customer to {path}.", "Exported {count} customers to {path}.", count
+        )
+    app.console.out(done.format(count=number(count), path=path))
     return Exit.DONE
-
-
-def records_left_behind(book: CustomerBook, data: dict[str, Any]) -> dict[str, int]:
-    """Records the book holds that ``data`` (an export) does not carry, by kind."""
-    from debitor_core import Delivery, Invoice, Payment, ReminderLog  # noqa: PLC0415
-
-    records = data.get("records")
-    carried: dict[str, Any] = records if isinstance(records, dict) else {}
-    left: dict[str, int] = {}
-    for kind in (Invoice, Payment, Delivery, ReminderLog):
-        name = kind.KIND
-        if _CARRIED_KEYS[name] in data or name in carried:
-            continue
-        count = len(book.store.records(kind))
-        if count:
-            left[name] = count
-    return left
-
-
-def _left_sentence(left: dict[str, int]) -> str:
-    parts = [f"{n:,} {_KIND_WORDS[k][n != 1]}" for k, n in left.items()]
-    listed = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
-    return f"The book also holds {listed}, which this version cannot carry yet"
 
 
 def dump(app: App) -> int:
@@ -219,32 +232,31 @@ def dump(app: App) -> int:
     book = app.book()
     path = _output(app, app.args.file)
     data = book.export(include_private=True)
-    left = records_left_behind(book, data)
-    if left and not app.args.skip_records:
-        msg = (
-            f"{_left_sentence(left)}; keep a copy of the book file itself as their backup, "
-            "and add --skip-records to write this dump without them."
-        )
-        raise Refused(msg)
     with replacing(path) as stream:
         json.dump(data, stream, ensure_ascii=False, indent=1)
         stream.write("\n")
-    counts = _counts(data)
-    app.console.out(f"Wrote {counts} to {path}.")
-    if left:
-        app.console.err(f"warning: {_left_sentence(left)}; they are not in {path}.")
+    app.console.out(_("Wrote {counts} to {path}.").format(counts=_counts(data), path=path))
     return Exit.DONE
 
 
 def _counts(data: dict[str, Any]) -> str:
-    def many(count: int, one: str, more: str) -> str:
-        return f"{count:,} {one if count == 1 else more}"
-
-    return (
-        f"{many(len(data.get('customers', [])), 'customer', 'customers')}, "
-        f"{many(len(data.get('categories', [])), 'category', 'categories')} and "
-        f"{many(len(data.get('custom_fields', [])), 'custom field', 'custom fields')}"
-    )
+    customers = len(data.get("customers", []))
+    categories = len(data.get("categories", []))
+    fields = len(data.get("custom_fields", []))
+    records = sum(len(items) for items in data.get("records", {}).values())
+    parts = [
+        ngettext("{count} customer", "{count} customers", customers),
+        ngettext("{count} category", "{count} categories", categories),
+        ngettext("{count} custom field", "{count} custom fields", fields),
+    ]
+    counts = [customers, categories, fields]
+    if records:
+        parts.append(ngettext("{count} record", "{count} records", records))
+        counts.append(records)
+    said_parts = [p.format(count=number(n)) for p, n in zip(parts, counts, strict=True)]
+    # TRANSLATORS: the last two of a list: "1 category and 2 custom fields".
+    last = _("{first} and {second}").format(first=said_parts[-2], second=said_parts[-1])
+    return ", ".join([*said_parts[:-2], last])
 
 
 def load(app: App) -> int:
@@ -253,13 +265,17 @@ def load(app: App) -> int:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        msg = f"There is no file {path} to load."
+        msg = _("There is no file {path} to load.").format(path=path)
         raise UsageError(msg) from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        msg = f"The file {path} is not a dump made by 'debitor dump' ({exc})."
+        msg = _("The file {path} is not a dump made by 'debitor dump' ({reason}).").format(
+            path=path, reason=exc
+        )
         raise Refused(msg) from exc
     if not isinstance(data, dict) or not isinstance(data.get("customers"), list):
-        msg = f"The file {path} is not a dump made by 'debitor dump': it has no customers list."
+        msg = _(
+            "The file {path} is not a dump made by 'debitor dump': it has no customers list."
+        ).format(path=path)
         raise Refused(msg)
     made = _created_files(app.location) if not exists(app.location) else None
     book = app.book(create=True)
@@ -270,7 +286,11 @@ def load(app: App) -> int:
             app.close()
             made()
         raise
-    app.console.out(f"Loaded {_counts(data)} into {app.location} ({len(customers):,} new).")
+    app.console.out(
+        _("Loaded {counts} into {book} ({new} new).").format(
+            counts=_counts(data), book=app.location, new=number(len(customers))
+        )
+    )
     return Exit.DONE
 
 
@@ -282,13 +302,9 @@ def migrate(app: App) -> int:
     source = app.book()
     target_path = args.to
     if not is_postgres(target_path) and Path(target_path).resolve() == Path(app.location).resolve():
-        msg = "--to names the book itself; name a new book."
+        msg = _("--to names the book itself; name a new book.")
         raise UsageError(msg)
     data = source.export(include_private=True)
-    left = records_left_behind(source, data)
-    if left and not args.skip_records:
-        msg = f"{_left_sentence(left)}; add --skip-records to copy the rest without them."
-        raise Refused(msg)
     created = _created_files(target_path)
     store = open_store(target_path, book_id=args.to_book_id, create=True)
     try:
@@ -298,20 +314,24 @@ def migrate(app: App) -> int:
         created()
         raise
     store.close()
-    app.console.out(f"Copied {_counts(data)} from {app.location} to {target_path}.")
-    if left:
-        app.console.err(f"warning: {_left_sentence(left)}; they stay in {app.location} only.")
+    app.console.out(
+        _("Copied {counts} from {book} to {target}.").format(
+            counts=_counts(data), book=app.location, target=target_path
+        )
+    )
     return Exit.DONE
 
 
 def _copy(target: CustomerBook, data: dict[str, Any], where: str) -> None:
     """Import ``data`` into the empty book ``target``; check the copy is exact."""
     if len(target) or target.categories() or target.fields():
-        msg = f"The book at {where} is not empty; migrate copies into a new or empty book."
+        msg = _("The book at {book} is not empty; migrate copies into a new or empty book.").format(
+            book=where
+        )
         raise Refused(msg)
     target.import_data(data)
     if target.export(include_private=True) != data:  # pragma: no cover - a store bug
-        msg = f"The copy at {where} differs from the book; do not use it."
+        msg = _("The copy at {book} differs from the book; do not use it.").format(book=where)
         raise Refused(msg, Exit.UNAVAILABLE)
 
 
@@ -327,3 +347,53 @@ def _created_files(location: str) -> Callable[[], None]:
             path.unlink(missing_ok=True)
 
     return remove
+
+
+def describe_row(outcome: RowOutcome, plan: ColumnPlan, *, dry_run: bool = False) -> str:
+    """One line for the clerk, in the command's language: ``row 4: created customer 12 (SIA Koks)``.
+
+    As `RowOutcome.describe` says it in English; the problems of a rejected row are said
+    with the file's column names (see `RowOutcome.reason`).
+    """
+    from debitor_core.exchange._importer import _where  # noqa: PLC0415
+
+    customer = outcome.customer
+    who = ""
+    if customer is not None and dry_run and outcome.action == "created":
+        who = f" {customer.name}"
+    elif customer is not None:
+        who = " " + _("customer {number} ({name})").format(
+            number=customer.number, name=customer.name
+        )
+    match = ""
+    if outcome.matched_by == "row":
+        match = _(": the same customer as row {row}").format(row=outcome.same_as_row)
+    elif outcome.matched_by is not None:
+        match = _(_MATCHED_BY[outcome.matched_by])
+    note = ""
+    if outcome.note:
+        note = f" ({_(_NOTES[outcome.note]) if outcome.note in _NOTES else outcome.note})"
+    line = _(_ROW[outcome.action, dry_run]).format(row=outcome.row, who=who, match=match, note=note)
+    if outcome.action == "rejected":
+        reason = " ".join(
+            f"{_where(p.path, plan, outcome.cells)}{said(p)}" for p in outcome.problems
+        )
+        line += ": " + reason
+    return line
+
+
+def summary(report: ImportReport) -> str:
+    """The counts as the last line, in the command's language (see `ImportReport.summary`)."""
+    counts = _(
+        "{created} created, {updated} updated, {skipped} skipped, {rejected} rejected"
+    ).format(
+        created=number(report.created),
+        updated=number(report.updated),
+        skipped=number(report.skipped),
+        rejected=number(report.rejected),
+    )
+    if report.dry_run:
+        return _("Dry run, nothing was changed: {counts}.").format(counts=counts)
+    if not report.committed:
+        return _("Nothing was imported (all or nothing): {counts}.").format(counts=counts)
+    return f"{counts[:1].upper()}{counts[1:]}."

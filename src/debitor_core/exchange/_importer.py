@@ -8,10 +8,12 @@ rows is registered again without them, so good rows commit and bad rows are repo
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final, Literal
 
 import attrs
@@ -431,6 +433,7 @@ class _Import:
         self.fields: Mapping[str, CustomFieldDefinition] = {f.key: f for f in book.fields()}
         self.category_names = {c.id: c.name for c in book.categories()}
         self.matcher = _Matcher(book.customers(archived=None))
+        self.settle: Callable[[], None] = lambda: None
 
     # -- rows ----------------------------------------------------------------------
 
@@ -630,6 +633,7 @@ class _Import:
                 self.matcher.first_row[customer.id] = row.row
                 self._set(RowOutcome(row.row, "created", customer))
             batch = []
+            self.settle()
         if self.progress is not None:
             self.progress(self.done, self.total)
         return stored_all
@@ -658,6 +662,29 @@ class _Import:
         for number, outcome in list(self.outcomes.items()):
             if outcome.action in ("created", "updated"):
                 self.outcomes[number] = attrs.evolve(outcome, note="not stored")
+
+
+@contextlib.contextmanager
+def _long_lived() -> Iterator[Callable[[], None]]:
+    """Keep the garbage collector from walking the stored customers again and again.
+
+    A large import grows the heap by every customer it stores, and CPython's full
+    collections, each of which walks every object, come each time the long-lived
+    objects grew by a quarter: about five walks of the final heap, a third of the
+    import's time beside validation at 100,000 rows (measured with cProfile and
+    ``gc.get_stats``). After each committed batch, what exists is moved to the
+    permanent generation (`gc.freeze`), and the block puts it back (`gc.unfreeze`),
+    so nothing stays out of the collector's reach after the import. A process that
+    froze objects of its own (a pre-forking server) or turned the collector off is
+    left exactly as it is.
+    """
+    if gc.get_freeze_count() or not gc.isenabled():
+        yield lambda: None
+        return
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
 
 
 def _problems_by_form(problems: Iterable[Problem], count: int) -> dict[int, list[Problem]]:
@@ -715,9 +742,11 @@ def run_import(
         book, plan, reader, on_duplicate, dry_run, atomic, max(1, batch_size), author, progress,
         total,
     )  # fmt: skip
-    for number, cells in rows:
-        run.take(number, cells)
-    committed = run.finish()
+    with _long_lived() as settle:
+        run.settle = settle
+        for number, cells in rows:
+            run.take(number, cells)
+        committed = run.finish()
     if not committed:
         run.atomic_refusal()
     outcomes = tuple(run.outcomes[n] for n in sorted(run.outcomes))

@@ -263,6 +263,10 @@ class JsonFileStore:
         self._compaction_wait = 0
         self._compaction_error: str | None = None
         self._compaction_failed_at: dt.datetime | None = None
+        # The JSON text of each customer this process committed since the last snapshot,
+        # by id, with the object it was made from: the next snapshot reuses it instead of
+        # encoding the customer again (bounded by the journal, emptied by a snapshot).
+        self._written: dict[int, tuple[Customer, str]] = {}
 
     # -- the protocol: reads -------------------------------------------------------
 
@@ -644,6 +648,7 @@ class JsonFileStore:
         state = StoreState(self._customer_from_record)
         generation = self._filled(state, data, version)
         self._state = state
+        self._written.clear()  # another process's snapshot holds what we wrote
         self._log.restart(state.revision)
         self._header = _snapshot.header_line(raw)
         self._generation = generation
@@ -871,39 +876,42 @@ class JsonFileStore:
 
     # -- writing -------------------------------------------------------------------
 
-    def _encode_op(self, operation: Operation) -> dict[str, Any]:
+    def _encode_op(self, operation: Operation, dumps: Callable[[Any], str]) -> str:
+        """One operation of a journal line, as JSON text (customers kept for the snapshot)."""
         name, arg = operation
         unstructure = self._converter.unstructure
         if name in ("add", "update"):
             customer = arg[0] if name == "update" else arg
-            op = {"op": name, "customer": unstructure(customer)}
+            text = dumps(unstructure(customer))
+            self._written[customer.id.int] = (customer, text)
             if name == "update":
-                op["expected_version"] = arg[1]
-            return op
+                return f'{{"op":"update","customer":{text},"expected_version":{int(arg[1])}}}'
+            return f'{{"op":"add","customer":{text}}}'
         if name in ("delete", "delete_category"):
-            return {"op": name, "id": str(arg)}
+            return dumps({"op": name, "id": str(arg)})
         if name == "put_record":
             record, expected = arg
-            return {
-                "op": name,
-                "kind": record.KIND,
-                "record": unstructure(record),
-                "expected_version": expected,
-            }
+            return dumps(
+                {
+                    "op": name,
+                    "kind": record.KIND,
+                    "record": unstructure(record),
+                    "expected_version": expected,
+                }
+            )
         key = "category" if name == "put_category" else "custom_field"
-        return {"op": name, key: unstructure(arg)}
+        return dumps({"op": name, key: unstructure(arg)})
 
     def _commit(self, operations: list[Operation]) -> None:
-        record = {
-            "revision": self._state.revision + 1,
-            "version": _snapshot.FORMAT_VERSION,
-            "ops": [self._encode_op(op) for op in operations],
-        }
-        body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
-        line = _journal.encode(body)
+        dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        ops = ",".join(self._encode_op(op, dumps) for op in operations)
+        revision = self._state.revision + 1
+        body = f'{{"revision":{revision},"version":{_snapshot.FORMAT_VERSION},"ops":[{ops}]}}'
+        line = _journal.encode(body.encode())
         try:
             self._append(line)
         except OSError as exc:
+            self._written.clear()
             msg = (
                 f"The commit to {self.journal_path} failed, so nothing was committed: "
                 f"{os_sentence(exc)}"
@@ -979,9 +987,23 @@ class JsonFileStore:
             rows = [dumps(r if isinstance(r, dict) else unstructure(r)) for r in records]
             return "[\n  " + ",\n  ".join(rows) + "\n ]" if rows else "[]"
 
+        written = self._written
+
+        def customer_lines(records: Iterator[Customer | dict[str, Any]]) -> str:
+            rows = []
+            for r in records:
+                if isinstance(r, dict):
+                    rows.append(dumps(r))
+                    continue
+                known = written.get(r.id.int)
+                rows.append(
+                    known[1] if known is not None and known[0] is r else dumps(unstructure(r))
+                )
+            return "[\n  " + ",\n  ".join(rows) + "\n ]" if rows else "[]"
+
         yield "categories", lines(iter(state.categories.values()))
         yield "custom_fields", lines(iter(state.fields.values()))
-        yield "customers", lines(state.customer_records())
+        yield "customers", customer_lines(state.customer_records())
         records = ",".join(
             f'\n  "{kind}": {lines(iter(items.values()))}' for kind, items in state.records.items()
         )
@@ -1036,6 +1058,7 @@ class JsonFileStore:
         self._header = header
         self._generation = generation
         self._snapshot_size = len(header) + len(body)
+        self._written.clear()
         if self._journal_size() > 0:
             self._journal_known = -1
             try:
