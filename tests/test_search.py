@@ -102,6 +102,13 @@ class TestFilters:
         assert [1, 3, 4] == numbers(filled.search(category=["Retailers", "food"]))
         assert [4] == numbers(filled.search(category=["Retailers", "Food"], match="all"))
 
+    def test_text_within_categories(self, filled):
+        """Free text and categories both apply: "sia" in Food is customer 3 alone."""
+        assert [1, 3] == numbers(filled.search("sia"))
+        assert [3] == numbers(filled.search("sia", category="Food"))
+        assert [1] == numbers(filled.search("sia", category="Retailers", match="all"))
+        assert [1, 3] == numbers(filled.search("sia", category=["Retailers", "Food"]))
+
     def test_category_by_object_and_id(self, filled):
         """Categories are given by name, id or object."""
         food = filled.category("food")

@@ -245,6 +245,10 @@ def _checks(query: CustomerQuery) -> list[Callable[[Customer], bool]]:
     groups = query.categories
     if len(groups) > 1 and query.match_all:
         checks.append(lambda c: all(not g.isdisjoint(c.categories) for g in groups))
+    elif groups and query.text.strip():
+        # The candidates came from the text: the categories are still to be checked.
+        wanted = frozenset().union(*groups) if not query.match_all else groups[0]
+        checks.append(lambda c: not wanted.isdisjoint(c.categories))
     if query.country is not None:
         country = query.country
         checks.append(lambda c: c.address.country == country)
