@@ -57,4 +57,17 @@ def follow_commits(
         f"{with_commit * 1e3:.2f} ms (median of {rounds}); the reader caught up "
         f"{uow.catch_ups} times through the feed and reloaded {uow.reloads - reloads} times"
     )
+    uow._feed = None  # as before the feed: the reader reads the whole store again
+    extra = make_forms(3, seed=12)
+    reloading = []
+    for i, form in enumerate(extra):
+        writer.register(form)
+        start = time.perf_counter()
+        list(reader.search(words[i], limit=50))
+        reloading.append(time.perf_counter() - start)
+    print(
+        f"  {label}: (information) without the feed, a search after another book's commit "
+        f"takes {statistics.median(reloading) * 1e3:.0f} ms, "
+        f"{statistics.median(reloading) / alone:.0f}x the search alone"
+    )
     return with_commit / alone

@@ -232,3 +232,39 @@ class TestBookFeed:
         book = CustomerBook(Bare(), clock=clock)
         book.register({"name": "Koks", "address": {"country": "LV"}})
         assert (None, None, 1) == (book.store_id, book.changes_since(0), book.revision)
+
+
+def _register_in_a_child(open_store, path, names):  # pragma: no cover - runs in a child
+    from conftest import FakeClock
+    from debitor_core import CustomerBook
+
+    book = CustomerBook(open_store(path), clock=FakeClock())
+    registered = [book.register({"name": name, "address": {"country": "LV"}}) for name in names]
+    book.delete(registered[0].id)
+
+
+@pytest.mark.parametrize(
+    ("open_store", "name"), [(SqliteStore, "book.db"), (JsonFileStore, "book.json")]
+)
+def test_a_book_follows_another_process(tmp_path, clock, open_store, name):
+    """What another process commits reaches an open book through the feed, not a reload."""
+    import multiprocessing
+
+    from debitor_core import CustomerBook
+
+    path = tmp_path / name
+    book = CustomerBook(open_store(path), clock=clock)
+    book.register({"name": "Koks", "address": {"country": "LV"}})
+    child = multiprocessing.get_context("fork").Process(
+        target=_register_in_a_child, args=(open_store, path, ["Ozols", "Bērzs", "Liepa"])
+    )
+    child.start()
+    child.join()
+    assert 0 == child.exitcode
+    assert (["Koks", "Bērzs", "Liepa"], 3, 5) == (
+        [c.name for c in book.search("")],
+        len(book),
+        book.revision,
+    )
+    assert (1, 1) == (book._uow.reloads, book._uow.catch_ups)
+    assert 5 == book.register({"name": "Egle", "address": {"country": "LV"}}).number

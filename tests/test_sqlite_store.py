@@ -87,7 +87,7 @@ class TestSchema:
         store = SqliteStore(path)
         add(store, sample_customer(1))
         db = sqlite3.connect(path)
-        assert 4 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert _sqlite.SCHEMA_VERSION == db.execute("PRAGMA user_version").fetchone()[0]
         indexes = {row[1] for row in db.execute("PRAGMA index_list(customer)")}
         assert {"customer_email", "customer_tax_id", "customer_phone"} <= indexes
         row = db.execute("SELECT number, email, tax_id, phone FROM customer").fetchone()
@@ -95,14 +95,13 @@ class TestSchema:
         for table in ("customer", "category", "custom_field", "record", "meta"):
             assert "checksum" in {c[1] for c in db.execute(f"PRAGMA table_info({table})")}
 
-    @pytest.mark.parametrize("version", [1, 2, 3])
+    @pytest.mark.parametrize("version", [1, 2, 3, 4])
     def test_golden_files(self, tmp_path, version):
         """The golden database of every schema version opens with every record."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
         store = SqliteStore(tmp_path / "book.db")
-        assert (
-            4 == sqlite3.connect(tmp_path / "book.db").execute("PRAGMA user_version").fetchone()[0]
-        )
+        db = sqlite3.connect(tmp_path / "book.db")
+        assert _sqlite.SCHEMA_VERSION == db.execute("PRAGMA user_version").fetchone()[0]
         assert [(1, "SIA Bērziņš & Ko — Ωμέγα 王"), (2, "Anna Ozola")] == [
             (c.number, c.name) for c in store.customers()
         ]
@@ -134,14 +133,15 @@ class TestSchema:
     def test_migration_chain(self, tmp_path, monkeypatch):
         """An older schema is upgraded step by step inside a transaction."""
         shutil.copy(GOLDEN / "book-v1.db", tmp_path / "book.db")
-        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", 5)
+        last = _sqlite.SCHEMA_VERSION
+        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", last + 1)
         monkeypatch.setitem(
-            _sqlite.SCHEMA_MIGRATIONS, 4, "ALTER TABLE customer ADD COLUMN note TEXT"
+            _sqlite.SCHEMA_MIGRATIONS, last, "ALTER TABLE customer ADD COLUMN note TEXT"
         )
         store = SqliteStore(tmp_path / "book.db")
         assert 2 == len(store.customers())
         db = sqlite3.connect(tmp_path / "book.db")
-        assert 5 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert last + 1 == db.execute("PRAGMA user_version").fetchone()[0]
         assert "note" in {row[1] for row in db.execute("PRAGMA table_info(customer)")}
 
     def test_failed_migration_changes_nothing(self, tmp_path, monkeypatch):
@@ -544,7 +544,7 @@ class TestFeed:
             golden.write_text(json.dumps(dump, indent=1, ensure_ascii=False) + "\n")
         assert json.loads(golden.read_text()) == dump
 
-    @pytest.mark.parametrize("version", [1, 2, 3])
+    @pytest.mark.parametrize("version", [1, 2, 3, 4])
     def test_upgraded_schema_is_a_new_one(self, tmp_path, version):
         """An upgraded database has the very schema of a new one."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "old.db")

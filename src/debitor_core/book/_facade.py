@@ -29,9 +29,9 @@ from debitor_core.book._categories import Categories
 from debitor_core.book._custom_fields import CustomFields
 from debitor_core.book._customers import CustomerEdits
 from debitor_core.book._delivery import WelcomeDelivery
-from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._registration import Registration
 from debitor_core.book._search import CustomerSearch
+from debitor_core.book._store_model import read_model_for
 from debitor_core.book._transfer import Transfer
 from debitor_core.book._types import (
     BookSettings,
@@ -72,7 +72,9 @@ class CustomerBook:
         welcome: The welcome-invoice policy; ``None`` sends none.
         sender: Delivers welcome invoices (see `deliver_pending`).
 
-    A book keeps indexes of its store's customers in memory for lookups and search.
+    A book keeps indexes of its store's customers in memory for lookups and search,
+    unless the store answers those queries itself (`debitor_core.storage.CustomerQueries`,
+    as `SqliteStore` does): then the book holds no per-customer state.
     Its methods are safe to call from several threads. When another process writes to
     the same store, the book notices (by the store's revision) and catches up: through
     the store's change feed, in proportion to what changed, when the store has one (the
@@ -99,7 +101,8 @@ class CustomerBook:
             welcome=welcome,
             sender=sender,
         )
-        uow = UnitOfWork(store if store is not None else InMemoryStore(), InMemoryReadModel())
+        store = store if store is not None else InMemoryStore()
+        uow = UnitOfWork(store, read_model_for(store))
         self._settings = settings
         self._uow = uow
         self._registration = Registration(uow, settings)

@@ -26,6 +26,7 @@ from debitor_core.book._ledger import Ledger
 from debitor_core.book._read_model import Changes, CustomerQuery
 from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey
 from debitor_core.storage._protocol import Store
+from debitor_core.storage._queries import field_matches
 
 __all__ = ["InMemoryReadModel"]
 
@@ -243,12 +244,10 @@ def _checks(query: CustomerQuery) -> list[Callable[[Customer], bool]]:
     if archived is not None:
         checks.append(lambda c: c.archived == archived)
     groups = query.categories
-    if len(groups) > 1 and query.match_all:
+    if groups and query.text.strip() and not query.match_all:  # text chose the candidates
+        checks.append(lambda c: any(not g.isdisjoint(c.categories) for g in groups))
+    if groups and (len(groups) > 1 or query.text.strip()) and query.match_all:
         checks.append(lambda c: all(not g.isdisjoint(c.categories) for g in groups))
-    elif groups and query.text.strip():
-        # The candidates came from the text: the categories are still to be checked.
-        wanted = frozenset().union(*groups) if not query.match_all else groups[0]
-        checks.append(lambda c: not wanted.isdisjoint(c.categories))
     if query.country is not None:
         country = query.country
         checks.append(lambda c: c.address.country == country)
@@ -256,22 +255,13 @@ def _checks(query: CustomerQuery) -> list[Callable[[Customer], bool]]:
         city = fold(query.city)
         checks.append(lambda c: c.address.city is not None and fold(c.address.city) == city)
     checks += [
-        functools.partial(_has_field_value, key=key, wanted=value)
+        functools.partial(field_matches, key=key, wanted=value)
         for key, value in query.custom_fields
     ]
     if query.with_field is not None:
         key = query.with_field
         checks.append(lambda c: key in c.custom_fields)
     return checks
-
-
-def _has_field_value(customer: Customer, *, key: str, wanted: object) -> bool:
-    stored = customer.custom_fields.get(key)
-    if isinstance(stored, tuple) and isinstance(wanted, tuple):
-        return set(wanted) <= set(stored)
-    if isinstance(stored, str) and isinstance(wanted, str):
-        return fold(stored) == fold(wanted)
-    return stored == wanted
 
 
 def _take(items: Iterator[Customer], offset: int, limit: int | None) -> Iterator[Customer]:

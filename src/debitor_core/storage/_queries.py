@@ -29,9 +29,9 @@ import attrs
 
 from debitor_core._invoice import Delivery, Invoice, Payment, ReminderLog
 from debitor_core._model import Customer, FieldValue
-from debitor_core._text import DuplicateKey
+from debitor_core._text import DuplicateKey, fold
 
-__all__ = ["CustomerQueries", "CustomerQuery", "DuplicateRow", "QuerySort"]
+__all__ = ["CustomerQueries", "CustomerQuery", "DuplicateRow", "QuerySort", "field_matches"]
 
 QuerySort = Literal["number", "name", "created"]
 """How a search orders customers: number; folded name, then number; created, then number."""
@@ -69,6 +69,20 @@ class CustomerQuery:
     archived: bool | None = False
     with_field: str | None = None
     include_private: bool = True
+
+
+def field_matches(customer: Customer, key: str, wanted: object) -> bool:
+    """Whether the customer's custom field ``key`` has the value a query asks for.
+
+    Text compares folded; a multiple choice must include every choice asked for; any
+    other value compares equal.
+    """
+    stored = customer.custom_fields.get(key)
+    if isinstance(stored, tuple) and isinstance(wanted, tuple):
+        return set(wanted) <= set(stored)
+    if isinstance(stored, str) and isinstance(wanted, str):
+        return fold(stored) == fold(wanted)
+    return stored == wanted
 
 
 DuplicateRow = tuple[Customer, tuple[str, ...]]

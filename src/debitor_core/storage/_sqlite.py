@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import sqlite3
 import threading
 import uuid
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, Self, TypeVar
 
@@ -28,11 +29,15 @@ from debitor_core._errors import (
 )
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._integrity import check_structure, describe, structural_problems
-from debitor_core._invoice import RECORD_KINDS, Record
+from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
+from debitor_core._text import DuplicateKey, private_field_keys, text_field_keys
+from debitor_core.storage import _sqlite_queries as q
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._files import check_folder, looks_like_json_book, os_sentence
+from debitor_core.storage._queries import CustomerQuery, DuplicateRow, QuerySort
+from debitor_core.storage._sqlite_queries import QUERY_SCHEMA
 
 __all__ = ["SCHEMA_MIGRATIONS", "SCHEMA_VERSION", "SqliteStore"]
 
@@ -108,10 +113,20 @@ INSERT INTO meta (key, value, checksum)
     SELECT 'store_id', id, debitor_checksum('store_id', id) FROM (SELECT debitor_new_id() AS id)
 """
 
-SCHEMA_VERSION: Final = 4
-"""The schema version this release writes (kept in ``PRAGMA user_version``)."""
+SCHEMA_VERSION: Final = 5
+"""The schema version this release writes (kept in ``PRAGMA user_version``).
 
-SCHEMA_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _SCHEMA_V4}
+4: the change feed (changed revisions, tombstones, store id).
+5: the query tables (`debitor_core.storage._sqlite_queries`), filled by a re-fold.
+"""
+
+SCHEMA_MIGRATIONS: dict[int, str] = {
+    0: _SCHEMA_V1,
+    1: _SCHEMA_V2,
+    2: _SCHEMA_V3,
+    3: _SCHEMA_V4,
+    4: QUERY_SCHEMA,
+}
 """SQL that takes the schema from version ``n`` to ``n + 1``; 0 is an empty database.
 
 The SQL may call ``debitor_checksum(column, ...)``, the row checksum (see `_checksum`),
@@ -126,6 +141,8 @@ database starts there) and the revision that last changed categories or custom f
 """
 
 _CUSTOMER_COLUMNS: Final = "id, number, version, email, tax_id, phone, data, checksum"
+_C_COLUMNS: Final = ", ".join(f"c.{column}" for column in _CUSTOMER_COLUMNS.split(", "))
+_R_COLUMNS: Final = "r.kind, r.key, r.version, r.data, r.checksum"
 _INSERT_CUSTOMER: Final = (
     f"INSERT INTO customer ({_CUSTOMER_COLUMNS}, changed_revision) "  # noqa: S608 - our columns
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -186,6 +203,7 @@ class SqliteStore:
         self.feed_retention = _checked_retention(feed_retention)
         self._converter = make_converter()
         self._lock = threading.RLock()
+        self._fields_at: tuple[int, tuple[tuple[str, ...], tuple[str, ...]]] | None = None
         level = _checked_synchronous(synchronous)
         if self.path != ":memory:":
             check_folder(Path(self.path), create=create_folder, what="database")
@@ -201,6 +219,7 @@ class SqliteStore:
                     self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute(f"PRAGMA synchronous={level}")
                 self._migrate()
+                self._refold_if_stale()
             except BaseException:
                 self._db.close()
                 raise
@@ -260,6 +279,44 @@ class SqliteStore:
         if version == 0 and tables:
             msg = f"The database {self.path} holds tables that are not a debitor-core book."
             raise CorruptStore(msg)
+
+    def _refold_if_stale(self) -> None:
+        """Fold every customer again when the query rows were made by another fold.
+
+        The fold's version and Python's Unicode version are kept in ``meta``; a database
+        migrated from schema 3, or opened by a Python with another Unicode version, has
+        its query rows rebuilt from the customers and records, in one transaction that
+        does not count as a commit (the data did not change).
+        """
+        if self._fold_stamp() == q.fold_stamp():
+            return
+        with self._lock, _translated(self.path):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if self._fold_stamp() != q.fold_stamp():
+                    self._refold()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _fold_stamp(self) -> tuple[int, int]:
+        return self._meta("fold_version"), self._meta("unicode_version")
+
+    def _refold(self) -> None:
+        """Rebuild every query row (the caller holds a write transaction)."""
+        q.clear(self._db)
+        fields = _search_fields(self.custom_fields())
+        for customer in self.customers():
+            q.index_customer(self._db, customer, *fields)
+        for kind in RECORD_KINDS.values():
+            for record in self.records(kind):
+                q.index_record(self._db, record)
+        for key, value in zip(("fold_version", "unicode_version"), q.fold_stamp(), strict=True):
+            self._db.execute(
+                "UPDATE meta SET value = ?, checksum = ? WHERE key = ?",
+                (value, _checksum(key, value), key),
+            )
 
     # -- reads ---------------------------------------------------------------------
 
@@ -548,15 +605,159 @@ class SqliteStore:
                 self._db.execute("BEGIN IMMEDIATE")
             try:
                 tx = _SqliteTransaction(self, self._meta("revision"), self._meta("last_number"))
+                tx.search_fields = self._search_fields(tx.revision)
                 yield tx
                 with _translated(self.path):
                     if tx.wrote:
                         tx.finish()
                     self._db.execute("COMMIT")
+                if tx.wrote:  # what the next transaction searches needs no reading
+                    self._fields_at = (tx.revision + 1, tx.search_fields)
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
                 raise
+
+    def _search_fields(self, revision: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The custom fields searched as text and as private text, as of ``revision``."""
+        known = self._fields_at
+        if known is None or known[0] != revision:
+            known = self._fields_at = (revision, _search_fields(self.custom_fields()))
+        return known[1]
+
+    # -- queries (CustomerQueries) -----------------------------------------------------
+
+    def search_customers(
+        self,
+        query: CustomerQuery,
+        *,
+        sort: QuerySort = "number",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[Customer]:
+        """Return one page of the customers matching ``query`` (see `CustomerQueries`)."""
+        found = q.search_sql(query, _C_COLUMNS, sort=sort, descending=descending)
+        if found is None:
+            return []
+        sql, args = found
+        check = q.field_filter(query)
+        if check is None:
+            sql += " LIMIT ? OFFSET ?"
+            rows = self._rows(sql, (*args, -1 if limit is None else limit, max(offset, 0)))
+            return [self._customer(row) for row in rows]
+        matching = [c for c in map(self._customer, self._rows(sql, tuple(args))) if check(c)]
+        return matching[max(offset, 0) : None if limit is None else max(offset, 0) + limit]
+
+    def count_customers(self, query: CustomerQuery) -> int:
+        """Return how many customers match ``query``."""
+        if q.field_filter(query) is not None:
+            return len(self.search_customers(query))
+        found = q.count_sql(query)
+        if found is None:
+            return 0
+        return int(self._rows(found[0], tuple(found[1]))[0][0])
+
+    def customers_sharing(self, keys: Iterable[DuplicateKey]) -> Sequence[DuplicateRow]:
+        """Return the customers with any of ``keys``, by number, with the kinds they share."""
+        evidence: dict[int, list[str]] = {}
+        for kind, key in keys:
+            if not q.storable(kind, key):
+                continue
+            rows = self._rows(
+                "SELECT number FROM customer_key WHERE kind = ? AND key = ?", (kind, key)
+            )
+            for (number,) in rows:
+                if kind not in evidence.setdefault(number, []):
+                    evidence[number].append(kind)
+        found = []
+        for number in sorted(evidence):
+            try:
+                found.append((self.get_by_number(number), tuple(evidence[number])))
+            except NotFound:
+                continue  # a stale query row: the customer is gone
+        return found
+
+    def invoices_of(self, customer_id: uuid.UUID | None = None) -> Sequence[Invoice]:
+        """Return every invoice, or a customer's, by invoice number."""
+        where, args = (
+            ("", ()) if customer_id is None else (" WHERE i.customer = ?", (str(customer_id),))
+        )
+        return self._indexed_invoices(where, args)
+
+    def _indexed_invoices(self, where: str, args: tuple[Any, ...]) -> list[Invoice]:
+        rows = self._rows(
+            f"SELECT {_R_COLUMNS} FROM invoice_index i JOIN record r "  # noqa: S608 - ours
+            f"ON r.kind = 'invoice' AND r.key = i.id{where} ORDER BY i.number, r.rowid",
+            args,
+        )
+        return [self._record(Invoice, row) for row in rows]
+
+    def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
+        """Return the invoices of every customer matching ``query``, by invoice number."""
+        if q.field_filter(query) is None:
+            found = q.search_sql(query, "s.id")
+            if found is None:
+                return []
+            sql, args = found
+            return self._indexed_invoices(f" WHERE i.customer IN ({sql})", tuple(args))
+        ids = [str(c.id) for c in self.search_customers(query)]
+        invoices = []
+        for marks, chunk in q.in_lists(ids):
+            invoices += self._indexed_invoices(f" WHERE i.customer IN ({marks})", tuple(chunk))
+        return sorted(invoices, key=lambda i: i.number)
+
+    def payments_of(self, invoice_ids: Collection[uuid.UUID]) -> Sequence[Payment]:
+        """Return the payments on these invoices, in the order added."""
+        return self._of_invoices(Payment, invoice_ids)
+
+    def reminders_of(self, invoice_ids: Collection[uuid.UUID]) -> Sequence[ReminderLog]:
+        """Return the reminder logs of these invoices, in the order added."""
+        return self._of_invoices(ReminderLog, invoice_ids)
+
+    def _of_invoices(self, kind: type[R], invoice_ids: Collection[uuid.UUID]) -> list[R]:
+        rows: list[tuple[Any, ...]] = []
+        for marks, chunk in q.in_lists([str(i) for i in invoice_ids]):
+            rows += self._rows(
+                f"SELECT r.rowid, {_R_COLUMNS} FROM record_invoice p JOIN record r "  # noqa: S608
+                "ON r.kind = p.kind AND r.key = p.key "
+                f"WHERE p.kind = ? AND p.invoice IN ({marks})",
+                (kind.KIND, *chunk),
+            )
+        rows.sort(key=lambda row: row[0])
+        return [self._record(kind, row[1:]) for row in rows]
+
+    def last_invoice_number(self) -> int:
+        """Return the highest invoice number stored (0 when there is none)."""
+        return int(self._rows("SELECT coalesce(max(number), 0) FROM invoice_index")[0][0])
+
+    def has_welcome(self, customer_id: uuid.UUID) -> bool:
+        """Return whether the customer has a welcome delivery or a welcome invoice."""
+        key = str(customer_id)
+        rows = self._rows(
+            "SELECT EXISTS (SELECT 1 FROM record WHERE kind = 'delivery' AND key = ?) "
+            "OR EXISTS (SELECT 1 FROM invoice_index WHERE customer = ? AND welcome = 1)",
+            (key, key),
+        )
+        return bool(rows[0][0])
+
+    def pending_deliveries(self, due_by: dt.datetime | None = None) -> Sequence[Delivery]:
+        """Return the pending deliveries due by ``due_by`` (all, without it), in the order added."""
+        sql = (
+            f"SELECT {_R_COLUMNS} FROM delivery_index d JOIN record r "  # noqa: S608 - ours
+            "ON r.kind = 'delivery' AND r.key = d.customer WHERE d.pending = 1"
+        )
+        args: tuple[Any, ...] = ()
+        if due_by is not None:
+            sql += " AND (d.next_attempt IS NULL OR d.next_attempt <= ?)"
+            args = (q.micros(due_by),)
+        return [self._record(Delivery, row) for row in self._rows(sql + " ORDER BY r.rowid", args)]
+
+    def welcome_invoices_due(self, due_by: dt.date) -> Sequence[Invoice]:
+        """Return the sent welcome invoices due on or before ``due_by``, by number."""
+        return self._indexed_invoices(
+            " WHERE i.welcome = 1 AND i.sent = 1 AND i.due <= ?", (due_by.isoformat(),)
+        )
 
     def verify(self) -> None:
         """Check the whole database: SQLite's own integrity check, then every row.
@@ -618,6 +819,7 @@ class _SqliteTransaction:
         self.changed = revision + 1  # the revision this transaction makes
         self.last_number = last_number
         self.wrote = False
+        self.search_fields: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
         self.categories = False
         self.custom_fields = False
 
@@ -678,6 +880,7 @@ class _SqliteTransaction:
                 "is already stored."
             )
             raise AlreadyExists(msg) from exc
+        q.index_customer(self._db, customer, *self.search_fields)
         self._bump_last_number(customer.number)
 
     def _bump_last_number(self, number: int) -> None:
@@ -688,6 +891,7 @@ class _SqliteTransaction:
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer if it is still at ``expected_version``."""
         row = self._row(customer)
+        before = self._db.execute("SELECT number FROM customer WHERE id = ?", (row[0],)).fetchone()
         try:
             cursor = self._execute(
                 "UPDATE customer SET number = ?, version = ?, email = ?, tax_id = ?, phone = ?, "
@@ -709,14 +913,18 @@ class _SqliteTransaction:
                 f"{stored[0]}, not {expected_version}. Reload it and try again."
             )
             raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
+        q.unindex_customer(self._db, before[0])
+        q.index_customer(self._db, customer, *self.search_fields)
         self._bump_last_number(customer.number)
 
     def delete(self, customer_id: uuid.UUID) -> None:
         """Delete a customer, leaving a tombstone for the change feed."""
         row_id = str(customer_id)
+        before = self._db.execute("SELECT number FROM customer WHERE id = ?", (row_id,)).fetchone()
         if self._execute("DELETE FROM customer WHERE id = ?", (row_id,)).rowcount == 0:
             msg = f"No customer has the id {customer_id}."
             raise NotFound(msg)
+        q.unindex_customer(self._db, before[0])
         self._execute(
             "INSERT INTO customer_deleted (id, deleted_revision, checksum) VALUES (?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET deleted_revision = excluded.deleted_revision, "
@@ -764,6 +972,10 @@ class _SqliteTransaction:
                 (data, _checksum(key, stored[0], data), self.changed, key),
             )
         self.custom_fields = True
+        fields = _search_fields([*self._store.custom_fields(), definition])
+        if fields != self.search_fields:
+            q.reindex_text(self._db, self._store.customers(), *fields)
+            self.search_fields = fields
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
         """Add or replace an invoice, payment, delivery or reminder log."""
@@ -780,6 +992,7 @@ class _SqliteTransaction:
             except AlreadyExists as exc:
                 msg = f"A {kind} with the key {key} is already stored."
                 raise AlreadyExists(msg) from exc
+            q.index_record(self._db, record)
             return
         cursor = self._execute(
             "UPDATE record SET version = ?, data = ?, checksum = ?, changed_revision = ? "
@@ -798,6 +1011,15 @@ class _SqliteTransaction:
                 f"{stored[0]}, not {expected_version}."
             )
             raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
+        q.index_record(self._db, record)
+
+
+def _search_fields(
+    definitions: Iterable[CustomFieldDefinition],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys of the custom fields searched as text, and as private text (last one wins)."""
+    latest = list({d.key: d for d in definitions}.values())
+    return text_field_keys(latest), private_field_keys(latest)
 
 
 def _checked_retention(value: int | None) -> int | None:
