@@ -56,7 +56,7 @@ from debitor_core.storage import ChangeFeed, PostgresStore
 from debitor_core.storage._postgres import _errors, _schema
 from debitor_core.storage._postgres import _queries as _pg_queries
 from debitor_core.storage._queries import CustomerQuery
-from debitor_core.testing import StoreContract, sample_customer, sample_records
+from debitor_core.testing import QueriesContract, StoreContract, sample_customer, sample_records
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -164,6 +164,17 @@ class TestPostgresStoreContract(StoreContract):
     def reopen(self, store):
         store.close()
         return PostgresStore(self.pool, book_id=store.book_id, schema=self.schema)
+
+
+class TestPostgresQueriesContract(QueriesContract):
+    """The store-side queries answer as the in-memory index, book for book."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self, pg_pool, pg_schema):
+        self.pool, self.schema = pg_pool, pg_schema
+
+    def make_store(self):
+        return PostgresStore(self.pool, book_id=new_book_id(), schema=self.schema)
 
 
 class TestOpening:
