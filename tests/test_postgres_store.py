@@ -47,14 +47,15 @@ from debitor_core import (
 )
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition, FieldType
-from debitor_core._invoice import Invoice
+from debitor_core._invoice import DeliveryState, Invoice, InvoiceState
 from debitor_core._model import Note
-from debitor_core._text import duplicate_keys
+from debitor_core._text import FOLD_VERSION, UNICODE_VERSION, duplicate_keys
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._types import Definitions
 from debitor_core.storage import ChangeFeed, PostgresStore
 from debitor_core.storage._postgres import _errors, _schema
 from debitor_core.storage._postgres import _queries as _pg_queries
+from debitor_core.storage._postgres._rows import RowCodec
 from debitor_core.storage._queries import CustomerQuery
 from debitor_core.testing import QueriesContract, StoreContract, sample_customer, sample_records
 
@@ -1810,3 +1811,188 @@ class TestQueries:
                 else:  # "1" is checked on the rows the index found for "c4ca"
                     assert "debitor_customer_text" in shown, shown
                     assert "strpos(search_text, '1'::text)" in shown, shown
+
+
+class TestFolding:
+    def _admin_sql(self, postgres, schema, sql, *params):
+        with postgres.admin() as conn:
+            conn.execute(f'SET search_path = "{schema}"')
+            cursor = conn.execute(sql, params)
+            return cursor.fetchall() if sql.startswith("SELECT") else None
+
+    def test_a_version_1_book_is_migrated_and_folded(
+        self, postgres, pg_pool, fresh_schema, monkeypatch
+    ):
+        """Rows written before schema 2 get their computed columns when a store opens them."""
+        with monkeypatch.context() as patched:
+            patched.setattr(_schema, "SCHEMA_VERSION", 1)
+            PostgresStore(pg_pool, book_id="old", schema=fresh_schema)
+        customer = sample_customer(1, name="Müller Bērziņš")
+        invoice = attrs.evolve(sample_records(customer)[0], state=InvoiceState.SENT)
+        codec = RowCodec("the book 'old'")
+        data, checksum = codec.dump(customer)
+        self._admin_sql(
+            postgres,
+            fresh_schema,
+            "INSERT INTO debitor_customer VALUES ('old', %s, 1, 1, 1, %s, %s)",
+            customer.id,
+            data,
+            checksum,
+        )
+        data, checksum = codec.dump(invoice)
+        self._admin_sql(
+            postgres,
+            fresh_schema,
+            "INSERT INTO debitor_record VALUES ('old', 'invoice', %s, 1, 1, 1, 1, %s, %s)",
+            invoice.key,
+            data,
+            checksum,
+        )
+        store = PostgresStore(pg_pool, book_id="old", schema=fresh_schema)
+        assert [customer] == list(store.search_customers(CustomerQuery(text="mueller berzins")))
+        assert [customer] == list(store.search_customers(CustomerQuery(), sort="name"))
+        assert ([invoice], 1) == (list(store.invoices_of(customer.id)), store.last_invoice_number())
+        assert [(customer, ("tax_id", "email", "phone", "name_city"))] == list(
+            store.customers_sharing(duplicate_keys(customer))
+        )
+        assert [(FOLD_VERSION, UNICODE_VERSION)] == self._admin_sql(
+            postgres, fresh_schema, "SELECT fold_version, unicode_version FROM debitor_book"
+        )
+        assert 0 == store.revision()  # folding is no change of the book
+
+    def test_another_unicode_version_folds_again(self, postgres, pg_pool, pg_schema):
+        """A book folded under another Unicode version is folded again on open."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        customer = sample_customer(1, name="Koks")
+        add(store, customer)
+        self._admin_sql(
+            postgres,
+            pg_schema,
+            "UPDATE debitor_customer SET search_text = 'zzz', match_keys = '{}' WHERE book_id = %s",
+            store.book_id,
+        )
+        self._admin_sql(
+            postgres,
+            pg_schema,
+            "UPDATE debitor_book SET unicode_version = '1.1.0' WHERE book_id = %s",
+            store.book_id,
+        )
+        assert [] == list(store.search_customers(CustomerQuery(text="koks")))
+        again = PostgresStore(pg_pool, book_id=store.book_id, schema=pg_schema)
+        assert [customer] == list(again.search_customers(CustomerQuery(text="koks")))
+        assert 1 == len(again.customers_sharing(duplicate_keys(customer)))
+
+    def test_folding_twice_is_done_once(self, postgres, pg_pool, pg_schema):
+        """A store that finds the book folded meanwhile (under the lock) leaves it alone."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(1, name="Koks"))
+        self._admin_sql(
+            postgres,
+            pg_schema,
+            "UPDATE debitor_customer SET search_text = 'zzz' WHERE book_id = %s",
+            store.book_id,
+        )
+        with store.transaction() as tx:
+            tx.fold_book()
+        assert 1 == store.count_customers(CustomerQuery(text="zzz"))
+
+    def test_a_newer_fold_is_refused(self, postgres, pg_pool, pg_schema):
+        """A book folded by a newer release is not folded back, and not opened."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(1))
+        self._admin_sql(
+            postgres,
+            pg_schema,
+            "UPDATE debitor_book SET fold_version = %s WHERE book_id = %s",
+            FOLD_VERSION + 1,
+            store.book_id,
+        )
+        with pytest.raises(UnsupportedFormatVersion) as info:
+            PostgresStore(pg_pool, book_id=store.book_id, schema=pg_schema)
+        assert (
+            f"The book {store.book_id!r} was folded for search by a newer debitor-core (fold "
+            f"version {FOLD_VERSION + 1}; this one has {FOLD_VERSION}). Upgrade debitor-core "
+            "to open it. The database was not changed." == str(info.value)
+        )
+
+    def test_a_damaged_row_stops_the_fold(self, postgres, pg_pool, pg_schema):
+        """A damaged customer row is refused while folding; the book is left as it was."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(1), sample_customer(2))
+        self._admin_sql(
+            postgres,
+            pg_schema,
+            "UPDATE debitor_customer SET checksum = checksum + 1 WHERE book_id = %s AND number = 2",
+            store.book_id,
+        )
+        self._admin_sql(
+            postgres,
+            pg_schema,
+            "UPDATE debitor_book SET fold_version = NULL WHERE book_id = %s",
+            store.book_id,
+        )
+        with pytest.raises(CorruptStore, match=r"customer row .* checksum does not match"):
+            PostgresStore(pg_pool, book_id=store.book_id, schema=pg_schema)
+        assert [(None,)] == self._admin_sql(
+            postgres,
+            pg_schema,
+            "SELECT fold_version FROM debitor_book WHERE book_id = %s",
+            store.book_id,
+        )
+
+
+class TestRecordQueries:
+    def test_records_answer_as_the_ledger(self, store):
+        """Invoices, payments, deliveries, reminders and welcomes, each filtered and ordered."""
+        koks, zari, third = (sample_customer(n, name=f"C{n}") for n in (1, 2, 3))
+        invoice, payment, delivery, reminder = sample_records(koks)
+        sent = attrs.evolve(invoice, state=InvoiceState.SENT, number=5)
+        late = attrs.evolve(
+            sample_records(zari)[0], number=2, state=InvoiceState.SENT, due_date=dt.date(2027, 1, 1)
+        )
+        plain = attrs.evolve(sample_records(third)[0], number=9, welcome=False)
+        void = attrs.evolve(sample_records(third)[0], number=7, state=InvoiceState.VOID)
+        sent_delivery = attrs.evolve(
+            sample_records(zari)[2], state=DeliveryState.SENT, sent_at=_MOMENTS[0]
+        )
+        no_time = attrs.evolve(sample_records(third)[2], next_attempt=None)
+        second_payment = attrs.evolve(payment, id=uuid.uuid4(), invoice_id=late.id)
+        add(store, koks, zari, third)
+        with store.transaction() as tx:
+            for record in (sent, late, plain, void, no_time, second_payment, payment):
+                tx.put_record(record, expected_version=None)
+            tx.put_record(delivery, expected_version=None)
+            tx.put_record(sent_delivery, expected_version=None)
+            tx.put_record(reminder, expected_version=None)
+        moment = delivery.next_attempt
+        assert [late, sent, void, plain] == list(store.invoices_of())
+        assert ([sent], [], []) == (
+            list(store.invoices_of(koks.id)),
+            list(store.invoices_of(uuid.uuid4())),
+            list(store.invoices_of("nobody")),
+        )
+        assert 9 == store.last_invoice_number()
+        assert [second_payment, payment] == list(store.payments_of({sent.id, late.id}))
+        assert [] == list(store.payments_of([void.id, "x"]))
+        assert [reminder] == list(store.reminders_of([sent.id]))
+        assert [] == list(store.reminders_of([]))
+        assert (True, True, False, False) == tuple(
+            store.has_welcome(c) for c in (koks.id, zari.id, uuid.uuid4(), "x")
+        )
+        assert [no_time, delivery] == list(store.pending_deliveries())
+        assert [no_time, delivery] == list(store.pending_deliveries(moment))
+        assert [no_time] == list(store.pending_deliveries(moment - dt.timedelta(seconds=1)))
+        assert ([], [sent], [late, sent]) == tuple(
+            list(store.welcome_invoices_due(day))
+            for day in (dt.date(2026, 12, 9), sent.due_date, late.due_date)
+        )
+        assert [sent] == list(store.invoices_matching(CustomerQuery(text="c1")))
+        assert [late, sent, void, plain] == list(store.invoices_matching(CustomerQuery()))
+        moved = attrs.evolve(sent, customer_id=third.id, version=2)
+        with store.transaction() as tx:
+            tx.put_record(moved, expected_version=1)
+        assert ([], [moved, void, plain]) == (
+            list(store.invoices_of(koks.id)),
+            list(store.invoices_of(third.id)),
+        )
+        assert [no_time, delivery] == list(_in_memory(store).pending_deliveries())
