@@ -476,7 +476,7 @@ class TestSchema:
 
     @pytest.mark.usefixtures("store")
     def test_every_key_leads_with_the_book(self, postgres, pg_schema):
-        """Every index and primary key of every book table starts with book_id."""
+        """Every B-tree index and primary key starts with book_id; GIN indexes have no lead."""
         with postgres.admin() as conn:
             rows = conn.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s "
@@ -484,8 +484,15 @@ class TestSchema:
                 (pg_schema,),
             ).fetchall()
         assert len(rows) >= 9
+        gin = {name for name, definition in rows if " USING gin " in definition}
+        assert {
+            "debitor_customer_text",
+            "debitor_customer_private",
+            "debitor_customer_keys",
+            "debitor_customer_tags",
+        } == gin
         for name, definition in rows:
-            assert re.search(r"\(book_id[,)]", definition), name
+            assert name in gin or re.search(r"\(book_id[,)]", definition), name
 
     @pytest.mark.usefixtures("store")
     def test_version_is_recorded(self, postgres, pg_schema):
@@ -1996,3 +2003,26 @@ class TestRecordQueries:
             list(store.invoices_of(third.id)),
         )
         assert [no_time, delivery] == list(_in_memory(store).pending_deliveries())
+
+
+def test_searches_are_never_prepared(postgres, pg_schema):
+    """Searches are planned for their words each time: no generic plan reads the book."""
+    pool = psycopg_pool.ConnectionPool(postgres.conninfo, min_size=1, max_size=1, open=False)
+    pool.open(wait=True, timeout=30)
+    try:
+        store = PostgresStore(pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(1))
+        query = CustomerQuery(text="koks sia", city="Rīga")
+        for _ in range(8):
+            store.search_customers(query, limit=5)
+            store.count_customers(query)
+            store.invoices_matching(query)
+            store.invoices_of()
+        with pool.connection() as conn:
+            prepared = [
+                row[0] for row in conn.execute("SELECT statement FROM pg_prepared_statements")
+            ]
+    finally:
+        pool.close()
+    assert [s for s in prepared if "kind = 'invoice'" in s and "customer_id IN" not in s]
+    assert [] == [s for s in prepared if "LIKE" in s or "tags @>" in s], prepared

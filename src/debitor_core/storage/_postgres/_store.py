@@ -485,7 +485,11 @@ class PostgresStore:
             return []
         sql, params = found
         statement = self._sql.search(sql, order)
-        rows = self._read(lambda cur: cur.execute(statement, (*params, limit, offset)).fetchall())
+        # Never prepared: a generic plan cannot see how rare the words are (the trigram
+        # index's selectivity), and would read the whole book for every search.
+        rows = self._read(
+            lambda cur: cur.execute(statement, (*params, limit, offset), prepare=False).fetchall()
+        )
         return [self._codec.customer(row) for row in rows]
 
     def count_customers(self, query: CustomerQuery) -> int:
@@ -495,7 +499,7 @@ class PostgresStore:
             return 0
         sql, params = found
         statement = self._sql.count_where(sql)
-        row = self._read(lambda cur: cur.execute(statement, params).fetchone())
+        row = self._read(lambda cur: cur.execute(statement, params, prepare=False).fetchone())
         return int(row[0]) if row else 0
 
     def customers_sharing(self, keys: Iterable[DuplicateKey]) -> Sequence[DuplicateRow]:
@@ -531,7 +535,7 @@ class PostgresStore:
         if found is None:
             return []
         sql, params = found
-        return self._records(Invoice, self._sql.invoices_matching(sql), params)
+        return self._records(Invoice, self._sql.invoices_matching(sql), params, prepare=False)
 
     def payments_of(self, invoice_ids: Collection[uuid.UUID]) -> Sequence[Payment]:
         """Return the payments on these invoices, in the order added."""
@@ -568,8 +572,14 @@ class PostgresStore:
             return []
         return self._records(ReminderLog, self._sql.of_invoices, (ReminderLog.KIND, ids))
 
-    def _records(self, kind: type[R], statement: str, params: Sequence[object]) -> list[R]:
-        rows = self._read(lambda cur: cur.execute(statement, (self.book_id, *params)).fetchall())
+    def _records(
+        self, kind: type[R], statement: str, params: Sequence[object], *, prepare: bool = True
+    ) -> list[R]:
+        rows = self._read(
+            lambda cur: cur.execute(
+                statement, (self.book_id, *params), prepare=None if prepare else False
+            ).fetchall()
+        )
         return [self._codec.record(kind, row) for row in rows]
 
     # -- writes --------------------------------------------------------------------
