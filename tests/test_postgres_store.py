@@ -2026,3 +2026,89 @@ def test_searches_are_never_prepared(postgres, pg_schema):
         pool.close()
     assert [s for s in prepared if "kind = 'invoice'" in s and "customer_id IN" not in s]
     assert [] == [s for s in prepared if "LIKE" in s or "tags @>" in s], prepared
+
+
+def _until_listening(postgres, application_name):
+    """Wait until a backend of ``application_name`` listens and has read the revision."""
+    with postgres.admin() as conn:
+        for _ in range(600):
+            row = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+                "AND state = 'idle' AND query LIKE 'SELECT revision FROM %%'",
+                (application_name,),
+            ).fetchone()
+            if row[0]:
+                return
+            conn.execute("SELECT pg_sleep(0.05)")
+    raise AssertionError("the store never started listening")
+
+
+class TestWaitForChange:
+    def test_a_notifying_commit_wakes_the_wait(self, postgres, pg_pool, pg_schema):
+        """A commit of a store with notify=True ends another store's wait at once."""
+        book_id = new_book_id()
+        writer = PostgresStore(pg_pool, book_id=book_id, schema=pg_schema, notify=True)
+        with own_pool(postgres.conninfo) as pool:
+            reader = PostgresStore(pool, book_id=book_id, schema=pg_schema)
+            results = []
+            waiting = threading.Thread(
+                target=lambda: results.append(reader.wait_for_change(0, 3600)), daemon=True
+            )
+            waiting.start()
+            _until_listening(postgres, pool.application_name)
+            add(writer, sample_customer(1))
+            waiting.join(60)
+            assert not waiting.is_alive(), "the notification did not wake the wait"
+        assert [1] == results
+
+    def test_a_wait_that_is_behind_returns_at_once(self, store):
+        """A book already past the revision given returns without waiting."""
+        add(store, sample_customer(1), sample_customer(2))
+        add(store, sample_customer(3))
+        assert 2 == store.wait_for_change(0, 3600)
+
+    def test_without_notifications_the_wait_times_out(self, pg_pool, pg_schema):
+        """A store without notify sends none: the wait ends at its timeout, revision read."""
+        book_id = new_book_id()
+        quiet = PostgresStore(pg_pool, book_id=book_id, schema=pg_schema)
+        add(quiet, sample_customer(1))
+        assert 1 == quiet.wait_for_change(1, 0.05)
+        assert 1 == quiet.wait_for_change(5, 0.05)  # ahead of the book: nothing to wait for
+
+    def test_only_committed_changes_notify(self, postgres, pg_pool, pg_schema):
+        """A rolled-back transaction notifies nobody; a commit notifies its revision."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema, notify=True)
+        with psycopg.connect(postgres.conninfo, autocommit=True) as listener:
+            listener.execute(f'LISTEN "{store.channel}"')
+            with pytest.raises(RuntimeError), store.transaction() as tx:
+                tx.add(sample_customer(1))
+                raise RuntimeError
+            add(store, sample_customer(1))
+            received = [n.payload for n in listener.notifies(timeout=10, stop_after=1)]
+        assert ["1"] == received
+
+    def test_channels_are_per_book_and_schema(self, pg_pool, pg_schema, fresh_schema):
+        """Each book of each schema has a channel of its own, a valid identifier."""
+        channels = {
+            PostgresStore(pg_pool, book_id=book, schema=schema).channel
+            for book in ("a", "b")
+            for schema in (pg_schema, fresh_schema)
+        }
+        assert 4 == len(channels)
+        assert all(re.fullmatch(r"debitor_[0-9a-f]{32}", c) for c in channels)
+
+    @pytest.mark.parametrize(
+        ("revision", "timeout", "error"),
+        [("1", 1, TypeError), (True, 1, TypeError), (0, 0, ValueError), (0, "1", TypeError)],
+    )
+    def test_bad_arguments(self, store, revision, timeout, error):
+        """A revision that is not an int, or a timeout out of range, is refused."""
+        with pytest.raises(error):
+            store.wait_for_change(revision, timeout)
+
+    def test_a_closed_store(self, pg_pool, pg_schema):
+        """Waiting on a closed store is a StorageError."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        store.close()
+        with pytest.raises(StorageError, match="is closed"):
+            store.wait_for_change(0, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import math
 import re
 import threading
@@ -12,6 +13,7 @@ from collections.abc import Callable, Collection, Generator, Iterable, Iterator,
 from typing import Any, Final, TypeVar
 
 import psycopg
+import psycopg.sql
 import psycopg_pool
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
@@ -104,6 +106,10 @@ class PostgresStore:
         feed_retention: How many revisions the change feed can look back over deleted
             customers; older tombstones are pruned, and `changes_since` an older
             revision returns ``None``. ``None`` keeps every tombstone.
+        notify: Whether each commit also sends a notification (``pg_notify``) that
+            `wait_for_change` wakes up on: a hint, never the only way to learn of a
+            change (see `wait_for_change`). Off by default: PostgreSQL serialises the
+            commits of all transactions that notify, across books.
 
     Raises:
         ValidationError: the book id is not valid.
@@ -122,6 +128,7 @@ class PostgresStore:
         lock_timeout: float = 10.0,
         statement_timeout: float | None = None,
         feed_retention: int | None = 10_000,
+        notify: bool = False,
     ) -> None:
         """Open the book ``book_id`` in the database behind ``pool``; see the class docstring."""
         self._pool = _checked_pool(pool)
@@ -134,6 +141,7 @@ class PostgresStore:
             else _milliseconds("statement_timeout", statement_timeout)
         )
         self._retention = _checked_retention(feed_retention)
+        self._notify = bool(notify)
         self._owns_pool = False
         self._closed = False
         self._name = f"the book {self.book_id!r}"
@@ -141,6 +149,8 @@ class PostgresStore:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._sql = _Statements(self._names, self._lock_ms, self._statement_ms)
+        self.channel = _channel(self._names.schema, self.book_id)
+        """The notification channel of this book (see `wait_for_change`)."""
         self._field_cache: tuple[int, FieldKeys] = (0, FieldKeys())
         self._read(lambda cur: prepare(cur.connection, self._names, self.book_id))
         self._fold_if_needed()
@@ -155,6 +165,7 @@ class PostgresStore:
         lock_timeout: float = 10.0,
         statement_timeout: float | None = None,
         feed_retention: int | None = 10_000,
+        notify: bool = False,
         connect_timeout: float = 10.0,
         **pool_options: Any,  # noqa: ANN401 - passed through to ConnectionPool
     ) -> PostgresStore:
@@ -170,6 +181,7 @@ class PostgresStore:
             lock_timeout: See the class docstring.
             statement_timeout: See the class docstring.
             feed_retention: See the class docstring.
+            notify: See the class docstring.
             connect_timeout: Seconds to wait for the first connection.
             **pool_options: Passed to ``psycopg_pool.ConnectionPool`` (``min_size``,
                 ``max_size``, ``kwargs={"prepare_threshold": None}``, ...). By default
@@ -205,6 +217,7 @@ class PostgresStore:
                 lock_timeout=lock_timeout,
                 statement_timeout=statement_timeout,
                 feed_retention=feed_retention,
+                notify=notify,
             )
         except psycopg_pool.PoolTimeout as exc:
             pool.close()
@@ -642,6 +655,48 @@ class PostgresStore:
             else:
                 return
 
+    def wait_for_change(self, revision: int, timeout: float) -> int:
+        """Wait until the book is past ``revision``, or ``timeout`` seconds; return its revision.
+
+        A wake-up for hosts that want to react to other processes' commits (refresh a
+        screen, run a job) without asking the store over and over: it listens on the
+        book's channel (`channel`), which commits of stores opened with
+        ``notify=True`` notify. Notifications are lost across reconnects and through
+        pgbouncer in transaction mode, and stores without ``notify`` send none, so the
+        revision is read again when the wait ends either way: a lost notification
+        costs at most ``timeout``, never a change. The wait holds one of the pool's
+        connections.
+
+        Args:
+            revision: The revision the caller has seen.
+            timeout: Seconds to wait at most (0.001 to 86,400).
+
+        Returns:
+            The book's revision when the wait ended (``revision`` itself when nothing
+            was committed).
+
+        Raises:
+            StorageError: the database failed.
+        """
+        if isinstance(revision, bool) or not isinstance(revision, int):
+            msg = f"revision must be an int, not {type(revision).__name__}."
+            raise TypeError(msg)
+        seconds = _milliseconds("timeout", timeout) / 1000
+        with self._translated(), self._connection() as conn:
+            listen = psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self.channel))
+            conn.execute(listen)
+            try:
+                # Read after LISTEN: a commit between the two is seen one way or the other.
+                current = int(self._book_row(conn.cursor(row_factory=tuple_row), "revision")[0])
+                if current <= revision:
+                    for _ in conn.notifies(timeout=seconds, stop_after=1):
+                        pass
+                    current = int(self._book_row(conn.cursor(row_factory=tuple_row), "revision")[0])
+            finally:
+                if not conn.closed:
+                    conn.execute(b"UNLISTEN *")
+        return current
+
     def close(self) -> None:
         """Stop using the pool (and close it if `connect` made it). Closing twice is harmless."""
         if self._closed:
@@ -1004,6 +1059,9 @@ class PostgresTransaction:
                 *(self._categories, self._fields, self._book),
             ),
         )
+        if self._store._notify:  # noqa: SLF001
+            # Sent by PostgreSQL at COMMIT, and only if the commit succeeds.
+            self._execute(b"SELECT pg_notify(%s, %s)", (self._store.channel, str(self.revision)))
 
 
 class _Statements:
@@ -1214,6 +1272,12 @@ def _check_new(customer_id: uuid.UUID, number: int, ids: set[uuid.UUID], numbers
         raise AlreadyExists(msg)
     ids.add(customer_id)
     numbers.add(number)
+
+
+def _channel(schema: str | None, book_id: str) -> str:
+    """The notification channel of a book: short, and one per schema and book."""
+    digest = hashlib.sha256(f"{schema or ''}\x1f{book_id}".encode()).hexdigest()[:32]
+    return f"debitor_{digest}"
 
 
 def _is_uuid(value: object) -> bool:
