@@ -53,7 +53,7 @@ from debitor_core._text import FOLD_VERSION, UNICODE_VERSION, duplicate_keys
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._types import Definitions
 from debitor_core.storage import ChangeFeed, PostgresStore
-from debitor_core.storage._postgres import _errors, _schema
+from debitor_core.storage._postgres import _derived, _errors, _schema
 from debitor_core.storage._postgres import _queries as _pg_queries
 from debitor_core.storage._postgres._rows import RowCodec
 from debitor_core.storage._queries import CustomerQuery
@@ -2112,3 +2112,50 @@ class TestWaitForChange:
         store.close()
         with pytest.raises(StorageError, match="is closed"):
             store.wait_for_change(0, 1)
+
+    def test_a_wait_whose_connection_dies(self, postgres, pg_schema):
+        """A wait whose backend is terminated raises StorageError, not a driver error."""
+        with own_pool(postgres.conninfo) as pool:
+            store = PostgresStore(pool, book_id=new_book_id(), schema=pg_schema)
+            errors_seen = []
+
+            def wait():
+                try:
+                    store.wait_for_change(0, 3600)
+                except StorageError as exc:
+                    errors_seen.append(exc)
+
+            waiting = threading.Thread(target=wait, daemon=True)
+            waiting.start()
+            _until_listening(postgres, pool.application_name)
+            terminate(postgres, "application_name = %s", pool.application_name)
+            waiting.join(60)
+        assert not waiting.is_alive()
+        assert 1 == len(errors_seen)
+
+
+def test_a_failure_while_folding_rolls_back(pg_pool, pg_schema, monkeypatch):
+    """A database error in the middle of folding again leaves the book as it was."""
+    from debitor_core.storage._postgres._store import PostgresTransaction
+
+    store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+    customer = sample_customer(1, custom_fields={"segment": "Mēbeles"})
+    add(store, customer)
+
+    def cancelled(*_):
+        raise errors.QueryCanceled("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(PostgresTransaction, "_computed", cancelled)
+    with pytest.raises(StorageError), store.transaction() as tx:
+        tx.put_custom_field(CustomFieldDefinition("segment", "Segment"))
+    monkeypatch.undo()
+    assert [] == list(store.custom_fields())
+    assert [] == list(store.search_customers(CustomerQuery(text="mebeles")))
+
+
+@pytest.mark.parametrize(
+    ("value", "stored", "expected"), [(object(), True, []), (object(), False, None)]
+)
+def test_field_values_of_no_known_type(value, stored, expected):
+    """A value of no custom-field type has no tags, and a filter on it matches nothing."""
+    assert expected == _derived.field_tags("k", value, stored=stored)

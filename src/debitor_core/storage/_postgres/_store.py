@@ -814,13 +814,10 @@ class PostgresTransaction:
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
-        """Turn psycopg's errors into ours, and spoil the transaction as `_execute` does."""
-        if self._failed is not None:
-            msg = (
-                "This transaction cannot go on: an earlier statement failed, and the "
-                f"database rolled it back ({self._failed})."
-            )
-            raise StorageError(msg)
+        """Turn psycopg's errors into ours, and spoil the transaction as `_execute` does.
+
+        Only after an `_execute` (which refuses a spoiled transaction) in the same step.
+        """
         try:
             yield
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
