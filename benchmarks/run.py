@@ -37,6 +37,7 @@ import postgres_queries
 import storage_compare
 from cli_bench import bench_cli as _bench_cli
 from feed_bench import follow_commits
+from queries_bench import bench_queries as _bench_queries
 from stdnum.eu import vat as eu_vat
 from workload import make_forms
 
@@ -707,6 +708,11 @@ def bench_storage_baseline(*, quick: bool) -> None:
     )
 
 
+def bench_queries(*, quick: bool) -> None:
+    """Issue 11 §2: a 1,000,000-customer SqliteStore book through the store's own queries."""
+    _bench_queries(report, quick=quick)
+
+
 SECTIONS = {
     "validation": bench_validation,
     "locale": bench_locale,
@@ -716,6 +722,7 @@ SECTIONS = {
     "sqlite": bench_sqlite,
     "postgres": bench_postgres,
     "feed": bench_feed,
+    "queries": bench_queries,
     "cli": bench_cli,
     "storage": bench_storage_baseline,
 }

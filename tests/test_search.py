@@ -185,6 +185,14 @@ class TestOrderAndPages:
         first_page = filled.search(text, limit=1, **filters)
         assert (len(everything), [everything[0]]) == (first_page.total, list(first_page))
 
+    @pytest.mark.parametrize(
+        "page", [{"offset": -2}, {"limit": -1}, {"offset": "1"}, {"limit": 1.5}, {"offset": True}]
+    )
+    def test_bad_pages_are_refused(self, filled, page):
+        """A negative, fractional or non-number offset or limit is refused, not guessed at."""
+        with pytest.raises(ValueError, match="must be a whole number from 0"):
+            filled.search("sia", **page)
+
     def test_result_is_a_sequence(self, filled):
         """A result can be indexed, sliced and measured."""
         result = filled.search("sia")

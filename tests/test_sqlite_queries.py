@@ -230,7 +230,7 @@ class TestFoldVersions:
             raise sqlite3.OperationalError("disk I/O error")
 
         monkeypatch.setattr(_sqlite_queries, "index_record", broken)
-        monkeypatch.setattr(_sqlite_queries, "index_customer", broken)
+        monkeypatch.setattr(_sqlite_queries, "index_customers", broken)
         with pytest.raises(StorageError, match="disk I/O error"):
             SqliteStore(path)
         db = sqlite3.connect(path)

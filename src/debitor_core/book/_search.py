@@ -59,6 +59,10 @@ class CustomerSearch:
         if sort not in ("number", "name", "created"):
             msg = f"sort must be number, name or created, not {sort!r}."
             raise ValueError(msg)
+        for name, value in (("offset", offset), ("limit", limit)):
+            if not ((value is None and name == "limit") or _whole(value)):
+                msg = f"{name} must be a whole number from 0, not {value!r}."
+                raise ValueError(msg)
         uow = self._uow
         uow.catch_up()
         definitions = uow.definitions
@@ -74,6 +78,11 @@ class CustomerSearch:
             archived=archived,
         )
         return uow.model.search(query, sort=sort, descending=descending, offset=offset, limit=limit)
+
+
+def _whole(value: object) -> bool:
+    """Whether ``value`` is an int from 0 (a bool is not)."""
+    return type(value) is int and value >= 0
 
 
 def _groups(

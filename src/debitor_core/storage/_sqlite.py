@@ -307,8 +307,7 @@ class SqliteStore:
         """Rebuild every query row (the caller holds a write transaction)."""
         q.clear(self._db)
         fields = _search_fields(self.custom_fields())
-        for customer in self.customers():
-            q.index_customer(self._db, customer, *fields)
+        q.index_customers(self._db, self.customers(), *fields)
         for kind in RECORD_KINDS.values():
             for record in self.records(kind):
                 q.index_record(self._db, record)
@@ -696,7 +695,7 @@ class SqliteStore:
     def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
         """Return the invoices of every customer matching ``query``, by invoice number."""
         if q.field_filter(query) is None:
-            found = q.search_sql(query, "s.id")
+            found = q.ids_sql(query)
             if found is None:
                 return []
             sql, args = found

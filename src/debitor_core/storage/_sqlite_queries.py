@@ -44,8 +44,10 @@ __all__ = [
     "count_sql",
     "field_filter",
     "fold_stamp",
+    "ids_sql",
     "in_lists",
     "index_customer",
+    "index_customers",
     "index_record",
     "micros",
     "reindex_text",
@@ -68,7 +70,7 @@ CREATE INDEX customer_search_name ON customer_search (name, number);
 CREATE INDEX customer_search_created ON customer_search (created, number);
 CREATE INDEX customer_search_city ON customer_search (city);
 CREATE VIRTUAL TABLE customer_fts USING fts5(
-    text, private, tokenize = 'trigram case_sensitive 1'
+    text, private, state, tokenize = 'trigram case_sensitive 1'
 );
 CREATE TABLE customer_key (
     kind TEXT NOT NULL, key TEXT NOT NULL, number INTEGER NOT NULL,
@@ -144,41 +146,66 @@ def index_customer(
     private_fields: tuple[str, ...],
 ) -> None:
     """Add the query rows of ``customer`` (none of its number may be there)."""
-    number = customer.number
-    address = customer.address
-    entries = keys_and_text(customer, text_fields, private_fields)
-    db.execute(
+    index_customers(db, [customer], text_fields, private_fields)
+
+
+def index_customers(
+    db: sqlite3.Connection,
+    customers: Iterable[Customer],
+    text_fields: tuple[str, ...],
+    private_fields: tuple[str, ...],
+) -> None:
+    """Add the query rows of several customers, table by table (a re-fold, a bulk load)."""
+    search, texts, keys, categories, fields = [], [], [], [], []
+    for customer in customers:
+        number = customer.number
+        address = customer.address
+        entries = keys_and_text(customer, text_fields, private_fields)
+        search.append(
+            (
+                number,
+                str(customer.id),
+                fold(customer.name),
+                micros(customer.created),
+                int(customer.archived),
+                address.country,
+                None if address.city is None else fold(address.city),
+            )
+        )
+        texts.append((number, entries.text, entries.private, _state(customer)))
+        keys += [(kind, key, number) for kind, key in entries.keys]
+        categories += [(str(category), number) for category in customer.categories]
+        fields += [(number, key) for key in customer.custom_fields]
+    db.executemany(
         "INSERT INTO customer_search (number, id, name, created, archived, country, city) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            number,
-            str(customer.id),
-            fold(customer.name),
-            micros(customer.created),
-            int(customer.archived),
-            address.country,
-            None if address.city is None else fold(address.city),
-        ),
+        search,
     )
-    db.execute(
-        "INSERT INTO customer_fts (rowid, text, private) VALUES (?, ?, ?)",
-        (number, entries.text, entries.private),
+    db.executemany(
+        "INSERT INTO customer_fts (rowid, text, private, state) VALUES (?, ?, ?, ?)", texts
     )
-    if entries.keys:
+    if keys:
         db.executemany(
-            "INSERT OR IGNORE INTO customer_key (kind, key, number) VALUES (?, ?, ?)",
-            [(kind, key, number) for kind, key in entries.keys],
+            "INSERT OR IGNORE INTO customer_key (kind, key, number) VALUES (?, ?, ?)", keys
         )
-    if customer.categories:
+    if categories:
         db.executemany(
             "INSERT OR IGNORE INTO customer_category (category, number) VALUES (?, ?)",
-            [(str(category), number) for category in customer.categories],
+            categories,
         )
-    if customer.custom_fields:
-        db.executemany(
-            "INSERT OR IGNORE INTO customer_field (number, key) VALUES (?, ?)",
-            [(number, key) for key in customer.custom_fields],
-        )
+    if fields:
+        db.executemany("INSERT OR IGNORE INTO customer_field (number, key) VALUES (?, ?)", fields)
+
+
+_ARCHIVED: Final = "archived"
+
+
+def _state(customer: Customer) -> str:
+    """The FTS row's ``state`` column: ``archived``, or nothing.
+
+    So a count by text and archived state is answered by the FTS index alone.
+    """
+    return _ARCHIVED if customer.archived else ""
 
 
 def unindex_customer(db: sqlite3.Connection, number: int) -> None:
@@ -199,8 +226,8 @@ def reindex_text(
         entries = keys_and_text(customer, text_fields, private_fields)
         db.execute("DELETE FROM customer_fts WHERE rowid = ?", (customer.number,))
         db.execute(
-            "INSERT INTO customer_fts (rowid, text, private) VALUES (?, ?, ?)",
-            (customer.number, entries.text, entries.private),
+            "INSERT INTO customer_fts (rowid, text, private, state) VALUES (?, ?, ?, ?)",
+            (customer.number, entries.text, entries.private, _state(customer)),
         )
 
 
@@ -274,23 +301,55 @@ class _NoMatch(Exception):
     """A condition of the query no stored customer can meet."""
 
 
-def _conditions(query: CustomerQuery) -> tuple[str, list[str], list[Any]] | None:
-    """The FROM clause's joins, the WHERE conditions and their arguments; ``None`` for none."""
-    where: list[str] = []
-    args: list[Any] = []
+class _Plan:
+    """How to find a query's customers: an FTS match (or none), and SQL conditions.
+
+    With a match, the FTS table drives: it yields rows in number order, so a page by
+    number stops after its rows, and a count with no condition but the text and the
+    archived state (kept in the FTS row's ``state`` column) is the FTS index's alone.
+    """
+
+    def __init__(self) -> None:
+        self.match: str | None = None
+        self.where: list[str] = []
+        self.args: list[Any] = []
+        self.scans = False  # some word is matched by instr over the FTS row
+
+    def source(self) -> str:
+        """The FROM clause over ``customer_search s`` and, where needed, ``customer_fts t``."""
+        if self.match is not None:
+            return "customer_fts t JOIN customer_search s ON s.number = t.rowid"
+        if self.scans:
+            return "customer_search s JOIN customer_fts t ON t.rowid = s.number"
+        return "customer_search s"
+
+    def conditions(self) -> tuple[str, list[Any]]:
+        """The WHERE clause (empty for none) and its arguments, the match first."""
+        where = list(self.where)
+        args = list(self.args)
+        if self.match is not None:
+            where.insert(0, "t.customer_fts MATCH ?")
+            args.insert(0, self.match)
+        return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+def _plan(query: CustomerQuery) -> _Plan | None:
+    """The plan of ``query``; ``None`` when nothing can match."""
+    plan = _Plan()
     try:
-        _plain_conditions(query, where, args)
-        _category_conditions(query, where, args)
-        _field_conditions(query, where, args)
-        join = _text_conditions(query, where, args)
+        _text_conditions(query, plan)
+        _plain_conditions(query, plan)
+        _category_conditions(query, plan.where, plan.args)
+        _field_conditions(query, plan.where, plan.args)
     except _NoMatch:
         return None
-    return join, where, args
+    return plan
 
 
-def _plain_conditions(query: CustomerQuery, where: list[str], args: list[Any]) -> None:
+def _plain_conditions(query: CustomerQuery, plan: _Plan) -> None:
     """Archived, country, city."""
-    if query.archived is not None:
+    where, args = plan.where, plan.args
+    if query.archived is not None and plan.match is None:
         where.append("s.archived = ?")
         args.append(int(query.archived))
     if query.country is not None:
@@ -334,10 +393,10 @@ def _field_conditions(query: CustomerQuery, where: list[str], args: list[Any]) -
         args.append(key)
 
 
-def _text_conditions(query: CustomerQuery, where: list[str], args: list[Any]) -> str:
-    """Add the conditions that every word be found; return the join they need."""
+def _text_conditions(query: CustomerQuery, plan: _Plan) -> None:
+    """The FTS match of the words of three characters or more, and instr for the rest."""
     if not query.text.strip():
-        return ""
+        return
     words = search_words(query.text)
     if not words or not storable(*words):
         raise _NoMatch  # only invisible characters, or what no text can hold
@@ -346,18 +405,19 @@ def _text_conditions(query: CustomerQuery, where: list[str], args: list[Any]) ->
     scanned = [w for w in dict.fromkeys(words) if w not in indexed]
     columns = "{text private}" if private else "{text}"
     if indexed:
-        where.append("s.number IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH ?)")
-        args.append(" AND ".join(f"{columns}: {_phrase(w)}" for w in indexed))
-    if not scanned:
-        return ""
+        match = "(" + " AND ".join(f"{columns}: {_phrase(w)}" for w in indexed) + ")"
+        if query.archived is not None:
+            state = f"{{state}}: {_phrase(_ARCHIVED)}"
+            match += f" AND {state}" if query.archived else f" NOT {state}"
+        plan.match = match
     for word in scanned:
+        plan.scans = True
         if private:
-            where.append("(instr(t.text, ?) > 0 OR instr(t.private, ?) > 0)")
-            args += [word, word]
+            plan.where.append("(instr(t.text, ?) > 0 OR instr(t.private, ?) > 0)")
+            plan.args += [word, word]
         else:
-            where.append("instr(t.text, ?) > 0")
-            args.append(word)
-    return " JOIN customer_fts t ON t.rowid = s.number"
+            plan.where.append("instr(t.text, ?) > 0")
+            plan.args.append(word)
 
 
 def search_sql(
@@ -372,28 +432,40 @@ def search_sql(
     ``None`` when nothing can match. Custom-field values are not compared here (see
     `field_filter`): only whether the customer has the fields.
     """
-    found = _conditions(query)
-    if found is None:
+    plan = _plan(query)
+    if plan is None:
         return None
-    join, where, args = found
-    order = _ORDER[sort].format(d=" DESC" if descending else "")
+    where, args = plan.conditions()
+    direction = " DESC" if descending else ""
+    if sort == "number" and plan.match is not None:
+        order = f"t.rowid{direction}"  # the FTS table's own order: a page stops early
+    else:
+        order = _ORDER[sort].format(d=direction)
     sql = (
-        f"SELECT {columns} FROM customer_search s JOIN customer c ON c.number = s.number{join}"  # noqa: S608
-        f"{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order}"
+        f"SELECT {columns} FROM {plan.source()} JOIN customer c ON c.number = s.number"  # noqa: S608
+        f"{where} ORDER BY {order}"
     )
     return sql, args
 
 
 def count_sql(query: CustomerQuery) -> tuple[str, list[Any]] | None:
     """The count of the customers matching ``query`` (custom-field values aside)."""
-    found = _conditions(query)
-    if found is None:
+    plan = _plan(query)
+    if plan is None:
         return None
-    join, where, args = found
-    sql = f"SELECT count(*) FROM customer_search s{join}" + (  # noqa: S608
-        " WHERE " + " AND ".join(where) if where else ""
-    )
-    return sql, args
+    if plan.match is not None and not plan.where:
+        return "SELECT count(*) FROM customer_fts WHERE customer_fts MATCH ?", [plan.match]
+    where, args = plan.conditions()
+    return f"SELECT count(*) FROM {plan.source()}{where}", args  # noqa: S608
+
+
+def ids_sql(query: CustomerQuery) -> tuple[str, list[Any]] | None:
+    """The SELECT of the ids of the customers matching ``query`` (field values aside)."""
+    plan = _plan(query)
+    if plan is None:
+        return None
+    where, args = plan.conditions()
+    return f"SELECT s.id FROM {plan.source()}{where}", args  # noqa: S608
 
 
 def field_filter(query: CustomerQuery) -> Callable[[Customer], bool] | None:
