@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import email_validator
 import phonenumbers
+import postgres_queries
 import storage_compare
 from cli_bench import bench_cli as _bench_cli
 from feed_bench import follow_commits
@@ -45,6 +46,7 @@ from debitor_core._form import FormContext, RequiredFields, parse_form
 from debitor_core._model import utc_now
 from debitor_core.book._build import build
 from debitor_core.storage import JsonFileStore, PostgresStore, SqliteStore
+from debitor_core.storage._postgres._derived import FieldKeys, customer_columns
 
 RESULTS: list[str] = []
 
@@ -493,8 +495,9 @@ def _postgres_commit(conninfo: str, schema: str, *, quick: bool) -> None:
     )
     insert = (
         f'INSERT INTO "{schema}".debitor_customer '
-        "(book_id, id, number, version, changed_revision, data, checksum) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        "(book_id, id, number, version, changed_revision, data, checksum, search_text, "
+        "private_text, folded_name, created, match_keys, tags) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     )
     bump = f'UPDATE "{schema}".debitor_book SET revision = %s, last_number = %s WHERE book_id = %s'
 
@@ -504,6 +507,9 @@ def _postgres_commit(conninfo: str, schema: str, *, quick: bool) -> None:
             with store.transaction() as tx:
                 tx.add(customer)
         return time.perf_counter() - start
+
+    # The same row as ours, its search columns computed beforehand: the database's work.
+    computed = {c.id: customer_columns(c, FieldKeys()) for c in customers}
 
     def theirs(batch: list[Customer]) -> float:
         start = time.perf_counter()
@@ -515,7 +521,10 @@ def _postgres_commit(conninfo: str, schema: str, *, quick: bool) -> None:
                 revision, _ = raw.execute(lock, ("bench-raw",)).fetchone()  # type: ignore[misc]
                 raw.execute(
                     insert,
-                    ("bench-raw", customer.id, customer.number, 1, revision + 1, data, 0),
+                    (
+                        *("bench-raw", customer.id, customer.number, 1, revision + 1, data, 0),
+                        *computed[customer.id],
+                    ),
                 )
                 raw.execute(bump, (revision + 1, customer.number, "bench-raw"))
         return time.perf_counter() - start
@@ -571,8 +580,43 @@ def _postgres_import(conninfo: str, schema: str, *, quick: bool) -> None:
     )
 
 
+def _postgres_search(conninfo: str, *, quick: bool) -> None:
+    """Free text on the big book: first page and total, the 240-query mix."""
+    size = 100_000 if quick else 1_000_000
+    store = postgres_queries.big_book(conninfo, size)
+    try:
+        queries = postgres_queries.query_mix(store, size)
+        median, p90, times = postgres_queries.search_mix(store, queries)
+    finally:
+        store.close()
+    kinds = ("a name's end", "an email", "a phone's end", "a city")
+    print(
+        f"  {len(queries)} queries on {size:,} customers (first page of 50 and the total): "
+        f"median {median:.1f} ms, p90 {p90:.1f} ms, slowest {max(times):.0f} ms; medians: "
+        + ", ".join(
+            f"{kind} {statistics.median(times[i::4]):.1f} ms" for i, kind in enumerate(kinds)
+        )
+    )
+    report(f"PostgresStore free-text search, {size:,} customers: median", median, 50, "ms")
+    print(f"  (information) p90 {p90:.1f} ms")
+
+
+def _postgres_follow(conninfo: str, schema: str, *, quick: bool) -> None:
+    """Another process's commit, then a search: the book asks the store, nothing to catch up."""
+    size = 20_000 if quick else 100_000
+    ratio = follow_commits(
+        "PostgresStore",
+        lambda: PostgresStore.connect(conninfo, book_id="bench-follow", schema=schema),
+        size,
+        rounds=40 if quick else 100,
+        new_book=_new_book,
+        queries=_queries,
+    )
+    report(f"PostgresStore {size:,}: another book's commit + search / search alone", ratio, 2)
+
+
 def bench_postgres(*, quick: bool) -> None:
-    """Issue 12: PostgresStore: 4 writer processes, one commit, a COPY import."""
+    """Issue 12: PostgresStore: 4 writers, one commit, COPY import, search, a foreign commit."""
     import psycopg  # noqa: PLC0415
 
     server = _postgres_server()
@@ -584,6 +628,8 @@ def bench_postgres(*, quick: bool) -> None:
         _postgres_processes(conninfo, schema, quick=quick)
         _postgres_commit(conninfo, schema, quick=quick)
         _postgres_import(conninfo, schema, quick=quick)
+        _postgres_follow(conninfo, schema, quick=quick)
+        _postgres_search(conninfo, quick=quick)
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

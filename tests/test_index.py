@@ -206,10 +206,10 @@ class TestPostings:
             matching(index, "rieksti", include_private=True),
         )
 
-    @pytest.mark.parametrize("words", [[], ["nothing"]])
+    @pytest.mark.parametrize("words", [[], ["nothing"], ["\x1f"], ["ks\x1fko"], ["a", "\x1f"]])
     def test_no_match(self, words):
-        """No words, or words nowhere, match nobody."""
-        assert set() == matching(CustomerIndex([customer(1)]), *words)
+        """No words, words nowhere, or the separator between texts, match nobody."""
+        assert set() == matching(CustomerIndex([customer(1), customer(2)]), *words)
 
 
 @given(LOOK_ALIKE.filter(str.strip), st.data())

@@ -83,8 +83,8 @@ class _TextIndex:
         With ``private``, each word may be found in this text or in the customer's
         text there (its private text).
         """
-        if not words:
-            return set()
+        if not words or any(_SEPARATOR in w for w in words):
+            return set()  # no text holds the separator (a control character)
         longest = max(words, key=len)
         others = [w for w in words if w is not longest]
         if private is not None and private.size():

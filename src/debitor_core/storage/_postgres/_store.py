@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import math
 import re
 import threading
 import uuid
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
 from typing import Any, Final, Self, TypeVar
 
 import psycopg
+import psycopg.sql
 import psycopg_pool
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
@@ -25,16 +28,35 @@ from debitor_core._errors import (
     NotFound,
     StorageError,
     StoreLocked,
+    UnsupportedFormatVersion,
     ValidationError,
 )
 from debitor_core._fields import CustomFieldDefinition
-from debitor_core._invoice import Record
+from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
+from debitor_core._text import (
+    FOLD_VERSION,
+    UNICODE_VERSION,
+    DuplicateKey,
+    private_field_keys,
+    text_field_keys,
+)
 from debitor_core.storage._feed import ChangeSet
+from debitor_core.storage._postgres import _schema
+from debitor_core.storage._postgres._derived import (
+    CustomerColumns,
+    FieldKeys,
+    customer_columns,
+    key_string,
+    query_keys,
+    record_columns,
+)
 from debitor_core.storage._postgres._errors import commit_failed, lost_connection, translate
+from debitor_core.storage._postgres._queries import ORDERS, where
 from debitor_core.storage._postgres._rows import RowCodec
 from debitor_core.storage._postgres._schema import Names, prepare
+from debitor_core.storage._queries import CustomerQuery, DuplicateRow, QuerySort
 
 __all__ = ["PostgresStore", "PostgresTransaction"]
 
@@ -46,6 +68,12 @@ Pool = psycopg_pool.ConnectionPool[Any]
 
 _BOOK_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CUSTOMER_COLUMNS: Final = "id, number, version, data, checksum"
+_COMPUTED: Final = "search_text, private_text, folded_name, created, match_keys, tags"
+_RECORD_COMPUTED: Final = (
+    "customer_id, invoice_id, invoice_number, welcome, state, due_date, next_attempt"
+)
+_ID_COMPUTED: Final = f"id, {_COMPUTED}"
+_REFOLD_BATCH: Final = 2_000
 _MIN_SECONDS: Final = 0.001
 _MAX_SECONDS: Final = 86_400
 
@@ -78,6 +106,10 @@ class PostgresStore:
         feed_retention: How many revisions the change feed can look back over deleted
             customers; older tombstones are pruned, and `changes_since` an older
             revision returns ``None``. ``None`` keeps every tombstone.
+        notify: Whether each commit also sends a notification (``pg_notify``) that
+            `wait_for_change` wakes up on: a hint, never the only way to learn of a
+            change (see `wait_for_change`). Off by default: PostgreSQL serialises the
+            commits of all transactions that notify, across books.
 
     Raises:
         ValidationError: the book id is not valid.
@@ -96,6 +128,7 @@ class PostgresStore:
         lock_timeout: float = 10.0,
         statement_timeout: float | None = None,
         feed_retention: int | None = 10_000,
+        notify: bool = False,
     ) -> None:
         """Open the book ``book_id`` in the database behind ``pool``; see the class docstring."""
         self._pool = _checked_pool(pool)
@@ -108,6 +141,7 @@ class PostgresStore:
             else _milliseconds("statement_timeout", statement_timeout)
         )
         self._retention = _checked_retention(feed_retention)
+        self._notify = bool(notify)
         self._owns_pool = False
         self._closed = False
         self._name = f"the book {self.book_id!r}"
@@ -115,7 +149,11 @@ class PostgresStore:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._sql = _Statements(self._names, self._lock_ms, self._statement_ms)
+        self.channel = _channel(self._names.schema, self.book_id)
+        """The notification channel of this book (see `wait_for_change`)."""
+        self._field_cache: tuple[int, FieldKeys] = (0, FieldKeys())
         self._read(lambda cur: prepare(cur.connection, self._names, self.book_id))
+        self._fold_if_needed()
 
     @classmethod
     def connect(
@@ -127,6 +165,7 @@ class PostgresStore:
         lock_timeout: float = 10.0,
         statement_timeout: float | None = None,
         feed_retention: int | None = 10_000,
+        notify: bool = False,
         connect_timeout: float = 10.0,
         **pool_options: Any,  # noqa: ANN401 - passed through to ConnectionPool
     ) -> PostgresStore:
@@ -142,6 +181,7 @@ class PostgresStore:
             lock_timeout: See the class docstring.
             statement_timeout: See the class docstring.
             feed_retention: See the class docstring.
+            notify: See the class docstring.
             connect_timeout: Seconds to wait for the first connection.
             **pool_options: Passed to ``psycopg_pool.ConnectionPool`` (``min_size``,
                 ``max_size``, ``kwargs={"prepare_threshold": None}``, ...). By default
@@ -177,6 +217,7 @@ class PostgresStore:
                 lock_timeout=lock_timeout,
                 statement_timeout=statement_timeout,
                 feed_retention=feed_retention,
+                notify=notify,
             )
         except psycopg_pool.PoolTimeout as exc:
             pool.close()
@@ -389,6 +430,171 @@ class PostgresStore:
             custom_fields=fields > since,
         )
 
+    # -- the fold --------------------------------------------------------------------
+
+    def _fold_if_needed(self) -> None:
+        """Fold the book again if its computed columns come from another fold (or none).
+
+        Raises:
+            UnsupportedFormatVersion: a newer debitor-core folded the book.
+        """
+        if _schema.SCHEMA_VERSION < 2:  # noqa: PLR2004 - the version with computed columns
+            return
+        stamp = self._read(lambda cur: self._book_row(cur, "fold_version, unicode_version"))
+        if tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION):
+            return
+        self._refuse_newer_fold(stamp[0])
+        with self.transaction() as tx:
+            tx.fold_book()
+
+    def _refuse_newer_fold(self, version: int | None) -> None:
+        if version is not None and version > FOLD_VERSION:
+            msg = (
+                f"{self._name.capitalize()} was folded for search by a newer debitor-core "
+                f"(fold version {version}; this one has {FOLD_VERSION}). Upgrade "
+                "debitor-core to open it. The database was not changed."
+            )
+            raise UnsupportedFormatVersion(msg)
+
+    def _field_keys(self, cur: Cursor, revision: int) -> FieldKeys:
+        """The custom fields searched as text as of the committed ``revision`` of them."""
+        cached_revision, keys = self._field_cache
+        if revision != cached_revision:
+            keys = self._load_field_keys(cur)
+            self._field_cache = (revision, keys)
+        return keys
+
+    def _load_field_keys(self, cur: Cursor) -> FieldKeys:
+        rows = cur.execute(self._sql.custom_fields, (self.book_id,)).fetchall()
+        definitions = [self._codec.custom_field(row) for row in rows]
+        return FieldKeys(text_field_keys(definitions), private_field_keys(definitions))
+
+    # -- queries (CustomerQueries) ---------------------------------------------------
+
+    def search_customers(
+        self,
+        query: CustomerQuery,
+        *,
+        sort: QuerySort = "number",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[Customer]:
+        """Return one page of the customers matching ``query`` (see `CustomerQueries`).
+
+        Raises:
+            TypeError: ``query`` is not a `CustomerQuery`, or a count is not an int.
+            ValueError: an unknown ``sort``, or a negative count.
+        """
+        _checked_count("offset", offset)
+        if limit is not None:
+            _checked_count("limit", limit)
+        order = ORDERS.get((sort, bool(descending)))
+        if order is None:
+            msg = f"sort must be number, name or created, not {sort!r}."
+            raise ValueError(msg)
+        found = where(self.book_id, _checked_query(query))
+        if found is None:
+            return []
+        sql, params = found
+        statement = self._sql.search(sql, order)
+        # Never prepared: a generic plan cannot see how rare the words are (the trigram
+        # index's selectivity), and would read the whole book for every search.
+        rows = self._read(
+            lambda cur: cur.execute(statement, (*params, limit, offset), prepare=False).fetchall()
+        )
+        return [self._codec.customer(row) for row in rows]
+
+    def count_customers(self, query: CustomerQuery) -> int:
+        """Return how many customers match ``query``."""
+        found = where(self.book_id, _checked_query(query))
+        if found is None:
+            return 0
+        sql, params = found
+        statement = self._sql.count_where(sql)
+        row = self._read(lambda cur: cur.execute(statement, params, prepare=False).fetchone())
+        return int(row[0]) if row else 0
+
+    def customers_sharing(self, keys: Iterable[DuplicateKey]) -> Sequence[DuplicateRow]:
+        """Return the customers with any of ``keys``, by number, with the kinds they share."""
+        asked = [(kind, key) for kind, key in keys if "\x00" not in kind + key]
+        strings = query_keys(asked)
+        if not strings:
+            return []
+        rows = self._read(
+            lambda cur: cur.execute(self._sql.sharing, (self.book_id, strings)).fetchall()
+        )
+        found = []
+        for *row, stored in rows:
+            held = set(stored)
+            evidence: list[str] = []
+            for kind, key in asked:
+                if key_string((kind, key)) in held and kind not in evidence:
+                    evidence.append(kind)
+            found.append((self._codec.customer(tuple(row)), tuple(evidence)))
+        return found
+
+    def invoices_of(self, customer_id: uuid.UUID | None = None) -> Sequence[Invoice]:
+        """Return every invoice, or a customer's, by invoice number."""
+        if customer_id is None:
+            return self._records(Invoice, self._sql.invoices, ())
+        if not _is_uuid(customer_id):
+            return []
+        return self._records(Invoice, self._sql.invoices_of, (customer_id,))
+
+    def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
+        """Return the invoices of every customer matching ``query``, by invoice number."""
+        found = where(self.book_id, _checked_query(query))
+        if found is None:
+            return []
+        sql, params = found
+        return self._records(Invoice, self._sql.invoices_matching(sql), params, prepare=False)
+
+    def payments_of(self, invoice_ids: Collection[uuid.UUID]) -> Sequence[Payment]:
+        """Return the payments on these invoices, in the order added."""
+        ids = [i for i in invoice_ids if isinstance(i, uuid.UUID)]
+        return self._records(Payment, self._sql.of_invoices, (Payment.KIND, ids)) if ids else []
+
+    def last_invoice_number(self) -> int:
+        """Return the highest invoice number stored (0 when there is none)."""
+        row = self._read(
+            lambda cur: cur.execute(self._sql.last_invoice, (self.book_id,)).fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def has_welcome(self, customer_id: uuid.UUID) -> bool:
+        """Return whether the customer has a welcome delivery or a welcome invoice."""
+        if not _is_uuid(customer_id):
+            return False
+        params = (self.book_id, customer_id, self.book_id, customer_id)
+        row = self._read(lambda cur: cur.execute(self._sql.has_welcome, params).fetchone())
+        return bool(row and row[0])
+
+    def pending_deliveries(self, due_by: dt.datetime | None = None) -> Sequence[Delivery]:
+        """Return the pending deliveries due by ``due_by`` (all, without it), in the order added."""
+        return self._records(Delivery, self._sql.pending, (due_by, due_by))
+
+    def welcome_invoices_due(self, due_by: dt.date) -> Sequence[Invoice]:
+        """Return the sent welcome invoices due on or before ``due_by``, by number."""
+        return self._records(Invoice, self._sql.welcome_due, (due_by,))
+
+    def reminders_of(self, invoice_ids: Collection[uuid.UUID]) -> Sequence[ReminderLog]:
+        """Return the reminder logs of these invoices, in the order added."""
+        ids = [i for i in invoice_ids if isinstance(i, uuid.UUID)]
+        if not ids:
+            return []
+        return self._records(ReminderLog, self._sql.of_invoices, (ReminderLog.KIND, ids))
+
+    def _records(
+        self, kind: type[R], statement: str, params: Sequence[object], *, prepare: bool = True
+    ) -> list[R]:
+        rows = self._read(
+            lambda cur: cur.execute(
+                statement, (self.book_id, *params), prepare=None if prepare else False
+            ).fetchall()
+        )
+        return [self._codec.record(kind, row) for row in rows]
+
     # -- writes --------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -449,6 +655,48 @@ class PostgresStore:
             else:
                 return
 
+    def wait_for_change(self, revision: int, timeout: float) -> int:
+        """Wait until the book is past ``revision``, or ``timeout`` seconds; return its revision.
+
+        A wake-up for hosts that want to react to other processes' commits (refresh a
+        screen, run a job) without asking the store over and over: it listens on the
+        book's channel (`channel`), which commits of stores opened with
+        ``notify=True`` notify. Notifications are lost across reconnects and through
+        pgbouncer in transaction mode, and stores without ``notify`` send none, so the
+        revision is read again when the wait ends either way: a lost notification
+        costs at most ``timeout``, never a change. The wait holds one of the pool's
+        connections.
+
+        Args:
+            revision: The revision the caller has seen.
+            timeout: Seconds to wait at most (0.001 to 86,400).
+
+        Returns:
+            The book's revision when the wait ended (``revision`` itself when nothing
+            was committed).
+
+        Raises:
+            StorageError: the database failed.
+        """
+        if isinstance(revision, bool) or not isinstance(revision, int):
+            msg = f"revision must be an int, not {type(revision).__name__}."
+            raise TypeError(msg)
+        seconds = _milliseconds("timeout", timeout) / 1000
+        with self._translated(), self._connection() as conn:
+            listen = psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self.channel))
+            conn.execute(listen)
+            try:
+                # Read after LISTEN: a commit between the two is seen one way or the other.
+                current = int(self._book_row(conn.cursor(row_factory=tuple_row), "revision")[0])
+                if current <= revision:
+                    for _ in conn.notifies(timeout=seconds, stop_after=1):
+                        pass
+                    current = int(self._book_row(conn.cursor(row_factory=tuple_row), "revision")[0])
+            finally:
+                if not conn.closed:
+                    conn.execute(b"UNLISTEN *")
+        return current
+
     def close(self) -> None:
         """Stop using the pool (and close it if `connect` made it). Closing twice is harmless."""
         if self._closed:
@@ -489,6 +737,8 @@ class PostgresTransaction:
         revision, self.last_number, self._categories, self._fields = row
         self.revision: int = revision + 1
         """The revision this transaction gets when it commits."""
+        self.field_keys = store._field_keys(cur, self._fields)  # noqa: SLF001
+        """The custom fields whose values are searched (as general or private text)."""
         self.wrote = False
         self._failed: StorageError | None = None
         self._seq = 0
@@ -509,6 +759,81 @@ class PostgresTransaction:
                 self._failed = error
             raise error from exc
 
+    def _computed(self, customer: Customer) -> CustomerColumns:
+        return customer_columns(customer, self.field_keys)
+
+    def fold_book(self) -> None:
+        """Compute every computed column of the book again, and record the fold used.
+
+        Runs when a store opens a book whose columns another fold (or none, before
+        schema version 2) computed; does nothing if another process did it meanwhile.
+        """
+        stamp = self._execute(self._sql.fold_stamp, (self._book,)).fetchone()
+        assert stamp is not None  # noqa: S101 - the book's row is locked by this transaction
+        if tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION):
+            return
+        self._store._refuse_newer_fold(stamp[0])  # noqa: SLF001
+        self._refold_customers()
+        self._refold_records()
+        self._execute(self._sql.set_fold_stamp, (FOLD_VERSION, UNICODE_VERSION, self._book))
+
+    def _refold_customers(self) -> None:
+        """Compute the customers' columns again (with `field_keys`), in batches."""
+        self._execute(
+            "CREATE TEMPORARY TABLE pg_temp.debitor_refold (id uuid, search_text text, "
+            "private_text text, folded_name text, created timestamptz, match_keys text[], "
+            "tags text[]) ON COMMIT DROP"
+        )
+        with self._translated(), self._source() as source:
+            source.execute(self._sql.all_customers, (self._book,))
+            while batch := source.fetchmany(_REFOLD_BATCH):
+                statement = f"COPY pg_temp.debitor_refold ({_ID_COMPUTED}) FROM STDIN"
+                with self._cur.copy(statement) as copy:
+                    for row in batch:
+                        customer = self._codec.customer(row)
+                        copy.write_row((customer.id, *self._computed(customer)))
+        self._execute(self._sql.refold_customers, (self._book,))
+        self._execute("DROP TABLE pg_temp.debitor_refold")
+
+    def _refold_records(self) -> None:
+        """Compute the records' columns again, in batches."""
+        self._execute(
+            "CREATE TEMPORARY TABLE pg_temp.debitor_refold_records (kind text, key text, "
+            "customer_id uuid, invoice_id uuid, invoice_number bigint, welcome boolean, "
+            "state text, due_date date, next_attempt timestamptz) ON COMMIT DROP"
+        )
+        with self._translated(), self._source() as source:
+            source.execute(self._sql.all_records, (self._book,))
+            while batch := source.fetchmany(_REFOLD_BATCH):
+                statement = (
+                    f"COPY pg_temp.debitor_refold_records (kind, key, {_RECORD_COMPUTED}) "
+                    "FROM STDIN"
+                )
+                with self._cur.copy(statement) as copy:
+                    for row in batch:
+                        record = self._codec.any_record(row)
+                        copy.write_row((record.KIND, record.key, *record_columns(record)))
+        self._execute(self._sql.refold_records, (self._book,))
+        self._execute("DROP TABLE pg_temp.debitor_refold_records")
+
+    def _source(self) -> psycopg.ServerCursor[tuple[Any, ...]]:
+        """A server-side cursor in this transaction, to read a whole book in batches."""
+        return self._cur.connection.cursor("debitor_refold", row_factory=tuple_row)
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        """Turn psycopg's errors into ours, and spoil the transaction as `_execute` does.
+
+        Only after an `_execute` (which refuses a spoiled transaction) in the same step.
+        """
+        try:
+            yield
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            error = translate(exc, self._store._name)  # noqa: SLF001
+            if isinstance(error, StorageError):
+                self._failed = error
+            raise error from exc
+
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
@@ -521,7 +846,8 @@ class PostgresTransaction:
     def add(self, customer: Customer) -> None:
         """Add a new customer (see `Transaction.add`)."""
         row = self._customer_row(customer)
-        if self._execute(self._sql.add_customer, (self._book, *row)).rowcount == 0:
+        computed = self._computed(customer)
+        if self._execute(self._sql.add_customer, (self._book, *row, *computed)).rowcount == 0:
             clash = self._execute(
                 self._sql.customer_clash, (self._book, customer.id, customer.number)
             ).fetchone()
@@ -552,20 +878,25 @@ class PostgresTransaction:
         table = f"pg_temp.debitor_import_{self._imports}"
         self._execute(
             f"CREATE TEMPORARY TABLE {table} (id uuid NOT NULL, number bigint NOT NULL, "
-            "version bigint NOT NULL, data text NOT NULL, checksum bigint NOT NULL) "
-            "ON COMMIT DROP"
+            "version bigint NOT NULL, data text NOT NULL, checksum bigint NOT NULL, "
+            "search_text text, private_text text, folded_name text, created timestamptz, "
+            "match_keys text[], tags text[]) ON COMMIT DROP"
         )
         self._execute(b"SAVEPOINT debitor_import")
         ids: set[uuid.UUID] = set()
         numbers: set[int] = set()
         try:
             # Rows go to the server while the next ones are encoded.
-            statement = f"COPY {table} (id, number, version, data, checksum) FROM STDIN"
+            statement = (
+                f"COPY {table} (id, number, version, data, checksum, {_COMPUTED}) FROM STDIN"
+            )
             with self._cur.copy(statement) as copy:
                 for customer in customers:
                     customer_id, number, version, _, data, checksum = self._customer_row(customer)
                     _check_new(customer_id, number, ids, numbers)
-                    copy.write_row((customer_id, number, version, data, checksum))
+                    copy.write_row(
+                        (customer_id, number, version, data, checksum, *self._computed(customer))
+                    )
             if ids:
                 self._cur.execute(self._sql.import_customers(table), (self._book, self.revision))
         except errors.UniqueViolation as exc:
@@ -602,7 +933,7 @@ class PostgresTransaction:
         cursor = self._execute(
             self._sql.update_customer,
             (
-                *(number, version, revision, data, checksum),
+                *(number, version, revision, data, checksum, *self._computed(customer)),
                 *(self._book, customer_id, expected_version, self._book, number, customer_id),
             ),
         )
@@ -664,6 +995,12 @@ class PostgresTransaction:
         )
         self._fields = self.revision
         self.wrote = True
+        with self._translated():
+            keys = self._store._load_field_keys(self._cur)  # noqa: SLF001
+        if keys != self.field_keys:
+            # The searched fields changed: every customer's search text with them.
+            self.field_keys = keys
+            self._refold_customers()
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
         """Add or replace an invoice, payment, delivery or reminder log."""
@@ -674,7 +1011,7 @@ class PostgresTransaction:
                 self._sql.add_record,
                 (
                     *(self._book, kind, key, record.version, self.revision, self._next_seq()),
-                    *(self.revision, data, checksum),
+                    *(self.revision, data, checksum, *record_columns(record)),
                 ),
             ).rowcount
             if inserted == 0:
@@ -689,6 +1026,7 @@ class PostgresTransaction:
                 self.revision,
                 data,
                 checksum,
+                *record_columns(record),
                 self._book,
                 kind,
                 key,
@@ -726,6 +1064,9 @@ class PostgresTransaction:
                 *(self._categories, self._fields, self._book),
             ),
         )
+        if self._store._notify:  # noqa: SLF001
+            # Sent by PostgreSQL at COMMIT, and only if the commit succeeds.
+            self._execute(b"SELECT pg_notify(%s, %s)", (self._store.channel, str(self.revision)))
 
 
 class _Statements:
@@ -773,9 +1114,9 @@ class _Statements:
             "WHERE book_id = %s AND changed_revision > %s ORDER BY added_revision, added_seq"
         )
         self.add_customer = s(
-            "INSERT INTO {s}debitor_customer "
-            "(book_id, id, number, version, changed_revision, data, checksum) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+            "INSERT INTO {s}debitor_customer "  # noqa: S608 - our own columns
+            f"(book_id, id, number, version, changed_revision, data, checksum, {_COMPUTED}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
         )
         self.customer_clash = s(
             "SELECT id FROM {s}debitor_customer WHERE book_id = %s AND (id = %s OR number = %s) "
@@ -783,7 +1124,9 @@ class _Statements:
         )
         self.update_customer = s(
             "UPDATE {s}debitor_customer SET number = %s, version = %s, changed_revision = %s, "
-            "data = %s, checksum = %s WHERE book_id = %s AND id = %s AND version = %s "
+            "data = %s, checksum = %s, search_text = %s, private_text = %s, folded_name = %s, "
+            "created = %s, match_keys = %s, tags = %s "
+            "WHERE book_id = %s AND id = %s AND version = %s "
             "AND NOT EXISTS (SELECT 1 FROM {s}debitor_customer o "
             "WHERE o.book_id = %s AND o.number = %s AND o.id <> %s)"
         )
@@ -809,13 +1152,16 @@ class _Statements:
             "DO UPDATE SET data = excluded.data, checksum = excluded.checksum"
         )
         self.add_record = s(
-            "INSERT INTO {s}debitor_record (book_id, kind, key, version, added_revision, "
-            "added_seq, changed_revision, data, checksum) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+            "INSERT INTO {s}debitor_record (book_id, kind, key, version, added_revision, "  # noqa: S608 - our own columns
+            f"added_seq, changed_revision, data, checksum, {_RECORD_COMPUTED}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT DO NOTHING"
         )
         self.update_record = s(
             "UPDATE {s}debitor_record SET version = %s, changed_revision = %s, data = %s, "
-            "checksum = %s WHERE book_id = %s AND kind = %s AND key = %s AND version = %s"
+            "checksum = %s, customer_id = %s, invoice_id = %s, invoice_number = %s, "
+            "welcome = %s, state = %s, due_date = %s, next_attempt = %s "
+            "WHERE book_id = %s AND kind = %s AND key = %s AND version = %s"
         )
         self.record_version = s(
             "SELECT version FROM {s}debitor_record WHERE book_id = %s AND kind = %s AND key = %s"
@@ -835,6 +1181,78 @@ class _Statements:
             "WHERE book_id = %s"
         )
 
+        # -- queries: every one led by book_id, the first parameter --
+        self._search = s(f"SELECT {_CUSTOMER_COLUMNS} FROM {{s}}debitor_customer WHERE ")  # noqa: S608 - our own columns
+        self.sharing = s(
+            f"SELECT {_CUSTOMER_COLUMNS}, match_keys FROM {{s}}debitor_customer "  # noqa: S608 - our own columns
+            "WHERE book_id = %s AND match_keys && %s::text[] ORDER BY number"
+        )
+        invoices = (
+            "SELECT key, version, data, checksum FROM {s}debitor_record "
+            "WHERE book_id = %s AND kind = 'invoice'"
+        )
+        self._invoices = invoices
+        self.invoices = s(f"{invoices} ORDER BY invoice_number")
+        self.invoices_of = s(f"{invoices} AND customer_id = %s ORDER BY invoice_number")
+        self.welcome_due = s(
+            f"{invoices} AND welcome AND state = 'sent' AND due_date <= %s ORDER BY invoice_number"
+        )
+        self.of_invoices = s(
+            f"{record} AND invoice_id = ANY(%s::uuid[]) ORDER BY added_revision, added_seq"
+        )
+        self.last_invoice = s(
+            "SELECT coalesce(max(invoice_number), 0) FROM {s}debitor_record "
+            "WHERE book_id = %s AND kind = 'invoice'"
+        )
+        self.has_welcome = s(
+            "SELECT EXISTS (SELECT 1 FROM {s}debitor_record WHERE book_id = %s "
+            "AND kind = 'delivery' AND customer_id = %s) OR EXISTS (SELECT 1 FROM "
+            "{s}debitor_record WHERE book_id = %s AND kind = 'invoice' AND customer_id = %s "
+            "AND welcome)"
+        )
+        self.pending = s(
+            "SELECT key, version, data, checksum FROM {s}debitor_record WHERE book_id = %s "
+            "AND kind = 'delivery' AND state = 'pending' AND (%s::timestamptz IS NULL "
+            "OR next_attempt IS NULL OR next_attempt <= %s) ORDER BY added_revision, added_seq"
+        )
+        # -- folding again --
+        self.fold_stamp = s(
+            "SELECT fold_version, unicode_version FROM {s}debitor_book WHERE book_id = %s"
+        )
+        self.set_fold_stamp = s(
+            "UPDATE {s}debitor_book SET fold_version = %s, unicode_version = %s WHERE book_id = %s"
+        )
+        self.all_customers = s(select)
+        self.all_records = s(
+            "SELECT kind, key, version, data, checksum FROM {s}debitor_record WHERE book_id = %s"
+        )
+        self.refold_customers = s(
+            "UPDATE {s}debitor_customer c SET search_text = r.search_text, "
+            "private_text = r.private_text, folded_name = r.folded_name, created = r.created, "
+            "match_keys = r.match_keys, tags = r.tags FROM pg_temp.debitor_refold r "
+            "WHERE c.book_id = %s AND c.id = r.id"
+        )
+        self.refold_records = s(
+            "UPDATE {s}debitor_record c SET customer_id = r.customer_id, "
+            "invoice_id = r.invoice_id, invoice_number = r.invoice_number, welcome = r.welcome, "
+            "state = r.state, due_date = r.due_date, next_attempt = r.next_attempt "
+            "FROM pg_temp.debitor_refold_records r "
+            "WHERE c.book_id = %s AND c.kind = r.kind AND c.key = r.key"
+        )
+
+    def search(self, condition: str, order: str) -> str:
+        """One page of the customers meeting ``condition`` (a complete WHERE), in ``order``."""
+        return f"{self._search}{condition} ORDER BY {order} LIMIT %s OFFSET %s"
+
+    def count_where(self, condition: str) -> str:
+        """How many customers meet ``condition`` (a complete WHERE)."""
+        return self._s(f"SELECT count(*) FROM {{s}}debitor_customer WHERE {condition}")  # noqa: S608 - built by _queries
+
+    def invoices_matching(self, condition: str) -> str:
+        """The invoices of the customers meeting ``condition``, by invoice number."""
+        customers = f"SELECT id FROM {{s}}debitor_customer WHERE {condition}"  # noqa: S608 - built by _queries
+        return self._s(f"{self._invoices} AND customer_id IN ({customers}) ORDER BY invoice_number")
+
     def book(self, columns: str) -> str:
         """The statement that reads ``columns`` of the book's row (locking it for the lock)."""
         lock = " FOR UPDATE" if columns == self.LOCK_COLUMNS else ""
@@ -842,10 +1260,10 @@ class _Statements:
 
     def import_customers(self, table: str) -> str:
         """Move the staged customers of ``table`` into the book."""
-        select = f"SELECT %s, id, number, version, %s, data, checksum FROM {table}"  # noqa: S608 - our staging table
+        columns = f"id, number, version, data, checksum, {_COMPUTED}"
+        select = f"SELECT %s, %s, {columns} FROM {table}"  # noqa: S608 - our staging table
         return self._s(
-            "INSERT INTO {s}debitor_customer "
-            f"(book_id, id, number, version, changed_revision, data, checksum) {select}"
+            f"INSERT INTO {{s}}debitor_customer (book_id, changed_revision, {columns}) {select}"
         )
 
 
@@ -859,6 +1277,24 @@ def _check_new(customer_id: uuid.UUID, number: int, ids: set[uuid.UUID], numbers
         raise AlreadyExists(msg)
     ids.add(customer_id)
     numbers.add(number)
+
+
+def _channel(schema: str | None, book_id: str) -> str:
+    """The notification channel of a book: short, and one per schema and book."""
+    digest = hashlib.sha256(f"{schema or ''}\x1f{book_id}".encode()).hexdigest()[:32]
+    return f"debitor_{digest}"
+
+
+def _is_uuid(value: object) -> bool:
+    """Whether ``value`` is a UUID (callers may pass anything; no row has anything else)."""
+    return isinstance(value, uuid.UUID)
+
+
+def _checked_query(query: object) -> CustomerQuery:
+    if not isinstance(query, CustomerQuery):
+        msg = f"query must be a CustomerQuery, not {type(query).__name__}."
+        raise TypeError(msg)
+    return query
 
 
 def _checked_pool(pool: object) -> Pool:
