@@ -65,6 +65,7 @@ from debitor_core._welcome import PLACEHOLDERS, LineTemplate, WelcomeInvoicePoli
 from debitor_core.book import (
     AccountLine,
     AccountSummary,
+    BookView,
     CategoryCount,
     CustomerBook,
     DueReminder,
@@ -84,6 +85,7 @@ __all__ = [
     "AlreadyExists",
     "AttachmentRef",
     "BillTo",
+    "BookView",
     "Branding",
     "Category",
     "CategoryCount",

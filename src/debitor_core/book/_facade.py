@@ -44,6 +44,7 @@ from debitor_core.book._types import (
     WelcomeSender,
 )
 from debitor_core.book._unit_of_work import UnitOfWork
+from debitor_core.book._view import BookView, ViewParts
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store
 
@@ -107,6 +108,9 @@ class CustomerBook:
         self._fields = CustomFields(uow, settings)
         self._billing = Billing(uow, settings)
         self._delivery = WelcomeDelivery(uow, settings)
+        self._view_parts = ViewParts(
+            self._search, self._categories, self._fields, self._billing, self._delivery
+        )
 
     @property
     def store(self) -> Store:
@@ -314,6 +318,16 @@ class CustomerBook:
     def customers(self, *, archived: bool | None = False) -> SearchResult:
         """List customers in number order (archived ones hidden unless asked for)."""
         return self.search(archived=archived)
+
+    def view(self, *, private: bool = False) -> BookView:
+        """A read-only view of the book, for a user without (or with) the private-data grant.
+
+        The view has the book's read methods and none of its writing ones. With
+        ``private=False`` it returns customers without private notes, attachments and
+        personal-data custom fields, its search never matches private text, and it
+        does not know the personal-data fields. The host app decides who has the grant.
+        """
+        return BookView(self._view_parts, private=private)
 
     # -- changing customers ------------------------------------------------------------
 

@@ -54,8 +54,13 @@ class CustomerSearch:
         descending: bool,
         offset: int,
         limit: int | None,
+        include_private: bool = True,
     ) -> SearchResult:
-        """Find customers by free text and filters (see `CustomerBook.search`)."""
+        """Find customers by free text and filters (see `CustomerBook.search`).
+
+        ``include_private`` says whether the text may be found in private text (notes,
+        personal-data text fields); a view without the grant passes ``False``.
+        """
         if sort not in ("number", "name", "created"):
             msg = f"sort must be number, name or created, not {sort!r}."
             raise ValueError(msg)
@@ -72,6 +77,7 @@ class CustomerSearch:
             city=None if city is None else " ".join(city.split()),
             custom_fields=_field_values(definitions, custom_fields or {}),
             archived=archived,
+            include_private=include_private,
         )
         return uow.model.search(query, sort=sort, descending=descending, offset=offset, limit=limit)
 
