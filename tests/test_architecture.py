@@ -22,6 +22,7 @@ PARTS = {
     "debitor_core.book._custom_fields",
     "debitor_core.book._billing",
     "debitor_core.book._delivery",
+    "debitor_core.book._history",
 }
 FACES = {"debitor_core.book._facade", "debitor_core.book._view"}
 """The book's two faces: the book, and its read-only view; only they know the parts."""

@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import FakeClock
 from debitor_core import CustomerBook, ValidationError
 
 
@@ -33,7 +34,7 @@ class TestExport:
 
     def test_import_reuses_categories_by_name(self, source):
         """A category of the same name (any case) is reused, not duplicated."""
-        target = CustomerBook()
+        target = CustomerBook(clock=FakeClock())
         retail = target.create_category("RETAIL")
         (customer,) = target.import_data(source.export())
         assert (retail.id,) == customer.categories
@@ -55,7 +56,7 @@ class TestExport:
         data = source.export()
         record = data["customers"][0]
         record["email"] = "  Info@KOKS.LV "
-        (customer,) = CustomerBook().import_data(data)
+        (customer,) = CustomerBook(clock=FakeClock()).import_data(data)
         assert "info@koks.lv" == customer.email
         record["email"] = "not an email"
         with pytest.raises(ValidationError) as info:

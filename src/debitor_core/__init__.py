@@ -33,6 +33,7 @@ from debitor_core._errors import (
 )
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import CustomerDraft, RequiredFields, customer_to_form
+from debitor_core._history import FieldChange, HistoryAction, HistoryEntry
 from debitor_core._i18n import available_locales, render_message
 from debitor_core._invoice import (
     RECORD_KINDS,
@@ -106,7 +107,10 @@ __all__ = [
     "DueReminder",
     "DuplicateCustomer",
     "DuplicateMatch",
+    "FieldChange",
     "FieldType",
+    "HistoryAction",
+    "HistoryEntry",
     "InUse",
     "Invoice",
     "InvoiceLine",

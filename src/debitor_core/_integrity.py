@@ -26,7 +26,7 @@ The API, for stores and the book:
 
 - `structural_problems(value)` returns every problem found in a `Customer`,
   `Category`, `CustomFieldDefinition` or record (`Invoice`, `Payment`, `Delivery`,
-  `ReminderLog`), as `Problem` objects with a path (``attachments[0].file_name``), a
+  `ReminderLog`, `HistoryEntry`), as `Problem` objects with a path (``attachments[0].file_name``), a
   code (``integrity.file_name``) and a sentence; an empty list means sound.
 - `check_structure(value)` raises `ValidationError` with those problems.
 - `describe(value)` names the record in a sentence: ``customer 17``,
@@ -51,6 +51,7 @@ from typing import Any, Final
 from debitor_core._category import Category
 from debitor_core._errors import Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType
+from debitor_core._history import FieldChange, HistoryAction, HistoryEntry
 from debitor_core._invoice import (
     BillTo,
     Branding,
@@ -136,7 +137,7 @@ def structural_problems(value: object) -> list[Problem]:
 
     Args:
         value: A `Customer`, `Category`, `CustomFieldDefinition`, `Invoice`,
-            `Payment`, `Delivery` or `ReminderLog`.
+            `Payment`, `Delivery`, `ReminderLog` or `HistoryEntry`.
 
     Returns:
         The problems, each with a path inside the record, an ``integrity.*`` code and
@@ -149,7 +150,8 @@ def structural_problems(value: object) -> list[Problem]:
     if check is None:
         msg = (
             "structural_problems() takes a Customer, Category, CustomFieldDefinition, "
-            f"Invoice, Payment, Delivery or ReminderLog, not {type(value).__name__}."
+            "Invoice, Payment, Delivery, ReminderLog or HistoryEntry, not "
+            f"{type(value).__name__}."
         )
         raise TypeError(msg)
     out: list[Problem] = []
@@ -199,6 +201,7 @@ _NAMES: Final[Mapping[type, Callable[[Any], str]]] = {
     Payment: lambda v: f"payment {v.id}",
     Delivery: lambda v: f"delivery for customer {v.customer_id}",
     ReminderLog: lambda v: f"reminder {v.invoice_id}:{_plain(v.offset_days)}",
+    HistoryEntry: lambda v: f"history entry {v.id}",
 }
 
 
@@ -432,6 +435,7 @@ def _consent(consent: object, path: str, out: list[Problem]) -> None:
     _bool(consent.given, path + ".given", out)
     _moment(consent.at, path + ".at", out)
     _text(consent.source, path + ".source", LIMITS["source"], out)
+    _text(consent.wording, path + ".wording", LIMITS["source"], out)
 
 
 def _category(c: Category, out: list[Problem]) -> None:
@@ -567,6 +571,43 @@ def _reminder(r: ReminderLog, out: list[Problem]) -> None:
     _version(r.version, out)
 
 
+MAX_HISTORY_FIELDS: Final = 10_000
+"""The most fields one history entry lists (a customer has far fewer)."""
+MAX_HISTORY_VALUE: Final = 10_000_000
+"""The longest JSON text of one value in a history entry."""
+
+
+def _history(h: HistoryEntry, out: list[Problem]) -> None:
+    _uuid(h.id, "id", out)
+    _uuid(h.customer_id, "customer_id", out)
+    _moment(h.at, "at", out)
+    _member(h.action, HistoryAction, "action", out)
+    _text(h.author, "author", LIMITS["author"], out)
+    if h.other is not None:
+        _uuid(h.other, "other", out)
+    _text(h.reason, "reason", LIMITS["multiline_text"], out, control=_FREE_CONTROL)
+    changes = _items(h.fields, "fields", out)
+    if len(changes) > MAX_HISTORY_FIELDS:
+        _wrong_type(len(changes), f"at most {MAX_HISTORY_FIELDS:,} fields", "fields", out)
+    for index, change in enumerate(changes[:MAX_HISTORY_FIELDS]):
+        _field_change(change, f"fields[{index}]", out)
+    _version(h.version, out)
+
+
+def _field_change(change: object, path: str, out: list[Problem]) -> None:
+    if type(change) is not FieldChange:
+        _wrong_type(change, "a changed field", path, out)
+        return
+    _text(change.field, f"{path}.field", MAX_FILE_NAME, out, required=True)
+    _bool(change.private, f"{path}.private", out)
+    for name in ("old_json", "new_json"):
+        value = getattr(change, name)
+        _text(value, f"{path}.{name}", MAX_HISTORY_VALUE, out, control=_FREE_CONTROL)
+        if change.private is True and value is not None:
+            msg = "A private field's value is kept in its history entry."
+            out.append(Problem(f"{path}.{name}", "integrity.private_value", msg))
+
+
 _CHECKS: Final[Mapping[type, Callable[[Any, list[Problem]], None]]] = {
     Customer: _customer,
     Category: _category,
@@ -575,6 +616,7 @@ _CHECKS: Final[Mapping[type, Callable[[Any, list[Problem]], None]]] = {
     Payment: _payment,
     Delivery: _delivery,
     ReminderLog: _reminder,
+    HistoryEntry: _history,
 }
 
 

@@ -12,6 +12,7 @@ from debitor_core import _rules
 from debitor_core._checks import Checks, run_rule
 from debitor_core._errors import ConcurrencyConflict, CustomerInUse, ValidationError
 from debitor_core._form import customer_to_form, parse_form
+from debitor_core._history import HistoryAction
 from debitor_core._model import AttachmentRef, Consent, ConsentChannel, Customer, Note
 from debitor_core.book._build import consents, merged, with_draft
 from debitor_core.book._read_model import find
@@ -37,8 +38,11 @@ class CustomerEdits:
         customer_id: uuid.UUID | str,
         expected_version: int | None,
         make: Callable[[Customer], Customer],
+        author: str | None = None,
     ) -> Customer:
         """Store ``make(current)`` one version higher, if the customer is at ``expected_version``.
+
+        The change goes into the customer's history, by ``author``.
 
         Raises:
             NotFound: no customer has the id.
@@ -56,7 +60,7 @@ class CustomerEdits:
                 )
                 raise ConcurrencyConflict(msg, expected=version, actual=current.version)
             new = attrs.evolve(make(current), version=version + 1, updated=self._settings.clock())
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 tx.update(new, expected_version=version)
             return new
 
@@ -91,7 +95,7 @@ class CustomerEdits:
                 consents=current.consents + consents(draft, now),
             )
 
-        return self.change(customer_id, expected_version, make)
+        return self.change(customer_id, expected_version, make, author)
 
     def add_note(
         self,
@@ -107,6 +111,7 @@ class CustomerEdits:
             customer_id,
             expected_version,
             lambda c: attrs.evolve(c, notes=(*c.notes, Note(note_text, clock(), author))),
+            author,
         )
 
     def attach(
@@ -118,6 +123,7 @@ class CustomerEdits:
         size: int,
         sha256: str,
         expected_version: int | None,
+        author: str | None = None,
     ) -> Customer:
         """Record a reference to a file the host app keeps (see `CustomerBook.attach`)."""
         checks = Checks()
@@ -140,6 +146,7 @@ class CustomerEdits:
             lambda c: attrs.evolve(
                 c, attachments=(*c.attachments, AttachmentRef(name, media, size, digest, clock()))
             ),
+            author,
         )
 
     def record_consent(
@@ -150,8 +157,11 @@ class CustomerEdits:
         given: bool,
         source: str | None,
         expected_version: int | None,
+        author: str | None = None,
+        wording: str | None = None,
     ) -> Customer:
         """Record that the customer gave or withdrew consent (see `CustomerBook.record_consent`)."""
+        version = None if wording is None else run_rule("wording", _wording, wording)
         try:
             chosen = ConsentChannel(channel)
         except ValueError:
@@ -163,16 +173,22 @@ class CustomerEdits:
             customer_id,
             expected_version,
             lambda c: attrs.evolve(
-                c, consents=(*c.consents, Consent(chosen, given, clock(), source))
+                c, consents=(*c.consents, Consent(chosen, given, clock(), source, version))
             ),
+            author,
         )
 
     def set_archived(
-        self, customer_id: uuid.UUID | str, expected_version: int | None, *, archived: bool
+        self,
+        customer_id: uuid.UUID | str,
+        expected_version: int | None,
+        *,
+        archived: bool,
+        author: str | None = None,
     ) -> Customer:
         """Archive a customer or bring it back."""
         return self.change(
-            customer_id, expected_version, lambda c: attrs.evolve(c, archived=archived)
+            customer_id, expected_version, lambda c: attrs.evolve(c, archived=archived), author
         )
 
     def categorise(
@@ -181,6 +197,7 @@ class CustomerEdits:
         add: Iterable[CategoryRef],
         remove: Iterable[CategoryRef],
         expected_version: int | None,
+        author: str | None = None,
     ) -> Customer:
         """Put a customer in categories and take it out of others (see `categorise`)."""
         uow = self._uow
@@ -195,9 +212,15 @@ class CustomerEdits:
                 lambda c: attrs.evolve(
                     c, categories=tuple(sorted((set(c.categories) | joining) - leaving))
                 ),
+                author,
             )
 
-    def merge(self, keep_id: uuid.UUID | str, duplicate_id: uuid.UUID | str) -> Customer:
+    def merge(
+        self,
+        keep_id: uuid.UUID | str,
+        duplicate_id: uuid.UUID | str,
+        author: str | None = None,
+    ) -> Customer:
         """Fold a duplicate into the customer to keep, in one commit (see `CustomerBook.merge`)."""
         uow = self._uow
         with uow.lock:
@@ -214,9 +237,14 @@ class CustomerEdits:
                 merged(keep, duplicate), version=keep.version + 1, updated=self._settings.clock()
             )
             moved = uow.model.invoices(duplicate.id)
-            with uow.transaction() as tx:
-                tx.update(combined, expected_version=keep.version)
-                tx.delete(duplicate.id)
+            with uow.transaction(author=author, at=combined.updated) as tx:
+                tx.update(
+                    combined,
+                    expected_version=keep.version,
+                    action=HistoryAction.MERGED,
+                    other=duplicate.id,
+                )
+                tx.delete(duplicate.id, action=HistoryAction.MERGED, other=keep.id)
                 for invoice in moved:
                     changed = attrs.evolve(
                         invoice, customer_id=keep.id, version=invoice.version + 1
@@ -228,7 +256,7 @@ class CustomerEdits:
         """Register a check that says why a customer cannot be deleted."""
         self._reference_checks.append(check)
 
-    def delete(self, customer_id: uuid.UUID | str) -> None:
+    def delete(self, customer_id: uuid.UUID | str, author: str | None = None) -> None:
         """Delete a customer that nothing refers to (see `CustomerBook.delete`)."""
         uow = self._uow
         with uow.lock:
@@ -242,7 +270,7 @@ class CustomerEdits:
                     f"{'; '.join(reasons)}. Archive it instead with book.archive()."
                 )
                 raise CustomerInUse(msg)
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 tx.delete(customer.id)
 
     def _invoice_references(self, customer: Customer) -> str | None:
@@ -253,6 +281,12 @@ class CustomerEdits:
 def _note(value: object) -> str:
     return _rules.text(
         value, label="note", code="note", max_length=_rules.LIMITS["note"], multiline=True
+    )
+
+
+def _wording(value: object) -> str:
+    return _rules.text(
+        value, label="consent wording", code="wording", max_length=_rules.LIMITS["source"]
     )
 
 

@@ -10,6 +10,7 @@ import attrs
 
 from debitor_core._errors import DebitorError
 from debitor_core._invoice import Delivery, DeliveryState, InvoiceState, ReminderLog
+from debitor_core._model import ConsentChannel
 from debitor_core.book._accounts import DueReminder
 from debitor_core.book._read_model import find_invoice
 from debitor_core.book._types import BookSettings
@@ -18,6 +19,9 @@ from debitor_core.book._unit_of_work import UnitOfWork
 __all__ = ["WelcomeDelivery", "backoff"]
 
 _BACKOFF_MINUTES: Final = (1, 5, 15, 60, 240, 720)
+
+NO_CONSENT: Final = "not sent: no consent"
+"""What a delivery withheld for want of email consent says in ``last_error``."""
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -50,6 +54,18 @@ class WelcomeDelivery:
         results = []
         for delivery in uow.model.pending_deliveries(moment):
             invoice = find_invoice(uow.model, delivery.invoice_id)
+            customer = uow.model.get(invoice.customer_id)
+            if customer is None or not customer.consent_to(ConsentChannel.EMAIL):
+                withheld = attrs.evolve(
+                    delivery,
+                    state=DeliveryState.NOT_SENT,
+                    last_error=NO_CONSENT,
+                    version=delivery.version + 1,
+                )
+                with uow.transaction() as tx:
+                    tx.put_record(withheld, expected_version=delivery.version)
+                results.append(withheld)
+                continue
             try:
                 sender.send(invoice, idempotency_key=delivery.idempotency_key)
             except Exception as exc:  # noqa: BLE001 - any failure of the host's sender is recorded

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import RequiredFields
+from debitor_core._history import HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, InvoiceLine, Payment, ReminderLog
 from debitor_core._model import ConsentChannel, Customer, utc_now
 from debitor_core._terms import PaymentTerms
@@ -29,6 +30,7 @@ from debitor_core.book._categories import Categories
 from debitor_core.book._custom_fields import CustomFields
 from debitor_core.book._customers import CustomerEdits
 from debitor_core.book._delivery import WelcomeDelivery
+from debitor_core.book._history import History
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._registration import Registration
 from debitor_core.book._search import CustomerSearch
@@ -97,7 +99,9 @@ class CustomerBook:
             welcome=welcome,
             sender=sender,
         )
-        uow = UnitOfWork(store if store is not None else InMemoryStore(), InMemoryReadModel())
+        uow = UnitOfWork(
+            store if store is not None else InMemoryStore(), InMemoryReadModel(), settings.clock
+        )
         self._settings = settings
         self._uow = uow
         self._registration = Registration(uow, settings)
@@ -108,8 +112,14 @@ class CustomerBook:
         self._fields = CustomFields(uow, settings)
         self._billing = Billing(uow, settings)
         self._delivery = WelcomeDelivery(uow, settings)
+        self._history = History(uow)
         self._view_parts = ViewParts(
-            self._search, self._categories, self._fields, self._billing, self._delivery
+            self._search,
+            self._categories,
+            self._fields,
+            self._billing,
+            self._delivery,
+            self._history,
         )
 
     @property
@@ -222,18 +232,19 @@ class CustomerBook:
         """
         return self._transfer.export(include_private=include_private)
 
-    def import_data(self, data: Mapping[str, Any]) -> list[Customer]:
+    def import_data(self, data: Mapping[str, Any], *, author: str | None = None) -> list[Customer]:
         """Import what `export` produced, all or nothing.
 
         Categories and custom fields are added when the book lacks them (a category of
         the same name, any case, is reused). Each customer is checked like a form and
-        stored as it was: id, number, notes and times included.
+        stored as it was: id, number, notes and times included. Each gets a history
+        entry ``imported`` by ``author``.
 
         Raises:
             ValidationError: with every problem, paths like ``customers[2].email``;
                 nothing is stored.
         """
-        return self._transfer.import_data(data)
+        return self._transfer.import_data(data, author)
 
     # -- finding customers -------------------------------------------------------------
 
@@ -319,6 +330,19 @@ class CustomerBook:
         """List customers in number order (archived ones hidden unless asked for)."""
         return self.search(archived=archived)
 
+    def history(self, customer_id: uuid.UUID | str) -> list[HistoryEntry]:
+        """A customer's history: one entry per stored change, oldest first.
+
+        Each entry says when (``at``), who (``author``, as the writing method was
+        given it), what kind of change (``action``) and which fields changed
+        (``changes``: field -> ``(old, new)`` as JSON-ready data; ``None`` for private
+        fields, whose values history never keeps). A deleted customer's history stays.
+
+        Raises:
+            NotFound: no customer has (or had) the id.
+        """
+        return self._history.history(customer_id)
+
     def view(self, *, private: bool = False) -> BookView:
         """A read-only view of the book, for a user without (or with) the private-data grant.
 
@@ -383,6 +407,7 @@ class CustomerBook:
         size: int,
         sha256: str,
         expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
         """Record a reference to a file the host app keeps (such as a scanned contract).
 
@@ -396,6 +421,7 @@ class CustomerBook:
             size=size,
             sha256=sha256,
             expected_version=expected_version,
+            author=author,
         )
 
     def record_consent(
@@ -405,24 +431,69 @@ class CustomerBook:
         *,
         given: bool,
         source: str | None = None,
+        wording: str | None = None,
         expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
-        """Record that the customer gave (or withdrew) consent to a contact channel."""
+        """Record a grant (``given=True``) or withdrawal of consent to a contact channel.
+
+        Every record is kept, oldest first, in the customer's ``consents`` (the consent
+        ledger); `may_contact` answers from the last one per channel.
+
+        Args:
+            customer_id: The customer.
+            channel: ``email``, ``phone``, ``sms`` or ``post``.
+            given: ``True`` for a grant, ``False`` for a withdrawal.
+            source: Where it was recorded (``signup form``, ``import``, ``phone call``).
+            wording: Which version of the consent text the customer saw.
+            expected_version: The version the change is based on.
+            author: Who records it (in the customer's history).
+
+        Raises:
+            ValidationError: the channel or the wording is not valid.
+        """
         return self._edits.record_consent(
-            customer_id, channel, given=given, source=source, expected_version=expected_version
+            customer_id,
+            channel,
+            given=given,
+            source=source,
+            expected_version=expected_version,
+            author=author,
+            wording=wording,
         )
 
+    def may_contact(self, customer_id: uuid.UUID | str, channel: ConsentChannel | str) -> bool:
+        """Whether the customer's last consent record for ``channel`` is a grant.
+
+        Consent is opt-in: a channel never granted is not allowed.
+
+        Raises:
+            NotFound: no customer has the id.
+            ValidationError: the channel is not one of email, phone, sms, post.
+        """
+        return self._history.may_contact(customer_id, channel)
+
     def archive(
-        self, customer_id: uuid.UUID | str, *, expected_version: int | None = None
+        self,
+        customer_id: uuid.UUID | str,
+        *,
+        expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
         """Hide a customer from listings and searches (unless asked for); keep everything."""
-        return self._edits.set_archived(customer_id, expected_version, archived=True)
+        return self._edits.set_archived(customer_id, expected_version, archived=True, author=author)
 
     def restore(
-        self, customer_id: uuid.UUID | str, *, expected_version: int | None = None
+        self,
+        customer_id: uuid.UUID | str,
+        *,
+        expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
         """Bring an archived customer back into listings."""
-        return self._edits.set_archived(customer_id, expected_version, archived=False)
+        return self._edits.set_archived(
+            customer_id, expected_version, archived=False, author=author
+        )
 
     def categorise(
         self,
@@ -431,15 +502,22 @@ class CustomerBook:
         add: Iterable[CategoryRef] = (),
         remove: Iterable[CategoryRef] = (),
         expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
         """Put a customer in categories and take it out of others (by object, id or name).
 
         Raises:
             NotFound: a category does not exist.
         """
-        return self._edits.categorise(customer_id, add, remove, expected_version)
+        return self._edits.categorise(customer_id, add, remove, expected_version, author)
 
-    def merge(self, keep_id: uuid.UUID | str, duplicate_id: uuid.UUID | str) -> Customer:
+    def merge(
+        self,
+        keep_id: uuid.UUID | str,
+        duplicate_id: uuid.UUID | str,
+        *,
+        author: str | None = None,
+    ) -> Customer:
         """Fold a duplicate into the customer to keep, in one commit.
 
         The kept customer keeps its own values and takes from the duplicate what it
@@ -448,13 +526,14 @@ class CustomerBook:
         attachments and consents are combined; the duplicate's invoices move to the
         kept customer (their copies of the customer's details stay as issued); the
         duplicate is deleted, and its number is never handed out again. A merge never
-        creates a welcome invoice.
+        creates a welcome invoice. Both customers' histories record the merge, by
+        ``author``.
 
         Raises:
             ValidationError: the two are the same customer.
             CustomerInUse: the host app's reference checks keep the duplicate.
         """
-        return self._edits.merge(keep_id, duplicate_id)
+        return self._edits.merge(keep_id, duplicate_id, author)
 
     def add_reference_check(self, check: ReferenceCheck) -> None:
         """Register a check that says why a customer cannot be deleted.
@@ -464,14 +543,16 @@ class CustomerBook:
         """
         self._edits.add_reference_check(check)
 
-    def delete(self, customer_id: uuid.UUID | str) -> None:
+    def delete(self, customer_id: uuid.UUID | str, *, author: str | None = None) -> None:
         """Delete a customer that nothing refers to. Its number is never reused.
+
+        Its history keeps the fact (by ``author``) and what came before.
 
         Raises:
             CustomerInUse: something refers to the customer; archive it instead.
             NotFound: no customer has the id.
         """
-        self._edits.delete(customer_id)
+        self._edits.delete(customer_id, author)
 
     # -- categories --------------------------------------------------------------------
 
@@ -514,19 +595,22 @@ class CustomerBook:
         """
         return self._categories.move(ref, parent)
 
-    def delete_category(self, ref: CategoryRef, *, detach: bool = False) -> None:
+    def delete_category(
+        self, ref: CategoryRef, *, detach: bool = False, author: str | None = None
+    ) -> None:
         """Delete a category; its sub-categories move up to its parent.
 
         Args:
             ref: The category.
             detach: When customers are in the category, ``True`` takes it off them
                 (each becomes one version higher) in the same commit; ``False`` refuses.
+            author: Who deletes it (recorded in the history of the customers detached).
 
         Raises:
             InUse: customers are in the category and ``detach`` is false.
             NotFound: no such category.
         """
-        self._categories.delete(ref, detach=detach)
+        self._categories.delete(ref, detach=detach, author=author)
 
     def category_counts(self, *, archived: bool | None = False) -> list[CategoryCount]:
         """The category report: customers per category, with and without sub-categories."""
@@ -687,6 +771,10 @@ class CustomerBook:
 
     def deliver_pending(self, *, now: dt.datetime | None = None) -> list[Delivery]:
         """Hand each due welcome invoice to the sender; return the deliveries as updated.
+
+        Only customers whose last email consent is a grant (`may_contact`) are handed
+        over: for the others the invoice is kept and the delivery marked
+        ``not_sent`` with ``last_error`` ``"not sent: no consent"``, in one commit.
 
         On success the delivery is marked sent and the invoice becomes sent, in one
         commit. When the sender raises, the attempt is recorded with the error and the

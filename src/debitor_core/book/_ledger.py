@@ -1,5 +1,7 @@
 """The in-memory index of a book's records: invoices, payments, deliveries, reminder logs.
 
+History entries are not kept here: the read model reads them from the store.
+
 Not thread-safe on its own: `InMemoryReadModel` holds its lock around every use.
 """
 
@@ -55,8 +57,9 @@ class Ledger:
             self.payments.setdefault(record.invoice_id, []).append(record)
         elif isinstance(record, Delivery):
             self.deliveries[record.customer_id] = record
-        else:
+        elif isinstance(record, ReminderLog):
             self.reminders.add(record.key)
+        # History entries stay in the store (the read model reads them when asked).
 
     def invoices_of(self, customer_id: uuid.UUID) -> list[Invoice]:
         """A customer's invoices, in the order issued or moved to it."""

@@ -19,6 +19,7 @@ import attrs
 
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
+from debitor_core._history import HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, Record
 from debitor_core._model import Customer, FieldValue
 from debitor_core._text import DuplicateKey
@@ -229,6 +230,10 @@ class CustomerReadModel(Protocol):
 
     def account_totals(self, query: CustomerQuery, as_of: dt.date) -> dict[str, Totals]:
         """The account totals of every customer matching ``query``, summed by currency."""
+        ...
+
+    def history(self, customer_id: uuid.UUID) -> list[HistoryEntry]:
+        """The history entries of a customer (deleted ones too), in the order stored."""
         ...
 
 

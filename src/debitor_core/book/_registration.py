@@ -77,7 +77,7 @@ class Registration:
             if errors:
                 raise ValidationError(errors)
             duplicates = self._registration_duplicates(draft)
-            with uow.transaction() as tx:  # the number is chosen with the store locked
+            with uow.transaction(author=author) as tx:  # the number is chosen, store locked
                 if number is None:
                     number = uow.model.last_number() + 1
                     if number > MAX_NUMBER:
@@ -100,7 +100,7 @@ class Registration:
             drafts, given = self._read_forms(forms, wanted)
             matches = [self._registration_duplicates(draft) for draft in drafts]
             made = []
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 last = uow.model.last_number()
                 welcomed = 0
                 for draft, asked, duplicates in zip(drafts, wanted, matches, strict=True):

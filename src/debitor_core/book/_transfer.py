@@ -14,6 +14,7 @@ from debitor_core._converter import make_converter
 from debitor_core._errors import Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._form import FormContext, customer_to_form, parse_form
+from debitor_core._history import HistoryAction
 from debitor_core._model import Customer
 from debitor_core.book._build import number_problems, with_draft
 from debitor_core.book._read_model import EVERYONE
@@ -47,7 +48,7 @@ class Transfer:
             "customers": converter.unstructure(customers),
         }
 
-    def import_data(self, data: Mapping[str, Any]) -> list[Customer]:
+    def import_data(self, data: Mapping[str, Any], author: str | None = None) -> list[Customer]:
         """Import what `export` produced, all or nothing (see `CustomerBook.import_data`)."""
         uow = self._uow
         with uow.lock:
@@ -78,7 +79,7 @@ class Transfer:
                 checked.append(normal)
             if problems:
                 raise ValidationError(problems)
-            with uow.transaction() as tx:
+            with uow.transaction(author=author, at=self._settings.clock()) as tx:
                 for category in categories:
                     if category.name.casefold() not in mapping:
                         tx.put_category(category)
@@ -86,7 +87,7 @@ class Transfer:
                     if definition.key not in definitions.fields:
                         tx.put_custom_field(definition)
                 for customer in checked:
-                    tx.add(customer)
+                    tx.add(customer, action=HistoryAction.IMPORTED)
             return checked
 
     def _check(

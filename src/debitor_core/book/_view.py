@@ -20,13 +20,15 @@ import attrs
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._history import FieldChange, HistoryEntry
 from debitor_core._invoice import Delivery, Invoice
-from debitor_core._model import Customer
+from debitor_core._model import ConsentChannel, Customer
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
 from debitor_core.book._billing import Billing
 from debitor_core.book._categories import Categories
 from debitor_core.book._custom_fields import CustomFields
 from debitor_core.book._delivery import WelcomeDelivery
+from debitor_core.book._history import History
 from debitor_core.book._search import CustomerSearch
 from debitor_core.book._types import CategoryCount, CategoryRef, SearchResult, SortKey
 
@@ -55,6 +57,7 @@ class ViewParts:
     fields: CustomFields
     billing: Billing
     delivery: WelcomeDelivery
+    history: History
 
 
 class BookView:
@@ -211,9 +214,37 @@ class BookView:
         """Reminders of sent, unpaid welcome invoices that are due."""
         return self._parts.delivery.due_reminders(today)
 
+    # -- history -------------------------------------------------------------------------
+
+    def history(self, customer_id: uuid.UUID | str) -> list[HistoryEntry]:
+        """A customer's history (see `CustomerBook.history`).
+
+        Without the grant, the values of fields that hold personal data now are taken
+        out too (history never keeps private values; a field may have become personal
+        data since).
+        """
+        entries = self._parts.history.history(customer_id)
+        hidden = {f"custom_fields.{key}" for key in self._hidden()}
+        if not hidden:
+            return entries
+        return [_without(entry, hidden) for entry in entries]
+
+    def may_contact(self, customer_id: uuid.UUID | str, channel: ConsentChannel | str) -> bool:
+        """Whether the customer may be contacted through ``channel`` (see `may_contact`)."""
+        return self._parts.history.may_contact(customer_id, channel)
+
     def __repr__(self) -> str:
         shown = "with" if self._private else "without"
         return f"<BookView {shown} private data>"
+
+
+def _without(entry: HistoryEntry, hidden: set[str]) -> HistoryEntry:
+    if not any(c.field in hidden and not c.private for c in entry.fields):
+        return entry
+    fields = tuple(
+        FieldChange(c.field, private=True) if c.field in hidden else c for c in entry.fields
+    )
+    return attrs.evolve(entry, fields=fields)
 
 
 def _no_field(key: str) -> NotFound:
