@@ -23,6 +23,7 @@ PARTS = {
     "debitor_core.book._billing",
     "debitor_core.book._delivery",
     "debitor_core.book._history",
+    "debitor_core.book._privacy",
 }
 FACES = {"debitor_core.book._facade", "debitor_core.book._view"}
 """The book's two faces: the book, and its read-only view; only they know the parts."""
@@ -147,6 +148,8 @@ class TestFacade:
                             }
                         )
         assert {
+            "debitor_core.book._privacy._scrub_entry": "Writes",
+            "debitor_core.book._privacy._scrub_record": "Writes",
             "debitor_core.book._registration._insert": "Writes",
             "debitor_core.book._unit_of_work.__init__": "Transaction",
         } == typed

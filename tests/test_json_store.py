@@ -1042,7 +1042,10 @@ class TestVersions:
         path = tmp_path / f"book-v{version}.json"
         JsonFileStore(path)
         data = stored(path)
-        assert (3, ["delivery", "history", "invoice", "payment", "reminder"]) == (
+        assert (
+            3,
+            ["delivery", "erasure", "forward", "history", "invoice", "payment", "reminder"],
+        ) == (
             data["version"],
             sorted(data["records"]),
         )

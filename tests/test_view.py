@@ -38,10 +38,12 @@ WRITING = {
     "record_payment",
     "deliver_pending",
     "mark_reminder_sent",
+    "erase",
+    "erase_invoice_copies",
 }
 # Reads left off a view on purpose: the raw store, the settings, registration's
 # previews and forms (the duplicates they show are whole customers), and exports
-# (which carry personal-data fields).
+# (which carry personal-data fields, and a person's whole data).
 NOT_VIEWED = {
     "store",
     "required",
@@ -51,6 +53,7 @@ NOT_VIEWED = {
     "preview",
     "blank_form",
     "export",
+    "subject_export",
     "view",
 }
 

@@ -33,7 +33,7 @@ from debitor_core._errors import (
 )
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import CustomerDraft, RequiredFields, customer_to_form
-from debitor_core._history import FieldChange, HistoryAction, HistoryEntry
+from debitor_core._history import Erasure, FieldChange, Forward, HistoryAction, HistoryEntry
 from debitor_core._i18n import available_locales, render_message
 from debitor_core._invoice import (
     RECORD_KINDS,
@@ -107,8 +107,10 @@ __all__ = [
     "DueReminder",
     "DuplicateCustomer",
     "DuplicateMatch",
+    "Erasure",
     "FieldChange",
     "FieldType",
+    "Forward",
     "HistoryAction",
     "HistoryEntry",
     "InUse",

@@ -27,7 +27,9 @@ from debitor_core._model import Customer
 
 __all__ = [
     "ALWAYS_PRIVATE",
+    "Erasure",
     "FieldChange",
+    "Forward",
     "HistoryAction",
     "HistoryEntry",
     "field_changes",
@@ -130,6 +132,63 @@ class HistoryEntry:
             f"<HistoryEntry {self.action.value} {self.at:%Y-%m-%d %H:%M} "
             f"by {self.author or '?'}: {len(self.fields)} fields>"
         )
+
+
+@attrs.frozen
+class Forward:
+    """Where a customer merged away went: lookups of its id and number lead on from here.
+
+    Attributes:
+        customer_id: The customer merged away (the record key).
+        number: Its customer number.
+        to: The customer it was merged into (which may itself have been merged on).
+        at: When (UTC).
+        version: Starts at 1.
+    """
+
+    KIND: ClassVar[str] = "forward"
+
+    customer_id: uuid.UUID
+    number: int
+    to: uuid.UUID
+    at: dt.datetime
+    version: int = 1
+
+    @property
+    def key(self) -> str:
+        """The record key in a store: the id of the customer merged away."""
+        return str(self.customer_id)
+
+
+@attrs.frozen
+class Erasure:
+    """The record that a customer's personal data was erased (kept for accountability).
+
+    Attributes:
+        customer_id: The customer erased (the record key).
+        number: Its customer number.
+        at: When (UTC).
+        reason: Why, as the host app gave it (``request of the person``).
+        author: Who erased it.
+        invoices_released: Until when (exclusive) invoice copies had their bill-to
+            details removed at the end of their retention (``None``: not yet).
+        version: Starts at 1; each release of invoice copies adds 1.
+    """
+
+    KIND: ClassVar[str] = "erasure"
+
+    customer_id: uuid.UUID
+    number: int
+    at: dt.datetime
+    reason: str
+    author: str | None = None
+    invoices_released: dt.date | None = None
+    version: int = 1
+
+    @property
+    def key(self) -> str:
+        """The record key in a store: the id of the customer erased."""
+        return str(self.customer_id)
 
 
 def field_values(customer: Customer) -> dict[str, Any]:

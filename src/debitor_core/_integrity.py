@@ -26,8 +26,9 @@ The API, for stores and the book:
 
 - `structural_problems(value)` returns every problem found in a `Customer`,
   `Category`, `CustomFieldDefinition` or record (`Invoice`, `Payment`, `Delivery`,
-  `ReminderLog`, `HistoryEntry`), as `Problem` objects with a path (``attachments[0].file_name``), a
-  code (``integrity.file_name``) and a sentence; an empty list means sound.
+  `ReminderLog`, `HistoryEntry`, `Forward`, `Erasure`), as `Problem` objects with a
+  path (``attachments[0].file_name``), a code (``integrity.file_name``) and a
+  sentence; an empty list means sound.
 - `check_structure(value)` raises `ValidationError` with those problems.
 - `describe(value)` names the record in a sentence: ``customer 17``,
   ``category 'Food'``, ``invoice 3``.
@@ -51,7 +52,7 @@ from typing import Any, Final
 from debitor_core._category import Category
 from debitor_core._errors import Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType
-from debitor_core._history import FieldChange, HistoryAction, HistoryEntry
+from debitor_core._history import Erasure, FieldChange, Forward, HistoryAction, HistoryEntry
 from debitor_core._invoice import (
     BillTo,
     Branding,
@@ -137,7 +138,8 @@ def structural_problems(value: object) -> list[Problem]:
 
     Args:
         value: A `Customer`, `Category`, `CustomFieldDefinition`, `Invoice`,
-            `Payment`, `Delivery`, `ReminderLog` or `HistoryEntry`.
+            `Payment`, `Delivery`, `ReminderLog`, `HistoryEntry`, `Forward` or
+            `Erasure`.
 
     Returns:
         The problems, each with a path inside the record, an ``integrity.*`` code and
@@ -150,7 +152,7 @@ def structural_problems(value: object) -> list[Problem]:
     if check is None:
         msg = (
             "structural_problems() takes a Customer, Category, CustomFieldDefinition, "
-            "Invoice, Payment, Delivery, ReminderLog or HistoryEntry, not "
+            "Invoice, Payment, Delivery, ReminderLog, HistoryEntry, Forward or Erasure, not "
             f"{type(value).__name__}."
         )
         raise TypeError(msg)
@@ -202,6 +204,8 @@ _NAMES: Final[Mapping[type, Callable[[Any], str]]] = {
     Delivery: lambda v: f"delivery for customer {v.customer_id}",
     ReminderLog: lambda v: f"reminder {v.invoice_id}:{_plain(v.offset_days)}",
     HistoryEntry: lambda v: f"history entry {v.id}",
+    Forward: lambda v: f"forward of customer {_plain(v.number)}",
+    Erasure: lambda v: f"erasure of customer {_plain(v.number)}",
 }
 
 
@@ -608,6 +612,28 @@ def _field_change(change: object, path: str, out: list[Problem]) -> None:
             out.append(Problem(f"{path}.{name}", "integrity.private_value", msg))
 
 
+def _forward(f: Forward, out: list[Problem]) -> None:
+    _uuid(f.customer_id, "customer_id", out)
+    _number(f.number, "number", out)
+    _uuid(f.to, "to", out)
+    if f.to == f.customer_id:
+        msg = "A customer is forwarded to itself."
+        out.append(Problem("to", "integrity.forward", msg, value=f.to))
+    _moment(f.at, "at", out)
+    _version(f.version, out)
+
+
+def _erasure(e: Erasure, out: list[Problem]) -> None:
+    _uuid(e.customer_id, "customer_id", out)
+    _number(e.number, "number", out)
+    _moment(e.at, "at", out)
+    _text(e.reason, "reason", LIMITS["multiline_text"], out, control=_FREE_CONTROL, required=True)
+    _text(e.author, "author", LIMITS["author"], out)
+    if e.invoices_released is not None:
+        _date(e.invoices_released, "invoices_released", out)
+    _version(e.version, out)
+
+
 _CHECKS: Final[Mapping[type, Callable[[Any, list[Problem]], None]]] = {
     Customer: _customer,
     Category: _category,
@@ -617,6 +643,8 @@ _CHECKS: Final[Mapping[type, Callable[[Any, list[Problem]], None]]] = {
     Delivery: _delivery,
     ReminderLog: _reminder,
     HistoryEntry: _history,
+    Forward: _forward,
+    Erasure: _erasure,
 }
 
 

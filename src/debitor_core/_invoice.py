@@ -27,7 +27,7 @@ import attrs
 
 from debitor_core import _rules
 from debitor_core._errors import Problem, ValidationError
-from debitor_core._history import HistoryEntry
+from debitor_core._history import Erasure, Forward, HistoryEntry
 from debitor_core._limits import (
     MAX_AMOUNT,
     MAX_DIGITS,
@@ -572,18 +572,20 @@ class ReminderLog:
         return f"{invoice_id}:{offset_days}"
 
 
-Record = Invoice | Payment | Delivery | ReminderLog | HistoryEntry
+Record = Invoice | Payment | Delivery | ReminderLog | HistoryEntry | Forward | Erasure
 """The records a store keeps beside customers, categories and custom fields.
 
 Every record class has a class attribute ``KIND`` (``invoice``, ``payment``,
-``delivery``, ``reminder``, ``history``), a ``key`` property (unique within its kind: the id, or for
-a delivery the customer's id) and a ``version`` field (1 when first stored, one more per
-stored change). A store keeps records by ``(KIND, key)`` and checks ``version`` as it
-does a customer's; `RECORD_KINDS` maps each ``KIND`` back to its class.
+``delivery``, ``reminder``, ``history``, ``forward``, ``erasure``), a ``key`` property
+(unique within its kind: the id, or for a delivery the customer's id) and a
+``version`` field (1 when first stored, one more per stored change). A store keeps
+records by ``(KIND, key)`` and checks ``version`` as it does a customer's;
+`RECORD_KINDS` maps each ``KIND`` back to its class.
 """
 
 RECORD_KINDS: dict[str, type[Record]] = {
-    cls.KIND: cls for cls in (Invoice, Payment, Delivery, ReminderLog, HistoryEntry)
+    cls.KIND: cls
+    for cls in (Invoice, Payment, Delivery, ReminderLog, HistoryEntry, Forward, Erasure)
 }
 """Each record class by its ``KIND`` (``invoice``, ``payment``, ``delivery``, ``reminder``,
-``history``)."""
+``history``, ``forward``, ``erasure``)."""

@@ -12,7 +12,7 @@ from debitor_core import _rules
 from debitor_core._checks import Checks, run_rule
 from debitor_core._errors import ConcurrencyConflict, CustomerInUse, ValidationError
 from debitor_core._form import customer_to_form, parse_form
-from debitor_core._history import HistoryAction
+from debitor_core._history import Forward, HistoryAction
 from debitor_core._model import AttachmentRef, Consent, ConsentChannel, Customer, Note
 from debitor_core.book._build import consents, merged, with_draft
 from debitor_core.book._read_model import find
@@ -245,6 +245,8 @@ class CustomerEdits:
                     other=duplicate.id,
                 )
                 tx.delete(duplicate.id, action=HistoryAction.MERGED, other=keep.id)
+                forward = Forward(duplicate.id, duplicate.number, keep.id, combined.updated)
+                tx.put_record(forward, expected_version=None)
                 for invoice in moved:
                     changed = attrs.evolve(
                         invoice, customer_id=keep.id, version=invoice.version + 1

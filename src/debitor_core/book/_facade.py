@@ -32,6 +32,7 @@ from debitor_core.book._customers import CustomerEdits
 from debitor_core.book._delivery import WelcomeDelivery
 from debitor_core.book._history import History
 from debitor_core.book._in_memory import InMemoryReadModel
+from debitor_core.book._privacy import Privacy
 from debitor_core.book._registration import Registration
 from debitor_core.book._search import CustomerSearch
 from debitor_core.book._transfer import Transfer
@@ -113,6 +114,7 @@ class CustomerBook:
         self._billing = Billing(uow, settings)
         self._delivery = WelcomeDelivery(uow, settings)
         self._history = History(uow)
+        self._privacy = Privacy(uow, settings)
         self._view_parts = ViewParts(
             self._search,
             self._categories,
@@ -251,6 +253,9 @@ class CustomerBook:
     def get(self, customer_id: uuid.UUID | str) -> Customer:
         """Return the customer with this id.
 
+        The id of a customer merged away finds the customer it was merged into (and a
+        chain of merges is followed to its end).
+
         Raises:
             NotFound: no customer has the id.
         """
@@ -258,6 +263,8 @@ class CustomerBook:
 
     def get_by_number(self, number: int) -> Customer:
         """Return the customer with this number.
+
+        The number of a customer merged away finds the customer it was merged into.
 
         Raises:
             NotFound: no customer has the number.
@@ -342,6 +349,55 @@ class CustomerBook:
             NotFound: no customer has (or had) the id.
         """
         return self._history.history(customer_id)
+
+    def subject_export(self, customer_id: uuid.UUID | str) -> dict[str, Any]:
+        """Everything stored about the person, as one JSON-ready dict (subject access).
+
+        The keys: ``customer_id``; ``customer`` (the whole profile: notes, attachments'
+        metadata, consent ledger, custom fields; ``None`` for a deleted customer);
+        ``merged_from`` (the ids of customers merged into this one, whose records are
+        included); ``consents``; ``history``; ``invoices``, ``payments``,
+        ``deliveries`` and ``reminders``; ``erasures``. Made by the library's converter
+        (see `make_converter`). The id of a customer merged away finds the kept one.
+
+        Raises:
+            NotFound: no customer has (or had) the id.
+        """
+        return self._privacy.subject_export(customer_id)
+
+    def erase(
+        self, customer_id: uuid.UUID | str, *, reason: str, author: str | None = None
+    ) -> Customer:
+        """Erase a person's data, keeping only what the law keeps: the invoice copies.
+
+        The customer is replaced by an anonymised tombstone that keeps its id and number
+        (named ``Erased customer 17``, archived, so out of default lists, counts and
+        searches); its history (and that of customers merged into it) keeps the fact of
+        every change and loses the values, and gets an ``erased`` entry with ``reason``;
+        welcome invoices lose their rendered message and deliveries their errors (a
+        pending one is not sent); an `Erasure` record says when, why and by whom.
+        Issued invoices keep their bill-to details until `erase_invoice_copies`.
+        A deleted customer can be erased too (its tombstone is returned, not stored).
+
+        When the store can (`scrub`: the JSON, SQLite and PostgreSQL stores), the
+        replaced values are gone from its files when this returns; see the Privacy
+        page for what that means on each store, and its limits.
+
+        Raises:
+            ValidationError: the reason is empty, too long or has control characters.
+            NotFound: no customer has (or had) the id.
+        """
+        return self._privacy.erase(customer_id, reason, author)
+
+    def erase_invoice_copies(self, *, issued_before: dt.date) -> list[Invoice]:
+        """End the retention of erased customers' invoice copies issued before a day.
+
+        Call it when the retention period the host's tax law sets has passed (for
+        example with ``issued_before=today - 10 years``): those invoices keep their
+        number, lines and amounts, and their bill-to details become the customer number
+        and ``Erased customer 17``. Returns the invoices changed.
+        """
+        return self._privacy.erase_invoice_copies(issued_before)
 
     def view(self, *, private: bool = False) -> BookView:
         """A read-only view of the book, for a user without (or with) the private-data grant.
@@ -525,9 +581,11 @@ class CustomerBook:
         and phones become other emails and phones; categories, custom fields, notes,
         attachments and consents are combined; the duplicate's invoices move to the
         kept customer (their copies of the customer's details stay as issued); the
-        duplicate is deleted, and its number is never handed out again. A merge never
-        creates a welcome invoice. Both customers' histories record the merge, by
-        ``author``.
+        duplicate is deleted, and its number is never handed out again. From then on
+        `get` and `get_by_number` of the duplicate's id and number return the kept
+        customer (merges chain: A into B, then B into C, leads A to C); searches never
+        show the duplicate. A merge never creates a welcome invoice. Both customers'
+        histories record the merge, by ``author``.
 
         Raises:
             ValidationError: the two are the same customer.

@@ -13,12 +13,12 @@ import decimal
 import functools
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from debitor_core._errors import NotFound
-from debitor_core._history import HistoryEntry
-from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice
+from debitor_core._history import Erasure, HistoryEntry
+from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey, fold, private_field_keys, search_words
 from debitor_core._util import merge_unique
@@ -208,6 +208,44 @@ class InMemoryReadModel:
         """The customer's invoices, payments and totals."""
         with self._lock:
             return self._state.ledger.account(customer_id, as_of)
+
+    def merged_into(self, customer_id: uuid.UUID) -> uuid.UUID | None:
+        """The customer a merged-away customer was merged into, or ``None``."""
+        with self._lock:
+            return self._state.ledger.forwards.get(customer_id)
+
+    def merged_number(self, number: int) -> uuid.UUID | None:
+        """The customer the holder of a merged-away number was merged into, or ``None``."""
+        with self._lock:
+            try:
+                return self._state.ledger.forwarded_numbers.get(number)
+            except TypeError:  # unhashable: no number
+                return None
+
+    def merged_from(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
+        """The customers merged into this one (one step)."""
+        with self._lock:
+            return [k for k, v in self._state.ledger.forwards.items() if v == customer_id]
+
+    def erasures(self) -> list[Erasure]:
+        """Every erasure, read from the store."""
+        store = self._state.store
+        return [] if store is None else list(store.records(Erasure))
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
+        """Every record about these customers, read from the store (see the protocol)."""
+        store = self._state.store
+        if store is None:
+            return []
+        ids = set(customer_ids)
+        invoices = [i for i in store.records(Invoice) if i.customer_id in ids]
+        invoice_ids = {i.id for i in invoices}
+        found: list[Record] = list(invoices)
+        found += [p for p in store.records(Payment) if p.invoice_id in invoice_ids]
+        found += [d for d in store.records(Delivery) if d.customer_id in ids]
+        found += [r for r in store.records(ReminderLog) if r.invoice_id in invoice_ids]
+        found += [e for e in store.records(Erasure) if e.customer_id in ids]
+        return found
 
     def history(self, customer_id: uuid.UUID) -> list[HistoryEntry]:
         """The history entries of a customer, oldest first (read from the store)."""

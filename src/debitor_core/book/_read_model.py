@@ -19,7 +19,7 @@ import attrs
 
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
-from debitor_core._history import HistoryEntry
+from debitor_core._history import Erasure, HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, Record
 from debitor_core._model import Customer, FieldValue
 from debitor_core._text import DuplicateKey
@@ -34,6 +34,8 @@ __all__ = [
     "CustomerReadModel",
     "find",
     "find_by_number",
+    "find_by_number_forwarded",
+    "find_forwarded",
     "find_invoice",
     "in_categories",
 ]
@@ -236,6 +238,31 @@ class CustomerReadModel(Protocol):
         """The history entries of a customer (deleted ones too), in the order stored."""
         ...
 
+    def merged_into(self, customer_id: uuid.UUID) -> uuid.UUID | None:
+        """The customer a merged-away customer was merged into (one step), or ``None``."""
+        ...
+
+    def merged_number(self, number: int) -> uuid.UUID | None:
+        """The customer the holder of a merged-away number was merged into, or ``None``."""
+        ...
+
+    def merged_from(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
+        """The customers merged into this one (one step), in no particular order."""
+        ...
+
+    def erasures(self) -> list[Erasure]:
+        """Every erasure, in the order stored."""
+        ...
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
+        """Every invoice, payment, delivery, reminder log and erasure about these customers.
+
+        Invoices are those of the customers; payments and reminder logs those of the
+        invoices; deliveries and erasures those keyed by the customers. In the order
+        stored, kind by kind (history entries are read with `history`).
+        """
+        ...
+
 
 def find(model: CustomerReadModel, customer_id: uuid.UUID | str) -> Customer:
     """Return the customer with this id (given as a UUID or its text).
@@ -262,6 +289,50 @@ def find_by_number(model: CustomerReadModel, number: int) -> Customer:
         msg = f"No customer has the number {number!r}."
         raise NotFound(msg)
     return customer
+
+
+def find_forwarded(model: CustomerReadModel, customer_id: uuid.UUID | str) -> Customer:
+    """Return the customer with this id, or the one it was merged into (chains followed).
+
+    Raises:
+        NotFound: no customer has the id, and none was merged away with it (or the
+            customer it was merged into is gone).
+    """
+    key = customer_id if isinstance(customer_id, uuid.UUID) else _parse_uuid(customer_id)
+    customer = model.get(key) if key else None
+    if customer is None and key is not None:
+        customer = _follow(model, model.merged_into(key))
+    if customer is None:
+        msg = f"No customer has the id {customer_id}."
+        raise NotFound(msg)
+    return customer
+
+
+def find_by_number_forwarded(model: CustomerReadModel, number: int) -> Customer:
+    """Return the customer with this number, or the one its holder was merged into.
+
+    Raises:
+        NotFound: no customer has (or had, before a merge) the number.
+    """
+    customer = model.get_by_number(number)
+    if customer is None:
+        customer = _follow(model, model.merged_number(number))
+    if customer is None:
+        msg = f"No customer has the number {number!r}."
+        raise NotFound(msg)
+    return customer
+
+
+def _follow(model: CustomerReadModel, target: uuid.UUID | None) -> Customer | None:
+    """The live customer at the end of a chain of merges starting at ``target``."""
+    seen: set[uuid.UUID] = set()
+    while target is not None and target not in seen:
+        customer = model.get(target)
+        if customer is not None:
+            return customer
+        seen.add(target)
+        target = model.merged_into(target)
+    return None
 
 
 def find_invoice(model: CustomerReadModel, invoice_id: uuid.UUID) -> Invoice:

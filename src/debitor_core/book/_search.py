@@ -10,7 +10,11 @@ from debitor_core import _rules
 from debitor_core._category import Category
 from debitor_core._checks import run_rule
 from debitor_core._model import Customer, FieldValue
-from debitor_core.book._read_model import CustomerQuery, find, find_by_number
+from debitor_core.book._read_model import (
+    CustomerQuery,
+    find_by_number_forwarded,
+    find_forwarded,
+)
 from debitor_core.book._types import CategoryRef, Definitions, SearchResult, SortKey
 from debitor_core.book._unit_of_work import UnitOfWork
 
@@ -25,14 +29,14 @@ class CustomerSearch:
         self._uow = uow
 
     def get(self, customer_id: uuid.UUID | str) -> Customer:
-        """The customer with this id (`NotFound` when there is none)."""
+        """The customer with this id, or the one it was merged into (`NotFound` otherwise)."""
         self._uow.catch_up()
-        return find(self._uow.model, customer_id)
+        return find_forwarded(self._uow.model, customer_id)
 
     def get_by_number(self, number: int) -> Customer:
-        """The customer with this number (`NotFound` when there is none)."""
+        """The customer with this number, or the one its holder was merged into."""
         self._uow.catch_up()
-        return find_by_number(self._uow.model, number)
+        return find_by_number_forwarded(self._uow.model, number)
 
     def count(self) -> int:
         """How many customers the book holds, archived ones included."""

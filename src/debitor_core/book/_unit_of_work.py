@@ -25,7 +25,7 @@ from types import TracebackType
 
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition
-from debitor_core._history import HistoryAction, HistoryEntry, field_changes
+from debitor_core._history import FieldChange, HistoryAction, HistoryEntry, field_changes
 from debitor_core._invoice import Record
 from debitor_core._model import Customer, utc_now
 from debitor_core.book._read_model import Changes, CustomerReadModel
@@ -105,12 +105,17 @@ class Writes:
         expected_version: int,
         action: HistoryAction = HistoryAction.CHANGED,
         other: uuid.UUID | None = None,
+        reason: str | None = None,
     ) -> None:
-        """Replace a stored customer (see `Transaction.update`), with a history entry."""
+        """Replace a stored customer (see `Transaction.update`), with a history entry.
+
+        For an erasure (``action`` `HistoryAction.ERASED`) the entry names the fields
+        changed without any value.
+        """
         old = self._before(customer.id)
         self._tx.update(customer, expected_version=expected_version)
         self._saved[customer.id] = customer
-        self._history(old, customer, customer.id, action, other)
+        self._history(old, customer, customer.id, action, other, reason)
 
     def delete(
         self,
@@ -128,6 +133,10 @@ class Writes:
         self._deleted[customer_id] = None
         self._history(None, None, customer_id, action, other)
 
+    def note(self, customer_id: uuid.UUID, action: HistoryAction, reason: str | None) -> None:
+        """Record a history entry without a write of the customer (an erasure of a deleted one)."""
+        self._history(None, None, customer_id, action, None, reason)
+
     def _before(self, customer_id: uuid.UUID) -> Customer | None:
         """The customer as this transaction last saw it (``None`` without history)."""
         if self._uow is None:
@@ -135,20 +144,25 @@ class Writes:
         saved = self._saved.get(customer_id)
         return saved if saved is not None else self._uow.model.get(customer_id)
 
-    def _history(
+    def _history(  # noqa: PLR0917 - private, the writes' one helper
         self,
         old: Customer | None,
         new: Customer | None,
         customer_id: uuid.UUID,
         action: HistoryAction,
         other: uuid.UUID | None,
+        reason: str | None = None,
     ) -> None:
         uow = self._uow
         if uow is None:
             return
         fields = () if new is None else field_changes(old, new, uow.definitions.private_fields)
+        if action is HistoryAction.ERASED:
+            fields = tuple(FieldChange(f.field, private=True) for f in fields)
         at = self._at or (new.updated if new is not None else uow.clock())
-        entry = HistoryEntry(uuid.uuid4(), customer_id, at, action, self._author, fields, other)
+        entry = HistoryEntry(
+            uuid.uuid4(), customer_id, at, action, self._author, fields, other, reason
+        )
         self.put_record(entry, expected_version=None)
 
     def put_category(self, category: Category) -> None:

@@ -15,7 +15,7 @@ from debitor_core._errors import MissingSnapshot
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._json import JsonFileStore, JsonStoreStatus
 from debitor_core.storage._memory import InMemoryStore
-from debitor_core.storage._protocol import Store, Transaction
+from debitor_core.storage._protocol import Scrubbable, Store, Transaction
 from debitor_core.storage._snapshot import FORMAT, FORMAT_VERSION
 from debitor_core.storage._sqlite import SCHEMA_VERSION, SqliteStore
 
@@ -33,6 +33,7 @@ __all__ = [
     "JsonStoreStatus",
     "MissingSnapshot",
     "PostgresStore",
+    "Scrubbable",
     "SqliteStore",
     "Store",
     "Transaction",

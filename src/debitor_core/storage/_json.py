@@ -369,6 +369,19 @@ class JsonFileStore:
                 raise StorageError(msg) from exc
             self._compaction_succeeded()
 
+    def scrub(self) -> None:
+        """Rewrite the snapshot and empty the journal, so that replaced values are gone.
+
+        `CustomerBook.erase` calls this after its commit: the snapshot is written anew
+        from the current state (the old file is replaced) and the journal, which holds
+        earlier versions of what the commits changed, is emptied. Copies the host
+        made (backups) are not touched.
+
+        Raises:
+            StorageError: the snapshot could not be written (nothing changed).
+        """
+        self.compact()
+
     def status(self) -> JsonStoreStatus:
         """Report the files' sizes and how compaction is going.
 
