@@ -34,6 +34,7 @@ __all__ = [
     "HistoryEntry",
     "field_changes",
     "field_values",
+    "first_entry_fields",
     "replay",
     "without_private",
 ]
@@ -102,6 +103,10 @@ class HistoryEntry:
         other: For a merge, the other customer (the duplicate on the kept customer's
             entry, the kept customer on the duplicate's).
         reason: Why, where the write takes a reason (an erasure).
+        initial: For a registration or import, the customer as stored, without its
+            private values (its fields are then in `changes` as ``(None, value)``;
+            ``fields`` lists only the private ones). Kept whole rather than field by
+            field, so that registering stays cheap.
         version: Starts at 1; an erasure scrubs the entry and adds 1.
     """
 
@@ -115,6 +120,7 @@ class HistoryEntry:
     fields: tuple[FieldChange, ...] = ()
     other: uuid.UUID | None = None
     reason: str | None = None
+    initial: Customer | None = None
     version: int = 1
 
     @property
@@ -125,7 +131,23 @@ class HistoryEntry:
     @property
     def changes(self) -> dict[str, tuple[Any, Any] | None]:
         """Each changed field: ``(old, new)`` as JSON-ready data, or ``None`` when private."""
-        return {c.field: None if c.private else (c.old, c.new) for c in self.fields}
+        found: dict[str, tuple[Any, Any] | None] = {}
+        if self.initial is not None:
+            found = {k: (None, v) for k, v in field_values(self.initial).items()}
+        found.update({c.field: None if c.private else (c.old, c.new) for c in self.fields})
+        return dict(sorted(found.items()))
+
+    def all_fields(self) -> tuple[FieldChange, ...]:
+        """Every field the entry changed, as `FieldChange` (``initial`` spelled out)."""
+        if self.initial is None:
+            return self.fields
+        private = {c.field for c in self.fields}
+        spelled = [
+            FieldChange(k, None, _json(v))
+            for k, v in field_values(self.initial).items()
+            if k not in private
+        ]
+        return tuple(sorted((*spelled, *self.fields), key=lambda c: c.field))
 
     def __repr__(self) -> str:
         return (
@@ -236,6 +258,25 @@ def field_changes(
     return tuple(changes)
 
 
+def first_entry_fields(
+    customer: Customer, private_fields: Iterable[str] = ()
+) -> tuple[Customer, tuple[FieldChange, ...]]:
+    """What a registration's entry keeps: the customer without private values, and
+    the private fields it has (as changed, without values)."""
+    keys = frozenset(private_fields)
+    hidden = [k for k in customer.custom_fields if k in keys]
+    marks = [FieldChange(f"custom_fields.{k}", private=True) for k in hidden]
+    if customer.notes:
+        marks.append(FieldChange("notes", private=True))
+    if customer.attachments:
+        marks.append(FieldChange("attachments", private=True))
+    if not marks:
+        return customer, ()
+    public = {k: v for k, v in customer.custom_fields.items() if k not in keys}
+    stripped = attrs.evolve(customer, notes=(), attachments=(), custom_fields=public)
+    return stripped, tuple(sorted(marks, key=lambda c: c.field))
+
+
 def replay(entries: Iterable[HistoryEntry]) -> dict[str, Any]:
     """The non-private field values that ``entries`` (oldest first) end with.
 
@@ -244,7 +285,7 @@ def replay(entries: Iterable[HistoryEntry]) -> dict[str, Any]:
     """
     values: dict[str, Any] = {}
     for entry in entries:
-        for change in entry.fields:
+        for change in entry.all_fields():
             if change.private or change.new_json is None:
                 values.pop(change.field, None)
             else:

@@ -590,6 +590,16 @@ def _history(h: HistoryEntry, out: list[Problem]) -> None:
     if h.other is not None:
         _uuid(h.other, "other", out)
     _text(h.reason, "reason", LIMITS["multiline_text"], out, control=_FREE_CONTROL)
+    if h.initial is not None:
+        if type(h.initial) is not Customer:
+            _wrong_type(h.initial, "a customer", "initial", out)
+        else:
+            found: list[Problem] = []
+            _customer(h.initial, found)
+            out += [p.at("initial") for p in found]
+            if h.initial.notes or h.initial.attachments:
+                msg = "A private field's value is kept in its history entry."
+                out.append(Problem("initial", "integrity.private_value", msg))
     changes = _items(h.fields, "fields", out)
     if len(changes) > MAX_HISTORY_FIELDS:
         _wrong_type(len(changes), f"at most {MAX_HISTORY_FIELDS:,} fields", "fields", out)

@@ -192,6 +192,8 @@ def _number(subject: _Subject, history: list[HistoryEntry], records: list[Record
             return record.number
     for entry in reversed(history):
         if entry.customer_id == subject.id:
+            if entry.initial is not None:
+                return entry.initial.number
             for change in entry.fields:
                 value = change.new if change.field == "number" else None
                 if type(value) is int and value > 0:
@@ -216,10 +218,10 @@ def _tombstone(subject: _Subject, number: int, now: dt.datetime) -> Customer:
 
 def _scrub_entry(tx: Writes, entry: HistoryEntry) -> None:
     """Rewrite a history entry without its values (the fields changed are kept)."""
-    if all(c.private for c in entry.fields):
+    if entry.initial is None and all(c.private for c in entry.fields):
         return
-    fields = tuple(FieldChange(c.field, private=True) for c in entry.fields)
-    scrubbed = attrs.evolve(entry, fields=fields, version=entry.version + 1)
+    fields = tuple(FieldChange(c.field, private=True) for c in entry.all_fields())
+    scrubbed = attrs.evolve(entry, fields=fields, initial=None, version=entry.version + 1)
     tx.put_record(scrubbed, expected_version=entry.version)
 
 

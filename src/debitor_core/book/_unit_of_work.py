@@ -25,7 +25,13 @@ from types import TracebackType
 
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition
-from debitor_core._history import FieldChange, HistoryAction, HistoryEntry, field_changes
+from debitor_core._history import (
+    FieldChange,
+    HistoryAction,
+    HistoryEntry,
+    field_changes,
+    first_entry_fields,
+)
 from debitor_core._invoice import Record
 from debitor_core._model import Customer, utc_now
 from debitor_core.book._read_model import Changes, CustomerReadModel
@@ -156,12 +162,19 @@ class Writes:
         uow = self._uow
         if uow is None:
             return
-        fields = () if new is None else field_changes(old, new, uow.definitions.private_fields)
+        private = uow.definitions.private_fields
+        initial = None
+        if new is None:
+            fields: tuple[FieldChange, ...] = ()
+        elif old is None and action is not HistoryAction.ERASED:
+            initial, fields = first_entry_fields(new, private)  # cheap: no conversion
+        else:
+            fields = field_changes(old, new, private)
         if action is HistoryAction.ERASED:
             fields = tuple(FieldChange(f.field, private=True) for f in fields)
         at = self._at or (new.updated if new is not None else uow.clock())
         entry = HistoryEntry(
-            uuid.uuid4(), customer_id, at, action, self._author, fields, other, reason
+            uuid.uuid4(), customer_id, at, action, self._author, fields, other, reason, initial
         )
         self.put_record(entry, expected_version=None)
 

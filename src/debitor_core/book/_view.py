@@ -239,12 +239,11 @@ class BookView:
 
 
 def _without(entry: HistoryEntry, hidden: set[str]) -> HistoryEntry:
-    if not any(c.field in hidden and not c.private for c in entry.fields):
+    every = entry.all_fields()
+    if not any(c.field in hidden and not c.private for c in every):
         return entry
-    fields = tuple(
-        FieldChange(c.field, private=True) if c.field in hidden else c for c in entry.fields
-    )
-    return attrs.evolve(entry, fields=fields)
+    fields = tuple(FieldChange(c.field, private=True) if c.field in hidden else c for c in every)
+    return attrs.evolve(entry, fields=fields, initial=None)
 
 
 def _no_field(key: str) -> NotFound:
