@@ -313,3 +313,42 @@ def test_sqlite_scrub_merges_full_text_indexes(tmp_path):
         db.close()
         store.scrub()
     assert [] == traces(path.read_bytes(), [f"zqxftsword{n}" for n in range(50)])
+
+
+def test_erase_twice_and_a_failing_scrub(clock):
+    """A scrub that fails leaves the erasure committed; erasing again is harmless."""
+    from debitor_core import StoreLocked
+    from debitor_core.storage import InMemoryStore
+
+    class BusyStore(InMemoryStore):
+        busy = True
+
+        def scrub(self):
+            if self.busy:
+                msg = "The book is busy."
+                raise StoreLocked(msg)
+
+    store = BusyStore()
+    book = open_book(store, clock)
+    person = fill(book)
+    with pytest.raises(StoreLocked):
+        book.erase(person.id, reason="Request")
+    assert "Erased customer 1" == book.get(person.id).name
+    store.busy = False
+    again = book.erase(person.id, reason="Request, again")
+    assert ("Erased customer 1", 1) == (again.name, len(store.records(Erasure)))
+    assert [HistoryAction.ERASED] * 2 == [e.action for e in book.history(person.id)[-2:]]
+
+
+def test_a_number_that_is_not_on_record(book):
+    """A history without the customer's registration (damage) cannot name a tombstone."""
+    import uuid
+
+    from debitor_core import HistoryEntry
+
+    ghost = uuid.uuid4()
+    with book._uow.transaction() as tx:
+        when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        tx.put_record(HistoryEntry(uuid.uuid4(), ghost, when), expected_version=None)
+    with pytest.raises(NotFound, match="its number is not on record"):
+        book.erase(ghost, reason="Request")

@@ -170,6 +170,8 @@ class TestPrivacy:
         book.define_field("tier", "Tier", "text")
         customer = book.register({**KOKS, "custom_fields": {"tier": "gold"}})
         book.change_field("tier", personal_data=True)
+        book.update(customer.id, {"email": "b@koks.lv"}, expected_version=1)
+        assert {"email": ("a@koks.lv", "b@koks.lv")} == book.view().history(customer.id)[1].changes
         assert (None, (None, "gold")) == (
             book.view().history(customer.id)[0].changes["custom_fields.tier"],
             book.view(private=True).history(customer.id)[0].changes["custom_fields.tier"],

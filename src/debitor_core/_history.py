@@ -261,8 +261,12 @@ def field_changes(
 def first_entry_fields(
     customer: Customer, private_fields: Iterable[str] = ()
 ) -> tuple[Customer, tuple[FieldChange, ...]]:
-    """What a registration's entry keeps: the customer without private values, and
-    the private fields it has (as changed, without values)."""
+    """What a registration's entry keeps: the customer and its private fields.
+
+    Returns:
+        The customer without private values, and the private fields it has (as
+        changed, without values).
+    """
     keys = frozenset(private_fields)
     hidden = [k for k in customer.custom_fields if k in keys]
     marks = [FieldChange(f"custom_fields.{k}", private=True) for k in hidden]

@@ -386,6 +386,9 @@ class CustomerBook:
         Raises:
             ValidationError: the reason is empty, too long or has control characters.
             NotFound: no customer has (or had) the id.
+            StorageError: the store could not scrub its files (`StoreLocked` when
+                another connection kept it busy). The erasure itself is committed;
+                call ``store.scrub()`` (or `erase` again) once the store is free.
         """
         return self._privacy.erase(customer_id, reason, author)
 

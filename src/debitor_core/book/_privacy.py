@@ -191,13 +191,8 @@ def _number(subject: _Subject, history: list[HistoryEntry], records: list[Record
         if type(record) is Erasure and record.customer_id == subject.id:
             return record.number
     for entry in reversed(history):
-        if entry.customer_id == subject.id:
-            if entry.initial is not None:
-                return entry.initial.number
-            for change in entry.fields:
-                value = change.new if change.field == "number" else None
-                if type(value) is int and value > 0:
-                    return value
+        if entry.customer_id == subject.id and entry.initial is not None:
+            return entry.initial.number
     msg = f"The customer {subject.id} cannot be erased: its number is not on record."
     raise NotFound(msg)
 

@@ -71,16 +71,15 @@ class Writes:
     def __init__(
         self,
         tx: Transaction,
-        uow: UnitOfWork | None = None,
+        uow: UnitOfWork,
         *,
         author: str | None = None,
         at: dt.datetime | None = None,
     ) -> None:
         """Wrap the store's open transaction ``tx`` of ``uow`` (history by ``author``).
 
-        Without ``uow`` (a bare transaction, in tests) no history is kept. ``at`` is
-        when the writes happen; when not given, a customer's own update time (and for
-        a delete, the book's clock).
+        ``at`` is when the writes happen; when not given, a customer's own update time
+        (and for a delete, the book's clock).
         """
         self._tx = tx
         self._uow = uow
@@ -144,9 +143,7 @@ class Writes:
         self._history(None, None, customer_id, action, None, reason)
 
     def _before(self, customer_id: uuid.UUID) -> Customer | None:
-        """The customer as this transaction last saw it (``None`` without history)."""
-        if self._uow is None:
-            return None
+        """The customer as this transaction last saw it."""
         saved = self._saved.get(customer_id)
         return saved if saved is not None else self._uow.model.get(customer_id)
 
@@ -160,8 +157,6 @@ class Writes:
         reason: str | None = None,
     ) -> None:
         uow = self._uow
-        if uow is None:
-            return
         private = uow.definitions.private_fields
         initial = None
         if new is None:
