@@ -35,6 +35,7 @@ import email_validator
 import phonenumbers
 import storage_compare
 from cli_bench import bench_cli as _bench_cli
+from feed_bench import follow_commits
 from stdnum.eu import vat as eu_vat
 from workload import make_forms
 
@@ -589,6 +590,30 @@ def bench_postgres(*, quick: bool) -> None:
             server.cluster.remove()  # type: ignore[attr-defined]
 
 
+def bench_feed(*, quick: bool) -> None:
+    """Issue 11: another book's commit, then a search, against the search alone."""
+    size = 20_000 if quick else 100_000
+    rounds = 40 if quick else 100
+    folder = Path(tempfile.mkdtemp(prefix="debitor-bench-", dir="."))
+    stores = {
+        "SqliteStore": lambda: SqliteStore(folder / "book.db"),
+        "JsonFileStore": lambda: JsonFileStore(folder / "book.json"),
+    }
+    try:
+        for label, open_store in stores.items():
+            ratio = follow_commits(
+                label,
+                open_store,
+                size,
+                rounds=rounds,
+                new_book=_new_book,
+                queries=_queries,
+            )
+            report(f"{label} {size:,}: another book's commit + search / search alone", ratio, 2)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def bench_cli(*, quick: bool) -> None:
     """Issue 14: CSV import against validation alone, the command's cold start, find."""
     _bench_cli(quick=quick, report=report)
@@ -644,6 +669,7 @@ SECTIONS = {
     "json": bench_json_store,
     "sqlite": bench_sqlite,
     "postgres": bench_postgres,
+    "feed": bench_feed,
     "cli": bench_cli,
     "storage": bench_storage_baseline,
 }

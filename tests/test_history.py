@@ -272,3 +272,26 @@ def test_replay_gives_the_current_values(edits):
             book.update(customer.id, edit, expected_version=current.version)
     current = book.get(customer.id)
     assert without_private(field_values(current), ["diary"]) == replay(book.history(customer.id))
+
+
+@pytest.mark.parametrize("kind", ["json", "sqlite"])
+def test_another_books_writes_come_in_order(kind, tmp_path):
+    """A book that follows another's commits shows their history entries in order."""
+    path = tmp_path / f"book.{kind}"
+    opener = {"json": JsonFileStore, "sqlite": SqliteStore}[kind]
+    with opener(path) as mine, opener(path) as theirs:
+        writer, reader = (
+            CustomerBook(mine, clock=FakeClock()),
+            CustomerBook(theirs, clock=FakeClock()),
+        )
+        customer = writer.register(KOKS)
+        assert 1 == len(reader.history(customer.id))  # the reader's index is built now
+        for city in ("Cēsis", "Tukums", "Ogre", "Sigulda", "Valmiera", "Talsi"):
+            current = writer.get(customer.id)
+            writer.update(
+                customer.id, {"address": {"city": city}}, expected_version=current.version
+            )
+        assert [e.id for e in writer.history(customer.id)] == [
+            e.id for e in reader.history(customer.id)
+        ]
+        assert "Talsi" == replay(reader.history(customer.id))["address.city"]

@@ -40,7 +40,8 @@ from debitor_core.testing import sample_customer, sample_records
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 HEADER = re.compile(
-    r'\{"format":"debitor-core/book","version":3,"generation":(\d+),"revision":(\d+),'
+    r'\{"format":"debitor-core/book","version":4,"store_id":"[0-9a-f-]{36}",'
+    r'"generation":(\d+),"revision":(\d+),'
     r'"checksum":"[0-9a-f]{8}",\n'
 )
 
@@ -61,6 +62,7 @@ def seal(path, data):
     keys = ("categories", "custom_fields", "customers", "records")
     dumps = json.JSONEncoder(separators=(",", ":")).encode
     header, body = _snapshot.encode(
+        store_id=data.get("store_id", "00000000-0000-4000-8000-000000000000"),
         generation=data.get("generation", 1),
         revision=data["revision"],
         last_number=data["last_number"],
@@ -87,7 +89,7 @@ class TestFiles:
         store.compact()
         text = path.read_text(encoding="utf-8")
         data = json.loads(text)
-        assert ("debitor-core/book", 3, 2, 1) == (
+        assert ("debitor-core/book", 4, 2, 1) == (
             data["format"],
             data["version"],
             len(data["customers"]),
@@ -115,7 +117,7 @@ class TestFiles:
         assert 2 == len(lines)
         assert before == path.read_bytes()
         assert all(re.fullmatch(rb"[0-9a-f]{8}", line.split(b" ", 1)[0]) for line in lines)
-        assert [3, 3] == [json.loads(line.split(b" ", 1)[1])["version"] for line in lines]
+        assert [4, 4] == [json.loads(line.split(b" ", 1)[1])["version"] for line in lines]
 
     def test_compaction_keeps_commits_flat(self, path, monkeypatch):
         """When the journal outgrows the snapshot, it is folded in and emptied."""
@@ -565,11 +567,11 @@ class TestDamage:
     def test_newer_version_in_the_header(self, path):
         """A header of a newer version is refused before its checksum is looked at."""
         content = (
-            b'{"format":"debitor-core/book","version":4,"generation":1,"revision":0,'
+            b'{"format":"debitor-core/book","version":5,"generation":1,"revision":0,'
             b'"checksum":"00000000",\n "future": true\n}\n'
         )
         path.write_bytes(content)
-        with pytest.raises(UnsupportedFormatVersion, match="format version 4"):
+        with pytest.raises(UnsupportedFormatVersion, match="format version 5"):
             JsonFileStore(path)
 
     def test_torn_last_line_is_ignored_then_cut_off(self, path):
@@ -1010,7 +1012,7 @@ class TestLinksAndNeighbours:
 
 
 class TestVersions:
-    @pytest.mark.parametrize("version", [1, 2, 3])
+    @pytest.mark.parametrize("version", [1, 2, 3, 4])
     def test_golden_files(self, tmp_path, version):
         """The golden book of every version (snapshot and journal) opens with every record."""
         for name in (f"book-v{version}.json", f"book-v{version}.json.journal"):
@@ -1034,7 +1036,7 @@ class TestVersions:
             (i.number, i.lines[0].description) for i in invoices
         ]
 
-    @pytest.mark.parametrize("version", [1, 2])
+    @pytest.mark.parametrize("version", [1, 2, 3])
     def test_older_versions_are_upgraded_in_place(self, tmp_path, version):
         """An older book is rewritten in the current format, the originals kept beside it."""
         for name in (f"book-v{version}.json", f"book-v{version}.json.journal"):
@@ -1043,7 +1045,7 @@ class TestVersions:
         JsonFileStore(path)
         data = stored(path)
         assert (
-            3,
+            4,
             ["delivery", "erasure", "forward", "history", "invoice", "payment", "reminder"],
         ) == (
             data["version"],
@@ -1067,15 +1069,15 @@ class TestVersions:
                 record["name"] = record["name"].upper()
             return data
 
-        monkeypatch.setattr(_snapshot, "FORMAT_VERSION", 4)
-        monkeypatch.setitem(_snapshot.MIGRATIONS, 3, rename_everyone)
+        monkeypatch.setattr(_snapshot, "FORMAT_VERSION", 5)
+        monkeypatch.setitem(_snapshot.MIGRATIONS, 4, rename_everyone)
         path = tmp_path / "book-v1.json"
         store = JsonFileStore(path)
         assert ["SIA BĒRZIŅŠ UN PARTNERI", "ANNA OZOLA", "KOKS GMBH"] == [
             c.name for c in store.customers()
         ]
         assert [2, 1, 1] == seen  # the snapshot, then each journal record wrapped alone
-        assert 4 == stored(path)["version"]
+        assert 5 == stored(path)["version"]
         assert (GOLDEN / "book-v1.json").read_bytes() == (
             tmp_path / "book-v1.json.v1.bak"
         ).read_bytes()
@@ -1448,3 +1450,94 @@ class TestLockRemoval:
         """The same, with four writers of 300 commits each."""
         acknowledged = lock_removal_run(path, 4, 300)
         assert sorted(acknowledged) == [(c.number, c.id) for c in JsonFileStore(path).customers()]
+
+
+class TestFeed:
+    """The change feed's JSON parts (its contract runs in tests/test_storage_contract.py)."""
+
+    def test_store_id_in_the_header_kept_across_compactions(self, path):
+        """The store id is written in the header and kept by every snapshot after."""
+        store = JsonFileStore(path)
+        ident = store.store_id()
+        add(store, sample_customer(1))
+        store.compact()
+        assert f'"store_id":"{ident}"' in path.read_text(encoding="utf-8").splitlines()[0]
+        assert ident == JsonFileStore(path).store_id() == store.store_id()
+        assert ident != JsonFileStore(path.with_name("other.json")).store_id()
+
+    def test_golden_store_id(self, tmp_path):
+        """The golden book of format 4 keeps the store id it was written with."""
+        for name in ("book-v4.json", "book-v4.json.journal"):
+            shutil.copy(GOLDEN / name, tmp_path / name)
+        store = JsonFileStore(tmp_path / "book-v4.json")
+        assert "a812dfca-fd60-4c74-9768-15dfd66ef309" == store.store_id()
+        assert [1, 3] == [c.number for c in store.changes_since(3).customers]
+        assert store.changes_since(2) is None  # before the snapshot it loaded
+
+    def test_upgraded_book_gets_a_store_id(self, tmp_path):
+        """A book of format 3 gets a store id when it is upgraded, kept from then on."""
+        for name in ("book-v3.json", "book-v3.json.journal"):
+            shutil.copy(GOLDEN / name, tmp_path / name)
+        store = JsonFileStore(tmp_path / "book-v3.json")
+        assert HEADER.match((tmp_path / "book-v3.json").read_text(encoding="utf-8"))
+        assert store.store_id() == JsonFileStore(tmp_path / "book-v3.json").store_id()
+
+    def test_a_replaced_file_is_another_store(self, tmp_path):
+        """A file replaced by another book answers with that book's id, read afresh."""
+        path = tmp_path / "book.json"
+        store = JsonFileStore(path)
+        add(store, sample_customer(1))
+        ident = store.store_id()
+        other = JsonFileStore(tmp_path / "other.json")
+        for number in (1, 2, 3):
+            add(other, sample_customer(number))
+        other.compact()
+        other_id = other.store_id()
+        (tmp_path / "other.json").replace(path)
+        changes = store.changes_since(1)
+        assert (other_id, 3) == (store.store_id(), store.revision())
+        assert changes is None or changes.store_id != ident
+
+    def test_own_compaction_keeps_the_history(self, path):
+        """After its own compaction the store still tells what changed before it."""
+        store = JsonFileStore(path)
+        add(store, first := sample_customer(1))
+        add(store, second := sample_customer(2))
+        store.compact()
+        add(store, third := sample_customer(3))
+        assert [first, second, third] == list(store.changes_since(0).customers)
+
+    def test_another_process_compaction_starts_the_history_again(self, path):
+        """A snapshot another store object wrote is where this one's history starts."""
+        reader, writer = JsonFileStore(path), JsonFileStore(path)
+        add(writer, sample_customer(1))
+        assert 1 == len(reader.changes_since(0).customers)  # read from the journal
+        add(writer, sample_customer(2))
+        writer.compact()
+        add(writer, third := sample_customer(3))
+        assert (None, None) == (reader.changes_since(0), reader.changes_since(1))
+        assert (third,) == reader.changes_since(2).customers
+
+    def test_retention(self, path):
+        """feed_retention bounds the commits the feed looks back over."""
+        store = JsonFileStore(path, feed_retention=2)
+        for number in (1, 2, 3):
+            add(store, sample_customer(number))
+        assert (None, [2, 3]) == (
+            store.changes_since(0),
+            [c.number for c in store.changes_since(1).customers],
+        )
+        with pytest.raises(ValueError, match="feed_retention"):
+            JsonFileStore(path, feed_retention=0)
+
+    @pytest.mark.parametrize("store_id", ["nope", 7, None, "00000000-0000-4000-8000-00000000000A"])
+    def test_damaged_store_id(self, path, store_id):
+        """A snapshot whose store id is not a UUID in its canonical text is damage."""
+        store = JsonFileStore(path)
+        add(store, sample_customer(1))
+        store.compact()
+        data = stored(path)
+        data["store_id"] = store_id
+        path.write_text(json.dumps(data), encoding="utf-8")
+        with pytest.raises(CorruptStore, match="store_id"):
+            JsonFileStore.reseal(path)

@@ -147,6 +147,11 @@ class TestPostgresStoreContract(StoreContract):
     def make_store(self):
         return PostgresStore(self.pool, book_id=new_book_id(), schema=self.schema)
 
+    def make_pruning_store(self, retention):
+        return PostgresStore(
+            self.pool, book_id=new_book_id(), schema=self.schema, feed_retention=retention
+        )
+
     def reopen(self, store):
         store.close()
         return PostgresStore(self.pool, book_id=store.book_id, schema=self.schema)

@@ -5,6 +5,7 @@ import os
 import random
 import shutil
 import sqlite3
+import threading
 import uuid
 from pathlib import Path
 
@@ -86,7 +87,7 @@ class TestSchema:
         store = SqliteStore(path)
         add(store, sample_customer(1))
         db = sqlite3.connect(path)
-        assert 3 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert 4 == db.execute("PRAGMA user_version").fetchone()[0]
         indexes = {row[1] for row in db.execute("PRAGMA index_list(customer)")}
         assert {"customer_email", "customer_tax_id", "customer_phone"} <= indexes
         row = db.execute("SELECT number, email, tax_id, phone FROM customer").fetchone()
@@ -94,13 +95,13 @@ class TestSchema:
         for table in ("customer", "category", "custom_field", "record", "meta"):
             assert "checksum" in {c[1] for c in db.execute(f"PRAGMA table_info({table})")}
 
-    @pytest.mark.parametrize("version", [1, 2])
+    @pytest.mark.parametrize("version", [1, 2, 3])
     def test_golden_files(self, tmp_path, version):
         """The golden database of every schema version opens with every record."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
         store = SqliteStore(tmp_path / "book.db")
         assert (
-            3 == sqlite3.connect(tmp_path / "book.db").execute("PRAGMA user_version").fetchone()[0]
+            4 == sqlite3.connect(tmp_path / "book.db").execute("PRAGMA user_version").fetchone()[0]
         )
         assert [(1, "SIA Bērziņš & Ko — Ωμέγα 王"), (2, "Anna Ozola")] == [
             (c.number, c.name) for c in store.customers()
@@ -133,14 +134,14 @@ class TestSchema:
     def test_migration_chain(self, tmp_path, monkeypatch):
         """An older schema is upgraded step by step inside a transaction."""
         shutil.copy(GOLDEN / "book-v1.db", tmp_path / "book.db")
-        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", 4)
+        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", 5)
         monkeypatch.setitem(
-            _sqlite.SCHEMA_MIGRATIONS, 3, "ALTER TABLE customer ADD COLUMN note TEXT"
+            _sqlite.SCHEMA_MIGRATIONS, 4, "ALTER TABLE customer ADD COLUMN note TEXT"
         )
         store = SqliteStore(tmp_path / "book.db")
         assert 2 == len(store.customers())
         db = sqlite3.connect(tmp_path / "book.db")
-        assert 4 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert 5 == db.execute("PRAGMA user_version").fetchone()[0]
         assert "note" in {row[1] for row in db.execute("PRAGMA table_info(customer)")}
 
     def test_failed_migration_changes_nothing(self, tmp_path, monkeypatch):
@@ -517,3 +518,196 @@ class TestLookups:
         store = SqliteStore(path)
         with pytest.raises(LookupError):
             store.get(uuid.uuid4())
+
+
+def schema_dump(path):
+    """Every table and index of a database, as SQLite keeps their definitions."""
+    db = sqlite3.connect(path)
+    rows = db.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+    ).fetchall()
+    return [list(row) for row in rows]
+
+
+class TestFeed:
+    """The change feed's SQLite parts (its contract runs in tests/test_storage_contract.py)."""
+
+    def test_golden_schema(self, tmp_path):
+        """A new database has exactly the tables and indexes of the golden schema 4 dump.
+
+        Set DEBITOR_UPDATE_GOLDEN=1 to write the dump anew (then review it).
+        """
+        SqliteStore(tmp_path / "new.db").close()
+        dump = schema_dump(tmp_path / "new.db")
+        golden = GOLDEN / f"sqlite-schema-v{_sqlite.SCHEMA_VERSION}.json"
+        if os.environ.get("DEBITOR_UPDATE_GOLDEN") == "1":
+            golden.write_text(json.dumps(dump, indent=1, ensure_ascii=False) + "\n")
+        assert json.loads(golden.read_text()) == dump
+
+    @pytest.mark.parametrize("version", [1, 2, 3])
+    def test_upgraded_schema_is_a_new_one(self, tmp_path, version):
+        """An upgraded database has the very schema of a new one."""
+        shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "old.db")
+        SqliteStore(tmp_path / "old.db").close()
+        SqliteStore(tmp_path / "new.db").close()
+        assert schema_dump(tmp_path / "new.db") == schema_dump(tmp_path / "old.db")
+
+    def test_upgrade_starts_the_feed_at_its_revision(self, tmp_path):
+        """From schema 3 the feed answers from the revision of the upgrade on, not before."""
+        path = tmp_path / "book.db"
+        shutil.copy(GOLDEN / "book-v3.db", path)
+        store = SqliteStore(path)
+        assert 3 == store.revision()
+        assert (None, None) == (store.changes_since(0), store.changes_since(2))
+        assert store.changes_since(3).empty
+        first = store.get_by_number(1)
+        with store.transaction() as tx:
+            tx.update(attrs.evolve(first, name="Renamed", version=2), expected_version=1)
+        changes = store.changes_since(3)
+        assert (["Renamed"], 4) == ([c.name for c in changes.customers], changes.revision)
+        store.verify()
+
+    def test_store_id_is_kept_and_new_databases_differ(self, tmp_path):
+        """The store id is written with the schema, kept across reopening, new for a new file."""
+        first = SqliteStore(tmp_path / "a.db")
+        ident = first.store_id()
+        add(first, sample_customer(1))
+        first.close()
+        assert ident == SqliteStore(tmp_path / "a.db").store_id()
+        assert ident != SqliteStore(tmp_path / "b.db").store_id()
+        assert uuid.UUID(ident)
+
+    def test_a_replaced_file_is_told_apart(self, tmp_path):
+        """A file replaced by another book answers with the other book's store id."""
+        path = tmp_path / "book.db"
+        store = SqliteStore(path)
+        add(store, sample_customer(1))
+        ident = store.store_id()
+        other = SqliteStore(tmp_path / "other.db")
+        for number in (1, 2, 3):
+            add(other, sample_customer(number))
+        store.close()
+        other.close()
+        (tmp_path / "other.db").replace(path)
+        changes = SqliteStore(path).changes_since(1)
+        assert changes.store_id != ident
+
+    def test_pruning(self, tmp_path):
+        """Tombstones older than feed_retention go; asking from before them is None."""
+        store = SqliteStore(tmp_path / "book.db", feed_retention=2)
+        gone = sample_customer(1)
+        add(store, gone)
+        with store.transaction() as tx:
+            tx.delete(gone.id)
+        assert (gone.id,) == store.changes_since(1).deleted
+        for number in (2, 3, 4):
+            add(store, sample_customer(number))
+        assert (None, None) == (store.changes_since(0), store.changes_since(1))
+        changes = store.changes_since(2)
+        assert ([2, 3, 4], ()) == ([c.number for c in changes.customers], changes.deleted)
+        assert (
+            0
+            == raw(tmp_path / "book.db")
+            .execute("SELECT count(*) FROM customer_deleted")
+            .fetchone()[0]
+        )
+
+    def test_kept_without_retention(self, tmp_path):
+        """feed_retention=None keeps every tombstone."""
+        store = SqliteStore(tmp_path / "book.db", feed_retention=None)
+        gone = sample_customer(1)
+        add(store, gone)
+        with store.transaction() as tx:
+            tx.delete(gone.id)
+        for number in range(2, 6):
+            add(store, sample_customer(number))
+        assert (gone.id,) == store.changes_since(0).deleted
+
+    @pytest.mark.parametrize("retention", [0, -1, 1.5, True, "10"])
+    def test_retention_must_be_a_count(self, tmp_path, retention):
+        """feed_retention is a whole number from 1 or None."""
+        with pytest.raises(ValueError, match="feed_retention"):
+            SqliteStore(tmp_path / "book.db", feed_retention=retention)
+
+    def test_inside_a_transaction_its_own_view(self, path):
+        """Asked inside a transaction, the feed reads what that transaction sees."""
+        store = SqliteStore(path)
+        add(store, sample_customer(1))
+        with store.transaction():
+            assert 1 == len(store.changes_since(0).customers)
+
+    @pytest.mark.parametrize(
+        ("statement", "message"),
+        [
+            ("UPDATE customer_deleted SET deleted_revision = 9", "tombstone row"),
+            (
+                "UPDATE customer_deleted SET id = 'x', checksum = debitor_checksum('x', 2)",
+                "not valid",
+            ),
+            ("UPDATE meta SET value = 'a' WHERE key = 'store_id'", "store_id row"),
+            (
+                (
+                    "UPDATE meta SET value = '', checksum = debitor_checksum('store_id', '') "
+                    "WHERE key = 'store_id'"
+                ),
+                "not an id",
+            ),
+            ("UPDATE record SET kind = 'x'", "unknown kind"),
+        ],
+    )
+    def test_damage_is_corrupt_store(self, path, statement, message):
+        """A damaged tombstone, store id or record kind is CorruptStore, from the feed and verify."""
+        store = SqliteStore(path)
+        customer = sample_customer(1)
+        add(store, customer, sample_customer(2))
+        with store.transaction() as tx:
+            tx.delete(customer.id)
+            tx.put_record(sample_records(sample_customer(2))[0], expected_version=None)
+        raw(path).execute(statement)
+        with pytest.raises(CorruptStore, match=message):
+            store.changes_since(0)
+        if "kind" not in statement:
+            with pytest.raises(CorruptStore, match=message):
+                store.verify()
+
+    def test_one_snapshot(self, path):
+        """A change set never mixes two commits: its counts match its revision exactly."""
+        writer_store = SqliteStore(path, wal=True)
+        reader = SqliteStore(path, wal=True)
+        done, seen = threading.Event(), []
+
+        def write():
+            try:
+                for number in range(1, 31):
+                    customer = sample_customer(number)
+                    with writer_store.transaction() as tx:
+                        tx.add(customer)
+                        tx.put_record(sample_records(customer)[0], expected_version=None)
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        while not done.is_set():
+            changes = reader.changes_since(0)
+            seen.append((changes.revision, len(changes.customers), len(changes.records)))
+        thread.join()
+        assert seen
+        assert all(revision == customers == records for revision, customers, records in seen)
+
+    def test_reads_through_the_changed_revision_indexes(self, path):
+        """Every query of the feed searches an index; none scans a table (O(changes))."""
+        store = SqliteStore(path)
+        for number in range(1, 4):
+            add(store, sample_customer(number))
+        statements = []
+        store._db.set_trace_callback(statements.append)
+        store.changes_since(1)
+        store._db.set_trace_callback(None)
+        selects = [s for s in statements if s.startswith("SELECT") and "FROM meta" not in s]
+        assert len(selects) == 3
+        db = raw(path)
+        for statement in selects:
+            plan = db.execute(f"EXPLAIN QUERY PLAN {statement}").fetchall()
+            details = [row[3] for row in plan]
+            assert not [d for d in details if d.startswith("SCAN")], (statement, details)

@@ -22,12 +22,18 @@ class TestInMemoryStore(StoreContract):
     def make_store(self):
         return InMemoryStore()
 
+    def make_pruning_store(self, retention):
+        return InMemoryStore(feed_retention=retention)
+
 
 class TestJsonFileStore(StoreContract):
     durable = True
 
     def make_store(self):
         return JsonFileStore(self.temporary_folder() / "book.json")
+
+    def make_pruning_store(self, retention):
+        return JsonFileStore(self.temporary_folder() / "book.json", feed_retention=retention)
 
     def reopen(self, store):
         store.close()
@@ -42,6 +48,9 @@ class TestSqliteStore(StoreContract):
 
     def make_store(self):
         return SqliteStore(self.temporary_folder() / "book.db")
+
+    def make_pruning_store(self, retention):
+        return SqliteStore(self.temporary_folder() / "book.db", feed_retention=retention)
 
     def reopen(self, store):
         store.close()

@@ -18,6 +18,7 @@ from debitor_core import (
     StorageError,
 )
 from debitor_core.book._in_memory import InMemoryReadModel
+from debitor_core.book._read_model import EVERYONE, CustomerQuery
 from debitor_core.book._unit_of_work import UnitOfWork
 from debitor_core.storage import InMemoryStore, Transaction
 
@@ -33,7 +34,7 @@ def open_uow(store=None):
 
 
 class FlakyStore(InMemoryStore):
-    """An in-memory store whose reads of customers fail while ``broken`` is set."""
+    """An in-memory store whose reads of customers and changes fail while ``broken`` is set."""
 
     broken = False
 
@@ -42,6 +43,12 @@ class FlakyStore(InMemoryStore):
             msg = "The disk is gone."
             raise StorageError(msg)
         return super().customers(offset=offset, limit=limit)
+
+    def changes_since(self, revision):
+        if self.broken:
+            msg = "The disk is gone."
+            raise StorageError(msg)
+        return super().changes_since(revision)
 
 
 class TestWrites:
@@ -246,3 +253,178 @@ def _free(lock):
     thread.start()
     thread.join()
     return result[0]
+
+
+class NoFeed:
+    """A store without the change feed: every method of `Store`, none of `ChangeFeed`."""
+
+    def __init__(self, store):
+        self._store = store
+
+    def __getattr__(self, name):
+        """Every attribute of the store but the feed's."""
+        if name in {"changes_since", "store_id"}:
+            raise AttributeError(name)
+        return getattr(self._store, name)
+
+
+def model_state(uow):
+    """What a read model answers, as plain values (to compare with a fresh reload)."""
+    model = uow.model
+    customers = list(model.search(EVERYONE).items)
+    return (
+        customers,
+        [model.get(c.id) for c in customers],
+        [model.get_by_number(c.number) for c in customers],
+        model.count(),
+        model.last_number(),
+        model.invoices(),
+        model.pending_deliveries(),
+        [[c.number for c in model.search(CustomerQuery(text=c.name)).items] for c in customers],
+        list(uow.definitions.categories.values()),
+        list(uow.definitions.fields.values()),
+    )
+
+
+class TestFollowingTheFeed:
+    """A unit of work catches up through the store's feed when it has one."""
+
+    @pytest.fixture
+    def stores(self, tmp_path):
+        """Two store objects on one SQLite database: this book's and another writer's."""
+        from debitor_core.storage import SqliteStore
+
+        path = tmp_path / "book.db"
+        mine, theirs = SqliteStore(path), SqliteStore(path)
+        yield mine, theirs
+        mine.close()
+        theirs.close()
+
+    def test_applies_what_another_writer_committed(self, stores):
+        """Adds, changes, renumbering, deletes, records and definitions arrive without a reload."""
+        from debitor_core.testing import sample_records
+
+        mine, theirs = stores
+        koks, other, gone = customer(1), customer(2, "Ozols"), customer(3, "Bērzs")
+        with theirs.transaction() as tx:
+            for c in (koks, other, gone):
+                tx.add(c)
+        uow = open_uow(mine)
+        with theirs.transaction() as tx:
+            tx.update(attrs.evolve(koks, name="Meži", number=9, version=2), expected_version=1)
+            tx.update(attrs.evolve(other, number=1, version=2), expected_version=1)
+            tx.delete(gone.id)
+            tx.add(passing := customer(10, "Passing"))
+            tx.put_category(Category(uuid.uuid4(), "Retail"))
+            tx.put_custom_field(CustomFieldDefinition("segment", "Segment"))
+            for record in sample_records(other):
+                tx.put_record(record, expected_version=None)
+        with theirs.transaction() as tx:
+            tx.delete(passing.id)
+        uow.catch_up()
+        assert (1, 1, 3) == (uow.reloads, uow.catch_ups, uow.revision)
+        assert 10 == uow.model.last_number()  # the deleted one's number is not handed out
+        assert model_state(uow) == model_state(open_uow(mine))
+        assert "Meži" == uow.model.get_by_number(9).name
+        assert uow.model.get(gone.id) is None
+
+    def test_definitions_change_alone(self, stores):
+        """A commit that only deletes a category reaches the book's definitions."""
+        mine, theirs = stores
+        retail = Category(uuid.uuid4(), "Retail")
+        with theirs.transaction() as tx:
+            tx.put_category(retail)
+        uow = open_uow(mine)
+        with theirs.transaction() as tx:
+            tx.delete_category(retail.id)
+        uow.catch_up()
+        assert ({}, 1) == (uow.definitions.categories, uow.catch_ups)
+
+    def test_inside_a_transaction(self, stores):
+        """Catching up inside a transaction follows the feed too, and the commit counts one."""
+        mine, theirs = stores
+        uow = open_uow(mine)
+        with theirs.transaction() as tx:
+            tx.add(first := customer(1))
+        with uow.transaction() as tx:
+            assert first == uow.model.get(first.id)
+            tx.add(customer(uow.model.last_number() + 1))
+        assert (2, 1, 1) == (uow.revision, uow.catch_ups, uow.reloads)
+        uow.catch_up()
+        assert (1, 1) == (uow.catch_ups, uow.reloads)
+
+    def test_pruned_history_reloads(self, tmp_path):
+        """When the feed cannot look back far enough, the book reads everything again."""
+        from debitor_core.storage import SqliteStore
+
+        mine = SqliteStore(tmp_path / "book.db", feed_retention=1)
+        theirs = SqliteStore(tmp_path / "book.db", feed_retention=1)
+        uow = open_uow(mine)
+        with theirs.transaction() as tx:
+            tx.add(gone := customer(1))
+        with theirs.transaction() as tx:
+            tx.delete(gone.id)
+        with theirs.transaction() as tx:
+            tx.add(customer(2))
+        uow.catch_up()
+        assert (2, 0) == (uow.reloads, uow.catch_ups)
+        assert model_state(uow) == model_state(open_uow(mine))
+
+    def test_a_replaced_store_reloads(self, tmp_path):
+        """A change set of another store (another id) is not applied: the book reloads."""
+        from debitor_core.storage import SqliteStore
+
+        path = tmp_path / "book.db"
+        uow = open_uow(SqliteStore(path))
+        with uow.transaction() as tx:
+            tx.add(customer(1))
+        other = SqliteStore(tmp_path / "other.db")
+        for number in (1, 2, 3):
+            with other.transaction() as tx:
+                tx.add(customer(number, f"Other {number}"))
+        other.close()
+        (tmp_path / "other.db").replace(path)
+        uow.store.close()
+        uow.store = uow._feed = SqliteStore(path)  # the same object would keep its old file
+        uow.catch_up()
+        assert (2, 0) == (uow.reloads, uow.catch_ups)
+        assert ["Other 1", "Other 2", "Other 3"] == [c.name for c in model_state(uow)[0]]
+
+    def test_a_store_behind_the_book_reloads(self, tmp_path):
+        """A store that went back (a restored backup) is read again."""
+        import shutil
+
+        from debitor_core.storage import SqliteStore
+
+        path = tmp_path / "book.db"
+        store = SqliteStore(path)
+        with store.transaction() as tx:
+            tx.add(customer(1))
+        store.close()
+        shutil.copy(path, tmp_path / "backup.db")
+        uow = open_uow(SqliteStore(path))
+        with uow.transaction() as tx:
+            tx.add(customer(2))
+        with uow.transaction() as tx:
+            tx.add(customer(3))
+        uow.store.close()
+        (tmp_path / "backup.db").replace(path)
+        uow.store = uow._feed = SqliteStore(path)
+        with uow.store.transaction() as tx:  # revision 2: behind the 3 the book saw
+            tx.add(customer(4))
+        uow.catch_up()
+        assert ([1, 4], 2, 0) == (
+            [c.number for c in model_state(uow)[0]],
+            uow.reloads,
+            uow.catch_ups,
+        )
+
+    def test_a_store_without_a_feed_reloads(self):
+        """A store with no feed is read again whenever another writer moved it on."""
+        store = InMemoryStore()
+        uow = open_uow(NoFeed(store))
+        with store.transaction() as tx:
+            tx.add(koks := customer(1))
+        uow.catch_up()
+        assert (2, 0, koks) == (uow.reloads, uow.catch_ups, uow.model.get(koks.id))
+        assert (None, None) == (uow.store_id(), uow.changes_since(0))

@@ -5,6 +5,9 @@ Subclass `StoreContract` in a test module, name the subclass ``Test...`` and imp
 implements `StoreContract.reopen`. A backend that several processes share implements
 `StoreContract.store_opener`, so that the suite can open the same store in other
 processes; one that is single-process by design says so with ``multiprocess = False``.
+A backend with the change feed (`debitor_core.storage.ChangeFeed`) is checked for it
+too, and implements `StoreContract.make_pruning_store` for the check of pruning; the
+feed's checks are skipped, with the reason, for a store without it.
 Every test of the contract then runs against your backend::
 
     import functools
@@ -70,6 +73,7 @@ from debitor_core._invoice import (
     InvoiceLine,
     InvoiceState,
     Payment,
+    Record,
     ReminderLog,
 )
 from debitor_core._model import (
@@ -85,6 +89,7 @@ from debitor_core._model import (
     TaxId,
 )
 from debitor_core._terms import PaymentTerms
+from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._protocol import Store
 
 __all__ = ["StoreContract", "sample_customer", "sample_history", "sample_records"]
@@ -186,6 +191,17 @@ class StoreContract(abc.ABC):
             "functools.partial(MyStore, store.path)), or set multiprocess = False if "
             "the store is single-process by design."
         )
+        raise NotImplementedError(msg)
+
+    def make_pruning_store(self, retention: int) -> Store:
+        """Return a new, empty store whose change feed looks back at most ``retention`` commits.
+
+        Only for stores with the change feed; the pruning check is skipped otherwise.
+
+        Raises:
+            NotImplementedError: not overridden; the check is then skipped with the reason.
+        """
+        msg = f"{type(self).__name__} does not say how to make a store that prunes its feed."
         raise NotImplementedError(msg)
 
     def temporary_folder(self) -> Path:
@@ -529,6 +545,190 @@ class StoreContract(abc.ABC):
         _run_threads(writer, self.threads)
         notes = {n.text for n in store.get(customer.id).notes}
         assert {f"{i}-{j}" for i in range(self.threads) for j in range(per_thread)} == notes
+
+    # -- the change feed (for stores that have it) -----------------------------------
+
+    def _feed(self, store: Store) -> ChangeFeed:
+        if not isinstance(store, ChangeFeed):
+            pytest.skip(
+                f"{type(store).__name__} has no change feed (ChangeFeed): books reload it "
+                "whole when another writer committed."
+            )
+        return store
+
+    def _changes(self, feed: ChangeFeed, since: int) -> ChangeSet:
+        changes = feed.changes_since(since)
+        assert changes is not None, f"changes_since({since}) could not tell"
+        return changes
+
+    def test_feed_collapsed_per_key(self) -> None:
+        """Several changes to one customer come once, as it is now; definitions as flags."""
+        first, second = sample_customer(1), sample_customer(2)
+        with self._store() as store:
+            feed = self._feed(store)
+            self._add(store, first, second)
+            with store.transaction() as tx:
+                tx.update(attrs.evolve(first, name="Second", version=2), expected_version=1)
+                tx.put_category(Category(uuid.uuid4(), "Wholesalers"))
+            with store.transaction() as tx:
+                tx.update(attrs.evolve(first, name="Third", version=3), expected_version=2)
+                tx.delete(second.id)
+                tx.put_custom_field(CustomFieldDefinition("tier", "Tier", FieldType.TEXT))
+            changes = self._changes(feed, 1)
+            assert (feed.store_id(), 1, 3, [store.get(first.id)], [second.id], True, True) == (
+                changes.store_id,
+                changes.since,
+                changes.revision,
+                list(changes.customers),
+                list(changes.deleted),
+                changes.categories,
+                changes.custom_fields,
+            )
+            later = self._changes(feed, 2)
+            assert (False, True, [], ["Third"]) == (
+                later.categories,
+                later.custom_fields,
+                list(later.records),
+                [c.name for c in later.customers],
+            )
+            everything = self._changes(feed, 0)
+            assert ([first.id], [second.id]) == (
+                [c.id for c in everything.customers],
+                list(everything.deleted),
+            )
+
+    def test_feed_adds_deletes_and_renumbering(self) -> None:
+        """New customers by number; renumbered with the new number; added then deleted: gone."""
+        keep, moved, passing = sample_customer(1), sample_customer(2), sample_customer(3)
+        with self._store() as store:
+            feed = self._feed(store)
+            self._add(store, keep, moved)
+            with store.transaction() as tx:
+                tx.update(attrs.evolve(moved, number=7, version=2), expected_version=1)
+                tx.add(passing)
+            with store.transaction() as tx:
+                tx.delete(passing.id)
+                tx.delete(keep.id)
+                tx.add(back := attrs.evolve(keep, number=9))
+            changes = self._changes(feed, 1)
+            assert ([7, 9], [passing.id]) == (
+                [c.number for c in changes.customers],
+                list(changes.deleted),
+            )
+            assert (back, 9) == (changes.customers[1], store.last_number())
+            assert (False, False) == (changes.categories, changes.custom_fields)
+
+    def test_feed_records(self) -> None:
+        """Records added or changed come once, each as it is now."""
+        customer = sample_customer(1)
+        invoice, payment, delivery, reminder = sample_records(customer)
+        with self._store() as store:
+            feed = self._feed(store)
+            self._add(store, customer)
+            with store.transaction() as tx:
+                for record in (invoice, payment, delivery):
+                    tx.put_record(record, expected_version=None)
+            with store.transaction() as tx:
+                tx.put_record(attrs.evolve(invoice, version=2), expected_version=1)
+                tx.put_record(reminder, expected_version=None)
+            newer = attrs.evolve(invoice, version=2)
+
+            def keyed(changes: ChangeSet) -> dict[tuple[str, str], Record]:
+                found = {(r.KIND, r.key): r for r in changes.records}
+                assert len(found) == len(changes.records), "a record came twice"
+                return found
+
+            assert keyed(ChangeSet("", 0, 0, records=(newer, reminder))) == keyed(
+                self._changes(feed, 2)
+            )
+            assert keyed(ChangeSet("", 0, 0, records=(newer, payment, delivery, reminder))) == (
+                keyed(self._changes(feed, 1))
+            )
+            assert (1, (customer,)) == (
+                len(self._changes(feed, 0).customers),
+                self._changes(feed, 0).customers,
+            )
+
+    def test_feed_cannot_tell(self) -> None:
+        """A negative revision, one ahead of the store, or no whole number: ``None``."""
+        with self._store() as store:
+            feed = self._feed(store)
+            self._add(store, sample_customer(1))
+            for revision in (-1, 2, 10**12, True, 1.0, "1", None):
+                assert feed.changes_since(revision) is None, revision  # type: ignore[arg-type]
+
+    def test_feed_nothing_changed(self) -> None:
+        """At the current revision: an empty change set of this store, at that revision."""
+        with self._store() as store:
+            feed = self._feed(store)
+            start = self._changes(feed, 0)
+            assert (True, 0, 0) == (start.empty, start.since, start.revision)
+            self._add(store, sample_customer(1))
+            changes = self._changes(feed, 1)
+            assert (True, feed.store_id(), 1, 1) == (
+                changes.empty,
+                changes.store_id,
+                changes.since,
+                changes.revision,
+            )
+
+    def test_feed_store_ids(self) -> None:
+        """Two stores have two ids (so a replaced store is told apart); reopening keeps it."""
+        with self._store() as store, self._store() as other:
+            feed = self._feed(store)
+            ident = feed.store_id()
+            assert ident != self._feed(other).store_id()
+            self._add(store, sample_customer(1))
+            assert ident == self._changes(feed, 0).store_id
+            if self.durable:
+                reopened = self._feed(self.reopen(store))
+                assert ident == reopened.store_id()
+                assert [1] == [c.number for c in self._changes(reopened, 0).customers]
+
+    def test_feed_pruning(self) -> None:
+        """History older than the retention cannot be told (``None``); newer history can."""
+        with self._store() as probe:
+            self._feed(probe)
+        try:
+            store = self.make_pruning_store(2)
+        except NotImplementedError as exc:
+            pytest.skip(str(exc))
+        try:
+            feed = self._feed(store)
+            gone = sample_customer(1)
+            self._add(store, gone)
+            with store.transaction() as tx:
+                tx.delete(gone.id)
+            assert [gone.id] == list(self._changes(feed, 1).deleted)
+            for number in range(2, 7):
+                self._add(store, sample_customer(number))
+            assert (None, None) == (feed.changes_since(0), feed.changes_since(1))
+            latest = self._changes(feed, store.revision() - 2)
+            assert [5, 6] == [c.number for c in latest.customers]
+        finally:
+            store.close()
+
+    def test_feed_sees_another_process(self) -> None:
+        """What another process committed is in this store object's feed at once."""
+        context = _context()
+        with self._store() as store:
+            feed = self._feed(store)
+            opener = self._opener(store)
+            self._add(store, sample_customer(1, name="parent 1"))
+            ours, theirs = context.Pipe()
+            child = context.Process(target=_follow, args=(opener, theirs))
+            child.start()
+            theirs.close()
+            try:
+                assert ("ready", 1) == _receive(ours, child)
+                ours.send(("commit", 2))
+                assert ("done", 2) == _receive(ours, child)
+                changes = self._changes(feed, 1)
+                assert (2, ["child 2"]) == (changes.revision, [c.name for c in changes.customers])
+                assert ["parent 1", "child 2"] == [c.name for c in self._changes(feed, 0).customers]
+            finally:
+                ours.send(None)
+                child.join()
 
     # -- the contract across processes ---------------------------------------------
 

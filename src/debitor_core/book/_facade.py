@@ -48,6 +48,7 @@ from debitor_core.book._types import (
 )
 from debitor_core.book._unit_of_work import UnitOfWork
 from debitor_core.book._view import BookView, ViewParts
+from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store
 
@@ -77,7 +78,9 @@ class CustomerBook:
 
     A book keeps indexes of its store's customers in memory for lookups and search.
     Its methods are safe to call from several threads. When another process writes to
-    the same store, the book notices (by the store's revision) and re-reads it.
+    the same store, the book notices (by the store's revision) and catches up: through
+    the store's change feed, in proportion to what changed, when the store has one (the
+    stores that ship all do), or else by reading the store again.
     """
 
     def __init__(
@@ -128,6 +131,41 @@ class CustomerBook:
     def store(self) -> Store:
         """The store the book keeps its data in."""
         return self._uow.store
+
+    @property
+    def revision(self) -> int:
+        """The store revision the book is at, once caught up with the store.
+
+        A host app that copies the book somewhere (a CRM, a search engine, a cache)
+        keeps this with its copy, and later asks `changes_since` what changed after it.
+        """
+        self._uow.catch_up()
+        return self._uow.revision
+
+    @property
+    def store_id(self) -> str | None:
+        """The identity of the store's history (see `ChangeFeed`); ``None`` without a feed.
+
+        Every `ChangeSet` carries it too: one with another id than the one kept means
+        the store was replaced (another file, a restored backup of another book).
+        """
+        return self._uow.store_id()
+
+    def changes_since(self, revision: int) -> ChangeSet | None:
+        """What changed in the store after ``revision``, collapsed per customer and record.
+
+        The change set holds every customer added or changed since (as it is now), the
+        ids of those deleted, the records added or changed, whether categories or custom
+        fields changed, the store's id and the ``revision`` it brings you to: apply it to
+        your copy and keep that revision for the next call. It is read from the store,
+        so it includes what other books and processes committed.
+
+        Returns ``None`` when the store cannot tell: it has no change feed, its history
+        before ``revision`` was pruned, or ``revision`` is ahead of it (a restored backup)
+        or negative. ``None`` means "reload everything": read every customer (for example
+        with ``book.customers(archived=None)``) and start again from `revision`.
+        """
+        return self._uow.changes_since(revision)
 
     @property
     def required(self) -> RequiredFields:

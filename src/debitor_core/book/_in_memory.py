@@ -79,8 +79,10 @@ class InMemoryReadModel:
         with self._lock:
             self._state = state
 
-    def apply(self, changes: Changes, definitions: Definitions) -> None:
-        """Take in what one of the book's commits changed."""
+    def apply(
+        self, changes: Changes, definitions: Definitions, *, last_number: int | None = None
+    ) -> None:
+        """Take in what commits changed (the book's own, or a store's feed), in O(changes)."""
         with self._lock:
             state = self._state
             saved, deleted = changes.customers, changes.deleted
@@ -90,6 +92,8 @@ class InMemoryReadModel:
                 for customer in saved:
                     last = max(last, customer.number)
                 state.last_number = last
+            if last_number is not None:
+                state.last_number = max(state.last_number, last_number)
             if changes.custom_fields:
                 state.index.use_text_fields(definitions.text_fields, _private_fields(definitions))
             if changes.records:

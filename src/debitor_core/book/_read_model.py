@@ -139,8 +139,8 @@ class CustomerReadModel(Protocol):
 
     Keeping in step: the unit of work calls `reload` when the book opens or falls
     behind the store, and `apply` after each of the book's own commits (under the
-    book's lock, so never two at once); with a store's change feed, it will call
-    `apply` with what other processes committed too. Both may run while other
+    book's lock, so never two at once), and with what other processes committed when
+    the store has a change feed. Both may run while other
     threads query.
 
     Thread safety: a query sees the state before or after a `reload` or `apply`, never
@@ -152,8 +152,16 @@ class CustomerReadModel(Protocol):
         """Forget everything and read ``store`` afresh (its customers and records)."""
         ...
 
-    def apply(self, changes: Changes, definitions: Definitions) -> None:
-        """Take in what a commit changed; ``definitions`` are the book's from then on."""
+    def apply(
+        self, changes: Changes, definitions: Definitions, *, last_number: int | None = None
+    ) -> None:
+        """Take in what commits changed; ``definitions`` are the book's from then on.
+
+        ``last_number`` is the store's highest customer number ever when the changes
+        come from its feed (a customer added and deleted within them is in neither
+        list, yet its number is never handed out again); for the book's own commit it
+        is ``None`` and follows from the customers saved.
+        """
         ...
 
     # -- customers ---------------------------------------------------------------------

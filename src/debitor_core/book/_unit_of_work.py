@@ -3,7 +3,10 @@
 It holds the book's lock, opens the store's transactions, and keeps the read model and
 the book's definitions (categories, custom fields) in step with the store: after each
 of the book's own commits it hands the read model what the commit changed, and when
-another process or book has committed since, it has the read model read the store again.
+another process or book has committed since, it catches up: through the store's change
+feed when the store has one (`ChangeFeed`: in proportion to what changed), or by having
+the read model read the whole store again (a store without a feed, or a feed that
+cannot tell: history pruned, the store replaced or behind the book).
 
 A use case is a short function over it::
 
@@ -36,6 +39,7 @@ from debitor_core._invoice import Record
 from debitor_core._model import Customer, utc_now
 from debitor_core.book._read_model import Changes, CustomerReadModel
 from debitor_core.book._types import Definitions
+from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._protocol import Store, Transaction
 
 __all__ = ["UnitOfWork", "Writes"]
@@ -210,6 +214,8 @@ class UnitOfWork:
     Attributes:
         store: The store.
         model: The read model every part queries.
+        catch_ups: How many times it caught up through the store's change feed.
+        reloads: How many times it read the whole store (opening counts).
         lock: Held by a use case from what it reads to what it writes (re-entrant).
         definitions: The book's categories and custom fields, replaced whole when
             they change.
@@ -228,6 +234,10 @@ class UnitOfWork:
         self.lock = threading.RLock()
         self.definitions = Definitions()
         self._seen = -1
+        self._feed: ChangeFeed | None = store if isinstance(store, ChangeFeed) else None
+        self._store_id: str | None = None
+        self.catch_ups = 0
+        self.reloads = 0
         self.catch_up()
 
     @property
@@ -260,15 +270,49 @@ class UnitOfWork:
         """
         return _Transaction(self, author, at)
 
+    def store_id(self) -> str | None:
+        """The store's id (see `ChangeFeed.store_id`); ``None`` when it has no feed."""
+        return None if self._feed is None else self._feed.store_id()
+
+    def changes_since(self, revision: int) -> ChangeSet | None:
+        """What the store's feed says changed after ``revision``; ``None`` without a feed."""
+        return None if self._feed is None else self._feed.changes_since(revision)
+
     def _reload_if_behind(self) -> int:
-        """Reload when the store moved on (the caller holds the lock); return the revision."""
+        """Catch up when the store moved on (the caller holds the lock); return the revision."""
         revision = self.store.revision()
-        if revision != self._seen:
+        if revision != self._seen and not self._follow_feed():
+            # The id before the revision: a store replaced in between then fails the
+            # next catch-up's check of the id, and that one reloads again.
+            store_id = None if self._feed is None else self._feed.store_id()
+            revision = self.store.revision()
             definitions = Definitions(self.store.categories(), self.store.custom_fields())
             self.model.reload(self.store, definitions)
             self.definitions = definitions
             self._seen = revision
-        return revision
+            self._store_id = store_id
+            self.reloads += 1
+        return self._seen
+
+    def _follow_feed(self) -> bool:
+        """Take in what the feed says changed since the revision seen; whether it could tell.
+
+        It cannot when the store has no feed, the book has read nothing yet, the history
+        was pruned, the store is behind the book, or it is another store (a replaced file).
+        """
+        if self._feed is None or self._seen < 0:
+            return False
+        changes = self._feed.changes_since(self._seen)
+        if changes is None or changes.store_id != self._store_id or changes.since != self._seen:
+            return False
+        definitions = self.definitions
+        if changes.categories or changes.custom_fields:
+            definitions = Definitions(self.store.categories(), self.store.custom_fields())
+        self.model.apply(changes, definitions, last_number=self.store.last_number())
+        self.definitions = definitions
+        self._seen = changes.revision
+        self.catch_ups += 1
+        return True
 
     def _committed(self, before: int, changes: Changes) -> None:
         """Take in the book's own commit, made at revision ``before``.

@@ -58,6 +58,7 @@ from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer, utc_now
 from debitor_core.storage import _journal, _snapshot
+from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._files import (
     SQLITE_MAGIC,
     check_folder,
@@ -65,7 +66,14 @@ from debitor_core.storage._files import (
     os_sentence,
 )
 from debitor_core.storage._lock import InterProcessLock, LockTimeout
-from debitor_core.storage._memory import Operation, StateTransaction, StoreState
+from debitor_core.storage._memory import (
+    DEFAULT_RETENTION,
+    ChangeLog,
+    Operation,
+    StateTransaction,
+    StoreState,
+    checked_retention,
+)
 
 __all__ = ["JsonFileStore", "JsonStoreStatus"]
 
@@ -178,6 +186,11 @@ class JsonFileStore:
         create_folder: Create the snapshot's folder when it is missing (by default a
             missing folder is refused, so a typo never starts a new, empty book).
         clock: Gives the current time, for `status` (the time a compaction failed).
+        feed_retention: How many commits the change feed (`changes_since`) can look
+            back over; ``None`` keeps every commit this store object saw.
+
+    It has the change feed (`ChangeFeed`), from the journal since the snapshot and the
+    commits this store object made; the store id lives in the snapshot's header.
 
     Raises:
         StorageError: the folder is missing, the path is a folder or an SQLite
@@ -196,9 +209,11 @@ class JsonFileStore:
         fsync: bool = True,
         create_folder: bool = False,
         clock: Callable[[], dt.datetime] = utc_now,
+        feed_retention: int | None = DEFAULT_RETENTION,
     ) -> None:
         """Open (or create) the book at ``path``; see the class docstring."""
         self._setup(path, timeout=timeout, fsync=fsync, clock=clock)
+        self._log = ChangeLog(checked_retention(feed_retention))
         check_folder(self._target, create=create_folder, what="book")
         self._refuse_foreign_file()
         try:
@@ -236,6 +251,8 @@ class JsonFileStore:
         self._journal_known = -1  # the journal's size while locked, once looked at
         self._folder_unsynced = False
         self._state = StoreState()
+        self._store_id = str(uuid.uuid4())  # a new book's; an existing one's is read
+        self._log = ChangeLog(DEFAULT_RETENTION)
         self._header: bytes | None = None
         self._generation = 0
         self._snapshot_size = 0
@@ -305,6 +322,25 @@ class JsonFileStore:
         """Return the number of committed transactions (by any process)."""
         with self._reading() as state:
             return state.revision
+
+    # -- the change feed -----------------------------------------------------------
+
+    def store_id(self) -> str:
+        """Return the book's identity, kept in the snapshot's header across compactions."""
+        with self._reading():
+            return self._store_id
+
+    def changes_since(self, revision: int) -> ChangeSet | None:
+        """Return what changed after ``revision`` (see `ChangeFeed`), or ``None``.
+
+        The store answers from the commits it made or read from the journal since it
+        last loaded a snapshot (at most ``feed_retention`` of them): its own
+        compactions keep that history, but a snapshot another process wrote (its
+        compaction, or a file replaced) starts it again at that snapshot's revision.
+        ``None`` for an older ``revision``, one ahead of the book, or a negative one.
+        """
+        with self._reading() as state:
+            return self._log.changes(state, self._store_id, revision)
 
     # -- the protocol: writes ------------------------------------------------------
 
@@ -621,6 +657,7 @@ class JsonFileStore:
         state = StoreState(self._customer_from_record)
         generation = self._filled(state, data, version)
         self._state = state
+        self._log.restart(state.revision)
         self._header = _snapshot.header_line(raw)
         self._generation = generation
         self._snapshot_size = len(raw)
@@ -647,10 +684,11 @@ class JsonFileStore:
     def _filled(self, state: StoreState, data: dict[str, Any], version: int) -> int:
         """Upgrade the snapshot's data and fill ``state`` with it; return its generation."""
         data = _snapshot.migrate(data, version)
-        for key in ("last_number", "revision", "generation", *_SECTIONS):
+        for key in ("last_number", "revision", "generation", "store_id", *_SECTIONS):
             if key not in data:
                 raise self._corrupt(f"it has no {key!r} key")
         try:
+            self._store_id = _store_id(data["store_id"])
             return self._fill(state, data)
         except CorruptStore:
             raise
@@ -757,9 +795,12 @@ class JsonFileStore:
             raise self._corrupt(
                 f"the journal skips from revision {self._state.revision} to {revision}"
             )
+        operations = []
         try:
             for op in record["ops"]:
-                self._state.apply(self._operation(op, version))
+                operation = self._operation(op, version)
+                self._state.apply(operation)
+                operations.append(operation)
         except CorruptStore:
             raise
         except _DAMAGE as exc:
@@ -767,6 +808,7 @@ class JsonFileStore:
                 f"the journal entry of revision {revision} cannot be applied", exc
             ) from exc
         self._state.revision = revision
+        self._log.note(revision, operations)
 
     def _operation(self, op: dict[str, Any], version: int) -> Operation:
         name = op["op"]
@@ -821,6 +863,7 @@ class JsonFileStore:
             )
             raise CorruptStore(msg)
         self._state = state
+        self._log.restart(state.revision)
         self._generation = generation
         self._journal_offset = 0
         self._replay_journal()
@@ -880,6 +923,7 @@ class JsonFileStore:
             )
             raise StorageError(msg) from exc
         self._state.revision += 1
+        self._log.note(self._state.revision, operations)
 
     def _append(self, line: bytes) -> None:
         fd, offset = self._journal_fd, self._journal_offset
@@ -979,6 +1023,7 @@ class JsonFileStore:
         generation = self._generation + 1
         state = self._state
         header, body = _snapshot.encode(
+            store_id=self._store_id,
             generation=generation,
             revision=state.revision,
             last_number=state.last_number,
@@ -1014,6 +1059,16 @@ class JsonFileStore:
                 _log.warning("The journal %s could not be emptied: %s", self.journal_path, exc)
                 return
         self._journal_offset = 0
+
+
+def _store_id(value: object) -> str:
+    """The snapshot's store id: a UUID in its canonical text, or damage."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            if str(uuid.UUID(value)) == value:
+                return value
+    msg = f"its store_id {value!r} is not a UUID"
+    raise ValueError(msg)
 
 
 def _count(data: dict[str, Any], key: str) -> int:

@@ -1,4 +1,4 @@
-"""In-memory state with undoable operations, and the in-memory store built on it.
+"""In-memory state with undoable operations, its change log, and the in-memory store.
 
 `StoreState` is also the working copy of the file store: operations apply at once and
 record how to undo them, so a transaction that fails (in the caller's code or while
@@ -7,6 +7,7 @@ writing to disk) is rolled back exactly.
 
 from __future__ import annotations
 
+import collections
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -18,8 +19,17 @@ from debitor_core._fields import CustomFieldDefinition
 from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 from debitor_core._util import insert_sorted, remove_sorted
+from debitor_core.storage._feed import ChangeSet
 
-__all__ = ["InMemoryStore", "Operation", "StateTransaction", "StoreState"]
+__all__ = [
+    "DEFAULT_RETENTION",
+    "ChangeLog",
+    "InMemoryStore",
+    "Operation",
+    "StateTransaction",
+    "StoreState",
+    "checked_retention",
+]
 
 R = TypeVar("R", bound=Record)
 
@@ -263,6 +273,107 @@ class StoreState:
         remove_sorted(self.numbers, customer.number)
 
 
+DEFAULT_RETENTION = 10_000
+"""How many commits the stores' feeds look back over by default."""
+
+
+def checked_retention(value: int | None) -> int | None:
+    """``value`` if it is a whole number from 1 or ``None`` (`ValueError` otherwise)."""
+    if value is not None and (type(value) is not int or value < 1):
+        msg = f"feed_retention must be a whole number from 1, or None, not {value!r}."
+        raise ValueError(msg)
+    return value
+
+
+class ChangeLog:
+    """The operations of the latest commits, by revision, at most ``retention`` of them.
+
+    Args:
+        retention: How many commits to keep (``None``: all, for the life of the store).
+        horizon: The revision the log starts at: it can tell what changed after it.
+    """
+
+    __slots__ = ("_commits", "horizon")
+
+    def __init__(self, retention: int | None, horizon: int = 0) -> None:
+        """Start an empty log at ``horizon``."""
+        self._commits: collections.deque[tuple[int, Sequence[Operation]]]
+        self._commits = collections.deque(maxlen=retention)
+        self.horizon = horizon
+
+    def note(self, revision: int, operations: Sequence[Operation]) -> None:
+        """Keep the operations of the commit that made ``revision`` (the next one)."""
+        commits = self._commits
+        if commits.maxlen is not None and len(commits) == commits.maxlen:
+            self.horizon = commits[0][0]  # the oldest commit goes: it can no longer be told
+        commits.append((revision, operations))
+
+    def restart(self, horizon: int) -> None:
+        """Forget every commit: the log tells what changed after ``horizon`` only."""
+        self._commits.clear()
+        self.horizon = horizon
+
+    def changes(self, state: StoreState, store_id: str, since: int) -> ChangeSet | None:
+        """What changed after ``since`` up to ``state``'s revision, or ``None``.
+
+        The caller holds the store's lock, so ``state`` is one committed state.
+        """
+        if isinstance(since, bool) or not isinstance(since, int):
+            return None
+        if since < self.horizon or since > state.revision:
+            return None
+        touched, records, categories, custom_fields = _collapse(self._span(since))
+        customers: list[Customer] = []
+        deleted: list[uuid.UUID] = []
+        for key in touched:
+            try:
+                customers.append(state.get(uuid.UUID(int=key)))
+            except NotFound:
+                deleted.append(uuid.UUID(int=key))
+        customers.sort(key=lambda c: c.number)
+        return ChangeSet(
+            store_id,
+            since,
+            state.revision,
+            customers=tuple(customers),
+            deleted=tuple(deleted),
+            records=tuple(state.records[kind][key] for kind, key in records),
+            categories=categories,
+            custom_fields=custom_fields,
+        )
+
+    def _span(self, since: int) -> list[Sequence[Operation]]:
+        """The operations of the commits after ``since``, oldest first."""
+        span = []
+        for revision, operations in reversed(self._commits):
+            if revision <= since:
+                break
+            span.append(operations)
+        span.reverse()
+        return span
+
+
+def _collapse(
+    span: list[Sequence[Operation]],
+) -> tuple[dict[int, None], dict[tuple[str, str], None], bool, bool]:
+    """The customers (ids' ints) and records touched, and whether definitions changed."""
+    touched: dict[int, None] = {}
+    records: dict[tuple[str, str], None] = {}
+    categories = custom_fields = False
+    for operations in span:
+        for name, arg in operations:
+            if name in {"add", "update", "delete"}:
+                customer_id = arg.id if name == "add" else arg[0].id if name == "update" else arg
+                touched[customer_id.int] = None
+            elif name == "put_record":
+                records[arg[0].KIND, arg[0].key] = None
+            elif name == "put_custom_field":
+                custom_fields = True
+            else:  # put_category, delete_category
+                categories = True
+    return touched, records, categories, custom_fields
+
+
 class StateTransaction:
     """A transaction on a `StoreState`: operations apply at once and can be undone."""
 
@@ -321,11 +432,12 @@ class StateTransaction:
 class _Transaction(StateTransaction):
     """An `InMemoryStore` transaction: holds the store's lock, undone on an exception."""
 
-    __slots__ = ("_lock",)
+    __slots__ = ("_lock", "_log")
 
-    def __init__(self, state: StoreState, lock: threading.RLock) -> None:
+    def __init__(self, state: StoreState, lock: threading.RLock, log: ChangeLog) -> None:
         super().__init__(state)
         self._lock = lock
+        self._log = log
 
     def __enter__(self) -> StateTransaction:
         self._lock.acquire()
@@ -336,6 +448,7 @@ class _Transaction(StateTransaction):
             if kind is not None:
                 self.rollback()
             elif self.operations:
+                self._log.note(self._state.revision + 1, self.operations)
                 self._state.revision += 1
         finally:
             self._lock.release()
@@ -346,12 +459,21 @@ class InMemoryStore:
 
     Thread-safe: transactions are serialised by a lock. Single-process by design:
     nothing survives the process, and no other process sees it.
+
+    It has the change feed (`ChangeFeed`) over a bounded buffer of recent commits, for
+    several books on one store.
+
+    Args:
+        feed_retention: How many of the latest commits the feed can look back over
+            (`changes_since` an older revision returns ``None``); ``None`` keeps them all.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, feed_retention: int | None = DEFAULT_RETENTION) -> None:
         """Create an empty store."""
         self._state = StoreState()
         self._lock = threading.RLock()
+        self._log = ChangeLog(checked_retention(feed_retention))
+        self._id = str(uuid.uuid4())
 
     def get(self, customer_id: uuid.UUID) -> Customer:
         """Return the customer with this id (`NotFound` otherwise)."""
@@ -406,7 +528,20 @@ class InMemoryStore:
 
     def transaction(self) -> _Transaction:
         """Open a transaction (see `Store`)."""
-        return _Transaction(self._state, self._lock)
+        return _Transaction(self._state, self._lock, self._log)
+
+    def store_id(self) -> str:
+        """Return this store's identity (a new UUID for every store object)."""
+        return self._id
+
+    def changes_since(self, revision: int) -> ChangeSet | None:
+        """Return what changed after ``revision`` (see `ChangeFeed`), or ``None``.
+
+        ``None`` when ``revision`` is negative, ahead of the store, or older than the
+        commits the buffer keeps (``feed_retention``).
+        """
+        with self._lock:
+            return self._log.changes(self._state, self._id, revision)
 
     def close(self) -> None:
         """Nothing to release."""

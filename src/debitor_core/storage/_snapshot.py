@@ -3,8 +3,10 @@
 The snapshot is one JSON object a person can read, one record per line. Its first line
 is the *header*::
 
-    {"format":"debitor-core/book","version":3,"generation":7,"revision":120,"checksum":"0c1d2e3f",
+    {"format":"debitor-core/book","version":4,"store_id":"5b0c...","generation":7,"revision":120,"checksum":"0c1d2e3f",
 
+``store_id`` names the book's history (see `ChangeFeed.store_id`): made with the book,
+kept by every snapshot written after, so a file replaced by another book is told apart.
 ``generation`` counts the snapshots ever written to the book, ``revision`` the commits
 the snapshot holds, and ``checksum`` is the CRC-32 of the whole file computed with
 those eight digits written as ``00000000``. The header identifies the snapshot by its
@@ -23,7 +25,8 @@ inodes. The rest of the file follows, one key per line::
      "records": {"invoice": [...], ...}
     }
 
-Versions 1 and 2 had no header or checksum; they are read and upgraded.
+Versions 1 and 2 had no header or checksum, version 3 no store id; they are read and
+upgraded (an upgraded book gets a new store id).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -56,7 +60,7 @@ __all__ = [
 FORMAT: Final = "debitor-core/book"
 """The value of the header's ``format`` key."""
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """The version of the file format this release writes (snapshot and journal lines)."""
 
 CHECKSUM_SINCE: Final = 3
@@ -67,6 +71,7 @@ HEADER_BYTES: Final = 512
 
 _HEADER: Final = re.compile(
     rb'\{"format":"debitor-core/book","version":([1-9][0-9]{0,8}),'
+    rb'(?:"store_id":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",)?'
     rb'"generation":(0|[1-9][0-9]{0,18}),"revision":(0|[1-9][0-9]{0,18}),'
     rb'"checksum":"([0-9a-f]{8})",\n'
 )
@@ -85,9 +90,16 @@ def _add_generation(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _add_store_id(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 to 4: the header gains the store id, for the change feed."""
+    data.setdefault("store_id", str(uuid.uuid4()))
+    return data
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _add_records,
     2: _add_generation,
+    3: _add_store_id,
 }
 """Upgrades of the snapshot data: ``MIGRATIONS[n]`` turns version ``n`` into ``n + 1``.
 
@@ -209,6 +221,7 @@ def migrate(data: dict[str, Any], version: int) -> dict[str, Any]:
 
 def encode(
     *,
+    store_id: str,
     generation: int,
     revision: int,
     last_number: int,
@@ -217,6 +230,7 @@ def encode(
     """Lay out and seal a snapshot.
 
     Args:
+        store_id: The book's store id (a UUID as text).
         generation: The snapshot's generation.
         revision: The commits it holds.
         last_number: The highest customer number ever stored.
@@ -225,12 +239,14 @@ def encode(
     Returns:
         The header line and the rest of the file.
     """
-    head = b'{"format":"%s","version":%d,"generation":%d,"revision":%d,"checksum":"' % (
+    head = b'{"format":"%s","version":%d,"store_id":"%s","generation":%d,"revision":%d,' % (
         FORMAT.encode(),
         FORMAT_VERSION,
+        store_id.encode(),
         generation,
         revision,
     )
+    head += b'"checksum":"'
     end_of_header = b'",\n'
     rest = f' "last_number": {last_number}'
     body = (rest + "".join(f',\n "{key}": {text}' for key, text in sections) + "\n}\n").encode()

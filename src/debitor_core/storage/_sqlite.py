@@ -31,6 +31,7 @@ from debitor_core._integrity import check_structure, describe, structural_proble
 from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
+from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._files import check_folder, looks_like_json_book, os_sentence
 
 __all__ = ["SCHEMA_MIGRATIONS", "SCHEMA_VERSION", "SqliteStore"]
@@ -81,19 +82,55 @@ UPDATE record SET checksum = debitor_checksum(kind, key, version, data);
 UPDATE meta SET checksum = debitor_checksum(key, value)
 """
 
-SCHEMA_VERSION: Final = 3
+_SCHEMA_V4: Final = """
+ALTER TABLE customer ADD COLUMN changed_revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE category ADD COLUMN changed_revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE custom_field ADD COLUMN changed_revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE record ADD COLUMN changed_revision INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX customer_changed ON customer (changed_revision);
+CREATE INDEX category_changed ON category (changed_revision);
+CREATE INDEX custom_field_changed ON custom_field (changed_revision);
+CREATE INDEX record_changed ON record (changed_revision);
+CREATE TABLE customer_deleted (
+    id TEXT PRIMARY KEY,
+    deleted_revision INTEGER NOT NULL,
+    checksum INTEGER NOT NULL
+);
+CREATE INDEX customer_deleted_revision ON customer_deleted (deleted_revision);
+INSERT INTO meta (key, value, checksum)
+    SELECT 'feed_horizon', value, debitor_checksum('feed_horizon', value)
+    FROM meta WHERE key = 'revision';
+INSERT INTO meta (key, value, checksum)
+    SELECT 'categories_revision', 0, debitor_checksum('categories_revision', 0);
+INSERT INTO meta (key, value, checksum)
+    SELECT 'custom_fields_revision', 0, debitor_checksum('custom_fields_revision', 0);
+INSERT INTO meta (key, value, checksum)
+    SELECT 'store_id', id, debitor_checksum('store_id', id) FROM (SELECT debitor_new_id() AS id)
+"""
+
+SCHEMA_VERSION: Final = 4
 """The schema version this release writes (kept in ``PRAGMA user_version``)."""
 
-SCHEMA_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3}
+SCHEMA_MIGRATIONS: dict[int, str] = {0: _SCHEMA_V1, 1: _SCHEMA_V2, 2: _SCHEMA_V3, 3: _SCHEMA_V4}
 """SQL that takes the schema from version ``n`` to ``n + 1``; 0 is an empty database.
 
-The SQL may call ``debitor_checksum(column, ...)``, the row checksum (see `_checksum`).
+The SQL may call ``debitor_checksum(column, ...)``, the row checksum (see `_checksum`),
+and ``debitor_new_id()``, a new random UUID as text (the store id of schema 4).
+
+Schema 4 is the change feed (see `SqliteStore.changes_since`): every customer,
+category, custom-field and record row notes the revision that last wrote it
+(``changed_revision``, indexed), deleted customers leave a tombstone in
+``customer_deleted`` (pruned after ``feed_retention`` revisions), and ``meta`` holds the
+store id, the feed's horizon (the oldest revision it can answer from; an upgraded
+database starts there) and the revision that last changed categories or custom fields.
 """
 
 _CUSTOMER_COLUMNS: Final = "id, number, version, email, tax_id, phone, data, checksum"
 _INSERT_CUSTOMER: Final = (
-    f"INSERT INTO customer ({_CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608 - our columns
+    f"INSERT INTO customer ({_CUSTOMER_COLUMNS}, changed_revision) "  # noqa: S608 - our columns
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_RECORD_COLUMNS: Final = "kind, key, version, data, checksum"
 
 
 def _checksum(*values: object) -> int:
@@ -123,6 +160,10 @@ class SqliteStore:
         timeout: Seconds to wait for another writer before `StoreLocked`.
         create_folder: Create the database's folder when it is missing (by default a
             missing folder is refused, so a typo never starts a new, empty book).
+        feed_retention: How many revisions the change feed can look back over deleted
+            customers: older tombstones are pruned when a transaction commits, and
+            `changes_since` an older revision returns ``None``. ``None`` keeps every
+            tombstone (a few bytes per deleted customer).
 
     Raises:
         StorageError: the folder is missing, or the file is a JSON book.
@@ -138,9 +179,11 @@ class SqliteStore:
         synchronous: str = "FULL",
         timeout: float = 10.0,
         create_folder: bool = False,
+        feed_retention: int | None = 10_000,
     ) -> None:
         """Open (or create) the database; see the class docstring."""
         self.path = str(path)
+        self.feed_retention = _checked_retention(feed_retention)
         self._converter = make_converter()
         self._lock = threading.RLock()
         level = _checked_synchronous(synchronous)
@@ -153,6 +196,7 @@ class SqliteStore:
             )
             try:
                 self._db.create_function("debitor_checksum", -1, _checksum, deterministic=True)
+                self._db.create_function("debitor_new_id", 0, lambda: str(uuid.uuid4()))
                 if wal:
                     self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute(f"PRAGMA synchronous={level}")
@@ -267,13 +311,16 @@ class SqliteStore:
         return customer
 
     def _meta(self, key: str) -> int:
-        rows = self._rows("SELECT key, value, checksum FROM meta WHERE key = ?", (key,))
-        if not rows:
-            raise self._damaged(f"its {key} is missing")
-        _, value = self._verified(rows[0], f"{key} row")
+        value = self._meta_value(key)
         if type(value) is not int or not 0 <= value <= MAX_NUMBER:
             raise self._damaged(f"its {key} {value!r} is not a whole number from 0")
         return value
+
+    def _meta_value(self, key: str) -> object:
+        rows = self._rows("SELECT key, value, checksum FROM meta WHERE key = ?", (key,))
+        if not rows:
+            raise self._damaged(f"its {key} is missing")
+        return self._verified(rows[0], f"{key} row")[1]
 
     def get(self, customer_id: uuid.UUID) -> Customer:
         """Return the customer with this id (`NotFound` otherwise)."""
@@ -369,7 +416,7 @@ class SqliteStore:
     def records(self, kind: type[R]) -> Sequence[R]:
         """Return every record of ``kind`` in the order added."""
         rows = self._rows(
-            "SELECT kind, key, version, data, checksum FROM record WHERE kind = ? ORDER BY rowid",
+            f"SELECT {_RECORD_COLUMNS} FROM record WHERE kind = ? ORDER BY rowid",  # noqa: S608
             (kind.KIND,),
         )
         return [self._record(kind, row) for row in rows]
@@ -401,6 +448,91 @@ class SqliteStore:
         """Return the number of committed transactions."""
         return self._meta("revision")
 
+    # -- the change feed -----------------------------------------------------------
+
+    def store_id(self) -> str:
+        """Return the identity of this database's history (a UUID made with its schema)."""
+        value = self._meta_value("store_id")
+        if not isinstance(value, str) or not value:
+            raise self._damaged(f"its store_id {value!r} is not an id")
+        return value
+
+    def changes_since(self, revision: int) -> ChangeSet | None:
+        """Return what changed after ``revision`` (see `ChangeFeed`), or ``None``.
+
+        Read in one snapshot (one read transaction), through the indexes on the rows'
+        ``changed_revision``: the cost is in proportion to the changes, not the book.
+        ``None`` when ``revision`` is not a whole number from 0, is ahead of the
+        database, or is older than the feed's horizon (tombstones pruned after
+        ``feed_retention`` revisions, or a database upgraded from schema 3 later).
+
+        Raises:
+            CorruptStore: a row read fails its checksum or the structural checks.
+        """
+        if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
+            return None
+        with self._lock, self._snapshot():
+            current = self._meta("revision")
+            if revision > current or revision < self._meta("feed_horizon"):
+                return None
+            store_id = self.store_id()
+            if revision == current:
+                return ChangeSet(store_id, revision, current)
+            customers = self._rows(
+                f"SELECT {_CUSTOMER_COLUMNS} FROM customer "  # noqa: S608 - our columns
+                "WHERE changed_revision > ? ORDER BY +number",  # + : by the index, then sort
+                (revision,),
+            )
+            deleted = self._rows(
+                "SELECT id, deleted_revision, checksum FROM customer_deleted t "
+                "WHERE deleted_revision > ? AND NOT EXISTS "
+                "(SELECT 1 FROM customer c WHERE c.id = t.id) ORDER BY deleted_revision, id",
+                (revision,),
+            )
+            records = self._rows(
+                f"SELECT {_RECORD_COLUMNS} FROM record "  # noqa: S608 - our columns
+                "WHERE changed_revision > ? ORDER BY +rowid",
+                (revision,),
+            )
+            return ChangeSet(
+                store_id,
+                revision,
+                current,
+                customers=tuple(self._customer(row) for row in customers),
+                deleted=tuple(self._tombstone(row) for row in deleted),
+                records=tuple(self._any_record(row) for row in records),
+                categories=self._meta("categories_revision") > revision,
+                custom_fields=self._meta("custom_fields_revision") > revision,
+            )
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Read in one transaction (the caller holds the lock), unless one is open."""
+        if self._db.in_transaction:  # this thread's write transaction: its view
+            yield
+            return
+        with _translated(self.path):
+            self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("COMMIT")
+
+    def _tombstone(self, row: tuple[Any, ...]) -> uuid.UUID:
+        what = f"tombstone row {row[0]!r}"
+        row_id, _ = self._verified(row, what)
+        try:
+            return uuid.UUID(row_id)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise self._damaged(f"the {what} is not valid", exc) from exc
+
+    def _any_record(self, row: tuple[Any, ...]) -> Record:
+        kind = RECORD_KINDS.get(row[0])
+        if kind is None:
+            raise self._damaged(f"the record row {row[1]!r} has an unknown kind {row[0]!r}")
+        return self._record(kind, row)
+
     # -- writes --------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -419,7 +551,7 @@ class SqliteStore:
                 yield tx
                 with _translated(self.path):
                     if tx.wrote:
-                        tx.set_meta("revision", tx.revision + 1)
+                        tx.finish()
                     self._db.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -446,8 +578,13 @@ class SqliteStore:
         self.custom_fields()
         for kind in RECORD_KINDS.values():
             self.records(kind)
+        for row in self._rows("SELECT id, deleted_revision, checksum FROM customer_deleted"):
+            self._tombstone(row)
         self.last_number()
         self.revision()
+        self.store_id()
+        for key in ("feed_horizon", "categories_revision", "custom_fields_revision"):
+            self._meta(key)
 
     def scrub(self) -> None:
         """Rewrite the database so that no replaced or deleted value is left in its files.
@@ -507,8 +644,31 @@ class _SqliteTransaction:
             separators=(",", ":"),
         )
         self.revision = revision
+        self.changed = revision + 1  # the revision this transaction makes
         self.last_number = last_number
         self.wrote = False
+        self.categories = False
+        self.custom_fields = False
+
+    def finish(self) -> None:
+        """Before COMMIT: move the revision on, note what the feed needs, prune tombstones."""
+        self.set_meta("revision", self.changed)
+        if self.categories:
+            self.set_meta("categories_revision", self.changed)
+        if self.custom_fields:
+            self.set_meta("custom_fields_revision", self.changed)
+        retention = self._store.feed_retention
+        if retention is None:
+            return
+        prune_to = self.changed - retention
+        pruned = self._db.execute(
+            "SELECT max(deleted_revision) FROM customer_deleted WHERE deleted_revision <= ?",
+            (prune_to,),
+        ).fetchone()[0]
+        if pruned is not None:
+            self._execute("DELETE FROM customer_deleted WHERE deleted_revision <= ?", (prune_to,))
+            horizon = self._store._meta("feed_horizon")  # noqa: SLF001
+            self.set_meta("feed_horizon", max(horizon, int(pruned)))
 
     def _execute(self, sql: str, args: tuple[Any, ...]) -> sqlite3.Cursor:
         with _translated(self._store.path):
@@ -540,7 +700,7 @@ class _SqliteTransaction:
         """Add a new customer (see `Transaction.add`)."""
         row = self._row(customer)
         try:
-            self._execute(_INSERT_CUSTOMER, row)
+            self._execute(_INSERT_CUSTOMER, (*row, self.changed))
         except AlreadyExists as exc:
             msg = (
                 f"A customer with the id {customer.id} or the number {customer.number} "
@@ -560,8 +720,8 @@ class _SqliteTransaction:
         try:
             cursor = self._execute(
                 "UPDATE customer SET number = ?, version = ?, email = ?, tax_id = ?, phone = ?, "
-                "data = ?, checksum = ? WHERE id = ? AND version = ?",
-                (*row[1:], row[0], expected_version),
+                "data = ?, checksum = ?, changed_revision = ? WHERE id = ? AND version = ?",
+                (*row[1:], self.changed, row[0], expected_version),
             )
         except AlreadyExists as exc:
             msg = f"The customer number {customer.number} is already taken."
@@ -581,26 +741,36 @@ class _SqliteTransaction:
         self._bump_last_number(customer.number)
 
     def delete(self, customer_id: uuid.UUID) -> None:
-        """Delete a customer."""
-        if self._execute("DELETE FROM customer WHERE id = ?", (str(customer_id),)).rowcount == 0:
+        """Delete a customer, leaving a tombstone for the change feed."""
+        row_id = str(customer_id)
+        if self._execute("DELETE FROM customer WHERE id = ?", (row_id,)).rowcount == 0:
             msg = f"No customer has the id {customer_id}."
             raise NotFound(msg)
+        self._execute(
+            "INSERT INTO customer_deleted (id, deleted_revision, checksum) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET deleted_revision = excluded.deleted_revision, "
+            "checksum = excluded.checksum",
+            (row_id, self.changed, _checksum(row_id, self.changed)),
+        )
 
     def put_category(self, category: Category) -> None:
         """Add or replace a category."""
         check_structure(category)
         row_id, data = str(category.id), self._dumps(category)
         self._execute(
-            "INSERT INTO category (id, data, checksum) VALUES (?, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET data = excluded.data, checksum = excluded.checksum",
-            (row_id, data, _checksum(row_id, data)),
+            "INSERT INTO category (id, data, checksum, changed_revision) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data, checksum = excluded.checksum, "
+            "changed_revision = excluded.changed_revision",
+            (row_id, data, _checksum(row_id, data), self.changed),
         )
+        self.categories = True
 
     def delete_category(self, category_id: uuid.UUID) -> None:
         """Delete a category."""
         if self._execute("DELETE FROM category WHERE id = ?", (str(category_id),)).rowcount == 0:
             msg = f"No category has the id {category_id}."
             raise NotFound(msg)
+        self.categories = True
 
     def put_custom_field(self, definition: CustomFieldDefinition) -> None:
         """Add or replace a custom-field definition."""
@@ -612,14 +782,17 @@ class _SqliteTransaction:
         if stored is None:
             position = self._db.execute("SELECT count(*) FROM custom_field").fetchone()[0]
             self._execute(
-                "INSERT INTO custom_field (key, position, data, checksum) VALUES (?, ?, ?, ?)",
-                (key, position, data, _checksum(key, position, data)),
+                "INSERT INTO custom_field (key, position, data, checksum, changed_revision) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (key, position, data, _checksum(key, position, data), self.changed),
             )
         else:
             self._execute(
-                "UPDATE custom_field SET data = ?, checksum = ? WHERE key = ?",
-                (data, _checksum(key, stored[0], data), key),
+                "UPDATE custom_field SET data = ?, checksum = ?, changed_revision = ? "
+                "WHERE key = ?",
+                (data, _checksum(key, stored[0], data), self.changed, key),
             )
+        self.custom_fields = True
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
         """Add or replace an invoice, payment, delivery or reminder log."""
@@ -629,18 +802,18 @@ class _SqliteTransaction:
         if expected_version is None:
             try:
                 self._execute(
-                    "INSERT INTO record (kind, key, version, data, checksum) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (kind, key, record.version, data, checksum),
+                    "INSERT INTO record (kind, key, version, data, checksum, changed_revision) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (kind, key, record.version, data, checksum, self.changed),
                 )
             except AlreadyExists as exc:
                 msg = f"A {kind} with the key {key} is already stored."
                 raise AlreadyExists(msg) from exc
             return
         cursor = self._execute(
-            "UPDATE record SET version = ?, data = ?, checksum = ? "
+            "UPDATE record SET version = ?, data = ?, checksum = ?, changed_revision = ? "
             "WHERE kind = ? AND key = ? AND version = ?",
-            (record.version, data, checksum, kind, key, expected_version),
+            (record.version, data, checksum, self.changed, kind, key, expected_version),
         )
         if cursor.rowcount == 0:
             stored = self._db.execute(
@@ -654,6 +827,13 @@ class _SqliteTransaction:
                 f"{stored[0]}, not {expected_version}."
             )
             raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
+
+
+def _checked_retention(value: int | None) -> int | None:
+    if value is not None and (type(value) is not int or value < 1):
+        msg = f"feed_retention must be a whole number from 1, or None, not {value!r}."
+        raise ValueError(msg)
+    return value
 
 
 def _checked_synchronous(value: str) -> str:
