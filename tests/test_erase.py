@@ -285,11 +285,11 @@ def test_gone_from_postgres_tables(postgres_url):
 
 
 def test_which_stores_scrub(tmp_path):
-    """The durable stores can scrub; the in-memory one has nothing on disk to scrub."""
+    """Every store that ships can scrub (the in-memory one: its feed's buffer)."""
     from debitor_core.storage import InMemoryStore, Scrubbable
 
     with JsonFileStore(tmp_path / "b.json") as json_store, SqliteStore(tmp_path / "b.db") as db:
-        assert (True, True, False) == (
+        assert (True, True, True) == (
             isinstance(json_store, Scrubbable),
             isinstance(db, Scrubbable),
             isinstance(InMemoryStore(), Scrubbable),
@@ -352,3 +352,22 @@ def test_a_number_that_is_not_on_record(book):
         tx.put_record(HistoryEntry(uuid.uuid4(), ghost, when), expected_version=None)
     with pytest.raises(NotFound, match="its number is not on record"):
         book.erase(ghost, reason="Request")
+
+
+@pytest.mark.parametrize("kind", ["memory", "json"])
+def test_the_feed_forgets_what_it_held(kind, tmp_path):
+    """After an erasure the feed no longer tells the past (it held replaced values)."""
+    from debitor_core.storage import InMemoryStore
+
+    store = InMemoryStore() if kind == "memory" else JsonFileStore(tmp_path / "b.json")
+    with store:
+        book = open_book(store, FakeClock())
+        person = fill(book)
+        before = store.revision()
+        assert store.changes_since(before - 1) is not None
+        book.erase(person.id, reason="Request")
+        after = store.revision()
+        assert (None, None) == (store.changes_since(0), store.changes_since(before))
+        assert () == store.changes_since(after).customers
+        follower = CustomerBook(store, clock=FakeClock())
+        assert "Erased customer 1" == follower.get(person.id).name

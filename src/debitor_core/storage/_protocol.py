@@ -187,8 +187,10 @@ class Scrubbable(Protocol):
 
     After ``scrub()`` returns, no value that a commit replaced or deleted may be
     readable from the store's own files: the JSON store rewrites its snapshot and
-    empties its journal, SQLite rewrites the database (``secure_delete``, ``VACUUM``,
-    a truncating WAL checkpoint), PostgreSQL vacuums the tables. Copies outside the
+    empties its journal, SQLite rewrites the database (``secure_delete``, FTS5
+    ``optimize``, ``VACUUM``, a truncating WAL checkpoint), PostgreSQL vacuums the
+    tables. A store whose change feed keeps replaced values (the in-memory and JSON
+    stores' buffers of recent commits) forgets them too. Copies outside the
     store (backups, replicas, a database's write-ahead log archive) are the host's.
     """
 
