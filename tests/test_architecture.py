@@ -151,5 +151,6 @@ class TestFacade:
             "debitor_core.book._privacy._scrub_entry": "Writes",
             "debitor_core.book._privacy._scrub_record": "Writes",
             "debitor_core.book._registration._insert": "Writes",
+            "debitor_core.book._registration._log": "Writes",
             "debitor_core.book._unit_of_work.__init__": "Transaction",
         } == typed

@@ -163,7 +163,7 @@ class TestRegister:
             book.register({"name": "B", "address": {"country": "LV"}})
         with pytest.raises(DuplicateCustomer):
             book.register(latvian_form)
-        with pytest.raises(ValueError, match="duplicates must be 'warn' or 'reject'"):
+        with pytest.raises(ValueError, match="takes duplicates= as one of warn, reject"):
             book.duplicates = "ignore"
         assert (RequiredFields.of("name", "address.country", "email"), "reject") == (
             book.required,

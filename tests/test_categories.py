@@ -66,7 +66,7 @@ class TestCategories:
         )
         with pytest.raises(InUse) as info:
             book.delete_category("Retail")
-        assert "1 customer(s) are in the category 'Retail'" in str(info.value)
+        assert "1 customer is in the category 'Retail'" in str(info.value)
         book.delete_category("Retail", detach=True)
         changed = book.get(customer.id)
         assert ((), 2) == (changed.categories, changed.version)

@@ -601,7 +601,7 @@ class TestCategoriesAndFields:
             == koks("categories", "rename", "Food", "Groceries")[1]
         )
         code, _, err = koks("categories", "delete", "Groceries")
-        assert (1, True) == (code, err.startswith("1 customer(s) are in the category 'Groceries'."))
+        assert (1, True) == (code, err.startswith("1 customer is in the category 'Groceries'."))
         assert (
             "Deleted the category Groceries.\n"
             == koks("categories", "delete", "Groceries", "--detach")[1]

@@ -1046,7 +1046,16 @@ class TestVersions:
         data = stored(path)
         assert (
             4,
-            ["delivery", "erasure", "forward", "history", "invoice", "payment", "reminder"],
+            [
+                "delivery",
+                "erasure",
+                "forward",
+                "history",
+                "invoice",
+                "payment",
+                "registration",
+                "reminder",
+            ],
         ) == (
             data["version"],
             sorted(data["records"]),

@@ -303,6 +303,24 @@ class TestOpening:
         store.close()
         assert pool.closed
 
+    def test_with_closes_the_store(self, postgres, pg_schema):
+        """``with PostgresStore.connect(...) as store`` closes it (and its pool) at the end."""
+        with PostgresStore.connect(
+            postgres.conninfo, book_id=new_book_id(), schema=pg_schema, max_size=2
+        ) as store:
+            add(store, sample_customer(1))
+            pool = store._pool
+        assert pool.closed
+
+    def test_idempotent_registration_across_books(self, store, pg_pool, pg_schema, clock):
+        """A registration log is a record like any other: another book on the store sees it."""
+        form = {"name": "Anna Ozola", "address": {"country": "LV"}}
+        first = CustomerBook(store, clock=clock).register(form, idempotency_key="k")
+        other = PostgresStore(pg_pool, book_id=store.book_id, schema=pg_schema)
+        with CustomerBook(other, clock=clock) as again:
+            assert first.id == again.register(form, idempotency_key="k").id
+            assert 1 == len(again)
+
     def test_connect_to_nothing(self):
         """A server that does not answer is a StorageError that names it, never the password."""
         with socket.socket() as probe:

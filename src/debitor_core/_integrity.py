@@ -63,6 +63,7 @@ from debitor_core._invoice import (
     InvoiceState,
     Payment,
     Record,
+    RegistrationLog,
     ReminderLog,
 )
 from debitor_core._limits import (
@@ -104,6 +105,8 @@ MAX_MESSAGE: Final = 1_000_000
 MAX_DIGITS: Final = 100
 """The most digits of a custom-field number."""
 MAX_OFFSET_DAYS: Final = 100_000
+MAX_IDEMPOTENCY_KEY: Final = 200
+"""The longest idempotency key a registration log keeps."""
 """The largest reminder offset, in days, either side of the due date."""
 MAX_TERMS_DAYS: Final = 365
 """The most days of net or end-of-month payment terms (as `PaymentTerms` allows)."""
@@ -202,6 +205,7 @@ _NAMES: Final[Mapping[type, Callable[[Any], str]]] = {
     Invoice: lambda v: f"invoice {_plain(v.number)}",
     Payment: lambda v: f"payment {v.id}",
     Delivery: lambda v: f"delivery for customer {v.customer_id}",
+    RegistrationLog: lambda v: f"registration {v.idempotency_key!r}",
     ReminderLog: lambda v: f"reminder {v.invoice_id}:{_plain(v.offset_days)}",
     HistoryEntry: lambda v: f"history entry {v.id}",
     Forward: lambda v: f"forward of customer {_plain(v.number)}",
@@ -644,6 +648,18 @@ def _erasure(e: Erasure, out: list[Problem]) -> None:
     _version(e.version, out)
 
 
+def _registration(r: RegistrationLog, out: list[Problem]) -> None:
+    _text(r.idempotency_key, "idempotency_key", MAX_IDEMPOTENCY_KEY, out, required=True)
+    for index, customer_id in enumerate(_items(r.customer_ids, "customer_ids", out)):
+        _uuid(customer_id, f"customer_ids[{index}]", out)
+    fingerprint: object = r.fingerprint
+    if type(fingerprint) is not str or not _SHA256.fullmatch(fingerprint):
+        msg = f"{_shown(fingerprint)} is not a SHA-256 digest (64 lowercase hexadecimal digits)."
+        out.append(Problem("fingerprint", "integrity.sha256", msg, value=fingerprint))
+    _moment(r.at, "at", out)
+    _version(r.version, out)
+
+
 _CHECKS: Final[Mapping[type, Callable[[Any, list[Problem]], None]]] = {
     Customer: _customer,
     Category: _category,
@@ -655,6 +671,7 @@ _CHECKS: Final[Mapping[type, Callable[[Any, list[Problem]], None]]] = {
     HistoryEntry: _history,
     Forward: _forward,
     Erasure: _erasure,
+    RegistrationLog: _registration,
 }
 
 

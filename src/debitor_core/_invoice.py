@@ -53,6 +53,7 @@ __all__ = [
     "InvoiceStatus",
     "Payment",
     "Record",
+    "RegistrationLog",
     "ReminderLog",
     "line_problems",
     "money_sum",
@@ -572,20 +573,59 @@ class ReminderLog:
         return f"{invoice_id}:{offset_days}"
 
 
-Record = Invoice | Payment | Delivery | ReminderLog | HistoryEntry | Forward | Erasure
+@attrs.frozen
+class RegistrationLog:
+    """What a registration with an idempotency key stored, so that a retry returns it.
+
+    Attributes:
+        idempotency_key: The key the host app gave (`CustomerBook.register`).
+        customer_ids: The customers registered, in the order of the forms.
+        fingerprint: The SHA-256 of the forms as read, so that the same key with
+            another form is recognised and refused.
+        at: When the registration was stored (UTC).
+        version: Starts at 1.
+    """
+
+    KIND: ClassVar[str] = "registration"
+
+    idempotency_key: str
+    customer_ids: tuple[uuid.UUID, ...]
+    fingerprint: str
+    at: dt.datetime
+    version: int = 1
+
+    @property
+    def key(self) -> str:
+        """The record key: the idempotency key."""
+        return self.idempotency_key
+
+
+Record = (
+    Invoice | Payment | Delivery | ReminderLog | RegistrationLog | HistoryEntry | Forward | Erasure
+)
 """The records a store keeps beside customers, categories and custom fields.
 
 Every record class has a class attribute ``KIND`` (``invoice``, ``payment``,
-``delivery``, ``reminder``, ``history``, ``forward``, ``erasure``), a ``key`` property
-(unique within its kind: the id, or for a delivery the customer's id) and a
-``version`` field (1 when first stored, one more per stored change). A store keeps
-records by ``(KIND, key)`` and checks ``version`` as it does a customer's;
+``delivery``, ``reminder``, ``registration``, ``history``, ``forward``, ``erasure``),
+a ``key`` property (unique within its kind: the id, for a delivery the customer's id,
+for a registration its idempotency key, for a forward or an erasure the customer's
+id) and a ``version`` field (1 when first stored, one more per stored change). A store
+keeps records by ``(KIND, key)`` and checks ``version`` as it does a customer's;
 `RECORD_KINDS` maps each ``KIND`` back to its class.
 """
 
 RECORD_KINDS: dict[str, type[Record]] = {
     cls.KIND: cls
-    for cls in (Invoice, Payment, Delivery, ReminderLog, HistoryEntry, Forward, Erasure)
+    for cls in (
+        Invoice,
+        Payment,
+        Delivery,
+        ReminderLog,
+        RegistrationLog,
+        HistoryEntry,
+        Forward,
+        Erasure,
+    )
 }
 """Each record class by its ``KIND`` (``invoice``, ``payment``, ``delivery``, ``reminder``,
-``history``, ``forward``, ``erasure``)."""
+``registration``, ``history``, ``forward``, ``erasure``)."""

@@ -623,6 +623,121 @@ message("duplicate.evidence/name_city", "the same name and city")
 message("duplicate.evidence/and", " and ")
 
 
+# -- the book ------------------------------------------------------------------------------
+# TRANSLATORS: {function} and {parameter} are Python names; {expected} says what is taken,
+# in English words (for programmers).
+message(
+    "argument.type",
+    "The argument {parameter}= of {function}() must be {expected}, not a value of type {type}.",
+)
+message(
+    "argument.range",
+    "The argument {parameter}= of {function}() must be a whole number of {min} or more, "
+    "not {value}.",
+)
+message(
+    "book.store",
+    "CustomerBook() takes a store, not a value of type {type}: pass a store, "
+    "e.g. JsonFileStore(path) or SqliteStore(path).",
+)
+message(
+    "book.timezone",
+    "{timezone:q} is not a time zone we know; use an IANA name such as Europe/Riga.",
+)
+message("date.invalid", "{value} is not a date; write it like 2026-12-31.")
+message("date.range", "The date {date} must be between {min_date} and {max_date}.")
+message(
+    "number.invalid",
+    "The customer number must be a whole number from 1 to {max:,}, not {value}.",
+)
+message(
+    "number.taken",
+    "The customer number {number} is already taken; leave it out to get the next free one.",
+)
+message(
+    "number.exhausted",
+    "Every customer number up to {max:,} has been handed out; give a free number of your "
+    "own with number=.",
+)
+# TRANSLATORS: {name} is the new customer's name.
+message("duplicate.customer", "{name} looks like a customer you already have.")
+message(
+    "customer.changed",
+    "Customer {number} was changed by someone else: it is at version {actual}, not "
+    "{expected}. Reload it and try again.",
+)
+# TRANSLATORS: {reasons} says what refers to the customer ("has 2 invoices"), joined by "; ".
+message(
+    "customer.in_use",
+    "Customer {number} ({name}) cannot be deleted: it {reasons}. Archive it instead with "
+    "book.archive().",
+)
+message("customer.merge_in_use", "Customer {number} cannot be merged away: it {reasons}.")
+plural("customer.invoices", "has {count:,} invoice", "has {count:,} invoices", "count")
+message(
+    "numbers.count",
+    "{numbers:,} numbers were given for {forms:,} forms; give one number (or None) per form.",
+)
+message("category.not_found", "There is no category {name}.")
+message("custom_field.not_found", "There is no custom field {key}.")
+message("customer.not_found", "No customer has the id {id}.")
+message("customer.no_number", "No customer has the number {number}.")
+message("invoice.not_found", "No invoice has the id {id}.")
+plural(
+    "category.in_use",
+    "{count:,} customer is in the category {name:q}. Pass detach=True to take it off them, "
+    "or move them first.",
+    "{count:,} customers are in the category {name:q}. Pass detach=True to take it off "
+    "them, or move them first.",
+    "count",
+)
+message("duplicate.description", "Customer {number} ({name}) has {evidence:evidence}.")
+message(
+    "duplicate.description/archived",
+    "Customer {number} ({name}), archived, has {evidence:evidence}.",
+)
+message("merge.same", "A customer cannot be merged into itself.")
+message(
+    "file_name.invalid", "The file name {value} has no name left once its folders are taken off."
+)
+message("size.invalid", "The size must be a whole number of bytes from 0 to {max:,}, not {value}.")
+message("sha256.invalid", "The SHA-256 must be 64 hexadecimal characters, not {value}.")
+message(
+    "consent.channel",
+    "The consent channel must be one of {choices:list}, not {value}.",
+)
+message(
+    "payment.currency",
+    "Invoice {number} is in {currency}; a payment in {given} cannot be booked against it.",
+)
+# TRANSLATORS: {state} is draft or void (a code, not translated).
+message("payment.state", "Invoice {number} is {state}; it takes no payments.")
+message(
+    "payment.overpaid",
+    "The payment of {amount} {currency} is more than the {left} {currency} left to pay on "
+    "invoice {number}.",
+)
+message("invoice.paid", "Invoice {number} has payments; refund them before voiding it.")
+message(
+    "reminder.offset",
+    "The reminder offset must be a whole number of days from -{max_offset} to "
+    "{max_offset}, not {value}.",
+)
+message(
+    "idempotency.key",
+    "The idempotency key must be text of 1 to {max_length} characters, not {value}.",
+)
+message(
+    "idempotency.conflict",
+    "The idempotency key {key:q} was used before with another form; use a new key for a "
+    "new registration.",
+)
+message(
+    "delivery.no_sender",
+    "The book has no sender for welcome invoices; pass sender= to CustomerBook.",
+)
+
+
 # -- choosing the key ----------------------------------------------------------------------
 
 _Chooser = Callable[[str, Mapping[str, Any]], str]
@@ -745,6 +860,10 @@ def _duplicate(_code: str, params: Mapping[str, Any]) -> str:
     return "duplicate.likely/archived" if params.get("archived") else "duplicate.likely"
 
 
+def _duplicate_description(_code: str, params: Mapping[str, Any]) -> str:
+    return "duplicate.description/archived" if params.get("archived") else "duplicate.description"
+
+
 _CHOOSERS: Final[dict[str, _Chooser]] = {
     "*.type": _text_type,
     "*.too_long": _too_long,
@@ -770,6 +889,8 @@ _CHOOSERS: Final[dict[str, _Chooser]] = {
     "unit_price.precision": _price_precision,
     "welcome.currency": _welcome_currency,
     "duplicate.likely": _duplicate,
+    "duplicate.rejected": _duplicate,
+    "duplicate.description": _duplicate_description,
 }
 
 

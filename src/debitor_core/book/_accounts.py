@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import attrs
 
 from debitor_core._invoice import Invoice, InvoiceStatus, Payment
+from debitor_core._limits import MONEY_CONTEXT
 
 __all__ = ["AccountLine", "AccountSummary", "DueReminder", "Totals"]
 
@@ -33,11 +34,12 @@ class Totals:
     overdue: decimal.Decimal = _ZERO
 
     def __add__(self, other: Totals) -> Totals:
+        add = MONEY_CONTEXT.add  # exact for every sum of bounded amounts
         return Totals(
-            self.invoiced + other.invoiced,
-            self.paid + other.paid,
-            self.outstanding + other.outstanding,
-            self.overdue + other.overdue,
+            add(self.invoiced, other.invoiced),
+            add(self.paid, other.paid),
+            add(self.outstanding, other.outstanding),
+            add(self.overdue, other.overdue),
         )
 
 

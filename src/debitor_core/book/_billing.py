@@ -5,18 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 
 import attrs
 
 from debitor_core import _rules
 from debitor_core._category import Category
 from debitor_core._checks import Checks, run_rule
-from debitor_core._errors import ValidationError
-from debitor_core._invoice import Invoice, InvoiceLine, InvoiceState, Payment, round_money
+from debitor_core._errors import Problem, ValidationError
+from debitor_core._invoice import (
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    Payment,
+    line_problems,
+    payment_problems,
+    to_decimal,
+)
+from debitor_core._limits import MONEY_CONTEXT
 from debitor_core._terms import PaymentTerms
-from debitor_core._util import read_decimal
 from debitor_core.book._accounts import AccountSummary, Totals
+from debitor_core.book._arguments import checked_day, checked_text, read_date, wrong_type
 from debitor_core.book._read_model import find, find_invoice, in_categories
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork
@@ -55,6 +64,12 @@ class Billing:
         payment_terms: PaymentTerms | None,
     ) -> Invoice:
         """Issue an invoice to a customer (see `CustomerBook.issue_invoice`)."""
+        if isinstance(lines, str | bytes | Mapping) or not isinstance(lines, Iterable):
+            wrong_type("issue_invoice", "lines", lines, "a list of InvoiceLine objects")
+        checked_day("issue_invoice", "issue_date", issue_date)
+        checked_text("issue_invoice", "currency", currency)
+        if payment_terms is not None and not isinstance(payment_terms, PaymentTerms):
+            wrong_type("issue_invoice", "payment_terms", payment_terms, "a PaymentTerms")
         uow = self._uow
         with uow.lock:
             uow.catch_up()
@@ -63,9 +78,11 @@ class Billing:
                 "currency", _rules.validate_currency, currency or customer.currency or "EUR"
             )
             items = tuple(lines)
-            _line_checks(items).raise_problems()
+            problems = line_problems(items)
+            if problems:
+                raise ValidationError(problems)
             terms = payment_terms or customer.payment_terms or PaymentTerms.net(14)
-            day = issue_date or self._settings.clock().date()
+            day = issue_date or self._settings.today()
             with uow.transaction() as tx:
                 invoice = Invoice.issue(
                     customer,
@@ -85,8 +102,10 @@ class Billing:
             uow.catch_up()
             invoice = find_invoice(uow.model, invoice_id)
             if uow.model.paid(invoice.id) > 0:
-                msg = f"Invoice {invoice.number} has payments; refund them before voiding it."
-                raise ValidationError.single("invoice.paid", msg, invoice.number)
+                params = {"number": invoice.number}
+                raise ValidationError.single("invoice.paid", None, invoice.number, params=params)
+            if invoice.state is InvoiceState.VOID:
+                return invoice
             voided = attrs.evolve(invoice, state=InvoiceState.VOID, version=invoice.version + 1)
             with uow.transaction() as tx:
                 tx.put_record(voided, expected_version=invoice.version)
@@ -97,37 +116,41 @@ class Billing:
         invoice_id: uuid.UUID,
         amount: decimal.Decimal | str | int,
         *,
-        date: dt.date,
+        date: dt.date | str,
         currency: str | None,
     ) -> Payment:
         """Record a payment of an invoice (see `CustomerBook.record_payment`)."""
+        checked_text("record_payment", "currency", currency)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
             invoice = find_invoice(uow.model, invoice_id)
-            paid = run_rule("amount", _amount, amount)
             checks = Checks()
-            if currency is not None and currency.upper() != invoice.currency:
-                msg = (
-                    f"Invoice {invoice.number} is in {invoice.currency}; a payment in "
-                    f"{currency} cannot be booked against it."
-                )
-                checks.add("currency", "payment.currency", msg, currency)
-            if paid != round_money(paid, invoice.currency):
-                msg = f"{paid} has more decimals than {invoice.currency} allows."
-                checks.add("amount", "payment.precision", msg, amount)
+            paid = checks.run("amount", _amount, amount)
+            day = checks.run("date", lambda v: read_date("", v), date)
+            if currency is not None and currency.strip().upper() != invoice.currency:
+                params = {"number": invoice.number, "currency": invoice.currency, "given": currency}
+                checks.keep(Problem("currency", "payment.currency", value=currency, params=params))
+            if paid is not None:
+                checks.problems += payment_problems(paid, invoice.currency)
             if invoice.state is not InvoiceState.SENT:
-                msg = f"Invoice {invoice.number} is {invoice.state.value}; it takes no payments."
-                checks.add("invoice", "payment.state", msg, invoice.number)
-            left = invoice.total - uow.model.paid(invoice.id)
-            if paid > left:
-                msg = (
-                    f"The payment of {paid} {invoice.currency} is more than the {left} "
-                    f"{invoice.currency} left to pay on invoice {invoice.number}."
+                params = {"number": invoice.number, "state": invoice.state.value}
+                checks.keep(
+                    Problem("invoice", "payment.state", value=invoice.number, params=params)
                 )
-                checks.add("amount", "payment.overpaid", msg, amount)
+            left = MONEY_CONTEXT.subtract(invoice.total, uow.model.paid(invoice.id))
+            if paid is not None and not checks.problems and paid > left:
+                params = {
+                    "amount": str(paid),
+                    "currency": invoice.currency,
+                    "left": str(left),
+                    "number": invoice.number,
+                }
+                checks.keep(Problem("amount", "payment.overpaid", value=amount, params=params))
             checks.raise_problems()
-            payment = Payment(uuid.uuid4(), invoice.id, paid, invoice.currency, date)
+            assert paid is not None  # noqa: S101 - no problems, so an amount
+            assert day is not None  # noqa: S101 - no problems, so a date
+            payment = Payment(uuid.uuid4(), invoice.id, paid, invoice.currency, day)
             with uow.transaction() as tx:
                 tx.put_record(payment, expected_version=None)
             return payment
@@ -136,16 +159,18 @@ class Billing:
         """The customer's account (see `CustomerBook.account`)."""
         uow = self._uow
         uow.catch_up()
+        checked_day("account", "as_of", as_of)
         customer = find(uow.model, customer_id)
-        return uow.model.account(customer.id, as_of or self._settings.clock().date())
+        return uow.model.account(customer.id, as_of or self._settings.today())
 
     def category_totals(
         self, *, as_of: dt.date | None, archived: bool | None
     ) -> list[tuple[Category, dict[str, Totals]]]:
         """Totals by currency per category and its sub-categories."""
+        checked_day("category_totals", "as_of", as_of)
         uow = self._uow
         uow.catch_up()
-        day = as_of or self._settings.clock().date()
+        day = as_of or self._settings.today()
         definitions = uow.definitions
         return [
             (
@@ -159,25 +184,6 @@ class Billing:
 
 
 def _amount(value: object) -> decimal.Decimal:
-    number = read_decimal(value)
-    if number is None or number <= 0:
-        msg = f"The amount must be a positive number, not {value!r}."
-        raise ValidationError.single("amount.invalid", msg, value)
-    return number
-
-
-def _line_checks(lines: Sequence[object]) -> Checks:
-    checks = Checks()
-    if not lines:
-        checks.add("lines", "lines.empty", "An invoice needs at least one line.")
-    for index, line in enumerate(lines):
-        path = f"lines[{index}]"
-        if not isinstance(line, InvoiceLine):
-            checks.add(path, "line.type", f"Lines must be InvoiceLine objects, not {line!r}.")
-        elif not line.description.strip() or line.quantity <= 0 or line.unit_price < 0:
-            msg = "A line needs a description, a positive quantity and a price of zero or more."
-            checks.add(path, "line.invalid", msg, line)
-        elif not 0 <= line.vat_rate <= 100:  # noqa: PLR2004 - percent
-            msg = f"The VAT rate {line.vat_rate} must be between 0 and 100."
-            checks.add(path, "line.vat_rate", msg, line)
-    return checks
+    if isinstance(value, bool) or not isinstance(value, decimal.Decimal | int | str):
+        wrong_type("record_payment", "amount", value, "a Decimal, an int or decimal text")
+    return to_decimal(value, what="amount", code="amount")

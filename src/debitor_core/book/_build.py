@@ -17,6 +17,7 @@ from debitor_core._form import CustomerDraft
 from debitor_core._invoice import Delivery, Invoice
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Address, Consent, Customer, Note
+from debitor_core._shown import shown
 from debitor_core._util import new_id
 from debitor_core._welcome import WelcomeInvoicePolicy
 from debitor_core.book._types import DuplicateMatch
@@ -121,15 +122,10 @@ def number_problems(number: object, taken: Callable[[int], bool]) -> list[Proble
         taken: Says whether a number (in range) is already in use.
     """
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_NUMBER:
-        msg = (
-            f"The customer number must be a whole number from 1 to {MAX_NUMBER:,}, not {number!r}."
-        )
-        return [Problem("number", "number.invalid", msg, value=number)]
+        params = {"max": MAX_NUMBER, "value": shown(number)}
+        return [Problem("number", "number.invalid", value=number, params=params)]
     if taken(number):
-        msg = (
-            f"The customer number {number} is already taken; leave it out to get the next free one."
-        )
-        return [Problem("number", "number.taken", msg, value=number)]
+        return [Problem("number", "number.taken", value=number, params={"number": number})]
     return []
 
 
@@ -192,13 +188,19 @@ def gets_welcome(
 
 
 def welcome_records(
-    policy: WelcomeInvoicePolicy, customer: Customer, number: int
+    policy: WelcomeInvoicePolicy, customer: Customer, number: int, timezone: dt.tzinfo = dt.UTC
 ) -> tuple[Invoice, Delivery]:
     """A new customer's welcome invoice (numbered ``number``) and its pending delivery."""
-    invoice = welcome_invoice(policy, customer, number)
+    invoice = welcome_invoice(policy, customer, number, timezone)
     return invoice, Delivery(customer.id, invoice.id, next_attempt=customer.created)
 
 
-def welcome_invoice(policy: WelcomeInvoicePolicy, customer: Customer, number: int) -> Invoice:
-    """The welcome invoice ``policy`` makes for ``customer``, issued the day it was created."""
-    return policy.invoice_for(customer, number=number, issue_date=customer.created.date())
+def welcome_invoice(
+    policy: WelcomeInvoicePolicy, customer: Customer, number: int, timezone: dt.tzinfo = dt.UTC
+) -> Invoice:
+    """The welcome invoice ``policy`` makes for ``customer``, issued the day it was created.
+
+    That day is the day in ``timezone`` (the book's) when the customer was created.
+    """
+    day = customer.created.astimezone(timezone).date()
+    return policy.invoice_for(customer, number=number, issue_date=day)

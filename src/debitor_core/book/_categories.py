@@ -10,6 +10,7 @@ from debitor_core import _rules
 from debitor_core._category import Category, category_problems
 from debitor_core._checks import run_rule
 from debitor_core._errors import InUse, ValidationError
+from debitor_core.book._arguments import say
 from debitor_core.book._read_model import in_categories
 from debitor_core.book._types import BookSettings, CategoryCount, CategoryRef
 from debitor_core.book._unit_of_work import UnitOfWork
@@ -73,11 +74,8 @@ class Categories:
             query = in_categories(definitions, doomed, subcategories=False)
             members = list(uow.model.search(query))
             if members and not detach:
-                msg = (
-                    f"{len(members)} customer(s) are in the category {doomed.name!r}. "
-                    "Pass detach=True to take it off them, or move them first."
-                )
-                raise InUse(msg)
+                params = {"count": len(members), "name": doomed.name}
+                raise InUse(say("category.in_use", self._settings.locale, **params))
             now = self._settings.clock()
             with uow.transaction(author=author) as tx:
                 for child in uow.definitions.categories.values():

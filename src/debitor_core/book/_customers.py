@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Final
 
 import attrs
 
 from debitor_core import _rules
+from debitor_core._category import Category
 from debitor_core._checks import Checks, run_rule
-from debitor_core._errors import ConcurrencyConflict, CustomerInUse, ValidationError
+from debitor_core._errors import ConcurrencyConflict, CustomerInUse, Problem, ValidationError
 from debitor_core._form import customer_to_form, parse_form
 from debitor_core._history import Forward, HistoryAction
 from debitor_core._model import AttachmentRef, Consent, ConsentChannel, Customer, Note
+from debitor_core._shown import shown
+from debitor_core.book._arguments import checked_text, checked_version, say, wrong_type
 from debitor_core.book._build import consents, merged, with_draft
 from debitor_core.book._read_model import find
 from debitor_core.book._types import BookSettings, CategoryRef, ReferenceCheck
@@ -22,6 +26,8 @@ from debitor_core.book._unit_of_work import UnitOfWork
 __all__ = ["CustomerEdits"]
 
 _SHA256_HEX: Final = 64
+MAX_FILE_SIZE: Final = 2**53
+"""The largest size an attachment reference records, in bytes (exact in every JSON reader)."""
 
 
 class CustomerEdits:
@@ -48,18 +54,25 @@ class CustomerEdits:
             NotFound: no customer has the id.
             ConcurrencyConflict: the customer is at another version.
         """
+        checked_version(expected_version)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
             current = find(uow.model, customer_id)
             version = current.version if expected_version is None else expected_version
             if current.version != version:
-                msg = (
-                    f"Customer {current.number} was changed by someone else: it is at "
-                    f"version {current.version}, not {version}. Reload it and try again."
+                msg = say(
+                    "customer.changed",
+                    self._settings.locale,
+                    number=current.number,
+                    actual=current.version,
+                    expected=version,
                 )
                 raise ConcurrencyConflict(msg, expected=version, actual=current.version)
-            new = attrs.evolve(make(current), version=version + 1, updated=self._settings.clock())
+            made = make(current)
+            if made is current:
+                return current  # nothing to change: no new version
+            new = attrs.evolve(made, version=version + 1, updated=self._settings.clock())
             with uow.transaction(author=author) as tx:
                 tx.update(new, expected_version=version)
             return new
@@ -73,6 +86,10 @@ class CustomerEdits:
     ) -> Customer:
         """Change a customer's fields, validated as at registration (see `CustomerBook.update`)."""
         settings = self._settings
+        given: object = changes
+        if not isinstance(given, Mapping):
+            params = {"type": type(given).__name__, "value": shown(given)}
+            raise ValidationError.single("form.type", None, given, params=params)
 
         def make(current: Customer) -> Customer:
             definitions = self._uow.definitions
@@ -129,13 +146,14 @@ class CustomerEdits:
         checks = Checks()
         name = checks.run("file_name", _file_name, file_name)
         media = checks.run("media_type", _media_type, media_type)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            msg = f"The size must be a number of bytes, not {size!r}."
-            checks.add("size", "size.invalid", msg, size)
+        if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_FILE_SIZE:
+            params = {"max": MAX_FILE_SIZE, "value": shown(size)}
+            checks.keep(Problem("size", "size.invalid", value=size, params=params))
         digest = sha256.lower() if isinstance(sha256, str) else ""
         if len(digest) != _SHA256_HEX or any(c not in "0123456789abcdef" for c in digest):
-            msg = "The SHA-256 must be 64 hexadecimal characters."
-            checks.add("sha256", "sha256.invalid", msg, sha256)
+            checks.keep(
+                Problem("sha256", "sha256.invalid", value=sha256, params={"value": shown(sha256)})
+            )
         checks.raise_problems()
         assert name is not None  # noqa: S101 - no problems, so a name
         assert media is not None  # noqa: S101 - no problems, so a media type
@@ -161,13 +179,17 @@ class CustomerEdits:
         wording: str | None = None,
     ) -> Customer:
         """Record that the customer gave or withdrew consent (see `CustomerBook.record_consent`)."""
+        if not isinstance(given, bool):
+            wrong_type("record_consent", "given", given, "True or False")
+        checked_text("record_consent", "source", source)
         version = None if wording is None else run_rule("wording", _wording, wording)
         try:
             chosen = ConsentChannel(channel)
         except ValueError:
-            choices = ", ".join(c.value for c in ConsentChannel)
-            msg = f"The consent channel must be one of {choices}, not {channel!r}."
-            raise ValidationError.single("consent.invalid", msg, channel, "channel") from None
+            params = {"choices": tuple(c.value for c in ConsentChannel), "value": shown(channel)}
+            raise ValidationError.single(
+                "consent.channel", None, channel, "channel", params=params
+            ) from None
         clock = self._settings.clock
         return self.change(
             customer_id,
@@ -186,9 +208,12 @@ class CustomerEdits:
         archived: bool,
         author: str | None = None,
     ) -> Customer:
-        """Archive a customer or bring it back."""
+        """Archive a customer or bring it back; one already so is returned unchanged."""
         return self.change(
-            customer_id, expected_version, lambda c: attrs.evolve(c, archived=archived), author
+            customer_id,
+            expected_version,
+            lambda c: c if c.archived == archived else attrs.evolve(c, archived=archived),
+            author,
         )
 
     def categorise(
@@ -200,6 +225,7 @@ class CustomerEdits:
         author: str | None = None,
     ) -> Customer:
         """Put a customer in categories and take it out of others (see `categorise`)."""
+        add, remove = _refs("add", add), _refs("remove", remove)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
@@ -227,11 +253,15 @@ class CustomerEdits:
             uow.catch_up()
             keep, duplicate = find(uow.model, keep_id), find(uow.model, duplicate_id)
             if keep.id == duplicate.id:
-                msg = "A customer cannot be merged into itself."
-                raise ValidationError.single("merge.same", msg, str(keep.id))
+                raise ValidationError.single("merge.same", None, str(keep.id))
             reasons = [r for check in self._reference_checks if (r := check(duplicate))]
             if reasons:
-                msg = f"Customer {duplicate.number} cannot be merged away: it {'; '.join(reasons)}."
+                msg = say(
+                    "customer.merge_in_use",
+                    self._settings.locale,
+                    number=duplicate.number,
+                    reasons="; ".join(reasons),
+                )
                 raise CustomerInUse(msg)
             combined = attrs.evolve(
                 merged(keep, duplicate), version=keep.version + 1, updated=self._settings.clock()
@@ -267,9 +297,12 @@ class CustomerEdits:
             checks = (self._invoice_references, *self._reference_checks)
             reasons = [r for check in checks if (r := check(customer))]
             if reasons:
-                msg = (
-                    f"Customer {customer.number} ({customer.name}) cannot be deleted: it "
-                    f"{'; '.join(reasons)}. Archive it instead with book.archive()."
+                msg = say(
+                    "customer.in_use",
+                    self._settings.locale,
+                    number=customer.number,
+                    name=customer.name,
+                    reasons="; ".join(reasons),
                 )
                 raise CustomerInUse(msg)
             with uow.transaction(author=author) as tx:
@@ -277,7 +310,7 @@ class CustomerEdits:
 
     def _invoice_references(self, customer: Customer) -> str | None:
         count = len(self._uow.model.invoices(customer.id))
-        return f"has {count} invoice(s)" if count else None
+        return say("customer.invoices", self._settings.locale, count=count) if count else None
 
 
 def _note(value: object) -> str:
@@ -293,7 +326,22 @@ def _wording(value: object) -> str:
 
 
 def _file_name(value: object) -> str:
-    return _rules.text(value, label="file name", code="file_name", max_length=255)
+    """The file's base name: folders (``../``, Windows' ``C:`` and backslashes) are taken off."""
+    name = _rules.text(value, label="file name", code="file_name", max_length=255)
+    base = PureWindowsPath(PurePosixPath(name).name).name.strip()
+    if base in {"", ".", ".."}:
+        params = {"value": shown(value)}
+        raise ValidationError.single("file_name.invalid", None, value, params=params)
+    return base
+
+
+def _refs(parameter: str, refs: object) -> list[CategoryRef]:
+    """The categories to add or remove, one or several (`TypeError` for anything else)."""
+    if isinstance(refs, Category | uuid.UUID | str):
+        return [refs]
+    if isinstance(refs, bytes | Mapping) or not isinstance(refs, Iterable):
+        wrong_type("categorise", parameter, refs, "categories (objects, ids or names)")
+    return list(refs)
 
 
 def _media_type(value: object) -> str:

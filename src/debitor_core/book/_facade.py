@@ -14,17 +14,27 @@ import datetime as dt
 import decimal
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from debitor_core._category import Category
+from debitor_core._errors import ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import RequiredFields
 from debitor_core._history import HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, InvoiceLine, Payment, ReminderLog
 from debitor_core._model import ConsentChannel, Customer, utc_now
+from debitor_core._shown import shown
 from debitor_core._terms import PaymentTerms
 from debitor_core._welcome import WelcomeInvoicePolicy
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
+from debitor_core.book._arguments import (
+    checked_clock,
+    checked_instance,
+    checked_locale,
+    checked_sender,
+    checked_store,
+    checked_timezone,
+)
 from debitor_core.book._billing import Billing
 from debitor_core.book._categories import Categories
 from debitor_core.book._custom_fields import CustomFields
@@ -45,6 +55,7 @@ from debitor_core.book._types import (
     SearchResult,
     SortKey,
     WelcomeSender,
+    checked_defaults,
 )
 from debitor_core.book._unit_of_work import UnitOfWork
 from debitor_core.book._view import BookView, ViewParts
@@ -56,9 +67,14 @@ __all__ = ["CustomerBook"]
 
 
 def _checked_duplicates(value: object) -> Literal["warn", "reject"]:
-    if value not in ("warn", "reject"):
-        msg = f"duplicates must be 'warn' or 'reject', not {value!r}."
-        raise ValueError(msg)
+    if value not in ("warn", "reject") or not isinstance(value, str):
+        params = {
+            "function": "CustomerBook",
+            "parameter": "duplicates",
+            "allowed": ("warn", "reject"),
+            "value": shown(value),
+        }
+        raise ValidationError.single("argument.invalid", None, value, "duplicates", params=params)
     return "warn" if value == "warn" else "reject"
 
 
@@ -72,9 +88,19 @@ class CustomerBook:
             ``"reject"`` refuses them with `DuplicateCustomer`.
         defaults: Raw values a blank form starts with, such as
             ``{"address": {"country": "LV"}, "currency": "EUR"}``.
+            A form that leaves one of these fields out (or blank) is registered
+            with the default; an unknown key is refused when the book is made.
         clock: Returns the current UTC time (for tests).
         welcome: The welcome-invoice policy; ``None`` sends none.
         sender: Delivers welcome invoices (see `deliver_pending`).
+        locale: The language of the book's problems and sentences: ``en`` (default),
+            ``lv`` or ``de`` (see `available_locales`). Codes are the same in each.
+        timezone: The business's time zone, an IANA name such as ``"Europe/Riga"``
+            or a `datetime.tzinfo` (default UTC). "Today", issue dates and overdue
+            amounts are worked out in it.
+
+    A book holds its store: `close` (or ``with CustomerBook(store) as book:``) closes
+    the store too.
 
     A book keeps indexes of its store's customers in memory for lookups and search.
     Its methods are safe to call from several threads. When another process writes to
@@ -93,18 +119,32 @@ class CustomerBook:
         clock: Callable[[], dt.datetime] = utc_now,
         welcome: WelcomeInvoicePolicy | None = None,
         sender: WelcomeSender | None = None,
+        locale: str = "en",
+        timezone: str | dt.tzinfo = dt.UTC,
     ) -> None:
-        """Open a book on ``store`` (see the class docstring)."""
+        """Open a book on ``store`` (see the class docstring).
+
+        Raises:
+            TypeError: ``store`` is not a store (a path, say), or another argument
+                is of the wrong type.
+            ValidationError: ``defaults`` has an unknown key, or ``locale`` or
+                ``timezone`` is not one we know.
+        """
         settings = BookSettings(
-            required=required or RequiredFields.default(),
+            required=checked_instance("required", required, RequiredFields, "a RequiredFields")
+            or RequiredFields.default(),
             duplicates=_checked_duplicates(duplicates),
-            defaults=dict(defaults or {}),
-            clock=clock,
-            welcome=welcome,
-            sender=sender,
+            defaults=checked_defaults(defaults),
+            clock=checked_clock(clock),
+            welcome=checked_instance(
+                "welcome", welcome, WelcomeInvoicePolicy, "a WelcomeInvoicePolicy or None"
+            ),
+            sender=checked_sender(sender),
+            locale=checked_locale(locale),
+            timezone=checked_timezone(timezone),
         )
         uow = UnitOfWork(
-            store if store is not None else InMemoryStore(), InMemoryReadModel(), settings.clock
+            checked_store(store) or InMemoryStore(), InMemoryReadModel(), settings.clock
         )
         self._settings = settings
         self._uow = uow
@@ -203,22 +243,53 @@ class CustomerBook:
     def sender(self, value: WelcomeSender | None) -> None:
         self._settings.sender = value
 
+    @property
+    def locale(self) -> str:
+        """The language of the book's problems and sentences (``en``, ``lv``, ``de``)."""
+        return self._settings.locale
+
+    @property
+    def timezone(self) -> dt.tzinfo:
+        """The business's time zone: the book's days ("today", due dates) are its days."""
+        return self._settings.timezone
+
+    def close(self) -> None:
+        """Close the book's store (the book is not used afterwards)."""
+        self._uow.store.close()
+
+    def __enter__(self) -> Self:
+        """Use the book in a ``with`` block that closes it (and its store) at the end."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Close the book (see `close`)."""
+        self.close()
+
     # -- registration ------------------------------------------------------------------
 
-    def preview(self, form: Mapping[str, Any], *, number: int | None = None) -> Review:
+    def preview(
+        self, form: Mapping[str, Any], *, number: int | None = None, locale: str | None = None
+    ) -> Review:
         """Work out what `register` would do with ``form``, changing nothing.
 
         Args:
             form: The raw form (see `register`).
             number: A customer number to ask for instead of the next free one.
+            locale: The language of the problems (default: the book's ``locale``).
 
         Returns:
-            The review: normalised customer, problems, duplicates, number.
+            The review: normalised customer, problems, duplicates, number, and the
+            welcome invoice registration would create.
         """
-        return self._registration.preview(form, number)
+        return self._registration.preview(form, number, locale)
 
     def register(
-        self, form: Mapping[str, Any], *, number: int | None = None, author: str | None = None
+        self,
+        form: Mapping[str, Any],
+        *,
+        number: int | None = None,
+        author: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Customer:
         """Validate ``form`` and store the customer it describes.
 
@@ -228,18 +299,25 @@ class CustomerBook:
                 ``company_id``, ``address`` (``street``, ``postal_code``, ``city``,
                 ``region``, ``country``), ``payment_terms``, ``currency``, ``language``,
                 ``categories`` (names), ``custom_fields`` (by key), ``notes``, ``consent``.
+                Fields the form leaves out or blank take the book's ``defaults``.
             number: A customer number to use instead of the next free one (from 1 to
                 2**53).
             author: Who registers the customer (recorded on the note, if any).
+            idempotency_key: Text (up to 200 characters) that names this request, such
+                as a form's hidden token. A registration with a key stored before
+                returns the customer it stored (as it is now) and stores nothing, in
+                any process and after a reopen: a double-submitted form or a retried
+                request registers the customer once.
 
         Returns:
             The stored customer.
 
         Raises:
             ValidationError: with every problem found; nothing is stored.
+                ``idempotency.conflict``: the key came before with another form.
             DuplicateCustomer: the book rejects duplicates and this looks like one.
         """
-        return self._registration.register(form, number, author)
+        return self._registration.register(form, number, author, idempotency_key)
 
     def register_many(
         self,
@@ -247,17 +325,19 @@ class CustomerBook:
         *,
         numbers: Sequence[int | None] | None = None,
         author: str | None = None,
+        idempotency_key: str | None = None,
     ) -> list[Customer]:
         """Register several customers in one commit: all of them, or none.
 
         Problems are reported for every form at once, with paths such as
-        ``[3].email`` when more than one form is given.
+        ``[3].email`` when more than one form is given. An ``idempotency_key`` works
+        as for `register`: the same key returns the customers stored the first time.
 
         Raises:
             ValidationError: with every problem of every form; nothing is stored.
             DuplicateCustomer: the book rejects duplicates and a form looks like one.
         """
-        return self._registration.register_many(forms, numbers, author)
+        return self._registration.register_many(forms, numbers, author, idempotency_key)
 
     def blank_form(self) -> dict[str, Any]:
         """Return an empty form carrying the book's defaults ("save and new")."""
@@ -315,7 +395,7 @@ class CustomerBook:
 
     def search(
         self,
-        text: str = "",
+        text: str | None = "",
         *,
         category: CategoryRef | Iterable[CategoryRef] | None = None,
         match: Literal["any", "all"] = "any",
@@ -351,10 +431,14 @@ class CustomerBook:
 
         Returns:
             The page of matching customers; its ``total`` counts every match.
+            ``text=None`` (a web form's missing field) searches like ``""``.
 
         Raises:
             NotFound: a category or custom field does not exist.
-            ValidationError: a filter value is not valid.
+            ValidationError: a filter value is not valid, or ``offset`` or ``limit``
+                is below 0 (``argument.range``), or ``match``, ``sort`` or
+                ``archived`` is not one of its choices (``argument.invalid``).
+            TypeError: an argument is of the wrong type (``city=5``), with a sentence.
         """
         return self._search.search(
             text,
@@ -466,8 +550,10 @@ class CustomerBook:
             customer_id: The customer to change.
             changes: Form keys with their new raw values; a blank value clears the
                 field; ``address`` merges key by key; ``notes`` adds a note;
-                ``consent`` records new consent statements.
-            expected_version: The version the change is based on.
+                ``consent`` records new consent statements. Anything but a mapping
+                (``None``, a `Customer`) is refused like such a form at `register`;
+                `customer_to_form` turns a customer into one.
+            expected_version: The version the change is based on (an int).
             author: Who makes the change (recorded on a new note).
 
         Returns:
@@ -477,6 +563,7 @@ class CustomerBook:
             ValidationError: with every problem; nothing changes.
             ConcurrencyConflict: the customer is no longer at ``expected_version``.
             NotFound: no customer has the id.
+            TypeError: ``expected_version`` is not an int (text such as ``"1"``).
         """
         return self._edits.update(customer_id, changes, expected_version, author)
 
@@ -507,6 +594,9 @@ class CustomerBook:
         author: str | None = None,
     ) -> Customer:
         """Record a reference to a file the host app keeps (such as a scanned contract).
+
+        Only the file's base name is kept: ``../../etc/passwd`` is recorded as
+        ``passwd``, and a Windows path as its last part (``contract.pdf``).
 
         Raises:
             ValidationError: a part of the reference is not valid.
@@ -577,7 +667,10 @@ class CustomerBook:
         expected_version: int | None = None,
         author: str | None = None,
     ) -> Customer:
-        """Hide a customer from listings and searches (unless asked for); keep everything."""
+        """Hide a customer from listings and searches (unless asked for); keep everything.
+
+        Archiving an archived customer changes nothing and returns it as it is.
+        """
         return self._edits.set_archived(customer_id, expected_version, archived=True, author=author)
 
     def restore(
@@ -587,7 +680,7 @@ class CustomerBook:
         expected_version: int | None = None,
         author: str | None = None,
     ) -> Customer:
-        """Bring an archived customer back into listings."""
+        """Bring an archived customer back into listings (an active one is returned as is)."""
         return self._edits.set_archived(
             customer_id, expected_version, archived=False, author=author
         )
@@ -835,15 +928,22 @@ class CustomerBook:
         invoice_id: uuid.UUID,
         amount: decimal.Decimal | str | int,
         *,
-        date: dt.date,
+        date: dt.date | str,
         currency: str | None = None,
     ) -> Payment:
         """Record a payment of an invoice.
 
+        Args:
+            invoice_id: The invoice paid.
+            amount: A `Decimal`, an int or decimal text.
+            date: When it was paid: a date, or ISO 8601 text such as ``2026-12-31``.
+            currency: The payment's currency, checked against the invoice's.
+
         Raises:
             ValidationError: the amount is not positive, has more decimals than the
                 currency allows, is in another currency, or pays more than is left;
-                or the invoice is a draft or void.
+                the date is not a date from 1900 to 2999; or the invoice is a draft or
+                void.
         """
         return self._billing.record_payment(invoice_id, amount, date=date, currency=currency)
 
@@ -854,7 +954,8 @@ class CustomerBook:
 
         Args:
             customer_id: The customer.
-            as_of: The day to work out statuses and overdue amounts for (default: today).
+            as_of: The day to work out statuses and overdue amounts for (default: today
+                in the book's time zone).
         """
         return self._billing.account(customer_id, as_of)
 
@@ -868,12 +969,20 @@ class CustomerBook:
         """Welcome invoices not yet accepted by the sender."""
         return self._delivery.pending()
 
-    def deliver_pending(self, *, now: dt.datetime | None = None) -> list[Delivery]:
+    def deliver_pending(
+        self, *, now: dt.datetime | None = None, lease: dt.timedelta | None = None
+    ) -> list[Delivery]:
         """Hand each due welcome invoice to the sender; return the deliveries as updated.
 
+        Several workers (threads, processes, hosts) may call this at once on books over
+        the same store: each delivery is claimed before it is sent, for ``lease``
+        (default five minutes), so that the others pass it by; no worker fails with
+        `ConcurrencyConflict` and none sends what another sends. A worker that dies
+        holding a claim loses it when the lease runs out.
+
         Only customers whose last email consent is a grant (`may_contact`) are handed
-        over: for the others the invoice is kept and the delivery marked
-        ``not_sent`` with ``last_error`` ``"not sent: no consent"``, in one commit.
+        over: for the others the invoice is kept and the delivery marked ``not_sent``
+        with ``last_error`` ``"not sent: no consent"``.
 
         On success the delivery is marked sent and the invoice becomes sent, in one
         commit. When the sender raises, the attempt is recorded with the error and the
@@ -884,10 +993,13 @@ class CustomerBook:
         Raises:
             DebitorError: the book has no sender.
         """
-        return self._delivery.deliver_pending(now)
+        return self._delivery.deliver_pending(now, lease)
 
-    def due_reminders(self, today: dt.date) -> list[DueReminder]:
-        """Reminders of sent, unpaid welcome invoices that the policy's schedule says are due."""
+    def due_reminders(self, today: dt.date | None = None) -> list[DueReminder]:
+        """Reminders of sent, unpaid welcome invoices that the policy's schedule says are due.
+
+        ``today`` defaults to today in the book's time zone.
+        """
         return self._delivery.due_reminders(today)
 
     def mark_reminder_sent(self, invoice_id: uuid.UUID, offset_days: int) -> ReminderLog:

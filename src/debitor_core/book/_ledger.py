@@ -66,6 +66,7 @@ class Ledger:
             self.forwards[record.customer_id] = record.to
             self.forwarded_numbers[record.number] = record.to
         # History entries stay in the store (the read model reads them when asked).
+        # a RegistrationLog is read from the store when a key comes again, not indexed
 
     def invoices_of(self, customer_id: uuid.UUID) -> list[Invoice]:
         """A customer's invoices, in the order issued or moved to it."""

@@ -17,11 +17,13 @@ from typing import Final, Protocol
 
 import attrs
 
+from debitor_core import _i18n
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
 from debitor_core._history import Erasure, HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, Record
 from debitor_core._model import Customer, FieldValue
+from debitor_core._shown import shown
 from debitor_core._text import DuplicateKey
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
 from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey
@@ -281,8 +283,8 @@ def find(model: CustomerReadModel, customer_id: uuid.UUID | str) -> Customer:
     key = customer_id if isinstance(customer_id, uuid.UUID) else _parse_uuid(customer_id)
     customer = model.get(key) if key else None
     if customer is None:
-        msg = f"No customer has the id {customer_id}."
-        raise NotFound(msg)
+        params = {"id": _named(customer_id)}
+        raise NotFound(_i18n.render_message("customer.not_found", params))
     return customer
 
 
@@ -294,8 +296,8 @@ def find_by_number(model: CustomerReadModel, number: int) -> Customer:
     """
     customer = model.get_by_number(number)
     if customer is None:
-        msg = f"No customer has the number {number!r}."
-        raise NotFound(msg)
+        params = {"number": shown(number)}
+        raise NotFound(_i18n.render_message("customer.no_number", params))
     return customer
 
 
@@ -351,9 +353,21 @@ def find_invoice(model: CustomerReadModel, invoice_id: uuid.UUID) -> Invoice:
     """
     invoice = model.invoice(invoice_id) if isinstance(invoice_id, uuid.UUID) else None
     if invoice is None:
-        msg = f"No invoice has the id {invoice_id}."
-        raise NotFound(msg)
+        params = {"id": _named(invoice_id)}
+        raise NotFound(_i18n.render_message("invoice.not_found", params))
     return invoice
+
+
+def _named(value: object) -> str:
+    """An id as asked for: as written when it is a UUID or short text, else quoted and cut."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str) and len(value) <= _NAMED and value.isprintable():
+        return value
+    return shown(value)
+
+
+_NAMED = 100
 
 
 def _parse_uuid(text: str) -> uuid.UUID | None:

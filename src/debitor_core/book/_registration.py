@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Container, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
-from debitor_core._errors import DuplicateCustomer, Problem, Severity, ValidationError
+from debitor_core._errors import DuplicateCustomer, NotFound, Problem, Severity, ValidationError
 from debitor_core._form import ADDRESS_KEYS, FORM_KEYS, CustomerDraft, parse_form
+from debitor_core._i18n import SOURCE_LANGUAGE, language_of
+from debitor_core._invoice import RegistrationLog
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
+from debitor_core._shown import shown
 from debitor_core._text import duplicate_keys
+from debitor_core.book._arguments import checked_text, say, wrong_type
 from debitor_core.book._build import (
     build,
     gets_welcome,
@@ -20,10 +26,14 @@ from debitor_core.book._build import (
     welcome_invoice,
     welcome_records,
 )
-from debitor_core.book._types import BookSettings, DuplicateMatch, Review
+from debitor_core.book._read_model import find
+from debitor_core.book._types import BookSettings, DuplicateMatch, Review, with_defaults
 from debitor_core.book._unit_of_work import UnitOfWork, Writes
 
-__all__ = ["Registration"]
+__all__ = ["MAX_IDEMPOTENCY_KEY", "Registration"]
+
+MAX_IDEMPOTENCY_KEY: Final = 200
+"""The longest idempotency key (as a store's integrity check allows)."""
 
 
 class Registration:
@@ -34,14 +44,24 @@ class Registration:
         self._uow = uow
         self._settings = settings
 
-    def preview(self, form: Mapping[str, Any], number: int | None) -> Review:
-        """What `register` would do with ``form``, changing nothing."""
+    def preview(self, form: Mapping[str, Any], number: int | None, locale: str | None) -> Review:
+        """What `register` would do with ``form``, changing nothing.
+
+        Problems are said in ``locale`` (default: the book's language).
+        """
+        language = self._language(locale)
+        review = self._preview(form, number)
+        if language == SOURCE_LANGUAGE:
+            return review
+        return attrs.evolve(review, problems=tuple(p.in_locale(language) for p in review.problems))
+
+    def _preview(self, form: Mapping[str, Any], number: int | None) -> Review:
         uow, settings = self._uow, self._settings
         with uow.lock:
             uow.catch_up()
             definitions = uow.definitions
             context = definitions.context(settings.required)
-            draft, problems = parse_form(definitions.with_defaults(form), context)
+            draft, problems = parse_form(definitions.with_defaults(self._filled(form)), context)
             if number is None:
                 wanted = uow.model.last_number() + 1
                 problems += _exhausted(wanted)
@@ -64,25 +84,44 @@ class Registration:
             if policy is not None and gets_welcome(
                 policy, customer, duplicates, uow.model.has_welcome
             ):
+                unpriced = policy.currency_problems(customer.currency or policy.currency)
+                if unpriced:
+                    return Review(draft, None, (*problems, *unpriced), duplicates, wanted)
                 next_invoice = uow.model.last_invoice_number() + 1
-                welcome = welcome_invoice(policy, customer, next_invoice)
+                welcome = welcome_invoice(policy, customer, next_invoice, settings.timezone)
             return Review(draft, customer, tuple(problems), duplicates, wanted, welcome)
 
-    def register(self, form: Mapping[str, Any], number: int | None, author: str | None) -> Customer:
+    def register(
+        self,
+        form: Mapping[str, Any],
+        number: int | None,
+        author: str | None,
+        idempotency_key: str | None = None,
+    ) -> Customer:
         """Validate ``form`` and store the customer it describes (see `CustomerBook.register`)."""
+        key = _checked_key(idempotency_key)
+        checked_text("register", "author", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
+            fingerprint = _fingerprint([form], [number]) if key is not None else ""
+            done = self._replay(key, fingerprint)
+            if done is not None:
+                return done[0]
             draft, errors = self._read_form(form, number)
             if errors:
-                raise ValidationError(errors)
+                raise self._refusal(errors)
             duplicates = self._registration_duplicates(draft)
             with uow.transaction(author=author) as tx:  # the number is chosen, store locked
+                done = self._replay(key, fingerprint)  # another process may have been first
+                if done is not None:
+                    return done[0]
                 if number is None:
                     number = uow.model.last_number() + 1
                     if number > MAX_NUMBER:
-                        raise ValidationError(_exhausted(number))
+                        raise self._refusal(_exhausted(number))
                 customer, _ = self._insert(tx, draft, number, author, duplicates, 0)
+                self._log(tx, key, fingerprint, [customer])
             return customer
 
     def register_many(
@@ -90,17 +129,36 @@ class Registration:
         forms: Iterable[Mapping[str, Any]],
         numbers: Sequence[int | None] | None,
         author: str | None,
+        idempotency_key: str | None = None,
     ) -> list[Customer]:
         """Register several customers in one commit: all of them, or none."""
-        forms = list(forms)
-        wanted: list[int | None] = list(numbers) if numbers is not None else [None] * len(forms)
+        forms = _listed("forms", forms, "a list of forms (mappings)")
+        wanted: list[int | None] = (
+            _listed("numbers", numbers, "a list of numbers or None")
+            if numbers is not None
+            else [None] * len(forms)
+        )
+        if len(wanted) != len(forms):
+            params = {"numbers": len(wanted), "forms": len(forms)}
+            raise ValidationError.single(
+                "numbers.count", None, len(wanted), "numbers", params=params
+            )
+        key = _checked_key(idempotency_key)
+        checked_text("register_many", "author", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
+            fingerprint = _fingerprint(forms, wanted) if key is not None else ""
+            done = self._replay(key, fingerprint)
+            if done is not None:
+                return done
             drafts, given = self._read_forms(forms, wanted)
             matches = [self._registration_duplicates(draft) for draft in drafts]
-            made = []
+            made: list[Customer] = []
             with uow.transaction(author=author) as tx:
+                done = self._replay(key, fingerprint)  # another process may have been first
+                if done is not None:
+                    return done
                 last = uow.model.last_number()
                 welcomed = 0
                 for draft, asked, duplicates in zip(drafts, wanted, matches, strict=True):
@@ -112,6 +170,7 @@ class Registration:
                     )
                     welcomed += welcome
                     made.append(customer)
+                self._log(tx, key, fingerprint, made)
             return made
 
     def blank_form(self) -> dict[str, Any]:
@@ -133,6 +192,53 @@ class Registration:
                 form[key] = value
         return form
 
+    def _language(self, locale: object) -> str:
+        if locale is None:
+            return self._settings.locale
+        if not isinstance(locale, str):
+            wrong_type("preview", "locale", locale, "text such as 'lv' or 'en'")
+        return language_of(locale)
+
+    def _refusal(self, problems: Iterable[Problem]) -> ValidationError:
+        """The `ValidationError` of ``problems``, said in the book's language."""
+        error = ValidationError(problems)
+        locale = self._settings.locale
+        return error if locale == SOURCE_LANGUAGE else error.in_locale(locale)
+
+    def _filled(self, form: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``form`` with the book's defaults wherever it leaves a field out or blank."""
+        return with_defaults(form, self._settings.defaults)
+
+    def _replay(self, key: str | None, fingerprint: str) -> list[Customer] | None:
+        """The customers a registration with ``key`` stored before, or ``None`` when new.
+
+        Raises:
+            ValidationError: ``idempotency.conflict``: the key came with other forms.
+        """
+        if key is None:
+            return None
+        try:
+            log = self._uow.store.record(RegistrationLog, key)
+        except NotFound:
+            return None
+        if log.fingerprint != fingerprint:
+            params = {"key": key}
+            raise self._refusal(
+                [Problem("idempotency_key", "idempotency.conflict", value=key, params=params)]
+            )
+        self._uow.catch_up()  # the log may be newer than what the book has read
+        return [find(self._uow.model, customer_id) for customer_id in log.customer_ids]
+
+    def _log(
+        self, tx: Writes, key: str | None, fingerprint: str, customers: Sequence[Customer]
+    ) -> None:
+        """Store the log of a registration with an idempotency key, in its transaction."""
+        if key is None:
+            return
+        ids = tuple(c.id for c in customers)
+        log = RegistrationLog(key, ids, fingerprint, self._settings.clock())
+        tx.put_record(log, expected_version=None)
+
     def _number_problems(self, number: object, batch: Container[object] = ()) -> list[Problem]:
         model = self._uow.model
         return number_problems(number, lambda n: n in batch or model.get_by_number(n) is not None)
@@ -143,7 +249,7 @@ class Registration:
         """Read one form (and the number asked for); return the draft and its errors."""
         definitions = self._uow.definitions
         context = definitions.context(self._settings.required)
-        draft, found = parse_form(definitions.with_defaults(form), context)
+        draft, found = parse_form(definitions.with_defaults(self._filled(form)), context)
         if number is not None:
             found += self._number_problems(number, taken)
         return draft, [p for p in found if p.is_error] if found else found
@@ -157,13 +263,13 @@ class Registration:
         given: set[object] = set()
         for position, (form, number) in enumerate(zip(forms, wanted, strict=True)):
             draft, errors = self._read_form(form, number, given)
-            if number is not None:
-                given.add(number)
+            if isinstance(number, int) and not isinstance(number, bool):
+                given.add(number)  # a number of another type is a problem, never hashed
             prefix = f"[{position}]" if len(forms) > 1 else ""
             problems += [p.at(prefix) for p in errors]
             drafts.append(draft)
         if problems:
-            raise ValidationError(problems)
+            raise self._refusal(problems)
         return drafts, given
 
     def _find_duplicates(self, draft: CustomerDraft) -> tuple[DuplicateMatch, ...]:
@@ -180,8 +286,9 @@ class Registration:
             return ()
         duplicates = self._find_duplicates(draft)
         if duplicates and settings.duplicates == "reject":
-            lines = " ".join(m.description for m in duplicates)
-            msg = f"{draft.name} looks like a customer you already have. {lines}"
+            locale = settings.locale
+            lines = " ".join(m.description_in(locale) for m in duplicates)
+            msg = f"{say('duplicate.customer', locale, name=draft.name)} {lines}"
             raise DuplicateCustomer(msg, duplicates)
         return duplicates
 
@@ -206,19 +313,30 @@ class Registration:
         if policy is None or not gets_welcome(policy, customer, duplicates, model.has_welcome):
             return customer, False
         next_invoice = model.last_invoice_number() + welcomed + 1
-        invoice, delivery = welcome_records(policy, customer, next_invoice)
+        try:
+            invoice, delivery = welcome_records(policy, customer, next_invoice, settings.timezone)
+        except ValidationError as exc:  # the policy has no price in the customer's currency
+            raise self._refusal(exc.problems) from None
         tx.put_record(invoice, expected_version=None)
         tx.put_record(delivery, expected_version=None)
         return customer, True
 
 
 def _duplicate_warning(match: DuplicateMatch) -> Problem:
+    customer = match.customer
+    params = {
+        "number": customer.number,
+        "name": customer.name,
+        "evidence": match.evidence,
+        "archived": customer.archived,
+    }
     return Problem(
         match.evidence[0],
         "duplicate.likely",
-        f"This may be a customer you already have: {match.description}",
+        None,
         Severity.WARNING,
-        match.customer.number,
+        customer.number,
+        params=params,
     )
 
 
@@ -226,11 +344,34 @@ def _exhausted(number: int) -> list[Problem]:
     """The problem of an automatic number past the range, if it is."""
     if number <= MAX_NUMBER:
         return []
-    msg = (
-        f"Every customer number up to {MAX_NUMBER:,} has been handed out; "
-        "give a free number of your own with number=."
-    )
-    return [Problem("number", "number.exhausted", msg, value=number)]
+    return [Problem("number", "number.exhausted", value=number, params={"max": MAX_NUMBER})]
+
+
+def _checked_key(key: object) -> str | None:
+    """An idempotency key: text of 1 to `MAX_IDEMPOTENCY_KEY` printable characters, or ``None``."""
+    if key is None:
+        return None
+    if not isinstance(key, str):
+        wrong_type("register", "idempotency_key", key, "text or None")
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.strip():
+        params = {"max_length": MAX_IDEMPOTENCY_KEY, "value": shown(key)}
+        raise ValidationError.single("idempotency.key", None, key, "idempotency_key", params=params)
+    return key
+
+
+def _fingerprint(forms: Sequence[object], numbers: Sequence[object]) -> str:
+    """The SHA-256 of the forms and numbers as given, the same in every process."""
+    try:
+        text = json.dumps([forms, numbers], sort_keys=True, default=repr, ensure_ascii=True)
+    except (TypeError, ValueError, RecursionError):  # keys of mixed types, or too deep
+        text = repr([forms, numbers])
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _listed(parameter: str, values: object, expected: str) -> list[Any]:
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        wrong_type("register_many", parameter, values, expected)
+    return list(values)
 
 
 def _next_number(last: int, skip: Container[object] = ()) -> int:

@@ -9,7 +9,10 @@ from typing import Any, Literal
 from debitor_core import _rules
 from debitor_core._category import Category
 from debitor_core._checks import run_rule
+from debitor_core._errors import ValidationError
 from debitor_core._model import Customer, FieldValue
+from debitor_core._shown import shown
+from debitor_core.book._arguments import checked_optional_int, checked_text, wrong_type
 from debitor_core.book._read_model import (
     CustomerQuery,
     find_by_number_forwarded,
@@ -45,7 +48,7 @@ class CustomerSearch:
 
     def search(
         self,
-        text: str,
+        text: str | None,
         *,
         category: CategoryRef | Iterable[CategoryRef] | None,
         match: Literal["any", "all"],
@@ -65,9 +68,21 @@ class CustomerSearch:
         ``include_private`` says whether the text may be found in private text (notes,
         personal-data text fields); a view without the grant passes ``False``.
         """
-        if sort not in ("number", "name", "created"):
-            msg = f"sort must be number, name or created, not {sort!r}."
-            raise ValueError(msg)
+        text = checked_text("search", "text", text) or ""
+        city = checked_text("search", "city", city)
+        checked_text("search", "country", country)
+        _choice("match", match, ("any", "all"))
+        _choice("sort", sort, ("number", "name", "created"))
+        _choice("archived", archived, (False, True, None))
+        for name, flag in (("subcategories", subcategories), ("descending", descending)):
+            if not isinstance(flag, bool):
+                wrong_type("search", name, flag, "True or False")
+        offset = checked_optional_int("search", "offset", offset, 0) or 0
+        limit = checked_optional_int("search", "limit", limit, 0)
+        if custom_fields is not None and not isinstance(custom_fields, Mapping):
+            wrong_type(
+                "search", "custom_fields", custom_fields, "a mapping of field keys to values"
+            )
         uow = self._uow
         uow.catch_up()
         definitions = uow.definitions
@@ -95,8 +110,25 @@ def _groups(
     """One group of category ids per category asked for (`NotFound` for an unknown one)."""
     if category is None:
         return ()
-    refs = [category] if isinstance(category, Category | uuid.UUID | str) else list(category)
+    if isinstance(category, Category | uuid.UUID | str):
+        refs: list[CategoryRef] = [category]
+    elif isinstance(category, bytes | Mapping) or not isinstance(category, Iterable):
+        wrong_type("search", "category", category, "categories (objects, ids or names)")
+    else:
+        refs = list(category)
     return tuple(definitions.group(definitions.category(ref), subcategories) for ref in refs)
+
+
+def _choice(parameter: str, value: object, allowed: tuple[object, ...]) -> None:
+    """Refuse a value that is not one of ``allowed`` (compared by type as well)."""
+    if not any(value is a or (type(value) is type(a) and value == a) for a in allowed):
+        params = {
+            "function": "search",
+            "parameter": parameter,
+            "allowed": tuple(str(a) for a in allowed),
+            "value": shown(value),
+        }
+        raise ValidationError.single("argument.invalid", None, value, parameter, params=params)
 
 
 def _field_values(

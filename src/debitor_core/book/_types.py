@@ -8,16 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 
+from debitor_core import _i18n
 from debitor_core._category import Category, descendants
-from debitor_core._errors import NotFound, Problem
+from debitor_core._errors import NotFound, Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition
-from debitor_core._form import CustomerDraft, FormContext, RequiredFields
+from debitor_core._form import CustomerDraft, FormContext, RequiredFields, is_blank, parse_form
 from debitor_core._invoice import Invoice
 from debitor_core._model import Customer, FieldValue
+from debitor_core._shown import shown
 from debitor_core._text import fold, text_field_keys
 from debitor_core._welcome import WelcomeInvoicePolicy
 
@@ -32,6 +34,8 @@ __all__ = [
     "SearchResult",
     "SortKey",
     "WelcomeSender",
+    "checked_defaults",
+    "with_defaults",
 ]
 
 SortKey = Literal["number", "name", "created"]
@@ -42,13 +46,6 @@ CategoryRef = Category | uuid.UUID | str
 
 ReferenceCheck = Callable[[Customer], str | None]
 """Says why a customer cannot be deleted ("has 3 invoices"), or ``None``."""
-
-_EVIDENCE: Final = {
-    "tax_id": "the same VAT number",
-    "email": "the same email address",
-    "phone": "the same phone number",
-    "name_city": "the same name and city",
-}
 
 
 @attrs.frozen(repr=False)
@@ -66,9 +63,17 @@ class DuplicateMatch:
     @property
     def description(self) -> str:
         """A sentence for the clerk: "Customer 12 (SIA Koks) has the same email address."."""
-        what = " and ".join(_EVIDENCE[e] for e in self.evidence)
-        archived = ", archived," if self.customer.archived else ""
-        return f"Customer {self.customer.number} ({self.customer.name}){archived} has {what}."
+        return self.description_in(_i18n.SOURCE_LANGUAGE)
+
+    def description_in(self, locale: str) -> str:
+        """`description` in the language of ``locale`` (``lv``, ``de``; English otherwise)."""
+        params = {
+            "number": self.customer.number,
+            "name": self.customer.name,
+            "evidence": self.evidence,
+            "archived": self.customer.archived,
+        }
+        return _i18n.render_message("duplicate.description", params, locale)
 
     def __repr__(self) -> str:
         return f"<DuplicateMatch #{self.customer.number} {','.join(self.evidence)}>"
@@ -184,6 +189,9 @@ class BookSettings:
         clock: Returns the current UTC time.
         welcome: The welcome-invoice policy, or ``None``.
         sender: Delivers welcome invoices, or ``None``.
+        locale: The language of the book's problems and sentences (``en``, ``lv``).
+        timezone: The business's time zone: "today" and due dates are its days.
+        lease: How long a `deliver_pending` worker holds the deliveries it claimed.
     """
 
     required: RequiredFields
@@ -192,6 +200,70 @@ class BookSettings:
     clock: Callable[[], dt.datetime]
     welcome: WelcomeInvoicePolicy | None
     sender: WelcomeSender | None
+    locale: str = "en"
+    timezone: dt.tzinfo = dt.UTC
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+
+    def today(self) -> dt.date:
+        """Today in the book's time zone, by its clock."""
+        return self.clock().astimezone(self.timezone).date()
+
+
+def with_defaults(form: Mapping[str, Any], defaults: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``form`` with ``defaults`` wherever it leaves a field out or blank.
+
+    Address parts and custom fields are filled one by one; a form given flat
+    (``address.city``) keeps its shape. A form that is not a mapping is returned as it
+    is, for the rules to refuse.
+    """
+    if not defaults or not isinstance(form, Mapping):
+        return form
+    filled = dict(form)
+    for key, value in defaults.items():
+        if key in ("address", "custom_fields") and isinstance(value, Mapping):
+            given = filled.get(key)
+            if given is None or is_blank(given):
+                given = {}
+            if not isinstance(given, Mapping):
+                continue  # the rules refuse it
+            inner = dict(given)
+            for sub, sub_value in value.items():
+                flat = f"{key}.{sub}"
+                if is_blank(inner.get(sub)) and is_blank(filled.get(flat)):
+                    inner[sub] = sub_value
+            filled[key] = inner
+        elif is_blank(filled.get(key)):
+            filled[key] = value
+    return filled
+
+
+def checked_defaults(defaults: object) -> dict[str, Any]:
+    """A book's ``defaults=``, refused when it is not a mapping or has unknown keys.
+
+    Raises:
+        TypeError: ``defaults`` is not a mapping.
+        ValidationError: ``form.unknown_field`` (or ``address.type``) at
+            ``defaults.<key>``.
+    """
+    if defaults is None:
+        return {}
+    if not isinstance(defaults, Mapping):
+        kind = type(defaults).__name__
+        msg = _i18n.render_message(
+            "argument.type",
+            {
+                "function": "CustomerBook",
+                "parameter": "defaults",
+                "expected": "a mapping of form fields to values",
+                "type": kind,
+            },
+        )
+        raise TypeError(msg)
+    _, found = parse_form(defaults, FormContext(required=RequiredFields.of()))
+    unknown = [p.at("defaults") for p in found if p.code in ("form.unknown_field", "address.type")]
+    if unknown:
+        raise ValidationError(unknown)
+    return dict(defaults)
 
 
 class Definitions:
@@ -253,16 +325,23 @@ class Definitions:
         Raises:
             NotFound: there is no such category.
         """
-        if isinstance(ref, Category):
-            ref = ref.id
-        if isinstance(ref, uuid.UUID):
-            found = self.categories.get(ref)
-        else:
-            wanted = " ".join(str(ref).split()).casefold()
+        given: object = ref.id if isinstance(ref, Category) else ref
+        if isinstance(given, uuid.UUID):
+            found = self.categories.get(given)
+        elif isinstance(given, str):
+            wanted = " ".join(given.split()).casefold()
             found = next((c for c in self.categories.values() if c.name.casefold() == wanted), None)
+        else:
+            params = {
+                "function": "category",
+                "parameter": "ref",
+                "expected": "a category, its id or its name",
+                "type": type(given).__name__,
+            }
+            raise TypeError(_i18n.render_message("argument.type", params))
         if found is None:
-            msg = f"There is no category {ref!r}."
-            raise NotFound(msg)
+            params = {"name": shown(given)}
+            raise NotFound(_i18n.render_message("category.not_found", params))
         return found
 
     def group(self, category: Category, subcategories: bool) -> frozenset[uuid.UUID]:  # noqa: FBT001
@@ -288,5 +367,5 @@ class Definitions:
         try:
             return self.fields[key]
         except (KeyError, TypeError):
-            msg = f"There is no custom field {key!r}."
-            raise NotFound(msg) from None
+            params = {"key": shown(key)}
+            raise NotFound(_i18n.render_message("custom_field.not_found", params)) from None

@@ -106,7 +106,7 @@ class BookView:
 
     def search(
         self,
-        text: str = "",
+        text: str | None = "",
         *,
         category: CategoryRef | Iterable[CategoryRef] | None = None,
         match: Literal["any", "all"] = "any",
@@ -128,9 +128,10 @@ class BookView:
             ValidationError: a filter value is not valid.
         """
         hidden = self._hidden()
-        for key in custom_fields or {}:
-            if key in hidden:
-                raise _no_field(key)
+        if isinstance(custom_fields, Mapping):
+            for key in custom_fields:
+                if key in hidden:
+                    raise _no_field(key)
         page = self._parts.search.search(
             text,
             category=category,
@@ -210,7 +211,7 @@ class BookView:
         """Welcome invoices not yet accepted by the sender."""
         return self._parts.delivery.pending()
 
-    def due_reminders(self, today: dt.date) -> list[DueReminder]:
+    def due_reminders(self, today: dt.date | None = None) -> list[DueReminder]:
         """Reminders of sent, unpaid welcome invoices that are due."""
         return self._parts.delivery.due_reminders(today)
 

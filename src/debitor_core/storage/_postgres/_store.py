@@ -8,7 +8,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Self, TypeVar
 
 import psycopg
 import psycopg_pool
@@ -473,6 +473,14 @@ class PostgresStore:
         self._closed = True
         if self._owns_pool:
             self._pool.close()
+
+    def __enter__(self) -> Self:
+        """Use the store in a ``with`` block that closes it at the end."""
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Close the store (see `close`)."""
+        self.close()
 
     def __repr__(self) -> str:
         where = f" in schema {self._names.schema!r}" if self._names.schema else ""
