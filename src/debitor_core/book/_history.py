@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from debitor_core._errors import NotFound, ValidationError
+from debitor_core._errors import ValidationError
 from debitor_core._history import HistoryEntry
 from debitor_core._model import ConsentChannel
-from debitor_core.book._read_model import find
+from debitor_core.book._read_model import customer_not_found, find
 from debitor_core.book._unit_of_work import UnitOfWork
 
 __all__ = ["History"]
@@ -31,8 +31,7 @@ class History:
         key = _uuid(customer_id)
         entries = uow.model.history(key) if key is not None else []
         if not entries and (key is None or uow.model.get(key) is None):
-            msg = f"No customer has the id {customer_id}."
-            raise NotFound(msg)
+            raise customer_not_found(customer_id)
         return entries
 
     def may_contact(self, customer_id: uuid.UUID | str, channel: ConsentChannel | str) -> bool:

@@ -23,7 +23,7 @@ from debitor_core._invoice import (
     ReminderLog,
 )
 from debitor_core._model import Customer
-from debitor_core.book._read_model import CustomerReadModel
+from debitor_core.book._read_model import CustomerReadModel, customer_not_found
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork, Writes
 from debitor_core.storage._protocol import Scrubbable
@@ -252,7 +252,7 @@ def _scrub_store(uow: UnitOfWork) -> None:
 
 
 def _not_found(customer_id: object) -> NotFound:
-    return NotFound(f"No customer has the id {customer_id}.")
+    return customer_not_found(customer_id)
 
 
 def _parse_uuid(text: str) -> uuid.UUID | None:

@@ -34,6 +34,7 @@ __all__ = [
     "Changes",
     "CustomerQuery",
     "CustomerReadModel",
+    "customer_not_found",
     "find",
     "find_by_number",
     "find_by_number_forwarded",
@@ -308,14 +309,14 @@ def find_forwarded(model: CustomerReadModel, customer_id: uuid.UUID | str) -> Cu
         NotFound: no customer has the id, and none was merged away with it (or the
             customer it was merged into is gone).
     """
-    key = customer_id if isinstance(customer_id, uuid.UUID) else _parse_uuid(customer_id)
-    customer = model.get(key) if key else None
-    if customer is None and key is not None:
-        customer = _follow(model, model.merged_into(key))
-    if customer is None:
-        msg = f"No customer has the id {customer_id}."
-        raise NotFound(msg)
-    return customer
+    try:
+        return find(model, customer_id)
+    except NotFound:
+        key = customer_id if isinstance(customer_id, uuid.UUID) else _parse_uuid(customer_id)
+        customer = _follow(model, model.merged_into(key)) if key is not None else None
+        if customer is None:
+            raise
+        return customer
 
 
 def find_by_number_forwarded(model: CustomerReadModel, number: int) -> Customer:
@@ -324,13 +325,18 @@ def find_by_number_forwarded(model: CustomerReadModel, number: int) -> Customer:
     Raises:
         NotFound: no customer has (or had, before a merge) the number.
     """
-    customer = model.get_by_number(number)
-    if customer is None:
+    try:
+        return find_by_number(model, number)
+    except NotFound:
         customer = _follow(model, model.merged_number(number))
-    if customer is None:
-        msg = f"No customer has the number {number!r}."
-        raise NotFound(msg)
-    return customer
+        if customer is None:
+            raise
+        return customer
+
+
+def customer_not_found(customer_id: object) -> NotFound:
+    """The `NotFound` of a customer id no customer has (the id shown bounded)."""
+    return NotFound(_i18n.render_message("customer.not_found", {"id": _named(customer_id)}))
 
 
 def _follow(model: CustomerReadModel, target: uuid.UUID | None) -> Customer | None:
