@@ -414,7 +414,9 @@ class TestDeliveryLeases:
         outbox = Outbox()
         clock = FakeClock()
         writer = CustomerBook(SqliteStore(path), clock=clock, welcome=POLICY)
-        writer.register_many([{"name": f"Client {n}", "address": LV} for n in range(30)])
+        writer.register_many(
+            [{"name": f"Client {n}", "address": LV, "consent": {"email": True}} for n in range(30)]
+        )
         workers = [
             CustomerBook(SqliteStore(path), clock=FakeClock(), welcome=POLICY, sender=outbox)
             for _ in range(3)
@@ -450,7 +452,7 @@ class TestDeliveryLeases:
         store = InMemoryStore()
         book = CustomerBook(store, clock=clock, welcome=POLICY, sender=Slow())
         other = CustomerBook(store, clock=clock, welcome=POLICY, sender=Outbox())
-        book.register(anna())
+        book.register(anna(consent={"email": True}))
         (sent,) = book.deliver_pending(now=clock.now)
         assert [[]] == held
         assert "sent" == sent.state.value
@@ -471,7 +473,7 @@ class TestDeliveryLeases:
         store = InMemoryStore()
         book = CustomerBook(store, clock=clock, welcome=POLICY, sender=Slow())
         other = CustomerBook(store, clock=clock, welcome=POLICY, sender=outbox)
-        made = book.register(anna())
+        made = book.register(anna(consent={"email": True}))
         assert [] == book.deliver_pending(now=clock.now)
         assert ["sent"] == [d.state.value for d in taken[0]]
         assert [f"welcome-invoice-{made.id}"] * 2 == outbox.sent

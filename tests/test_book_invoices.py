@@ -58,8 +58,9 @@ def welcoming(clock, outbox):
     return CustomerBook(clock=clock, welcome=POLICY, sender=outbox)
 
 
-def person(name="Anna Ozola", email="anna@example.com"):
-    return {"kind": "person", "name": name, "email": email, "address": {"country": "LV"}}
+def person(name="Anna Ozola", email="anna@example.com", *, consent=True):
+    form = {"kind": "person", "name": name, "email": email, "address": {"country": "LV"}}
+    return {**form, "consent": {"email": True}} if consent else form
 
 
 class TestWelcomeInvoices:
@@ -121,6 +122,24 @@ class TestWelcomeInvoices:
         assert InvoiceState.SENT == welcoming.invoices(anna.id)[0].state
         assert [] == welcoming.deliver_pending()
         assert [] == welcoming.pending_deliveries()
+
+    def test_no_consent_no_delivery(self, welcoming, outbox):
+        """Without email consent the invoice is kept and the delivery marked not sent."""
+        anna = welcoming.register(person(consent=False))
+        ben = welcoming.register(person("Ben Ozols", "ben@example.com"))
+        welcoming.record_consent(ben.id, "email", given=False, source="phone call")
+        withheld = welcoming.deliver_pending()
+        assert [
+            (anna.id, DeliveryState.NOT_SENT, "not sent: no consent", 3),  # claimed, settled
+            (ben.id, DeliveryState.NOT_SENT, "not sent: no consent", 3),
+        ] == [(d.customer_id, d.state, d.last_error, d.version) for d in withheld]
+        assert ([], [], [], 2) == (
+            outbox.sent,
+            welcoming.deliver_pending(),
+            welcoming.pending_deliveries(),
+            len(welcoming.invoices()),
+        )
+        assert {InvoiceState.DRAFT} == {i.state for i in welcoming.invoices()}
 
     def test_delivery_failure_is_retried_later(self, clock):
         """A failing sender is recorded with the error and retried after a backoff."""

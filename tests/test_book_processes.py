@@ -13,7 +13,7 @@ from debitor_core import Branding, CustomerBook, LineTemplate, WelcomeInvoicePol
 from debitor_core.storage import SqliteStore
 
 POLICY = WelcomeInvoicePolicy(Branding("SIA Koks"), lines=(LineTemplate("Setup", "10.00"),))
-FORM = {"name": "Anna Ozola", "address": {"country": "LV"}}
+FORM = {"name": "Anna Ozola", "address": {"country": "LV"}, "consent": {"email": True}}
 PROCESSES = 4
 
 

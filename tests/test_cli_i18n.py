@@ -168,7 +168,7 @@ class TestInLatvian:
         assert out.startswith("Klients 1: SIA Koks (uzņēmums)\n  Kontaktpersona  -\n")
         assert "Privātas piezīmes\n  nav\n" in out
         assert (0, "Pārbaudīts 1 klients: 0 vairs neatbilst šodienas noteikumiem; nekas netika mainīts.\n") == run("check")[:2]  # fmt: skip
-        assert (0, "Failā b.json ierakstīti: 1 klients, 0 kategoriju un 0 pielāgoto lauku.\n") == run(
+        assert (0, "Failā b.json ierakstīti: 1 klients, 0 kategoriju, 0 pielāgoto lauku un 1 ieraksts.\n") == run(
             "dump", "b.json"
         )[:2]  # fmt: skip
 

@@ -259,12 +259,13 @@ class TestBackups:
 
     def test_dump_then_load_gives_the_same_book(self, filled):
         """A dump loaded into a new book exports exactly as the original does."""
-        assert (0, "Wrote 2 customers, 1 category and 1 custom field to backup.json.\n") == filled(
-            "dump", "backup.json"
-        )[:2]
         assert (
             0,
-            "Loaded 2 customers, 1 category and 1 custom field into new.db (2 new).\n",
+            "Wrote 2 customers, 1 category, 1 custom field and 2 records to backup.json.\n",
+        ) == filled("dump", "backup.json")[:2]
+        assert (
+            0,
+            "Loaded 2 customers, 1 category, 1 custom field and 2 records into new.db (2 new).\n",
         ) == filled("--book", "new.db", "load", "backup.json")[:2]
         assert book_at("customers.json").export(include_private=True) == book_at("new.db").export(
             include_private=True
@@ -301,7 +302,7 @@ class TestBackups:
         """JSON -> SQLite -> JSON gives an identical export."""
         assert (
             0,
-            "Copied 2 customers, 1 category and 1 custom field from customers.json to copy.db.\n",
+            "Copied 2 customers, 1 category, 1 custom field and 2 records from customers.json to copy.db.\n",
         ) == filled("migrate", "--to", "copy.db")[:2]
         filled("--book", "copy.db", "migrate", "--to", "back.json")
         exports = [
@@ -337,12 +338,12 @@ class TestBackups:
         book.store.close()
         assert (
             0,
-            "Wrote 1 customer, 1 category, 1 custom field and 2 records to backup.json.\n",
+            "Wrote 1 customer, 1 category, 1 custom field and 5 records to backup.json.\n",
             "",
         ) == filled("dump", "backup.json")
         assert (
             0,
-            "Loaded 1 customer, 1 category, 1 custom field and 2 records into new.db (1 new).\n",
+            "Loaded 1 customer, 1 category, 1 custom field and 5 records into new.db (1 new).\n",
             "",
         ) == filled("--book", "new.db", "load", "backup.json")
         assert (0, "") == filled("migrate", "--to", "copy.json")[::2]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import FakeClock
 from debitor_core import (
     RECORD_KINDS,
     Branding,
@@ -50,7 +51,7 @@ class TestExport:
 
     def test_import_reuses_categories_by_name(self, source):
         """A category of the same name (any case) is reused, not duplicated."""
-        target = CustomerBook()
+        target = CustomerBook(clock=FakeClock())
         retail = target.create_category("RETAIL")
         (customer,) = target.import_data(source.export())
         assert (retail.id,) == customer.categories
@@ -62,9 +63,11 @@ class TestExport:
         data = source.export()
         with pytest.raises(ValidationError) as info:
             source.import_data(data)
-        assert {("customers[0].id", "id.taken"), ("customers[0].number", "number.taken")} == {
-            (p.path, p.code) for p in info.value.problems
-        }
+        assert {
+            ("customers[0].id", "id.taken"),
+            ("customers[0].number", "number.taken"),
+            ("records.history[0].key", "record.taken"),  # the registration's history entry
+        } == {(p.path, p.code) for p in info.value.problems}
         assert 1 == len(source)
 
     def test_import_validates_and_normalises(self, source):
@@ -72,7 +75,7 @@ class TestExport:
         data = source.export()
         record = data["customers"][0]
         record["email"] = "  Info@KOKS.LV "
-        (customer,) = CustomerBook().import_data(data)
+        (customer,) = CustomerBook(clock=FakeClock()).import_data(data)
         assert "info@koks.lv" == customer.email
         record["email"] = "not an email"
         with pytest.raises(ValidationError) as info:
@@ -142,7 +145,7 @@ class TestBackupsKeepEverything:
             for name, store in (("a.json", JsonFileStore), ("b.db", SqliteStore),
                                 ("c.json", JsonFileStore)):  # fmt: skip
                 with store(Path(tmp) / name) as opened:
-                    book = CustomerBook(opened)
+                    book = CustomerBook(opened, clock=FakeClock())
                     book.import_data(data)
                     data = book.export(include_private=True)
                 exports.append(data)
@@ -156,9 +159,16 @@ class TestBackupsKeepEverything:
         source.register({"name": "Ozols", "address": {"country": "LV"}})
         with_records(source, [(1, True, True)])
         data = source.export()
-        assert {"invoice": 2, "payment": 1, "delivery": 1, "reminder": 1, "registration": 0} == {
-            k: len(v) for k, v in data["records"].items()
-        }
+        assert {
+            "invoice": 2,
+            "payment": 1,
+            "delivery": 1,
+            "reminder": 1,
+            "registration": 0,
+            "history": 1,
+            "forward": 0,
+            "erasure": 0,
+        } == {k: len(v) for k, v in data["records"].items()}
         target = CustomerBook(clock=clock)
         target.import_data(data)
         assert source.invoices() == target.invoices()
@@ -243,6 +253,7 @@ class TestBackupsKeepEverything:
             ("records.invoice[0].key", "record.taken"),
             ("records.invoice[0].number", "invoice.number_taken"),
             ("records.payment[0].key", "record.taken"),
+            ("records.history[0].key", "record.taken"),
         } == {(p.path, p.code) for p in info.value.problems}
         assert 1 == len(book.invoices())
 

@@ -175,7 +175,7 @@ def test_following_the_feed_ends_where_a_reload_ends(tmp_path_factory, kind, his
     """
     leader_store, follower_store = STORES[kind](tmp_path_factory.mktemp(kind))
     leader = Leader(leader_store)
-    writer = UnitOfWork(leader_store, InMemoryReadModel())
+    writer = UnitOfWork(leader_store, InMemoryReadModel(), lambda: WHEN)  # dates history
     follower = UnitOfWork(follower_store, InMemoryReadModel())
     for operations, catch_up in history:
         with writer.transaction() as tx:

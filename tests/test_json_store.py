@@ -1071,7 +1071,19 @@ class TestVersions:
         path = tmp_path / f"book-v{version}.json"
         JsonFileStore(path)
         data = stored(path)
-        assert (4, ["delivery", "invoice", "payment", "registration", "reminder"]) == (
+        assert (
+            4,
+            [
+                "delivery",
+                "erasure",
+                "forward",
+                "history",
+                "invoice",
+                "payment",
+                "registration",
+                "reminder",
+            ],
+        ) == (
             data["version"],
             sorted(data["records"]),
         )

@@ -7,7 +7,16 @@ import uuid
 import attrs
 import pytest
 
-from debitor_core import Category, Customer, CustomFieldDefinition, Payment, StorageError
+from debitor_core import (
+    AlreadyExists,
+    Category,
+    Customer,
+    CustomFieldDefinition,
+    HistoryAction,
+    HistoryEntry,
+    Payment,
+    StorageError,
+)
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._read_model import EVERYONE, CustomerQuery
 from debitor_core.book._unit_of_work import UnitOfWork
@@ -21,7 +30,7 @@ def customer(number, name="Koks"):
 
 
 def open_uow(store=None):
-    return UnitOfWork(store or InMemoryStore(), InMemoryReadModel())
+    return UnitOfWork(store or InMemoryStore(), InMemoryReadModel(), lambda: WHEN)
 
 
 class FlakyStore(InMemoryStore):
@@ -61,11 +70,46 @@ class TestWrites:
             assert ([changed], [other.id], [payment]) == (
                 list(tx.customers),
                 list(tx.deleted),
-                list(tx.records),
+                [r for r in tx.records if not isinstance(r, HistoryEntry)],
             )
             assert (True, False) == (tx.categories, tx.custom_fields)
         assert [changed] == list(uow.store.customers())
-        assert "<Writes 1 customers, 1 deleted, 1 records, categories>" == repr(tx)
+        assert "<Writes 1 customers, 1 deleted, 5 records, categories>" == repr(tx)
+
+    def test_every_customer_write_keeps_history(self):
+        """Adds, updates and deletes each store a history entry in the same commit."""
+        uow = open_uow()
+        koks, other = customer(1), customer(2)
+        with uow.transaction(author="anna") as tx:
+            tx.add(koks)
+            tx.add(other)
+            tx.update(attrs.evolve(koks, name="Meži", version=2), expected_version=1)
+            tx.update(attrs.evolve(koks, name="Ozoli", version=3), expected_version=2)
+            tx.delete(other.id, action=HistoryAction.MERGED, other=koks.id)
+        entries = list(uow.store.records(HistoryEntry))
+        assert [
+            (koks.id, HistoryAction.REGISTERED, "anna"),
+            (other.id, HistoryAction.REGISTERED, "anna"),
+            (koks.id, HistoryAction.CHANGED, "anna"),
+            (koks.id, HistoryAction.CHANGED, "anna"),
+            (other.id, HistoryAction.MERGED, "anna"),
+        ] == [(e.customer_id, e.action, e.author) for e in entries]
+        assert [("Koks", "Meži"), ("Meži", "Ozoli")] == [e.changes["name"] for e in entries[2:4]]
+        assert (koks.id, ()) == (entries[4].other, entries[4].fields)
+
+    def test_rolled_back_writes_keep_no_history(self):
+        """A transaction that fails stores no history entry either."""
+        uow = open_uow()
+        first, again = customer(1), customer(1, "Koks again")
+
+        def add_both():
+            with uow.transaction() as tx:
+                tx.add(first)
+                tx.add(again)  # the same number: refused, all rolled back
+
+        with pytest.raises(AlreadyExists):
+            add_both()
+        assert [] == list(uow.store.records(HistoryEntry))
 
     def test_added_after_deleted(self):
         """A customer deleted and added again in one transaction counts as saved only."""

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from debitor_core import ConsentChannel, RequiredFields
+from debitor_core import BookView, ConsentChannel, RequiredFields
 from webapp_support import BIRTHDAY, NOTE, SECRET, TODAY, demo_book, token
 
 starlette_testclient = pytest.importorskip("starlette.testclient")
@@ -1047,14 +1047,14 @@ class TestAccessibility:
 
 
 class TestErrors:
-    def test_unexpected_failure(self, app, owner, book, monkeypatch, caplog):
+    def test_unexpected_failure(self, app, owner, monkeypatch, caplog):
         """A failure is a quiet 500 page and one log line naming only the exception's type."""
 
         def failing(*_args, **_kwargs):
             msg = "Secret value typed by someone"
             raise RuntimeError(msg)
 
-        monkeypatch.setattr(book, "search", failing)
+        monkeypatch.setattr(BookView, "search", failing)  # every screen reads through a view
         caplog.set_level(logging.INFO)
         response = owner.get("/customers?q=x")
         assert (500, True) == (
@@ -1072,7 +1072,7 @@ class TestErrors:
             ("StorageError", 503, "The customer book could not be reached. Try again later."),
         ),
     )
-    def test_storage_failures(self, owner, book, monkeypatch, case):
+    def test_storage_failures(self, owner, monkeypatch, case):
         """A store that is busy or down is said as such, with 503."""
         error, status, sentence = case
         import debitor_core
@@ -1080,7 +1080,7 @@ class TestErrors:
         def failing(*_args, **_kwargs):
             raise getattr(debitor_core, error)("disk on fire at /srv/book.db")
 
-        monkeypatch.setattr(book, "search", failing)
+        monkeypatch.setattr(BookView, "search", failing)
         response = owner.get("/customers")
         assert (status, True, False) == (
             response.status_code,

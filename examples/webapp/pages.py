@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from debitor_core import CustomerBook
+from debitor_core import BookView, CustomerBook
 from webapp import i18n
-from webapp.access import BookReader, User, reader_for
+from webapp.access import User, reader_for
 from webapp.config import Config
 from webapp.security import csrf_token, current_user
 
@@ -89,7 +89,7 @@ class Pages:
             raise SignInRequired
         return user
 
-    def reader(self, request: Request) -> BookReader:
+    def reader(self, request: Request) -> BookView:
         """The book as the signed-in user may read it (see `access.reader_for`)."""
         return reader_for(self.book, self.user(request))
 

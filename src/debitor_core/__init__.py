@@ -33,6 +33,7 @@ from debitor_core._errors import (
 )
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import CustomerDraft, RequiredFields, customer_to_form
+from debitor_core._history import Erasure, FieldChange, Forward, HistoryAction, HistoryEntry
 from debitor_core._i18n import available_locales, render_message
 from debitor_core._invoice import (
     RECORD_KINDS,
@@ -65,6 +66,7 @@ from debitor_core._welcome import PLACEHOLDERS, LineTemplate, WelcomeInvoicePoli
 from debitor_core.book import (
     AccountLine,
     AccountSummary,
+    BookView,
     CategoryCount,
     CustomerBook,
     DueReminder,
@@ -84,6 +86,7 @@ __all__ = [
     "AlreadyExists",
     "AttachmentRef",
     "BillTo",
+    "BookView",
     "Branding",
     "Category",
     "CategoryCount",
@@ -104,7 +107,12 @@ __all__ = [
     "DueReminder",
     "DuplicateCustomer",
     "DuplicateMatch",
+    "Erasure",
+    "FieldChange",
     "FieldType",
+    "Forward",
+    "HistoryAction",
+    "HistoryEntry",
     "InUse",
     "Invoice",
     "InvoiceLine",

@@ -26,8 +26,9 @@ The API, for stores and the book:
 
 - `structural_problems(value)` returns every problem found in a `Customer`,
   `Category`, `CustomFieldDefinition` or record (`Invoice`, `Payment`, `Delivery`,
-  `ReminderLog`), as `Problem` objects with a path (``attachments[0].file_name``), a
-  code (``integrity.file_name``) and a sentence; an empty list means sound.
+  `ReminderLog`, `HistoryEntry`, `Forward`, `Erasure`), as `Problem` objects with a
+  path (``attachments[0].file_name``), a code (``integrity.file_name``) and a
+  sentence; an empty list means sound.
 - `check_structure(value)` raises `ValidationError` with those problems.
 - `describe(value)` names the record in a sentence: ``customer 17``,
   ``category 'Food'``, ``invoice 3``.
@@ -51,6 +52,7 @@ from typing import Any, Final
 from debitor_core._category import Category
 from debitor_core._errors import Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType
+from debitor_core._history import Erasure, FieldChange, Forward, HistoryAction, HistoryEntry
 from debitor_core._invoice import (
     BillTo,
     Branding,
@@ -139,7 +141,8 @@ def structural_problems(value: object) -> list[Problem]:
 
     Args:
         value: A `Customer`, `Category`, `CustomFieldDefinition`, `Invoice`,
-            `Payment`, `Delivery` or `ReminderLog`.
+            `Payment`, `Delivery`, `ReminderLog`, `HistoryEntry`, `Forward` or
+            `Erasure`.
 
     Returns:
         The problems, each with a path inside the record, an ``integrity.*`` code and
@@ -152,7 +155,8 @@ def structural_problems(value: object) -> list[Problem]:
     if check is None:
         msg = (
             "structural_problems() takes a Customer, Category, CustomFieldDefinition, "
-            f"Invoice, Payment, Delivery or ReminderLog, not {type(value).__name__}."
+            "Invoice, Payment, Delivery, ReminderLog, HistoryEntry, Forward or Erasure, not "
+            f"{type(value).__name__}."
         )
         raise TypeError(msg)
     out: list[Problem] = []
@@ -203,6 +207,9 @@ _NAMES: Final[Mapping[type, Callable[[Any], str]]] = {
     Delivery: lambda v: f"delivery for customer {v.customer_id}",
     RegistrationLog: lambda v: f"registration {v.idempotency_key!r}",
     ReminderLog: lambda v: f"reminder {v.invoice_id}:{_plain(v.offset_days)}",
+    HistoryEntry: lambda v: f"history entry {v.id}",
+    Forward: lambda v: f"forward of customer {_plain(v.number)}",
+    Erasure: lambda v: f"erasure of customer {_plain(v.number)}",
 }
 
 
@@ -436,6 +443,7 @@ def _consent(consent: object, path: str, out: list[Problem]) -> None:
     _bool(consent.given, path + ".given", out)
     _moment(consent.at, path + ".at", out)
     _text(consent.source, path + ".source", LIMITS["source"], out)
+    _text(consent.wording, path + ".wording", LIMITS["source"], out)
 
 
 def _category(c: Category, out: list[Problem]) -> None:
@@ -571,6 +579,75 @@ def _reminder(r: ReminderLog, out: list[Problem]) -> None:
     _version(r.version, out)
 
 
+MAX_HISTORY_FIELDS: Final = 10_000
+"""The most fields one history entry lists (a customer has far fewer)."""
+MAX_HISTORY_VALUE: Final = 10_000_000
+"""The longest JSON text of one value in a history entry."""
+
+
+def _history(h: HistoryEntry, out: list[Problem]) -> None:
+    _uuid(h.id, "id", out)
+    _uuid(h.customer_id, "customer_id", out)
+    _moment(h.at, "at", out)
+    _member(h.action, HistoryAction, "action", out)
+    _text(h.author, "author", LIMITS["author"], out)
+    if h.other is not None:
+        _uuid(h.other, "other", out)
+    _text(h.reason, "reason", LIMITS["multiline_text"], out, control=_FREE_CONTROL)
+    if h.initial is not None:
+        if type(h.initial) is not Customer:
+            _wrong_type(h.initial, "a customer", "initial", out)
+        else:
+            found: list[Problem] = []
+            _customer(h.initial, found)
+            out += [p.at("initial") for p in found]
+            if h.initial.notes or h.initial.attachments:
+                msg = "A private field's value is kept in its history entry."
+                out.append(Problem("initial", "integrity.private_value", msg))
+    changes = _items(h.fields, "fields", out)
+    if len(changes) > MAX_HISTORY_FIELDS:
+        _wrong_type(len(changes), f"at most {MAX_HISTORY_FIELDS:,} fields", "fields", out)
+    for index, change in enumerate(changes[:MAX_HISTORY_FIELDS]):
+        _field_change(change, f"fields[{index}]", out)
+    _version(h.version, out)
+
+
+def _field_change(change: object, path: str, out: list[Problem]) -> None:
+    if type(change) is not FieldChange:
+        _wrong_type(change, "a changed field", path, out)
+        return
+    _text(change.field, f"{path}.field", MAX_FILE_NAME, out, required=True)
+    _bool(change.private, f"{path}.private", out)
+    for name in ("old_json", "new_json"):
+        value = getattr(change, name)
+        _text(value, f"{path}.{name}", MAX_HISTORY_VALUE, out, control=_FREE_CONTROL)
+        if change.private is True and value is not None:
+            msg = "A private field's value is kept in its history entry."
+            out.append(Problem(f"{path}.{name}", "integrity.private_value", msg))
+
+
+def _forward(f: Forward, out: list[Problem]) -> None:
+    _uuid(f.customer_id, "customer_id", out)
+    _number(f.number, "number", out)
+    _uuid(f.to, "to", out)
+    if f.to == f.customer_id:
+        msg = "A customer is forwarded to itself."
+        out.append(Problem("to", "integrity.forward", msg, value=f.to))
+    _moment(f.at, "at", out)
+    _version(f.version, out)
+
+
+def _erasure(e: Erasure, out: list[Problem]) -> None:
+    _uuid(e.customer_id, "customer_id", out)
+    _number(e.number, "number", out)
+    _moment(e.at, "at", out)
+    _text(e.reason, "reason", LIMITS["multiline_text"], out, control=_FREE_CONTROL, required=True)
+    _text(e.author, "author", LIMITS["author"], out)
+    if e.invoices_released is not None:
+        _date(e.invoices_released, "invoices_released", out)
+    _version(e.version, out)
+
+
 def _registration(r: RegistrationLog, out: list[Problem]) -> None:
     _text(r.idempotency_key, "idempotency_key", MAX_IDEMPOTENCY_KEY, out, required=True)
     for index, customer_id in enumerate(_items(r.customer_ids, "customer_ids", out)):
@@ -591,6 +668,9 @@ _CHECKS: Final[Mapping[type, Callable[[Any, list[Problem]], None]]] = {
     Payment: _payment,
     Delivery: _delivery,
     ReminderLog: _reminder,
+    HistoryEntry: _history,
+    Forward: _forward,
+    Erasure: _erasure,
     RegistrationLog: _registration,
 }
 

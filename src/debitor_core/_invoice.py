@@ -27,6 +27,7 @@ import attrs
 
 from debitor_core import _rules
 from debitor_core._errors import Problem, ValidationError
+from debitor_core._history import Erasure, Forward, HistoryEntry
 from debitor_core._limits import (
     MAX_AMOUNT,
     MAX_DIGITS,
@@ -500,10 +501,15 @@ class Payment:
 
 
 class DeliveryState(enum.Enum):
-    """Where a welcome invoice is on its way to the customer."""
+    """Where a welcome invoice is on its way to the customer.
+
+    ``not_sent``: the customer had not consented to email when the invoice was due, so
+    it was not handed to the sender (the invoice is kept; ``last_error`` says why).
+    """
 
     PENDING = "pending"
     SENT = "sent"
+    NOT_SENT = "not_sent"
 
 
 @attrs.frozen
@@ -594,19 +600,32 @@ class RegistrationLog:
         return self.idempotency_key
 
 
-Record = Invoice | Payment | Delivery | ReminderLog | RegistrationLog
+Record = (
+    Invoice | Payment | Delivery | ReminderLog | RegistrationLog | HistoryEntry | Forward | Erasure
+)
 """The records a store keeps beside customers, categories and custom fields.
 
 Every record class has a class attribute ``KIND`` (``invoice``, ``payment``,
-``delivery``, ``reminder``, ``registration``), a ``key`` property (unique within its
-kind: the id, for a delivery the customer's id, for a registration its idempotency
-key) and a ``version`` field (1 when first stored, one more per stored change). A
-store keeps records by ``(KIND, key)`` and checks ``version`` as it does a customer's;
+``delivery``, ``reminder``, ``registration``, ``history``, ``forward``, ``erasure``),
+a ``key`` property (unique within its kind: the id, for a delivery the customer's id,
+for a registration its idempotency key, for a forward or an erasure the customer's
+id) and a ``version`` field (1 when first stored, one more per stored change). A store
+keeps records by ``(KIND, key)`` and checks ``version`` as it does a customer's;
 `RECORD_KINDS` maps each ``KIND`` back to its class.
 """
 
 RECORD_KINDS: dict[str, type[Record]] = {
-    cls.KIND: cls for cls in (Invoice, Payment, Delivery, ReminderLog, RegistrationLog)
+    cls.KIND: cls
+    for cls in (
+        Invoice,
+        Payment,
+        Delivery,
+        ReminderLog,
+        RegistrationLog,
+        HistoryEntry,
+        Forward,
+        Erasure,
+    )
 }
 """Each record class by its ``KIND`` (``invoice``, ``payment``, ``delivery``, ``reminder``,
-``registration``)."""
+``registration``, ``history``, ``forward``, ``erasure``)."""

@@ -206,19 +206,26 @@ class AttachmentRef:
 
 @attrs.frozen(repr=False)
 class Consent:
-    """A record that the customer gave or withdrew consent to be contacted.
+    """A grant or withdrawal of consent to be contacted through one channel.
+
+    A customer's ``consents`` are its consent ledger, oldest first: every grant and
+    withdrawal is kept, and the current state of a channel is the last record for it
+    (`Customer.consent_to`); a channel never granted is not allowed (opt-in).
 
     Attributes:
         channel: The channel the consent is about.
-        given: ``True`` for given, ``False`` for withdrawn.
+        given: ``True`` for a grant, ``False`` for a withdrawal.
         at: When (UTC).
         source: Where it was recorded, such as ``signup form`` or ``phone call``.
+        wording: Which version of the consent text the customer saw, such as
+            ``newsletter-2026-01`` (``None``: not recorded).
     """
 
     channel: ConsentChannel
     given: bool
     at: dt.datetime
     source: str | None = None
+    wording: str | None = None
 
     def __repr__(self) -> str:
         verb = "given" if self.given else "withdrawn"
@@ -299,7 +306,7 @@ class Customer:
         return (self.phone, *self.other_phones) if self.phone else self.other_phones
 
     def consent_to(self, channel: ConsentChannel) -> bool:
-        """Whether the latest consent record for ``channel`` says consent is given."""
+        """Whether the latest consent record for ``channel`` is a grant (opt-in: no record, no)."""
         for consent in reversed(self.consents):
             if consent.channel is channel:
                 return consent.given

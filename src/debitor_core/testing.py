@@ -65,6 +65,7 @@ from debitor_core import strategies
 from debitor_core._category import Category
 from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
 from debitor_core._fields import CustomFieldDefinition, FieldType
+from debitor_core._history import FieldChange, HistoryAction, HistoryEntry, field_changes
 from debitor_core._invoice import (
     BillTo,
     Branding,
@@ -94,7 +95,13 @@ from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._protocol import Store
 from debitor_core.storage._queries import CustomerQueries, CustomerQuery
 
-__all__ = ["QueriesContract", "StoreContract", "sample_customer", "sample_records"]
+__all__ = [
+    "QueriesContract",
+    "StoreContract",
+    "sample_customer",
+    "sample_history",
+    "sample_records",
+]
 
 _MOMENT = dt.datetime(2026, 11, 26, 9, 30, 15, 123456, tzinfo=dt.UTC)
 
@@ -413,6 +420,22 @@ class StoreContract(abc.ABC):
             for record in records:
                 assert [record] == list(reopened.records(type(record)))
                 assert record == reopened.record(type(record), record.key)
+
+    def test_history_roundtrip(self) -> None:
+        """History entries come back equal, in the order added, and can be rewritten."""
+        customer = sample_customer()
+        entries = sample_history(customer)
+        with self._store() as store:
+            with store.transaction() as tx:
+                tx.add(customer)
+                for entry in entries:
+                    tx.put_record(entry, expected_version=None)
+            scrubbed = attrs.evolve(entries[1], fields=(), version=2)
+            with store.transaction() as tx:
+                tx.put_record(scrubbed, expected_version=1)
+            reopened = self.reopen(store)
+            assert [entries[0], scrubbed] == list(reopened.records(HistoryEntry))
+            assert scrubbed == reopened.record(HistoryEntry, scrubbed.key)
 
     def test_record_versions(self) -> None:
         """Records are added once and replaced only from the version stored."""
@@ -1051,6 +1074,33 @@ def sample_records(customer: Customer) -> tuple[Invoice, Payment, Delivery, Remi
     delivery = Delivery(customer.id, invoice.id, next_attempt=_MOMENT)
     reminder = ReminderLog(invoice.id, -3, _MOMENT)
     return invoice, payment, delivery, reminder
+
+
+def sample_history(customer: Customer) -> tuple[HistoryEntry, HistoryEntry]:
+    """Two history entries of ``customer``: its registration and a change with a private field."""
+    registered = HistoryEntry(
+        uuid.uuid4(),
+        customer.id,
+        _MOMENT,
+        HistoryAction.REGISTERED,
+        "anna",
+        field_changes(None, customer),
+    )
+    changed = HistoryEntry(
+        uuid.uuid4(),
+        customer.id,
+        _MOMENT + dt.timedelta(seconds=1),
+        HistoryAction.MERGED,
+        None,
+        (
+            FieldChange("address.city", '"Rīga"', '"Jūrmala"'),
+            FieldChange("custom_fields.birthday", private=True),
+            FieldChange("notes", private=True),
+        ),
+        other=uuid.uuid4(),
+        reason="Tab\tand line\nbreaks are kept.",
+    )
+    return registered, changed
 
 
 def _run_threads(target: Callable[[int], None], count: int) -> None:

@@ -9,6 +9,7 @@ A newcomer's map (each module depends only on those above it and on the domain):
 - `_build`: pure functions that build, change and merge customers;
 - the parts: `_registration`, `_transfer`, `_search`, `_customers`, `_categories`,
   `_custom_fields`, `_billing`, `_delivery`;
+- `_view`: `BookView`, the read-only (and redacted) face over the reading parts;
 - `_facade`: `CustomerBook`, which wires the parts and delegates to them.
 
 Import the public names from `debitor_core`, not from here.
@@ -23,10 +24,12 @@ from debitor_core.book._types import (
     SearchResult,
     WelcomeSender,
 )
+from debitor_core.book._view import BookView
 
 __all__ = [
     "AccountLine",
     "AccountSummary",
+    "BookView",
     "CategoryCount",
     "CustomerBook",
     "DueReminder",

@@ -64,7 +64,7 @@ class Categories:
             parent_id = definitions.category(parent).id if parent is not None else None
             return self._put(attrs.evolve(current, parent=parent_id))
 
-    def delete(self, ref: CategoryRef, *, detach: bool) -> None:
+    def delete(self, ref: CategoryRef, *, detach: bool, author: str | None = None) -> None:
         """Delete a category; its sub-categories move up (see `CustomerBook.delete_category`)."""
         uow = self._uow
         with uow.lock:
@@ -77,7 +77,7 @@ class Categories:
                 params = {"count": len(members), "name": doomed.name}
                 raise InUse(say("category.in_use", self._settings.locale, **params))
             now = self._settings.clock()
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 for child in uow.definitions.categories.values():
                     if child.parent == doomed.id:
                         tx.put_category(attrs.evolve(child, parent=doomed.parent))

@@ -14,6 +14,7 @@ from debitor_core._category import Category
 from debitor_core._checks import Checks, run_rule
 from debitor_core._errors import ConcurrencyConflict, CustomerInUse, Problem, ValidationError
 from debitor_core._form import customer_to_form, parse_form
+from debitor_core._history import Forward, HistoryAction
 from debitor_core._model import AttachmentRef, Consent, ConsentChannel, Customer, Note
 from debitor_core._shown import shown
 from debitor_core.book._arguments import checked_text, checked_version, say, wrong_type
@@ -43,8 +44,11 @@ class CustomerEdits:
         customer_id: uuid.UUID | str,
         expected_version: int | None,
         make: Callable[[Customer], Customer],
+        author: str | None = None,
     ) -> Customer:
         """Store ``make(current)`` one version higher, if the customer is at ``expected_version``.
+
+        The change goes into the customer's history, by ``author``.
 
         Raises:
             NotFound: no customer has the id.
@@ -69,7 +73,7 @@ class CustomerEdits:
             if made is current:
                 return current  # nothing to change: no new version
             new = attrs.evolve(made, version=version + 1, updated=self._settings.clock())
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 tx.update(new, expected_version=version)
             return new
 
@@ -108,7 +112,7 @@ class CustomerEdits:
                 consents=current.consents + consents(draft, now),
             )
 
-        return self.change(customer_id, expected_version, make)
+        return self.change(customer_id, expected_version, make, author)
 
     def add_note(
         self,
@@ -124,6 +128,7 @@ class CustomerEdits:
             customer_id,
             expected_version,
             lambda c: attrs.evolve(c, notes=(*c.notes, Note(note_text, clock(), author))),
+            author,
         )
 
     def attach(
@@ -135,6 +140,7 @@ class CustomerEdits:
         size: int,
         sha256: str,
         expected_version: int | None,
+        author: str | None = None,
     ) -> Customer:
         """Record a reference to a file the host app keeps (see `CustomerBook.attach`)."""
         checks = Checks()
@@ -158,6 +164,7 @@ class CustomerEdits:
             lambda c: attrs.evolve(
                 c, attachments=(*c.attachments, AttachmentRef(name, media, size, digest, clock()))
             ),
+            author,
         )
 
     def record_consent(
@@ -168,11 +175,14 @@ class CustomerEdits:
         given: bool,
         source: str | None,
         expected_version: int | None,
+        author: str | None = None,
+        wording: str | None = None,
     ) -> Customer:
         """Record that the customer gave or withdrew consent (see `CustomerBook.record_consent`)."""
         if not isinstance(given, bool):
             wrong_type("record_consent", "given", given, "True or False")
         checked_text("record_consent", "source", source)
+        version = None if wording is None else run_rule("wording", _wording, wording)
         try:
             chosen = ConsentChannel(channel)
         except ValueError:
@@ -185,18 +195,25 @@ class CustomerEdits:
             customer_id,
             expected_version,
             lambda c: attrs.evolve(
-                c, consents=(*c.consents, Consent(chosen, given, clock(), source))
+                c, consents=(*c.consents, Consent(chosen, given, clock(), source, version))
             ),
+            author,
         )
 
     def set_archived(
-        self, customer_id: uuid.UUID | str, expected_version: int | None, *, archived: bool
+        self,
+        customer_id: uuid.UUID | str,
+        expected_version: int | None,
+        *,
+        archived: bool,
+        author: str | None = None,
     ) -> Customer:
         """Archive a customer or bring it back; one already so is returned unchanged."""
         return self.change(
             customer_id,
             expected_version,
             lambda c: c if c.archived == archived else attrs.evolve(c, archived=archived),
+            author,
         )
 
     def categorise(
@@ -205,6 +222,7 @@ class CustomerEdits:
         add: Iterable[CategoryRef],
         remove: Iterable[CategoryRef],
         expected_version: int | None,
+        author: str | None = None,
     ) -> Customer:
         """Put a customer in categories and take it out of others (see `categorise`)."""
         add, remove = _refs("add", add), _refs("remove", remove)
@@ -220,9 +238,15 @@ class CustomerEdits:
                 lambda c: attrs.evolve(
                     c, categories=tuple(sorted((set(c.categories) | joining) - leaving))
                 ),
+                author,
             )
 
-    def merge(self, keep_id: uuid.UUID | str, duplicate_id: uuid.UUID | str) -> Customer:
+    def merge(
+        self,
+        keep_id: uuid.UUID | str,
+        duplicate_id: uuid.UUID | str,
+        author: str | None = None,
+    ) -> Customer:
         """Fold a duplicate into the customer to keep, in one commit (see `CustomerBook.merge`)."""
         uow = self._uow
         with uow.lock:
@@ -243,9 +267,16 @@ class CustomerEdits:
                 merged(keep, duplicate), version=keep.version + 1, updated=self._settings.clock()
             )
             moved = uow.model.invoices(duplicate.id)
-            with uow.transaction() as tx:
-                tx.update(combined, expected_version=keep.version)
-                tx.delete(duplicate.id)
+            with uow.transaction(author=author, at=combined.updated) as tx:
+                tx.update(
+                    combined,
+                    expected_version=keep.version,
+                    action=HistoryAction.MERGED,
+                    other=duplicate.id,
+                )
+                tx.delete(duplicate.id, action=HistoryAction.MERGED, other=keep.id)
+                forward = Forward(duplicate.id, duplicate.number, keep.id, combined.updated)
+                tx.put_record(forward, expected_version=None)
                 for invoice in moved:
                     changed = attrs.evolve(
                         invoice, customer_id=keep.id, version=invoice.version + 1
@@ -257,7 +288,7 @@ class CustomerEdits:
         """Register a check that says why a customer cannot be deleted."""
         self._reference_checks.append(check)
 
-    def delete(self, customer_id: uuid.UUID | str) -> None:
+    def delete(self, customer_id: uuid.UUID | str, author: str | None = None) -> None:
         """Delete a customer that nothing refers to (see `CustomerBook.delete`)."""
         uow = self._uow
         with uow.lock:
@@ -274,7 +305,7 @@ class CustomerEdits:
                     reasons="; ".join(reasons),
                 )
                 raise CustomerInUse(msg)
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 tx.delete(customer.id)
 
     def _invoice_references(self, customer: Customer) -> str | None:
@@ -285,6 +316,12 @@ class CustomerEdits:
 def _note(value: object) -> str:
     return _rules.text(
         value, label="note", code="note", max_length=_rules.LIMITS["note"], multiline=True
+    )
+
+
+def _wording(value: object) -> str:
+    return _rules.text(
+        value, label="consent wording", code="wording", max_length=_rules.LIMITS["source"]
     )
 
 

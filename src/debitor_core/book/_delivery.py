@@ -9,18 +9,22 @@ from typing import Final
 import attrs
 
 from debitor_core._errors import ConcurrencyConflict, DebitorError, ValidationError
-from debitor_core._invoice import Delivery, DeliveryState, InvoiceState, ReminderLog
+from debitor_core._invoice import Delivery, DeliveryState, Invoice, InvoiceState, ReminderLog
 from debitor_core._limits import MAX_REMINDER_OFFSET
+from debitor_core._model import ConsentChannel
 from debitor_core._shown import shown
 from debitor_core.book._accounts import DueReminder
 from debitor_core.book._arguments import checked_day, checked_moment, say, wrong_type
 from debitor_core.book._read_model import find_invoice
-from debitor_core.book._types import BookSettings
+from debitor_core.book._types import BookSettings, WelcomeSender
 from debitor_core.book._unit_of_work import UnitOfWork
 
 __all__ = ["WelcomeDelivery", "backoff"]
 
 _BACKOFF_MINUTES: Final = (1, 5, 15, 60, 240, 720)
+
+NO_CONSENT: Final = "not sent: no consent"
+"""What a delivery withheld for want of email consent says in ``last_error``."""
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -71,24 +75,41 @@ class WelcomeDelivery:
             if claimed is None:
                 continue  # another worker holds it, or sent it
             invoice = find_invoice(uow.model, claimed.invoice_id)
-            try:
-                sender.send(invoice, idempotency_key=claimed.idempotency_key)
-            except Exception as exc:  # noqa: BLE001 - any failure of the host's sender is recorded
-                attempts = claimed.attempts + 1
-                after = attrs.evolve(
-                    claimed,
-                    attempts=attempts,
-                    next_attempt=moment + backoff(attempts),
-                    last_error=f"{type(exc).__name__}: {exc}"[:500],
-                    version=claimed.version + 1,
-                )
-            else:
-                after = attrs.evolve(
-                    claimed, state=DeliveryState.SENT, sent_at=moment, version=claimed.version + 1
-                )
+            after = self._handed_over(sender, invoice, claimed, moment)
             if self._settle(claimed, after):
                 results.append(after)
         return results
+
+    def _handed_over(
+        self, sender: WelcomeSender, invoice: Invoice, claimed: Delivery, moment: dt.datetime
+    ) -> Delivery:
+        """The claimed delivery after handing ``invoice`` to ``sender`` (or withholding it)."""
+        if not self._consented(invoice.customer_id):
+            return attrs.evolve(
+                claimed,
+                state=DeliveryState.NOT_SENT,
+                last_error=NO_CONSENT,
+                version=claimed.version + 1,
+            )
+        try:
+            sender.send(invoice, idempotency_key=claimed.idempotency_key)
+        except Exception as exc:  # noqa: BLE001 - any failure of the host's sender is recorded
+            attempts = claimed.attempts + 1
+            return attrs.evolve(
+                claimed,
+                attempts=attempts,
+                next_attempt=moment + backoff(attempts),
+                last_error=f"{type(exc).__name__}: {exc}"[:500],
+                version=claimed.version + 1,
+            )
+        return attrs.evolve(
+            claimed, state=DeliveryState.SENT, sent_at=moment, version=claimed.version + 1
+        )
+
+    def _consented(self, customer_id: uuid.UUID) -> bool:
+        """Whether the customer's last email consent is a grant (opt-in)."""
+        customer = self._uow.model.get(customer_id)
+        return customer is not None and customer.consent_to(ConsentChannel.EMAIL)
 
     def _claim(self, delivery: Delivery, until: dt.datetime) -> Delivery | None:
         """Claim ``delivery`` until ``until``; ``None`` when another worker was first."""

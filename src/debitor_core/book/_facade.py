@@ -20,6 +20,7 @@ from debitor_core._category import Category
 from debitor_core._errors import ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import RequiredFields
+from debitor_core._history import HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, InvoiceLine, Payment, ReminderLog
 from debitor_core._model import ConsentChannel, Customer, utc_now
 from debitor_core._shown import shown
@@ -39,6 +40,8 @@ from debitor_core.book._categories import Categories
 from debitor_core.book._custom_fields import CustomFields
 from debitor_core.book._customers import CustomerEdits
 from debitor_core.book._delivery import WelcomeDelivery
+from debitor_core.book._history import History
+from debitor_core.book._privacy import Privacy
 from debitor_core.book._registration import Registration
 from debitor_core.book._search import CustomerSearch
 from debitor_core.book._store_model import read_model_for
@@ -55,6 +58,7 @@ from debitor_core.book._types import (
     checked_defaults,
 )
 from debitor_core.book._unit_of_work import UnitOfWork
+from debitor_core.book._view import BookView, ViewParts
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Store
@@ -142,7 +146,7 @@ class CustomerBook:
             timezone=checked_timezone(timezone),
         )
         store = checked_store(store) or InMemoryStore()
-        uow = UnitOfWork(store, read_model_for(store))
+        uow = UnitOfWork(store, read_model_for(store), settings.clock)
         self._settings = settings
         self._uow = uow
         self._registration = Registration(uow, settings)
@@ -153,6 +157,16 @@ class CustomerBook:
         self._fields = CustomFields(uow, settings)
         self._billing = Billing(uow, settings)
         self._delivery = WelcomeDelivery(uow, settings)
+        self._history = History(uow)
+        self._privacy = Privacy(uow, settings)
+        self._view_parts = ViewParts(
+            self._search,
+            self._categories,
+            self._fields,
+            self._billing,
+            self._delivery,
+            self._history,
+        )
 
     @property
     def store(self) -> Store:
@@ -343,7 +357,7 @@ class CustomerBook:
         """
         return self._transfer.export(include_private=include_private)
 
-    def import_data(self, data: Mapping[str, Any]) -> list[Customer]:
+    def import_data(self, data: Mapping[str, Any], *, author: str | None = None) -> list[Customer]:
         """Import what `export` produced, all or nothing.
 
         Categories and custom fields are added when the book lacks them (a category of
@@ -353,17 +367,21 @@ class CustomerBook:
         form and stored as it was: id, number, version, notes and times included.
         Records keep their keys and versions; the book's last number rises to the
         export's, so a deleted customer's number is never handed out again.
+        Each customer gets a history entry ``imported`` by ``author``.
 
         Raises:
             ValidationError: with every problem, paths like ``customers[2].email`` or
                 ``records.payment[0].invoice_id``; nothing is stored.
         """
-        return self._transfer.import_data(data)
+        return self._transfer.import_data(data, author)
 
     # -- finding customers -------------------------------------------------------------
 
     def get(self, customer_id: uuid.UUID | str) -> Customer:
         """Return the customer with this id.
+
+        The id of a customer merged away finds the customer it was merged into (and a
+        chain of merges is followed to its end).
 
         Raises:
             NotFound: no customer has the id.
@@ -372,6 +390,8 @@ class CustomerBook:
 
     def get_by_number(self, number: int) -> Customer:
         """Return the customer with this number.
+
+        The number of a customer merged away finds the customer it was merged into.
 
         Raises:
             NotFound: no customer has the number.
@@ -448,6 +468,81 @@ class CustomerBook:
         """List customers in number order (archived ones hidden unless asked for)."""
         return self.search(archived=archived)
 
+    def history(self, customer_id: uuid.UUID | str) -> list[HistoryEntry]:
+        """A customer's history: one entry per stored change, oldest first.
+
+        Each entry says when (``at``), who (``author``, as the writing method was
+        given it), what kind of change (``action``) and which fields changed
+        (``changes``: field -> ``(old, new)`` as JSON-ready data; ``None`` for private
+        fields, whose values history never keeps). A deleted customer's history stays.
+
+        Raises:
+            NotFound: no customer has (or had) the id.
+        """
+        return self._history.history(customer_id)
+
+    def subject_export(self, customer_id: uuid.UUID | str) -> dict[str, Any]:
+        """Everything stored about the person, as one JSON-ready dict (subject access).
+
+        The keys: ``customer_id``; ``customer`` (the whole profile: notes, attachments'
+        metadata, consent ledger, custom fields; ``None`` for a deleted customer);
+        ``merged_from`` (the ids of customers merged into this one, whose records are
+        included); ``consents``; ``history``; ``invoices``, ``payments``,
+        ``deliveries`` and ``reminders``; ``erasures``. Made by the library's converter
+        (see `make_converter`). The id of a customer merged away finds the kept one.
+
+        Raises:
+            NotFound: no customer has (or had) the id.
+        """
+        return self._privacy.subject_export(customer_id)
+
+    def erase(
+        self, customer_id: uuid.UUID | str, *, reason: str, author: str | None = None
+    ) -> Customer:
+        """Erase a person's data, keeping only what the law keeps: the invoice copies.
+
+        The customer is replaced by an anonymised tombstone that keeps its id and number
+        (named ``Erased customer 17``, archived, so out of default lists, counts and
+        searches); its history (and that of customers merged into it) keeps the fact of
+        every change and loses the values, and gets an ``erased`` entry with ``reason``;
+        welcome invoices lose their rendered message and deliveries their errors (a
+        pending one is not sent); an `Erasure` record says when, why and by whom.
+        Issued invoices keep their bill-to details until `erase_invoice_copies`.
+        A deleted customer can be erased too (its tombstone is returned, not stored).
+
+        When the store can (`scrub`: the JSON, SQLite and PostgreSQL stores), the
+        replaced values are gone from its files when this returns; see the Privacy
+        page for what that means on each store, and its limits.
+
+        Raises:
+            ValidationError: the reason is empty, too long or has control characters.
+            NotFound: no customer has (or had) the id.
+            StorageError: the store could not scrub its files (`StoreLocked` when
+                another connection kept it busy). The erasure itself is committed;
+                call ``store.scrub()`` (or `erase` again) once the store is free.
+        """
+        return self._privacy.erase(customer_id, reason, author)
+
+    def erase_invoice_copies(self, *, issued_before: dt.date) -> list[Invoice]:
+        """End the retention of erased customers' invoice copies issued before a day.
+
+        Call it when the retention period the host's tax law sets has passed (for
+        example with ``issued_before=today - 10 years``): those invoices keep their
+        number, lines and amounts, and their bill-to details become the customer number
+        and ``Erased customer 17``. Returns the invoices changed.
+        """
+        return self._privacy.erase_invoice_copies(issued_before)
+
+    def view(self, *, private: bool = False) -> BookView:
+        """A read-only view of the book, for a user without (or with) the private-data grant.
+
+        The view has the book's read methods and none of its writing ones. With
+        ``private=False`` it returns customers without private notes, attachments and
+        personal-data custom fields, its search never matches private text, and it
+        does not know the personal-data fields. The host app decides who has the grant.
+        """
+        return BookView(self._view_parts, private=private)
+
     # -- changing customers ------------------------------------------------------------
 
     def update(
@@ -505,6 +600,7 @@ class CustomerBook:
         size: int,
         sha256: str,
         expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
         """Record a reference to a file the host app keeps (such as a scanned contract).
 
@@ -521,6 +617,7 @@ class CustomerBook:
             size=size,
             sha256=sha256,
             expected_version=expected_version,
+            author=author,
         )
 
     def record_consent(
@@ -530,27 +627,72 @@ class CustomerBook:
         *,
         given: bool,
         source: str | None = None,
+        wording: str | None = None,
         expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
-        """Record that the customer gave (or withdrew) consent to a contact channel."""
+        """Record a grant (``given=True``) or withdrawal of consent to a contact channel.
+
+        Every record is kept, oldest first, in the customer's ``consents`` (the consent
+        ledger); `may_contact` answers from the last one per channel.
+
+        Args:
+            customer_id: The customer.
+            channel: ``email``, ``phone``, ``sms`` or ``post``.
+            given: ``True`` for a grant, ``False`` for a withdrawal.
+            source: Where it was recorded (``signup form``, ``import``, ``phone call``).
+            wording: Which version of the consent text the customer saw.
+            expected_version: The version the change is based on.
+            author: Who records it (in the customer's history).
+
+        Raises:
+            ValidationError: the channel or the wording is not valid.
+        """
         return self._edits.record_consent(
-            customer_id, channel, given=given, source=source, expected_version=expected_version
+            customer_id,
+            channel,
+            given=given,
+            source=source,
+            expected_version=expected_version,
+            author=author,
+            wording=wording,
         )
 
+    def may_contact(self, customer_id: uuid.UUID | str, channel: ConsentChannel | str) -> bool:
+        """Whether the customer's last consent record for ``channel`` is a grant.
+
+        Consent is opt-in: a channel never granted is not allowed.
+
+        Raises:
+            NotFound: no customer has the id.
+            ValidationError: the channel is not one of email, phone, sms, post.
+        """
+        return self._history.may_contact(customer_id, channel)
+
     def archive(
-        self, customer_id: uuid.UUID | str, *, expected_version: int | None = None
+        self,
+        customer_id: uuid.UUID | str,
+        *,
+        expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
         """Hide a customer from listings and searches (unless asked for); keep everything.
 
         Archiving an archived customer changes nothing and returns it as it is.
         """
-        return self._edits.set_archived(customer_id, expected_version, archived=True)
+        return self._edits.set_archived(customer_id, expected_version, archived=True, author=author)
 
     def restore(
-        self, customer_id: uuid.UUID | str, *, expected_version: int | None = None
+        self,
+        customer_id: uuid.UUID | str,
+        *,
+        expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
         """Bring an archived customer back into listings (an active one is returned as is)."""
-        return self._edits.set_archived(customer_id, expected_version, archived=False)
+        return self._edits.set_archived(
+            customer_id, expected_version, archived=False, author=author
+        )
 
     def categorise(
         self,
@@ -559,15 +701,22 @@ class CustomerBook:
         add: Iterable[CategoryRef] = (),
         remove: Iterable[CategoryRef] = (),
         expected_version: int | None = None,
+        author: str | None = None,
     ) -> Customer:
         """Put a customer in categories and take it out of others (by object, id or name).
 
         Raises:
             NotFound: a category does not exist.
         """
-        return self._edits.categorise(customer_id, add, remove, expected_version)
+        return self._edits.categorise(customer_id, add, remove, expected_version, author)
 
-    def merge(self, keep_id: uuid.UUID | str, duplicate_id: uuid.UUID | str) -> Customer:
+    def merge(
+        self,
+        keep_id: uuid.UUID | str,
+        duplicate_id: uuid.UUID | str,
+        *,
+        author: str | None = None,
+    ) -> Customer:
         """Fold a duplicate into the customer to keep, in one commit.
 
         The kept customer keeps its own values and takes from the duplicate what it
@@ -575,14 +724,17 @@ class CustomerBook:
         and phones become other emails and phones; categories, custom fields, notes,
         attachments and consents are combined; the duplicate's invoices move to the
         kept customer (their copies of the customer's details stay as issued); the
-        duplicate is deleted, and its number is never handed out again. A merge never
-        creates a welcome invoice.
+        duplicate is deleted, and its number is never handed out again. From then on
+        `get` and `get_by_number` of the duplicate's id and number return the kept
+        customer (merges chain: A into B, then B into C, leads A to C); searches never
+        show the duplicate. A merge never creates a welcome invoice. Both customers'
+        histories record the merge, by ``author``.
 
         Raises:
             ValidationError: the two are the same customer.
             CustomerInUse: the host app's reference checks keep the duplicate.
         """
-        return self._edits.merge(keep_id, duplicate_id)
+        return self._edits.merge(keep_id, duplicate_id, author)
 
     def add_reference_check(self, check: ReferenceCheck) -> None:
         """Register a check that says why a customer cannot be deleted.
@@ -592,14 +744,16 @@ class CustomerBook:
         """
         self._edits.add_reference_check(check)
 
-    def delete(self, customer_id: uuid.UUID | str) -> None:
+    def delete(self, customer_id: uuid.UUID | str, *, author: str | None = None) -> None:
         """Delete a customer that nothing refers to. Its number is never reused.
+
+        Its history keeps the fact (by ``author``) and what came before.
 
         Raises:
             CustomerInUse: something refers to the customer; archive it instead.
             NotFound: no customer has the id.
         """
-        self._edits.delete(customer_id)
+        self._edits.delete(customer_id, author)
 
     # -- categories --------------------------------------------------------------------
 
@@ -642,19 +796,22 @@ class CustomerBook:
         """
         return self._categories.move(ref, parent)
 
-    def delete_category(self, ref: CategoryRef, *, detach: bool = False) -> None:
+    def delete_category(
+        self, ref: CategoryRef, *, detach: bool = False, author: str | None = None
+    ) -> None:
         """Delete a category; its sub-categories move up to its parent.
 
         Args:
             ref: The category.
             detach: When customers are in the category, ``True`` takes it off them
                 (each becomes one version higher) in the same commit; ``False`` refuses.
+            author: Who deletes it (recorded in the history of the customers detached).
 
         Raises:
             InUse: customers are in the category and ``detach`` is false.
             NotFound: no such category.
         """
-        self._categories.delete(ref, detach=detach)
+        self._categories.delete(ref, detach=detach, author=author)
 
     def category_counts(self, *, archived: bool | None = False) -> list[CategoryCount]:
         """The category report: customers per category, with and without sub-categories."""
@@ -831,6 +988,10 @@ class CustomerBook:
         (default five minutes), so that the others pass it by; no worker fails with
         `ConcurrencyConflict` and none sends what another sends. A worker that dies
         holding a claim loses it when the lease runs out.
+
+        Only customers whose last email consent is a grant (`may_contact`) are handed
+        over: for the others the invoice is kept and the delivery marked ``not_sent``
+        with ``last_error`` ``"not sent: no consent"``.
 
         On success the delivery is marked sent and the invoice becomes sent, in one
         commit. When the sender raises, the attempt is recorded with the error and the

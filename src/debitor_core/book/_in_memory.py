@@ -13,10 +13,12 @@ import decimal
 import functools
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, Final
 
-from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice
+from debitor_core._errors import NotFound
+from debitor_core._history import Erasure, HistoryEntry
+from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey, fold, private_field_keys, search_words
 from debitor_core._util import merge_unique
@@ -40,12 +42,18 @@ _SORT_KEYS: Final[dict[str, Callable[[Customer], Any]]] = {
 class _State:
     """Everything the model knows as of one revision; swapped whole on a reload."""
 
-    __slots__ = ("index", "last_number", "ledger")
+    __slots__ = ("history", "index", "last_number", "ledger", "store")
 
-    def __init__(self, index: CustomerIndex, ledger: Ledger, last_number: int) -> None:
+    def __init__(
+        self, index: CustomerIndex, ledger: Ledger, last_number: int, store: Store | None = None
+    ) -> None:
         self.index = index
         self.ledger = ledger
         self.last_number = last_number
+        self.store = store
+        # History stays in the store: by customer, the keys of its entries, oldest
+        # first, read when first asked for.
+        self.history: dict[uuid.UUID, list[str]] | None = None
 
 
 class InMemoryReadModel:
@@ -60,8 +68,14 @@ class InMemoryReadModel:
         """Read ``store``'s customers and records into new indexes, then swap them in."""
         state = _State(
             CustomerIndex(store.customers(), definitions.text_fields, _private_fields(definitions)),
-            Ledger(record for kind in RECORD_KINDS.values() for record in store.records(kind)),
+            Ledger(
+                record
+                for kind in RECORD_KINDS.values()
+                if kind is not HistoryEntry
+                for record in store.records(kind)
+            ),
             store.last_number(),
+            store,
         )
         with self._lock:
             self._state = state
@@ -85,8 +99,14 @@ class InMemoryReadModel:
                 state.index.use_text_fields(definitions.text_fields, _private_fields(definitions))
             if changes.records:
                 put = state.ledger.put
+                history = state.history
                 for record in changes.records:
-                    put(record)
+                    if type(record) is not HistoryEntry:
+                        put(record)
+                    elif history is not None:
+                        keys = history.setdefault(record.customer_id, [])
+                        if record.key not in keys:
+                            keys.append(record.key)
 
     # -- customers ---------------------------------------------------------------------
 
@@ -193,6 +213,65 @@ class InMemoryReadModel:
         """The customer's invoices, payments and totals."""
         with self._lock:
             return self._state.ledger.account(customer_id, as_of)
+
+    def merged_into(self, customer_id: uuid.UUID) -> uuid.UUID | None:
+        """The customer a merged-away customer was merged into, or ``None``."""
+        with self._lock:
+            return self._state.ledger.forwards.get(customer_id)
+
+    def merged_number(self, number: int) -> uuid.UUID | None:
+        """The customer the holder of a merged-away number was merged into, or ``None``."""
+        with self._lock:
+            try:
+                return self._state.ledger.forwarded_numbers.get(number)
+            except TypeError:  # unhashable: no number
+                return None
+
+    def merged_from(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
+        """The customers merged into this one (one step)."""
+        with self._lock:
+            return [k for k, v in self._state.ledger.forwards.items() if v == customer_id]
+
+    def erasures(self) -> list[Erasure]:
+        """Every erasure, read from the store."""
+        store = self._state.store
+        return [] if store is None else list(store.records(Erasure))
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
+        """Every record about these customers, read from the store (see the protocol)."""
+        store = self._state.store
+        if store is None:
+            return []
+        ids = set(customer_ids)
+        invoices = [i for i in store.records(Invoice) if i.customer_id in ids]
+        invoice_ids = {i.id for i in invoices}
+        found: list[Record] = list(invoices)
+        found += [p for p in store.records(Payment) if p.invoice_id in invoice_ids]
+        found += [d for d in store.records(Delivery) if d.customer_id in ids]
+        found += [r for r in store.records(ReminderLog) if r.invoice_id in invoice_ids]
+        found += [e for e in store.records(Erasure) if e.customer_id in ids]
+        return found
+
+    def history(self, customer_id: uuid.UUID) -> list[HistoryEntry]:
+        """The history entries of a customer, oldest first (read from the store)."""
+        with self._lock:
+            state = self._state
+            store = state.store
+            if store is None:
+                return []
+            if state.history is None:
+                index: dict[uuid.UUID, list[str]] = {}
+                for entry in store.records(HistoryEntry):
+                    index.setdefault(entry.customer_id, []).append(entry.key)
+                state.history = index
+            keys = list(state.history.get(customer_id, ()))
+        entries = []
+        for key in keys:
+            try:
+                entries.append(store.record(HistoryEntry, key))
+            except NotFound:  # pragma: no cover - entries are never deleted
+                continue
+        return entries
 
     def account_totals(self, query: CustomerQuery, as_of: dt.date) -> dict[str, Totals]:
         """The account totals of every matching customer, summed by currency."""

@@ -1,5 +1,7 @@
 """The in-memory index of a book's records: invoices, payments, deliveries, reminder logs.
 
+History entries are not kept here: the read model reads them from the store.
+
 Not thread-safe on its own: `InMemoryReadModel` holds its lock around every use.
 """
 
@@ -10,6 +12,7 @@ import decimal
 import uuid
 from collections.abc import Iterable, Sequence
 
+from debitor_core._history import Forward
 from debitor_core._invoice import (
     Delivery,
     DeliveryState,
@@ -37,6 +40,8 @@ class Ledger:
         self.payments: dict[uuid.UUID, list[Payment]] = {}
         self.deliveries: dict[uuid.UUID, Delivery] = {}
         self.reminders: set[str] = set()
+        self.forwards: dict[uuid.UUID, uuid.UUID] = {}
+        self.forwarded_numbers: dict[int, uuid.UUID] = {}
         self.last_invoice_number = 0
         for record in records:
             self.put(record)
@@ -57,6 +62,10 @@ class Ledger:
             self.deliveries[record.customer_id] = record
         elif isinstance(record, ReminderLog):
             self.reminders.add(record.key)
+        elif isinstance(record, Forward):
+            self.forwards[record.customer_id] = record.to
+            self.forwarded_numbers[record.number] = record.to
+        # History entries stay in the store (the read model reads them when asked).
         # a RegistrationLog is read from the store when a key comes again, not indexed
 
     def invoices_of(self, customer_id: uuid.UUID) -> list[Invoice]:

@@ -18,6 +18,7 @@ from typing import Final, Protocol
 from debitor_core import _i18n
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
+from debitor_core._history import Erasure, HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, Record
 from debitor_core._model import Customer
 from debitor_core._shown import shown
@@ -32,8 +33,11 @@ __all__ = [
     "Changes",
     "CustomerQuery",
     "CustomerReadModel",
+    "customer_not_found",
     "find",
     "find_by_number",
+    "find_by_number_forwarded",
+    "find_forwarded",
     "find_invoice",
     "in_categories",
 ]
@@ -206,6 +210,35 @@ class CustomerReadModel(Protocol):
         """The account totals of every customer matching ``query``, summed by currency."""
         ...
 
+    def history(self, customer_id: uuid.UUID) -> list[HistoryEntry]:
+        """The history entries of a customer (deleted ones too), in the order stored."""
+        ...
+
+    def merged_into(self, customer_id: uuid.UUID) -> uuid.UUID | None:
+        """The customer a merged-away customer was merged into (one step), or ``None``."""
+        ...
+
+    def merged_number(self, number: int) -> uuid.UUID | None:
+        """The customer the holder of a merged-away number was merged into, or ``None``."""
+        ...
+
+    def merged_from(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
+        """The customers merged into this one (one step), in no particular order."""
+        ...
+
+    def erasures(self) -> list[Erasure]:
+        """Every erasure, in the order stored."""
+        ...
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
+        """Every invoice, payment, delivery, reminder log and erasure about these customers.
+
+        Invoices are those of the customers; payments and reminder logs those of the
+        invoices; deliveries and erasures those keyed by the customers. In the order
+        stored, kind by kind (history entries are read with `history`).
+        """
+        ...
+
 
 def find(model: CustomerReadModel, customer_id: uuid.UUID | str) -> Customer:
     """Return the customer with this id (given as a UUID or its text).
@@ -232,6 +265,55 @@ def find_by_number(model: CustomerReadModel, number: int) -> Customer:
         params = {"number": shown(number)}
         raise NotFound(_i18n.render_message("customer.no_number", params))
     return customer
+
+
+def find_forwarded(model: CustomerReadModel, customer_id: uuid.UUID | str) -> Customer:
+    """Return the customer with this id, or the one it was merged into (chains followed).
+
+    Raises:
+        NotFound: no customer has the id, and none was merged away with it (or the
+            customer it was merged into is gone).
+    """
+    try:
+        return find(model, customer_id)
+    except NotFound:
+        key = customer_id if isinstance(customer_id, uuid.UUID) else _parse_uuid(customer_id)
+        customer = _follow(model, model.merged_into(key)) if key is not None else None
+        if customer is None:
+            raise
+        return customer
+
+
+def find_by_number_forwarded(model: CustomerReadModel, number: int) -> Customer:
+    """Return the customer with this number, or the one its holder was merged into.
+
+    Raises:
+        NotFound: no customer has (or had, before a merge) the number.
+    """
+    try:
+        return find_by_number(model, number)
+    except NotFound:
+        customer = _follow(model, model.merged_number(number))
+        if customer is None:
+            raise
+        return customer
+
+
+def customer_not_found(customer_id: object) -> NotFound:
+    """The `NotFound` of a customer id no customer has (the id shown bounded)."""
+    return NotFound(_i18n.render_message("customer.not_found", {"id": _named(customer_id)}))
+
+
+def _follow(model: CustomerReadModel, target: uuid.UUID | None) -> Customer | None:
+    """The live customer at the end of a chain of merges starting at ``target``."""
+    seen: set[uuid.UUID] = set()
+    while target is not None and target not in seen:
+        customer = model.get(target)
+        if customer is not None:
+            return customer
+        seen.add(target)
+        target = model.merged_into(target)
+    return None
 
 
 def find_invoice(model: CustomerReadModel, invoice_id: uuid.UUID) -> Invoice:

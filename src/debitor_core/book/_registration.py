@@ -112,7 +112,7 @@ class Registration:
             if errors:
                 raise self._refusal(errors)
             duplicates = self._registration_duplicates(draft)
-            with uow.transaction() as tx:  # the number is chosen with the store locked
+            with uow.transaction(author=author) as tx:  # the number is chosen, store locked
                 done = self._replay(key, fingerprint)  # another process may have been first
                 if done is not None:
                     return done[0]
@@ -155,7 +155,7 @@ class Registration:
             drafts, given = self._read_forms(forms, wanted)
             matches = [self._registration_duplicates(draft) for draft in drafts]
             made: list[Customer] = []
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 done = self._replay(key, fingerprint)  # another process may have been first
                 if done is not None:
                     return done

@@ -13,7 +13,11 @@ from debitor_core._errors import ValidationError
 from debitor_core._model import Customer, FieldValue
 from debitor_core._shown import shown
 from debitor_core.book._arguments import checked_optional_int, checked_text, wrong_type
-from debitor_core.book._read_model import CustomerQuery, find, find_by_number
+from debitor_core.book._read_model import (
+    CustomerQuery,
+    find_by_number_forwarded,
+    find_forwarded,
+)
 from debitor_core.book._types import CategoryRef, Definitions, SearchResult, SortKey
 from debitor_core.book._unit_of_work import UnitOfWork
 
@@ -28,14 +32,14 @@ class CustomerSearch:
         self._uow = uow
 
     def get(self, customer_id: uuid.UUID | str) -> Customer:
-        """The customer with this id (`NotFound` when there is none)."""
+        """The customer with this id, or the one it was merged into (`NotFound` otherwise)."""
         self._uow.catch_up()
-        return find(self._uow.model, customer_id)
+        return find_forwarded(self._uow.model, customer_id)
 
     def get_by_number(self, number: int) -> Customer:
-        """The customer with this number (`NotFound` when there is none)."""
+        """The customer with this number, or the one its holder was merged into."""
         self._uow.catch_up()
-        return find_by_number(self._uow.model, number)
+        return find_by_number_forwarded(self._uow.model, number)
 
     def count(self) -> int:
         """How many customers the book holds, archived ones included."""
@@ -57,8 +61,13 @@ class CustomerSearch:
         descending: bool,
         offset: int,
         limit: int | None,
+        include_private: bool = True,
     ) -> SearchResult:
-        """Find customers by free text and filters (see `CustomerBook.search`)."""
+        """Find customers by free text and filters (see `CustomerBook.search`).
+
+        ``include_private`` says whether the text may be found in private text (notes,
+        personal-data text fields); a view without the grant passes ``False``.
+        """
         text = checked_text("search", "text", text) or ""
         city = checked_text("search", "city", city)
         checked_text("search", "country", country)
@@ -87,6 +96,7 @@ class CustomerSearch:
             city=None if city is None else " ".join(city.split()),
             custom_fields=_field_values(definitions, custom_fields or {}),
             archived=archived,
+            include_private=include_private,
         )
         return uow.model.search(query, sort=sort, descending=descending, offset=offset, limit=limit)
 

@@ -18,11 +18,12 @@ import datetime as dt
 import decimal
 import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol
 
 from debitor_core._errors import NotFound
-from debitor_core._invoice import Delivery, Invoice, Record
+from debitor_core._history import Erasure, Forward, HistoryEntry
+from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
@@ -173,6 +174,50 @@ class StoreReadModel:
         invoices = self._store.invoices_matching(query)
         ledger = self._ledger(invoices)
         return ledger.totals(ledger.line(invoice, as_of) for invoice in invoices)
+
+    # -- history, merges and erasures ---------------------------------------------------
+    # Read from the store's records when asked: they are rare questions (a profile's
+    # history, a lookup of a merged-away customer, a subject-access request), so no
+    # query of their own; each costs a read of the records of its kind.
+
+    def history(self, customer_id: uuid.UUID) -> list[HistoryEntry]:
+        """The history entries of a customer (deleted ones too), in the order stored."""
+        return [e for e in self._store.records(HistoryEntry) if e.customer_id == customer_id]
+
+    def merged_into(self, customer_id: uuid.UUID) -> uuid.UUID | None:
+        """The customer a merged-away customer was merged into (one step), or ``None``."""
+        try:
+            return self._store.record(Forward, str(customer_id)).to
+        except NotFound:
+            return None
+
+    def merged_number(self, number: int) -> uuid.UUID | None:
+        """The customer the holder of a merged-away number was merged into, or ``None``."""
+        for forward in self._store.records(Forward):
+            if forward.number == number:
+                return forward.to
+        return None
+
+    def merged_from(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
+        """The customers merged into this one (one step)."""
+        return [f.customer_id for f in self._store.records(Forward) if f.to == customer_id]
+
+    def erasures(self) -> list[Erasure]:
+        """Every erasure, in the order stored."""
+        return list(self._store.records(Erasure))
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
+        """Every record about these customers (see `CustomerReadModel.records_about`)."""
+        ids = set(customer_ids)
+        store = self._store
+        invoices = [i for i in store.records(Invoice) if i.customer_id in ids]
+        invoice_ids = {i.id for i in invoices}
+        found: list[Record] = list(invoices)
+        found += [p for p in store.records(Payment) if p.invoice_id in invoice_ids]
+        found += [d for d in store.records(Delivery) if d.customer_id in ids]
+        found += [r for r in store.records(ReminderLog) if r.invoice_id in invoice_ids]
+        found += [e for e in store.records(Erasure) if e.customer_id in ids]
+        return found
 
     def _ledger(self, invoices: Sequence[Invoice], *, reminders: bool = False) -> Ledger:
         """A ledger of ``invoices`` with their payments (and reminder logs)."""

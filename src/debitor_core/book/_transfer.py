@@ -22,6 +22,7 @@ from debitor_core._converter import make_converter
 from debitor_core._errors import Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._form import FormContext, customer_to_form, parse_form
+from debitor_core._history import HistoryAction, HistoryEntry
 from debitor_core._integrity import structural_problems
 from debitor_core._invoice import RECORD_KINDS, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
@@ -80,7 +81,7 @@ class Transfer:
             "records": {kind: converter.unstructure(items) for kind, items in records.items()},
         }
 
-    def import_data(self, data: Mapping[str, Any]) -> list[Customer]:
+    def import_data(self, data: Mapping[str, Any], author: str | None = None) -> list[Customer]:
         """Import what `export` produced, all or nothing (see `CustomerBook.import_data`)."""
         uow = self._uow
         export = _read_export(data)
@@ -95,7 +96,8 @@ class Transfer:
             if problems:
                 raise ValidationError(problems)
             reserve = None
-            with uow.transaction() as tx:  # the model is caught up inside: compare there
+            at = self._settings.clock()
+            with uow.transaction(author=author, at=at) as tx:  # caught up inside: compare there
                 _write(tx, export, checked, mapping, set(definitions.fields))
                 numbers = [uow.model.last_number(), *(c.number for c in checked)]
                 if export.last_number > max(numbers):
@@ -202,11 +204,14 @@ def _write(
     for definition in export.fields:
         if definition.key not in fields:
             tx.put_custom_field(definition)
-    for customer in customers:
-        tx.add(customer)
-    for _kind, records in export.records:
+    carried: set[uuid.UUID] = set()  # customers whose history comes with them
+    for _kind, records in export.records:  # first: a carried history, then an import's entry
         for record in records:
             tx.put_record(record, expected_version=None)
+            if isinstance(record, HistoryEntry):
+                carried.add(record.customer_id)
+    for customer in customers:
+        tx.add(customer, action=None if customer.id in carried else HistoryAction.IMPORTED)
 
 
 def _references(
@@ -262,8 +267,7 @@ def _reserve_number(tx: Writes, number: int) -> None:
         created=_PLACEHOLDER_TIME,
         updated=_PLACEHOLDER_TIME,
     )
-    tx.add(stand_in)
-    tx.delete(stand_in.id)
+    tx.stand_in(stand_in)
 
 
 def _definition_problems(export: _Export) -> list[Problem]:

@@ -273,7 +273,14 @@ class Definitions:
     reader holding one sees one consistent set.
     """
 
-    __slots__ = ("_context", "categories", "field_defaults", "fields", "text_fields")
+    __slots__ = (
+        "_context",
+        "categories",
+        "field_defaults",
+        "fields",
+        "private_fields",
+        "text_fields",
+    )
 
     def __init__(
         self, categories: Iterable[Category] = (), fields: Iterable[CustomFieldDefinition] = ()
@@ -285,6 +292,7 @@ class Definitions:
             k: f.default for k, f in self.fields.items() if f.active and f.default is not None
         }
         self.text_fields = text_field_keys(self.fields.values())
+        self.private_fields = frozenset(k for k, f in self.fields.items() if f.personal_data)
         self._context = FormContext(
             categories={c.name.casefold(): c.id for c in self.categories.values()},
             fields=self.fields,

@@ -20,15 +20,23 @@ A use case is a short function over it::
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from types import TracebackType
 
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._history import (
+    FieldChange,
+    HistoryAction,
+    HistoryEntry,
+    field_changes,
+    first_entry_fields,
+)
 from debitor_core._invoice import Record
-from debitor_core._model import Customer
+from debitor_core._model import Customer, utc_now
 from debitor_core.book._read_model import Changes, CustomerReadModel
 from debitor_core.book._types import Definitions
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
@@ -42,13 +50,21 @@ class Writes:
 
     It is also the `Changes` its writes made so far, which the read model takes in
     after the commit: each customer and record once, in its last state.
+
+    Every write of a customer also stores a `HistoryEntry` in the same transaction
+    (what changed, when, by ``author``), so no use case can forget it: `add`,
+    `update` and `delete` take the entry's action (and, for a merge, the other
+    customer) as keywords.
     """
 
     __slots__ = (
+        "_at",
+        "_author",
         "_deleted",
         "_records",
         "_saved",
         "_tx",
+        "_uow",
         "categories",
         "custom_fields",
         "customers",
@@ -56,9 +72,23 @@ class Writes:
         "records",
     )
 
-    def __init__(self, tx: Transaction) -> None:
-        """Wrap the store's open transaction ``tx``."""
+    def __init__(
+        self,
+        tx: Transaction,
+        uow: UnitOfWork,
+        *,
+        author: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> None:
+        """Wrap the store's open transaction ``tx`` of ``uow`` (history by ``author``).
+
+        ``at`` is when the writes happen; when not given, a customer's own update time
+        (and for a delete, the book's clock).
+        """
         self._tx = tx
+        self._uow = uow
+        self._author = author
+        self._at = at
         self._saved: dict[uuid.UUID, Customer] = {}
         self.customers: Collection[Customer] = self._saved.values()  # a live view
         # Made on the first delete or record: most transactions have neither.
@@ -69,26 +99,101 @@ class Writes:
         self.categories = False
         self.custom_fields = False
 
-    def add(self, customer: Customer) -> None:
-        """Add a new customer (see `Transaction.add`)."""
+    def add(
+        self, customer: Customer, *, action: HistoryAction | None = HistoryAction.REGISTERED
+    ) -> None:
+        """Add a new customer (see `Transaction.add`), with its first history entry.
+
+        ``action=None`` adds no entry: for a customer whose history comes with it (an
+        import of a backup that carries its history entries).
+        """
         self._tx.add(customer)
         self._saved[customer.id] = customer
         if self._deleted:
             self._deleted.pop(customer.id, None)
+        if action is not None:
+            self._history(None, customer, customer.id, action, None)
 
-    def update(self, customer: Customer, *, expected_version: int) -> None:
-        """Replace a stored customer (see `Transaction.update`)."""
+    def update(
+        self,
+        customer: Customer,
+        *,
+        expected_version: int,
+        action: HistoryAction = HistoryAction.CHANGED,
+        other: uuid.UUID | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Replace a stored customer (see `Transaction.update`), with a history entry.
+
+        For an erasure (``action`` `HistoryAction.ERASED`) the entry names the fields
+        changed without any value.
+        """
+        old = self._before(customer.id)
         self._tx.update(customer, expected_version=expected_version)
         self._saved[customer.id] = customer
+        self._history(old, customer, customer.id, action, other, reason)
 
-    def delete(self, customer_id: uuid.UUID) -> None:
-        """Delete a customer (see `Transaction.delete`)."""
+    def delete(
+        self,
+        customer_id: uuid.UUID,
+        *,
+        action: HistoryAction = HistoryAction.DELETED,
+        other: uuid.UUID | None = None,
+    ) -> None:
+        """Delete a customer (see `Transaction.delete`); its history records the fact."""
         self._tx.delete(customer_id)
         self._saved.pop(customer_id, None)
         if self._deleted is None:
             self._deleted = {}
             self.deleted = self._deleted.keys()
         self._deleted[customer_id] = None
+        self._history(None, None, customer_id, action, other)
+
+    def stand_in(self, customer: Customer) -> None:
+        """Add ``customer`` and delete it again, with no history: it only raises the last number.
+
+        A store keeps the highest number any customer ever had, so this is how an
+        import makes sure a restored book never hands out a deleted customer's number
+        (through the `Transaction` protocol, which every store has). The read model
+        does not learn of it: the caller reloads it after the commit.
+        """
+        self._tx.add(customer)
+        self._tx.delete(customer.id)
+
+    def note(self, customer_id: uuid.UUID, action: HistoryAction, reason: str | None) -> None:
+        """Record a history entry without a write of the customer (an erasure of a deleted one)."""
+        self._history(None, None, customer_id, action, None, reason)
+
+    def _before(self, customer_id: uuid.UUID) -> Customer | None:
+        """The customer as this transaction last saw it."""
+        saved = self._saved.get(customer_id)
+        return saved if saved is not None else self._uow.model.get(customer_id)
+
+    def _history(  # noqa: PLR0917 - private, the writes' one helper
+        self,
+        old: Customer | None,
+        new: Customer | None,
+        customer_id: uuid.UUID,
+        action: HistoryAction,
+        other: uuid.UUID | None,
+        reason: str | None = None,
+    ) -> None:
+        uow = self._uow
+        private = uow.definitions.private_fields
+        initial = None
+        if new is None:
+            fields: tuple[FieldChange, ...] = ()
+        elif old is None and action is not HistoryAction.ERASED:
+            initial, fields = first_entry_fields(new, private)  # cheap: no conversion
+        else:
+            fields = field_changes(old, new, private)
+        if action is HistoryAction.ERASED:
+            fields = tuple(FieldChange(f.field, private=True) for f in fields)
+        at = self._at or (new.updated if new is not None else uow.clock())
+        entry = HistoryEntry(
+            uuid.uuid4(), customer_id, at, action, self._author, fields, other, reason, initial
+        )
+        self.put_record(entry, expected_version=None)
 
     def put_category(self, category: Category) -> None:
         """Add or replace a category (see `Transaction.put_category`)."""
@@ -134,10 +239,16 @@ class UnitOfWork:
             they change.
     """
 
-    def __init__(self, store: Store, model: CustomerReadModel) -> None:
-        """Open the unit of work and read the store once."""
+    def __init__(
+        self,
+        store: Store,
+        model: CustomerReadModel,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        """Open the unit of work and read the store once; ``clock`` dates history entries."""
         self.store = store
         self.model = model
+        self.clock = clock
         self.lock = threading.RLock()
         self.definitions = Definitions()
         self._seen = -1
@@ -161,8 +272,13 @@ class UnitOfWork:
             with self.lock:
                 self._reload_if_behind()
 
-    def transaction(self) -> _Transaction:
+    def transaction(
+        self, *, author: str | None = None, at: dt.datetime | None = None
+    ) -> _Transaction:
         """Hold the lock, open a store transaction, and catch up inside it.
+
+        ``author`` and ``at`` go into the history entries of the customers written
+        (see `Writes`).
 
         Use it as ``with uow.transaction() as tx:``; ``tx`` is the store's transaction,
         recorded (`Writes`). The store is locked then, so the read model reflects its
@@ -170,7 +286,7 @@ class UnitOfWork:
         the writes are committed and the read model takes in what they changed; when
         it raises, nothing is written.
         """
-        return _Transaction(self)
+        return _Transaction(self, author, at)
 
     def store_id(self) -> str | None:
         """The store's id (see `ChangeFeed.store_id`); ``None`` when it has no feed."""
@@ -245,10 +361,12 @@ class _Transaction:
     generator's machinery costs a measurable part of one.
     """
 
-    __slots__ = ("_before", "_store_tx", "_uow", "_writes")
+    __slots__ = ("_at", "_author", "_before", "_store_tx", "_uow", "_writes")
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, author: str | None, at: dt.datetime | None) -> None:
         self._uow = uow
+        self._author = author
+        self._at = at
 
     def __enter__(self) -> Writes:
         uow = self._uow
@@ -265,7 +383,7 @@ class _Transaction:
             uow.lock.release()
             raise
         self._store_tx = store_tx
-        self._writes = Writes(tx)
+        self._writes = Writes(tx, uow, author=self._author, at=self._at)
         return self._writes
 
     def __exit__(

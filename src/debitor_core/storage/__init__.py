@@ -18,7 +18,7 @@ from debitor_core._errors import MissingSnapshot
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._json import JsonFileStore, JsonStoreStatus
 from debitor_core.storage._memory import InMemoryStore
-from debitor_core.storage._protocol import Store, Transaction
+from debitor_core.storage._protocol import Scrubbable, Store, Transaction
 from debitor_core.storage._queries import CustomerQueries, CustomerQuery, DuplicateRow, QuerySort
 from debitor_core.storage._snapshot import FORMAT, FORMAT_VERSION
 from debitor_core.storage._sqlite import SCHEMA_VERSION, SqliteStore
@@ -41,6 +41,7 @@ __all__ = [
     "MissingSnapshot",
     "PostgresStore",
     "QuerySort",
+    "Scrubbable",
     "SqliteStore",
     "Store",
     "Transaction",

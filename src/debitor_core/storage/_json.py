@@ -409,6 +409,25 @@ class JsonFileStore:
                 raise StorageError(msg) from exc
             self._compaction_succeeded()
 
+    def scrub(self) -> None:
+        """Rewrite the snapshot and empty the journal, so that replaced values are gone.
+
+        `CustomerBook.erase` calls this after its commit: the snapshot is written anew
+        from the current state (the old file is replaced) and the journal, which holds
+        earlier versions of what the commits changed, is emptied. Copies the host
+        made (backups) are not touched.
+
+        The change feed's buffer of recent commits, which holds replaced values in
+        memory, is forgotten too: the feed then tells what changed after the current
+        revision only (a follower book reloads).
+
+        Raises:
+            StorageError: the snapshot could not be written (nothing changed).
+        """
+        self.compact()
+        with self._reading() as state:
+            self._log.restart(state.revision)
+
     def status(self) -> JsonStoreStatus:
         """Report the files' sizes and how compaction is going.
 

@@ -543,6 +543,16 @@ class InMemoryStore:
         with self._lock:
             return self._log.changes(self._state, self._id, revision)
 
+    def scrub(self) -> None:
+        """Forget the change feed's buffer of recent commits (it holds replaced values).
+
+        `CustomerBook.erase` calls this after its commit (see `Scrubbable`): nothing is
+        on disk, but the feed keeps the objects of the latest commits. From now on it
+        tells what changed after the current revision only (a follower reloads).
+        """
+        with self._lock:
+            self._log.restart(self._state.revision)
+
     def close(self) -> None:
         """Nothing to release."""
 

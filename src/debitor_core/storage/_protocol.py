@@ -12,7 +12,7 @@ from debitor_core._fields import CustomFieldDefinition
 from debitor_core._invoice import Record
 from debitor_core._model import Customer
 
-__all__ = ["Store", "Transaction"]
+__all__ = ["Scrubbable", "Store", "Transaction"]
 
 R = TypeVar("R", bound=Record)
 
@@ -100,8 +100,14 @@ class Store(Protocol):
       ``expected_version``; the book passes a customer whose version is one higher.
     - **Numbers** are unique among stored customers, and `last_number` is the highest
       number any customer ever had, so a number is never reused after a delete.
-    - **Records** (invoices, payments, welcome-invoice deliveries, reminder logs) are
-      kept by kind and key with a version, like customers; they are never deleted.
+    - **Records** (invoices, payments, welcome-invoice deliveries, reminder logs,
+      history entries, merge forwards, erasures) are kept by kind and key with a
+      version, like customers; they are never deleted. The one exception is an
+      erasure (`CustomerBook.erase`): it rewrites the records about a person as new
+      versions without the personal values, and then calls the store's optional
+      ``scrub()`` (see `Scrubbable`), after which no replaced value may be left in
+      the store's files. A store without ``scrub`` keeps working; the replaced
+      values are then only as gone as the store makes them.
     - **Order**: `customers` lists by customer number, ascending.
     - **Revision**: `revision` grows by exactly one per committed transaction, by
       anyone (for a file store, by any process), so a caller that cached what it read
@@ -172,4 +178,22 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release what the store holds (connections, locks). Closing twice is harmless."""
+        ...
+
+
+@runtime_checkable
+class Scrubbable(Protocol):
+    """A store that can destroy replaced values (optional; used by `CustomerBook.erase`).
+
+    After ``scrub()`` returns, no value that a commit replaced or deleted may be
+    readable from the store's own files: the JSON store rewrites its snapshot and
+    empties its journal, SQLite rewrites the database (``secure_delete``, FTS5
+    ``optimize``, ``VACUUM``, a truncating WAL checkpoint), PostgreSQL vacuums the
+    tables. A store whose change feed keeps replaced values (the in-memory and JSON
+    stores' buffers of recent commits) forgets them too. Copies outside the
+    store (backups, replicas, a database's write-ahead log archive) are the host's.
+    """
+
+    def scrub(self) -> None:
+        """Destroy replaced and deleted values in the store's files (may take a while)."""
         ...

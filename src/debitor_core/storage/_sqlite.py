@@ -786,6 +786,29 @@ class SqliteStore:
         for key in ("feed_horizon", "categories_revision", "custom_fields_revision"):
             self._meta(key)
 
+    def scrub(self) -> None:
+        """Rewrite the database so that no replaced or deleted value is left in its files.
+
+        `CustomerBook.erase` calls this after its commit: with ``secure_delete`` on,
+        ``VACUUM`` rebuilds the file from the live rows only (free pages, old cells of
+        rows and index entries go; each FTS5 index is first merged by its ``optimize``
+        command, which drops the entries of deleted rows), and in WAL mode a
+        ``wal_checkpoint(TRUNCATE)`` empties the write-ahead log. It takes time in
+        proportion to the book's size, and waits (up to the store's timeout) for other
+        connections' transactions.
+
+        Raises:
+            StoreLocked: another connection kept the database busy.
+            StorageError: the database could not be rewritten.
+        """
+        with self._lock, _translated(self.path):
+            self._db.execute("PRAGMA secure_delete=ON")
+            for (name,) in self._db.execute(_FTS5_TABLES).fetchall():
+                quoted = '"' + str(name).replace('"', '""') + '"'
+                self._db.execute(f"INSERT INTO {quoted}({quoted}) VALUES ('optimize')")  # noqa: S608
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         """Close the connection. Closing twice is harmless."""
         with self._lock:
@@ -801,6 +824,12 @@ class SqliteStore:
 
     def __repr__(self) -> str:
         return f"<SqliteStore {self.path!r}>"
+
+
+_FTS5_TABLES = (
+    "SELECT name FROM sqlite_master WHERE type = 'table' "
+    "AND lower(sql) LIKE 'create virtual table%using fts5%'"
+)
 
 
 class _SqliteTransaction:

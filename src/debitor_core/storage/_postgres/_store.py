@@ -697,6 +697,23 @@ class PostgresStore:
                     conn.execute(b"UNLISTEN *")
         return current
 
+    def scrub(self) -> None:
+        """Vacuum the book's tables, so that replaced and deleted rows are freed.
+
+        `CustomerBook.erase` calls this after its commit. ``VACUUM`` makes the space of
+        dead row versions reusable; it does not rewrite the pages at once, and the
+        write-ahead log, replicas, base backups and WAL archives keep what they hold
+        until they are recycled (see the Privacy page). Tables are shared by the
+        books of a schema.
+
+        Raises:
+            StorageError: the database could not be reached or refused.
+        """
+        tables = ("debitor_customer", "debitor_record", "debitor_customer_deleted")
+        with self._translated(), self._connection() as conn:
+            for table in tables:
+                conn.execute(self._names.sql(f"VACUUM (ANALYZE) {{s}}{table}").encode())
+
     def close(self) -> None:
         """Stop using the pool (and close it if `connect` made it). Closing twice is harmless."""
         if self._closed:
