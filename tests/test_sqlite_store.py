@@ -6,6 +6,7 @@ import random
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -455,6 +456,47 @@ class TestConcurrency:
             os.close(go_w)
             assert failures == 0, f"round {round_}"
             assert [1, 2, 3] == [c.number for c in SqliteStore(path).customers()]
+
+    def test_switch_to_wal_outlasts_a_deadlock(self, path, monkeypatch):
+        """Opening a new database with WAL waits out a writer that SQLite will not wait for.
+
+        To switch a new file to WAL, SQLite takes a read lock, then asks for the write
+        lock; when another connection holds that, it answers "database is locked" at
+        once, without the busy timeout (a deadlock to SQLite). Two processes creating
+        one book at once meet this; here a connection holding the write lock forces it,
+        and lets go when the store pauses to try again.
+        """
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        real_sleep = time.sleep
+        pauses = []
+
+        def pause(seconds):
+            pauses.append(seconds)
+            if other.in_transaction:
+                other.execute("ROLLBACK")
+            real_sleep(seconds)
+
+        monkeypatch.setattr(time, "sleep", pause)
+        with SqliteStore(path, wal=True, timeout=60) as store:
+            add(store, sample_customer(1))
+            assert "wal" == store._db.execute("PRAGMA journal_mode").fetchone()[0]
+        other.close()
+        assert pauses, "the first try did not meet the deadlock"
+        assert [1] == [c.number for c in SqliteStore(path).customers()]
+
+    def test_switch_to_wal_gives_up_after_the_timeout(self, path):
+        """A writer that never lets go makes opening with WAL fail with StoreLocked, file untouched."""
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreLocked, match="is locked by another connection"):
+            SqliteStore(path, wal=True, timeout=0.05)
+        other.execute("ROLLBACK")
+        other.close()
+        assert 0 == path.stat().st_size
+        with SqliteStore(path, wal=True) as store:
+            add(store, sample_customer(1))
+        assert 1 == SqliteStore(path).count()
 
     def test_locked_by_another_connection(self, path):
         """A writer that waits too long gets StoreLocked."""

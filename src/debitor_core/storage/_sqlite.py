@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -216,7 +217,7 @@ class SqliteStore:
                 self._db.create_function("debitor_checksum", -1, _checksum, deterministic=True)
                 self._db.create_function("debitor_new_id", 0, lambda: str(uuid.uuid4()))
                 if wal:
-                    self._db.execute("PRAGMA journal_mode=WAL")
+                    _switch_to_wal(self._db, timeout)
                 self._db.execute(f"PRAGMA synchronous={level}")
                 self._migrate()
                 self._refold_if_stale()
@@ -1063,6 +1064,33 @@ def _checked_synchronous(value: str) -> str:
         msg = f"synchronous must be one of {', '.join(sorted(allowed))}, not {value!r}."
         raise ValueError(msg)
     return value.upper()
+
+
+def _switch_to_wal(db: sqlite3.Connection, timeout: float) -> None:
+    """Turn on write-ahead logging, trying again for up to ``timeout`` seconds.
+
+    To switch, SQLite takes a read lock, then asks for the write lock (to mark the
+    file's header) while holding it. When another connection holds the write lock,
+    SQLite answers "database is locked" at once instead of waiting (its busy timeout
+    would deadlock two connections that both hold a read lock): what processes that
+    open one new database at once run into. The failed statement has let go of its
+    read lock, so waiting and trying again lets the other writer finish. A file that
+    is already in WAL needs no write lock, and succeeds at the first try.
+    """
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+            left = deadline - time.monotonic()
+            if not busy or left <= 0:
+                raise
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, 0.05)
+        else:
+            return
 
 
 @contextlib.contextmanager
