@@ -601,6 +601,11 @@ LATVIAN_MOVED = [
     ),
     ("invoice.number_taken", {"number": 7}, "Rēķina numurs 7 jau ir aizņemts."),
     (
+        "number.invalid",
+        {"text": "12a"},
+        "Klienta numuram jābūt pozitīvam veselam skaitlim, nevis '12a'.",
+    ),
+    (
         "file.empty",
         {"file": "klienti.csv"},
         "Fails klienti.csv ir tukšs: tajā nav galvenes rindas ar kolonnu nosaukumiem.",

@@ -904,6 +904,7 @@ plural(
     "columns",
 )
 message("archived.invalid", "Archived must be yes or no, not {value:r}.")
+message("number.invalid/text", "The customer number must be a positive whole number, not {text:r}.")
 
 # -- storage errors meant for people (StorageError.message_in) -------------------------------
 # TRANSLATORS: {book} and {file} are paths; {reason} is the operating system's or the
@@ -1135,6 +1136,10 @@ def _reference(_code: str, params: Mapping[str, Any]) -> str:
     return "record.reference/customer" if "customer_id" in params else "record.reference"
 
 
+def _number_text(code: str, params: Mapping[str, Any]) -> str:
+    return "number.invalid/text" if "text" in params else code
+
+
 def _missing_column(_code: str, params: Mapping[str, Any]) -> str:
     if "first" in params:
         return "file.columns"
@@ -1147,6 +1152,7 @@ def _missing_column(_code: str, params: Mapping[str, Any]) -> str:
 
 _CHOOSERS: Final[dict[str, _Chooser]] = {
     "file.columns": _missing_column,
+    "number.invalid": _number_text,
     "storage.unreadable": _by_rule,
     "storage.wrong_kind": _by_rule,
     "storage.locked": _by_rule,

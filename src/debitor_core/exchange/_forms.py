@@ -251,8 +251,7 @@ class RowReader:
         text = value.strip()
         if text.isascii() and text.isdigit() and len(text) <= 18:  # noqa: PLR2004 - fits an int64
             return int(text)
-        msg = f"The customer number must be a positive whole number, not {text!r}."
-        row.add(Problem("number", "number.invalid", msg, value=value))
+        row.add(Problem("number", "number.invalid", value=value, params={"text": text}))
         return None
 
     @staticmethod
