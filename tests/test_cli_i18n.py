@@ -274,3 +274,19 @@ class TestImportRowsInLatvian:
         assert "3. rinda: tiktu izlaista — klients 1 (SIA Koks), atrasts pēc e-pasta adreses" in out
         _, out, _ = run("--book", "new.json", "import", "in.csv", "--dry-run")
         assert "3. rinda: tiktu izlaista: tas pats klients, kas rindā 2" == out.splitlines()[1]
+
+
+class TestStorageErrorsInLatvian:
+    def test_a_book_from_a_newer_release_is_refused_in_latvian(self, run, monkeypatch, tmp_path):
+        """The library's storage error is said in the command's language, not in English."""
+        book = tmp_path / "klienti.json"
+        book.write_text('{"format": "debitor-core/book", "version": 99}', encoding="utf-8")
+        monkeypatch.setenv("LANG", "lv_LV.UTF-8")
+        code, out, err = run("list", "--book", book)
+        assert (3, "") == (code, out)
+        assert (
+            f"Grāmatu {book} nevar izmantot: Grāmatu {book} ierakstījusi jaunāka debitor-core "
+            "versija (formāta versija 99); šī versija lasa versijas līdz"
+        ) in err
+        assert "Upgrade" not in err
+        assert "format version 99" not in err

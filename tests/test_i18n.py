@@ -1,13 +1,16 @@
 """Messages in the user's language: catalogs, rendering, formats, and the Latvian sentences."""
 
 import datetime as dt
+import json
 import pickle
+import re
 import shutil
 import string
 import sys
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 from babel.messages.mofile import read_mo
 from hypothesis import given, settings
@@ -15,10 +18,17 @@ from hypothesis import strategies as st
 
 from debitor_core import (
     Branding,
+    CorruptStore,
+    CustomerBook,
+    MissingSnapshot,
     Problem,
+    StorageError,
+    StoreLocked,
+    UnsupportedFormatVersion,
     ValidationError,
     WelcomeInvoicePolicy,
     available_locales,
+    exchange,
     render_message,
     rules,
 )
@@ -26,8 +36,12 @@ from debitor_core import strategies as ds
 from debitor_core._errors import problem
 from debitor_core._form import FormContext, RequiredFields, parse_form
 from debitor_core._i18n import LOCALE_DIR, format_amount, format_date, language_of
+from debitor_core._integrity import structural_problems
 from debitor_core._messages import MESSAGES, NESTED, TERMS, select
 from debitor_core._pattern import PatternError, compile_pattern
+from debitor_core.storage import JsonFileStore, SqliteStore
+from debitor_core.storage._lock import InterProcessLock
+from debitor_core.testing import sample_customer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -484,3 +498,324 @@ class TestWelcomeLocale:
         (found,) = failure(lambda: WelcomeInvoicePolicy(Branding("Koks"), locale=locale))
         assert ("locale", "locale.unknown") == (found.path, found.code)
         assert found.message.endswith("use one of en, de, lv.")
+
+
+# -- the sentences that were English only: stored records, imports, files, storage ---------
+
+SOURCE = ROOT / "src" / "debitor_core"
+_RAISED = (
+    re.compile(r'\b(?:Problem|problem)\(\s*[^,()]*?,\s*"([a-z_]+\.[a-z_0-9]+)"'),
+    re.compile(r'ValidationError\.single\(\s*"([a-z_]+\.[a-z_0-9]+)"'),
+    re.compile(r'\bcode="([a-z_]+\.[a-z_0-9]+)"'),
+)
+
+
+def raised_codes():
+    """Every code the library's source raises as a literal, with the files raising it."""
+    found = {}
+    for path in sorted(SOURCE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for pattern in _RAISED:
+            for match in pattern.finditer(text):
+                found.setdefault(match.group(1), set()).add(path.name)
+    return found
+
+
+def has_message(code):
+    """Whether the catalogs say ``code``: itself, a variant of it, or its family."""
+    return select(code, {}) in MESSAGES or any(key.startswith(code + "/") for key in MESSAGES)
+
+
+class TestEveryRaisedCodeIsSaid:
+    def test_the_walk_finds_the_codes_of_every_layer(self):
+        """The walk sees the domain's, the importer's, the exchange's and storage's codes."""
+        codes = raised_codes()
+        assert {
+            "integrity.type",
+            "integrity.range",
+            "id.taken",
+            "record.reference",
+            "invoice.number_taken",
+            "file.encoding",
+            "row.cells",
+            "storage.locked",
+            "storage.missing_snapshot",
+            "category.name_taken",
+        } <= set(codes)
+
+    def test_every_code_the_source_raises_has_a_message(self):
+        """No problem or storage error falls back to its bare code in any language."""
+        missing = {code: files for code, files in raised_codes().items() if not has_message(code)}
+        assert {} == missing
+
+    @pytest.mark.parametrize("language", ["lv", "de"])
+    def test_every_raised_code_is_translated(self, language):
+        """Each key of a raised code has a translation with the same placeholders."""
+        translations = compiled(language)
+        for code in raised_codes():
+            for key in (k for k in MESSAGES if k == code or k.startswith(code + "/")):
+                entry = MESSAGES[key]
+                msgid = entry.text if entry.plural is None else (entry.text, entry.plural)
+                message = translations.get(msgid, key)
+                assert message is not None, key
+                assert not message.fuzzy, key
+                forms = (
+                    message.string if isinstance(message.string, tuple | list) else [message.string]
+                )
+                wanted = placeholders(entry.text) | placeholders(entry.plural or "")
+                words = re.sub(r"\{[^}]*\}", "", entry.text)
+                for form in forms:
+                    assert placeholders(form) <= wanted, (key, form)
+                    assert form != entry.text or not re.search(r"[a-z]{3}", words), key
+
+
+LATVIAN_MOVED = [
+    ("integrity.missing", {}, "Vērtības nav; tā ir obligāta."),
+    ("integrity.empty", {}, "Teksts ir tukšs."),
+    (
+        "integrity.too_long",
+        {"length": 21, "max_length": 20},
+        "Tekstā ir 21 rakstzīme, bet atļauts ne vairāk kā 20.",
+    ),
+    (
+        "integrity.too_long",
+        {"length": 25, "max_length": 20},
+        "Tekstā ir 25 rakstzīmes, bet atļauts ne vairāk kā 20.",
+    ),
+    (
+        "integrity.type",
+        {"expected": "a date", "type": "str", "shown": "'2026'"},
+        "Vērtībai jābūt datumam, nevis str '2026'.",
+    ),
+    ("integrity.range", {"value": -5, "min": 0, "max": 10}, "-5 ir ārpus robežām no 0 līdz 10."),
+    ("id.taken", {"id": "c0ffee"}, "Klients ar ID c0ffee grāmatā jau ir."),
+    (
+        "record.taken",
+        {"record": "invoice", "key": "k1"},
+        "Grāmatā jau ir ieraksts „rēķins” ar atslēgu k1.",
+    ),
+    (
+        "record.reference",
+        {"record": "payment", "invoice_id": "i1"},
+        "Ieraksts „maksājums” attiecas uz rēķinu i1, kura nav ne grāmatā, ne datos.",
+    ),
+    ("invoice.number_taken", {"number": 7}, "Rēķina numurs 7 jau ir aizņemts."),
+    (
+        "number.invalid",
+        {"text": "12a"},
+        "Klienta numuram jābūt pozitīvam veselam skaitlim, nevis '12a'.",
+    ),
+    (
+        "file.empty",
+        {"file": "klienti.csv"},
+        "Fails klienti.csv ir tukšs: tajā nav galvenes rindas ar kolonnu nosaukumiem.",
+    ),
+    (
+        "file.columns",
+        {"subject": "postal code", "target": "postal_code"},
+        (
+            "Failā nav kolonnas laukam „pasta indekss”, kas šajā grāmatā ir obligāts; pievienojiet "
+            "kolonnu vai piesaistiet kolonnu, kurā tas ir, laukam postal_code."
+        ),
+    ),
+    (
+        "row.cells",
+        {"count": 5, "columns": 4},
+        (
+            "Rindā ir 5 šūnas, bet galvene nosauc 4 kolonnas; kādā vērtībā droši vien ir atdalītājs "
+            "bez pēdiņām ap to."
+        ),
+    ),
+    (
+        "storage.locked",
+        {"book": "klienti.json", "seconds": "2.5"},
+        (
+            "Cits process tur grāmatas klienti.json slēdzeni jau ilgāk par 2,5 s. Mēģiniet vēlāk: "
+            "sistēma atbrīvo slēdzeni, tiklīdz šis process beidzas."
+        ),
+    ),
+    (
+        "storage.newer",
+        {"book": "klienti.json", "version": 99, "known": 5},
+        (
+            "Grāmatu klienti.json ierakstījusi jaunāka debitor-core versija (formāta versija 99); "
+            "šī versija lasa versijas līdz 5. Lai to atvērtu, atjauniniet debitor-core. Fails "
+            "netika mainīts."
+        ),
+    ),
+    (
+        "storage.missing_snapshot",
+        {"book": "k.json", "journal": "k.json.journal", "size": 21, "rule": "missing_journal"},
+        (
+            "Grāmatas k.json nav, bet tās žurnālā k.json.journal ir 21 baits apstiprinātu izmaiņu. "
+            "Nekas netika mainīts. Ja grāmatas fails tika pārvietots vai pārdēvēts, novietojiet to "
+            "atpakaļ; citādi atjaunojiet to no rezerves kopijas. Lai šeit tā vietā sāktu jaunu, "
+            "tukšu grāmatu, vispirms pārvietojiet žurnālu citur."
+        ),
+    ),
+]
+
+
+class TestLatvianOfTheMovedSentences:
+    @pytest.mark.parametrize(("code", "params", "expected"), LATVIAN_MOVED)
+    def test_the_common_ones_read_as_a_clerk_expects(self, code, params, expected):
+        assert expected == render_message(code, params, "lv")
+
+    def test_a_damaged_record_says_its_problems_in_latvian(self):
+        """The problems of a stored record keep their English and have Latvian."""
+        broken = attrs.evolve(sample_customer(1), name="", version=0)
+        found = structural_problems(broken)
+        assert [("name", "integrity.empty"), ("version", "integrity.version")] == [
+            (p.path, p.code) for p in found
+        ]
+        assert ["The text is empty.", "The version is 0; versions start at 1."] == [
+            p.message for p in found
+        ]
+        assert ["Teksts ir tukšs.", "Versija ir 0; versijas sākas ar 1."] == [
+            p.message_in("lv") for p in found
+        ]
+        assert "Der Text ist leer." == found[0].message_in("de")
+
+    def test_an_import_that_clashes_says_so_in_latvian(self, clock):
+        """id.taken, number.taken: the import's problems in the book's language."""
+        book = CustomerBook(locale="lv", clock=clock)
+        book.register({"name": "SIA Koks", "address": {"country": "LV"}})
+        with pytest.raises(ValidationError) as info:
+            book.import_data(book.export())
+        said = {p.code: p.message_in("lv") for p in info.value.problems}
+        customer_id = book.customers()[0].id
+        assert f"Klients ar ID {customer_id} grāmatā jau ir." == said["id.taken"]
+
+
+class TestStorageErrorsInTheUsersLanguage:
+    def assert_said(self, error, code):
+        """English stays the log's sentence; the catalog's English is the same sentence."""
+        assert code == error.code
+        assert str(error) == error.message_in("en") == render_message(code, error.params, "en")
+        latvian = error.message_in("lv_LV.UTF-8")
+        assert latvian != str(error)
+        assert "{" not in latvian
+        assert error.message_in("de") not in {str(error), latvian}
+        copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own error
+        assert (type(error), str(error), error.code, dict(error.params)) == (
+            type(copy),
+            str(copy),
+            copy.code,
+            dict(copy.params),
+        )
+        return latvian
+
+    def test_a_locked_book(self, tmp_path, clock):
+        path = tmp_path / "book.json"
+        store = JsonFileStore(path, timeout=0.05)
+        other = InterProcessLock(store.lock_path, timeout=1)
+        other.acquire()
+        try:
+            with pytest.raises(StoreLocked) as info:
+                CustomerBook(store, clock=clock).register(
+                    {"name": "SIA Koks", "address": {"country": "LV"}}
+                )
+        finally:
+            other.release()
+            store.close()
+        latvian = self.assert_said(info.value, "storage.locked")
+        assert f"Cits process tur grāmatas {path} slēdzeni jau ilgāk par 0,05 s." in latvian
+
+    def test_a_missing_snapshot(self, tmp_path, clock):
+        path = tmp_path / "book.json"
+        book = CustomerBook(JsonFileStore(path), clock=clock)
+        book.register({"name": "SIA Koks", "address": {"country": "LV"}})
+        book.close()
+        path.rename(tmp_path / "elsewhere.json")
+        with pytest.raises(MissingSnapshot) as info:
+            JsonFileStore(path)
+        latvian = self.assert_said(info.value, "storage.missing_snapshot")
+        assert latvian.startswith(f"Grāmatas {path} nav, bet tās žurnālā {path}.journal ir ")
+
+    def test_a_newer_book(self, tmp_path):
+        path = tmp_path / "book.json"
+        path.write_bytes(json.dumps({"format": "debitor-core/book", "version": 99}).encode())
+        with pytest.raises(UnsupportedFormatVersion) as info:
+            JsonFileStore(path)
+        latvian = self.assert_said(info.value, "storage.newer")
+        assert "(formāta versija 99)" in latvian
+
+    def test_a_damaged_book(self, tmp_path):
+        path = tmp_path / "book.json"
+        CustomerBook(JsonFileStore(path)).close()
+        path.write_bytes(path.read_bytes().replace(b'"customers"', b'"kustomers"'))
+        with pytest.raises(CorruptStore) as info:
+            JsonFileStore(path)
+        latvian = self.assert_said(info.value, "storage.corrupt")
+        assert latvian.startswith(f"Grāmatu {path} nevar nolasīt: ")
+
+    def test_each_kind_of_book_refuses_the_other(self, tmp_path):
+        database = tmp_path / "book.db"
+        SqliteStore(database).close()
+        with pytest.raises(StorageError) as info:
+            JsonFileStore(database)
+        assert "ir SQLite datubāze, nevis JSON grāmata" in self.assert_said(
+            info.value, "storage.wrong_kind"
+        )
+        book = tmp_path / "book.json"
+        JsonFileStore(book).close()
+        with pytest.raises(StorageError) as info:
+            SqliteStore(book)
+        assert "ir JSON grāmata, nevis SQLite datubāze" in self.assert_said(
+            info.value, "storage.wrong_kind"
+        )
+
+    def test_a_closed_store(self, tmp_path):
+        store = JsonFileStore(tmp_path / "book.json")
+        store.close()
+        with pytest.raises(StorageError) as info:
+            store.revision()
+        assert "ir aizvērta" in self.assert_said(info.value, "storage.closed")
+
+    def test_an_error_without_a_sentence_keeps_its_own_text(self):
+        error = StorageError("The server said no.")
+        assert ("storage.error", {}) == (error.code, dict(error.params))
+        assert "The server said no." == error.message_in("lv") == error.message_in("en")
+        unknown = StorageError("Gone.", code="storage.nothing_like_it")
+        assert "Gone." == unknown.message_in("lv")
+
+
+class TestFilesToImportInTheCallersLanguage:
+    def test_an_empty_file(self):
+        with pytest.raises(ValidationError) as info:
+            exchange.import_csv(CustomerBook(), b"", dry_run=True)
+        (found,) = info.value.problems
+        assert (
+            "file.empty",
+            "The file the file is empty: it has no header row naming the columns.",
+        ) == (
+            found.code,
+            found.message,
+        )
+        assert found.message_in("lv").endswith(
+            "ir tukšs: tajā nav galvenes rindas ar kolonnu nosaukumiem."
+        )
+
+    def test_an_unknown_encoding(self):
+        with pytest.raises(ValidationError) as info:
+            exchange.import_csv(CustomerBook(), b"Name\nKoks\n", encoding="klingon")
+        assert (
+            "Nav teksta kodējuma ar nosaukumu 'klingon'; izmantojiet utf-8, cp1257 vai latin-1."
+            == info.value.problems[0].message_in("lv")
+        )
+
+    def test_the_rejects_file_gives_its_reasons_in_the_books_language(self, tmp_path, clock):
+        """Problems of the book and of the exchange alike, in Latvian, English when asked."""
+        book = CustomerBook(locale="lv", clock=clock)
+        source = "Name,Email,Country\nSIA Koks,bad@@x,LV\nOzols,o@ozols.lv,LV,extra\n"
+        report = exchange.import_csv(book, source.encode(), dry_run=True)
+        assert "lv" == report.locale
+        rejects = tmp_path / "rejects.csv"
+        assert 2 == report.write_rejects(rejects)
+        rows = rejects.read_text(encoding="utf-8-sig").splitlines()
+        assert "Email: E-pasta adrese 'bad@@x' nav derīga." in rows[1]
+        assert "Rindā ir 4 šūnas, bet galvene nosauc 3 kolonnas;" in rows[2]
+        report.write_rejects(rejects, locale="en")
+        english = rejects.read_text(encoding="utf-8-sig")
+        assert "The row has 4 cells but the header names 3 columns;" in english
+        assert "nav derīga" not in english

@@ -344,7 +344,53 @@ class CustomerInUse(InUse):
 
 
 class StorageError(DebitorError):
-    """A storage backend failed; the message says what happened and what to do."""
+    """A storage backend failed; the message says what happened and what to do.
+
+    ``str(error)`` is the English sentence (for logs). An error a person is meant to
+    read (a locked, damaged, missing or newer book) also has a stable `code` and
+    `params`, like a `Problem`, so that `message_in` says it in another language and a
+    host app can say it in its own words.
+
+    Attributes:
+        code: Stable identifier such as ``storage.locked``; ``storage.error`` for an
+            error that has no sentence in the catalogs (its text is the backend's).
+        params: What the sentence is made of (the book's path, the versions...), a
+            read-only mapping of plain data.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str = "storage.error",
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Create the error with its English sentence, and its code and parameters."""
+        super().__init__(message)
+        self.code = code
+        self.params: Mapping[str, Any] = frozen_dict(params)
+
+    def message_in(self, locale: str) -> str:
+        """Return the sentence in the language of ``locale`` (``lv``, ``de``).
+
+        English, a language with no catalog and an error with no catalog entry give
+        ``str(error)``.
+
+        Raises:
+            TypeError: ``locale`` is not text.
+        """
+        language = _i18n.language_of(locale)
+        if language == _i18n.SOURCE_LANGUAGE or self.code == "storage.error":
+            return str(self)
+        try:
+            return _i18n.render_message(self.code, self.params, language)
+        except LookupError:
+            return str(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) with the code and the parameters."""
+        rebuild = functools.partial(type(self), code=self.code, params=dict(self.params))
+        return (rebuild, (str(self),))
 
 
 class StoreLocked(StorageError):

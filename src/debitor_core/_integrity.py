@@ -50,7 +50,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from debitor_core._category import Category
-from debitor_core._errors import Problem, ValidationError
+from debitor_core._errors import Problem, ValidationError, problem
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._history import Erasure, FieldChange, Forward, HistoryAction, HistoryEntry
 from debitor_core._invoice import (
@@ -244,10 +244,10 @@ def _customer(c: Customer, out: list[Problem]) -> None:  # noqa: C901, PLR0912 -
         _terms(c.payment_terms, "payment_terms", out)
     v = c.currency
     if v is not None and (type(v) is not str or not _CURRENCY.fullmatch(v)):
-        _code(v, _CURRENCY, "currency", "three capital letters", out)
+        _code(v, _CURRENCY, "currency", "currency", out)
     v = c.language
     if v is not None and (type(v) is not str or not _LANGUAGE.fullmatch(v)):
-        _code(v, _LANGUAGE, "language", "two or three small letters", out)
+        _code(v, _LANGUAGE, "language", "language", out)
     if _occupied(c.categories):
         for i, category in enumerate(_items(c.categories, "categories", out)):
             if type(category) is not uuid.UUID:
@@ -328,7 +328,7 @@ def _address(a: Address, prefix: str, out: list[Problem]) -> None:
         _text(v, prefix + "region", _REGION, out)
     v = a.country
     if v is not None and (type(v) is not str or not _COUNTRY.fullmatch(v)):
-        _code(v, _COUNTRY, prefix + "country", "two capital letters", out)
+        _code(v, _COUNTRY, prefix + "country", "country", out)
 
 
 def _phone(phone: object, path: str, out: list[Problem]) -> None:
@@ -352,7 +352,7 @@ def _tax_id(tax_id: object, out: list[Problem]) -> None:
         _wrong_type(tax_id, "a VAT number", "tax_id", out)
         return
     _text(tax_id.value, "tax_id.value", LIMITS["tax_id"], out, required=True)
-    _code(tax_id.country, _COUNTRY, "tax_id.country", "two capital letters", out)
+    _code(tax_id.country, _COUNTRY, "tax_id.country", "country", out)
     _bool(tax_id.checked, "tax_id.checked", out)
 
 
@@ -372,8 +372,11 @@ def _custom_values(values: object, out: list[Problem]) -> None:
         return
     for key, value in values.items():
         if type(key) is not str or not _FIELD_KEY.fullmatch(key):
-            msg = f"The custom-field key {_shown(key)} is not a key (lowercase letters, digits, _)."
-            out.append(Problem("custom_fields", "integrity.field_key", msg, value=key))
+            out.append(
+                problem(
+                    "custom_fields", "integrity.field_key", key, shown=_shown(key), rule="custom"
+                )
+            )
             continue
         _field_value(value, f"custom_fields.{key}", out)
 
@@ -386,8 +389,7 @@ def _field_value(value: object, path: str, out: list[Problem]) -> None:
         return
     elif type(value) is int:
         if value.bit_length() > _MAX_BITS:
-            msg = f"The number has more than {MAX_DIGITS} digits."
-            out.append(Problem(path, "integrity.range", msg))
+            out.append(problem(path, "integrity.range", None, rule="digits", max_digits=MAX_DIGITS))
     elif type(value) is decimal.Decimal:
         _decimal_digits(value, path, out)
     elif type(value) is tuple:
@@ -403,8 +405,8 @@ def _decimal_digits(value: decimal.Decimal, path: str, out: list[Problem]) -> No
         or len(value.as_tuple().digits) > MAX_DIGITS
         or abs(value.adjusted()) > MAX_DIGITS
     ):
-        msg = f"{_shown(value)} is not a finite number of at most {MAX_DIGITS} digits."
-        out.append(Problem(path, "integrity.range", msg, value=value))
+        params = {"rule": "decimal", "shown": _shown(value), "max_digits": MAX_DIGITS}
+        out.append(Problem(path, "integrity.range", value=value, params=params))
 
 
 def _note(note: object, path: str, out: list[Problem]) -> None:
@@ -424,14 +426,12 @@ def _attachment(ref: object, path: str, out: list[Problem]) -> None:
     if _text(name, path + ".file_name", MAX_FILE_NAME, out, required=True) and (
         "/" in name or "\\" in name or name in (".", "..")
     ):
-        msg = f"{_shown(name)} is not a plain file name (one without a folder, not . or ..)."
-        out.append(Problem(path + ".file_name", "integrity.file_name", msg, value=name))
+        out.append(problem(path + ".file_name", "integrity.file_name", name, shown=_shown(name)))
     _text(ref.media_type, path + ".media_type", MAX_MEDIA_TYPE, out, required=True)
     _integer(ref.size, path + ".size", 0, 2**63 - 1, out)
     sha = ref.sha256
     if type(sha) is not str or not _SHA256.fullmatch(sha):
-        msg = f"{_shown(sha)} is not a SHA-256 digest (64 lowercase hexadecimal digits)."
-        out.append(Problem(path + ".sha256", "integrity.sha256", msg, value=sha))
+        out.append(problem(path + ".sha256", "integrity.sha256", sha, shown=_shown(sha)))
     _moment(ref.added, path + ".added", out)
 
 
@@ -452,13 +452,12 @@ def _category(c: Category, out: list[Problem]) -> None:
     if c.parent is not None:
         _uuid(c.parent, "parent", out)
         if c.parent == c.id:
-            out.append(Problem("parent", "integrity.parent", "The category is its own parent."))
+            out.append(problem("parent", "integrity.parent"))
 
 
 def _definition(d: CustomFieldDefinition, out: list[Problem]) -> None:
     if type(d.key) is not str or not _FIELD_KEY.fullmatch(d.key):
-        msg = f"The key {_shown(d.key)} is not a key (lowercase letters, digits, _)."
-        out.append(Problem("key", "integrity.field_key", msg, value=d.key))
+        out.append(problem("key", "integrity.field_key", d.key, shown=_shown(d.key)))
     _text(d.label, "label", LIMITS["text"], out, required=True)
     _member(d.type, FieldType, "type", out)
     _bool(d.required, "required", out)
@@ -490,11 +489,11 @@ def _invoice(inv: Invoice, out: list[Problem]) -> None:
     _bill_to(inv.bill_to, out)
     lines = _items(inv.lines, "lines", out)
     if len(lines) > MAX_INVOICE_LINES:
-        msg = f"The invoice has {len(lines):,} lines; at most {MAX_INVOICE_LINES:,} are allowed."
-        out.append(Problem("lines", "integrity.too_many", msg))
+        params = {"count": len(lines), "max_count": MAX_INVOICE_LINES}
+        out.append(Problem("lines", "integrity.too_many", value=None, params=params))
     for i, line in enumerate(lines[:MAX_INVOICE_LINES]):
         _line(line, f"lines[{i}]", out)
-    _code(inv.currency, _CURRENCY, "currency", "three capital letters", out, required=True)
+    _code(inv.currency, _CURRENCY, "currency", "currency", out, required=True)
     _date(inv.issue_date, "issue_date", out)
     _date(inv.due_date, "due_date", out)
     _terms(inv.payment_terms, "payment_terms", out)
@@ -537,8 +536,8 @@ def _line(line: object, path: str, out: list[Problem]) -> None:
     _amount(line.unit_price, path + ".unit_price", MAX_AMOUNT, out)
     rate = line.vat_rate
     if type(rate) is not decimal.Decimal or not rate.is_finite() or not 0 <= rate <= _PERCENT:
-        msg = f"The VAT rate {_shown(rate)} is not a percentage from 0 to 100."
-        out.append(Problem(path + ".vat_rate", "integrity.range", msg, value=rate))
+        params = {"rule": "vat_rate", "shown": _shown(rate)}
+        out.append(Problem(path + ".vat_rate", "integrity.range", value=rate, params=params))
 
 
 def _branding(branding: object, out: list[Problem]) -> None:
@@ -554,7 +553,7 @@ def _payment(p: Payment, out: list[Problem]) -> None:
     _uuid(p.id, "id", out)
     _uuid(p.invoice_id, "invoice_id", out)
     _amount(p.amount, "amount", MAX_AMOUNT, out)
-    _code(p.currency, _CURRENCY, "currency", "three capital letters", out, required=True)
+    _code(p.currency, _CURRENCY, "currency", "currency", out, required=True)
     _date(p.date, "date", out)
     _version(p.version, out)
 
@@ -654,8 +653,8 @@ def _registration(r: RegistrationLog, out: list[Problem]) -> None:
         _uuid(customer_id, f"customer_ids[{index}]", out)
     fingerprint: object = r.fingerprint
     if type(fingerprint) is not str or not _SHA256.fullmatch(fingerprint):
-        msg = f"{_shown(fingerprint)} is not a SHA-256 digest (64 lowercase hexadecimal digits)."
-        out.append(Problem("fingerprint", "integrity.sha256", msg, value=fingerprint))
+        shown = _shown(fingerprint)
+        out.append(problem("fingerprint", "integrity.sha256", fingerprint, shown=shown))
     _moment(r.at, "at", out)
     _version(r.version, out)
 
@@ -690,7 +689,7 @@ def _text(
     """Check optional text (``None`` allowed unless ``required``); return whether it is text."""
     if value is None:
         if required:
-            out.append(Problem(path, "integrity.missing", "There is no value; one is required."))
+            out.append(problem(path, "integrity.missing"))
         return False
     if type(value) is not str:
         _wrong_type(value, "text", path, out)
@@ -698,13 +697,13 @@ def _text(
     if not value.isprintable():  # rare: line breaks, or characters never stored
         bad = control.search(value)
         if bad is not None:
-            msg = f"The text contains the control character U+{ord(bad.group()):04X}."
-            out.append(Problem(path, "integrity.control_character", msg, value=value))
+            character = f"U+{ord(bad.group()):04X}"
+            out.append(problem(path, "integrity.control_character", value, character=character))
     if len(value) > limit:
-        msg = f"The text is {len(value):,} characters long; at most {limit:,} are allowed."
-        out.append(Problem(path, "integrity.too_long", msg))
+        params = {"length": len(value), "max_length": limit}
+        out.append(Problem(path, "integrity.too_long", value=None, params=params))
     if required and not value.strip():
-        out.append(Problem(path, "integrity.empty", "The text is empty.", value=value))
+        out.append(problem(path, "integrity.empty", value))
     return True
 
 
@@ -729,8 +728,7 @@ def _integer(value: object, path: str, low: int, high: int, out: list[Problem]) 
     if type(value) is not int:
         _wrong_type(value, "a whole number", path, out)
     elif not low <= value <= high:
-        msg = f"{value:,} is outside the range {low:,} to {high:,}."
-        out.append(Problem(path, "integrity.range", msg, value=value))
+        out.append(problem(path, "integrity.range", value, value=value, min=low, max=high))
 
 
 def _number(value: object, path: str, out: list[Problem]) -> None:
@@ -741,32 +739,32 @@ def _version(value: object, out: list[Problem]) -> None:
     if type(value) is not int:
         _wrong_type(value, "a whole number", "version", out)
     elif value < 1:
-        msg = f"The version is {value}; versions start at 1."
-        out.append(Problem("version", "integrity.version", msg, value=value))
+        out.append(problem("version", "integrity.version", value, version=value))
 
 
 def _amount(value: object, path: str, limit: decimal.Decimal, out: list[Problem]) -> None:
     if type(value) is not decimal.Decimal:
         _wrong_type(value, "a decimal number", path, out)
     elif not value.is_finite() or abs(value) > limit:
-        msg = f"{_shown(value)} is outside the range -{limit:,} to {limit:,}."
-        out.append(Problem(path, "integrity.range", msg, value=value))
+        params = {"rule": "amount", "shown": _shown(value), "max": limit}
+        out.append(Problem(path, "integrity.range", value=value, params=params))
 
 
 def _date(value: object, path: str, out: list[Problem]) -> None:
     if type(value) is not dt.date:
         _wrong_type(value, "a date", path, out)
     elif not MIN_DATE <= value <= MAX_DATE:
-        msg = f"The date {value} is outside {MIN_DATE} to {MAX_DATE}."
-        out.append(Problem(path, "integrity.range", msg, value=value))
+        params = {"date": value.isoformat(), "min_date": MIN_DATE.isoformat()}
+        params["max_date"] = MAX_DATE.isoformat()
+        params["rule"] = "date"
+        out.append(Problem(path, "integrity.range", value=value, params=params))
 
 
 def _moment(value: object, path: str, out: list[Problem]) -> None:
     if type(value) is not dt.datetime:
         _wrong_type(value, "a date and time", path, out)
     elif value.utcoffset() is None:
-        msg = f"The time {value.isoformat()} has no time zone."
-        out.append(Problem(path, "integrity.time_zone", msg, value=value))
+        out.append(problem(path, "integrity.time_zone", value, time=value.isoformat()))
 
 
 def _member(value: object, kind: type, path: str, out: list[Problem]) -> None:
@@ -786,13 +784,12 @@ def _code(
     if value is None and not required:
         return
     if type(value) is not str or not pattern.fullmatch(value):
-        msg = f"{_shown(value)} is not a code of {shape}."
-        out.append(Problem(path, "integrity.code", msg, value=value))
+        out.append(problem(path, "integrity.code", value, shown=_shown(value), rule=shape))
 
 
 def _wrong_type(value: object, expected: str, path: str, out: list[Problem]) -> None:
-    msg = f"The value should be {expected}, not {type(value).__name__} {_shown(value)}."
-    out.append(Problem(path, "integrity.type", msg, value=value))
+    params = {"expected": expected, "type": type(value).__name__, "shown": _shown(value)}
+    out.append(Problem(path, "integrity.type", value=value, params=params))
 
 
 def _shown(value: object) -> str:

@@ -42,7 +42,7 @@ TERMS: Final[dict[str, list[str]]] = {}
 """Words that go into sentences, by context: ``subject`` (what a text field is called),
 ``expected`` (what an attribute must be), ``country`` (names CLDR lacks)."""
 
-TERM_PARAMS: Final = ("subject", "expected")
+TERM_PARAMS: Final = ("subject", "expected", "record")
 """Parameters whose English value the catalogs translate (context = parameter name)."""
 
 
@@ -738,6 +738,271 @@ message(
 )
 
 
+# -- stored records that are not sound (_integrity: imports, damaged stores) ----------------
+message("integrity.missing", "There is no value; one is required.")
+message("integrity.empty", "The text is empty.")
+# TRANSLATORS: {character} is a code point such as U+0007.
+message("integrity.control_character", "The text contains the control character {character}.")
+plural(
+    "integrity.too_long",
+    "The text is {length:,} character long; at most {max_length:,} are allowed.",
+    "The text is {length:,} characters long; at most {max_length:,} are allowed.",
+    "length",
+)
+plural(
+    "integrity.too_many",
+    "The invoice has {count:,} line; at most {max_count:,} are allowed.",
+    "The invoice has {count:,} lines; at most {max_count:,} are allowed.",
+    "count",
+)
+# TRANSLATORS: {shown} is the stored value as Python writes it.
+message("integrity.field_key", "The key {shown} is not a key (lowercase letters, digits, _).")
+message(
+    "integrity.field_key/custom",
+    "The custom-field key {shown} is not a key (lowercase letters, digits, _).",
+)
+message("integrity.range", "{value:,} is outside the range {min:,} to {max:,}.")
+message("integrity.range/digits", "The number has more than {max_digits} digits.")
+message("integrity.range/decimal", "{shown} is not a finite number of at most {max_digits} digits.")
+message("integrity.range/vat_rate", "The VAT rate {shown} is not a percentage from 0 to 100.")
+message("integrity.range/amount", "{shown} is outside the range -{max:,} to {max:,}.")
+message(
+    "integrity.range/date", "The date {date:date} is outside {min_date:date} to {max_date:date}."
+)
+message(
+    "integrity.file_name",
+    "{shown} is not a plain file name (one without a folder, not . or ..).",
+)
+message("integrity.sha256", "{shown} is not a SHA-256 digest (64 lowercase hexadecimal digits).")
+message("integrity.parent", "The category is its own parent.")
+message("integrity.forward", "A customer is forwarded to itself.")
+message("integrity.private_value", "A private field's value is kept in its history entry.")
+message("integrity.version", "The version is {version}; versions start at 1.")
+message("integrity.time_zone", "The time {time} has no time zone.")
+message("integrity.code/country", "{shown} is not a code of two capital letters.")
+message("integrity.code/currency", "{shown} is not a code of three capital letters.")
+message("integrity.code/language", "{shown} is not a code of two or three small letters.")
+# TRANSLATORS: {expected} is translated on its own (context "expected"); {type} is a
+# Python type name and {shown} the value as Python writes it.
+message("integrity.type", "The value should be {expected}, not {type} {shown}.")
+term("expected", "a VAT number")
+term("expected", "payment terms")
+term("expected", "a mapping of custom-field values")
+term("expected", "text, a number, a date, yes/no or a list of choices")
+term("expected", "a note")
+term("expected", "an attachment")
+term("expected", "a consent record")
+term("expected", "a decimal number")
+term("expected", "a date")
+term("expected", "the customer's details")
+term("expected", "an address")
+term("expected", "an invoice line")
+term("expected", "branding")
+term("expected", "a list")
+term("expected", "an id (UUID)")
+term("expected", "yes or no (true or false)")
+term("expected", "a date and time")
+term("expected", "a phone")
+
+# -- importing an export (book.import_data) --------------------------------------------------
+message("id.taken", "A customer with the id {id} is already in the book.")
+# TRANSLATORS: {record} is the kind of record, translated on its own (context "record").
+message("record.taken", "The book already holds a {record} with the key {key}.")
+message(
+    "record.reference",
+    "The {record} is for the invoice {invoice_id}, which neither the book nor the data holds.",
+)
+message(
+    "record.reference/customer",
+    "The {record} is for the customer {customer_id}, whom neither the book nor the data holds.",
+)
+message("invoice.number_taken", "The invoice number {number} is already taken.")
+# TRANSLATORS: {reason} is Python's own description of what is wrong, in English.
+message("import.format", "The data is not an export of a customer book ({reason}).")
+term("record", "invoice")
+term("record", "payment")
+term("record", "delivery")
+term("record", "reminder")
+term("record", "registration")
+
+# -- defining custom fields (book.define_field, book.change_field) ---------------------------
+message(
+    "custom_field_definition.key_taken",
+    "A custom field with the key {key:r} already exists; change it instead.",
+)
+message(
+    "custom_field_definition.key_fixed",
+    "A custom field's key cannot change; define a new field instead.",
+)
+message("custom_field_definition.option", "Unknown custom-field option(s): {options:list}.")
+
+# -- files to import (debitor_core.exchange) -------------------------------------------------
+# TRANSLATORS: {file} is the file's path, or "the file" when it came as bytes.
+message("file.unreadable", "The file {file} cannot be read: {reason}.")
+message("file.empty", "The file {file} is empty: it has no header row naming the columns.")
+message(
+    "file.encoding",
+    "The file {file} is not {encoding} text: near line {line} it has the byte 0x{byte}, "
+    "which {encoding} does not allow there. If a spreadsheet saved it, read it with the "
+    "encoding cp1257 (Baltic) or latin-1 (Western European).",
+)
+message(
+    "file.encoding/unknown",
+    "There is no text encoding called {encoding:r}; use utf-8, cp1257 or latin-1.",
+)
+message("file.encoding/json", "The file {file} is not UTF-8 text, as JSON must be.")
+message(
+    "file.format/workbook",
+    "The file {file} is a spreadsheet workbook (such as .xlsx or .xls), not CSV; save it "
+    "as CSV (UTF-8) first.",
+)
+# TRANSLATORS: {reason} is Python's csv module's own sentence, in English.
+message("file.format/csv", "The file {file} is not well-formed CSV: near line {line}, {reason}.")
+message("file.format/json", "The file {file} is not valid JSON ({reason}).")
+message(
+    "file.format/json_array",
+    "The file {file} must hold a JSON array of objects, one per customer.",
+)
+message(
+    "file.format/record",
+    "Each record must be a mapping of column names to values, not {shown}.",
+)
+# TRANSLATORS: {subject} names the field (context "subject"); {target} is the column's
+# field key (name, postal_code), not translated.
+message(
+    "file.columns/missing",
+    "The file has no column for the {subject}, which this book requires; add the column, "
+    "or map the column that holds it to {target}.",
+)
+message(
+    "file.columns/missing_country",
+    "The file has no column for the {subject}, which this book requires; add the column, "
+    "or map the column that holds it to {target} or give a country for every row.",
+)
+message(
+    "file.columns/missing_field",
+    "The file has no column for the custom field {label:r}, which this book requires; add "
+    "the column, or map the column that holds it to {target}.",
+)
+message(
+    "file.columns",
+    "The columns {first:r} (column {first_column}) and {second:r} (column {second_column}) "
+    "would both fill {target}; leave one out by mapping it to '-'.",
+)
+term("subject", "kind of customer")
+# TRANSLATORS: {columns} lists the file's column names as Python writes them.
+message("mapping.column", "The file has no column {column:r} to map; its columns are {columns}.")
+message(
+    "mapping.target",
+    "There is no field {field:r} to map the column {column:r} to; use one of {targets:list}, "
+    "custom_fields.<key>, or - to ignore it.",
+)
+plural(
+    "row.cells",
+    "The row has {count} cells but the header names {columns} column; a value probably "
+    "holds the delimiter without quotes around it.",
+    "The row has {count} cells but the header names {columns} columns; a value probably "
+    "holds the delimiter without quotes around it.",
+    "columns",
+)
+message("archived.invalid", "Archived must be yes or no, not {value:r}.")
+message("number.invalid/text", "The customer number must be a positive whole number, not {text:r}.")
+
+# -- storage errors meant for people (StorageError.message_in) -------------------------------
+# TRANSLATORS: {book} and {file} are paths; {reason} is the operating system's or the
+# database's own sentence, in English.
+message("storage.unreadable", "The book {book} cannot be opened: {reason}")
+message("storage.unreadable/database", "The database {book} cannot be opened: {reason}")
+message(
+    "storage.wrong_kind/sqlite",
+    "The file {file} is an SQLite database, not a JSON book: open it with "
+    "SqliteStore({file:r}). It was left as it is.",
+)
+message(
+    "storage.wrong_kind/json",
+    "The file {file} is a JSON book, not an SQLite database: open it with "
+    "JsonFileStore({file:r}). It was left as it is.",
+)
+message("storage.closed", "The store {book} is closed; open it again to use it.")
+message(
+    "storage.locked",
+    "Another process has held the lock on the book {book} for more than {seconds:,} s. "
+    "Try again later: the system releases the lock as soon as that process ends.",
+)
+message(
+    "storage.locked/database",
+    "The database {book} is locked by another connection ({reason}). Try again later.",
+)
+message(
+    "storage.corrupt",
+    "The book {book} cannot be read: {reason}. The file was left exactly as it is. "
+    "Restore it from a backup, or move it (and its .journal) aside to start a new book; "
+    "the journal holds the most recent changes as one JSON line per commit.",
+)
+message(
+    "storage.corrupt/edited",
+    "The book {book} cannot be read: {reason}. The file was left exactly as it is. "
+    "Restore it from a backup, or move it (and its .journal) aside to start a new book; "
+    "the journal holds the most recent changes as one JSON line per commit. If you "
+    "edited the file on purpose, accept the edit with JsonFileStore.reseal(path), which "
+    "checks every record first.",
+)
+message(
+    "storage.corrupt/database",
+    "The database {book} cannot be read: {reason}. It was left as it is: restore it from a backup.",
+)
+message(
+    "storage.corrupt/foreign",
+    "The database {book} holds tables that are not a debitor-core book.",
+)
+message(
+    "storage.newer",
+    "The book {book} was written by a newer debitor-core (format version {version}); "
+    "this one reads versions up to {known}. Upgrade debitor-core to open it. The file "
+    "was not changed.",
+)
+message(
+    "storage.newer/database",
+    "The database {book} has schema version {version}, written by a newer debitor-core; "
+    "this one knows up to {known}. Upgrade debitor-core to open it. The database was not "
+    "changed.",
+)
+message(
+    "storage.missing_snapshot/missing",
+    "The book {book} is missing. Nothing was changed. If it was moved or renamed, put it "
+    "back; otherwise restore it from a backup.",
+)
+message(
+    "storage.missing_snapshot/disappeared",
+    "The book {book} has disappeared while it was open. Nothing was changed. If it was "
+    "moved or renamed, put it back; otherwise restore it from a backup.",
+)
+# TRANSLATORS: English says "bytes" for any {size}; a language with plural forms may not.
+plural(
+    "storage.missing_snapshot/missing_journal",
+    "The book {book} is missing, but its journal {journal} holds {size:,} bytes of "
+    "commits. Nothing was changed. If the book file was moved or renamed, put it back; "
+    "otherwise restore it from a backup. To start a new, empty book here instead, move "
+    "the journal aside first.",
+    "The book {book} is missing, but its journal {journal} holds {size:,} bytes of "
+    "commits. Nothing was changed. If the book file was moved or renamed, put it back; "
+    "otherwise restore it from a backup. To start a new, empty book here instead, move "
+    "the journal aside first.",
+    "size",
+)
+plural(
+    "storage.missing_snapshot/disappeared_journal",
+    "The book {book} has disappeared while it was open, but its journal {journal} holds "
+    "{size:,} bytes of commits. Nothing was changed. If the book file was moved or "
+    "renamed, put it back; otherwise restore it from a backup. To start a new, empty book "
+    "here instead, move the journal aside first.",
+    "The book {book} has disappeared while it was open, but its journal {journal} holds "
+    "{size:,} bytes of commits. Nothing was changed. If the book file was moved or "
+    "renamed, put it back; otherwise restore it from a backup. To start a new, empty book "
+    "here instead, move the journal aside first.",
+    "size",
+)
+
 # -- choosing the key ----------------------------------------------------------------------
 
 _Chooser = Callable[[str, Mapping[str, Any]], str]
@@ -864,7 +1129,44 @@ def _duplicate_description(_code: str, params: Mapping[str, Any]) -> str:
     return "duplicate.description/archived" if params.get("archived") else "duplicate.description"
 
 
+def _by_rule(code: str, params: Mapping[str, Any]) -> str:
+    rule = params.get("rule")
+    return f"{code}/{rule}" if isinstance(rule, str) and f"{code}/{rule}" in MESSAGES else code
+
+
+def _reference(_code: str, params: Mapping[str, Any]) -> str:
+    return "record.reference/customer" if "customer_id" in params else "record.reference"
+
+
+def _number_text(code: str, params: Mapping[str, Any]) -> str:
+    return "number.invalid/text" if "text" in params else code
+
+
+def _missing_column(_code: str, params: Mapping[str, Any]) -> str:
+    if "first" in params:
+        return "file.columns"
+    if "label" in params:
+        return "file.columns/missing_field"
+    if params.get("target") == "country":
+        return "file.columns/missing_country"
+    return "file.columns/missing"
+
+
 _CHOOSERS: Final[dict[str, _Chooser]] = {
+    "file.columns": _missing_column,
+    "number.invalid": _number_text,
+    "storage.unreadable": _by_rule,
+    "storage.wrong_kind": _by_rule,
+    "storage.locked": _by_rule,
+    "storage.corrupt": _by_rule,
+    "storage.newer": _by_rule,
+    "storage.missing_snapshot": _by_rule,
+    "file.encoding": _by_rule,
+    "file.format": _by_rule,
+    "integrity.range": _by_rule,
+    "integrity.field_key": _by_rule,
+    "integrity.code": _by_rule,
+    "record.reference": _reference,
     "*.type": _text_type,
     "*.too_long": _too_long,
     "*.invalid": _number_invalid,

@@ -52,10 +52,7 @@ class CustomFields:
             definition = make_definition(key=key, label=label, type=type, **rules)
             if key in uow.definitions.fields:
                 raise ValidationError.single(
-                    "custom_field_definition.key_taken",
-                    f"A custom field with the key {key!r} already exists; change it instead.",
-                    key,
-                    "key",
+                    "custom_field_definition.key_taken", None, key, "key", params={"key": key}
                 )
             return self._put(definition, [])
 
@@ -67,10 +64,7 @@ class CustomFields:
             current = uow.definitions.field(key)
             if "key" in changes and changes["key"] != key:
                 raise ValidationError.single(
-                    "custom_field_definition.key_fixed",
-                    "A custom field's key cannot change; define a new field instead.",
-                    changes["key"],
-                    "key",
+                    "custom_field_definition.key_fixed", None, changes["key"], "key"
                 )
             definition = make_definition(**{**attrs.asdict(current, recurse=False), **changes})
             checks = Checks()
@@ -137,8 +131,10 @@ def make_definition(**values: Any) -> CustomFieldDefinition:  # noqa: ANN401 - l
             values[bound] = number
     unknown = set(values) - {a.name for a in attrs.fields(CustomFieldDefinition)}
     if unknown:
-        msg = f"Unknown custom-field option(s): {', '.join(sorted(unknown))}."
-        raise ValidationError.single("custom_field_definition.option", msg, sorted(unknown))
+        options = tuple(sorted(unknown))
+        raise ValidationError.single(
+            "custom_field_definition.option", None, list(options), params={"options": options}
+        )
     if problems:
         raise ValidationError(problems)
     definition = CustomFieldDefinition(**values)

@@ -19,7 +19,7 @@ import cattrs
 
 from debitor_core._category import Category
 from debitor_core._converter import make_converter
-from debitor_core._errors import Problem, ValidationError
+from debitor_core._errors import Problem, ValidationError, problem
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._form import FormContext, customer_to_form, parse_form
 from debitor_core._history import HistoryAction, HistoryEntry
@@ -159,8 +159,8 @@ class Transfer:
         draft, found = parse_form(customer_to_form(customer, names), previous)
         problems = [p for p in found if p.is_error]
         if customer.id in ids or model.get(customer.id) is not None:
-            msg = f"A customer with the id {customer.id} is already in the book."
-            problems.append(Problem("id", "id.taken", msg, value=str(customer.id)))
+            customer_id = str(customer.id)
+            problems.append(problem("id", "id.taken", customer_id, id=customer_id))
         problems += number_problems(
             customer.number, lambda n: n in numbers or model.get_by_number(n) is not None
         )
@@ -182,8 +182,8 @@ class Transfer:
                 where = f"records.{kind}[{position}]"
                 found = structural_problems(record)
                 if record.key in stored:
-                    msg = f"The book already holds a {kind} with the key {record.key}."
-                    found.append(Problem("key", "record.taken", msg, value=record.key))
+                    params = {"record": kind, "key": str(record.key)}
+                    found.append(Problem("key", "record.taken", value=record.key, params=params))
                 stored.add(record.key)
                 found += _references(record, known_customers, invoices, invoice_numbers)
                 problems += [p.at(where) for p in found]
@@ -229,19 +229,19 @@ def _references(
     problems: list[Problem] = []
     if isinstance(record, Invoice):
         if record.customer_id not in customers:
-            msg = f"The invoice is for the customer {record.customer_id}, whom neither the book nor the data holds."  # noqa: E501 - one sentence
+            customer_id = str(record.customer_id)
+            params = {"record": record.KIND, "customer_id": customer_id}
             problems.append(
-                Problem("customer_id", "record.reference", msg, value=str(record.customer_id))
+                Problem("customer_id", "record.reference", value=customer_id, params=params)
             )
         if record.number in invoice_numbers:
-            msg = f"The invoice number {record.number} is already taken."
-            problems.append(Problem("number", "invoice.number_taken", msg, value=record.number))
+            number = record.number
+            problems.append(problem("number", "invoice.number_taken", number, number=number))
         invoice_numbers.add(record.number)
     elif isinstance(record, Payment | ReminderLog) and record.invoice_id not in invoices:
-        msg = f"The {record.KIND} is for the invoice {record.invoice_id}, which neither the book nor the data holds."  # noqa: E501 - one sentence
-        problems.append(
-            Problem("invoice_id", "record.reference", msg, value=str(record.invoice_id))
-        )
+        invoice_id = str(record.invoice_id)
+        params = {"record": record.KIND, "invoice_id": invoice_id}
+        problems.append(Problem("invoice_id", "record.reference", value=invoice_id, params=params))
     return problems
 
 
@@ -293,8 +293,8 @@ def _read_export(data: object) -> _Export:
             _read_last_number(data.get("last_number", 0)),
         )
     except (KeyError, TypeError, ValueError, AttributeError, cattrs.BaseValidationError) as exc:
-        msg = f"The data is not an export of a customer book ({exc})."
-        raise ValidationError.single("import.format", msg, None) from exc
+        params = {"reason": str(exc)}
+        raise ValidationError.single("import.format", None, None, params=params) from exc
 
 
 def _read_records(

@@ -194,7 +194,7 @@ def _report(app: App, exc: Exception) -> int:
     if isinstance(exc, StorageError):
         console.err(
             _("The book {book} cannot be used: {reason}").format(
-                book=describe(app.location), reason=exc
+                book=describe(app.location), reason=exc.message_in(language())
             )
         )
         return Exit.UNAVAILABLE

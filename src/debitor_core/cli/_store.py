@@ -6,7 +6,7 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from debitor_core.cli._i18n import _
+from debitor_core.cli._i18n import _, language
 
 if TYPE_CHECKING:
     from debitor_core.storage import Store
@@ -97,7 +97,9 @@ def open_store(location: str, *, book_id: str | None = None, create: bool = Fals
             return JsonFileStore(path)
         return SqliteStore(path)
     except StorageError as exc:
-        msg = _("The book {book} cannot be used: {reason}").format(book=location, reason=exc)
+        msg = _("The book {book} cannot be used: {reason}").format(
+            book=location, reason=exc.message_in(language())
+        )
         raise BookUnavailable(msg) from exc
     except OSError as exc:
         msg = _("The book {book} cannot be opened: {reason}.").format(
@@ -120,7 +122,7 @@ def _postgres(location: str, book_id: str | None) -> Store:
         raise UsageError(f"--book-id: {exc.problems[0].message}") from exc
     except StorageError as exc:
         msg = _("The PostgreSQL book {book} cannot be used: {reason}").format(
-            book=describe(location), reason=exc
+            book=describe(location), reason=exc.message_in(language())
         )
         raise BookUnavailable(msg) from exc
     return store

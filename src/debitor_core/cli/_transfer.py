@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 from debitor_core.cli._app import App, Exit, Refused, said
 from debitor_core.cli._customers import pairs
-from debitor_core.cli._i18n import N_, _, ngettext, number
+from debitor_core.cli._i18n import N_, _, language, ngettext, number
 from debitor_core.cli._store import UsageError, exists, is_postgres, open_store
 
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def _report_import(app: App, report: ImportReport, rejects: Path) -> int:
             )
         if rejected:
             try:
-                report.write_rejects(rejects)
+                report.write_rejects(rejects, locale=language())
                 console.err(
                     _("The rejected rows, each with its reason, are in {path}.").format(
                         path=rejects

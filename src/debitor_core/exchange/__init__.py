@@ -111,16 +111,12 @@ def check_columns(book: CustomerBook, plan: ColumnPlan, *, default_country: bool
     fields = {f.key: f for f in book.fields()}
     problems = []
     for target in missing:
+        params: dict[str, object] = {"target": target}
         if target.startswith("custom_fields."):
-            what = f"the custom field {fields[target.split('.', 1)[1]].label!r}"
+            params["label"] = fields[target.split(".", 1)[1]].label
         else:
-            what = f"the {_LABELS.get(target, target)}"
-        hint = " or give a country for every row" if target == "country" else ""
-        msg = (
-            f"The file has no column for {what}, which this book requires; add the column, "
-            f"or map the column that holds it to {target}{hint}."
-        )
-        problems.append(Problem("header", "file.columns", msg, value=target))
+            params["subject"] = _LABELS.get(target, target)
+        problems.append(Problem("header", "file.columns", value=target, params=params))
     raise ValidationError(problems)
 
 
@@ -224,9 +220,8 @@ def import_records(
     header: dict[str, None] = {}
     for record in records:
         if not isinstance(record, Mapping):  # JSON from a caller may hold anything
-            shown = repr(record)[:60]  # type: ignore[unreachable]
-            msg = f"Each record must be a mapping of column names to values, not {shown}."
-            raise ValidationError.single("file.format", msg, source)
+            params = {"rule": "record", "shown": repr(record)[:60]}  # type: ignore[unreachable]
+            raise ValidationError.single("file.format", None, source, params=params)
         rows.append(record)
         header.update(dict.fromkeys(str(k) for k in record))
     names: Sequence[str] = list(header)
@@ -273,17 +268,17 @@ def read_json_records(path: str | os.PathLike[str]) -> list[Mapping[str, object]
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        msg = f"The file {path} cannot be read: {exc.strerror or exc}."
-        raise ValidationError.single("file.unreadable", msg, str(path)) from exc
+        params = {"file": str(path), "reason": str(exc.strerror or exc)}
+        raise ValidationError.single("file.unreadable", None, str(path), params=params) from exc
     except UnicodeDecodeError as exc:
-        msg = f"The file {path} is not UTF-8 text, as JSON must be."
-        raise ValidationError.single("file.encoding", msg, str(path)) from exc
+        params = {"file": str(path), "rule": "json"}
+        raise ValidationError.single("file.encoding", None, str(path), params=params) from exc
     try:
         data = json.loads(text)
     except ValueError as exc:
-        msg = f"The file {path} is not valid JSON ({exc})."
-        raise ValidationError.single("file.format", msg, str(path)) from exc
+        params = {"file": str(path), "rule": "json", "reason": str(exc)}
+        raise ValidationError.single("file.format", None, str(path), params=params) from exc
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        msg = f"The file {path} must hold a JSON array of objects, one per customer."
-        raise ValidationError.single("file.format", msg, str(path))
+        params = {"file": str(path), "rule": "json_array"}
+        raise ValidationError.single("file.format", None, str(path), params=params)
     return data

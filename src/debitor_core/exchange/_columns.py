@@ -257,14 +257,11 @@ def plan_columns(
         target = _check_target(wanted.strip(), by_key)
         if index is None:
             shown = ", ".join(repr(n) for n in names)
-            msg = f"The file has no column {column!r} to map; its columns are {shown}."
-            problems.append(Problem("mapping", "mapping.column", msg, value=column))
+            params = {"column": column, "columns": shown}
+            problems.append(Problem("mapping", "mapping.column", value=column, params=params))
         if target is None:
-            msg = (
-                f"There is no field {wanted!r} to map the column {column!r} to; use one of "
-                f"{', '.join(sorted(TARGETS))}, custom_fields.<key>, or - to ignore it."
-            )
-            problems.append(Problem("mapping", "mapping.target", msg, value=wanted))
+            found = {"field": wanted, "column": column, "targets": tuple(sorted(TARGETS))}
+            problems.append(Problem("mapping", "mapping.target", value=wanted, params=found))
         if index is not None and target is not None:
             targets[index] = None if target == IGNORE else target
     if problems:
@@ -297,12 +294,9 @@ def _check_conflicts(names: Sequence[str], targets: Sequence[str | None]) -> Non
             continue
         if target in seen:
             first = seen[target]
-            msg = (
-                f"The columns {names[first]!r} (column {first + 1}) and {names[index]!r} "
-                f"(column {index + 1}) would both fill {target}; leave one out by mapping it "
-                "to '-'."
-            )
-            problems.append(Problem("header", "file.columns", msg, value=names[index]))
+            params = {"first": names[first], "first_column": first + 1, "target": target}
+            params |= {"second": names[index], "second_column": index + 1}
+            problems.append(Problem("header", "file.columns", value=names[index], params=params))
         else:
             seen[target] = index
     if problems:

@@ -45,10 +45,6 @@ _BOMS: Final = (
 )
 _NUMBER: Final = re.compile(r"[+-]\d[\d .,]*")
 _FORMULA_STARTS: Final = frozenset("=@\t\r")
-_LEGACY_HINT: Final = (
-    "If a spreadsheet saved it, read it with the encoding cp1257 (Baltic) or latin-1 "
-    "(Western European)."
-)
 
 
 def _runs_as_formula(text: str) -> bool:
@@ -129,8 +125,8 @@ def _check_encoding(name: str) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError:
-        msg = f"There is no text encoding called {name!r}; use utf-8, cp1257 or latin-1."
-        raise ValidationError.single("file.encoding", msg, name) from None
+        params = {"rule": "unknown", "encoding": name}
+        raise ValidationError.single("file.encoding", None, name, params=params) from None
 
 
 class CsvTable:
@@ -167,11 +163,8 @@ class CsvTable:
         with self._open() as raw:
             start = raw.read(4)
         if start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-            msg = (
-                f"The file {self.name} is a spreadsheet workbook (such as .xlsx or .xls), "
-                "not CSV; save it as CSV (UTF-8) first."
-            )
-            raise ValidationError.single("file.format", msg, self.name)
+            params = {"rule": "workbook", "file": self.name}
+            raise ValidationError.single("file.format", None, self.name, params=params)
         wanted = _check_encoding(encoding or "utf-8")
         chosen = next((codec for bom, codec in _BOMS if start.startswith(bom)), None)
         if chosen is None:
@@ -189,8 +182,8 @@ class CsvTable:
             return Path(self._source).open("rb")
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            msg = f"The file {self.name} cannot be read: {reason}."
-            raise ValidationError.single("file.unreadable", msg, self.name) from exc
+            params = {"file": self.name, "reason": reason}
+            raise ValidationError.single("file.unreadable", None, self.name, params=params) from exc
 
     def _records(self, text: IO[str]) -> Iterator[list[str]]:
         self._reader = None
@@ -210,8 +203,8 @@ class CsvTable:
                 elif "".join(record).strip():
                     count += 1
         if header is None or not any(cell.strip() for cell in header):
-            msg = f"The file {self.name} is empty: it has no header row naming the columns."
-            raise ValidationError.single("file.empty", msg, self.name)
+            params = {"file": self.name}
+            raise ValidationError.single("file.empty", None, self.name, params=params)
         self.header = tuple(cell.strip() for cell in header)
         self.row_count = count
 
@@ -224,16 +217,13 @@ class CsvTable:
             yield from records
         except UnicodeDecodeError as exc:
             line, byte = self._decoding_error()
-            msg = (
-                f"The file {self.name} is not {self.format.label} text: near line {line} "
-                f"it has the byte 0x{byte}, which {self.format.label} does not allow there. "
-                f"{_LEGACY_HINT}"
-            )
-            raise ValidationError.single("file.encoding", msg, self.name) from exc
+            params = {"file": self.name, "encoding": self.format.label, "line": line}
+            params["byte"] = byte
+            raise ValidationError.single("file.encoding", None, self.name, params=params) from exc
         except csv.Error as exc:
             line = self._line()
-            msg = f"The file {self.name} is not well-formed CSV: near line {line}, {exc}."
-            raise ValidationError.single("file.format", msg, self.name) from exc
+            params = {"rule": "csv", "file": self.name, "line": line, "reason": str(exc)}
+            raise ValidationError.single("file.format", None, self.name, params=params) from exc
 
     def _decoding_error(self) -> tuple[int, str]:
         """The line and the byte (as hex) where the file stops decoding."""

@@ -182,11 +182,8 @@ class RowReader:
             form["contact_person"] = " ".join(p for p in parts if p)
         extra = [cell for cell in cells[self.width :] if cell.strip()]
         if extra:
-            msg = (
-                f"The row has {len(cells)} cells but the header names {self.width} columns; "
-                "a value probably holds the delimiter without quotes around it."
-            )
-            row.add(Problem("", "row.cells", msg, value=extra[0]))
+            params = {"count": len(cells), "columns": self.width}
+            row.add(Problem("", "row.cells", value=extra[0], params=params))
         return row
 
     def _address_of(self, cells: Sequence[str]) -> dict[str, str]:
@@ -254,8 +251,7 @@ class RowReader:
         text = value.strip()
         if text.isascii() and text.isdigit() and len(text) <= 18:  # noqa: PLR2004 - fits an int64
             return int(text)
-        msg = f"The customer number must be a positive whole number, not {text!r}."
-        row.add(Problem("number", "number.invalid", msg, value=value))
+        row.add(Problem("number", "number.invalid", value=value, params={"text": text}))
         return None
 
     @staticmethod
@@ -265,8 +261,9 @@ class RowReader:
             return True
         if word in _FALSE:
             return False
-        msg = f"Archived must be yes or no, not {value.strip()!r}."
-        row.add(Problem("archived", "archived.invalid", msg, value=value))
+        row.add(
+            Problem("archived", "archived.invalid", value=value, params={"value": value.strip()})
+        )
         return None
 
 

@@ -110,9 +110,19 @@ class RowOutcome:
             line += ": " + self.reason(plan)
         return line
 
-    def reason(self, plan: ColumnPlan) -> str:
-        """The problems as one sentence per field, naming the file's columns."""
-        return " ".join(f"{_where(p.path, plan, self.cells)}{p.message}" for p in self.problems)
+    def reason(self, plan: ColumnPlan, locale: str | None = None) -> str:
+        """The problems as one sentence per field, naming the file's columns.
+
+        Args:
+            plan: What each column held (for the column names).
+            locale: The language of the sentences (``lv``, ``de``); by default each
+                problem's own (the book's, see `CustomerBook.locale`).
+        """
+        return " ".join(
+            f"{_where(p.path, plan, self.cells)}"
+            f"{p.message if locale is None else p.message_in(locale)}"
+            for p in self.problems
+        )
 
 
 _SOURCES: Final = {
@@ -155,6 +165,7 @@ class ImportReport:
         dry_run: Whether nothing was changed (the outcomes say what would happen).
         committed: ``False`` when an all-or-nothing import refused to store anything.
         format: The file's encoding and delimiter (``None`` for rows not from a file).
+        locale: The language of the reasons `write_rejects` writes: the book's.
     """
 
     source: str
@@ -163,6 +174,7 @@ class ImportReport:
     dry_run: bool = False
     committed: bool = True
     format: CsvFormat | None = None
+    locale: str = "en"
 
     def count(self, action: Action) -> int:
         """How many rows had ``action``."""
@@ -211,6 +223,7 @@ class ImportReport:
         *,
         delimiter: str | None = None,
         encoding: str | None = None,
+        locale: str | None = None,
     ) -> int:
         """Write the rejected rows as CSV: the file's columns, then the row and the reason.
 
@@ -221,14 +234,17 @@ class ImportReport:
             target: A path or a text stream.
             delimiter: Default: the delimiter of the file imported.
             encoding: Default: the encoding of the file imported.
+            locale: The language of the reasons (``lv``, ``de``); default: the book's
+                (`locale`), English when the book has none.
 
         Returns:
             The number of rows written.
         """
         fmt = self.format or CsvFormat()
         width = len(self.plan.header)
+        language = locale or self.locale
         rows = (
-            [*o.cells, *[""] * (width - len(o.cells)), o.row, o.reason(self.plan)]
+            [*o.cells, *[""] * (width - len(o.cells)), o.row, o.reason(self.plan, language)]
             for o in self.rejected_rows
         )
         return write_csv(
@@ -750,4 +766,4 @@ def run_import(
     if not committed:
         run.atomic_refusal()
     outcomes = tuple(run.outcomes[n] for n in sorted(run.outcomes))
-    return ImportReport(source, plan, outcomes, dry_run, committed, csv_format)
+    return ImportReport(source, plan, outcomes, dry_run, committed, csv_format, locale=book.locale)

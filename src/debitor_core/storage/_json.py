@@ -503,13 +503,15 @@ class JsonFileStore:
             return
         except OSError as exc:
             msg = f"The book {self.path} cannot be opened: {os_sentence(exc)}"
-            raise StorageError(msg) from exc
+            params = {"book": str(self.path), "reason": os_sentence(exc)}
+            raise StorageError(msg, code="storage.unreadable", params=params) from exc
         if start == SQLITE_MAGIC:
             msg = (
                 f"The file {self.path} is an SQLite database, not a JSON book: open it with "
                 f"SqliteStore({str(self.path)!r}). It was left as it is."
             )
-            raise StorageError(msg)
+            params = {"file": str(self.path), "rule": "sqlite"}
+            raise StorageError(msg, code="storage.wrong_kind", params=params)
 
     def _open_book(self) -> None:
         """Under the lock: load the book, or create it if there is none."""
@@ -530,19 +532,22 @@ class JsonFileStore:
 
     def _missing_snapshot(self, how: str) -> MissingSnapshot:
         size = self._journal_size()
+        rule = ("missing" if how == "is missing" else "disappeared") + ("_journal" if size else "")
+        params = {"book": str(self.path), "journal": str(self.journal_path), "size": size}
+        params["rule"] = rule
         if size == 0:
             msg = (
                 f"The book {self.path} {how}. Nothing was changed. If it was moved or "
                 "renamed, put it back; otherwise restore it from a backup."
             )
-            return MissingSnapshot(msg)
+            return MissingSnapshot(msg, code="storage.missing_snapshot", params=params)
         msg = (
             f"The book {self.path} {how}, but its journal {self.journal_path} holds "
             f"{size:,} bytes of commits. Nothing was changed. If the book file was moved or "
             "renamed, put it back; otherwise restore it from a backup. To start a new, "
             "empty book here instead, move the journal aside first."
         )
-        return MissingSnapshot(msg)
+        return MissingSnapshot(msg, code="storage.missing_snapshot", params=params)
 
     # -- locking and catching up ---------------------------------------------------
 
@@ -551,7 +556,7 @@ class JsonFileStore:
         with self._thread_lock:
             if self._closed:
                 msg = f"The store {self.path} is closed; open it again to use it."
-                raise StorageError(msg)
+                raise StorageError(msg, code="storage.closed", params={"book": str(self.path)})
             deadline = time.monotonic() + self._timeout
             try:
                 self._file_lock.acquire(deadline)
@@ -569,7 +574,8 @@ class JsonFileStore:
                     f"{self._timeout:g} s. Try again later: the system releases the lock as "
                     "soon as that process ends."
                 )
-                raise StoreLocked(msg) from None
+                params = {"book": str(self.path), "seconds": f"{self._timeout:g}"}
+                raise StoreLocked(msg, code="storage.locked", params=params) from None
             except OSError as exc:
                 msg = f"The book {self.path} cannot be locked: {os_sentence(exc)}"
                 raise StorageError(msg) from exc
@@ -587,7 +593,8 @@ class JsonFileStore:
             return _snapshot.read_header(self._target)
         except OSError as exc:
             msg = f"The book {self.path} cannot be opened: {os_sentence(exc)}"
-            raise StorageError(msg) from exc
+            params = {"book": str(self.path), "reason": os_sentence(exc)}
+            raise StorageError(msg, code="storage.unreadable", params=params) from exc
 
     def _journal_size(self) -> int:
         """The journal's size (under the lock, from the locked descriptor)."""
@@ -611,7 +618,7 @@ class JsonFileStore:
             return
         if self._closed:
             msg = f"The store {self.path} is closed; open it again to use it."
-            raise StorageError(msg)
+            raise StorageError(msg, code="storage.closed", params={"book": str(self.path)})
         try:
             header = _snapshot.read_header(self._target)
             journal = self.journal_path.stat().st_size
@@ -635,7 +642,9 @@ class JsonFileStore:
 
     def _corrupt(self, what: str, exc: BaseException | None = None) -> CorruptStore:
         detail = f" ({exc})" if exc is not None else ""
-        return CorruptStore(f"The book {self.path} cannot be read: {what}{detail}. {_RECOVERY}")
+        msg = f"The book {self.path} cannot be read: {what}{detail}. {_RECOVERY}"
+        params = {"book": str(self.path), "reason": f"{what}{detail}"}
+        return CorruptStore(msg, code="storage.corrupt", params=params)
 
     def _newer(self, file: Path, version: int) -> UnsupportedFormatVersion:
         msg = (
@@ -643,20 +652,24 @@ class JsonFileStore:
             f"{version}); this one reads versions up to {_snapshot.FORMAT_VERSION}. Upgrade "
             "debitor-core to open it. The file was not changed."
         )
-        return UnsupportedFormatVersion(msg)
+        params = {"book": str(file), "version": version, "known": _snapshot.FORMAT_VERSION}
+        return UnsupportedFormatVersion(msg, code="storage.newer", params=params)
 
     def _read_snapshot(self, *, verify: bool = True) -> tuple[bytes, dict[str, Any], int]:
         try:
             raw = self._target.read_bytes()
         except OSError as exc:
             msg = f"The book {self.path} cannot be opened: {os_sentence(exc)}"
-            raise StorageError(msg) from exc
+            params = {"book": str(self.path), "reason": os_sentence(exc)}
+            raise StorageError(msg, code="storage.unreadable", params=params) from exc
         try:
             data, version = _snapshot.decode(raw, verify=verify)
         except _snapshot.SnapshotDamage as exc:
             hint = f" {_RESEAL}" if exc.edited else ""
             msg = f"The book {self.path} cannot be read: {exc}. {_RECOVERY}{hint}"
-            raise CorruptStore(msg) from exc
+            params = {"book": str(self.path), "reason": str(exc)}
+            params["rule"] = "edited" if exc.edited else ""
+            raise CorruptStore(msg, code="storage.corrupt", params=params) from exc
         except _snapshot.NewerFormat as exc:
             raise self._newer(self.path, exc.version) from None
         return raw, data, version

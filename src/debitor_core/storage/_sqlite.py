@@ -233,13 +233,15 @@ class SqliteStore:
             return
         except OSError as exc:
             msg = f"The database {self.path} cannot be opened: {os_sentence(exc)}"
-            raise StorageError(msg) from exc
+            params = {"book": str(self.path), "reason": os_sentence(exc), "rule": "database"}
+            raise StorageError(msg, code="storage.unreadable", params=params) from exc
         if looks_like_json_book(start):
             msg = (
                 f"The file {self.path} is a JSON book, not an SQLite database: open it with "
                 f"JsonFileStore({self.path!r}). It was left as it is."
             )
-            raise StorageError(msg)
+            params = {"file": str(self.path), "rule": "json"}
+            raise StorageError(msg, code="storage.wrong_kind", params=params)
 
     def _user_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -275,11 +277,14 @@ class SqliteStore:
                 f"newer debitor-core; this one knows up to {SCHEMA_VERSION}. Upgrade "
                 "debitor-core to open it. The database was not changed."
             )
-            raise UnsupportedFormatVersion(msg)
+            params = {"book": str(self.path), "version": version, "known": SCHEMA_VERSION}
+            params["rule"] = "database"
+            raise UnsupportedFormatVersion(msg, code="storage.newer", params=params)
         tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         if version == 0 and tables:
             msg = f"The database {self.path} holds tables that are not a debitor-core book."
-            raise CorruptStore(msg)
+            params = {"book": str(self.path), "rule": "foreign"}
+            raise CorruptStore(msg, code="storage.corrupt", params=params)
 
     def _refold_if_stale(self) -> None:
         """Fold every customer again when the query rows were made by another fold.
@@ -330,7 +335,8 @@ class SqliteStore:
             f"The database {self.path} cannot be read: {what}{detail}. It was left as it "
             "is: restore it from a backup."
         )
-        return CorruptStore(msg)
+        params = {"book": str(self.path), "reason": f"{what}{detail}", "rule": "database"}
+        return CorruptStore(msg, code="storage.corrupt", params=params)
 
     def _verified(self, row: tuple[Any, ...], what: str) -> tuple[Any, ...]:
         """The row without its checksum, once the checksum (the last column) matches."""
@@ -1111,7 +1117,8 @@ def _translated(path: str) -> Iterator[None]:
             raise CorruptStore(msg) from exc
         if "locked" in text or "busy" in text:
             msg = f"The database {path} is locked by another connection ({text}). Try again later."
-            raise StoreLocked(msg) from exc
+            params = {"book": str(path), "reason": text, "rule": "database"}
+            raise StoreLocked(msg, code="storage.locked", params=params) from exc
         msg = f"The database {path} could not be used: {text}."
         raise StorageError(msg) from exc
     except sqlite3.DatabaseError as exc:
