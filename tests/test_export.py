@@ -348,3 +348,51 @@ class TestImportChecksWhatItStores:
         with pytest.raises(ValidationError) as info:
             CustomerBook(clock=clock).import_data(data)
         assert {"categories[0].name"} == {p.path for p in info.value.problems}
+
+
+class TestImportIdempotency:
+    """A retried import with the same key returns what the first one stored (#13 §7)."""
+
+    def test_a_retry_returns_the_first_result(self, source):
+        """The second import with the key stores nothing and answers as the first did."""
+        data = source.export()
+        target = CustomerBook(clock=FakeClock())
+        first = target.import_data(data, idempotency_key="restore-1")
+        again = target.import_data(data, idempotency_key="restore-1")
+        assert ([c.id for c in first], 1) == ([c.id for c in again], len(target))
+        with pytest.raises(ValidationError) as info:  # without a key, a retry is a clash
+            target.import_data(data)
+        assert "id.taken" in {p.code for p in info.value.problems}
+
+    def test_the_same_key_with_other_data_is_refused(self, source):
+        """A key names one request: other data under it is a conflict, and nothing is stored."""
+        target = CustomerBook(clock=FakeClock())
+        target.import_data(source.export(), idempotency_key="k")
+        other = CustomerBook(clock=FakeClock())
+        other.register({"name": "Cits", "address": {"country": "LV"}})
+        with pytest.raises(ValidationError) as info:
+            target.import_data(other.export(), idempotency_key="k")
+        assert ["idempotency.conflict"] == [p.code for p in info.value.problems]
+        assert 1 == len(target)
+
+    def test_across_books_on_one_store(self, source, tmp_path):
+        """Another book (another process) on the same store finds the key too."""
+        data = source.export()
+        path = tmp_path / "book.db"
+        with SqliteStore(path) as store:
+            first = CustomerBook(store, clock=FakeClock()).import_data(data, idempotency_key="k")
+        with SqliteStore(path) as store:
+            again = CustomerBook(store, clock=FakeClock()).import_data(data, idempotency_key="k")
+        assert [c.id for c in first] == [c.id for c in again]
+
+    @pytest.mark.parametrize("key", ["", " ", "a\nb", "x" * 201])
+    def test_bad_keys_are_refused(self, source, key):
+        """A blank, unprintable or too long key is refused before anything is read."""
+        with pytest.raises(ValidationError) as info:
+            CustomerBook(clock=FakeClock()).import_data(source.export(), idempotency_key=key)
+        assert ["idempotency.key"] == [p.code for p in info.value.problems]
+
+    def test_a_key_that_is_not_text(self, source):
+        """A key of another type is a TypeError that names the argument."""
+        with pytest.raises(TypeError, match="idempotency_key"):
+            CustomerBook(clock=FakeClock()).import_data(source.export(), idempotency_key=5)

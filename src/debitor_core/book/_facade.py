@@ -357,7 +357,13 @@ class CustomerBook:
         """
         return self._transfer.export(include_private=include_private)
 
-    def import_data(self, data: Mapping[str, Any], *, author: str | None = None) -> list[Customer]:
+    def import_data(
+        self,
+        data: Mapping[str, Any],
+        *,
+        author: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> list[Customer]:
         """Import what `export` produced, all or nothing.
 
         Categories and custom fields are added when the book lacks them (a category of
@@ -367,13 +373,18 @@ class CustomerBook:
         form and stored as it was: id, number, version, notes and times included.
         Records keep their keys and versions; the book's last number rises to the
         export's, so a deleted customer's number is never handed out again.
-        Each customer gets a history entry ``imported`` by ``author``.
+        History entries in the export travel with their customers; a customer that
+        comes without any gets an entry ``imported`` by ``author``.
+
+        An ``idempotency_key`` (as at `register`) makes a retried import return the
+        customers the first one stored instead of refusing them as clashes; the same
+        key with other data is ``idempotency.conflict``.
 
         Raises:
             ValidationError: with every problem, paths like ``customers[2].email`` or
                 ``records.payment[0].invoice_id``; nothing is stored.
         """
-        return self._transfer.import_data(data, author)
+        return self._transfer.import_data(data, author, idempotency_key)
 
     # -- finding customers -------------------------------------------------------------
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Container, Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 import attrs
 
-from debitor_core._errors import DuplicateCustomer, NotFound, Problem, Severity, ValidationError
+from debitor_core._errors import DuplicateCustomer, Problem, Severity, ValidationError
 from debitor_core._form import ADDRESS_KEYS, FORM_KEYS, CustomerDraft, parse_form
 from debitor_core._i18n import SOURCE_LANGUAGE, language_of
-from debitor_core._invoice import RegistrationLog
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
-from debitor_core._shown import shown
 from debitor_core._text import duplicate_keys
 from debitor_core.book._arguments import checked_text, say, wrong_type
 from debitor_core.book._build import (
@@ -26,13 +22,12 @@ from debitor_core.book._build import (
     welcome_invoice,
     welcome_records,
 )
-from debitor_core.book._read_model import find
+from debitor_core.book._idempotency import checked_key, fingerprint, log, replayed
 from debitor_core.book._types import BookSettings, DuplicateMatch, Review, with_defaults
 from debitor_core.book._unit_of_work import UnitOfWork, Writes
 
-__all__ = ["MAX_IDEMPOTENCY_KEY", "Registration"]
+__all__ = ["Registration"]
 
-MAX_IDEMPOTENCY_KEY: Final = 200
 """The longest idempotency key (as a store's integrity check allows)."""
 
 
@@ -99,13 +94,13 @@ class Registration:
         idempotency_key: str | None = None,
     ) -> Customer:
         """Validate ``form`` and store the customer it describes (see `CustomerBook.register`)."""
-        key = _checked_key(idempotency_key)
+        key = checked_key("register", idempotency_key)
         checked_text("register", "author", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            fingerprint = _fingerprint([form], [number]) if key is not None else ""
-            done = self._replay(key, fingerprint)
+            print_ = fingerprint([form], [number]) if key is not None else ""
+            done = replayed(uow, key, print_, self._refusal)
             if done is not None:
                 return done[0]
             draft, errors = self._read_form(form, number)
@@ -113,7 +108,9 @@ class Registration:
                 raise self._refusal(errors)
             duplicates = self._registration_duplicates(draft)
             with uow.transaction(author=author) as tx:  # the number is chosen, store locked
-                done = self._replay(key, fingerprint)  # another process may have been first
+                done = replayed(
+                    uow, key, print_, self._refusal
+                )  # another process may have been first
                 if done is not None:
                     return done[0]
                 if number is None:
@@ -121,7 +118,7 @@ class Registration:
                     if number > MAX_NUMBER:
                         raise self._refusal(_exhausted(number))
                 customer, _ = self._insert(tx, draft, number, author, duplicates, 0)
-                self._log(tx, key, fingerprint, [customer])
+                log(tx, key, print_, [customer], uow)
             return customer
 
     def register_many(
@@ -143,20 +140,22 @@ class Registration:
             raise ValidationError.single(
                 "numbers.count", None, len(wanted), "numbers", params=params
             )
-        key = _checked_key(idempotency_key)
+        key = checked_key("register_many", idempotency_key)
         checked_text("register_many", "author", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            fingerprint = _fingerprint(forms, wanted) if key is not None else ""
-            done = self._replay(key, fingerprint)
+            print_ = fingerprint(forms, wanted) if key is not None else ""
+            done = replayed(uow, key, print_, self._refusal)
             if done is not None:
                 return done
             drafts, given = self._read_forms(forms, wanted)
             matches = [self._registration_duplicates(draft) for draft in drafts]
             made: list[Customer] = []
             with uow.transaction(author=author) as tx:
-                done = self._replay(key, fingerprint)  # another process may have been first
+                done = replayed(
+                    uow, key, print_, self._refusal
+                )  # another process may have been first
                 if done is not None:
                     return done
                 last = uow.model.last_number()
@@ -170,7 +169,7 @@ class Registration:
                     )
                     welcomed += welcome
                     made.append(customer)
-                self._log(tx, key, fingerprint, made)
+                log(tx, key, print_, made, uow)
             return made
 
     def blank_form(self) -> dict[str, Any]:
@@ -208,36 +207,6 @@ class Registration:
     def _filled(self, form: Mapping[str, Any]) -> Mapping[str, Any]:
         """``form`` with the book's defaults wherever it leaves a field out or blank."""
         return with_defaults(form, self._settings.defaults)
-
-    def _replay(self, key: str | None, fingerprint: str) -> list[Customer] | None:
-        """The customers a registration with ``key`` stored before, or ``None`` when new.
-
-        Raises:
-            ValidationError: ``idempotency.conflict``: the key came with other forms.
-        """
-        if key is None:
-            return None
-        try:
-            log = self._uow.store.record(RegistrationLog, key)
-        except NotFound:
-            return None
-        if log.fingerprint != fingerprint:
-            params = {"key": key}
-            raise self._refusal(
-                [Problem("idempotency_key", "idempotency.conflict", value=key, params=params)]
-            )
-        self._uow.catch_up()  # the log may be newer than what the book has read
-        return [find(self._uow.model, customer_id) for customer_id in log.customer_ids]
-
-    def _log(
-        self, tx: Writes, key: str | None, fingerprint: str, customers: Sequence[Customer]
-    ) -> None:
-        """Store the log of a registration with an idempotency key, in its transaction."""
-        if key is None:
-            return
-        ids = tuple(c.id for c in customers)
-        log = RegistrationLog(key, ids, fingerprint, self._settings.clock())
-        tx.put_record(log, expected_version=None)
 
     def _number_problems(self, number: object, batch: Container[object] = ()) -> list[Problem]:
         model = self._uow.model
@@ -345,27 +314,6 @@ def _exhausted(number: int) -> list[Problem]:
     if number <= MAX_NUMBER:
         return []
     return [Problem("number", "number.exhausted", value=number, params={"max": MAX_NUMBER})]
-
-
-def _checked_key(key: object) -> str | None:
-    """An idempotency key: text of 1 to `MAX_IDEMPOTENCY_KEY` printable characters, or ``None``."""
-    if key is None:
-        return None
-    if not isinstance(key, str):
-        wrong_type("register", "idempotency_key", key, "text or None")
-    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.strip():
-        params = {"max_length": MAX_IDEMPOTENCY_KEY, "value": shown(key)}
-        raise ValidationError.single("idempotency.key", None, key, "idempotency_key", params=params)
-    return key
-
-
-def _fingerprint(forms: Sequence[object], numbers: Sequence[object]) -> str:
-    """The SHA-256 of the forms and numbers as given, the same in every process."""
-    try:
-        text = json.dumps([forms, numbers], sort_keys=True, default=repr, ensure_ascii=True)
-    except (TypeError, ValueError, RecursionError):  # keys of mixed types, or too deep
-        text = repr([forms, numbers])
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _listed(parameter: str, values: object, expected: str) -> list[Any]:

@@ -28,6 +28,7 @@ from debitor_core._invoice import RECORD_KINDS, Invoice, Payment, Record, Remind
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core.book._build import number_problems, with_draft
+from debitor_core.book._idempotency import checked_key, fingerprint, log, replayed
 from debitor_core.book._read_model import EVERYONE
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork, Writes
@@ -81,12 +82,22 @@ class Transfer:
             "records": {kind: converter.unstructure(items) for kind, items in records.items()},
         }
 
-    def import_data(self, data: Mapping[str, Any], author: str | None = None) -> list[Customer]:
+    def import_data(
+        self,
+        data: Mapping[str, Any],
+        author: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> list[Customer]:
         """Import what `export` produced, all or nothing (see `CustomerBook.import_data`)."""
         uow = self._uow
-        export = _read_export(data)
+        key = checked_key("import_data", idempotency_key)
+        print_ = fingerprint(data) if key is not None else ""
         with uow.lock:
             uow.catch_up()
+            done = replayed(uow, key, print_, ValidationError)
+            if done is not None:
+                return done
+            export = _read_export(data)
             definitions = uow.definitions
             mapping = {c.name.casefold(): c.id for c in definitions.categories.values()}
             renumber = {c.id: mapping.get(c.name.casefold(), c.id) for c in export.categories}
@@ -98,7 +109,11 @@ class Transfer:
             reserve = None
             at = self._settings.clock()
             with uow.transaction(author=author, at=at) as tx:  # caught up inside: compare there
+                done = replayed(uow, key, print_, ValidationError)  # another process was first
+                if done is not None:
+                    return done
                 _write(tx, export, checked, mapping, set(definitions.fields))
+                log(tx, key, print_, checked, uow)
                 numbers = [uow.model.last_number(), *(c.number for c in checked)]
                 if export.last_number > max(numbers):
                     reserve = export.last_number
