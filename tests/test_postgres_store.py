@@ -595,7 +595,7 @@ class TestSchema:
             PostgresStore(pg_pool, book_id="b", schema=fresh_schema)
         assert (
             "The database has debitor-core schema version 7, written by a newer "
-            "debitor-core; this one knows up to 2. Upgrade debitor-core to open it. The "
+            "debitor-core; this one knows up to 3. Upgrade debitor-core to open it. The "
             "database was not changed." == str(info.value)
         )
 
@@ -1290,7 +1290,68 @@ class TestFeed:
             )
 
 
+def _pending_pages(postgres, schema):
+    """The pages in the pending list of each GIN index of ``schema`` (pgstattuple)."""
+    with postgres.admin() as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgstattuple")
+        return {
+            index: conn.execute(
+                "SELECT pending_pages FROM pgstatginindex(%s::regclass)", (f'"{schema}".{index}',)
+            ).fetchone()[0]
+            for index in _schema.GIN_INDEXES
+        }
+
+
 class TestBulkImport:
+    def test_a_big_import_leaves_no_pending_list(self, postgres, pg_pool, fresh_schema):
+        """A big import moves its index entries out of the pending lists, then caps them again."""
+        store = PostgresStore(pg_pool, book_id="bulk", schema=fresh_schema)
+        customers = [sample_customer(n, name=f"Bulk Import {n}") for n in range(1, 1001)]
+        with store.transaction() as tx:
+            tx.add_many(customers)
+            assert "256kB" == tx._cur.execute("SHOW gin_pending_list_limit").fetchone()[0]
+        assert dict.fromkeys(_schema.GIN_INDEXES, 0) == _pending_pages(postgres, fresh_schema)
+        found = store.search_customers(CustomerQuery(text="import 777"), limit=5)
+        assert [777] == [customer.number for customer in found]
+        assert 1000 == store.count_customers(CustomerQuery(text="bulk"))
+
+    def test_every_write_transaction_caps_the_pending_list(self, pg_pool, fresh_schema):
+        """The indexes carry no cap of their own (schema 3): each write transaction sets it."""
+        store = PostgresStore(pg_pool, book_id="cap", schema=fresh_schema)
+        with store.transaction() as tx:
+            tx.add(sample_customer(1))
+            assert "256kB" == tx._cur.execute("SHOW gin_pending_list_limit").fetchone()[0]
+            options = tx._cur.execute(
+                "SELECT reloptions FROM pg_class WHERE oid = ANY(%s::regclass[])",
+                ([f'"{fresh_schema}".{index}' for index in _schema.GIN_INDEXES],),
+            ).fetchall()
+        assert [(None,)] * 4 == options
+
+    def test_a_role_that_does_not_own_the_indexes_imports_under_the_cap(
+        self, postgres, pg_pool, fresh_schema
+    ):
+        """Only an index's owner may empty its pending list: another role imports all the same."""
+        PostgresStore(pg_pool, book_id="guest", schema=fresh_schema).close()
+        role = f"debitor_test_{uuid.uuid4().hex[:12]}"
+        with postgres.admin() as conn:
+            conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
+            conn.execute(f'GRANT USAGE ON SCHEMA "{fresh_schema}" TO "{role}"')
+            conn.execute(f'GRANT ALL ON ALL TABLES IN SCHEMA "{fresh_schema}" TO "{role}"')
+        try:
+            with own_pool(postgres.with_options(options=f"-c role={role}")) as pool:
+                store = PostgresStore(pool, book_id="guest", schema=fresh_schema)
+                with store.transaction() as tx:
+                    assert 1000 == tx.add_many(
+                        sample_customer(n, name=f"Guest {n}") for n in range(1, 1001)
+                    )
+                    assert "256kB" == tx._cur.execute("SHOW gin_pending_list_limit").fetchone()[0]
+                assert 1000 == store.count()
+                assert 1000 == store.count_customers(CustomerQuery(text="guest"))
+        finally:
+            with postgres.admin() as conn:
+                conn.execute(f'DROP OWNED BY "{role}"')
+                conn.execute(f'DROP ROLE "{role}"')
+
     def test_imports_many_at_once(self, store):
         """add_many stores every customer in one commit, with the numbers and the feed."""
         customers = [sample_customer(n) for n in range(1, 501)]
@@ -1830,6 +1891,7 @@ class TestQueries:
         """
         store = PostgresStore(pg_pool, book_id="big", schema=fresh_schema)
         with postgres.admin() as conn:
+            conn.execute("SET gin_pending_list_limit = 256")  # as the store's writes do
             conn.execute(
                 f'INSERT INTO "{fresh_schema}".debitor_customer (book_id, id, number, version, '
                 "changed_revision, data, checksum, search_text, private_text, tags) "

@@ -25,9 +25,17 @@ from debitor_core._errors import CorruptStore, StorageError, UnsupportedFormatVe
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._text import FOLD_VERSION, UNICODE_VERSION
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "Names", "prepare"]
+__all__ = [
+    "GIN_INDEXES",
+    "MIGRATIONS",
+    "PENDING_LIST_KB",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "Names",
+    "prepare",
+]
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """The schema version this release writes (the highest row of ``debitor_schema_version``)."""
 
 TABLES: Final = (
@@ -166,14 +174,34 @@ _V2: Final = (
     "CREATE INDEX debitor_record_number ON {s}debitor_record (book_id, kind, invoice_number)",
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {0: _V1, 1: _V2}
+GIN_INDEXES: Final = (
+    "debitor_customer_text",
+    "debitor_customer_private",
+    "debitor_customer_keys",
+    "debitor_customer_tags",
+)
+"""The GIN indexes of the customer table (their pending lists are capped per transaction)."""
+
+PENDING_LIST_KB: Final = 256
+"""The pending list cap of every write transaction (``SET LOCAL gin_pending_list_limit``)."""
+
+# An index's own gin_pending_list_limit wins over the setting, so that a bulk import
+# could not raise it for its own transaction only: the cap moves from the indexes into
+# every write transaction of the store (`PENDING_LIST_KB`), and `PostgresTransaction.add_many`
+# raises it for its one insert and then moves the list into the index.
+_V3: Final = tuple(
+    f"ALTER INDEX {{s}}{index} RESET (gin_pending_list_limit)" for index in GIN_INDEXES
+)
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {0: _V1, 1: _V2, 2: _V3}
 """The statements that take the schema from version ``n`` to ``n + 1``; 0 is no tables.
 
 ``{s}`` in a statement stands for the schema prefix (``"name".`` or nothing), ``{trgm}``
 for the schema of the pg_trgm extension (wherever it was installed, on the search path
 or not). Version 2 adds the columns the store's queries read, computed in Python when a row is
 written; a book whose rows were written before (or by another fold) is folded again
-when a store opens it (`PostgresStore`).
+when a store opens it (`PostgresStore`). Version 3 takes the pending list cap off the GIN
+indexes: each write transaction of the store sets it (`PENDING_LIST_KB`).
 """
 
 _SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")

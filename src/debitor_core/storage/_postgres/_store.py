@@ -74,6 +74,20 @@ _RECORD_COMPUTED: Final = (
 )
 _ID_COMPUTED: Final = f"id, {_COMPUTED}"
 _REFOLD_BATCH: Final = 2_000
+_BULK_IMPORT: Final = 1_000
+"""From this many customers on, an import raises the GIN pending list cap for its insert."""
+_BULK_PENDING_LIST_KB: Final = 65_536
+# Raises the cap (to the first parameter) when this role owns every index named (the second).
+_RAISE_PENDING_LIST: Final = (
+    "SELECT set_config('gin_pending_list_limit', %s, true) "
+    "WHERE (SELECT count(*) FILTER (WHERE pg_has_role(relowner, 'USAGE')) FROM pg_class "
+    "WHERE oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)) = cardinality(%s::text[])"
+)
+# Caps the pending lists again, and moves what is pending into the indexes named.
+_CLEAN_PENDING_LIST: Final = (
+    "SELECT set_config('gin_pending_list_limit', %s, true), "
+    "(SELECT sum(gin_clean_pending_list(to_regclass(x))) FROM unnest(%s::text[]) x)"
+)
 _MIN_SECONDS: Final = 0.001
 _MAX_SECONDS: Final = 86_400
 
@@ -915,7 +929,7 @@ class PostgresTransaction:
                         (customer_id, number, version, data, checksum, *self._computed(customer))
                     )
             if ids:
-                self._cur.execute(self._sql.import_customers(table), (self._book, self.revision))
+                self._import(table, len(ids))
         except errors.UniqueViolation as exc:
             self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
             raise AlreadyExists(self._import_clash(ids, numbers)) from exc
@@ -932,6 +946,28 @@ class PostgresTransaction:
             self.wrote = True
             self.last_number = max(self.last_number, *numbers)
         return len(ids)
+
+    def _import(self, table: str, count: int) -> None:
+        """Move ``count`` staged customers into the book (psycopg's errors pass through).
+
+        Each index entry of a GIN index goes through its pending list, which every write
+        transaction caps at `_schema.PENDING_LIST_KB`: a big import would move the list
+        into the index every 256 kB, most of its time. So it raises the cap for its one
+        insert, then moves what is pending into the index (``gin_clean_pending_list``, as
+        VACUUM would), so that searches right after it read no long list. Only the owner
+        of the indexes may do that; another role imports under the cap.
+        """
+        indexes = self._sql.gin_indexes()
+        bulk = (
+            count >= _BULK_IMPORT
+            and self._cur.execute(
+                _RAISE_PENDING_LIST, (str(_BULK_PENDING_LIST_KB), indexes, indexes)
+            ).fetchone()
+            is not None
+        )
+        self._cur.execute(self._sql.import_customers(table), (self._book, self.revision))
+        if bulk:
+            self._cur.execute(_CLEAN_PENDING_LIST, (str(_schema.PENDING_LIST_KB), indexes))
 
     def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> str:
         clash = self._execute(
@@ -1097,6 +1133,7 @@ class _Statements:
         settings = (
             f"SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {lock_ms}"
         )
+        settings += f"; SET LOCAL gin_pending_list_limit = {_schema.PENDING_LIST_KB}"
         if statement_ms is not None:
             settings += f"; SET LOCAL statement_timeout = {statement_ms}"
         self.settings = settings.encode()
@@ -1274,6 +1311,10 @@ class _Statements:
         """The statement that reads ``columns`` of the book's row (locking it for the lock)."""
         lock = " FOR UPDATE" if columns == self.LOCK_COLUMNS else ""
         return self._s(f"SELECT {columns} FROM {{s}}debitor_book WHERE book_id = %s{lock}")  # noqa: S608 - our own columns
+
+    def gin_indexes(self) -> list[str]:
+        """The GIN indexes of the customer table, as ``to_regclass`` takes them."""
+        return [self._s(f"{{s}}{index}") for index in _schema.GIN_INDEXES]
 
     def import_customers(self, table: str) -> str:
         """Move the staged customers of ``table`` into the book."""
