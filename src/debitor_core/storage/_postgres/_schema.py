@@ -312,7 +312,8 @@ def _migrate(conn: psycopg.Connection[Any], names: Names) -> None:
                     f"newer debitor-core; this one knows up to {SCHEMA_VERSION}. Upgrade "
                     "debitor-core to open it. The database was not changed."
                 )
-                raise UnsupportedFormatVersion(msg)
+                params = {"version": version, "known": SCHEMA_VERSION, "rule": "postgres"}
+                raise UnsupportedFormatVersion(msg, code="storage.newer", params=params)
             if version == SCHEMA_VERSION:
                 return
             if version == 0:
@@ -337,7 +338,8 @@ def _migrate(conn: psycopg.Connection[Any], names: Names) -> None:
                     f"{version + 1} failed ({detail}); it was rolled back, and the schema is "
                     f"still at version {version}."
                 )
-                raise StorageError(msg) from exc
+                params = {"version": version, "next": version + 1, "reason": detail}
+                raise StorageError(msg, code="storage.migration", params=params) from exc
             cur.execute(
                 names.sql("INSERT INTO {s}debitor_schema_version (version) VALUES (%s)"),
                 (version + 1,),
