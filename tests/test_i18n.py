@@ -1001,6 +1001,23 @@ class TestStorageErrorsInTheUsersLanguage:
             with postgres.admin() as conn:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
+    def test_postgresql_tables_without_a_version(self, postgres):
+        from debitor_core.storage import PostgresStore
+
+        schema = f"test_i18n_unversioned_{os.getpid()}"
+        try:
+            with postgres.admin() as conn:
+                conn.execute(f'CREATE SCHEMA "{schema}"')
+                conn.execute(f'CREATE TABLE "{schema}".debitor_book (book_id text)')
+            with pytest.raises(CorruptStore) as info:
+                PostgresStore.connect(postgres.conninfo, book_id="b", schema=schema)
+        finally:
+            with postgres.admin() as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        assert self.assert_said(info.value, "storage.corrupt").startswith(
+            f"debitor-core tabulām shēmā {schema} nav tabulas debitor_schema_version"
+        )
+
     @pytest.mark.parametrize(
         ("raised", "code", "latvian"),
         [

@@ -1127,6 +1127,18 @@ message(
     "unfinished transaction was stored; what was committed before is kept.",
 )
 message(
+    "storage.corrupt/unversioned",
+    "The tables of debitor-core in schema {schema} have no debitor_schema_version table, "
+    "so their version is unknown. They were left as they are: restore the database from "
+    "a backup, or use another schema.",
+)
+message(
+    "storage.corrupt/unversioned_search_path",
+    "The tables of debitor-core in the search path's schema have no debitor_schema_version "
+    "table, so their version is unknown. They were left as they are: restore the database "
+    "from a backup, or use another schema.",
+)
+message(
     "storage.newer/postgres",
     "The database has debitor-core schema version {version}, written by a newer "
     "debitor-core; this one knows up to {known}. Upgrade debitor-core to open it. The "

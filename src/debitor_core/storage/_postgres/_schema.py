@@ -277,7 +277,10 @@ def current_version(cur: psycopg.Cursor[tuple[Any, ...]], names: Names) -> int:
                 "table, so their version is unknown. They were left as they are: restore "
                 "the database from a backup, or use another schema."
             )
-            raise CorruptStore(msg)
+            params = {"schema": names.schema or "", "rule": "unversioned"}
+            if not names.schema:
+                params["rule"] = "unversioned_search_path"
+            raise CorruptStore(msg, code="storage.corrupt", params=params)
         return 0
     version = cur.execute(names.sql("SELECT max(version) FROM {s}debitor_schema_version"))
     value = version.fetchone()
