@@ -1,12 +1,16 @@
 """Messages in the user's language: catalogs, rendering, formats, and the Latvian sentences."""
 
 import datetime as dt
+import functools
 import json
+import os
 import pickle
 import re
 import shutil
+import socket
 import string
 import sys
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -771,6 +775,277 @@ class TestStorageErrorsInTheUsersLanguage:
         with pytest.raises(StorageError) as info:
             store.revision()
         assert "ir aizvērta" in self.assert_said(info.value, "storage.closed")
+
+    def test_a_missing_or_blocked_folder(self, tmp_path):
+        missing = tmp_path / "nav" / "book.json"
+        with pytest.raises(StorageError) as info:
+            JsonFileStore(missing)
+        latvian = self.assert_said(info.value, "storage.folder")
+        assert latvian == (
+            f"Mape {missing.parent} neeksistē, tāpēc grāmatu {missing} tajā nevar ne atvērt, "
+            "ne izveidot. Pārbaudiet ceļu vai vispirms izveidojiet mapi (vai norādiet "
+            "create_folder=True)."
+        )
+        with pytest.raises(StorageError) as info:
+            SqliteStore(tmp_path / "nav" / "book.db")
+        assert "tāpēc datubāzi" in self.assert_said(info.value, "storage.folder")
+        (tmp_path / "file").write_text("not a folder")
+        with pytest.raises(StorageError) as info:
+            JsonFileStore(tmp_path / "file" / "book.json")
+        assert self.assert_said(info.value, "storage.folder") == (
+            f"{tmp_path / 'file'} nav mape, tāpēc grāmatu {tmp_path / 'file' / 'book.json'} "
+            "tajā nevar glabāt."
+        )
+        with pytest.raises(StorageError) as info:
+            SqliteStore(tmp_path / "file" / "book.db")
+        assert "tāpēc datubāzi" in self.assert_said(info.value, "storage.folder")
+        deep = tmp_path / "file" / "below" / "book.json"
+        with pytest.raises(StorageError) as info:
+            JsonFileStore(deep, create_folder=True)
+        assert self.assert_said(info.value, "storage.folder").startswith(
+            f"Mapi {deep.parent} grāmatai {deep} nevarēja izveidot: "
+        )
+        with pytest.raises(StorageError) as info:
+            SqliteStore(tmp_path / "file" / "below" / "book.db", create_folder=True)
+        assert "datubāzei" in self.assert_said(info.value, "storage.folder")
+        assert not deep.parent.exists()
+
+    def test_a_damaged_database(self, tmp_path):
+        path = tmp_path / "book.db"
+        path.write_bytes(b"not a database at all, " * 100)
+        with pytest.raises(CorruptStore) as info:
+            SqliteStore(path)
+        latvian = self.assert_said(info.value, "storage.corrupt")
+        assert latvian.startswith(f"Datubāzi {path} nevar nolasīt (")
+        assert latvian.endswith("vai pārvietojiet to citur, lai sāktu jaunu grāmatu.")
+
+    def test_the_json_stores_disk_failures(self, tmp_path, monkeypatch, clock):
+        path = tmp_path / "book.json"
+        (tmp_path / "book.json.lock").mkdir()
+        with pytest.raises(StorageError) as info:
+            JsonFileStore(path)
+        assert self.assert_said(info.value, "storage.lock_failed").startswith(
+            f"Grāmatu {path} nevar aizslēgt: "
+        )
+        (tmp_path / "book.json.lock").rmdir()
+        with pytest.raises(StorageError) as info:
+            JsonFileStore.reseal(path)
+        assert f"Ceļā {path} nav grāmatas" in self.assert_said(info.value, "storage.reseal")
+        store = JsonFileStore(path, clock=clock)
+        CustomerBook(store, clock=clock).register(
+            {"name": "SIA Koks", "address": {"country": "LV"}}
+        )
+        full = OSError(28, "No space left on device")
+        monkeypatch.setattr(Path, "replace", lambda *_: (_ for _ in ()).throw(full))
+        with pytest.raises(StorageError) as info:
+            store.compact()
+        assert "Nekas netika mainīts: žurnālā" in self.assert_said(info.value, "storage.compaction")
+        store.close()
+        with pytest.raises(StorageError) as info:
+            JsonFileStore.reseal(path)
+        assert "nevarēja no jauna apzīmogot" in self.assert_said(info.value, "storage.reseal")
+        monkeypatch.undo()
+        store = JsonFileStore(path, clock=clock)
+        monkeypatch.setattr(JsonFileStore, "_append", lambda *_: (_ for _ in ()).throw(full))
+        with pytest.raises(StorageError) as info:
+            CustomerBook(store, clock=clock).register(
+                {"name": "SIA Ozols", "address": {"country": "LV"}}
+            )
+        assert self.assert_said(info.value, "storage.commit_failed").startswith(
+            f"Ierakstīšana žurnālā {path}.journal neizdevās"
+        )
+
+    def test_a_reseal_that_finds_problems(self, tmp_path, clock):
+        path = tmp_path / "book.json"
+        store = JsonFileStore(path, clock=clock)
+        CustomerBook(store, clock=clock).register(
+            {"name": "SIA Koks", "address": {"country": "LV"}}
+        )
+        store.compact()
+        store.close()
+        data = json.loads(path.read_bytes())
+        data["customers"][0]["name"] = ""
+        path.write_bytes(json.dumps(data).encode())
+        with pytest.raises(CorruptStore) as info:
+            JsonFileStore.reseal(path)
+        assert self.assert_said(info.value, "storage.reseal") == (
+            f"Grāmatu {path} nevar no jauna apzīmogot: customer 1: name: The text is empty. "
+            "Izlabojiet šīs kļūdas un apzīmogojiet to vēlreiz; fails atstāts, kāds ir."
+        )
+
+    def test_an_older_book_that_cannot_be_upgraded(self, tmp_path, monkeypatch):
+        golden = ROOT / "tests" / "golden"
+        for name in ("book-v2.json", "book-v2.json.journal"):
+            shutil.copy(golden / name, tmp_path / name)
+        full = OSError(28, "No space left on device")
+        monkeypatch.setattr(Path, "write_bytes", lambda *_: (_ for _ in ()).throw(full))
+        with pytest.raises(StorageError) as info:
+            JsonFileStore(tmp_path / "book-v2.json")
+        assert "ir vecākā formātā (versija 2)" in self.assert_said(info.value, "storage.upgrade")
+
+    def test_no_postgresql_server_to_connect_to(self):
+        pytest.importorskip("psycopg")
+        from debitor_core.storage import PostgresStore
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with pytest.raises(StorageError) as info:
+            PostgresStore.connect(
+                f"host=127.0.0.1 port={port} dbname=test user=postgres", book_id="b"
+            )
+        latvian = self.assert_said(info.value, "storage.unavailable")
+        assert latvian.startswith(
+            f"Nevarēja savienoties ar PostgreSQL serveri postgres@127.0.0.1:{port}/test: "
+        )
+
+    def test_a_postgresql_book_locked_by_another_transaction(self, postgres, clock):
+        from debitor_core.storage import PostgresStore
+
+        schema = f"test_i18n_{os.getpid()}"
+        store = PostgresStore.connect(
+            postgres.conninfo, book_id="klienti", schema=schema, lock_timeout=0.2
+        )
+        try:
+            with postgres.admin() as other, other.transaction():
+                other.execute(
+                    f'SELECT 1 FROM "{schema}".debitor_book WHERE book_id = %s FOR UPDATE',  # noqa: S608 - the test's own schema
+                    (store.book_id,),
+                )
+                with pytest.raises(StoreLocked) as info:
+                    CustomerBook(store, clock=clock).register(
+                        {"name": "SIA Koks", "address": {"country": "LV"}}
+                    )
+        finally:
+            store.close()
+            with postgres.admin() as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        assert "'klienti'" == info.value.params["book"]
+        assert self.assert_said(info.value, "storage.locked") == (
+            "Grāmatu 'klienti' ir aizslēgusi cita transakcija, kas laikus nepabeidzās. "
+            "Nekas netika mainīts; mēģiniet vēlāk."
+        )
+        with pytest.raises(StorageError) as info:
+            store.revision()
+        assert "Grāmatas 'klienti' krātuve ir aizvērta." == self.assert_said(
+            info.value, "storage.closed"
+        )
+
+    @staticmethod
+    def go_on_after_a_failure(store, kept, refused):
+        """Catch a failed statement in a transaction and try the next: both are refused."""
+        with store.transaction() as tx:
+            with pytest.raises(StoreLocked):
+                tx.update(attrs.evolve(kept, version=2), expected_version=1)
+            with pytest.raises(StorageError) as info:
+                tx.add(sample_customer(2))
+            refused.append(info.value)
+
+    def test_a_postgresql_book_in_trouble(self, postgres, clock):
+        from debitor_core.storage import PostgresStore
+
+        schema = f"test_i18n_trouble_{os.getpid()}"
+        connect = functools.partial(
+            PostgresStore.connect, postgres.conninfo, book_id="klienti", schema=schema
+        )
+        store = connect(lock_timeout=0.1)
+        opened, done = threading.Event(), threading.Event()
+
+        def hold():
+            with store.transaction():
+                opened.set()
+                done.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        opened.wait(10)
+        try:
+            with pytest.raises(StoreLocked) as info:
+                CustomerBook(store, clock=clock).register(
+                    {"name": "SIA Koks", "address": {"country": "LV"}}
+                )
+        finally:
+            done.set()
+            holder.join()
+        assert "cita šī procesa transakcija" in self.assert_said(info.value, "storage.locked")
+        kept = sample_customer(1)
+        with store.transaction() as tx:
+            tx.add(kept)
+        try:
+            with postgres.admin() as other, other.transaction():
+                other.execute(f'SELECT 1 FROM "{schema}".debitor_customer FOR UPDATE')  # noqa: S608 - the test's own schema
+                inner = []
+                with pytest.raises(StorageError) as caught:
+                    self.go_on_after_a_failure(store, kept, inner)
+            assert self.assert_said(inner[0], "storage.transaction_failed").startswith(
+                "Šo transakciju nevar turpināt: kāds iepriekšējs vaicājums neizdevās"
+            )
+            assert self.assert_said(caught.value, "storage.transaction_failed").startswith(
+                "Transakcija tika atsaukta: kāds tās vaicājums neizdevās"
+            )
+            with postgres.admin() as conn:
+                conn.execute(f'INSERT INTO "{schema}".debitor_schema_version VALUES (99)')  # noqa: S608 - the test's own schema
+                conn.execute(f'DELETE FROM "{schema}".debitor_book')  # noqa: S608 - the test's own schema
+            with pytest.raises(StorageError) as info:
+                store.revision()
+            assert "Grāmatas 'klienti' datubāzē vairs nav" in self.assert_said(
+                info.value, "storage.deleted"
+            )
+            with pytest.raises(UnsupportedFormatVersion) as info:
+                connect().close()
+            assert self.assert_said(info.value, "storage.newer").startswith(
+                "Datubāzē ir debitor-core shēmas versija 99, ko ierakstījusi jaunāka"
+            )
+        finally:
+            store.close()
+            with postgres.admin() as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+    def test_postgresql_tables_without_a_version(self, postgres):
+        from debitor_core.storage import PostgresStore
+
+        schema = f"test_i18n_unversioned_{os.getpid()}"
+        try:
+            with postgres.admin() as conn:
+                conn.execute(f'CREATE SCHEMA "{schema}"')
+                conn.execute(f'CREATE TABLE "{schema}".debitor_book (book_id text)')
+            with pytest.raises(CorruptStore) as info:
+                PostgresStore.connect(postgres.conninfo, book_id="b", schema=schema)
+        finally:
+            with postgres.admin() as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        assert self.assert_said(info.value, "storage.corrupt").startswith(
+            f"debitor-core tabulām shēmā {schema} nav tabulas debitor_schema_version"
+        )
+
+    @pytest.mark.parametrize(
+        ("raised", "code", "latvian"),
+        [
+            ("PoolTimeout", "storage.unavailable", "Grāmatai 'b' laikus neatbrīvojās"),
+            ("PoolClosed", "storage.closed", "Grāmatas 'b' savienojumu kopa ir aizvērta"),
+            ("SerializationFailure", "storage.locked", "Transakcija grāmatā 'b' sadūrās"),
+            ("QueryCanceled", "storage.cancelled", "Datubāze atcēla vaicājumu grāmatā 'b'"),
+            ("UndefinedTable", "storage.corrupt", "Grāmatas 'b' tabulu trūkst"),
+            ("ReadOnlySqlTransaction", "storage.read_only", "Grāmatas 'b' datubāze nepieņem"),
+            ("InsufficientPrivilege", "storage.forbidden", "Datubāzes lietotājam grāmatā 'b'"),
+            ("DiskFull", "storage.resources", "Datubāzes serverim, strādājot ar grāmatu 'b'"),
+            ("AdminShutdown", "storage.connection_lost", "Savienojums ar grāmatas 'b' datubāzi"),
+        ],
+    )
+    def test_the_postgresql_stores_errors(self, raised, code, latvian):
+        psycopg_pool = pytest.importorskip("psycopg_pool")
+        from psycopg import errors
+
+        from debitor_core.storage._postgres._errors import commit_failed, translate
+
+        kind = getattr(psycopg_pool, raised, None) or getattr(errors, raised)
+        error = translate(kind("what the server said"), "the book 'b'")
+        assert self.assert_said(error, code).startswith(latvian)
+        assert ("what the server said" in error.message_in("lv")) == (raised != "PoolClosed")
+        lost = commit_failed(errors.AdminShutdown("terminating connection"), "the book 'b'", 7)
+        assert self.assert_said(lost, "storage.commit_unknown").startswith(
+            "Savienojums ar datubāzi pārtrūka, saglabājot izmaiņas grāmatā 'b' (revīzija 7)"
+        )
 
     def test_an_error_without_a_sentence_keeps_its_own_text(self):
         error = StorageError("The server said no.")

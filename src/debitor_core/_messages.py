@@ -1002,6 +1002,185 @@ plural(
     "here instead, move the journal aside first.",
     "size",
 )
+message(
+    "storage.corrupt/database_undecodable",
+    "The database {book} cannot be read ({reason}). It was left as it is: restore it from "
+    "a backup.",
+)
+message(
+    "storage.corrupt/database_damaged",
+    "The database {book} cannot be read ({reason}). It was left as it is: restore it from "
+    "a backup, or move it aside to start a new book.",
+)
+message("storage.unusable", "The database {book} could not be used: {reason}.")
+# TRANSLATORS: {folder} and {book} are paths.
+message(
+    "storage.folder",
+    "The folder {folder} does not exist, so the book {book} cannot be opened or created "
+    "there. Check the path, or create the folder first (or pass create_folder=True).",
+)
+message(
+    "storage.folder/missing_database",
+    "The folder {folder} does not exist, so the database {book} cannot be opened or "
+    "created there. Check the path, or create the folder first (or pass "
+    "create_folder=True).",
+)
+message(
+    "storage.folder/not_folder",
+    "{folder} is not a folder, so the book {book} cannot be kept in it.",
+)
+message(
+    "storage.folder/not_folder_database",
+    "{folder} is not a folder, so the database {book} cannot be kept in it.",
+)
+message(
+    "storage.folder/uncreatable",
+    "The folder {folder} could not be created for the book {book}: {reason}",
+)
+message(
+    "storage.folder/uncreatable_database",
+    "The folder {folder} could not be created for the database {book}: {reason}",
+)
+# TRANSLATORS: {reason} is the operating system's sentence, in English, ending in a full stop.
+message(
+    "storage.compaction",
+    "The book {book} could not be compacted: {reason} Nothing changed: the journal keeps "
+    "every commit.",
+)
+message("storage.lock_failed", "The book {book} cannot be locked: {reason}")
+message(
+    "storage.upgrade",
+    "The book {book} is in an older format (version {version}) and must be upgraded, but "
+    "it could not be written: {reason} Nothing was changed.",
+)
+message("storage.reseal", "The book {book} could not be resealed: {reason}")
+message(
+    "storage.reseal/problems",
+    "The book {book} cannot be resealed: {reason}. Correct these and reseal again; the "
+    "file was left as it is.",
+)
+message("storage.reseal/missing", "There is no book at {book} to reseal.")
+message(
+    "storage.commit_failed",
+    "The commit to {journal} failed, so nothing was committed: {reason}",
+)
+# -- the PostgreSQL store's errors
+# TRANSLATORS: {book} is the book's id in quotes ('shop-1'); {server} is user@host:port/db;
+# {reason} is PostgreSQL's or psycopg's own sentence, in English.
+message(
+    "storage.unavailable",
+    "Could not connect to the PostgreSQL server {server}: {reason}.",
+)
+message(
+    "storage.unavailable/timeout",
+    "Could not connect to the PostgreSQL server {server} in {seconds} s.",
+)
+message(
+    "storage.unavailable/pool",
+    "No database connection for the book {book} became free in time ({reason}). The "
+    "connection pool is too small for the load, or the server does not answer.",
+)
+message("storage.closed/database", "The store of the book {book} is closed.")
+message(
+    "storage.closed/pool",
+    "The connection pool of the book {book} is closed; open a new store.",
+)
+message(
+    "storage.locked/lock_timeout",
+    "The book {book} is locked by another transaction that did not finish in time. "
+    "Nothing was changed; try again later.",
+)
+message(
+    "storage.locked/conflict",
+    "A transaction on the book {book} ran into another one and was rolled back "
+    "({reason}). Nothing was changed; try again.",
+)
+message(
+    "storage.cancelled",
+    "The database cancelled a statement on the book {book} ({reason}): it ran longer than "
+    "the statement timeout, or was cancelled by an administrator. The transaction was "
+    "rolled back.",
+)
+message(
+    "storage.corrupt/tables",
+    "The tables of the book {book} are missing or were altered ({reason}). They were left "
+    "as they are: restore the database from a backup.",
+)
+message(
+    "storage.read_only",
+    "The database of the book {book} accepts no writes ({reason}): it is a read-only "
+    "standby, or read-only by configuration. Connect to the primary server.",
+)
+message(
+    "storage.forbidden",
+    "The database user may not do this on the book {book} ({reason}). Grant it the rights "
+    "on debitor-core's tables (and on the schema, to create them).",
+)
+message(
+    "storage.resources",
+    "The database server ran out of resources while working on the book {book} "
+    "({reason}). Nothing of the failed transaction was stored.",
+)
+message(
+    "storage.connection_lost",
+    "The connection to the database of the book {book} was lost ({reason}). Nothing of an "
+    "unfinished transaction was stored; what was committed before is kept.",
+)
+message(
+    "storage.corrupt/unversioned",
+    "The tables of debitor-core in schema {schema} have no debitor_schema_version table, "
+    "so their version is unknown. They were left as they are: restore the database from "
+    "a backup, or use another schema.",
+)
+message(
+    "storage.corrupt/unversioned_search_path",
+    "The tables of debitor-core in the search path's schema have no debitor_schema_version "
+    "table, so their version is unknown. They were left as they are: restore the database "
+    "from a backup, or use another schema.",
+)
+message(
+    "storage.newer/postgres",
+    "The database has debitor-core schema version {version}, written by a newer "
+    "debitor-core; this one knows up to {known}. Upgrade debitor-core to open it. The "
+    "database was not changed.",
+)
+message(
+    "storage.newer/fold",
+    "The book {book} was folded for search by a newer debitor-core (fold version "
+    "{version}; this one has {known}). Upgrade debitor-core to open it. The database was "
+    "not changed.",
+)
+message(
+    "storage.migration",
+    "Migrating the debitor-core schema from version {version} to {next} failed ({reason}); "
+    "it was rolled back, and the schema is still at version {version}.",
+)
+message(
+    "storage.deleted",
+    "The book {book} is no longer in the database: it was deleted since this store opened it.",
+)
+message(
+    "storage.locked/process",
+    "The book {book} is locked by another transaction of this process that did not finish "
+    "in time. Nothing was changed; try again later.",
+)
+message(
+    "storage.transaction_failed",
+    "This transaction cannot go on: an earlier statement failed, and the database rolled "
+    "it back ({reason}).",
+)
+message(
+    "storage.transaction_failed/caught",
+    "The transaction was rolled back: a statement in it failed, and the error was caught "
+    "({reason}). Nothing of it was stored.",
+)
+message(
+    "storage.commit_unknown",
+    "The connection to the database was lost while committing to the book {book} "
+    "(revision {revision}), so it is unknown whether the commit was stored. Nothing was "
+    "retried: read the book again to see whether your changes are there before making "
+    "them again.",
+)
 
 # -- choosing the key ----------------------------------------------------------------------
 
@@ -1161,6 +1340,11 @@ _CHOOSERS: Final[dict[str, _Chooser]] = {
     "storage.corrupt": _by_rule,
     "storage.newer": _by_rule,
     "storage.missing_snapshot": _by_rule,
+    "storage.closed": _by_rule,
+    "storage.folder": _by_rule,
+    "storage.reseal": _by_rule,
+    "storage.transaction_failed": _by_rule,
+    "storage.unavailable": _by_rule,
     "file.encoding": _by_rule,
     "file.format": _by_rule,
     "integrity.range": _by_rule,

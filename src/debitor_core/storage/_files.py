@@ -32,21 +32,26 @@ def check_folder(path: Path, *, create: bool, what: str) -> None:
     folder = path.parent
     if folder.is_dir():
         return
+    params = {"folder": str(folder), "book": str(path)}
+    suffix = "" if what == "book" else f"_{what}"
     if folder.exists():
         msg = f"{folder} is not a folder, so the {what} {path} cannot be kept in it."
-        raise StorageError(msg)
+        params["rule"] = f"not_folder{suffix}"
+        raise StorageError(msg, code="storage.folder", params=params)
     if not create:
         msg = (
             f"The folder {folder} does not exist, so the {what} {path} cannot be opened or "
             "created there. Check the path, or create the folder first (or pass "
             "create_folder=True)."
         )
-        raise StorageError(msg)
+        params["rule"] = f"missing{suffix}"
+        raise StorageError(msg, code="storage.folder", params=params)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         msg = f"The folder {folder} could not be created for the {what} {path}: {os_sentence(exc)}"
-        raise StorageError(msg) from exc
+        params.update(reason=os_sentence(exc), rule=f"uncreatable{suffix}")
+        raise StorageError(msg, code="storage.folder", params=params) from exc
 
 
 def fsync_folder(folder: Path) -> None:

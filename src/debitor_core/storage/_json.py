@@ -406,7 +406,8 @@ class JsonFileStore:
                     f"The book {self.path} could not be compacted: {os_sentence(exc)} Nothing "
                     "changed: the journal keeps every commit."
                 )
-                raise StorageError(msg) from exc
+                params = {"book": str(self.path), "reason": os_sentence(exc)}
+                raise StorageError(msg, code="storage.compaction", params=params) from exc
             self._compaction_succeeded()
 
     def scrub(self) -> None:
@@ -578,7 +579,8 @@ class JsonFileStore:
                 raise StoreLocked(msg, code="storage.locked", params=params) from None
             except OSError as exc:
                 msg = f"The book {self.path} cannot be locked: {os_sentence(exc)}"
-                raise StorageError(msg) from exc
+                params = {"book": str(self.path), "reason": os_sentence(exc)}
+                raise StorageError(msg, code="storage.lock_failed", params=params) from exc
             if self._journal_lock.created:
                 self._folder_unsynced = True
             try:
@@ -703,7 +705,8 @@ class JsonFileStore:
                 f"The book {self.path} is in an older format (version {version}) and must be "
                 f"upgraded, but it could not be written: {os_sentence(exc)} Nothing was changed."
             )
-            raise StorageError(msg) from exc
+            params = {"book": str(self.path), "version": version, "reason": os_sentence(exc)}
+            raise StorageError(msg, code="storage.upgrade", params=params) from exc
 
     def _filled(self, state: StoreState, data: dict[str, Any], version: int) -> int:
         """Upgrade the snapshot's data and fill ``state`` with it; return its generation."""
@@ -868,7 +871,8 @@ class JsonFileStore:
         """Under the lock: check every record of the snapshot as it is, then write it anew."""
         if self._read_header() is None:
             msg = f"There is no book at {self.path} to reseal."
-            raise StorageError(msg)
+            params = {"book": str(self.path), "rule": "missing"}
+            raise StorageError(msg, code="storage.reseal", params=params)
         _, data, version = self._read_snapshot(verify=False)
         data.setdefault("generation", 0)
         state = StoreState(self._customer_from_record)
@@ -885,7 +889,8 @@ class JsonFileStore:
                 f"The book {self.path} cannot be resealed: {listed}{more}. Correct these "
                 "and reseal again; the file was left as it is."
             )
-            raise CorruptStore(msg)
+            params = {"book": str(self.path), "reason": f"{listed}{more}", "rule": "problems"}
+            raise CorruptStore(msg, code="storage.reseal", params=params)
         self._state = state
         self._log.restart(state.revision)
         self._generation = generation
@@ -895,7 +900,8 @@ class JsonFileStore:
             self._write_snapshot()
         except OSError as exc:
             msg = f"The book {self.path} could not be resealed: {os_sentence(exc)}"
-            raise StorageError(msg) from exc
+            params = {"book": str(self.path), "reason": os_sentence(exc)}
+            raise StorageError(msg, code="storage.reseal", params=params) from exc
 
     def _structured_customer(self, value: Customer | dict[str, Any]) -> Customer:
         if isinstance(value, Customer):
@@ -948,7 +954,8 @@ class JsonFileStore:
                 f"The commit to {self.journal_path} failed, so nothing was committed: "
                 f"{os_sentence(exc)}"
             )
-            raise StorageError(msg) from exc
+            params = {"journal": str(self.journal_path), "reason": os_sentence(exc)}
+            raise StorageError(msg, code="storage.commit_failed", params=params) from exc
         self._state.revision += 1
         self._log.note(self._state.revision, operations)
 

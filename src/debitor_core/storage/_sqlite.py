@@ -1114,16 +1114,19 @@ def _translated(path: str) -> Iterator[None]:
                 f"The database {path} cannot be read ({text}). It was left as it is: restore "
                 "it from a backup."
             )
-            raise CorruptStore(msg) from exc
+            params = {"book": str(path), "reason": text, "rule": "database_undecodable"}
+            raise CorruptStore(msg, code="storage.corrupt", params=params) from exc
         if "locked" in text or "busy" in text:
             msg = f"The database {path} is locked by another connection ({text}). Try again later."
             params = {"book": str(path), "reason": text, "rule": "database"}
             raise StoreLocked(msg, code="storage.locked", params=params) from exc
         msg = f"The database {path} could not be used: {text}."
-        raise StorageError(msg) from exc
+        params = {"book": str(path), "reason": text}
+        raise StorageError(msg, code="storage.unusable", params=params) from exc
     except sqlite3.DatabaseError as exc:
         msg = (
             f"The database {path} cannot be read ({exc}). It was left as it is: restore it "
             "from a backup, or move it aside to start a new book."
         )
-        raise CorruptStore(msg) from exc
+        params = {"book": str(path), "reason": str(exc), "rule": "database_damaged"}
+        raise CorruptStore(msg, code="storage.corrupt", params=params) from exc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 import psycopg
 import psycopg_pool
@@ -17,6 +17,7 @@ from debitor_core._errors import (
     StorageError,
     StoreLocked,
 )
+from debitor_core._i18n import render_message
 
 __all__ = ["commit_failed", "lost_connection", "translate"]
 
@@ -43,92 +44,36 @@ def _kind(*classes: type[BaseException]) -> Callable[[BaseException], bool]:
     return lambda exc: isinstance(exc, classes)
 
 
-_RULES: Final[tuple[tuple[Callable[[BaseException], bool], type[DebitorError], str], ...]] = (
-    (
-        _kind(psycopg_pool.PoolTimeout),
-        StorageError,
-        (
-            "No database connection for {book} became free in time ({detail}). The connection "
-            "pool is too small for the load, or the server does not answer."
-        ),
-    ),
-    (
-        _kind(psycopg_pool.PoolClosed),
-        StorageError,
-        "The connection pool of {book} is closed; open a new store.",
-    ),
-    (
-        _kind(errors.LockNotAvailable),
-        StoreLocked,
-        (
-            "{Book} is locked by another transaction that did not finish in time. Nothing was "
-            "changed; try again later."
-        ),
-    ),
+_RULES: Final[tuple[tuple[Callable[[BaseException], bool], type[StorageError], str], ...]] = (
+    (_kind(psycopg_pool.PoolTimeout), StorageError, "storage.unavailable/pool"),
+    (_kind(psycopg_pool.PoolClosed), StorageError, "storage.closed/pool"),
+    (_kind(errors.LockNotAvailable), StoreLocked, "storage.locked/lock_timeout"),
     (
         _kind(errors.SerializationFailure, errors.DeadlockDetected),
         StoreLocked,
-        (
-            "A transaction on {book} ran into another one and was rolled back ({detail}). "
-            "Nothing was changed; try again."
-        ),
+        "storage.locked/conflict",
     ),
-    (
-        _kind(errors.QueryCanceled),
-        StorageError,
-        (
-            "The database cancelled a statement on {book} ({detail}): it ran longer than the "
-            "statement timeout, or was cancelled by an administrator. The transaction was "
-            "rolled back."
-        ),
-    ),
-    (
-        _kind(errors.UniqueViolation),
-        AlreadyExists,
-        "{Book} already holds that record ({detail}).",
-    ),
-    (
-        _kind(errors.UndefinedTable, errors.UndefinedColumn),
-        CorruptStore,
-        (
-            "The tables of {book} are missing or were altered ({detail}). They were left as "
-            "they are: restore the database from a backup."
-        ),
-    ),
-    (
-        _kind(errors.ReadOnlySqlTransaction),
-        StorageError,
-        (
-            "The database of {book} accepts no writes ({detail}): it is a read-only standby, "
-            "or read-only by configuration. Connect to the primary server."
-        ),
-    ),
-    (
-        _kind(errors.InsufficientPrivilege),
-        StorageError,
-        (
-            "The database user may not do this on {book} ({detail}). Grant it the rights on "
-            "debitor-core's tables (and on the schema, to create them)."
-        ),
-    ),
-    (
-        _state_class("53"),
-        StorageError,
-        (
-            "The database server ran out of resources while working on {book} ({detail}). "
-            "Nothing of the failed transaction was stored."
-        ),
-    ),
-    (
-        lost_connection,
-        StorageError,
-        (
-            "The connection to the database of {book} was lost ({detail}). Nothing of an "
-            "unfinished transaction was stored; what was committed before is kept."
-        ),
-    ),
+    (_kind(errors.QueryCanceled), StorageError, "storage.cancelled"),
+    (_kind(errors.UndefinedTable, errors.UndefinedColumn), CorruptStore, "storage.corrupt/tables"),
+    (_kind(errors.ReadOnlySqlTransaction), StorageError, "storage.read_only"),
+    (_kind(errors.InsufficientPrivilege), StorageError, "storage.forbidden"),
+    (_state_class("53"), StorageError, "storage.resources"),
+    (lost_connection, StorageError, "storage.connection_lost"),
 )
-"""The first rule whose test matches an exception says which error it becomes."""
+"""The first rule whose test matches an exception says which error it becomes, and its
+message (``code/rule`` in the catalogs)."""
+
+_BOOK: Final = "the book "
+"""How the store names its book (``the book 'shop-1'``): the messages say the rest."""
+
+
+def _error(error: type[StorageError], key: str, book: str, params: dict[str, Any]) -> StorageError:
+    """The error with the English sentence of ``key`` (``code`` or ``code/rule``)."""
+    code, _, rule = key.partition("/")
+    params = {"book": book.removeprefix(_BOOK), **params}
+    if rule:
+        params["rule"] = rule
+    return error(render_message(code, params), code=code, params=params)
 
 
 def translate(exc: BaseException, book: str) -> DebitorError:
@@ -136,18 +81,19 @@ def translate(exc: BaseException, book: str) -> DebitorError:
 
     Args:
         exc: What psycopg raised.
-        book: How to name the book in the message (``the book 'shop-1'``).
+        book: How to name the book in the message (``the book 'shop-1'``); the
+            error's ``book`` parameter is what follows ``the book`` (``'shop-1'``).
 
     Returns:
         The error to raise ``from exc``: a sentence saying what happened and what to do.
     """
     text = " ".join(str(exc).split())
     detail = text or type(exc).__name__
-    for matches, error, template in _RULES:
+    if isinstance(exc, errors.UniqueViolation):
+        return AlreadyExists(f"{book[:1].upper()}{book[1:]} already holds that record ({detail}).")
+    for matches, error, key in _RULES:
         if matches(exc):
-            return error(
-                template.format(book=book, Book=book[:1].upper() + book[1:], detail=detail)
-            )
+            return _error(error, key, book, {"reason": detail})
     msg = f"The database failed while working on {book} ({type(exc).__name__}: {detail})."
     return StorageError(msg)
 
@@ -161,10 +107,4 @@ def commit_failed(exc: psycopg.Error, book: str, revision: int) -> DebitorError:
     state = exc.sqlstate or ""
     if state.startswith(_ROLLED_BACK):
         return translate(exc, book)
-    msg = (
-        f"The connection to the database was lost while committing to {book} (revision "
-        f"{revision}), so it is unknown whether the commit was stored. Nothing was "
-        "retried: read the book again to see whether your changes are there before "
-        "making them again."
-    )
-    return CommitOutcomeUnknown(msg)
+    return _error(CommitOutcomeUnknown, "storage.commit_unknown", book, {"revision": revision})

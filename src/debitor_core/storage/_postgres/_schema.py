@@ -305,7 +305,10 @@ def current_version(cur: psycopg.Cursor[tuple[Any, ...]], names: Names) -> int:
                 "table, so their version is unknown. They were left as they are: restore "
                 "the database from a backup, or use another schema."
             )
-            raise CorruptStore(msg)
+            params = {"schema": names.schema or "", "rule": "unversioned"}
+            if not names.schema:
+                params["rule"] = "unversioned_search_path"
+            raise CorruptStore(msg, code="storage.corrupt", params=params)
         return 0
     version = cur.execute(names.sql("SELECT max(version) FROM {s}debitor_schema_version"))
     value = version.fetchone()
@@ -340,7 +343,8 @@ def _migrate(conn: psycopg.Connection[Any], names: Names) -> None:
                     f"newer debitor-core; this one knows up to {SCHEMA_VERSION}. Upgrade "
                     "debitor-core to open it. The database was not changed."
                 )
-                raise UnsupportedFormatVersion(msg)
+                params = {"version": version, "known": SCHEMA_VERSION, "rule": "postgres"}
+                raise UnsupportedFormatVersion(msg, code="storage.newer", params=params)
             if version == SCHEMA_VERSION:
                 return
             if version == 0:
@@ -365,7 +369,8 @@ def _migrate(conn: psycopg.Connection[Any], names: Names) -> None:
                     f"{version + 1} failed ({detail}); it was rolled back, and the schema is "
                     f"still at version {version}."
                 )
-                raise StorageError(msg) from exc
+                params = {"version": version, "next": version + 1, "reason": detail}
+                raise StorageError(msg, code="storage.migration", params=params) from exc
             cur.execute(
                 names.sql("INSERT INTO {s}debitor_schema_version (version) VALUES (%s)"),
                 (version + 1,),

@@ -218,7 +218,8 @@ class PostgresStore:
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             msg = f"Could not connect to the PostgreSQL server {where}: {reason}."
-            raise StorageError(msg) from exc
+            params = {"server": where, "reason": reason}
+            raise StorageError(msg, code="storage.unavailable", params=params) from exc
         options: dict[str, Any] = {"min_size": 1, "max_size": 4, "name": f"debitor-{book_id}"}
         options.update(pool_options)
         pool: Pool = psycopg_pool.ConnectionPool(conninfo, open=False, **options)
@@ -236,7 +237,8 @@ class PostgresStore:
         except psycopg_pool.PoolTimeout as exc:
             pool.close()
             msg = f"Could not connect to the PostgreSQL server {where} in {connect_timeout} s."
-            raise StorageError(msg) from exc
+            params = {"server": where, "seconds": f"{connect_timeout}", "rule": "timeout"}
+            raise StorageError(msg, code="storage.unavailable", params=params) from exc
         except BaseException:
             pool.close()
             raise
@@ -250,7 +252,8 @@ class PostgresStore:
         """Borrow a connection in autocommit mode (put back as it was lent)."""
         if self._closed:
             msg = f"The store of {self._name} is closed."
-            raise StorageError(msg)
+            params = {"book": repr(self.book_id), "rule": "database"}
+            raise StorageError(msg, code="storage.closed", params=params)
         with self._pool.connection() as conn:
             autocommit = conn.autocommit
             if not autocommit:
@@ -303,7 +306,7 @@ class PostgresStore:
                 f"{self._name.capitalize()} is no longer in the database: it was deleted "
                 "since this store opened it."
             )
-            raise StorageError(msg)
+            raise StorageError(msg, code="storage.deleted", params={"book": repr(self.book_id)})
         return row
 
     # -- reads ---------------------------------------------------------------------
@@ -468,7 +471,9 @@ class PostgresStore:
                 f"(fold version {version}; this one has {FOLD_VERSION}). Upgrade "
                 "debitor-core to open it. The database was not changed."
             )
-            raise UnsupportedFormatVersion(msg)
+            params = {"book": repr(self.book_id), "version": version, "known": FOLD_VERSION}
+            params["rule"] = "fold"
+            raise UnsupportedFormatVersion(msg, code="storage.newer", params=params)
 
     def _field_keys(self, cur: Cursor, revision: int) -> FieldKeys:
         """The custom fields searched as text as of the committed ``revision`` of them."""
@@ -634,7 +639,8 @@ class PostgresStore:
                 f"{self._name.capitalize()} is locked by another transaction of this "
                 "process that did not finish in time. Nothing was changed; try again later."
             )
-            raise StoreLocked(msg)
+            params = {"book": repr(self.book_id), "rule": "process"}
+            raise StoreLocked(msg, code="storage.locked", params=params)
         try:
             yield from self._transaction()
         finally:
@@ -781,7 +787,8 @@ class PostgresTransaction:
                 "This transaction cannot go on: an earlier statement failed, and the "
                 f"database rolled it back ({self._failed})."
             )
-            raise StorageError(msg)
+            reason = {"reason": str(self._failed)}
+            raise StorageError(msg, code="storage.transaction_failed", params=reason)
         try:
             return self._cur.execute(statement, params)
         except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
@@ -1105,7 +1112,8 @@ class PostgresTransaction:
                 "The transaction was rolled back: a statement in it failed, and the error "
                 f"was caught ({self._failed}). Nothing of it was stored."
             )
-            raise StorageError(msg)
+            params = {"reason": str(self._failed), "rule": "caught"}
+            raise StorageError(msg, code="storage.transaction_failed", params=params)
         if not self.wrote:
             return
         retention = self._store._retention  # noqa: SLF001
