@@ -18,14 +18,14 @@ from typing import Any, Final
 
 from debitor_core._errors import NotFound
 from debitor_core._history import Erasure, HistoryEntry
-from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice, Payment, Record, ReminderLog
+from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice, Record
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey, fold, private_field_keys, search_words
 from debitor_core._util import merge_unique
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
 from debitor_core.book._index import CustomerIndex, Postings
 from debitor_core.book._ledger import Ledger
-from debitor_core.book._read_model import Changes, CustomerQuery
+from debitor_core.book._read_model import Changes, CustomerQuery, records_about
 from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey
 from debitor_core.storage._protocol import Store
 from debitor_core.storage._queries import field_matches
@@ -240,17 +240,7 @@ class InMemoryReadModel:
     def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
         """Every record about these customers, read from the store (see the protocol)."""
         store = self._state.store
-        if store is None:
-            return []
-        ids = set(customer_ids)
-        invoices = [i for i in store.records(Invoice) if i.customer_id in ids]
-        invoice_ids = {i.id for i in invoices}
-        found: list[Record] = list(invoices)
-        found += [p for p in store.records(Payment) if p.invoice_id in invoice_ids]
-        found += [d for d in store.records(Delivery) if d.customer_id in ids]
-        found += [r for r in store.records(ReminderLog) if r.invoice_id in invoice_ids]
-        found += [e for e in store.records(Erasure) if e.customer_id in ids]
-        return found
+        return [] if store is None else records_about(store, customer_ids)
 
     def history(self, customer_id: uuid.UUID) -> list[HistoryEntry]:
         """The history entries of a customer, oldest first (read from the store)."""

@@ -19,7 +19,7 @@ from debitor_core import _i18n
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
 from debitor_core._history import Erasure, HistoryEntry
-from debitor_core._invoice import Delivery, Invoice, Record
+from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._model import Customer
 from debitor_core._shown import shown
 from debitor_core._text import DuplicateKey
@@ -40,6 +40,7 @@ __all__ = [
     "find_forwarded",
     "find_invoice",
     "in_categories",
+    "records_about",
 ]
 
 
@@ -238,6 +239,23 @@ class CustomerReadModel(Protocol):
         stored, kind by kind (history entries are read with `history`).
         """
         ...
+
+
+def records_about(store: Store, customer_ids: Collection[uuid.UUID]) -> list[Record]:
+    """Every record ``store`` keeps about these customers (see `CustomerReadModel.records_about`).
+
+    Read from the store's records kind by kind, for the rare question of a subject-access
+    request or an erasure.
+    """
+    ids = set(customer_ids)
+    invoices = [i for i in store.records(Invoice) if i.customer_id in ids]
+    invoice_ids = {i.id for i in invoices}
+    found: list[Record] = list(invoices)
+    found += [p for p in store.records(Payment) if p.invoice_id in invoice_ids]
+    found += [d for d in store.records(Delivery) if d.customer_id in ids]
+    found += [r for r in store.records(ReminderLog) if r.invoice_id in invoice_ids]
+    found += [e for e in store.records(Erasure) if e.customer_id in ids]
+    return found
 
 
 def find(model: CustomerReadModel, customer_id: uuid.UUID | str) -> Customer:

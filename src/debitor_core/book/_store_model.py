@@ -23,13 +23,13 @@ from typing import Protocol
 
 from debitor_core._errors import NotFound
 from debitor_core._history import Erasure, Forward, HistoryEntry
-from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
+from debitor_core._invoice import Delivery, Invoice, Record
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._ledger import Ledger
-from debitor_core.book._read_model import Changes, CustomerQuery, CustomerReadModel
+from debitor_core.book._read_model import Changes, CustomerQuery, CustomerReadModel, records_about
 from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey
 from debitor_core.storage._protocol import Store
 from debitor_core.storage._queries import CustomerQueries
@@ -208,16 +208,7 @@ class StoreReadModel:
 
     def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
         """Every record about these customers (see `CustomerReadModel.records_about`)."""
-        ids = set(customer_ids)
-        store = self._store
-        invoices = [i for i in store.records(Invoice) if i.customer_id in ids]
-        invoice_ids = {i.id for i in invoices}
-        found: list[Record] = list(invoices)
-        found += [p for p in store.records(Payment) if p.invoice_id in invoice_ids]
-        found += [d for d in store.records(Delivery) if d.customer_id in ids]
-        found += [r for r in store.records(ReminderLog) if r.invoice_id in invoice_ids]
-        found += [e for e in store.records(Erasure) if e.customer_id in ids]
-        return found
+        return records_about(self._store, customer_ids)
 
     def _ledger(self, invoices: Sequence[Invoice], *, reminders: bool = False) -> Ledger:
         """A ledger of ``invoices`` with their payments (and reminder logs)."""
