@@ -488,15 +488,35 @@ class TestWelcomeLocale:
         assert "Sveiki!" == policy.message_template
 
     def test_english_is_unchanged(self):
-        """Without a locale, the policy is as before."""
+        """Without a locale, the policy on its own is in English, as before."""
         policy = WelcomeInvoicePolicy(Branding("Koks"))
-        assert ("en", "Welcome, {customer.greeting_name}!", "Welcome") == (
+        assert (None, "Welcome, {customer.greeting_name}!", "Welcome") == (
             policy.locale,
             policy.message_template,
             policy.lines[0].description,
         )
 
-    @pytest.mark.parametrize("locale", ["fr", "", None, 3])
+    def test_a_policy_without_a_language_speaks_the_books(self, clock):
+        """Given to a Latvian book, a policy made without locale= is in Latvian."""
+        book = CustomerBook(
+            clock=clock, locale="lv", welcome=WelcomeInvoicePolicy(Branding("Koks"))
+        )
+        latvian = WelcomeInvoicePolicy(Branding("Koks"), locale="lv")
+        assert (latvian.message_template, latvian.lines) == (
+            book.welcome.message_template,
+            book.welcome.lines,
+        )
+        assert "lv" == book.welcome.locale
+
+    def test_a_policy_with_a_language_keeps_it(self, clock):
+        """A policy made with locale="en" stays English in a Latvian book."""
+        policy = WelcomeInvoicePolicy(Branding("Koks"), locale="en")
+        book = CustomerBook(clock=clock, locale="lv", welcome=policy)
+        assert policy == book.welcome
+        book.welcome = WelcomeInvoicePolicy(Branding("Koks"))  # replaced: the book's again
+        assert "lv" == book.welcome.locale
+
+    @pytest.mark.parametrize("locale", ["fr", "", 3])
     def test_a_language_without_a_catalog_is_refused(self, locale):
         """A policy's language must be one we have messages in."""
         (found,) = failure(lambda: WelcomeInvoicePolicy(Branding("Koks"), locale=locale))

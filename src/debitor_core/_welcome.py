@@ -309,7 +309,9 @@ class WelcomeInvoicePolicy:
         locale: The language of the welcome invoice (``en``, ``lv``, ``de``): the
             default message and line are in it, and so are the amounts and dates that
             fill the placeholders (``1 234,56 €``, ``2026. gada 31. dec.``). A template
-            you write is yours and stays as written.
+            you write is yours and stays as written. ``None`` (the default): the
+            language of the book the policy is given to (`CustomerBook` ``locale=``),
+            English on its own.
     """
 
     branding: Branding
@@ -322,7 +324,7 @@ class WelcomeInvoicePolicy:
     countries: frozenset[str] = attrs.field(factory=frozenset, converter=_frozen_items)
     kinds: frozenset[CustomerKind] = attrs.field(factory=frozenset, converter=_frozen_items)
     enabled: bool = True
-    locale: str = "en"
+    locale: str | None = None
 
     def __attrs_post_init__(self) -> None:
         """Check and normalise the whole policy; raise `ValidationError` with every problem."""
@@ -353,6 +355,8 @@ class WelcomeInvoicePolicy:
     def _locale_problems(self) -> list[Problem]:
         """Check the locale; put the default message and line in its language."""
         locale: object = self.locale
+        if locale is None:  # the book's language, once a book takes the policy
+            return []
         language = _i18n.language_of(locale) if isinstance(locale, str) else None
         stem = locale.replace("-", "_").split("_")[0].lower() if isinstance(locale, str) else ""
         if language is None or language != stem:
@@ -366,6 +370,14 @@ class WelcomeInvoicePolicy:
             line = _i18n.render_message("welcome.default_line", None, language)
             object.__setattr__(self, "lines", (LineTemplate(line),))
         return []
+
+    def in_language(self, locale: str) -> WelcomeInvoicePolicy:
+        """This policy in ``locale`` when it has no language of its own (``locale=None``).
+
+        A book calls it with its own language, so that a policy made without ``locale=``
+        speaks the book's language; a policy with a language keeps it.
+        """
+        return self if self.locale is not None else attrs.evolve(self, locale=locale)
 
     @property
     def currencies(self) -> frozenset[str] | None:
@@ -450,9 +462,11 @@ class WelcomeInvoicePolicy:
             "customer.country": customer.address.country or "",
             "business.name": self.branding.business_name,
             "invoice.number": str(invoice.number),
-            "invoice.total": _i18n.format_amount(invoice.total, invoice.currency, self.locale),
+            "invoice.total": _i18n.format_amount(
+                invoice.total, invoice.currency, self.locale or "en"
+            ),
             "invoice.currency": invoice.currency,
-            "invoice.due_date": _i18n.format_date(invoice.due_date, self.locale),
+            "invoice.due_date": _i18n.format_date(invoice.due_date, self.locale or "en"),
         }
 
 

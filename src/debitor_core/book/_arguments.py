@@ -17,6 +17,7 @@ from debitor_core import _i18n
 from debitor_core._errors import ValidationError
 from debitor_core._limits import MAX_DATE, MIN_DATE
 from debitor_core._shown import shown
+from debitor_core._welcome import WelcomeInvoicePolicy
 from debitor_core.book._types import WelcomeSender
 from debitor_core.storage._protocol import Store
 
@@ -162,6 +163,22 @@ def checked_locale(locale: object) -> str:
         params = {"locale": shown(locale), "locales": _i18n.available_locales()}
         raise ValidationError.single("locale.unknown", None, locale, "locale", params=params)
     return language
+
+
+def checked_welcome(welcome: object, locale: object) -> WelcomeInvoicePolicy | None:
+    """A book's ``welcome`` policy, in the book's ``locale`` unless it has a language.
+
+    Raises:
+        TypeError: ``welcome`` is not a `WelcomeInvoicePolicy` (or ``locale`` not text).
+        ValidationError: ``locale.unknown``: no catalog speaks ``locale``.
+    """
+    policy = checked_instance(
+        "welcome",
+        cast("WelcomeInvoicePolicy | None", welcome),
+        WelcomeInvoicePolicy,
+        "a WelcomeInvoicePolicy or None",
+    )
+    return None if policy is None else policy.in_language(checked_locale(locale))
 
 
 def checked_timezone(timezone: object) -> dt.tzinfo:

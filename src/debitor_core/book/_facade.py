@@ -34,6 +34,7 @@ from debitor_core.book._arguments import (
     checked_sender,
     checked_store,
     checked_timezone,
+    checked_welcome,
 )
 from debitor_core.book._billing import Billing
 from debitor_core.book._categories import Categories
@@ -138,9 +139,7 @@ class CustomerBook:
             duplicates=_checked_duplicates(duplicates),
             defaults=checked_defaults(defaults),
             clock=checked_clock(clock),
-            welcome=checked_instance(
-                "welcome", welcome, WelcomeInvoicePolicy, "a WelcomeInvoicePolicy or None"
-            ),
+            welcome=checked_welcome(welcome, locale),
             sender=checked_sender(sender),
             locale=checked_locale(locale),
             timezone=checked_timezone(timezone),
@@ -228,12 +227,15 @@ class CustomerBook:
 
     @property
     def welcome(self) -> WelcomeInvoicePolicy | None:
-        """The welcome-invoice policy, or ``None`` (may be replaced)."""
+        """The welcome-invoice policy, or ``None`` (may be replaced).
+
+        A policy made without ``locale=`` speaks the book's language.
+        """
         return self._settings.welcome
 
     @welcome.setter
     def welcome(self, value: WelcomeInvoicePolicy | None) -> None:
-        self._settings.welcome = value
+        self._settings.welcome = checked_welcome(value, self._settings.locale)
 
     @property
     def sender(self) -> WelcomeSender | None:
