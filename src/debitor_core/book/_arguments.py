@@ -115,6 +115,24 @@ def checked_moment(function: str, parameter: str, value: object) -> dt.datetime 
     wrong_type(function, parameter, value, "a datetime.datetime with a time zone")
 
 
+def checked_choice(function: str, parameter: str, value: object, allowed: tuple[T, ...]) -> T:
+    """``value`` when it is one of ``allowed`` (compared by type as well).
+
+    Raises:
+        ValidationError: ``argument.invalid``: it is not, with the allowed values.
+    """
+    for choice in allowed:
+        if value is choice or (type(value) is type(choice) and value == choice):
+            return choice
+    params = {
+        "function": function,
+        "parameter": parameter,
+        "allowed": tuple(str(a) for a in allowed),
+        "value": shown(value),
+    }
+    raise ValidationError.single("argument.invalid", None, value, parameter, params=params)
+
+
 def checked_instance(parameter: str, value: T | None, kind: type[T], expected: str) -> T | None:
     """``value`` when it is a ``kind`` or ``None`` (a `TypeError` of `CustomerBook` otherwise)."""
     if value is None or isinstance(value, kind):

@@ -14,20 +14,19 @@ import datetime as dt
 import decimal
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from debitor_core._category import Category
-from debitor_core._errors import ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import RequiredFields
 from debitor_core._history import HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, InvoiceLine, Payment, ReminderLog
 from debitor_core._model import ConsentChannel, Customer, utc_now
-from debitor_core._shown import shown
 from debitor_core._terms import PaymentTerms
 from debitor_core._welcome import WelcomeInvoicePolicy
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
 from debitor_core.book._arguments import (
+    checked_choice,
     checked_clock,
     checked_instance,
     checked_locale,
@@ -67,16 +66,8 @@ from debitor_core.storage._protocol import Store
 __all__ = ["CustomerBook"]
 
 
-def _checked_duplicates(value: object) -> Literal["warn", "reject"]:
-    if value not in ("warn", "reject") or not isinstance(value, str):
-        params = {
-            "function": "CustomerBook",
-            "parameter": "duplicates",
-            "allowed": ("warn", "reject"),
-            "value": shown(value),
-        }
-        raise ValidationError.single("argument.invalid", None, value, "duplicates", params=params)
-    return "warn" if value == "warn" else "reject"
+_DUPLICATES: Final[tuple[Literal["warn", "reject"], ...]] = ("warn", "reject")
+"""What a book does with likely duplicates at registration."""
 
 
 class CustomerBook:
@@ -136,7 +127,7 @@ class CustomerBook:
         settings = BookSettings(
             required=checked_instance("required", required, RequiredFields, "a RequiredFields")
             or RequiredFields.default(),
-            duplicates=_checked_duplicates(duplicates),
+            duplicates=checked_choice("CustomerBook", "duplicates", duplicates, _DUPLICATES),
             defaults=checked_defaults(defaults),
             clock=checked_clock(clock),
             welcome=checked_welcome(welcome, locale),
@@ -223,7 +214,7 @@ class CustomerBook:
 
     @duplicates.setter
     def duplicates(self, value: Literal["warn", "reject"]) -> None:
-        self._settings.duplicates = _checked_duplicates(value)
+        self._settings.duplicates = checked_choice("CustomerBook", "duplicates", value, _DUPLICATES)
 
     @property
     def welcome(self) -> WelcomeInvoicePolicy | None:

@@ -9,10 +9,13 @@ from typing import Any, Literal
 from debitor_core import _rules
 from debitor_core._category import Category
 from debitor_core._checks import run_rule
-from debitor_core._errors import ValidationError
 from debitor_core._model import Customer, FieldValue
-from debitor_core._shown import shown
-from debitor_core.book._arguments import checked_optional_int, checked_text, wrong_type
+from debitor_core.book._arguments import (
+    checked_choice,
+    checked_optional_int,
+    checked_text,
+    wrong_type,
+)
 from debitor_core.book._read_model import (
     CustomerQuery,
     find_by_number_forwarded,
@@ -71,9 +74,9 @@ class CustomerSearch:
         text = checked_text("search", "text", text) or ""
         city = checked_text("search", "city", city)
         checked_text("search", "country", country)
-        _choice("match", match, ("any", "all"))
-        _choice("sort", sort, ("number", "name", "created"))
-        _choice("archived", archived, (False, True, None))
+        checked_choice("search", "match", match, ("any", "all"))
+        checked_choice("search", "sort", sort, ("number", "name", "created"))
+        checked_choice("search", "archived", archived, (False, True, None))
         for name, flag in (("subcategories", subcategories), ("descending", descending)):
             if not isinstance(flag, bool):
                 wrong_type("search", name, flag, "True or False")
@@ -117,18 +120,6 @@ def _groups(
     else:
         refs = list(category)
     return tuple(definitions.group(definitions.category(ref), subcategories) for ref in refs)
-
-
-def _choice(parameter: str, value: object, allowed: tuple[object, ...]) -> None:
-    """Refuse a value that is not one of ``allowed`` (compared by type as well)."""
-    if not any(value is a or (type(value) is type(a) and value == a) for a in allowed):
-        params = {
-            "function": "search",
-            "parameter": parameter,
-            "allowed": tuple(str(a) for a in allowed),
-            "value": shown(value),
-        }
-        raise ValidationError.single("argument.invalid", None, value, parameter, params=params)
 
 
 def _field_values(
