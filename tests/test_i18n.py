@@ -1,6 +1,5 @@
 """Messages in the user's language: catalogs, rendering, formats, and the Latvian sentences."""
 
-import ast
 import datetime as dt
 import functools
 import json
@@ -1229,44 +1228,10 @@ class TestTheLastEnglishOnlySentences:
         ) == error.message_in("de")
 
 
-STORAGE_ERRORS = frozenset(
-    {
-        "StorageError",
-        "StoreLocked",
-        "CorruptStore",
-        "UnsupportedFormatVersion",
-        "CommitOutcomeUnknown",
-        "MissingSnapshot",
-    }
-)
-"""Our errors that carry a code and parameters (`StorageError.message_in`)."""
-
-
-def uncoded_storage_errors(source, name="<source>"):
-    """Where ``source`` makes a storage error without ``code=`` (so English only)."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-        keywords = {k.arg for k in node.keywords}
-        if called in STORAGE_ERRORS and "code" not in keywords and None not in keywords:
-            found.append(f"{name}:{node.lineno}")
-    return found
-
-
 class TestNoStorageErrorIsEnglishOnly:
     def test_every_storage_error_the_source_makes_has_a_code(self):
         """A storage error made without a code would be said in English in every language."""
-        found = [
-            where
-            for path in sorted(SOURCE.rglob("*.py"))
-            for where in uncoded_storage_errors(
-                path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
-            )
-        ]
-        assert [] == found
+        assert [] == catalogs.uncoded()
 
     def test_the_scan_finds_one(self):
         """The scan sees a bare error, through a module too; a code or **params passes."""
@@ -1277,7 +1242,19 @@ class TestNoStorageErrorIsEnglishOnly:
             "raise CorruptStore(msg, **coded)\n"
             "raise ValueError('a programming error')\n"
         )
-        assert ["<source>:1", "<source>:2"] == uncoded_storage_errors(source)
+        assert ["<source>:1", "<source>:2"] == catalogs.uncoded_storage_errors(source)
+
+    def test_the_catalog_check_fails_on_one(self, tmp_path, monkeypatch):
+        """``make lint`` (tools/catalogs.py check) names the file and line of a bare error."""
+        package = tmp_path / "src" / "debitor_core"
+        package.mkdir(parents=True)
+        (package / "_bare.py").write_text("raise CorruptStore('Gone.')\n", encoding="utf-8")
+        monkeypatch.setattr(catalogs, "ROOT", tmp_path)
+        fault = (
+            "src/debitor_core/_bare.py:1 makes a storage error without code=: give it a code "
+            "and a catalog message"
+        )
+        assert [fault] == catalogs.uncoded()
 
 
 def import_plan():
@@ -1327,9 +1304,7 @@ class TestAnImportSaysWhatItDidInTheBooksLanguage:
             "izlaisti: 0, noraidīti: 1."
         ) == refused.summary()
         assert refused.summary("en").startswith("Nothing was imported (all or nothing): ")
-        assert "2. rinda: izveidots (nav saglabāts)" == (
-            refused.outcomes[0].describe(refused.plan)
-        )
+        assert "2. rinda: izveidots (nav saglabāts)" == (refused.outcomes[0].describe(refused.plan))
 
     def test_counts_are_grouped_as_the_language_groups_digits(self):
         """1 234 in Latvian (a no-break space), 1.234 in German, 1,234 in English."""
