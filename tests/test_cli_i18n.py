@@ -194,7 +194,7 @@ class TestInLatvian:
         assert [
             "2. rinda: tiktu izveidots SIA Koks",
             "3. rinda: tiktu noraidīta: Email: E-pasta adrese 'bad@@x' nav derīga.",
-            "Izmēģinājums, nekas netika mainīts: izveidoti 1, atjaunināti 0, izlaisti 0, noraidīti 1.",
+            "Izmēģinājums, nekas netika mainīts — izveidoti: 1, atjaunināti: 0, izlaisti: 0, noraidīti: 1.",
         ] == out.splitlines()  # fmt: skip
 
 
@@ -268,7 +268,7 @@ class TestImportRowsInLatvian:
         _, out, _ = run("import", "again.csv", "--dry-run", "--on-duplicate", "update")
         assert [
             "2. rinda: tiktu izlaista — klients 1 (SIA Koks), atrasts pēc e-pasta adreses (nemainīts)",
-            "Izmēģinājums, nekas netika mainīts: izveidoti 0, atjaunināti 0, izlaisti 1, noraidīti 0.",
+            "Izmēģinājums, nekas netika mainīts — izveidoti: 0, atjaunināti: 0, izlaisti: 1, noraidīti: 0.",
         ] == out.splitlines()  # fmt: skip
         _, out, _ = run("import", "in.csv", "--dry-run")
         assert "3. rinda: tiktu izlaista — klients 1 (SIA Koks), atrasts pēc e-pasta adreses" in out

@@ -11,6 +11,7 @@ import socket
 import string
 import sys
 import threading
+import zlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -1114,3 +1115,225 @@ class TestFilesToImportInTheCallersLanguage:
         english = rejects.read_text(encoding="utf-8-sig")
         assert "The row has 4 cells but the header names 3 columns;" in english
         assert "nav derīga" not in english
+
+
+class TestTheLastEnglishOnlySentences:
+    """The nested transaction, a damaged PostgreSQL row, an unknown database failure."""
+
+    def codec_error(self, read):
+        pytest.importorskip("psycopg")
+        from debitor_core.storage._postgres._rows import RowCodec
+
+        codec = RowCodec("the book 'b'")
+        with pytest.raises(CorruptStore) as info:
+            read(codec)
+        return info.value
+
+    @pytest.mark.parametrize(
+        ("read", "record", "key", "fault", "latvian"),
+        [
+            (
+                lambda c: c.customer(("c1", 1, 1, None, 0)),
+                "customer",
+                "c1",
+                "columns",
+                "tās datu vai kontrolsummas kolonna ir tukša vai nepareiza tipa",
+            ),
+            (
+                lambda c: c.category(("k1", "{}", 1)),
+                "category",
+                "k1",
+                "checksum",
+                "tās kontrolsumma neatbilst datiem",
+            ),
+            (
+                lambda c: c.custom_field(("tier", "[]", zlib.crc32(b"[]"))),
+                "custom-field",
+                "'tier'",
+                "data",
+                "tās datus nevar nolasīt (",
+            ),
+            (
+                lambda c: c.any_record(("quote", "q1", 1, "{}", 0)),
+                "record",
+                "'q1'",
+                "kind",
+                "tās veids 'quote' nav zināms",
+            ),
+        ],
+    )
+    def test_a_damaged_postgresql_row(self, read, record, key, fault, latvian):
+        """Each fault of a row has its code, its parameters and its Latvian."""
+        error = self.codec_error(read)
+        assert "storage.corrupt" == error.code
+        params = dict(error.params)
+        assert (params.pop("book"), params.pop("rule")) == ("'b'", "row")
+        assert (record, key, fault) == (params["record"], params["key"], params["fault"])
+        assert (
+            str(error) == error.message_in("en") == render_message("storage.corrupt", error.params)
+        )
+        said = error.message_in("lv")
+        assert said.startswith(f"Grāmatas 'b' rindu {key} (ieraksts „")
+        assert f"nevar nolasīt: {latvian}" in said
+        assert "cannot" not in said
+        assert "Die Zeile" in error.message_in("de")
+
+    def test_a_row_whose_key_columns_disagree_in_full(self):
+        """The Latvian of one damaged row, written out in full; a record's kind is translated."""
+        from debitor_core._invoice import Invoice
+
+        error = self.codec_error(
+            lambda c: c.record(Invoice, ("i1", 1, "not json", zlib.crc32(b"not json")))
+        )
+        assert ("invoice", "data") == (error.params["record"], error.params["fault"])
+        reason = error.params["reason"]
+        assert reason in str(error)
+        assert (
+            f"Grāmatas 'b' rindu 'i1' (ieraksts „rēķins”) nevar nolasīt: tās datus nevar nolasīt "
+            f"({reason}). Rinda ir mainīta ārpus debitor-core vai bojāta; tā atstāta, kāda ir. "
+            "Atjaunojiet to no rezerves kopijas."
+        ) == error.message_in("lv")
+
+    def test_an_unknown_row_fault_is_said_without_a_detail(self):
+        """A host app's parameters with a fault no catalog knows still give a sentence."""
+        params = {"book": "'b'", "record": "customer", "key": "c1", "rule": "row", "fault": "x"}
+        assert render_message("storage.corrupt", params, "lv").startswith(
+            "Grāmatas 'b' rindu c1 (ieraksts „klients”) nevar nolasīt: . "
+        )
+
+    def test_an_unrecognised_database_failure(self):
+        """The catch-all names the driver's exception; its sentence is only a parameter."""
+        psycopg = pytest.importorskip("psycopg")
+        from debitor_core.storage._postgres._errors import translate
+
+        error = translate(psycopg.InterfaceError("the connection is closed"), "the book 'b'")
+        assert type(error) is StorageError
+        assert (
+            "storage.failed",
+            {"book": "'b'", "error": "InterfaceError", "reason": "the connection is closed"},
+        ) == (
+            error.code,
+            dict(error.params),
+        )
+        assert (
+            "The database failed while working on the book 'b' (InterfaceError: the connection "
+            "is closed)."
+        ) == str(error)
+        assert (
+            "Datubāzes kļūda, strādājot ar grāmatu 'b' (InterfaceError: the connection is closed)."
+        ) == error.message_in("lv")
+        assert (
+            "Bei der Arbeit am Buch 'b' ist ein Datenbankfehler aufgetreten (InterfaceError: "
+            "the connection is closed)."
+        ) == error.message_in("de")
+
+
+class TestNoStorageErrorIsEnglishOnly:
+    def test_every_storage_error_the_source_makes_has_a_code(self):
+        """A storage error made without a code would be said in English in every language."""
+        assert [] == catalogs.uncoded()
+
+    def test_the_scan_finds_one(self):
+        """The scan sees a bare error, through a module too; a code or **params passes."""
+        source = (
+            "raise StorageError('Gone.')\n"
+            "raise _errors.CorruptStore(msg)\n"
+            "raise StoreLocked(msg, code='storage.locked')\n"
+            "raise CorruptStore(msg, **coded)\n"
+            "raise ValueError('a programming error')\n"
+        )
+        assert ["<source>:1", "<source>:2"] == catalogs.uncoded_storage_errors(source)
+
+    def test_the_catalog_check_fails_on_one(self, tmp_path, monkeypatch):
+        """``make lint`` (tools/catalogs.py check) names the file and line of a bare error."""
+        package = tmp_path / "src" / "debitor_core"
+        package.mkdir(parents=True)
+        (package / "_bare.py").write_text("raise CorruptStore('Gone.')\n", encoding="utf-8")
+        monkeypatch.setattr(catalogs, "ROOT", tmp_path)
+        fault = (
+            "src/debitor_core/_bare.py:1 makes a storage error without code=: give it a code "
+            "and a catalog message"
+        )
+        assert [fault] == catalogs.uncoded()
+
+
+def import_plan():
+    return exchange.plan_columns(("Name", "Email"), (), {})
+
+
+class TestAnImportSaysWhatItDidInTheBooksLanguage:
+    def test_rows_and_counts_in_latvian(self, clock):
+        """A Latvian book's report says each row and the last line in Latvian, else when asked."""
+        book = CustomerBook(locale="lv", clock=clock)
+        book.register({"name": "SIA Koks", "email": "info@koks.lv", "address": {"country": "LV"}})
+        source = "Name,Email\nSIA Koks,info@koks.lv\nOzols,o@ozols.lv\nBērzs,bad@@x\n"
+        report = exchange.import_csv(book, source.encode(), country="LV")
+        lines = [o.describe(report.plan) for o in report.outcomes]
+        assert [
+            "2. rinda: izlaista — klients 1 (SIA Koks), atrasts pēc e-pasta adreses",
+            "3. rinda: izveidots — klients 2 (Ozols)",
+            "4. rinda: noraidīta: Email: E-pasta adrese 'bad@@x' nav derīga.",
+        ] == lines
+        assert "Izveidoti: 1, atjaunināti: 0, izlaisti: 1, noraidīti: 1." == report.summary()
+        assert "1 angelegt, 0 aktualisiert, 1 übersprungen, 1 abgelehnt." == report.summary("de")
+        assert "row 3: created customer 2 (Ozols)" == report.outcomes[1].describe(
+            report.plan, locale="en"
+        )
+        assert (
+            report.outcomes[2]
+            .describe(report.plan, locale="en_GB")
+            .startswith("row 4: rejected: Email: The email address 'bad@@x' is not valid.")
+        )
+
+    def test_a_dry_run_and_a_refused_import(self, clock):
+        """What a dry run would do, and an all-or-nothing import that stored nothing."""
+        book = CustomerBook(locale="lv", clock=clock)
+        source = "Name,Email\nSIA Koks,info@koks.lv\nOzols,bad@@x\n"
+        dry = exchange.import_csv(book, source.encode(), country="LV", dry_run=True)
+        assert "2. rinda: tiktu izveidots SIA Koks" == dry.outcomes[0].describe(
+            dry.plan, dry_run=True
+        )
+        assert (
+            "Izmēģinājums, nekas netika mainīts — izveidoti: 1, atjaunināti: 0, izlaisti: 0, "
+            "noraidīti: 1."
+        ) == dry.summary()
+        refused = exchange.import_csv(book, source.encode(), country="LV", atomic=True)
+        assert not refused.committed
+        assert (
+            "Nekas netika importēts (viss vai nekas) — izveidoti: 1, atjaunināti: 0, "
+            "izlaisti: 0, noraidīti: 1."
+        ) == refused.summary()
+        assert refused.summary("en").startswith("Nothing was imported (all or nothing): ")
+        assert "2. rinda: izveidots (nav saglabāts)" == (refused.outcomes[0].describe(refused.plan))
+
+    def test_counts_are_grouped_as_the_language_groups_digits(self):
+        """1 234 in Latvian (a no-break space), 1.234 in German, 1,234 in English."""
+        outcomes = tuple(exchange.RowOutcome(n, "created") for n in range(2, 1236))
+        report = exchange.ImportReport("rows", import_plan(), outcomes)
+        assert "1,234 created, 0 updated, 0 skipped, 0 rejected." == report.summary()
+        assert report.summary("lv").startswith("Izveidoti: 1\u00a0234, ")
+        assert report.summary("de").startswith("1.234 angelegt, ")
+
+    def test_english_by_default_and_a_note_of_ones_own(self):
+        """Outcomes made without a language speak English; a note no catalog has stays."""
+        outcome = exchange.RowOutcome(5, "skipped", matched_by="row", same_as_row=2, note="mine")
+        assert "row 5: skipped: the same customer as row 2 (mine)" == outcome.describe(
+            import_plan()
+        )
+        assert "5. rinda: izlaista: tas pats klients, kas rindā 2 (mine)" == outcome.describe(
+            import_plan(), locale="lv"
+        )
+        assert outcome == attrs.evolve(outcome, locale="lv")  # the language is not the outcome
+
+    @pytest.mark.parametrize("locale", [None, 7, b"lv"])
+    def test_a_locale_must_be_text(self, locale):
+        outcome = exchange.RowOutcome(2, "created", locale="lv")
+        report = exchange.ImportReport("rows", import_plan(), (outcome,))
+        if locale is None:
+            assert "2. rinda: izveidots" == outcome.describe(import_plan(), locale=locale)
+            assert "1 created, 0 updated, 0 skipped, 0 rejected." == report.summary(locale)
+            return
+        with pytest.raises(TypeError):
+            outcome.describe(import_plan(), locale=locale)
+        with pytest.raises(TypeError):
+            report.summary(locale)

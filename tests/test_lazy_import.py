@@ -105,3 +105,71 @@ class TestLazyImport:
             "render_message('line.net_range', {'net': '1234567', 'max': '10'}, 'lv')"
         )
         assert ["babel"] == loaded
+
+
+BACKENDS = ("_json", "_sqlite", "_snapshot", "_postgres")
+
+
+def backends_after(code: str) -> list[str]:
+    """The storage backends' modules loaded after running ``code`` in a fresh process."""
+    script = (
+        f"{code}\nimport sys\n"
+        f"print(','.join(m for m in {BACKENDS!r} if 'debitor_core.storage.' + m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    return [m for m in result.stdout.strip().split(",") if m]
+
+
+class TestLazyStorageBackends:
+    def test_a_book_in_memory_and_the_commands_help_load_no_backend(self):
+        """``import debitor_core``, a book in memory and ``debitor --help`` load none."""
+        assert [] == backends_after("import debitor_core\ndebitor_core.CustomerBook()")
+        assert [] == backends_after(
+            "import contextlib\nfrom debitor_core.cli import main\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(None):\n"
+            "    main(['--help'])"
+        )
+
+    @pytest.mark.parametrize(
+        ("name", "loaded"),
+        [
+            ("SqliteStore", ["_sqlite"]),
+            ("SCHEMA_VERSION", ["_sqlite"]),
+            ("FORMAT", ["_snapshot"]),
+            ("JsonFileStore", ["_json", "_snapshot"]),
+        ],
+    )
+    def test_each_name_loads_its_backend(self, name, loaded):
+        """A backend's name loads its own module (and what that imports), not the others."""
+        assert loaded == backends_after(f"from debitor_core.storage import {name}")
+
+    def test_the_lazy_names_are_the_backends_own(self):
+        """Each public name is the object its module defines, and ``dir`` lists them all."""
+        from debitor_core import storage
+        from debitor_core.storage import _json, _snapshot, _sqlite
+
+        assert (storage.JsonFileStore, storage.JsonStoreStatus) == (
+            _json.JsonFileStore,
+            _json.JsonStoreStatus,
+        )
+        assert (storage.SqliteStore, storage.SCHEMA_VERSION) == (
+            _sqlite.SqliteStore,
+            _sqlite.SCHEMA_VERSION,
+        )
+        assert (storage.FORMAT, storage.FORMAT_VERSION) == (
+            _snapshot.FORMAT,
+            _snapshot.FORMAT_VERSION,
+        )
+        assert set(storage.__all__) <= set(dir(storage))
+
+    def test_a_backend_that_fails_to_import_says_so(self, monkeypatch):
+        """Only PostgresStore rewords an ImportError; another backend's passes through."""
+        from debitor_core import storage
+
+        monkeypatch.delitem(vars(storage), "SqliteStore", raising=False)
+        monkeypatch.setitem(sys.modules, "debitor_core.storage._sqlite", None)
+        with pytest.raises(ImportError) as info:
+            storage.SqliteStore  # noqa: B018 - the access is the test
+        assert "debitor_core.storage._sqlite" == info.value.name

@@ -429,8 +429,14 @@ class TestOpening:
 
     def test_nested_transactions_are_refused(self, store):
         """A transaction opened inside another on the same thread is refused."""
-        with store.transaction(), pytest.raises(StorageError, match="cannot be nested"):
+        with store.transaction(), pytest.raises(StorageError, match="cannot be nested") as info:
             store.transaction().__enter__()
+        book = repr(store.book_id)
+        assert ("storage.nested", {"book": book}) == (info.value.code, dict(info.value.params))
+        assert (
+            f"Šajā pavedienā jau ir atvērta transakcija grāmatā {book}; transakcijas nevar "
+            "atvērt vienu otrā."
+        ) == info.value.message_in("lv")
         add(store, sample_customer(1))
         assert 1 == store.revision()
 
@@ -916,6 +922,19 @@ class TestDamage:
             with pytest.raises(CorruptStore) as info:
                 read()
             assert message == str(info.value)
+        assert "storage.corrupt" == info.value.code
+        assert {
+            "book": repr(store.book_id),
+            "record": "customer",
+            "key": str(customer.id),
+            "rule": "row",
+            "fault": "checksum",
+        } == dict(info.value.params)
+        assert (
+            f"Grāmatas {store.book_id!r} rindu {customer.id} (ieraksts „klients”) nevar nolasīt: "
+            "tās kontrolsumma neatbilst datiem. Rinda ir mainīta ārpus debitor-core vai bojāta; "
+            "tā atstāta, kāda ir. Atjaunojiet to no rezerves kopijas."
+        ) == info.value.message_in("lv")
 
     def test_key_columns_disagree(self, damaged):
         """A row whose number column was changed behind the data is CorruptStore."""

@@ -18,6 +18,7 @@ in the headers are ignored.
 
 from __future__ import annotations
 
+import ast
 import sys
 import tempfile
 from pathlib import Path
@@ -64,6 +65,48 @@ DOMAINS = (
     Domain("debitor_core", "SOURCES", ("message:1c,2", "plural:1c,2,3", "term:1c,2")),
     Domain("debitor_cli", "CLI_SOURCES", ("_", "N_", "ngettext:1,2")),
 )
+
+
+STORAGE_ERRORS = frozenset(
+    {
+        "StorageError",
+        "StoreLocked",
+        "CorruptStore",
+        "UnsupportedFormatVersion",
+        "CommitOutcomeUnknown",
+        "MissingSnapshot",
+    }
+)
+"""The library's errors that a person reads in a language by their ``code``."""
+
+
+def uncoded_storage_errors(source: str, name: str = "<source>") -> list[str]:
+    """Where ``source`` makes a storage error without ``code=`` (``file:line``).
+
+    A call that passes ``**params`` may carry the code in them and is not counted.
+    """
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        keywords = {k.arg for k in node.keywords}
+        if called in STORAGE_ERRORS and "code" not in keywords and None not in keywords:
+            found.append(f"{name}:{node.lineno}")
+    return found
+
+
+def uncoded() -> list[str]:
+    """Every storage error of the library's source made without a code, as a fault."""
+    package = ROOT / "src" / "debitor_core"
+    return [
+        f"{where} makes a storage error without code=: give it a code and a catalog message"
+        for path in sorted(package.rglob("*.py"))
+        for where in uncoded_storage_errors(
+            path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
+        )
+    ]
 
 
 def _pybabel(*args: str) -> None:
@@ -154,7 +197,7 @@ def _update(domain: Domain) -> None:
 
 def check() -> list[str]:
     """Every way the catalogs differ from the code, as sentences (empty: up to date)."""
-    return [fault for domain in DOMAINS for fault in _check(domain)]
+    return [fault for domain in DOMAINS for fault in _check(domain)] + uncoded()
 
 
 def _check(domain: Domain) -> list[str]:

@@ -908,6 +908,38 @@ plural(
 message("archived.invalid", "Archived must be yes or no, not {value:r}.")
 message("number.invalid/text", "The customer number must be a positive whole number, not {text:r}.")
 
+# -- what an import did (RowOutcome.describe, ImportReport.summary) -------------------------
+# TRANSLATORS: one line per row of a file; {row} is its number as a spreadsheet counts it.
+# {who} is empty, or a space and "customer {number} ({name})" below (the customer's name
+# alone for a customer a dry run would create); {match} is empty or one of the
+# import.matched_by/... phrases, as it is; {note} is empty or " (unchanged)" and the like.
+message("import.row/created", "row {row}: created{who}{match}{note}")
+message("import.row/updated", "row {row}: updated{who}{match}{note}")
+message("import.row/skipped", "row {row}: skipped{who}{match}{note}")
+message("import.row/rejected", "row {row}: rejected{who}{match}{note}")
+message("import.row/would_create", "row {row}: would create{who}{match}{note}")
+message("import.row/would_update", "row {row}: would update{who}{match}{note}")
+message("import.row/would_skip", "row {row}: would skip{who}{match}{note}")
+message("import.row/would_reject", "row {row}: would reject{who}{match}{note}")
+message("import.customer", "customer {number} ({name})")
+message("import.matched_by/number", ", matched by customer number")
+message("import.matched_by/tax_id", ", matched by VAT number")
+message("import.matched_by/email", ", matched by email address")
+message("import.matched_by/row", ": the same customer as row {row}")
+message("import.note/unchanged", "unchanged")
+message("import.note/not_stored", "not stored")
+# TRANSLATORS: the counts of an import; a language whose words agree with the number may
+# write "created: {created}" instead.
+message(
+    "import.counts",
+    "{created:,} created, {updated:,} updated, {skipped:,} skipped, {rejected:,} rejected",
+)
+# TRANSLATORS: the last line of an import; {counts} is import.counts, its first letter
+# made upper case.
+message("import.summary", "{counts}.")
+message("import.summary/dry_run", "Dry run, nothing was changed: {counts}.")
+message("import.summary/refused", "Nothing was imported (all or nothing): {counts}.")
+
 # -- storage errors meant for people (StorageError.message_in) -------------------------------
 # TRANSLATORS: {book} and {file} are paths; {reason} is the operating system's or the
 # database's own sentence, in English.
@@ -1175,6 +1207,36 @@ message(
     "({reason}). Nothing of it was stored.",
 )
 message(
+    "storage.nested",
+    "A transaction on the book {book} is already open in this thread; transactions cannot "
+    "be nested.",
+)
+# TRANSLATORS: {error} is the name of the driver's exception (InterfaceError); {reason}
+# is its own sentence, in English.
+message(
+    "storage.failed",
+    "The database failed while working on the book {book} ({error}: {reason}).",
+)
+# TRANSLATORS: {record} names what the row holds ("customer", "invoice"), translated on its
+# own (context "record"); {key} is the row's id or key; {detail} is one of the
+# storage.row/... phrases below.
+message(
+    "storage.corrupt/row",
+    "The {record} row {key} of the book {book} cannot be read: {detail}. The row was changed "
+    "outside debitor-core or damaged; it was left as it is. Restore it from a backup.",
+)
+message("storage.row/columns", "its data or checksum column is empty or of a wrong type")
+message("storage.row/checksum", "its checksum does not match its data")
+# TRANSLATORS: {reason} is the converter's or the JSON parser's own sentence, in English.
+message("storage.row/data", "its data cannot be read ({reason})")
+message("storage.row/keys", "its key columns do not match its data")
+# TRANSLATORS: {kind} is the stored kind of record as the row names it, in quotes.
+message("storage.row/kind", "its kind {kind} is unknown")
+term("record", "customer")
+term("record", "category")
+term("record", "custom-field")
+term("record", "record")
+message(
     "storage.commit_unknown",
     "The connection to the database was lost while committing to the book {book} "
     "(revision {revision}), so it is unknown whether the commit was stored. Nothing was "
@@ -1427,11 +1489,18 @@ def _default_problem(params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]
     return select(str(params.get("reason", "")), inner), inner
 
 
+def _row_fault(params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    """What is wrong with a damaged database row: a ``storage.row/<fault>`` phrase."""
+    key = f"storage.row/{params.get('fault')}"
+    return (key if key in MESSAGES else ""), params
+
+
 NESTED: Final[dict[str, _Nested]] = {
     "payment_terms.invalid": _terms_cause,
     "custom_field.invalid": _rule_problem,
     "custom_field.pattern_invalid": _pattern_problem,
     "custom_field_definition.pattern": _pattern_problem,
     "custom_field_definition.default": _default_problem,
+    "storage.corrupt/row": _row_fault,
 }
 """Keys whose ``{detail}`` is the sentence of another problem, and how to find it."""

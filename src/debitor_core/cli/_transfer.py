@@ -10,37 +10,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from debitor_core.cli._app import App, Exit, Refused, said
+from debitor_core.cli._app import App, Exit, Refused
 from debitor_core.cli._customers import pairs
-from debitor_core.cli._i18n import N_, _, language, ngettext, number
+from debitor_core.cli._i18n import _, language, ngettext, number
 from debitor_core.cli._store import UsageError, exists, is_postgres, open_store
 
 if TYPE_CHECKING:
     from debitor_core import CustomerBook
-    from debitor_core.exchange import ColumnPlan, ImportReport, RowOutcome
+    from debitor_core.exchange import ImportReport
 
-__all__ = ["describe_row", "dump", "export_file", "import_file", "load", "migrate", "summary"]
+__all__ = ["dump", "export_file", "import_file", "load", "migrate"]
 
 _SHOWN_REJECTS: Final = 20
-
-# TRANSLATORS: what importing one row did (or, in a dry run, would do); {who} is
-# empty or names the customer, {match} says what matched, {note} adds a remark.
-_ROW: Final = {
-    ("created", False): N_("row {row}: created{who}{match}{note}"),
-    ("updated", False): N_("row {row}: updated{who}{match}{note}"),
-    ("skipped", False): N_("row {row}: skipped{who}{match}{note}"),
-    ("rejected", False): N_("row {row}: rejected{who}{match}{note}"),
-    ("created", True): N_("row {row}: would create{who}{match}{note}"),
-    ("updated", True): N_("row {row}: would update{who}{match}{note}"),
-    ("skipped", True): N_("row {row}: would skip{who}{match}{note}"),
-    ("rejected", True): N_("row {row}: would reject{who}{match}{note}"),
-}
-_MATCHED_BY: Final = {
-    "number": N_(", matched by customer number"),
-    "tax_id": N_(", matched by VAT number"),
-    "email": N_(", matched by email address"),
-}
-_NOTES: Final = {"unchanged": N_("unchanged"), "not stored": N_("not stored")}
 
 
 @contextlib.contextmanager
@@ -147,11 +128,11 @@ def _report_import(app: App, report: ImportReport, rejects: Path) -> int:
         )
     if report.dry_run:
         for outcome in report.outcomes:
-            console.out(describe_row(outcome, report.plan, dry_run=True))
+            console.out(outcome.describe(report.plan, dry_run=True, locale=language()))
     else:
         rejected = report.rejected_rows
         for outcome in rejected[:_SHOWN_REJECTS]:
-            console.err(describe_row(outcome, report.plan))
+            console.err(outcome.describe(report.plan, locale=language()))
         more = len(rejected) - _SHOWN_REJECTS
         if more > 0:
             console.err(
@@ -175,7 +156,7 @@ def _report_import(app: App, report: ImportReport, rejects: Path) -> int:
                         path=rejects, reason=exc.strerror
                     )
                 )
-    console.out(summary(report))
+    console.out(report.summary(language()))
     failed = report.rejected or not report.committed
     return Exit.REFUSED if failed else Exit.DONE
 
@@ -347,53 +328,3 @@ def _created_files(location: str) -> Callable[[], None]:
             path.unlink(missing_ok=True)
 
     return remove
-
-
-def describe_row(outcome: RowOutcome, plan: ColumnPlan, *, dry_run: bool = False) -> str:
-    """One line for the clerk, in the command's language: ``row 4: created customer 12 (SIA Koks)``.
-
-    As `RowOutcome.describe` says it in English; the problems of a rejected row are said
-    with the file's column names (see `RowOutcome.reason`).
-    """
-    from debitor_core.exchange._importer import _where  # noqa: PLC0415
-
-    customer = outcome.customer
-    who = ""
-    if customer is not None and dry_run and outcome.action == "created":
-        who = f" {customer.name}"
-    elif customer is not None:
-        who = " " + _("customer {number} ({name})").format(
-            number=customer.number, name=customer.name
-        )
-    match = ""
-    if outcome.matched_by == "row":
-        match = _(": the same customer as row {row}").format(row=outcome.same_as_row)
-    elif outcome.matched_by is not None:
-        match = _(_MATCHED_BY[outcome.matched_by])
-    note = ""
-    if outcome.note:
-        note = f" ({_(_NOTES[outcome.note]) if outcome.note in _NOTES else outcome.note})"
-    line = _(_ROW[outcome.action, dry_run]).format(row=outcome.row, who=who, match=match, note=note)
-    if outcome.action == "rejected":
-        reason = " ".join(
-            f"{_where(p.path, plan, outcome.cells)}{said(p)}" for p in outcome.problems
-        )
-        line += ": " + reason
-    return line
-
-
-def summary(report: ImportReport) -> str:
-    """The counts as the last line, in the command's language (see `ImportReport.summary`)."""
-    counts = _(
-        "{created} created, {updated} updated, {skipped} skipped, {rejected} rejected"
-    ).format(
-        created=number(report.created),
-        updated=number(report.updated),
-        skipped=number(report.skipped),
-        rejected=number(report.rejected),
-    )
-    if report.dry_run:
-        return _("Dry run, nothing was changed: {counts}.").format(counts=counts)
-    if not report.committed:
-        return _("Nothing was imported (all or nothing): {counts}.").format(counts=counts)
-    return f"{counts[:1].upper()}{counts[1:]}."

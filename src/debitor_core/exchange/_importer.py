@@ -9,6 +9,7 @@ rows is registered again without them, so good rows commit and bad rows are repo
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import re
 import unicodedata
@@ -26,8 +27,10 @@ from debitor_core import (
     Problem,
     Severity,
     ValidationError,
+    _i18n,
     rules,
 )
+from debitor_core._messages import MESSAGES
 from debitor_core.exchange._columns import CUSTOM_PREFIX, REJECT_COLUMNS, ColumnPlan
 from debitor_core.exchange._csvfile import CsvFormat, write_csv
 from debitor_core.exchange._forms import (
@@ -49,11 +52,11 @@ Progress = Callable[[int, int], None]
 """Called with the rows handled so far and the rows in all."""
 
 MatchedBy = Literal["number", "tax_id", "email", "row"]
-_MATCH_WORDS: Final = {
-    "number": "customer number",
-    "tax_id": "VAT number",
-    "email": "email address",
-    "row": "row",
+_BASE_VERB: Final = {
+    "created": "create",
+    "updated": "update",
+    "skipped": "skip",
+    "rejected": "reject",
 }
 _INDEX: Final = re.compile(r"\[(\d+)\]\.?")
 _DIGITS: Final = frozenset("0123456789")
@@ -75,6 +78,7 @@ class RowOutcome:
         problems: Why the row was rejected; for other rows, warnings (may be empty).
         cells: The row's cells as read (kept for rejected rows only).
         note: A short remark, such as ``unchanged`` for a skipped update.
+        locale: The language `describe` speaks by default: the book's.
     """
 
     row: int
@@ -85,29 +89,45 @@ class RowOutcome:
     problems: tuple[Problem, ...] = ()
     cells: tuple[str, ...] = ()
     note: str | None = None
+    locale: str = attrs.field(default="en", kw_only=True, eq=False)
 
-    def describe(self, plan: ColumnPlan, *, dry_run: bool = False) -> str:
-        """One line for the clerk: ``row 4: created customer 12 (SIA Koks)``."""
-        verb = {
-            "created": "would create" if dry_run else "created",
-            "updated": "would update" if dry_run else "updated",
-            "skipped": "would skip" if dry_run else "skipped",
-            "rejected": "would reject" if dry_run else "rejected",
-        }[self.action]
+    def describe(
+        self, plan: ColumnPlan, *, dry_run: bool = False, locale: str | None = None
+    ) -> str:
+        """One line for the clerk: ``row 4: created customer 12 (SIA Koks)``.
+
+        Args:
+            plan: What each column held (a rejected row's problems name its columns).
+            dry_run: Say what the row would do (``row 4: would create SIA Koks``).
+            locale: The language of the line (``lv``, ``de``); default: the book's
+                (`locale`).
+
+        Raises:
+            TypeError: ``locale`` is not text.
+        """
+        language = _i18n.language_of(self.locale if locale is None else locale)
+        customer = self.customer
         who = ""
-        if self.customer is not None and dry_run and self.action == "created":
-            who = f" {self.customer.name}"
-        elif self.customer is not None:
-            who = f" customer {self.customer.number} ({self.customer.name})"
+        if customer is not None and dry_run and self.action == "created":
+            who = f" {customer.name}"
+        elif customer is not None:
+            params = {"number": customer.number, "name": customer.name}
+            who = " " + _i18n.render_message("import.customer", params, language)
         match = ""
-        if self.matched_by == "row":
-            match = f": the same customer as row {self.same_as_row}"
-        elif self.matched_by is not None:
-            match = f", matched by {_MATCH_WORDS[self.matched_by]}"
-        extra = f" ({self.note})" if self.note else ""
-        line = f"row {self.row}: {verb}{who}{match}{extra}"
+        if self.matched_by is not None:
+            match = _i18n.render_message(
+                f"import.matched_by/{self.matched_by}", {"row": self.same_as_row}, language
+            )
+        note = ""
+        if self.note:
+            key = "import.note/" + self.note.replace(" ", "_")
+            said = _i18n.render_message(key, None, language) if key in MESSAGES else self.note
+            note = f" ({said})"
+        verb = f"would_{_BASE_VERB[self.action]}" if dry_run else self.action
+        params = {"row": self.row, "who": who, "match": match, "note": note}
+        line = _i18n.render_message(f"import.row/{verb}", params, language)
         if self.action == "rejected":
-            line += ": " + self.reason(plan)
+            line += ": " + self.reason(plan, language)
         return line
 
     def reason(self, plan: ColumnPlan, locale: str | None = None) -> str:
@@ -205,17 +225,34 @@ class ImportReport:
         """The rejected rows' outcomes."""
         return tuple(o for o in self.outcomes if o.action == "rejected")
 
-    def summary(self) -> str:
-        """The counts as one line: ``3 created, 0 updated, 1 skipped, 1 rejected.``."""
-        counts = (
-            f"{self.created} created, {self.updated} updated, "
-            f"{self.skipped} skipped, {self.rejected} rejected"
+    def summary(self, locale: str | None = None) -> str:
+        """The counts as one line: ``3 created, 0 updated, 1 skipped, 1 rejected.``.
+
+        Args:
+            locale: The language of the line (``lv``, ``de``); default: the book's
+                (`locale`).
+
+        Raises:
+            TypeError: ``locale`` is not text.
+        """
+        language = _i18n.language_of(self.locale if locale is None else locale)
+        counts = _i18n.render_message(
+            "import.counts",
+            {
+                "created": self.created,
+                "updated": self.updated,
+                "skipped": self.skipped,
+                "rejected": self.rejected,
+            },
+            language,
         )
         if self.dry_run:
-            return f"Dry run, nothing was changed: {counts}."
-        if not self.committed:
-            return f"Nothing was imported (all or nothing): {counts}."
-        return f"{counts[:1].upper()}{counts[1:]}."
+            key = "import.summary/dry_run"
+        elif not self.committed:
+            key = "import.summary/refused"
+        else:
+            key, counts = "import.summary", f"{counts[:1].upper()}{counts[1:]}"
+        return _i18n.render_message(key, {"counts": counts}, language)
 
     def write_rejects(
         self,
@@ -444,6 +481,7 @@ class _Import:
         self.total = total
         self.done = 0
         self.outcomes: dict[int, RowOutcome] = {}
+        self.outcome = functools.partial(RowOutcome, locale=book.locale)
         self.pending: list[_Row] = []
         self.updates: list[tuple[_Row, Customer, dict[str, Any]]] = []
         self.fields: Mapping[str, CustomFieldDefinition] = {f.key: f for f in book.fields()}
@@ -484,12 +522,12 @@ class _Import:
             return
         entry, by = found
         if isinstance(entry, _Row):
-            self._set(RowOutcome(row.row, "skipped", matched_by="row", same_as_row=entry.row))
+            self._set(self.outcome(row.row, "skipped", matched_by="row", same_as_row=entry.row))
         elif entry.id in self.matcher.created:
             first = self.matcher.first_row[entry.id]
-            self._set(RowOutcome(row.row, "skipped", entry, matched_by="row", same_as_row=first))
+            self._set(self.outcome(row.row, "skipped", entry, matched_by="row", same_as_row=first))
         elif self.on_duplicate == "skip":
-            self._set(RowOutcome(row.row, "skipped", entry, matched_by=by))
+            self._set(self.outcome(row.row, "skipped", entry, matched_by=by))
         else:
             self._update(row, entry, by)
 
@@ -499,7 +537,7 @@ class _Import:
             if review.errors:
                 self._reject(row, list(review.errors))
                 return
-            self._set(RowOutcome(row.row, "created", review.customer, problems=review.warnings))
+            self._set(self.outcome(row.row, "created", review.customer, problems=review.warnings))
         self.pending.append(row)
         self.matcher.add_row(row)
 
@@ -511,10 +549,10 @@ class _Import:
         same = trial is None and not changes.get("notes") and not changes.get("consent")
         archive = row.read.archived is not None and row.read.archived != current.archived
         if same and not archive:
-            self._set(RowOutcome(row.row, "skipped", current, matched_by=by, note="unchanged"))
+            self._set(self.outcome(row.row, "skipped", current, matched_by=by, note="unchanged"))
             return
         if self.dry_run or self.atomic:
-            self._set(RowOutcome(row.row, "updated", current, matched_by=by))
+            self._set(self.outcome(row.row, "updated", current, matched_by=by))
             self.updates.append((row, current, changes))
             return
         self._apply_update(row, current, changes, by)
@@ -605,11 +643,11 @@ class _Import:
             self._reject(row, list(exc.errors))
             return
         self.matcher.replace(current, customer)
-        self._set(RowOutcome(row.row, "updated", customer, matched_by=by))
+        self._set(self.outcome(row.row, "updated", customer, matched_by=by))
 
     def _reject(self, row: _Row, problems: Sequence[Problem]) -> None:
         errors = tuple(p for p in problems if p.severity is Severity.ERROR) or tuple(problems)
-        self._set(RowOutcome(row.row, "rejected", problems=errors, cells=tuple(row.cells)))
+        self._set(self.outcome(row.row, "rejected", problems=errors, cells=tuple(row.cells)))
 
     def _set(self, outcome: RowOutcome) -> None:
         self.outcomes[outcome.row] = outcome
@@ -647,7 +685,7 @@ class _Import:
                 self.matcher.stored(row, customer)
                 self.matcher.created.add(customer.id)
                 self.matcher.first_row[customer.id] = row.row
-                self._set(RowOutcome(row.row, "created", customer))
+                self._set(self.outcome(row.row, "created", customer))
             batch = []
             self.settle()
         if self.progress is not None:
@@ -667,7 +705,7 @@ class _Import:
         ):
             for row in creating:
                 if row.row not in self.outcomes:
-                    self._set(RowOutcome(row.row, "created"))
+                    self._set(self.outcome(row.row, "created"))
             return False
         for row, current, changes in self.updates:
             self._apply_update(row, current, changes, self.outcomes[row.row].matched_by or "row")

@@ -94,8 +94,9 @@ def translate(exc: BaseException, book: str) -> DebitorError:
     for matches, error, key in _RULES:
         if matches(exc):
             return _error(error, key, book, {"reason": detail})
-    msg = f"The database failed while working on {book} ({type(exc).__name__}: {detail})."
-    return StorageError(msg)
+    return _error(
+        StorageError, "storage.failed", book, {"error": type(exc).__name__, "reason": detail}
+    )
 
 
 def commit_failed(exc: psycopg.Error, book: str, revision: int) -> DebitorError:

@@ -19,12 +19,15 @@ from debitor_core._category import Category
 from debitor_core._converter import make_converter
 from debitor_core._errors import CorruptStore, DebitorError
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._i18n import render_message
 from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 
 __all__ = ["RowCodec"]
 
 T = TypeVar("T")
+_Where = tuple[str, str]
+"""Which row: what it holds (``customer``, ``invoice``) and its key as shown."""
 
 _DAMAGE: Final = (
     KeyError,
@@ -61,28 +64,29 @@ class RowCodec:
             raw = text.encode()
         return text, zlib.crc32(raw)
 
-    def load(self, kind: type[T], data: object, checksum: object, where: str) -> T:
+    def load(self, kind: type[T], data: object, checksum: object, where: _Where) -> T:
         """Return the ``kind`` object a row holds, or raise `CorruptStore`.
 
         Args:
             kind: `Customer`, `Category`, `CustomFieldDefinition` or a record class.
             data: The row's JSON text.
             checksum: The row's stored checksum.
-            where: Which row, for the message (``the customer row 3f2a…``).
+            where: Which row, for the message: what it holds and its key
+                (``("customer", "3f2a…")``).
         """
         if not isinstance(data, str) or not isinstance(checksum, int):
-            raise self._damaged(where, "its data or checksum column is empty or of a wrong type")
+            raise self._damaged(where, "columns")
         if zlib.crc32(data.encode()) != checksum:
-            raise self._damaged(where, "its checksum does not match its data")
+            raise self._damaged(where, "checksum")
         try:
             return self._converter.structure(json.loads(data), kind)
         except _DAMAGE as exc:
-            raise self._damaged(where, f"its data cannot be read ({exc})") from exc
+            raise self._damaged(where, "data", reason=str(exc)) from exc
 
     def customer(self, row: tuple[Any, ...]) -> Customer:
         """Return the customer of a ``(id, number, version, data, checksum)`` row."""
         row_id, number, version, data, checksum = row
-        where = f"the customer row {row_id}"
+        where = ("customer", str(row_id))
         customer = self.load(Customer, data, checksum, where)
         self._agree(
             where, (row_id, number, version), (customer.id, customer.number, customer.version)
@@ -92,7 +96,7 @@ class RowCodec:
     def category(self, row: tuple[Any, ...]) -> Category:
         """Return the category of an ``(id, data, checksum)`` row."""
         row_id, data, checksum = row
-        where = f"the category row {row_id}"
+        where = ("category", str(row_id))
         category = self.load(Category, data, checksum, where)
         self._agree(where, (row_id,), (category.id,))
         return _checked_structure(category)
@@ -100,7 +104,7 @@ class RowCodec:
     def custom_field(self, row: tuple[Any, ...]) -> CustomFieldDefinition:
         """Return the definition of a ``(key, data, checksum)`` row."""
         key, data, checksum = row
-        where = f"the custom-field row {key!r}"
+        where = ("custom-field", repr(key))
         definition = self.load(CustomFieldDefinition, data, checksum, where)
         self._agree(where, (key,), (definition.key,))
         return _checked_structure(definition)
@@ -108,7 +112,7 @@ class RowCodec:
     def record(self, kind: type[T], row: tuple[Any, ...]) -> T:
         """Return the record of a ``(key, version, data, checksum)`` row."""
         key, version, data, checksum = row
-        where = f"the {getattr(kind, 'KIND', 'record')} row {key!r}"
+        where = (getattr(kind, "KIND", "record"), repr(key))
         record = self.load(kind, data, checksum, where)
         assert isinstance(record, Record)  # noqa: S101 - kind is a record class
         self._agree(where, (key, version), (record.key, record.version))
@@ -118,20 +122,27 @@ class RowCodec:
         """Return the record of a ``(kind, key, version, data, checksum)`` row."""
         kind = RECORD_KINDS.get(row[0])
         if kind is None:
-            raise self._damaged(f"the record row {row[1]!r}", f"its kind {row[0]!r} is unknown")
+            raise self._damaged(("record", repr(row[1])), "kind", kind=repr(row[0]))
         return self.record(kind, row[1:])
 
-    def _agree(self, where: str, columns: tuple[object, ...], held: tuple[object, ...]) -> None:
+    def _agree(self, where: _Where, columns: tuple[object, ...], held: tuple[object, ...]) -> None:
         if tuple(_plain(c) for c in columns) != tuple(_plain(h) for h in held):
-            raise self._damaged(where, "its key columns do not match its data")
+            raise self._damaged(where, "keys")
 
-    def _damaged(self, where: str, what: str) -> CorruptStore:
-        msg = (
-            f"{where.capitalize()} of {self._book} cannot be read: {what}. The row was "
-            "changed outside debitor-core or damaged; it was left as it is. Restore it from "
-            "a backup."
+    def _damaged(self, where: _Where, fault: str, **detail: str) -> CorruptStore:
+        """The error for a damaged row: ``fault`` is a ``storage.row/<fault>`` phrase."""
+        record, key = where
+        params = {
+            "book": self._book.removeprefix("the book "),
+            "record": record,
+            "key": key,
+            "rule": "row",
+            "fault": fault,
+            **detail,
+        }
+        return CorruptStore(
+            render_message("storage.corrupt", params), code="storage.corrupt", params=params
         )
-        return CorruptStore(msg)
 
 
 def _plain(value: object) -> object:

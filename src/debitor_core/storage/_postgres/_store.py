@@ -32,6 +32,7 @@ from debitor_core._errors import (
     ValidationError,
 )
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._i18n import render_message
 from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
@@ -629,11 +630,10 @@ class PostgresStore:
             StorageError: the database failed; nothing of the transaction was stored.
         """
         if getattr(self._local, "conn", None) is not None:
-            msg = (
-                f"A transaction on {self._name} is already open in this thread; "
-                "transactions cannot be nested."
+            params = {"book": repr(self.book_id)}
+            raise StorageError(
+                render_message("storage.nested", params), code="storage.nested", params=params
             )
-            raise StorageError(msg)
         if not self._lock.acquire(timeout=self._lock_ms / 1000):
             msg = (
                 f"{self._name.capitalize()} is locked by another transaction of this "
