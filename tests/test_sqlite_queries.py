@@ -236,9 +236,9 @@ class TestFoldVersions:
         db = sqlite3.connect(path)
         assert 1 == db.execute("SELECT count(*) FROM customer_search").fetchone()[0]
 
-    @pytest.mark.parametrize("version", [3, 4])
+    @pytest.mark.parametrize("version", [3, 4, 5])
     def test_golden_databases_get_their_query_rows(self, tmp_path, version):
-        """A database of schema 3 or 4 is migrated and folded: its customers are found."""
+        """A database of schema 3, 4 or 5 is migrated and folded: its customers are found."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
         with SqliteStore(tmp_path / "book.db") as store:
             assert _sqlite.SCHEMA_VERSION == store._user_version()
