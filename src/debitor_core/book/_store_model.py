@@ -36,7 +36,7 @@ from debitor_core.book._ledger import Ledger
 from debitor_core.book._read_model import Changes, CustomerQuery, CustomerReadModel, records_about
 from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey
 from debitor_core.storage._protocol import Store
-from debitor_core.storage._queries import CustomerQueries, HistoryQueries
+from debitor_core.storage._queries import CustomerQueries, HistoryQueries, is_number
 
 __all__ = ["QueryingStore", "ScannedHistory", "StoreReadModel", "read_model_for"]
 
@@ -246,7 +246,9 @@ class ScannedHistory:
         return [f for f in self._store.records(Forward) if f.to == customer_id]
 
     def forwards_numbered(self, number: int) -> list[Forward]:
-        """The forwards of the customers merged away with this number."""
+        """The forwards of the customers merged away with this number (none for junk)."""
+        if not is_number(number):  # True or 1.0 is no number, though equal to 1
+            return []
         return [f for f in self._store.records(Forward) if f.number == number]
 
     def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
@@ -255,4 +257,3 @@ class ScannedHistory:
 
     def __repr__(self) -> str:
         return f"<ScannedHistory of {self._store!r}>"
-

@@ -9,7 +9,8 @@
 revision (as a `ChangeSet`) lets books that share it catch up in O(changes).
 `CustomerQueries` is another: a store that answers the book's queries itself (a
 `CustomerQuery` of free text and filters, duplicate keys, records) spares every book
-an in-memory index of its customers.
+an in-memory index of its customers; `HistoryQueries`, a third, looks up a customer's
+history, the forwards of its merges and the records about it by the customer.
 """
 
 from typing import TYPE_CHECKING
@@ -19,7 +20,13 @@ from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._json import JsonFileStore, JsonStoreStatus
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Scrubbable, Store, Transaction
-from debitor_core.storage._queries import CustomerQueries, CustomerQuery, DuplicateRow, QuerySort
+from debitor_core.storage._queries import (
+    CustomerQueries,
+    CustomerQuery,
+    DuplicateRow,
+    HistoryQueries,
+    QuerySort,
+)
 from debitor_core.storage._snapshot import FORMAT, FORMAT_VERSION
 from debitor_core.storage._sqlite import SCHEMA_VERSION, SqliteStore
 
@@ -35,6 +42,7 @@ __all__ = [
     "CustomerQueries",
     "CustomerQuery",
     "DuplicateRow",
+    "HistoryQueries",
     "InMemoryStore",
     "JsonFileStore",
     "JsonStoreStatus",

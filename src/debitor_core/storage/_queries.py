@@ -29,11 +29,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection, Iterable, Sequence
-from typing import Literal, Protocol, TypeGuard, runtime_checkable
+from typing import Literal, Protocol, TypeGuard, TypeVar, runtime_checkable
 
 import attrs
 
-from debitor_core._history import Forward, HistoryEntry
+from debitor_core._history import Erasure, Forward, HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer, FieldValue
@@ -45,9 +45,14 @@ __all__ = [
     "DuplicateRow",
     "HistoryQueries",
     "QuerySort",
+    "RecordsByCustomer",
     "field_matches",
+    "gather_records_about",
     "is_number",
+    "record_subject",
 ]
+
+R = TypeVar("R", bound=Record)
 
 QuerySort = Literal["number", "name", "created"]
 """How a search orders customers: number; folded name, then number; created, then number."""
@@ -217,3 +222,42 @@ class HistoryQueries(Protocol):
         that order, each kind in the order stored (history entries: `history_of`).
         """
         ...
+
+
+def record_subject(record: Record) -> tuple[uuid.UUID | None, int | None]:
+    """The customer a record is looked up by, and the number it is looked up by.
+
+    The customer is a history entry's, an invoice's, a delivery's and an erasure's
+    customer, and for a forward the customer it leads to (so that the customers merged
+    into one are a lookup too); the number is a forward's customer number. Other kinds
+    have neither (a payment or a reminder log is found through its invoice). Stores
+    that implement `HistoryQueries` keep both in indexed columns.
+    """
+    if isinstance(record, Forward):
+        return record.to, record.number
+    if isinstance(record, (HistoryEntry, Invoice, Delivery, Erasure)):
+        return record.customer_id, None
+    return None, None
+
+
+class RecordsByCustomer(Protocol):
+    """A store's lookup of the records of one kind about some customers, in the order stored."""
+
+    def __call__(self, kind: type[R], customer_ids: Collection[uuid.UUID]) -> Sequence[R]:
+        """Return the records of ``kind`` whose `record_subject` is one of ``customer_ids``."""
+        ...
+
+
+def gather_records_about(
+    about: RecordsByCustomer, queries: CustomerQueries, customer_ids: Collection[uuid.UUID]
+) -> list[Record]:
+    """`HistoryQueries.records_about` from a store's lookup by customer and its queries."""
+    invoices = about(Invoice, customer_ids)
+    invoice_ids = [invoice.id for invoice in invoices]
+    return [
+        *invoices,
+        *queries.payments_of(invoice_ids),
+        *about(Delivery, customer_ids),
+        *queries.reminders_of(invoice_ids),
+        *about(Erasure, customer_ids),
+    ]

@@ -29,8 +29,8 @@ from debitor_core._errors import (
     UnsupportedFormatVersion,
 )
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._history import Forward, HistoryEntry
 from debitor_core._integrity import check_structure, describe, structural_problems
-from debitor_core._history import Erasure, Forward, HistoryEntry
 from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
@@ -38,7 +38,13 @@ from debitor_core._text import DuplicateKey, private_field_keys, text_field_keys
 from debitor_core.storage import _sqlite_queries as q
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._files import check_folder, looks_like_json_book, os_sentence
-from debitor_core.storage._queries import CustomerQuery, DuplicateRow, QuerySort, is_number
+from debitor_core.storage._queries import (
+    CustomerQuery,
+    DuplicateRow,
+    QuerySort,
+    gather_records_about,
+    is_number,
+)
 from debitor_core.storage._sqlite_queries import LOOKUP_SCHEMA, QUERY_SCHEMA
 
 __all__ = ["SCHEMA_MIGRATIONS", "SCHEMA_VERSION", "SqliteStore"]
@@ -175,8 +181,9 @@ class SqliteStore:
 
     Every row carries a checksum over all its columns (a record's derived lookup
     columns aside: a damaged one can make a lookup miss, never return a wrong record),
-    checked whenever the row is read, and every record read passes the structural checks; what fails either is
-    `CorruptStore`. Writes refuse (`ValidationError`) a record that would fail them.
+    checked whenever the row is read, and every record read passes the structural
+    checks; what fails either is `CorruptStore`. Writes refuse (`ValidationError`) a
+    record that would fail them.
 
     Args:
         path: The database file (created if missing; its folder must exist), or
@@ -803,15 +810,7 @@ class SqliteStore:
 
     def records_about(self, customer_ids: Collection[uuid.UUID]) -> Sequence[Record]:
         """Return every record about these customers (see `HistoryQueries.records_about`)."""
-        invoices = self._about(Invoice, customer_ids)
-        invoice_ids = [invoice.id for invoice in invoices]
-        return [
-            *invoices,
-            *self.payments_of(invoice_ids),
-            *self._about(Delivery, customer_ids),
-            *self.reminders_of(invoice_ids),
-            *self._about(Erasure, customer_ids),
-        ]
+        return gather_records_about(self._about, self, customer_ids)
 
     def _about(self, kind: type[R], customer_ids: Collection[uuid.UUID]) -> list[R]:
         """The records of ``kind`` about these customers, in the order stored.
@@ -1107,11 +1106,11 @@ class _SqliteTransaction:
                 raise AlreadyExists(msg) from exc
             q.index_record(self._db, record)
             return
+        where = (kind, key, expected_version)
         cursor = self._execute(
             "UPDATE record SET version = ?, data = ?, checksum = ?, changed_revision = ?, "
             "customer = ?, number = ? WHERE kind = ? AND key = ? AND version = ?",
-            (record.version, data, checksum, self.changed, customer, number, kind, key)
-            + (expected_version,),
+            (record.version, data, checksum, self.changed, customer, number, *where),
         )
         if cursor.rowcount == 0:
             stored = self._db.execute(

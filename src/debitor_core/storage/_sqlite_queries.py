@@ -37,7 +37,6 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, Final
 
-from debitor_core._history import Erasure, Forward, HistoryEntry
 from debitor_core._invoice import (
     Delivery,
     DeliveryState,
@@ -49,7 +48,7 @@ from debitor_core._invoice import (
 )
 from debitor_core._model import Customer
 from debitor_core._text import UNICODE_VERSION, fold, keys_and_text, search_words
-from debitor_core.storage._queries import CustomerQuery, QuerySort, field_matches
+from debitor_core.storage._queries import CustomerQuery, QuerySort, field_matches, record_subject
 
 __all__ = [
     "LOOKUP_SCHEMA",
@@ -304,19 +303,9 @@ def index_record(db: sqlite3.Connection, record: Record) -> None:
 
 
 def record_lookup(record: Record) -> tuple[str | None, int | None]:
-    """The lookup columns of a record's row: ``(customer, number)``.
-
-    ``customer`` is the customer the record is about, as `HistoryQueries` looks it up:
-    a history entry's, an invoice's, a delivery's and an erasure's customer, and for a
-    forward the customer it leads to (so that ``merged_from`` is a lookup too);
-    ``number`` is a forward's customer number. Other kinds have neither (a payment or
-    a reminder log is found through its invoice, ``record_invoice``).
-    """
-    if isinstance(record, Forward):
-        return str(record.to), record.number
-    if isinstance(record, (HistoryEntry, Invoice, Delivery, Erasure)):
-        return str(record.customer_id), None
-    return None, None
+    """The lookup columns of a record's row, ``(customer, number)``: `record_subject`."""
+    customer, number = record_subject(record)
+    return (None if customer is None else str(customer)), number
 
 
 # -- reads ------------------------------------------------------------------------------
