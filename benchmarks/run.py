@@ -37,6 +37,7 @@ import postgres_queries
 import storage_compare
 from cli_bench import bench_cli as _bench_cli
 from feed_bench import follow_commits
+from history_bench import bench_history as _bench_history
 from queries_bench import bench_queries as _bench_queries
 from stdnum.eu import vat as eu_vat
 from workload import make_forms
@@ -713,6 +714,17 @@ def bench_queries(*, quick: bool) -> None:
     _bench_queries(report, quick=quick)
 
 
+def bench_history(*, quick: bool) -> None:
+    """Issue 15: a customer's history and a merged-away number, a big book / a 1,000 one."""
+    server = _postgres_server()
+    conninfo = None if server is None else server.conninfo  # type: ignore[attr-defined]
+    try:
+        _bench_history(report, quick=quick, conninfo=conninfo)
+    finally:
+        if server is not None and server.cluster is not None:  # type: ignore[attr-defined]
+            server.cluster.remove()  # type: ignore[attr-defined]
+
+
 SECTIONS = {
     "validation": bench_validation,
     "locale": bench_locale,
@@ -723,6 +735,7 @@ SECTIONS = {
     "postgres": bench_postgres,
     "feed": bench_feed,
     "queries": bench_queries,
+    "history": bench_history,
     "cli": bench_cli,
     "storage": bench_storage_baseline,
 }

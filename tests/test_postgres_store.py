@@ -57,7 +57,13 @@ from debitor_core.storage._postgres import _derived, _errors, _schema
 from debitor_core.storage._postgres import _queries as _pg_queries
 from debitor_core.storage._postgres._rows import RowCodec
 from debitor_core.storage._queries import CustomerQuery
-from debitor_core.testing import QueriesContract, StoreContract, sample_customer, sample_records
+from debitor_core.testing import (
+    _LIFE,
+    QueriesContract,
+    StoreContract,
+    sample_customer,
+    sample_records,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -190,6 +196,12 @@ class TestPostgresQueriesContract(QueriesContract):
         """Searches, counts and duplicate lookups answer as the in-memory index does."""
         inner = QueriesContract.test_same_answers_as_the_in_memory_index.hypothesis.inner_test
         inner(self, data)
+
+    @given(steps=_LIFE)
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def test_history_lookups(self, steps):
+        """History, forwards of merges, erasures and records about customers answer as in memory."""
+        QueriesContract.test_history_lookups.hypothesis.inner_test(self, steps)
 
 
 class TestOpening:
@@ -2272,3 +2284,84 @@ def test_a_failure_while_folding_rolls_back(pg_pool, pg_schema, monkeypatch):
 def test_field_values_of_no_known_type(value, stored, expected):
     """A value of no custom-field type has no tags, and a filter on it matches nothing."""
     assert expected == _derived.field_tags("k", value, stored=stored)
+
+
+class TestHistoryLookups:
+    """History, forwards and records about a customer, by the existing indexed columns."""
+
+    @pytest.fixture
+    def merged(self, store, clock):
+        """Customer 3 merged into 2 and 2 into 1, customer 1 erased; returns (book, ids)."""
+        book = CustomerBook(store, clock=clock)
+        ids = [
+            book.register({"name": name, "address": {"country": "LV"}}, author="anna").id
+            for name in ("Anna Ozola", "Berta Kalna", "Cilda Liepa")
+        ]
+        book.merge(ids[1], ids[2], author="anna")
+        book.merge(ids[0], ids[1], author="anna")
+        book.erase(ids[0], reason="asked")
+        return book, ids
+
+    def columns(self, store, sql, *params):
+        with store._pool.connection() as conn:
+            table = f'"{store._names.schema}".debitor_record'
+            return conn.execute(sql.format(table=table), (store.book_id, *params)).fetchall()
+
+    def test_the_columns_hold_customer_and_number(self, store, merged):
+        """History entries, forwards and erasures fill customer_id (a forward its number)."""
+        _, ids = merged
+        rows = self.columns(
+            store,
+            "SELECT kind, customer_id, invoice_number FROM {table} WHERE book_id = %s "
+            "AND kind IN ('history', 'forward', 'erasure')",
+        )
+        assert all(row[1] in ids for row in rows)
+        assert {(ids[1], 3), (ids[0], 2)} == {(r[1], r[2]) for r in rows if r[0] == "forward"}
+        assert [ids[0]] == [r[1] for r in rows if r[0] == "erasure"]
+
+    def test_lookups_answer_as_the_book(self, store, merged):
+        """Forwards by number and target, history oldest first, the erasure among the records."""
+        book, ids = merged
+        assert [ids[1]] == [f.to for f in store.forwards_numbered(3)]
+        assert [ids[2]] == [f.customer_id for f in store.forwards_to(ids[1])]
+        assert book.history(ids[2]) == list(store.history_of(ids[2]))
+        assert ["Erasure"] == [type(r).__name__ for r in store.records_about(ids)]
+        assert ids[0] == book.get_by_number(3).id
+
+    @pytest.mark.usefixtures("merged")
+    @pytest.mark.parametrize("junk", [True, 0, -1, 2**53 + 1, 2**80, "3", 3.0, None])
+    def test_no_number_finds_nothing(self, store, junk):
+        """Anything but a customer number finds no forward (and never reaches PostgreSQL)."""
+        assert [] == list(store.forwards_numbered(junk))
+        assert [] == list(store.history_of(junk))
+
+    def test_a_damaged_column_never_gives_a_wrong_record(self, store, merged):
+        """A history row whose customer_id names another customer is left out."""
+        _, ids = merged
+        with store._pool.connection() as conn:
+            conn.execute(
+                f'UPDATE "{store._names.schema}".debitor_record SET customer_id = %s '
+                "WHERE book_id = %s AND kind = 'history' AND customer_id = %s",
+                (ids[1], store.book_id, ids[2]),
+            )
+        assert all(e.customer_id == ids[1] for e in store.history_of(ids[1]))
+        assert [] == list(store.history_of(ids[2]))
+
+    def test_rows_without_the_columns_are_filled_when_the_book_opens(
+        self, pg_pool, pg_schema, store, merged
+    ):
+        """Rows written before these kinds had columns: the book is folded again on open."""
+        book, ids = merged
+        with store._pool.connection() as conn:
+            conn.execute(
+                f'UPDATE "{pg_schema}".debitor_record SET customer_id = NULL, '
+                "invoice_number = NULL WHERE book_id = %s "
+                "AND kind IN ('history', 'forward', 'erasure')",
+                (store.book_id,),
+            )
+        assert [] == list(store.history_of(ids[2]))  # what the lookups would miss
+        revision = store.revision()
+        with PostgresStore(pg_pool, book_id=store.book_id, schema=pg_schema) as reopened:
+            assert book.history(ids[2]) == list(reopened.history_of(ids[2]))
+            assert [ids[1]] == [f.to for f in reopened.forwards_numbered(3)]
+            assert revision == reopened.revision()  # the data did not change

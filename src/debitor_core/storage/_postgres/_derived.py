@@ -15,7 +15,9 @@ A customer's columns:
 - ``tags``: what the filters ask about, one string each (see `customer_tags`).
 
 A record's columns say which customer or invoice it belongs to and what the record
-queries filter on (`record_columns`).
+queries filter on (`record_columns`); a history entry's, a forward's and an erasure's
+are what `_lookups` looks them up by (``customer_id``; a forward's number in
+``invoice_number``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Final, NamedTuple
 from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._model import Customer, FieldValue
 from debitor_core._text import DuplicateKey, fold, keys_and_text
+from debitor_core.storage._queries import record_subject
 
 __all__ = [
     "CustomerColumns",
@@ -189,7 +192,8 @@ def record_columns(record: Record) -> RecordColumns:
         )
     if isinstance(record, ReminderLog):
         return RecordColumns(invoice_id=record.invoice_id)
-    return RecordColumns()  # a kind no query asks about (the registration log)
+    customer, number = record_subject(record)  # history entry, forward, erasure
+    return RecordColumns(customer_id=customer, invoice_number=number)
 
 
 def query_keys(keys: Iterable[DuplicateKey]) -> list[str]:

@@ -32,6 +32,7 @@ from debitor_core._errors import (
     ValidationError,
 )
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._history import Forward, HistoryEntry
 from debitor_core._i18n import render_message
 from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
@@ -54,10 +55,16 @@ from debitor_core.storage._postgres._derived import (
     record_columns,
 )
 from debitor_core.storage._postgres._errors import commit_failed, lost_connection, translate
+from debitor_core.storage._postgres._lookups import Lookups
 from debitor_core.storage._postgres._queries import ORDERS, where
 from debitor_core.storage._postgres._rows import RowCodec
 from debitor_core.storage._postgres._schema import Names, prepare
-from debitor_core.storage._queries import CustomerQuery, DuplicateRow, QuerySort
+from debitor_core.storage._queries import (
+    CustomerQuery,
+    DuplicateRow,
+    QuerySort,
+    gather_records_about,
+)
 
 __all__ = ["PostgresStore", "PostgresTransaction"]
 
@@ -167,6 +174,7 @@ class PostgresStore:
         self.channel = _channel(self._names.schema, self.book_id)
         """The notification channel of this book (see `wait_for_change`)."""
         self._field_cache: tuple[int, FieldKeys] = (0, FieldKeys())
+        self._lookups = Lookups(self._names, self._records)
         self._read(lambda cur: prepare(cur.connection, self._names, self.book_id))
         self._fold_if_needed()
 
@@ -459,11 +467,17 @@ class PostgresStore:
         if _schema.SCHEMA_VERSION < 2:  # noqa: PLR2004 - the version with computed columns
             return
         stamp = self._read(lambda cur: self._book_row(cur, "fold_version, unicode_version"))
-        if tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION):
+        if tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION) and not self._lookups_missing():
             return
         self._refuse_newer_fold(stamp[0])
         with self.transaction() as tx:
             tx.fold_book()
+
+    def _lookups_missing(self, cur: Cursor | None = None) -> bool:
+        """Whether some record lacks the columns the history lookups read (see `_lookups`)."""
+        if cur is not None:
+            return self._lookups.missing(cur, self.book_id)
+        return self._read(lambda fresh: self._lookups.missing(fresh, self.book_id))
 
     def _refuse_newer_fold(self, version: int | None) -> None:
         if version is not None and version > FOLD_VERSION:
@@ -604,6 +618,24 @@ class PostgresStore:
         if not ids:
             return []
         return self._records(ReminderLog, self._sql.of_invoices, (ReminderLog.KIND, ids))
+
+    # -- history lookups (HistoryQueries, see _lookups.py) ------------------------------
+
+    def history_of(self, customer_id: uuid.UUID) -> Sequence[HistoryEntry]:
+        """Return the customer's history entries, in the order stored (see `HistoryQueries`)."""
+        return self._lookups.about(HistoryEntry, [customer_id])
+
+    def forwards_to(self, customer_id: uuid.UUID) -> Sequence[Forward]:
+        """Return the forwards of the customers merged into this one, in the order stored."""
+        return self._lookups.about(Forward, [customer_id])
+
+    def forwards_numbered(self, number: int) -> Sequence[Forward]:
+        """Return the forwards of the customers merged away with this number."""
+        return self._lookups.numbered(number)
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> Sequence[Record]:
+        """Return every record about these customers (see `HistoryQueries.records_about`)."""
+        return gather_records_about(self._lookups.about, self, customer_ids)
 
     def _records(
         self, kind: type[R], statement: str, params: Sequence[object], *, prepare: bool = True
@@ -804,11 +836,13 @@ class PostgresTransaction:
         """Compute every computed column of the book again, and record the fold used.
 
         Runs when a store opens a book whose columns another fold (or none, before
-        schema version 2) computed; does nothing if another process did it meanwhile.
+        schema version 2) computed, or some of whose records lack the columns of the
+        history lookups; does nothing if another process did it meanwhile.
         """
         stamp = self._execute(self._sql.fold_stamp, (self._book,)).fetchone()
         assert stamp is not None  # noqa: S101 - the book's row is locked by this transaction
-        if tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION):
+        current = tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION)
+        if current and not self._store._lookups_missing(self._cur):  # noqa: SLF001
             return
         self._store._refuse_newer_fold(stamp[0])  # noqa: SLF001
         self._refold_customers()
