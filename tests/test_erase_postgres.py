@@ -9,10 +9,13 @@ of their own, so that no other session's transaction holds old row versions back
 import contextlib
 import datetime as dt
 import json
+import os
 import random
+import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import psycopg
 import psycopg.sql
@@ -24,6 +27,7 @@ from conftest import FakeClock
 from debitor_core import CustomerBook, InvoiceLine, StorageError, StoreLocked
 from debitor_core._text import fold
 from debitor_core.storage import PostgresStore
+from postgres_server import ENV_REQUIRE
 
 _RANDOM = random.Random(15)
 _NOTE = "".join(_RANDOM.choice("bcdfghjklmnpqrstvwxz") for _ in range(4_000))
@@ -84,6 +88,22 @@ def folded_only(value):
     return forms(value) - written(value)
 
 
+def one_line(exc):
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def prepare_pages_db(conninfo):
+    """Add pageinspect and pg_trgm; return None, or why they cannot be had."""
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("CREATE SCHEMA pageinspect")
+            conn.execute("CREATE EXTENSION pageinspect SCHEMA pageinspect")
+            conn.execute("CREATE EXTENSION pg_trgm")
+    except psycopg.Error as exc:
+        return f"the pageinspect extension cannot be created ({one_line(exc)})"
+    return None
+
+
 @pytest.fixture(scope="module")
 def pages_db(postgres):
     """A database of its own with ``pageinspect``; skips (one line) when it cannot be had."""
@@ -92,19 +112,17 @@ def pages_db(postgres):
         with postgres.admin() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
-        postgres_server.unavailable(f"a database for the page tests cannot be created ({exc})")
+        why = f"a database for the page tests cannot be created ({one_line(exc)})"
+        postgres_server.unavailable(why)
     conninfo = psycopg.conninfo.make_conninfo(postgres.conninfo, dbname=name)
     try:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute("CREATE SCHEMA pageinspect")
-            conn.execute("CREATE EXTENSION pageinspect SCHEMA pageinspect")
-            conn.execute("CREATE EXTENSION pg_trgm")
-    except psycopg.Error as exc:
-        reason = " ".join(str(exc).split())
-        postgres_server.unavailable(f"the pageinspect extension cannot be created ({reason})")
-    yield conninfo
-    with postgres.admin() as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        why = prepare_pages_db(conninfo)
+        if why is not None:
+            postgres_server.unavailable(why)
+        yield conninfo
+    finally:
+        with postgres.admin() as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -373,3 +391,59 @@ class TestRoles:
                 if "pg_statistic" not in name
             }
             assert (before, []) == (after, traces(tables.values(), SECRETS))
+
+
+def run_as(conninfo, role, *, require):
+    """Run one page test in a child pytest whose server is reached as ``role``."""
+    env = {k: v for k, v in os.environ.items() if k not in {ENV_REQUIRE, "COV_CORE_SOURCE"}}
+    env["DEBITOR_PG_DSN"] = psycopg.conninfo.make_conninfo(conninfo, user=role)
+    if require:
+        env[ENV_REQUIRE] = "1"
+    test = "tests/test_erase_postgres.py::TestVacuumOnly::test_bad_option"
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "no:randomly", test],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        check=False,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def login_role(postgres):
+    """A role that may log in and create databases, but not pageinspect."""
+    name = f"debitor_erase_{uuid.uuid4().hex[:12]}"
+    with postgres.admin() as conn:
+        conn.execute(f'CREATE ROLE "{name}" LOGIN CREATEDB')
+    try:
+        try:
+            with psycopg.connect(postgres.conninfo, user=name, connect_timeout=5):
+                pass
+        except psycopg.Error as exc:
+            pytest.skip(f"the server does not let a new role log in ({one_line(exc)})")
+        yield name
+    finally:
+        with postgres.admin() as conn:
+            conn.execute(f'DROP ROLE "{name}"')
+
+
+class TestWithoutSuperuser:
+    def test_skipped_with_one_line(self, postgres, login_role):
+        """Without the right to create pageinspect the page tests skip, saying why."""
+        result = run_as(postgres.conninfo, login_role, require=False)
+        skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
+        assert (0, 1) == (result.returncode, len(skipped)), result.stdout
+        assert (
+            "PostgreSQL tests skipped: the pageinspect extension cannot be created "
+            "(permission denied to create extension" in skipped[0]
+        )
+
+    def test_required_in_ci(self, postgres, login_role):
+        """With DEBITOR_REQUIRE_POSTGRES=1 (CI) the skip is a failure."""
+        result = run_as(postgres.conninfo, login_role, require=True)
+        assert 1 == result.returncode
+        assert "PostgreSQL is required (DEBITOR_REQUIRE_POSTGRES=1) but not available" in (
+            result.stdout
+        )

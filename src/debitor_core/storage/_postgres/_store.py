@@ -735,13 +735,14 @@ class PostgresStore:
         ``scrub="rewrite"`` (the default), rewritten with their indexes
         (``VACUUM (FULL)``): the new files hold only the rows that are there now, and
         the GIN indexes only their keys. The rewrite takes an ``ACCESS EXCLUSIVE`` lock
-        on each table while it is rewritten, and the tables are shared by all the books
-        of the schema: every book waits, reads too (about a second per 100,000 rows;
-        the Privacy page has the figures). When the role may (a superuser or the
-        database's owner), the planner's statistics (``pg_statistic``), which can hold
-        sampled values, are rewritten as well. With ``scrub="vacuum"`` the tables are
-        only vacuumed: nothing is locked, but bytes of replaced rows stay in the pages' free space, and their keys in the GIN
-        indexes, until the pages are reused or the tables rewritten.
+        on each table while it is written, and the tables are shared by all the books
+        of the schema: every book waits, reads too (seconds for 10,000 customers; the
+        Privacy page has the figures). When the role may (a superuser or the database's
+        owner), the planner's statistics (``pg_statistic``), which can hold sampled
+        values, are rewritten as well. With ``scrub="vacuum"`` the tables are only
+        vacuumed: nothing is locked, but bytes of replaced rows stay in the pages' free
+        space, and their keys in the GIN indexes, until the pages are reused or the
+        tables rewritten.
 
         A transaction still open from before the erasure keeps the rows it can see, a
         rewrite copies them along, and the write-ahead log, replicas, base backups and
