@@ -13,6 +13,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -311,6 +312,42 @@ class TestRewrite:
             settle(pages_db)
             store.scrub()
         assert "0" == setting
+        assert [] == traces(read_pages(pages_db, schema).values(), SECRETS)
+
+    def test_the_connection_lost_while_rewriting(self, pages_db, schema):
+        """A scrub whose backend is terminated: StorageError, the store goes on, scrub again."""
+        with open_store(pages_db, schema, lock_timeout=60, max_size=1) as store:
+            book, person = fill(store)
+            outcome = []
+
+            def erase():
+                try:
+                    book.erase(person.id, reason="Request")
+                except StorageError as exc:
+                    outcome.append(exc)
+
+            waiting = (
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND query LIKE 'VACUUM (FULL)%%' AND wait_event_type = 'Lock'"
+            )
+            with psycopg.connect(pages_db) as other, psycopg.connect(pages_db) as admin:
+                other.execute(f'LOCK TABLE "{schema}".debitor_record IN ACCESS SHARE MODE')
+                worker = threading.Thread(target=erase)
+                worker.start()
+                admin.autocommit = True
+                for _ in range(6_000):  # the rewrite waits for the lock: end its session
+                    row = admin.execute(waiting).fetchone()
+                    if row is not None:
+                        admin.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+                        break
+                    time.sleep(0.01)
+                worker.join(timeout=120)
+            settle(pages_db)
+            store.scrub()
+            assert (["storage.connection_lost"], "Erased customer 2") == (
+                [e.code for e in outcome],
+                book.get(person.id).name,
+            )
         assert [] == traces(read_pages(pages_db, schema).values(), SECRETS)
 
 

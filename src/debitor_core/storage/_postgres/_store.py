@@ -736,7 +736,8 @@ class PostgresStore:
         (``VACUUM (FULL)``): the new files hold only the rows that are there now, and
         the GIN indexes only their keys. The rewrite takes an ``ACCESS EXCLUSIVE`` lock
         on each table while it is written, and the tables are shared by all the books
-        of the schema: every book waits, reads too (seconds for 10,000 customers; the
+        of the schema: every book waits, reads too (erase took 4 s with 10,000
+        customers and 26 s with 100,000, against 0.8 s and 3.2 s with ``"vacuum"``; the
         Privacy page has the figures). When the role may (a superuser or the database's
         owner), the planner's statistics (``pg_statistic``), which can hold sampled
         values, are rewritten as well. With ``scrub="vacuum"`` the tables are only
