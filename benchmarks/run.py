@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import email_validator
 import phonenumbers
+import postgres_erase
 import postgres_queries
 import storage_compare
 from cli_bench import bench_cli as _bench_cli
@@ -616,8 +617,8 @@ def _postgres_follow(conninfo: str, schema: str, *, quick: bool) -> None:
     report(f"PostgresStore {size:,}: another book's commit + search / search alone", ratio, 2)
 
 
-def bench_postgres(*, quick: bool) -> None:
-    """Issue 12: PostgresStore: 4 writers, one commit, COPY import, search, a foreign commit."""
+def _in_postgres_schema(work: Callable[[str, str], None]) -> None:
+    """Run ``work(conninfo, schema)`` on the tests' server in a new schema, then drop it."""
     import psycopg  # noqa: PLC0415
 
     server = _postgres_server()
@@ -626,16 +627,32 @@ def bench_postgres(*, quick: bool) -> None:
     conninfo = server.conninfo  # type: ignore[attr-defined]
     schema = f"debitor_bench_{random.randrange(16**8):08x}"
     try:
-        _postgres_processes(conninfo, schema, quick=quick)
-        _postgres_commit(conninfo, schema, quick=quick)
-        _postgres_import(conninfo, schema, quick=quick)
-        _postgres_follow(conninfo, schema, quick=quick)
-        _postgres_search(conninfo, quick=quick)
+        work(conninfo, schema)
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         if server.cluster is not None:  # type: ignore[attr-defined]
             server.cluster.remove()  # type: ignore[attr-defined]
+
+
+def bench_postgres(*, quick: bool) -> None:
+    """Issue 12: PostgresStore: 4 writers, one commit, COPY import, search, a foreign commit."""
+
+    def work(conninfo: str, schema: str) -> None:
+        _postgres_processes(conninfo, schema, quick=quick)
+        _postgres_commit(conninfo, schema, quick=quick)
+        _postgres_import(conninfo, schema, quick=quick)
+        _postgres_follow(conninfo, schema, quick=quick)
+        _postgres_search(conninfo, quick=quick)
+
+    _in_postgres_schema(work)
+
+
+def bench_erase(*, quick: bool) -> None:
+    """Issue 15: erasure on PostgreSQL, rewriting the tables against only vacuuming them."""
+    _in_postgres_schema(
+        lambda conninfo, schema: postgres_erase.bench_erase(conninfo, schema, report, quick=quick)
+    )
 
 
 def bench_feed(*, quick: bool) -> None:
@@ -733,6 +750,7 @@ SECTIONS = {
     "json": bench_json_store,
     "sqlite": bench_sqlite,
     "postgres": bench_postgres,
+    "erase": bench_erase,
     "feed": bench_feed,
     "queries": bench_queries,
     "history": bench_history,

@@ -10,7 +10,7 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Final, Literal, Self, TypeVar
 
 import psycopg
 import psycopg.sql
@@ -132,6 +132,11 @@ class PostgresStore:
             `wait_for_change` wakes up on: a hint, never the only way to learn of a
             change (see `wait_for_change`). Off by default: PostgreSQL serialises the
             commits of all transactions that notify, across books.
+        scrub: How `scrub` (run by `CustomerBook.erase`) destroys replaced values:
+            ``"rewrite"`` (the default) rewrites the customer and record tables and
+            their indexes, so that no byte of a replaced row is left in their pages;
+            ``"vacuum"`` only vacuums them, which is quick and locks nothing but leaves
+            bytes in the pages' free space and keys in the GIN indexes (see `scrub`).
 
     Raises:
         ValidationError: the book id is not valid.
@@ -151,6 +156,7 @@ class PostgresStore:
         statement_timeout: float | None = None,
         feed_retention: int | None = 10_000,
         notify: bool = False,
+        scrub: Literal["rewrite", "vacuum"] = "rewrite",
     ) -> None:
         """Open the book ``book_id`` in the database behind ``pool``; see the class docstring."""
         self._pool = _checked_pool(pool)
@@ -164,6 +170,7 @@ class PostgresStore:
         )
         self._retention = _checked_retention(feed_retention)
         self._notify = bool(notify)
+        self._rewrite = _checked_scrub(scrub)
         self._owns_pool = False
         self._closed = False
         self._name = f"the book {self.book_id!r}"
@@ -189,6 +196,7 @@ class PostgresStore:
         statement_timeout: float | None = None,
         feed_retention: int | None = 10_000,
         notify: bool = False,
+        scrub: Literal["rewrite", "vacuum"] = "rewrite",
         connect_timeout: float = 10.0,
         **pool_options: Any,  # noqa: ANN401 - passed through to ConnectionPool
     ) -> PostgresStore:
@@ -205,6 +213,7 @@ class PostgresStore:
             statement_timeout: See the class docstring.
             feed_retention: See the class docstring.
             notify: See the class docstring.
+            scrub: See the class docstring.
             connect_timeout: Seconds to wait for the first connection.
             **pool_options: Passed to ``psycopg_pool.ConnectionPool`` (``min_size``,
                 ``max_size``, ``kwargs={"prepare_threshold": None}``, ...). By default
@@ -242,6 +251,7 @@ class PostgresStore:
                 statement_timeout=statement_timeout,
                 feed_retention=feed_retention,
                 notify=notify,
+                scrub=scrub,
             )
         except psycopg_pool.PoolTimeout as exc:
             pool.close()
@@ -750,21 +760,63 @@ class PostgresStore:
         return current
 
     def scrub(self) -> None:
-        """Vacuum the book's tables, so that replaced and deleted rows are freed.
+        """Destroy the replaced and deleted rows of the book's tables, in their pages too.
 
-        `CustomerBook.erase` calls this after its commit. ``VACUUM`` makes the space of
-        dead row versions reusable; it does not rewrite the pages at once, and the
-        write-ahead log, replicas, base backups and WAL archives keep what they hold
-        until they are recycled (see the Privacy page). Tables are shared by the
-        books of a schema.
+        `CustomerBook.erase` calls this after its commit. The customer and record tables
+        are vacuumed (``VACUUM (ANALYZE, INDEX_CLEANUP ON)``), and then, with
+        ``scrub="rewrite"`` (the default), rewritten with their indexes
+        (``VACUUM (FULL)``): the new files hold only the rows that are there now, and
+        the GIN indexes only their keys. The rewrite takes an ``ACCESS EXCLUSIVE`` lock
+        on each table while it is written, and the tables are shared by all the books
+        of the schema: every book waits, reads too (erase took 4 s with 10,000
+        customers and 26 s with 100,000, against 0.8 s and 3.2 s with ``"vacuum"``; the
+        Privacy page has the figures). When the role may (a superuser or the database's
+        owner), the planner's statistics (``pg_statistic``), which can hold sampled
+        values, are rewritten as well. With ``scrub="vacuum"`` the tables are only
+        vacuumed: nothing is locked, but bytes of replaced rows stay in the pages' free
+        space, and their keys in the GIN indexes, until the pages are reused or the
+        tables rewritten.
+
+        A transaction still open from before the erasure keeps the rows it can see, a
+        rewrite copies them along, and the write-ahead log, replicas, base backups and
+        WAL archives keep what they hold until they are recycled (see the Privacy page).
 
         Raises:
-            StorageError: the database could not be reached or refused.
+            StoreLocked: another transaction held a lock on a table for longer than
+                ``lock_timeout``; the erasure is committed, call `scrub` again later.
+            StorageError: the role does not own the tables (only their owner, the
+                database's owner or a superuser may vacuum them), or the database could
+                not be reached or refused.
         """
-        tables = ("debitor_customer", "debitor_record", "debitor_customer_deleted")
+        tables = ", ".join(f"{{s}}{table}" for table in _SCRUBBED)
         with self._translated(), self._connection() as conn:
-            for table in tables:
-                conn.execute(self._names.sql(f"VACUUM (ANALYZE) {{s}}{table}").encode())
+            cur = conn.cursor(row_factory=tuple_row)
+            names = [self._names.regclass(table) for table in _SCRUBBED]
+            row = cur.execute(_MAY_VACUUM, (names, names)).fetchone()
+            assert row is not None  # noqa: S101 - an aggregate without GROUP BY returns one row
+            owned, statistics = row
+            if not owned:
+                reason = (
+                    "only the owner of the tables, the database's owner or a superuser "
+                    "may vacuum them"
+                )
+                raise translate(errors.InsufficientPrivilege(reason), self._name)
+            # VACUUM cannot run in a transaction: the lock timeout is the session's, for now.
+            cur.execute(f"SET lock_timeout = {self._lock_ms}".encode())
+            try:
+                # A plain VACUUM first: it removes what no transaction of this database
+                # can see. VACUUM FULL alone would copy along what the oldest transaction
+                # of the whole server (another database's too) began before.
+                vacuum = f"VACUUM (ANALYZE, INDEX_CLEANUP ON) {tables}"
+                cur.execute(self._names.sql(vacuum).encode())
+                if self._rewrite:
+                    cur.execute(self._names.sql(f"VACUUM (FULL) {tables}").encode())
+                if self._rewrite and statistics:
+                    cur.execute(b"VACUUM pg_catalog.pg_statistic")
+                    cur.execute(b"VACUUM (FULL) pg_catalog.pg_statistic")
+            finally:
+                if not conn.broken:
+                    cur.execute(b"RESET lock_timeout")
 
     def close(self) -> None:
         """Stop using the pool (and close it if `connect` made it). Closing twice is harmless."""
@@ -1453,6 +1505,27 @@ def _milliseconds(name: str, seconds: object) -> int:
         msg = f"{name} must be between 0.001 and 86400 seconds, not {seconds}."
         raise ValueError(msg)
     return round(seconds * 1000)
+
+
+_SCRUBBED: Final = ("debitor_customer", "debitor_record", "debitor_customer_deleted")
+"""The tables that hold a customer's data or its past, which `PostgresStore.scrub` vacuums."""
+
+# Whether this role may vacuum every table named (twice), and pg_statistic (as the
+# database's owner: superusers are members of every role).
+_MAY_VACUUM: Final = (
+    "SELECT count(*) FILTER (WHERE pg_has_role(c.relowner, 'USAGE') OR pg_has_role(d.datdba, "
+    "'USAGE')) = cardinality(%s::text[]), bool_or(pg_has_role(d.datdba, 'USAGE')) "
+    "FROM pg_class c, pg_database d WHERE d.datname = current_database() "
+    "AND c.oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)"
+)
+
+
+def _checked_scrub(scrub: object) -> bool:
+    """Whether ``scrub`` (``"rewrite"`` or ``"vacuum"``) asks for rewriting the tables."""
+    if scrub not in ("rewrite", "vacuum"):
+        msg = f"scrub must be 'rewrite' or 'vacuum', not {scrub!r}."
+        raise ValueError(msg)
+    return scrub == "rewrite"
 
 
 def _checked_retention(retention: object) -> int | None:
