@@ -26,7 +26,7 @@ from debitor_core._limits import MONEY_CONTEXT
 from debitor_core._terms import PaymentTerms
 from debitor_core.book._accounts import AccountSummary, Totals
 from debitor_core.book._arguments import checked_day, checked_text, read_date, wrong_type
-from debitor_core.book._read_model import find, find_invoice, in_categories
+from debitor_core.book._read_model import find_forwarded, find_invoice, in_categories
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork
 
@@ -52,7 +52,7 @@ class Billing:
         uow.catch_up()
         if customer_id is None:
             return uow.model.invoices()
-        return uow.model.invoices(find(uow.model, customer_id).id)
+        return uow.model.invoices(find_forwarded(uow.model, customer_id).id)
 
     def issue(
         self,
@@ -73,7 +73,7 @@ class Billing:
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            customer = find(uow.model, customer_id)
+            customer = find_forwarded(uow.model, customer_id)
             chosen = run_rule(
                 "currency", _rules.validate_currency, currency or customer.currency or "EUR"
             )
@@ -160,7 +160,7 @@ class Billing:
         uow = self._uow
         uow.catch_up()
         checked_day("account", "as_of", as_of)
-        customer = find(uow.model, customer_id)
+        customer = find_forwarded(uow.model, customer_id)
         return uow.model.account(customer.id, as_of or self._settings.today())
 
     def category_totals(

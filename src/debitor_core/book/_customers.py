@@ -19,7 +19,7 @@ from debitor_core._model import AttachmentRef, Consent, ConsentChannel, Customer
 from debitor_core._shown import shown
 from debitor_core.book._arguments import checked_text, checked_version, say, wrong_type
 from debitor_core.book._build import consents, merged, with_draft
-from debitor_core.book._read_model import find
+from debitor_core.book._read_model import find_forwarded
 from debitor_core.book._types import BookSettings, CategoryRef, ReferenceCheck
 from debitor_core.book._unit_of_work import UnitOfWork
 
@@ -58,7 +58,7 @@ class CustomerEdits:
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            current = find(uow.model, customer_id)
+            current = find_forwarded(uow.model, customer_id)
             version = current.version if expected_version is None else expected_version
             if current.version != version:
                 msg = say(
@@ -251,7 +251,8 @@ class CustomerEdits:
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            keep, duplicate = find(uow.model, keep_id), find(uow.model, duplicate_id)
+            keep = find_forwarded(uow.model, keep_id)
+            duplicate = find_forwarded(uow.model, duplicate_id)
             if keep.id == duplicate.id:
                 raise ValidationError.single("merge.same", None, str(keep.id))
             reasons = [r for check in self._reference_checks if (r := check(duplicate))]
@@ -293,7 +294,7 @@ class CustomerEdits:
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            customer = find(uow.model, customer_id)
+            customer = find_forwarded(uow.model, customer_id)
             checks = (self._invoice_references, *self._reference_checks)
             reasons = [r for check in checks if (r := check(customer))]
             if reasons:
