@@ -209,7 +209,7 @@ class TestWritesForward:
         assert c == book.get(c.id)
 
     def test_restore(self, book):
-        """restore through a merged-away id brings the kept customer back."""
+        """Restore through a merged-away id brings the kept customer back."""
         a, c = chain(book)
         book.archive(c.id)
         assert (False, c.id) == (book.restore(a.id).archived, book.get(c.id).id)
@@ -231,7 +231,7 @@ class TestWritesForward:
         assert ["merge.same"] == [p.code for p in caught.value.problems]
 
     def test_delete(self, book):
-        """delete through a merged-away id deletes the kept customer."""
+        """Delete through a merged-away id deletes the kept customer."""
         a, c = chain(book)
         book.delete(a.id)
         with pytest.raises(NotFound):
