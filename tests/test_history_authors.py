@@ -255,3 +255,12 @@ def test_damaged_invoice_id(book):
     entry = attrs.evolve(book.history(koks.id)[0], invoice="nope")
     assert ["invoice"] == [p.path for p in structural_problems(entry)]
     assert [] == structural_problems(attrs.evolve(entry, invoice=uuid.uuid4()))
+
+
+def test_key_follows_the_id(book):
+    """An entry's key (worked out once) is its id's text, also for an entry evolved."""
+    koks = book.register(KOKS)
+    entry = book.history(koks.id)[0]
+    other = uuid.uuid4()
+    assert (str(entry.id), str(other)) == (entry.key, attrs.evolve(entry, id=other).key)
+    assert entry == attrs.evolve(entry)  # the cached key takes no part in equality
