@@ -80,7 +80,7 @@ class TestSubjectExport:
             str(person.id),
             "Qwfpgjluy",
             ["email"],
-            2,
+            4,  # registered, changed, invoice issued, payment recorded
             1,
             1,
             [],

@@ -434,7 +434,7 @@ class StoreContract(abc.ABC):
             with store.transaction() as tx:
                 tx.put_record(scrubbed, expected_version=1)
             reopened = self.reopen(store)
-            assert [entries[0], scrubbed] == list(reopened.records(HistoryEntry))
+            assert [entries[0], scrubbed, entries[2]] == list(reopened.records(HistoryEntry))
             assert scrubbed == reopened.record(HistoryEntry, scrubbed.key)
 
     def test_record_versions(self) -> None:
@@ -1076,8 +1076,11 @@ def sample_records(customer: Customer) -> tuple[Invoice, Payment, Delivery, Remi
     return invoice, payment, delivery, reminder
 
 
-def sample_history(customer: Customer) -> tuple[HistoryEntry, HistoryEntry]:
-    """Two history entries of ``customer``: its registration and a change with a private field."""
+def sample_history(customer: Customer) -> tuple[HistoryEntry, HistoryEntry, HistoryEntry]:
+    """Three history entries of ``customer``: registered, changed, an invoice paid.
+
+    The change has a private field; the payment names an invoice.
+    """
     registered = HistoryEntry(
         uuid.uuid4(),
         customer.id,
@@ -1100,7 +1103,15 @@ def sample_history(customer: Customer) -> tuple[HistoryEntry, HistoryEntry]:
         other=uuid.uuid4(),
         reason="Tab\tand line\nbreaks are kept.",
     )
-    return registered, changed
+    paid = HistoryEntry(
+        uuid.uuid4(),
+        customer.id,
+        _MOMENT + dt.timedelta(seconds=2),
+        HistoryAction.PAYMENT_RECORDED,
+        "ilze",
+        invoice=uuid.uuid4(),
+    )
+    return registered, changed, paid
 
 
 def _run_threads(target: Callable[[int], None], count: int) -> None:
