@@ -9,7 +9,15 @@ import math
 import re
 import threading
 import uuid
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+    Sized,
+)
 from typing import Any, Final, Self, TypeVar
 
 import psycopg
@@ -17,6 +25,7 @@ import psycopg.sql
 import psycopg_pool
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
@@ -54,7 +63,7 @@ from debitor_core.storage._postgres._derived import (
 )
 from debitor_core.storage._postgres._errors import commit_failed, lost_connection, translate
 from debitor_core.storage._postgres._queries import ORDERS, where
-from debitor_core.storage._postgres._rows import RowCodec
+from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text
 from debitor_core.storage._postgres._schema import Names, prepare
 from debitor_core.storage._queries import CustomerQuery, DuplicateRow, QuerySort
 
@@ -77,6 +86,8 @@ _REFOLD_BATCH: Final = 2_000
 _BULK_IMPORT: Final = 1_000
 """From this many customers on, an import raises the GIN pending list cap for its insert."""
 _BULK_PENDING_LIST_KB: Final = 65_536
+_COPY_CHUNK: Final = 500
+"""How many rows an import encodes before it hands them to psycopg's sending thread."""
 # Raises the cap (to the first parameter) when this role owns every index named (the second).
 _RAISE_PENDING_LIST: Final = (
     "SELECT set_config('gin_pending_list_limit', %s, true) "
@@ -779,7 +790,6 @@ class PostgresTransaction:
         self.wrote = False
         self._failed: StorageError | None = None
         self._seq = 0
-        self._imports = 0
 
     def _execute(self, statement: str | bytes, params: Sequence[object] = ()) -> Cursor:
         if self._failed is not None:
@@ -898,10 +908,11 @@ class PostgresTransaction:
         self.last_number = max(self.last_number, customer.number)
 
     def add_many(self, customers: Iterable[Customer]) -> int:
-        """Add many new customers at once: ``COPY`` into a staging table, then one insert.
+        """Add many new customers at once, with one ``COPY`` straight into the book.
 
         All of them are added, or none (`AlreadyExists` names the first clash found, and
-        the transaction can go on without them).
+        the transaction can go on without them): the table's unique keys check each row
+        as ``COPY`` writes it, and a clash undoes the whole ``COPY``.
 
         Args:
             customers: The new customers.
@@ -912,31 +923,23 @@ class PostgresTransaction:
         Raises:
             AlreadyExists: an id or a number is stored already, or given twice.
         """
-        self._imports += 1
-        table = f"pg_temp.debitor_import_{self._imports}"
-        self._execute(
-            f"CREATE TEMPORARY TABLE {table} (id uuid NOT NULL, number bigint NOT NULL, "
-            "version bigint NOT NULL, data text NOT NULL, checksum bigint NOT NULL, "
-            "search_text text, private_text text, folded_name text, created timestamptz, "
-            "match_keys text[], tags text[]) ON COMMIT DROP"
-        )
         self._execute(b"SAVEPOINT debitor_import")
         ids: set[uuid.UUID] = set()
         numbers: set[int] = set()
         try:
-            # Rows go to the server while the next ones are encoded.
-            statement = (
-                f"COPY {table} (id, number, version, data, checksum, {_COMPUTED}) FROM STDIN"
-            )
-            with self._cur.copy(statement) as copy:
+            indexes = self._raise_pending_list(customers)
+            # A thread of psycopg's sends each chunk while the next ones are encoded.
+            writer = QueuedLibpqWriter(self._cur)
+            with self._cur.copy(self._sql.copy_customers(), writer=writer) as copy:
+                lines: list[str] = []
                 for customer in customers:
-                    customer_id, number, version, _, data, checksum = self._customer_row(customer)
-                    _check_new(customer_id, number, ids, numbers)
-                    copy.write_row(
-                        (customer_id, number, version, data, checksum, *self._computed(customer))
-                    )
-            if ids:
-                self._import(table, len(ids))
+                    lines.append(self._copy_line(customer, ids, numbers))
+                    if len(lines) == _COPY_CHUNK:
+                        copy.write("".join(lines))
+                        lines.clear()
+                copy.write("".join(lines))
+            if indexes and ids:
+                self._cur.execute(_CLEAN_PENDING_LIST, (str(_schema.PENDING_LIST_KB), indexes))
         except errors.UniqueViolation as exc:
             self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
             raise AlreadyExists(self._import_clash(ids, numbers)) from exc
@@ -954,27 +957,41 @@ class PostgresTransaction:
             self.last_number = max(self.last_number, *numbers)
         return len(ids)
 
-    def _import(self, table: str, count: int) -> None:
-        """Move ``count`` staged customers into the book (psycopg's errors pass through).
+    def _copy_line(self, customer: Customer, ids: set[uuid.UUID], numbers: set[int]) -> str:
+        """The row of ``customer`` in ``COPY``'s text format (`_Statements.copy_customers`).
+
+        Every value not made here is escaped, whatever its type: a text where a uuid,
+        an int or a time belongs is refused by the server, never read as more columns
+        or rows (of another book).
+        """
+        customer_id, number, version, revision, data, checksum = self._customer_row(customer)
+        _check_new(customer_id, number, ids, numbers)
+        text, private, name, created, keys, tags = self._computed(customer)
+        return (
+            f"{self._book}\t{revision}\t{copy_text(str(customer_id))}\t{number}\t"
+            f"{copy_text(str(version))}\t{copy_text(data)}\t{checksum}\t{copy_text(text)}\t"
+            f"{copy_text(private)}\t{copy_text(name)}\t{copy_text(str(created))}\t"
+            f"{copy_array(keys)}\t{copy_array(tags)}\n"
+        )
+
+    def _raise_pending_list(self, customers: Iterable[Customer]) -> list[str] | None:
+        """Raise the GIN pending list cap for a big import; return the indexes, or None.
 
         Each index entry of a GIN index goes through its pending list, which every write
         transaction caps at `_schema.PENDING_LIST_KB`: a big import would move the list
         into the index every 256 kB, most of its time. So it raises the cap for its one
-        insert, then moves what is pending into the index (``gin_clean_pending_list``, as
+        ``COPY``, then moves what is pending into the index (``gin_clean_pending_list``, as
         VACUUM would), so that searches right after it read no long list. Only the owner
-        of the indexes may do that; another role imports under the cap.
+        of the indexes may do that; another role imports under the cap. An import of
+        unknown size (an iterator) counts as big.
         """
+        if isinstance(customers, Sized) and len(customers) < _BULK_IMPORT:
+            return None
         indexes = self._sql.gin_indexes()
-        bulk = (
-            count >= _BULK_IMPORT
-            and self._cur.execute(
-                _RAISE_PENDING_LIST, (str(_BULK_PENDING_LIST_KB), indexes, indexes)
-            ).fetchone()
-            is not None
-        )
-        self._cur.execute(self._sql.import_customers(table), (self._book, self.revision))
-        if bulk:
-            self._cur.execute(_CLEAN_PENDING_LIST, (str(_schema.PENDING_LIST_KB), indexes))
+        raised = self._cur.execute(
+            _RAISE_PENDING_LIST, (str(_BULK_PENDING_LIST_KB), indexes, indexes)
+        ).fetchone()
+        return indexes if raised is not None else None
 
     def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> str:
         clash = self._execute(
@@ -1320,17 +1337,16 @@ class _Statements:
         lock = " FOR UPDATE" if columns == self.LOCK_COLUMNS else ""
         return self._s(f"SELECT {columns} FROM {{s}}debitor_book WHERE book_id = %s{lock}")  # noqa: S608 - our own columns
 
+    def copy_customers(self) -> str:
+        """``COPY`` of new customers into the book (`PostgresTransaction._copy_line`)."""
+        return self._s(
+            "COPY {s}debitor_customer (book_id, changed_revision, id, number, version, data, "
+            f"checksum, {_COMPUTED}) FROM STDIN"
+        )
+
     def gin_indexes(self) -> list[str]:
         """The GIN indexes of the customer table, as ``to_regclass`` takes them."""
         return [self._s(f"{{s}}{index}") for index in _schema.GIN_INDEXES]
-
-    def import_customers(self, table: str) -> str:
-        """Move the staged customers of ``table`` into the book."""
-        columns = f"id, number, version, data, checksum, {_COMPUTED}"
-        select = f"SELECT %s, %s, {columns} FROM {table}"  # noqa: S608 - our staging table
-        return self._s(
-            f"INSERT INTO {{s}}debitor_customer (book_id, changed_revision, {columns}) {select}"
-        )
 
 
 def _check_new(customer_id: uuid.UUID, number: int, ids: set[uuid.UUID], numbers: set[int]) -> None:
