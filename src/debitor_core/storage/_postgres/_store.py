@@ -84,19 +84,26 @@ _RECORD_COMPUTED: Final = (
 _ID_COMPUTED: Final = f"id, {_COMPUTED}"
 _REFOLD_BATCH: Final = 2_000
 _BULK_IMPORT: Final = 1_000
-"""From this many customers on, an import raises the GIN pending list cap for its insert."""
-_BULK_PENDING_LIST_KB: Final = 65_536
+"""From this many customers on, an import raises the GIN pending list cap for its COPY."""
+_BULK_PENDING_LIST_KB: Final = 4_096
+_BULK_WORK_MEM_KB: Final = 65_536
 _COPY_CHUNK: Final = 500
 """How many rows an import encodes before it hands them to psycopg's sending thread."""
-# Raises the cap (to the first parameter) when this role owns every index named (the second).
+# Raises the cap (to the first parameter) and work_mem (to at least the second), when
+# this role owns every index named (the third); returns work_mem as it was.
 _RAISE_PENDING_LIST: Final = (
-    "SELECT set_config('gin_pending_list_limit', %s, true) "
+    "SELECT current_setting('work_mem'), set_config('gin_pending_list_limit', %(cap)s, true), "
+    "set_config('work_mem', CASE WHEN pg_size_bytes(current_setting('work_mem')) < "
+    "pg_size_bytes(%(work_mem)s::text) THEN %(work_mem)s ELSE current_setting('work_mem') END, "
+    "true) "
     "WHERE (SELECT count(*) FILTER (WHERE pg_has_role(relowner, 'USAGE')) FROM pg_class "
-    "WHERE oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)) = cardinality(%s::text[])"
+    "WHERE oid IN (SELECT to_regclass(x) FROM unnest(%(indexes)s::text[]) x)) "
+    "= cardinality(%(indexes)s::text[])"
 )
-# Caps the pending lists again, and moves what is pending into the indexes named.
+# Caps the pending lists again, puts work_mem back, and moves what is pending into the
+# indexes named.
 _CLEAN_PENDING_LIST: Final = (
-    "SELECT set_config('gin_pending_list_limit', %s, true), "
+    "SELECT set_config('gin_pending_list_limit', %s, true), set_config('work_mem', %s, true), "
     "(SELECT sum(gin_clean_pending_list(to_regclass(x))) FROM unnest(%s::text[]) x)"
 )
 _MIN_SECONDS: Final = 0.001
@@ -927,7 +934,7 @@ class PostgresTransaction:
         ids: set[uuid.UUID] = set()
         numbers: set[int] = set()
         try:
-            indexes = self._raise_pending_list(customers)
+            raised = self._raise_pending_list(customers)
             # A thread of psycopg's sends each chunk while the next ones are encoded.
             writer = QueuedLibpqWriter(self._cur)
             with self._cur.copy(self._sql.copy_customers(), writer=writer) as copy:
@@ -938,8 +945,9 @@ class PostgresTransaction:
                         copy.write("".join(lines))
                         lines.clear()
                 copy.write("".join(lines))
-            if indexes and ids:
-                self._cur.execute(_CLEAN_PENDING_LIST, (str(_schema.PENDING_LIST_KB), indexes))
+            if raised is not None and ids:
+                cap = str(_schema.PENDING_LIST_KB)
+                self._cur.execute(_CLEAN_PENDING_LIST, (cap, raised[1], raised[0]))
         except errors.UniqueViolation as exc:
             self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
             raise AlreadyExists(self._import_clash(ids, numbers)) from exc
@@ -974,24 +982,25 @@ class PostgresTransaction:
             f"{copy_array(keys)}\t{copy_array(tags)}\n"
         )
 
-    def _raise_pending_list(self, customers: Iterable[Customer]) -> list[str] | None:
-        """Raise the GIN pending list cap for a big import; return the indexes, or None.
+    def _raise_pending_list(self, customers: Iterable[Customer]) -> tuple[list[str], str] | None:
+        """Raise the GIN pending list cap for a big import: its indexes and work_mem, or None.
 
         Each index entry of a GIN index goes through its pending list, which every write
         transaction caps at `_schema.PENDING_LIST_KB`: a big import would move the list
-        into the index every 256 kB, most of its time. So it raises the cap for its one
-        ``COPY``, then moves what is pending into the index (``gin_clean_pending_list``, as
-        VACUUM would), so that searches right after it read no long list. Only the owner
-        of the indexes may do that; another role imports under the cap. An import of
-        unknown size (an iterator) counts as big.
+        into the index every 256 kB, most of its time. So it raises the cap to 4 MB (and
+        ``work_mem``, which sorting a full list takes, to 64 MB) for its one ``COPY``: the
+        server moves each 4 MB into the index while the next rows are encoded. Then it
+        moves what is left into the index (``gin_clean_pending_list``, as VACUUM would),
+        so that searches right after it read no list. Only the owner of the indexes may
+        do that; another role imports under the cap. An import of unknown size (an
+        iterator) counts as big.
         """
         if isinstance(customers, Sized) and len(customers) < _BULK_IMPORT:
             return None
         indexes = self._sql.gin_indexes()
-        raised = self._cur.execute(
-            _RAISE_PENDING_LIST, (str(_BULK_PENDING_LIST_KB), indexes, indexes)
-        ).fetchone()
-        return indexes if raised is not None else None
+        parameters = {"cap": str(_BULK_PENDING_LIST_KB), "work_mem": f"{_BULK_WORK_MEM_KB}kB"}
+        row = self._cur.execute(_RAISE_PENDING_LIST, {**parameters, "indexes": indexes}).fetchone()
+        return None if row is None else (indexes, row[0])
 
     def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> str:
         clash = self._execute(
