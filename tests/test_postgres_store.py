@@ -48,14 +48,14 @@ from debitor_core import (
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._invoice import DeliveryState, Invoice, InvoiceState
-from debitor_core._model import Note
+from debitor_core._model import Address, Note
 from debitor_core._text import FOLD_VERSION, UNICODE_VERSION, duplicate_keys
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._types import Definitions
 from debitor_core.storage import ChangeFeed, PostgresStore
 from debitor_core.storage._postgres import _derived, _errors, _schema
 from debitor_core.storage._postgres import _queries as _pg_queries
-from debitor_core.storage._postgres._rows import RowCodec
+from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text
 from debitor_core.storage._queries import CustomerQuery
 from debitor_core.testing import (
     _LIFE,
@@ -1333,14 +1333,21 @@ def _pending_pages(postgres, schema):
         }
 
 
+SOMEWHERE_EAST = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=5.5)))
+
+
 class TestBulkImport:
     def test_a_big_import_leaves_no_pending_list(self, postgres, pg_pool, fresh_schema):
         """A big import moves its index entries out of the pending lists, then caps them again."""
         store = PostgresStore(pg_pool, book_id="bulk", schema=fresh_schema)
         customers = [sample_customer(n, name=f"Bulk Import {n}") for n in range(1, 1001)]
         with store.transaction() as tx:
+            tx._cur.execute("SET LOCAL work_mem = '5MB'")
             tx.add_many(customers)
-            assert "256kB" == tx._cur.execute("SHOW gin_pending_list_limit").fetchone()[0]
+            settings = tx._cur.execute(
+                "SELECT current_setting('gin_pending_list_limit'), current_setting('work_mem')"
+            ).fetchone()
+            assert ("256kB", "5MB") == settings  # both back as they were
         assert dict.fromkeys(_schema.GIN_INDEXES, 0) == _pending_pages(postgres, fresh_schema)
         found = store.search_customers(CustomerQuery(text="import 777"), limit=5)
         assert [777] == [customer.number for customer in found]
@@ -1447,7 +1454,7 @@ class TestBulkImport:
         assert 0 == store.revision()
 
     def test_two_batches_in_one_transaction(self, store):
-        """Two imports in one transaction each get their own staging table."""
+        """Two imports in one transaction: each is one COPY, both commit together."""
         with store.transaction() as tx:
             tx.add_many(sample_customer(n) for n in (1, 2))
             tx.add_many(sample_customer(n) for n in (3, 4))
@@ -1462,6 +1469,125 @@ class TestBulkImport:
         with store.transaction() as tx:
             tx.add_many(customers)
         assert customers == list(store.customers())
+
+    def test_import_writes_the_columns_a_single_add_writes(self, pg_pool, pg_schema):
+        """COPY text built by hand: every stored and computed column as add() writes it.
+
+        Hostile text sits where the COPY text and array formats have special characters:
+        tabs, newlines, backslashes, quotes, braces, commas, NULL and its escapes.
+        """
+        hostile = 'Tab\there\\N "q" {a,b} NULL \\. \r\n, 🙂'
+        customers = [
+            sample_customer(1, name=hostile),
+            sample_customer(
+                2,
+                contact_person=hostile,
+                address=Address("Iela\t1", "LV-1050", 'Rī"ga\\', None, "LV"),
+                custom_fields={"note": hostile, "pick": ("NULL", '"', "\\", "{}", "a,b", " ")},
+            ),
+            sample_customer(3, custom_fields={}, categories=(), created=SOMEWHERE_EAST),
+        ]
+        one_by_one = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        imported = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(one_by_one, *customers)
+        with imported.transaction() as tx:
+            assert 3 == tx.add_many(customers)
+        columns = (
+            "number, id, version, changed_revision, data, checksum, search_text, private_text, "
+            "folded_name, created, match_keys, tags"
+        )
+        with pg_pool.connection() as conn:
+            rows = {
+                store.book_id: conn.execute(
+                    f'SELECT {columns} FROM "{pg_schema}".debitor_customer '
+                    "WHERE book_id = %s ORDER BY number",
+                    (store.book_id,),
+                ).fetchall()
+                for store in (one_by_one, imported)
+            }
+        assert rows[one_by_one.book_id] == rows[imported.book_id]
+        assert customers == list(imported.customers())
+        fields = _derived.FieldKeys()
+        assert [tuple(_derived.customer_columns(c, fields)) for c in customers] == [
+            row[6:] for row in rows[imported.book_id]
+        ]
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")),
+        items=st.lists(
+            st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"))
+        ),
+    )
+    def test_copy_fields_read_back_exactly(self, pg_pool, text, items):
+        """copy_text and copy_array: whatever the text, the server reads back what was meant."""
+        with pg_pool.connection() as conn, conn.transaction(force_rollback=True):
+            conn.execute("CREATE TEMPORARY TABLE copied (t text, a text[]) ON COMMIT DROP")
+            with conn.cursor().copy("COPY copied (t, a) FROM STDIN") as copy:
+                copy.write(f"{copy_text(text)}\t{copy_array(items)}\n")
+            assert [(text, items)] == conn.execute("SELECT t, a FROM copied").fetchall()
+
+    def test_a_value_of_a_wrong_type_cannot_add_columns_or_rows(self, pg_pool, pg_schema):
+        """A version that is text with tabs and a newline is refused, never read as rows.
+
+        Unescaped, this one would fill its own row and write a second one into another book.
+        """
+        victim = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        rest = "{}\t0\t\t\t\t2026-01-01 00:00:00+00\t{}\t{}"
+        version = f"1\t{rest}\n{victim.book_id}\t1\t{uuid.uuid4()}\t7\t1"
+        forged = attrs.evolve(sample_customer(1), version=version)
+        with pytest.raises(StorageError), store.transaction() as tx:
+            tx.add_many([sample_customer(2), forged])
+        assert (0, 0) == (victim.count(), store.count())
+
+    def test_an_import_cut_short_stores_nothing(self, pg_pool, pg_schema):
+        """The customers' iterator fails after many rows were sent: none of them is stored."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(1))
+
+        def customers():
+            yield from (sample_customer(n) for n in range(2, 1502))
+            raise ValueError("the source broke")
+
+        with store.transaction() as tx:
+            with pytest.raises(ValueError, match="the source broke"):
+                tx.add_many(customers())
+            assert "256kB" == tx._cur.execute("SHOW gin_pending_list_limit").fetchone()[0]
+            tx.add(sample_customer(9))
+        assert ([1, 9], 2, 9) == (
+            [c.number for c in store.customers()],
+            store.revision(),
+            store.last_number(),
+        )
+
+    def test_a_late_clash_in_a_big_import_stores_nothing(self, pg_pool, pg_schema):
+        """The last of 1,200 clashes with a stored number: AlreadyExists, none stored, cap back."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(5000))
+        batch = [sample_customer(n) for n in range(1, 1200)] + [sample_customer(5000)]
+        with store.transaction() as tx:
+            with pytest.raises(AlreadyExists, match="The customer number 5000 is already taken"):
+                tx.add_many(batch)
+            assert "256kB" == tx._cur.execute("SHOW gin_pending_list_limit").fetchone()[0]
+        assert ([5000], 1) == ([c.number for c in store.customers()], store.revision())
+
+    def test_connection_dropped_during_an_import(self, postgres, pg_pool, pg_schema):
+        """The backend killed while rows stream: a StorageError, nothing stored, then work goes on."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(1))
+
+        def customers(tx):
+            for n in range(2, 3002):
+                if n == 1500:
+                    terminate(postgres, "pid = %s", tx._cur.connection.info.backend_pid)
+                yield sample_customer(n)
+
+        with pytest.raises(StorageError, match="was lost"), store.transaction() as tx:
+            tx.add_many(customers(tx))
+        assert ([1], 1) == ([c.number for c in store.customers()], store.revision())
+        add(store, sample_customer(2))
+        assert 2 == store.count()
 
 
 class TestOptionalDependency:

@@ -9,7 +9,15 @@ import math
 import re
 import threading
 import uuid
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
+from collections.abc import (
+    Callable,
+    Collection,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+    Sized,
+)
 from typing import Any, Final, Literal, Self, TypeVar
 
 import psycopg
@@ -17,6 +25,7 @@ import psycopg.sql
 import psycopg_pool
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
@@ -57,7 +66,7 @@ from debitor_core.storage._postgres._derived import (
 from debitor_core.storage._postgres._errors import commit_failed, lost_connection, translate
 from debitor_core.storage._postgres._lookups import Lookups
 from debitor_core.storage._postgres._queries import ORDERS, where
-from debitor_core.storage._postgres._rows import RowCodec
+from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text
 from debitor_core.storage._postgres._schema import Names, prepare
 from debitor_core.storage._queries import (
     CustomerQuery,
@@ -83,17 +92,26 @@ _RECORD_COMPUTED: Final = (
 _ID_COMPUTED: Final = f"id, {_COMPUTED}"
 _REFOLD_BATCH: Final = 2_000
 _BULK_IMPORT: Final = 1_000
-"""From this many customers on, an import raises the GIN pending list cap for its insert."""
-_BULK_PENDING_LIST_KB: Final = 65_536
-# Raises the cap (to the first parameter) when this role owns every index named (the second).
+"""From this many customers on, an import raises the GIN pending list cap for its COPY."""
+_BULK_PENDING_LIST_KB: Final = 4_096
+_BULK_WORK_MEM_KB: Final = 65_536
+_COPY_CHUNK: Final = 500
+"""How many rows an import encodes before it hands them to psycopg's sending thread."""
+# Raises the cap (to the first parameter) and work_mem (to at least the second), when
+# this role owns every index named (the third); returns work_mem as it was.
 _RAISE_PENDING_LIST: Final = (
-    "SELECT set_config('gin_pending_list_limit', %s, true) "
+    "SELECT current_setting('work_mem'), set_config('gin_pending_list_limit', %(cap)s, true), "
+    "set_config('work_mem', CASE WHEN pg_size_bytes(current_setting('work_mem')) < "
+    "pg_size_bytes(%(work_mem)s::text) THEN %(work_mem)s ELSE current_setting('work_mem') END, "
+    "true) "
     "WHERE (SELECT count(*) FILTER (WHERE pg_has_role(relowner, 'USAGE')) FROM pg_class "
-    "WHERE oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)) = cardinality(%s::text[])"
+    "WHERE oid IN (SELECT to_regclass(x) FROM unnest(%(indexes)s::text[]) x)) "
+    "= cardinality(%(indexes)s::text[])"
 )
-# Caps the pending lists again, and moves what is pending into the indexes named.
+# Caps the pending lists again, puts work_mem back, and moves what is pending into the
+# indexes named.
 _CLEAN_PENDING_LIST: Final = (
-    "SELECT set_config('gin_pending_list_limit', %s, true), "
+    "SELECT set_config('gin_pending_list_limit', %s, true), set_config('work_mem', %s, true), "
     "(SELECT sum(gin_clean_pending_list(to_regclass(x))) FROM unnest(%s::text[]) x)"
 )
 _MIN_SECONDS: Final = 0.001
@@ -863,7 +881,6 @@ class PostgresTransaction:
         self.wrote = False
         self._failed: StorageError | None = None
         self._seq = 0
-        self._imports = 0
 
     def _execute(self, statement: str | bytes, params: Sequence[object] = ()) -> Cursor:
         if self._failed is not None:
@@ -984,10 +1001,11 @@ class PostgresTransaction:
         self.last_number = max(self.last_number, customer.number)
 
     def add_many(self, customers: Iterable[Customer]) -> int:
-        """Add many new customers at once: ``COPY`` into a staging table, then one insert.
+        """Add many new customers at once, with one ``COPY`` straight into the book.
 
         All of them are added, or none (`AlreadyExists` names the first clash found, and
-        the transaction can go on without them).
+        the transaction can go on without them): the table's unique keys check each row
+        as ``COPY`` writes it, and a clash undoes the whole ``COPY``.
 
         Args:
             customers: The new customers.
@@ -998,31 +1016,24 @@ class PostgresTransaction:
         Raises:
             AlreadyExists: an id or a number is stored already, or given twice.
         """
-        self._imports += 1
-        table = f"pg_temp.debitor_import_{self._imports}"
-        self._execute(
-            f"CREATE TEMPORARY TABLE {table} (id uuid NOT NULL, number bigint NOT NULL, "
-            "version bigint NOT NULL, data text NOT NULL, checksum bigint NOT NULL, "
-            "search_text text, private_text text, folded_name text, created timestamptz, "
-            "match_keys text[], tags text[]) ON COMMIT DROP"
-        )
         self._execute(b"SAVEPOINT debitor_import")
         ids: set[uuid.UUID] = set()
         numbers: set[int] = set()
         try:
-            # Rows go to the server while the next ones are encoded.
-            statement = (
-                f"COPY {table} (id, number, version, data, checksum, {_COMPUTED}) FROM STDIN"
-            )
-            with self._cur.copy(statement) as copy:
+            raised = self._raise_pending_list(customers)
+            # A thread of psycopg's sends each chunk while the next ones are encoded.
+            writer = QueuedLibpqWriter(self._cur)
+            with self._cur.copy(self._sql.copy_customers(), writer=writer) as copy:
+                lines: list[str] = []
                 for customer in customers:
-                    customer_id, number, version, _, data, checksum = self._customer_row(customer)
-                    _check_new(customer_id, number, ids, numbers)
-                    copy.write_row(
-                        (customer_id, number, version, data, checksum, *self._computed(customer))
-                    )
-            if ids:
-                self._import(table, len(ids))
+                    lines.append(self._copy_line(customer, ids, numbers))
+                    if len(lines) == _COPY_CHUNK:
+                        copy.write("".join(lines))
+                        lines.clear()
+                copy.write("".join(lines))
+            if raised is not None and ids:
+                cap = str(_schema.PENDING_LIST_KB)
+                self._cur.execute(_CLEAN_PENDING_LIST, (cap, raised[1], raised[0]))
         except errors.UniqueViolation as exc:
             self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
             raise AlreadyExists(self._import_clash(ids, numbers)) from exc
@@ -1040,27 +1051,42 @@ class PostgresTransaction:
             self.last_number = max(self.last_number, *numbers)
         return len(ids)
 
-    def _import(self, table: str, count: int) -> None:
-        """Move ``count`` staged customers into the book (psycopg's errors pass through).
+    def _copy_line(self, customer: Customer, ids: set[uuid.UUID], numbers: set[int]) -> str:
+        """The row of ``customer`` in ``COPY``'s text format (`_Statements.copy_customers`).
+
+        Every value not made here is escaped, whatever its type: a text where a uuid,
+        an int or a time belongs is refused by the server, never read as more columns
+        or rows (of another book).
+        """
+        customer_id, number, version, revision, data, checksum = self._customer_row(customer)
+        _check_new(customer_id, number, ids, numbers)
+        text, private, name, created, keys, tags = self._computed(customer)
+        return (
+            f"{self._book}\t{revision}\t{copy_text(str(customer_id))}\t{number}\t"
+            f"{copy_text(str(version))}\t{copy_text(data)}\t{checksum}\t{copy_text(text)}\t"
+            f"{copy_text(private)}\t{copy_text(name)}\t{copy_text(str(created))}\t"
+            f"{copy_array(keys)}\t{copy_array(tags)}\n"
+        )
+
+    def _raise_pending_list(self, customers: Iterable[Customer]) -> tuple[list[str], str] | None:
+        """Raise the GIN pending list cap for a big import: its indexes and work_mem, or None.
 
         Each index entry of a GIN index goes through its pending list, which every write
         transaction caps at `_schema.PENDING_LIST_KB`: a big import would move the list
-        into the index every 256 kB, most of its time. So it raises the cap for its one
-        insert, then moves what is pending into the index (``gin_clean_pending_list``, as
-        VACUUM would), so that searches right after it read no long list. Only the owner
-        of the indexes may do that; another role imports under the cap.
+        into the index every 256 kB, most of its time. So it raises the cap to 4 MB (and
+        ``work_mem``, which sorting a full list takes, to 64 MB) for its one ``COPY``: the
+        server moves each 4 MB into the index while the next rows are encoded. Then it
+        moves what is left into the index (``gin_clean_pending_list``, as VACUUM would),
+        so that searches right after it read no list. Only the owner of the indexes may
+        do that; another role imports under the cap. An import of unknown size (an
+        iterator) counts as big.
         """
+        if isinstance(customers, Sized) and len(customers) < _BULK_IMPORT:
+            return None
         indexes = self._sql.gin_indexes()
-        bulk = (
-            count >= _BULK_IMPORT
-            and self._cur.execute(
-                _RAISE_PENDING_LIST, (str(_BULK_PENDING_LIST_KB), indexes, indexes)
-            ).fetchone()
-            is not None
-        )
-        self._cur.execute(self._sql.import_customers(table), (self._book, self.revision))
-        if bulk:
-            self._cur.execute(_CLEAN_PENDING_LIST, (str(_schema.PENDING_LIST_KB), indexes))
+        parameters = {"cap": str(_BULK_PENDING_LIST_KB), "work_mem": f"{_BULK_WORK_MEM_KB}kB"}
+        row = self._cur.execute(_RAISE_PENDING_LIST, {**parameters, "indexes": indexes}).fetchone()
+        return None if row is None else (indexes, row[0])
 
     def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> str:
         clash = self._execute(
@@ -1406,17 +1432,16 @@ class _Statements:
         lock = " FOR UPDATE" if columns == self.LOCK_COLUMNS else ""
         return self._s(f"SELECT {columns} FROM {{s}}debitor_book WHERE book_id = %s{lock}")  # noqa: S608 - our own columns
 
+    def copy_customers(self) -> str:
+        """``COPY`` of new customers into the book (`PostgresTransaction._copy_line`)."""
+        return self._s(
+            "COPY {s}debitor_customer (book_id, changed_revision, id, number, version, data, "
+            f"checksum, {_COMPUTED}) FROM STDIN"
+        )
+
     def gin_indexes(self) -> list[str]:
         """The GIN indexes of the customer table, as ``to_regclass`` takes them."""
         return [self._s(f"{{s}}{index}") for index in _schema.GIN_INDEXES]
-
-    def import_customers(self, table: str) -> str:
-        """Move the staged customers of ``table`` into the book."""
-        columns = f"id, number, version, data, checksum, {_COMPUTED}"
-        select = f"SELECT %s, %s, {columns} FROM {table}"  # noqa: S608 - our staging table
-        return self._s(
-            f"INSERT INTO {{s}}debitor_customer (book_id, changed_revision, {columns}) {select}"
-        )
 
 
 def _check_new(customer_id: uuid.UUID, number: int, ids: set[uuid.UUID], numbers: set[int]) -> None:
