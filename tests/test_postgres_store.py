@@ -55,6 +55,7 @@ from debitor_core.book._types import Definitions
 from debitor_core.storage import ChangeFeed, PostgresStore
 from debitor_core.storage._postgres import _derived, _errors, _schema
 from debitor_core.storage._postgres import _queries as _pg_queries
+from debitor_core.storage._postgres import _store as _pg_store
 from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text
 from debitor_core.storage._queries import CustomerQuery
 from debitor_core.testing import (
@@ -2069,6 +2070,141 @@ class TestQueries:
                 else:  # "1" is checked on the rows the index found for "c4ca"
                     assert "debitor_customer_text" in shown, shown
                     assert "strpos(search_text, '1'::text)" in shown, shown
+
+
+@pytest.fixture
+def by_pieces(monkeypatch):
+    """Thresholds under which a tiny book looks words up by their rare pieces.
+
+    A sample of one row is enough, a trigram in half the rows is common, and every
+    word is rare, so that every page is found first: the generated books and queries
+    then go through the rare-piece lookup (``strpos``) and the found-first page.
+    """
+    monkeypatch.setattr(_pg_queries, "MIN_SAMPLE", 1)
+    monkeypatch.setattr(_pg_queries, "COMMON_TRIGRAM", 0.5)
+    monkeypatch.setattr(_pg_queries, "RARE_WORD", 1.01)
+
+
+@pytest.mark.usefixtures("by_pieces")
+class TestPostgresQueriesContractByPieces(QueriesContract):
+    """The contract again, with words looked up by their rare pieces, pages found first."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self, pg_pool, pg_schema):
+        self.pool, self.schema = pg_pool, pg_schema
+
+    def make_store(self):
+        return PostgresStore(self.pool, book_id=new_book_id(), schema=self.schema)
+
+    @given(data=st.data())
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    def test_same_answers_as_the_in_memory_index(self, data):
+        """Searches, counts and duplicate lookups answer as the in-memory index does."""
+        inner = QueriesContract.test_same_answers_as_the_in_memory_index.hypothesis.inner_test
+        inner(self, data)
+
+
+def _customer_book(pg_pool, pg_schema, count):
+    """A book of ``count`` customers whose emails all start with "customer"."""
+    store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+    with store.transaction() as tx:
+        tx.add_many(
+            [
+                sample_customer(n, name=f"SIA Nr {n}", email=f"customer{n}@example.com")
+                for n in range(1, count + 1)
+            ]
+        )
+    return store
+
+
+def _recording_where(monkeypatch):
+    """Record the sample and the WHERE of every query the store builds."""
+    calls = []
+
+    def recording(book_id, query, sample=None):
+        found = _pg_queries.where(book_id, query, sample)
+        calls.append((sample, found))
+        return found
+
+    monkeypatch.setattr(_pg_store, "where", recording)
+    return calls
+
+
+class TestRarePieces:
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(data=st.data())
+    @pytest.mark.usefixtures("by_pieces")
+    def test_same_answers_as_the_in_memory_model(self, pg_pool, pg_schema, data):
+        """Private text and custom fields too: the same answers by pieces, pages found first."""
+        inner = TestQueries.test_same_answers_as_the_in_memory_model.hypothesis.inner_test
+        inner(self, pg_pool, pg_schema, data)
+
+    def test_a_common_prefix_is_checked_whole(self, pg_pool, pg_schema, monkeypatch):
+        """Every email starts "customer": the index looks up the rest, strpos the word.
+
+        With 300 rows the sample is usable under the shipped thresholds; the answers
+        are the in-memory index's, for every order and page.
+        """
+        store = _customer_book(pg_pool, pg_schema, 300)
+        calls = _recording_where(monkeypatch)
+        model = _in_memory(store)
+        try:
+            for text in ("customer12", "CUSTOMER29", "customer300@", "customer3000"):
+                query = CustomerQuery(text=text)
+                assert model.count(query) == store.count_customers(query)
+                for sort in ("number", "name", "created"):
+                    for descending in (False, True):
+                        page = {"sort": sort, "descending": descending, "offset": 1, "limit": 5}
+                        assert list(model.search(query, **page)) == list(
+                            store.search_customers(query, **page)
+                        ), (text, sort, descending)
+        finally:
+            store.close()
+        assert model.count(CustomerQuery(text="customer12")) == 11  # 12, 120-129
+        sample, (condition, params) = calls[0]
+        assert sample is not None
+        assert sample.usable
+        assert "strpos(search_text, %s) > 0" in condition, condition
+        patterns = [p for p in params if isinstance(p, str) and p.startswith("%")]
+        assert patterns, params
+        assert not any("cus" in p for p in patterns), params
+        assert "customer12" in params
+
+    def test_the_sample_is_taken_again(self, pg_pool, pg_schema, monkeypatch):
+        """A store samples at its first free-text query and again after RESAMPLE_AFTER.
+
+        The first sample of a new book is empty (nothing is rare or common); once the
+        book has grown, the next sample sees its rows. Queries without text take none.
+        """
+        monkeypatch.setattr(_pg_store, "RESAMPLE_AFTER", 3)
+        calls = _recording_where(monkeypatch)
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        try:
+            text = CustomerQuery(text="customer7")
+            store.count_customers(CustomerQuery(city="Rīga"))
+            store.search_customers(text)
+            with store.transaction() as tx:
+                tx.add_many(
+                    [sample_customer(n, email=f"customer{n}@example.com") for n in range(1, 301)]
+                )
+            store.count_customers(text)
+            store.invoices_matching(text)
+            store.count_customers(text)
+            store.count_customers(text)
+        finally:
+            store.close()
+        sizes = [None if sample is None else len(sample.texts) for sample, _ in calls]
+        assert sizes[:4] == [None, 0, 0, 0], sizes
+        assert sizes[4] == sizes[5] >= _pg_queries.MIN_SAMPLE, sizes
+        assert calls[4][0] is calls[5][0]
 
 
 class TestFolding:

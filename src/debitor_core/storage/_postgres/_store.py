@@ -65,7 +65,14 @@ from debitor_core.storage._postgres._derived import (
 )
 from debitor_core.storage._postgres._errors import commit_failed, lost_connection, translate
 from debitor_core.storage._postgres._lookups import Lookups
-from debitor_core.storage._postgres._queries import ORDERS, where
+from debitor_core.storage._postgres._queries import (
+    ORDERS,
+    RESAMPLE_AFTER,
+    SAMPLE_ROWS,
+    TextSample,
+    selective,
+    where,
+)
 from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text
 from debitor_core.storage._postgres._schema import Names, prepare
 from debitor_core.storage._queries import (
@@ -200,6 +207,7 @@ class PostgresStore:
         """The notification channel of this book (see `wait_for_change`)."""
         self._field_cache: tuple[int, FieldKeys] = (0, FieldKeys())
         self._lookups = Lookups(self._names, self._records)
+        self._sample: tuple[int, TextSample] = (RESAMPLE_AFTER, TextSample(()))
         self._read(lambda cur: prepare(cur.connection, self._names, self.book_id))
         self._fold_if_needed()
 
@@ -555,11 +563,13 @@ class PostgresStore:
         if order is None:
             msg = f"sort must be number, name or created, not {sort!r}."
             raise ValueError(msg)
-        found = where(self.book_id, _checked_query(query))
+        query = _checked_query(query)
+        sample = self._text_sample(query)
+        found = where(self.book_id, query, sample)
         if found is None:
             return []
         sql, params = found
-        statement = self._sql.search(sql, order)
+        statement = self._sql.search(sql, order, found_first=selective(query, sample))
         # Never prepared: a generic plan cannot see how rare the words are (the trigram
         # index's selectivity), and would read the whole book for every search.
         rows = self._read(
@@ -569,13 +579,30 @@ class PostgresStore:
 
     def count_customers(self, query: CustomerQuery) -> int:
         """Return how many customers match ``query``."""
-        found = where(self.book_id, _checked_query(query))
+        query = _checked_query(query)
+        found = where(self.book_id, query, self._text_sample(query))
         if found is None:
             return 0
         sql, params = found
         statement = self._sql.count_where(sql)
         row = self._read(lambda cur: cur.execute(statement, params, prepare=False).fetchone())
         return int(row[0]) if row else 0
+
+    def _text_sample(self, query: CustomerQuery) -> TextSample | None:
+        """Some of the book's rows, for a query with free text; taken again now and then.
+
+        The sample only steers how a query runs (`TextSample`), so a stale one (the
+        book grew since) costs speed, never a wrong answer.
+        """
+        if not query.text.strip():
+            return None
+        used, sample = self._sample
+        if used >= RESAMPLE_AFTER:
+            params = (self.book_id, SAMPLE_ROWS, self.book_id)
+            rows = self._read(lambda cur: cur.execute(self._sql.sample(), params).fetchall())
+            used, sample = 0, TextSample([f"{text}\n{private}" for text, private in rows])
+        self._sample = (used + 1, sample)
+        return sample
 
     def customers_sharing(self, keys: Iterable[DuplicateKey]) -> Sequence[DuplicateRow]:
         """Return the customers with any of ``keys``, by number, with the kinds they share."""
@@ -606,7 +633,8 @@ class PostgresStore:
 
     def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
         """Return the invoices of every customer matching ``query``, by invoice number."""
-        found = where(self.book_id, _checked_query(query))
+        query = _checked_query(query)
+        found = where(self.book_id, query, self._text_sample(query))
         if found is None:
             return []
         sql, params = found
@@ -1414,9 +1442,28 @@ class _Statements:
             "WHERE c.book_id = %s AND c.kind = r.kind AND c.key = r.key"
         )
 
-    def search(self, condition: str, order: str) -> str:
-        """One page of the customers meeting ``condition`` (a complete WHERE), in ``order``."""
-        return f"{self._search}{condition} ORDER BY {order} LIMIT %s OFFSET %s"
+    def search(self, condition: str, order: str, *, found_first: bool = False) -> str:
+        """One page of the customers meeting ``condition`` (a complete WHERE), in ``order``.
+
+        ``found_first`` finds every match before ordering them (for a rare word): the
+        ``OFFSET 0`` keeps the planner from walking the book in ``order`` instead.
+        """
+        if not found_first:
+            return f"{self._search}{condition} ORDER BY {order} LIMIT %s OFFSET %s"
+        inner = f"SELECT {_CUSTOMER_COLUMNS}, folded_name, created FROM {{s}}debitor_customer"  # noqa: S608 - our own columns
+        return self._s(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM ({inner} WHERE {condition} OFFSET 0) found "  # noqa: S608 - built by _queries
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+
+    def sample(self) -> str:
+        """Search and private text of rows drawn by number (`TextSample`; gaps give fewer)."""
+        return self._s(
+            "SELECT coalesce(search_text, ''), coalesce(private_text, '') "
+            "FROM {s}debitor_customer WHERE book_id = %s AND number = ANY(ARRAY("
+            "SELECT (1 + floor(random() * b.last_number))::bigint "
+            "FROM {s}debitor_book b, generate_series(1, %s) WHERE b.book_id = %s))"
+        )
 
     def count_where(self, condition: str) -> str:
         """How many customers meet ``condition`` (a complete WHERE)."""
