@@ -1228,21 +1228,27 @@ class TestTheLastEnglishOnlySentences:
         ) == error.message_in("de")
 
 
-class TestNoStorageErrorIsEnglishOnly:
+class TestNoCodedErrorIsEnglishOnly:
     def test_every_storage_error_the_source_makes_has_a_code(self):
-        """A storage error made without a code would be said in English in every language."""
+        """An error made without a code would be said in English in every language."""
         assert [] == catalogs.uncoded()
 
     def test_the_scan_finds_one(self):
-        """The scan sees a bare error, through a module too; a code or **params passes."""
+        """The scan sees a bare error (storage, not found, taken, conflict), through a module
+        too; a code, ``.coded(...)`` or **params passes."""
         source = (
             "raise StorageError('Gone.')\n"
             "raise _errors.CorruptStore(msg)\n"
             "raise StoreLocked(msg, code='storage.locked')\n"
             "raise CorruptStore(msg, **coded)\n"
             "raise ValueError('a programming error')\n"
+            "raise NotFound(f'No customer has the id {x}.')\n"
+            "raise errors.AlreadyExists(msg) from exc\n"
+            "raise ConcurrencyConflict(msg, expected=1, actual=2)\n"
+            "raise NotFound.coded('customer.not_found', {'id': x})\n"
+            "raise AlreadyExists(msg, code='customer.number_taken', params=p)\n"
         )
-        assert ["<source>:1", "<source>:2"] == catalogs.uncoded_storage_errors(source)
+        assert [f"<source>:{n}" for n in (1, 2, 6, 7, 8)] == catalogs.uncoded_errors(source)
 
     def test_the_catalog_check_fails_on_one(self, tmp_path, monkeypatch):
         """``make lint`` (tools/catalogs.py check) names the file and line of a bare error."""
@@ -1251,8 +1257,8 @@ class TestNoStorageErrorIsEnglishOnly:
         (package / "_bare.py").write_text("raise CorruptStore('Gone.')\n", encoding="utf-8")
         monkeypatch.setattr(catalogs, "ROOT", tmp_path)
         fault = (
-            "src/debitor_core/_bare.py:1 makes a storage error without code=: give it a code "
-            "and a catalog message"
+            "src/debitor_core/_bare.py:1 makes an error without a code: give it a code and a "
+            "catalog message (code=, or Error.coded(code, params))"
         )
         assert [fault] == catalogs.uncoded()
 
