@@ -2,6 +2,7 @@
 
 import datetime as dt
 import functools
+import io
 import json
 import os
 import pickle
@@ -1116,6 +1117,42 @@ class TestFilesToImportInTheCallersLanguage:
         assert "The row has 4 cells but the header names 3 columns;" in english
         assert "nav derīga" not in english
 
+    @pytest.mark.parametrize(
+        ("locale", "added"),
+        [
+            ("lv", "Noraidītā rinda,Noraidīšanas iemesls"),
+            ("de", "Abgelehnte Zeile,Grund der Ablehnung"),
+            ("en", "Rejected row,Why it was rejected"),
+        ],
+    )
+    def test_the_rejects_columns_in_the_language_import_again(self, clock, locale, added):
+        """A rejects file names its two columns in its language, and imports again anywhere.
+
+        Fixed, it imports into a book of any language, the two columns ignored and not
+        reported as unknown.
+        """
+        book = CustomerBook(locale=locale, clock=clock)
+        source = "Name,Email,Country\nSIA Koks,bad@@x,LV\n"
+        report = exchange.import_csv(book, source.encode())
+        stream = io.StringIO()
+        assert 1 == report.write_rejects(stream)
+        header, row = stream.getvalue().splitlines()
+        assert f"Name,Email,Country,{added}" == header
+        assert row.startswith("SIA Koks,bad@@x,LV,2,")
+        fixed = stream.getvalue().replace("bad@@x", "info@koks.lv").encode()
+        for reader in (CustomerBook(clock=clock), CustomerBook(locale="lv", clock=clock)):
+            again = exchange.import_csv(reader, fixed)
+            assert () == again.plan.ignored
+            assert [("created", "info@koks.lv")] == [
+                (o.action, c.email) for o, c in zip(again.outcomes, reader.customers(), strict=True)
+            ]
+
+    def test_an_unknown_column_is_still_reported(self, clock):
+        """Only the rejects columns are ignored silently: another unknown column is named."""
+        source = "Name,Country,Noraidītā rinda,Skype\nSIA Koks,LV,2,koks\n"
+        report = exchange.import_csv(CustomerBook(clock=clock), source.encode())
+        assert ("Skype",) == report.plan.ignored
+
 
 class TestTheLastEnglishOnlySentences:
     """The nested transaction, a damaged PostgreSQL row, an unknown database failure."""
@@ -1234,8 +1271,10 @@ class TestNoCodedErrorIsEnglishOnly:
         assert [] == catalogs.uncoded()
 
     def test_the_scan_finds_one(self):
-        """The scan sees a bare error (storage, not found, taken, conflict), through a module
-        too; a code, ``.coded(...)`` or **params passes."""
+        """The scan sees a bare error (storage, not found, taken, conflict) via a module too.
+
+        A code, ``.coded(...)`` or **params passes.
+        """
         source = (
             "raise StorageError('Gone.')\n"
             "raise _errors.CorruptStore(msg)\n"

@@ -969,6 +969,11 @@ message(
 message("import.summary", "{counts}.")
 message("import.summary/dry_run", "Dry run, nothing was changed: {counts}.")
 message("import.summary/refused", "Nothing was imported (all or nothing): {counts}.")
+# TRANSLATORS: the two columns a rejects file adds (ImportReport.write_rejects): the row's
+# number in the file imported, and every problem of the row. Importing the file again
+# ignores them by these names, in every language.
+message("rejects.row", "Rejected row")
+message("rejects.reason", "Why it was rejected")
 
 # -- storage errors meant for people (StorageError.message_in) -------------------------------
 # TRANSLATORS: {book} and {file} are paths; {reason} is the operating system's or the
