@@ -108,9 +108,7 @@ def uncoded() -> list[str]:
         f"{where} makes an error without a code: give it a code and a catalog message "
         "(code=, or Error.coded(code, params))"
         for path in sorted(package.rglob("*.py"))
-        for where in uncoded_errors(
-            path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
-        )
+        for where in uncoded_errors(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
     ]
 
 
