@@ -20,6 +20,7 @@ from debitor_core import AlreadyExists, ConcurrencyConflict, CustomerBook, NotFo
 from debitor_core._history import HistoryEntry
 from debitor_core.book import _privacy
 from debitor_core.storage import InMemoryStore, JsonFileStore, PostgresStore, SqliteStore
+from debitor_core.storage._memory import StoreState
 from debitor_core.storage._postgres import _errors as pg_errors
 from debitor_core.storage._sqlite import _translated
 from debitor_core.testing import sample_customer, sample_records
@@ -160,6 +161,24 @@ class TestEveryStoreSaysItsRefusalsInLatvian:
         )
         assert "No history has the key nope." == str(error)
         assert "Nav ieraksta „izmaiņu vēsture” ar atslēgu nope." == error.message_in("lv")
+
+    def test_a_customer_twice_in_a_stored_book(self):
+        """A stored book read again that holds an id or a number twice (see _json.py)."""
+        state = StoreState()
+        state.add_record(ID, 4, {})
+        other = uuid.UUID(int=9)
+        error = refused(AlreadyExists, lambda: state.add_record(other, 4, {}))
+        assert ("customer.twice", {"id": str(other), "number": 4}) == (
+            error.code,
+            dict(error.params),
+        )
+        error = refused(AlreadyExists, lambda: state.add_record(ID, 5, {}))
+        assert ("customer.twice", {"id": str(ID), "number": 5}) == (
+            error.code,
+            dict(error.params),
+        )
+        assert f"The customer id {ID} or number 5 appears twice." == str(error)
+        assert f"Klienta identifikators {ID} vai numurs 5 atkārtojas." == error.message_in("lv")
 
 
 class TestTheDatabasesOwnRefusal:
