@@ -63,7 +63,8 @@ def _customer(number: int, form: dict[str, Any]) -> Customer:
     )
 
 
-def _customers(size: int) -> Iterator[list[Customer]]:
+def customers_in_chunks(size: int) -> Iterator[list[Customer]]:
+    """The workload's customers 1 to ``size``, built straight into `Customer` objects, in chunks."""
     for start in range(0, size, _CHUNK):
         count = min(_CHUNK, size - start)
         forms = make_forms(count, seed=1000 + start // _CHUNK, start=start)
@@ -83,7 +84,7 @@ def big_book(conninfo: str, size: int) -> PostgresStore:
             conn.execute(f'DELETE FROM "{SCHEMA}".{table} WHERE book_id = %s', (book_id,))
     store = PostgresStore.connect(conninfo, book_id=book_id, schema=SCHEMA, max_size=2)
     start = time.perf_counter()
-    for chunk in _customers(size):
+    for chunk in customers_in_chunks(size):
         with store.transaction() as tx:
             tx.add_many(chunk)
     built = time.perf_counter() - start

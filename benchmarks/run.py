@@ -33,10 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import email_validator
 import phonenumbers
+import postgres_erase
 import postgres_queries
 import storage_compare
 from cli_bench import bench_cli as _bench_cli
 from feed_bench import follow_commits
+from history_bench import bench_history as _bench_history
 from queries_bench import bench_queries as _bench_queries
 from stdnum.eu import vat as eu_vat
 from workload import make_forms
@@ -562,16 +564,17 @@ def _postgres_import(conninfo: str, schema: str, *, quick: bool) -> None:
         customers.append(build(draft, number, now=utc_now(), author=None))
     validation = time.perf_counter() - start
     store = PostgresStore.connect(conninfo, book_id="bench-import", schema=schema)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with store.transaction() as tx:
         tx.add_many(customers)
-    imported = time.perf_counter() - start
+    imported, cpu = time.perf_counter() - start, time.process_time() - cpu
     if store.count() != size:
         raise RuntimeError(store.count())
     store.close()
     print(
         f"  {size:,} customers: validation {validation:.2f} s, COPY import and commit "
-        f"{imported:.2f} s ({size / imported:,.0f} customers a second)"
+        f"{imported:.2f} s ({size / imported:,.0f} customers a second; {cpu:.2f} s of it "
+        "this process's CPU: JSON, search columns, COPY text)"
     )
     report(
         f"PostgresStore validation + COPY import of {size:,} / validation alone",
@@ -615,8 +618,8 @@ def _postgres_follow(conninfo: str, schema: str, *, quick: bool) -> None:
     report(f"PostgresStore {size:,}: another book's commit + search / search alone", ratio, 2)
 
 
-def bench_postgres(*, quick: bool) -> None:
-    """Issue 12: PostgresStore: 4 writers, one commit, COPY import, search, a foreign commit."""
+def _in_postgres_schema(work: Callable[[str, str], None]) -> None:
+    """Run ``work(conninfo, schema)`` on the tests' server in a new schema, then drop it."""
     import psycopg  # noqa: PLC0415
 
     server = _postgres_server()
@@ -625,16 +628,32 @@ def bench_postgres(*, quick: bool) -> None:
     conninfo = server.conninfo  # type: ignore[attr-defined]
     schema = f"debitor_bench_{random.randrange(16**8):08x}"
     try:
-        _postgres_processes(conninfo, schema, quick=quick)
-        _postgres_commit(conninfo, schema, quick=quick)
-        _postgres_import(conninfo, schema, quick=quick)
-        _postgres_follow(conninfo, schema, quick=quick)
-        _postgres_search(conninfo, quick=quick)
+        work(conninfo, schema)
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         if server.cluster is not None:  # type: ignore[attr-defined]
             server.cluster.remove()  # type: ignore[attr-defined]
+
+
+def bench_postgres(*, quick: bool) -> None:
+    """Issue 12: PostgresStore: 4 writers, one commit, COPY import, search, a foreign commit."""
+
+    def work(conninfo: str, schema: str) -> None:
+        _postgres_processes(conninfo, schema, quick=quick)
+        _postgres_commit(conninfo, schema, quick=quick)
+        _postgres_import(conninfo, schema, quick=quick)
+        _postgres_follow(conninfo, schema, quick=quick)
+        _postgres_search(conninfo, quick=quick)
+
+    _in_postgres_schema(work)
+
+
+def bench_erase(*, quick: bool) -> None:
+    """Issue 15: erasure on PostgreSQL, rewriting the tables against only vacuuming them."""
+    _in_postgres_schema(
+        lambda conninfo, schema: postgres_erase.bench_erase(conninfo, schema, report, quick=quick)
+    )
 
 
 def bench_feed(*, quick: bool) -> None:
@@ -713,6 +732,17 @@ def bench_queries(*, quick: bool) -> None:
     _bench_queries(report, quick=quick)
 
 
+def bench_history(*, quick: bool) -> None:
+    """Issue 15: a customer's history and a merged-away number, a big book / a 1,000 one."""
+    server = _postgres_server()
+    conninfo = None if server is None else server.conninfo  # type: ignore[attr-defined]
+    try:
+        _bench_history(report, quick=quick, conninfo=conninfo)
+    finally:
+        if server is not None and server.cluster is not None:  # type: ignore[attr-defined]
+            server.cluster.remove()  # type: ignore[attr-defined]
+
+
 SECTIONS = {
     "validation": bench_validation,
     "locale": bench_locale,
@@ -721,8 +751,10 @@ SECTIONS = {
     "json": bench_json_store,
     "sqlite": bench_sqlite,
     "postgres": bench_postgres,
+    "erase": bench_erase,
     "feed": bench_feed,
     "queries": bench_queries,
+    "history": bench_history,
     "cli": bench_cli,
     "storage": bench_storage_baseline,
 }

@@ -787,3 +787,33 @@ class TestMore:
         monkeypatch.setattr(sys, "stderr", terminal)
         assert 0 == koks("check")[0]
         assert "\rChecking  79% [" in terminal.getvalue()
+
+
+class TestAuthor:
+    """--author goes into the customer's history wherever a command writes."""
+
+    def test_every_writing_command(self, koks, tmp_path):
+        """attach, archive, restore, merge, categories delete and fields change record it."""
+        (tmp_path / "c.pdf").write_bytes(b"%PDF")
+        koks("fields", "add", "size", "Size")
+        koks("add", "--name", "Koks", "--country", "LV")
+        assert 0 == koks("add", "--name", "Ozols", "--country", "LV", "--field", "size=42")[0]
+        koks("categories", "add", "Retail")
+        book = book_at("customers.json")
+        book.categorise(book.get_by_number(1).id, add="Retail")
+        for argv in (
+            ("attach", "1", "c.pdf"),
+            ("archive", "1"),
+            ("restore", "1"),
+            ("merge", "1", "2", "--yes"),
+            ("categories", "delete", "Retail", "--detach"),
+            ("fields", "change", "size", "--type", "integer"),
+        ):
+            assert 0 == koks(*argv, "--author", "anna")[0], argv
+        book = book_at("customers.json")
+        one, three = book.get_by_number(1), book.get_by_number(3)
+        assert (["anna"] * 5, "anna") == (
+            [e.author for e in book.history(one.id)[-5:]],
+            book.history(three.id)[-1].author,
+        )
+        assert {"custom_fields.size": ("42", 42)} == book.history(three.id)[-1].changes

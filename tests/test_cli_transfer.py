@@ -338,12 +338,14 @@ class TestBackups:
         book.store.close()
         assert (
             0,
-            "Wrote 1 customer, 1 category, 1 custom field and 5 records to backup.json.\n",
+            # an invoice, a payment, and 5 history entries: two registrations, the
+            # invoice issued, the payment recorded, the deletion
+            "Wrote 1 customer, 1 category, 1 custom field and 7 records to backup.json.\n",
             "",
         ) == filled("dump", "backup.json")
         assert (
             0,
-            "Loaded 1 customer, 1 category, 1 custom field and 5 records into new.db (1 new).\n",
+            "Loaded 1 customer, 1 category, 1 custom field and 7 records into new.db (1 new).\n",
             "",
         ) == filled("--book", "new.db", "load", "backup.json")
         assert (0, "") == filled("migrate", "--to", "copy.json")[::2]

@@ -1,8 +1,19 @@
 """Merges that forward: the merged-away id and number lead to the kept customer."""
 
+from decimal import Decimal
+
 import pytest
 
-from debitor_core import CustomerBook, Forward, HistoryAction, NotFound
+from debitor_core import (
+    ConcurrencyConflict,
+    ConsentChannel,
+    CustomerBook,
+    Forward,
+    HistoryAction,
+    InvoiceLine,
+    NotFound,
+    ValidationError,
+)
 from debitor_core._integrity import structural_problems
 from debitor_core.storage import JsonFileStore, PostgresStore, SqliteStore
 
@@ -122,3 +133,127 @@ def test_survives_reopen_postgres(postgres_url, clock):
         assert c.id == CustomerBook(store, clock=clock).get_by_number(a.number).id
     finally:
         store.close()
+
+
+def chain(book):
+    """A into B, B into C: returns (a, c as it stands)."""
+    a, b, c = three(book)
+    book.merge(b.id, a.id)
+    return a, book.merge(c.id, b.id)
+
+
+SHA = "ab" * 32
+LINE = InvoiceLine("Table", Decimal(1), Decimal(100))
+
+# Each writing method given a customer id, called through a merged-away id, and what
+# the kept customer shows after it.
+WRITES = {
+    "update": (
+        lambda book, key, v: book.update(key, {"email": "a@koks.lv"}, expected_version=v),
+        lambda c: c.email == "a@koks.lv",
+    ),
+    "add_note": (
+        lambda book, key, v: book.add_note(key, "Pays late", expected_version=v),
+        lambda c: [n.text for n in c.notes] == ["Pays late"],
+    ),
+    "attach": (
+        lambda book, key, v: book.attach(
+            key,
+            file_name="a.pdf",
+            media_type="application/pdf",
+            size=3,
+            sha256=SHA,
+            expected_version=v,
+        ),
+        lambda c: [a.file_name for a in c.attachments] == ["a.pdf"],
+    ),
+    "record_consent": (
+        lambda book, key, v: book.record_consent(
+            key, "email", given=True, source="form", expected_version=v
+        ),
+        lambda c: c.consent_to(ConsentChannel.EMAIL),
+    ),
+    "archive": (
+        lambda book, key, v: book.archive(key, expected_version=v),
+        lambda c: c.archived,
+    ),
+    "categorise": (
+        lambda book, key, v: book.categorise(key, add="Retail", expected_version=v),
+        lambda c: len(c.categories) == 1,
+    ),
+}
+
+
+class TestWritesForward:
+    """Every method that takes a customer id forwards a merged-away id, as get does."""
+
+    @pytest.mark.parametrize("method", sorted(WRITES))
+    def test_write_reaches_the_kept_customer(self, book, method):
+        """A write through A (merged into B, then C) changes C, at C's version."""
+        book.create_category("Retail")
+        a, c = chain(book)
+        write, shows = WRITES[method]
+        written = write(book, a.id, c.version)
+        assert (c.id, c.version + 1, True) == (written.id, written.version, shows(written))
+        assert written == book.get(c.id)
+        assert book.history(c.id)[-1].action is HistoryAction.CHANGED
+
+    @pytest.mark.parametrize("method", sorted(WRITES))
+    def test_expected_version_is_the_kept_customers(self, book, method):
+        """The merged-away customer's own last version is a conflict, not a match."""
+        book.create_category("Retail")
+        a, c = chain(book)
+        write, _ = WRITES[method]
+        with pytest.raises(ConcurrencyConflict):
+            write(book, str(a.id), a.version)
+        assert c == book.get(c.id)
+
+    def test_restore(self, book):
+        """Restore through a merged-away id brings the kept customer back."""
+        a, c = chain(book)
+        book.archive(c.id)
+        assert (False, c.id) == (book.restore(a.id).archived, book.get(c.id).id)
+
+    def test_merge_through_forwarded_ids(self, book):
+        """Merging into or from a merged-away id merges the kept customers."""
+        a, b, c = three(book)
+        d = book.register({**KOKS, "name": "SIA Koks 4"})
+        book.merge(b.id, a.id)
+        book.merge(d.id, c.id)
+        kept = book.merge(a.id, c.id)
+        assert (b.id, b.id) == (kept.id, book.get(d.id).id)
+
+    def test_merge_into_itself_through_a_forward(self, book):
+        """Merging a customer with an id that forwards to it is refused."""
+        a, c = chain(book)
+        with pytest.raises(ValidationError) as caught:
+            book.merge(c.id, a.id)
+        assert ["merge.same"] == [p.code for p in caught.value.problems]
+
+    def test_delete(self, book):
+        """Delete through a merged-away id deletes the kept customer."""
+        a, c = chain(book)
+        book.delete(a.id)
+        with pytest.raises(NotFound):
+            book.get(c.id)
+
+    def test_billing(self, book):
+        """Invoices issued and read, accounts and consent through a merged-away id."""
+        a, c = chain(book)
+        invoice = book.issue_invoice(a.id, [LINE])
+        assert (c.id, [invoice], c.id) == (
+            invoice.customer_id,
+            book.invoices(a.id),
+            book.account(a.id).customer_id,
+        )
+        assert book.may_contact(a.id, "email") is False
+        book.record_consent(c.id, "email", given=True, source="form")
+        assert book.may_contact(a.id, "email") is True
+
+    def test_chain_to_a_deleted_end(self, book):
+        """When the kept customer is gone, writes through the old id are NotFound."""
+        a, c = chain(book)
+        book.delete(c.id)
+        for write, _ in WRITES.values():
+            with pytest.raises(NotFound):
+                write(book, a.id, c.version)

@@ -48,16 +48,23 @@ from debitor_core import (
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._invoice import DeliveryState, Invoice, InvoiceState
-from debitor_core._model import Note
+from debitor_core._model import Address, Note
 from debitor_core._text import FOLD_VERSION, UNICODE_VERSION, duplicate_keys
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._types import Definitions
 from debitor_core.storage import ChangeFeed, PostgresStore
 from debitor_core.storage._postgres import _derived, _errors, _schema
 from debitor_core.storage._postgres import _queries as _pg_queries
-from debitor_core.storage._postgres._rows import RowCodec
+from debitor_core.storage._postgres import _store as _pg_store
+from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text
 from debitor_core.storage._queries import CustomerQuery
-from debitor_core.testing import QueriesContract, StoreContract, sample_customer, sample_records
+from debitor_core.testing import (
+    _LIFE,
+    QueriesContract,
+    StoreContract,
+    sample_customer,
+    sample_records,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -190,6 +197,12 @@ class TestPostgresQueriesContract(QueriesContract):
         """Searches, counts and duplicate lookups answer as the in-memory index does."""
         inner = QueriesContract.test_same_answers_as_the_in_memory_index.hypothesis.inner_test
         inner(self, data)
+
+    @given(steps=_LIFE)
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def test_history_lookups(self, steps):
+        """History, forwards of merges, erasures and records about customers answer as in memory."""
+        QueriesContract.test_history_lookups.hypothesis.inner_test(self, steps)
 
 
 class TestOpening:
@@ -1321,14 +1334,21 @@ def _pending_pages(postgres, schema):
         }
 
 
+SOMEWHERE_EAST = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=5.5)))
+
+
 class TestBulkImport:
     def test_a_big_import_leaves_no_pending_list(self, postgres, pg_pool, fresh_schema):
         """A big import moves its index entries out of the pending lists, then caps them again."""
         store = PostgresStore(pg_pool, book_id="bulk", schema=fresh_schema)
         customers = [sample_customer(n, name=f"Bulk Import {n}") for n in range(1, 1001)]
         with store.transaction() as tx:
+            tx._cur.execute("SET LOCAL work_mem = '5MB'")
             tx.add_many(customers)
-            assert "256kB" == tx._cur.execute("SHOW gin_pending_list_limit").fetchone()[0]
+            settings = tx._cur.execute(
+                "SELECT current_setting('gin_pending_list_limit'), current_setting('work_mem')"
+            ).fetchone()
+            assert ("256kB", "5MB") == settings  # both back as they were
         assert dict.fromkeys(_schema.GIN_INDEXES, 0) == _pending_pages(postgres, fresh_schema)
         found = store.search_customers(CustomerQuery(text="import 777"), limit=5)
         assert [777] == [customer.number for customer in found]
@@ -1435,7 +1455,7 @@ class TestBulkImport:
         assert 0 == store.revision()
 
     def test_two_batches_in_one_transaction(self, store):
-        """Two imports in one transaction each get their own staging table."""
+        """Two imports in one transaction: each is one COPY, both commit together."""
         with store.transaction() as tx:
             tx.add_many(sample_customer(n) for n in (1, 2))
             tx.add_many(sample_customer(n) for n in (3, 4))
@@ -1450,6 +1470,125 @@ class TestBulkImport:
         with store.transaction() as tx:
             tx.add_many(customers)
         assert customers == list(store.customers())
+
+    def test_import_writes_the_columns_a_single_add_writes(self, pg_pool, pg_schema):
+        """COPY text built by hand: every stored and computed column as add() writes it.
+
+        Hostile text sits where the COPY text and array formats have special characters:
+        tabs, newlines, backslashes, quotes, braces, commas, NULL and its escapes.
+        """
+        hostile = 'Tab\there\\N "q" {a,b} NULL \\. \r\n, 🙂'
+        customers = [
+            sample_customer(1, name=hostile),
+            sample_customer(
+                2,
+                contact_person=hostile,
+                address=Address("Iela\t1", "LV-1050", 'Rī"ga\\', None, "LV"),
+                custom_fields={"note": hostile, "pick": ("NULL", '"', "\\", "{}", "a,b", " ")},
+            ),
+            sample_customer(3, custom_fields={}, categories=(), created=SOMEWHERE_EAST),
+        ]
+        one_by_one = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        imported = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(one_by_one, *customers)
+        with imported.transaction() as tx:
+            assert 3 == tx.add_many(customers)
+        columns = (
+            "number, id, version, changed_revision, data, checksum, search_text, private_text, "
+            "folded_name, created, match_keys, tags"
+        )
+        with pg_pool.connection() as conn:
+            rows = {
+                store.book_id: conn.execute(
+                    f'SELECT {columns} FROM "{pg_schema}".debitor_customer '
+                    "WHERE book_id = %s ORDER BY number",
+                    (store.book_id,),
+                ).fetchall()
+                for store in (one_by_one, imported)
+            }
+        assert rows[one_by_one.book_id] == rows[imported.book_id]
+        assert customers == list(imported.customers())
+        fields = _derived.FieldKeys()
+        assert [tuple(_derived.customer_columns(c, fields)) for c in customers] == [
+            row[6:] for row in rows[imported.book_id]
+        ]
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        text=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0")),
+        items=st.lists(
+            st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"))
+        ),
+    )
+    def test_copy_fields_read_back_exactly(self, pg_pool, text, items):
+        """copy_text and copy_array: whatever the text, the server reads back what was meant."""
+        with pg_pool.connection() as conn, conn.transaction(force_rollback=True):
+            conn.execute("CREATE TEMPORARY TABLE copied (t text, a text[]) ON COMMIT DROP")
+            with conn.cursor().copy("COPY copied (t, a) FROM STDIN") as copy:
+                copy.write(f"{copy_text(text)}\t{copy_array(items)}\n")
+            assert [(text, items)] == conn.execute("SELECT t, a FROM copied").fetchall()
+
+    def test_a_value_of_a_wrong_type_cannot_add_columns_or_rows(self, pg_pool, pg_schema):
+        """A version that is text with tabs and a newline is refused, never read as rows.
+
+        Unescaped, this one would fill its own row and write a second one into another book.
+        """
+        victim = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        rest = "{}\t0\t\t\t\t2026-01-01 00:00:00+00\t{}\t{}"
+        version = f"1\t{rest}\n{victim.book_id}\t1\t{uuid.uuid4()}\t7\t1"
+        forged = attrs.evolve(sample_customer(1), version=version)
+        with pytest.raises(StorageError), store.transaction() as tx:
+            tx.add_many([sample_customer(2), forged])
+        assert (0, 0) == (victim.count(), store.count())
+
+    def test_an_import_cut_short_stores_nothing(self, pg_pool, pg_schema):
+        """The customers' iterator fails after many rows were sent: none of them is stored."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(1))
+
+        def customers():
+            yield from (sample_customer(n) for n in range(2, 1502))
+            raise ValueError("the source broke")
+
+        with store.transaction() as tx:
+            with pytest.raises(ValueError, match="the source broke"):
+                tx.add_many(customers())
+            assert "256kB" == tx._cur.execute("SHOW gin_pending_list_limit").fetchone()[0]
+            tx.add(sample_customer(9))
+        assert ([1, 9], 2, 9) == (
+            [c.number for c in store.customers()],
+            store.revision(),
+            store.last_number(),
+        )
+
+    def test_a_late_clash_in_a_big_import_stores_nothing(self, pg_pool, pg_schema):
+        """The last of 1,200 clashes with a stored number: AlreadyExists, none stored, cap back."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(5000))
+        batch = [sample_customer(n) for n in range(1, 1200)] + [sample_customer(5000)]
+        with store.transaction() as tx:
+            with pytest.raises(AlreadyExists, match="The customer number 5000 is already taken"):
+                tx.add_many(batch)
+            assert "256kB" == tx._cur.execute("SHOW gin_pending_list_limit").fetchone()[0]
+        assert ([5000], 1) == ([c.number for c in store.customers()], store.revision())
+
+    def test_connection_dropped_during_an_import(self, postgres, pg_pool, pg_schema):
+        """The backend killed while rows stream: a StorageError, nothing stored, then work goes on."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        add(store, sample_customer(1))
+
+        def customers(tx):
+            for n in range(2, 3002):
+                if n == 1500:
+                    terminate(postgres, "pid = %s", tx._cur.connection.info.backend_pid)
+                yield sample_customer(n)
+
+        with pytest.raises(StorageError, match="was lost"), store.transaction() as tx:
+            tx.add_many(customers(tx))
+        assert ([1], 1) == ([c.number for c in store.customers()], store.revision())
+        add(store, sample_customer(2))
+        assert 2 == store.count()
 
 
 class TestOptionalDependency:
@@ -1933,6 +2072,141 @@ class TestQueries:
                     assert "strpos(search_text, '1'::text)" in shown, shown
 
 
+@pytest.fixture
+def by_pieces(monkeypatch):
+    """Thresholds under which a tiny book looks words up by their rare pieces.
+
+    A sample of one row is enough, a trigram in half the rows is common, and every
+    word is rare, so that every page is found first: the generated books and queries
+    then go through the rare-piece lookup (``strpos``) and the found-first page.
+    """
+    monkeypatch.setattr(_pg_queries, "MIN_SAMPLE", 1)
+    monkeypatch.setattr(_pg_queries, "COMMON_TRIGRAM", 0.5)
+    monkeypatch.setattr(_pg_queries, "RARE_WORD", 1.01)
+
+
+@pytest.mark.usefixtures("by_pieces")
+class TestPostgresQueriesContractByPieces(QueriesContract):
+    """The contract again, with words looked up by their rare pieces, pages found first."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self, pg_pool, pg_schema):
+        self.pool, self.schema = pg_pool, pg_schema
+
+    def make_store(self):
+        return PostgresStore(self.pool, book_id=new_book_id(), schema=self.schema)
+
+    @given(data=st.data())
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    def test_same_answers_as_the_in_memory_index(self, data):
+        """Searches, counts and duplicate lookups answer as the in-memory index does."""
+        inner = QueriesContract.test_same_answers_as_the_in_memory_index.hypothesis.inner_test
+        inner(self, data)
+
+
+def _customer_book(pg_pool, pg_schema, count):
+    """A book of ``count`` customers whose emails all start with "customer"."""
+    store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+    with store.transaction() as tx:
+        tx.add_many(
+            [
+                sample_customer(n, name=f"SIA Nr {n}", email=f"customer{n}@example.com")
+                for n in range(1, count + 1)
+            ]
+        )
+    return store
+
+
+def _recording_where(monkeypatch):
+    """Record the sample and the WHERE of every query the store builds."""
+    calls = []
+
+    def recording(book_id, query, sample=None):
+        found = _pg_queries.where(book_id, query, sample)
+        calls.append((sample, found))
+        return found
+
+    monkeypatch.setattr(_pg_store, "where", recording)
+    return calls
+
+
+class TestRarePieces:
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(data=st.data())
+    @pytest.mark.usefixtures("by_pieces")
+    def test_same_answers_as_the_in_memory_model(self, pg_pool, pg_schema, data):
+        """Private text and custom fields too: the same answers by pieces, pages found first."""
+        inner = TestQueries.test_same_answers_as_the_in_memory_model.hypothesis.inner_test
+        inner(self, pg_pool, pg_schema, data)
+
+    def test_a_common_prefix_is_checked_whole(self, pg_pool, pg_schema, monkeypatch):
+        """Every email starts "customer": the index looks up the rest, strpos the word.
+
+        With 300 rows the sample is usable under the shipped thresholds; the answers
+        are the in-memory index's, for every order and page.
+        """
+        store = _customer_book(pg_pool, pg_schema, 300)
+        calls = _recording_where(monkeypatch)
+        model = _in_memory(store)
+        try:
+            for text in ("customer12", "CUSTOMER29", "customer300@", "customer3000"):
+                query = CustomerQuery(text=text)
+                assert model.count(query) == store.count_customers(query)
+                for sort in ("number", "name", "created"):
+                    for descending in (False, True):
+                        page = {"sort": sort, "descending": descending, "offset": 1, "limit": 5}
+                        assert list(model.search(query, **page)) == list(
+                            store.search_customers(query, **page)
+                        ), (text, sort, descending)
+        finally:
+            store.close()
+        assert model.count(CustomerQuery(text="customer12")) == 11  # 12, 120-129
+        sample, (condition, params) = calls[0]
+        assert sample is not None
+        assert sample.usable
+        assert "strpos(search_text, %s) > 0" in condition, condition
+        patterns = [p for p in params if isinstance(p, str) and p.startswith("%")]
+        assert patterns, params
+        assert not any("cus" in p for p in patterns), params
+        assert "customer12" in params
+
+    def test_the_sample_is_taken_again(self, pg_pool, pg_schema, monkeypatch):
+        """A store samples at its first free-text query and again after RESAMPLE_AFTER.
+
+        The first sample of a new book is empty (nothing is rare or common); once the
+        book has grown, the next sample sees its rows. Queries without text take none.
+        """
+        monkeypatch.setattr(_pg_store, "RESAMPLE_AFTER", 3)
+        calls = _recording_where(monkeypatch)
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        try:
+            text = CustomerQuery(text="customer7")
+            store.count_customers(CustomerQuery(city="Rīga"))
+            store.search_customers(text)
+            with store.transaction() as tx:
+                tx.add_many(
+                    [sample_customer(n, email=f"customer{n}@example.com") for n in range(1, 301)]
+                )
+            store.count_customers(text)
+            store.invoices_matching(text)
+            store.count_customers(text)
+            store.count_customers(text)
+        finally:
+            store.close()
+        sizes = [None if sample is None else len(sample.texts) for sample, _ in calls]
+        assert sizes[:4] == [None, 0, 0, 0], sizes
+        assert sizes[4] == sizes[5] >= _pg_queries.MIN_SAMPLE, sizes
+        assert calls[4][0] is calls[5][0]
+
+
 class TestFolding:
     def _admin_sql(self, postgres, schema, sql, *params):
         with postgres.admin() as conn:
@@ -2272,3 +2546,84 @@ def test_a_failure_while_folding_rolls_back(pg_pool, pg_schema, monkeypatch):
 def test_field_values_of_no_known_type(value, stored, expected):
     """A value of no custom-field type has no tags, and a filter on it matches nothing."""
     assert expected == _derived.field_tags("k", value, stored=stored)
+
+
+class TestHistoryLookups:
+    """History, forwards and records about a customer, by the existing indexed columns."""
+
+    @pytest.fixture
+    def merged(self, store, clock):
+        """Customer 3 merged into 2 and 2 into 1, customer 1 erased; returns (book, ids)."""
+        book = CustomerBook(store, clock=clock)
+        ids = [
+            book.register({"name": name, "address": {"country": "LV"}}, author="anna").id
+            for name in ("Anna Ozola", "Berta Kalna", "Cilda Liepa")
+        ]
+        book.merge(ids[1], ids[2], author="anna")
+        book.merge(ids[0], ids[1], author="anna")
+        book.erase(ids[0], reason="asked")
+        return book, ids
+
+    def columns(self, store, sql, *params):
+        with store._pool.connection() as conn:
+            table = f'"{store._names.schema}".debitor_record'
+            return conn.execute(sql.format(table=table), (store.book_id, *params)).fetchall()
+
+    def test_the_columns_hold_customer_and_number(self, store, merged):
+        """History entries, forwards and erasures fill customer_id (a forward its number)."""
+        _, ids = merged
+        rows = self.columns(
+            store,
+            "SELECT kind, customer_id, invoice_number FROM {table} WHERE book_id = %s "
+            "AND kind IN ('history', 'forward', 'erasure')",
+        )
+        assert all(row[1] in ids for row in rows)
+        assert {(ids[1], 3), (ids[0], 2)} == {(r[1], r[2]) for r in rows if r[0] == "forward"}
+        assert [ids[0]] == [r[1] for r in rows if r[0] == "erasure"]
+
+    def test_lookups_answer_as_the_book(self, store, merged):
+        """Forwards by number and target, history oldest first, the erasure among the records."""
+        book, ids = merged
+        assert [ids[1]] == [f.to for f in store.forwards_numbered(3)]
+        assert [ids[2]] == [f.customer_id for f in store.forwards_to(ids[1])]
+        assert book.history(ids[2]) == list(store.history_of(ids[2]))
+        assert ["Erasure"] == [type(r).__name__ for r in store.records_about(ids)]
+        assert ids[0] == book.get_by_number(3).id
+
+    @pytest.mark.usefixtures("merged")
+    @pytest.mark.parametrize("junk", [True, 0, -1, 2**53 + 1, 2**80, "3", 3.0, None])
+    def test_no_number_finds_nothing(self, store, junk):
+        """Anything but a customer number finds no forward (and never reaches PostgreSQL)."""
+        assert [] == list(store.forwards_numbered(junk))
+        assert [] == list(store.history_of(junk))
+
+    def test_a_damaged_column_never_gives_a_wrong_record(self, store, merged):
+        """A history row whose customer_id names another customer is left out."""
+        _, ids = merged
+        with store._pool.connection() as conn:
+            conn.execute(
+                f'UPDATE "{store._names.schema}".debitor_record SET customer_id = %s '
+                "WHERE book_id = %s AND kind = 'history' AND customer_id = %s",
+                (ids[1], store.book_id, ids[2]),
+            )
+        assert all(e.customer_id == ids[1] for e in store.history_of(ids[1]))
+        assert [] == list(store.history_of(ids[2]))
+
+    def test_rows_without_the_columns_are_filled_when_the_book_opens(
+        self, pg_pool, pg_schema, store, merged
+    ):
+        """Rows written before these kinds had columns: the book is folded again on open."""
+        book, ids = merged
+        with store._pool.connection() as conn:
+            conn.execute(
+                f'UPDATE "{pg_schema}".debitor_record SET customer_id = NULL, '
+                "invoice_number = NULL WHERE book_id = %s "
+                "AND kind IN ('history', 'forward', 'erasure')",
+                (store.book_id,),
+            )
+        assert [] == list(store.history_of(ids[2]))  # what the lookups would miss
+        revision = store.revision()
+        with PostgresStore(pg_pool, book_id=store.book_id, schema=pg_schema) as reopened:
+            assert book.history(ids[2]) == list(reopened.history_of(ids[2]))
+            assert [ids[1]] == [f.to for f in reopened.forwards_numbered(3)]
+            assert revision == reopened.revision()  # the data did not change

@@ -8,7 +8,7 @@ from pathlib import Path
 import attrs
 import pytest
 
-from debitor_core import CustomerBook, StorageError, _text
+from debitor_core import CorruptStore, CustomerBook, StorageError, _text
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._store_model import StoreReadModel
 from debitor_core.storage import (
@@ -236,9 +236,9 @@ class TestFoldVersions:
         db = sqlite3.connect(path)
         assert 1 == db.execute("SELECT count(*) FROM customer_search").fetchone()[0]
 
-    @pytest.mark.parametrize("version", [3, 4])
+    @pytest.mark.parametrize("version", [3, 4, 5])
     def test_golden_databases_get_their_query_rows(self, tmp_path, version):
-        """A database of schema 3 or 4 is migrated and folded: its customers are found."""
+        """A database of schema 3, 4 or 5 is migrated and folded: its customers are found."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
         with SqliteStore(tmp_path / "book.db") as store:
             assert _sqlite.SCHEMA_VERSION == store._user_version()
@@ -270,3 +270,98 @@ def test_fold_stamp_is_a_number_per_version():
     fold, unicode = _sqlite_queries.fold_stamp()
     major, minor, patch = map(int, _text.UNICODE_VERSION.split("."))
     assert (_text.FOLD_VERSION, major * 10_000 + minor * 100 + patch) == (fold, unicode)
+
+
+def merged_book(store, clock):
+    """A book where customer 3 was merged into 2 and 2 into 1; returns the three ids."""
+    book = CustomerBook(store, clock=clock)
+    ids = [
+        book.register({"name": name, "address": {"country": "LV"}}, author="anna").id
+        for name in ("Anna Ozola", "Berta Kalna", "Cilda Liepa")
+    ]
+    book.merge(ids[1], ids[2], author="anna")
+    book.merge(ids[0], ids[1], author="anna")
+    return book, ids
+
+
+class TestHistoryLookups:
+    """Schema 6: history, forwards and records about a customer by index (HistoryQueries)."""
+
+    def test_the_lookup_columns_are_written(self, store, clock):
+        """Each record row holds the customer it is about, and a forward its number too."""
+        _, ids = merged_book(store, clock)
+        rows = store._rows("SELECT kind, customer, number FROM record ORDER BY rowid")
+        assert {("forward", str(ids[1]), 3), ("forward", str(ids[0]), 2)} == {
+            row for row in rows if row[0] == "forward"
+        }
+        assert all(row[1] for row in rows if row[0] == "history")
+        assert {str(i) for i in ids} == {row[1] for row in rows if row[0] == "history"}
+
+    def test_lookups_follow_the_merges(self, store, clock):
+        """Forwards by number and by target, and each customer's history, oldest first."""
+        book, ids = merged_book(store, clock)
+        assert [ids[2]] == [f.customer_id for f in store.forwards_to(ids[1])]
+        assert [ids[1]] == [f.customer_id for f in store.forwards_to(ids[0])]
+        assert [ids[1]] == [f.to for f in store.forwards_numbered(3)]
+        assert [] == list(store.forwards_numbered(1))
+        assert ["registered", "merged"] == [e.action.value for e in store.history_of(ids[2])]
+        assert book.history(ids[2]) == list(store.history_of(ids[2]))
+        assert "Anna Ozola" == book.get_by_number(3).name
+
+    @pytest.mark.parametrize("junk", [True, 0, -1, 2**53 + 1, 2**80, "3", 3.0, None])
+    def test_no_number_finds_nothing(self, store, clock, junk):
+        """Anything but a customer number finds no forward (and never reaches SQLite)."""
+        merged_book(store, clock)
+        assert [] == list(store.forwards_numbered(junk))
+
+    def test_a_damaged_lookup_column_never_gives_a_wrong_record(self, path, clock):
+        """A history row whose column names another customer is left out; verify finds it."""
+        store = SqliteStore(path)
+        _, ids = merged_book(store, clock)
+        store.close()
+        db = sqlite3.connect(path)
+        with db:
+            db.execute(
+                "UPDATE record SET customer = ? WHERE kind = 'history' AND customer = ?",
+                (str(ids[0]), str(ids[2])),
+            )
+        db.close()
+        with SqliteStore(path) as reopened:
+            assert all(e.customer_id == ids[0] for e in reopened.history_of(ids[0]))
+            assert [] == list(reopened.history_of(ids[2]))  # a miss, not a wrong answer
+            with pytest.raises(CorruptStore, match="lookup columns of the history"):
+                reopened.verify()
+
+    def test_the_lookups_use_the_indexes(self, store):
+        """The statements are index searches, not scans of every record."""
+        plans = [
+            store._rows(
+                "EXPLAIN QUERY PLAN SELECT rowid FROM record WHERE customer IN (?) AND kind = ?",
+                ("x", "history"),
+            ),
+            store._rows(
+                "EXPLAIN QUERY PLAN SELECT rowid FROM record WHERE number = ? AND kind = ? "
+                "ORDER BY rowid",
+                (1, "forward"),
+            ),
+        ]
+        details = [row[3] for plan in plans for row in plan]
+        assert any("record_customer" in d for d in details)
+        assert any("record_number" in d for d in details)
+        assert not any(d.startswith("SCAN") for d in details)
+
+    def test_golden_schema_5_gets_its_lookup_columns(self, tmp_path, clock):
+        """A book of schema 5 with history and a forward is upgraded and filled from its rows."""
+        shutil.copy(GOLDEN / "book-v5.db", tmp_path / "book.db")
+        with SqliteStore(tmp_path / "book.db") as store:
+            assert 6 == store._user_version()
+            [forward] = store.forwards_numbered(3)
+            assert 2 == store.get(forward.to).number
+            assert [forward] == list(store.forwards_to(forward.to))
+            actions = [e.action.value for e in store.history_of(forward.customer_id)]
+            assert ["registered", "changed", "merged"] == actions
+            assert 1 == len(store.records_about([store.get_by_number(1).id]))  # its invoice
+            book = CustomerBook(store, clock=clock)
+            assert "Anna Ozola" == book.get_by_number(3).name
+            assert 3 == len(book.history(forward.customer_id))
+            store.verify()

@@ -96,7 +96,7 @@ class TestSchema:
         for table in ("customer", "category", "custom_field", "record", "meta"):
             assert "checksum" in {c[1] for c in db.execute(f"PRAGMA table_info({table})")}
 
-    @pytest.mark.parametrize("version", [1, 2, 3, 4])
+    @pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
     def test_golden_files(self, tmp_path, version):
         """The golden database of every schema version opens with every record."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
@@ -586,7 +586,7 @@ class TestFeed:
             golden.write_text(json.dumps(dump, indent=1, ensure_ascii=False) + "\n")
         assert json.loads(golden.read_text()) == dump
 
-    @pytest.mark.parametrize("version", [1, 2, 3, 4])
+    @pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
     def test_upgraded_schema_is_a_new_one(self, tmp_path, version):
         """An upgraded database has the very schema of a new one."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "old.db")

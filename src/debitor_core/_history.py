@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping
@@ -46,7 +47,11 @@ _NOT_RECORDED: Final = frozenset({"id", "version", "updated"})
 
 
 class HistoryAction(enum.Enum):
-    """What kind of write an entry records."""
+    """What kind of write an entry records.
+
+    The ``invoice_*``, ``payment_recorded`` and ``reminder_sent`` entries record a write
+    about one of the customer's invoices (`HistoryEntry.invoice`), without field changes.
+    """
 
     REGISTERED = "registered"
     IMPORTED = "imported"
@@ -54,6 +59,12 @@ class HistoryAction(enum.Enum):
     MERGED = "merged"
     DELETED = "deleted"
     ERASED = "erased"
+    INVOICE_ISSUED = "invoice_issued"
+    INVOICE_VOIDED = "invoice_voided"
+    INVOICE_SENT = "invoice_sent"
+    INVOICE_NOT_SENT = "invoice_not_sent"
+    PAYMENT_RECORDED = "payment_recorded"
+    REMINDER_SENT = "reminder_sent"
 
 
 @attrs.frozen(repr=False)
@@ -108,6 +119,8 @@ class HistoryEntry:
             ``fields`` lists only the private ones). Kept whole rather than field by
             field, so that registering stays cheap.
         version: Starts at 1; an erasure scrubs the entry and adds 1.
+        invoice: For an entry about an invoice (issued, voided, sent or not sent,
+            paid, reminded), the invoice's id.
     """
 
     KIND: ClassVar[str] = "history"
@@ -122,10 +135,11 @@ class HistoryEntry:
     reason: str | None = None
     initial: Customer | None = None
     version: int = 1
+    invoice: uuid.UUID | None = None
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """The record key in a store."""
+        """The record key in a store (worked out once: a store asks for it several times)."""
         return str(self.id)
 
     @property

@@ -592,6 +592,8 @@ def _history(h: HistoryEntry, out: list[Problem]) -> None:
     _text(h.author, "author", LIMITS["author"], out)
     if h.other is not None:
         _uuid(h.other, "other", out)
+    if h.invoice is not None:
+        _uuid(h.invoice, "invoice", out)
     _text(h.reason, "reason", LIMITS["multiline_text"], out, control=_FREE_CONTROL)
     if h.initial is not None:
         if type(h.initial) is not Customer:

@@ -93,7 +93,7 @@ from debitor_core._terms import PaymentTerms
 from debitor_core._text import keys_and_text
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._protocol import Store
-from debitor_core.storage._queries import CustomerQueries, CustomerQuery
+from debitor_core.storage._queries import CustomerQueries, CustomerQuery, HistoryQueries
 
 __all__ = [
     "QueriesContract",
@@ -434,7 +434,7 @@ class StoreContract(abc.ABC):
             with store.transaction() as tx:
                 tx.put_record(scrubbed, expected_version=1)
             reopened = self.reopen(store)
-            assert [entries[0], scrubbed] == list(reopened.records(HistoryEntry))
+            assert [entries[0], scrubbed, entries[2]] == list(reopened.records(HistoryEntry))
             assert scrubbed == reopened.record(HistoryEntry, scrubbed.key)
 
     def test_record_versions(self) -> None:
@@ -1076,8 +1076,11 @@ def sample_records(customer: Customer) -> tuple[Invoice, Payment, Delivery, Remi
     return invoice, payment, delivery, reminder
 
 
-def sample_history(customer: Customer) -> tuple[HistoryEntry, HistoryEntry]:
-    """Two history entries of ``customer``: its registration and a change with a private field."""
+def sample_history(customer: Customer) -> tuple[HistoryEntry, HistoryEntry, HistoryEntry]:
+    """Three history entries of ``customer``: registered, changed, an invoice paid.
+
+    The change has a private field; the payment names an invoice.
+    """
     registered = HistoryEntry(
         uuid.uuid4(),
         customer.id,
@@ -1100,7 +1103,15 @@ def sample_history(customer: Customer) -> tuple[HistoryEntry, HistoryEntry]:
         other=uuid.uuid4(),
         reason="Tab\tand line\nbreaks are kept.",
     )
-    return registered, changed
+    paid = HistoryEntry(
+        uuid.uuid4(),
+        customer.id,
+        _MOMENT + dt.timedelta(seconds=2),
+        HistoryAction.PAYMENT_RECORDED,
+        "ilze",
+        invoice=uuid.uuid4(),
+    )
+    return registered, changed, paid
 
 
 def _run_threads(target: Callable[[int], None], count: int) -> None:
@@ -1248,6 +1259,18 @@ def _queries(draw: Any, book: _Book) -> CustomerQuery:  # noqa: ANN401
     )
 
 
+_LIFE = st.lists(
+    st.tuples(
+        st.sampled_from(["register", "update", "invoice", "merge", "delete", "erase"]),
+        st.integers(0, 7),
+        st.integers(0, 7),
+    ),
+    min_size=1,
+    max_size=14,
+)
+"""Steps of a book's life: each names an action and two customers (by position)."""
+
+
 class QueriesContract(abc.ABC):
     """Store-side queries (`debitor_core.storage.CustomerQueries`) against the in-memory index.
 
@@ -1362,6 +1385,88 @@ class QueriesContract(abc.ABC):
                 assert getattr(expected, name)(*args) == getattr(actual, name)(*args), name
         finally:
             store.close()
+
+    @given(steps=_LIFE)
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    def test_history_lookups(self, steps: list[tuple[str, int, int]]) -> None:
+        """History, forwards of merges, erasures and records about customers answer as in memory.
+
+        On generated lives of a book (merges and chains of them, deletions, erasures),
+        and, when the store has `HistoryQueries`, each of its lookups answers as a read
+        of every record of the kind (`ScannedHistory`).
+        """
+        from debitor_core.book._facade import CustomerBook  # noqa: PLC0415
+        from debitor_core.book._in_memory import InMemoryReadModel  # noqa: PLC0415
+        from debitor_core.book._store_model import ScannedHistory, StoreReadModel  # noqa: PLC0415
+
+        store = self.make_store()
+        assert isinstance(store, CustomerQueries), f"{store!r} does not implement the queries"
+        try:
+            moment = iter(range(10_000))
+            clock = lambda: _MOMENT + dt.timedelta(seconds=next(moment))  # noqa: E731
+            ids = _live(CustomerBook(store, clock=clock), steps)
+            expected = InMemoryReadModel()
+            expected.reload(store, _definitions(store))
+            actual = StoreReadModel(store)
+            actual.reload(store, _definitions(store))
+            unknown = uuid.UUID(int=7)
+            for key in [*ids, unknown]:
+                assert expected.history(key) == actual.history(key)
+                assert expected.merged_into(key) == actual.merged_into(key)
+                assert sorted(expected.merged_from(key)) == sorted(actual.merged_from(key))
+                assert expected.records_about([key]) == actual.records_about([key])
+            assert expected.records_about(ids) == actual.records_about(ids)
+            assert expected.records_about([]) == actual.records_about([])
+            assert expected.erasures() == actual.erasures()
+            for number in [*range(len(ids) + 2), True, -1, 2**80, "1", None, 1.0]:
+                assert expected.merged_number(number) == actual.merged_number(number), number
+            if isinstance(store, HistoryQueries):
+                scanned = ScannedHistory(store)
+                for key in [*ids, unknown]:
+                    assert list(scanned.history_of(key)) == list(store.history_of(key))
+                    assert list(scanned.forwards_to(key)) == list(store.forwards_to(key))
+                for number in range(len(ids) + 2):
+                    want = scanned.forwards_numbered(number)
+                    assert list(want) == list(store.forwards_numbered(number))
+                assert scanned.records_about(ids) == list(store.records_about(ids))
+        finally:
+            store.close()
+
+
+def _live(book: Any, steps: list[tuple[str, int, int]]) -> list[uuid.UUID]:  # noqa: ANN401
+    """Run ``steps`` on ``book``; return the id of every customer it registered.
+
+    Registrations (the first always), edits, invoices with a payment, merges (so also
+    chains of them), deletions and erasures (of live, merged-away and deleted
+    customers); a step the book refuses (a customer in use, one gone) is skipped.
+    """
+    from debitor_core._errors import DebitorError  # noqa: PLC0415
+
+    ids: list[uuid.UUID] = []
+    for action, first, second in [("register", 0, 0), *steps]:
+        if action == "register" or not ids:
+            name = f"Customer {len(ids) + 1}"
+            form = {"name": name, "address": {"country": "LV"}}
+            ids.append(book.register(form, author="contract").id)
+            continue
+        one, other = ids[first % len(ids)], ids[second % len(ids)]
+        try:
+            if action == "update":
+                current = book.get(one)
+                changes = {"email": f"c{current.version}.{current.number}@example.com"}
+                book.update(current.id, changes, expected_version=current.version)
+            elif action == "invoice":
+                invoice = book.issue_invoice(one, [InvoiceLine("Chair", 1, 10)])
+                book.record_payment(invoice.id, 4, date=invoice.issue_date)
+            elif action == "merge":
+                book.merge(other, one, author="contract")
+            elif action == "delete":
+                book.delete(one)
+            else:
+                book.erase(one, reason="asked")
+        except DebitorError:
+            continue
+    return ids
 
 
 def _definitions(store: Store) -> Any:  # noqa: ANN401 - the book's Definitions

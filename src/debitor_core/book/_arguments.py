@@ -13,7 +13,8 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, TypeVar, cast
 
-from debitor_core import _i18n
+from debitor_core import _i18n, _rules
+from debitor_core._checks import run_rule
 from debitor_core._errors import ValidationError
 from debitor_core._limits import MAX_DATE, MIN_DATE
 from debitor_core._shown import shown
@@ -24,6 +25,7 @@ from debitor_core.storage._protocol import Store
 T = TypeVar("T")
 
 __all__ = [
+    "checked_author",
     "checked_clock",
     "checked_day",
     "checked_instance",
@@ -70,6 +72,25 @@ def checked_text(function: str, parameter: str, value: object) -> str | None:
     if value is None or isinstance(value, str):
         return value
     wrong_type(function, parameter, value, "text or None")
+
+
+def checked_author(function: str, author: object) -> str | None:
+    """Who makes a change, as history and notes keep it: ``None``, or normalised text.
+
+    Raises:
+        TypeError: ``author`` is neither text nor ``None``.
+        ValidationError: ``author.empty``, ``author.too_long`` (more than
+            `LIMITS` ``author``), ``author.control_character`` or
+            ``author.direction_control``: what a stored history entry may not hold.
+    """
+    if author is None:
+        return None
+    checked_text(function, "author", author)
+    return run_rule("author", _author, author)
+
+
+def _author(value: object) -> str:
+    return _rules.text(value, label="author", code="author", max_length=_rules.LIMITS["author"])
 
 
 def checked_optional_int(function: str, parameter: str, value: object, minimum: int) -> int | None:

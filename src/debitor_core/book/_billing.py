@@ -13,6 +13,7 @@ from debitor_core import _rules
 from debitor_core._category import Category
 from debitor_core._checks import Checks, run_rule
 from debitor_core._errors import Problem, ValidationError
+from debitor_core._history import HistoryAction
 from debitor_core._invoice import (
     Invoice,
     InvoiceLine,
@@ -25,8 +26,14 @@ from debitor_core._invoice import (
 from debitor_core._limits import MONEY_CONTEXT
 from debitor_core._terms import PaymentTerms
 from debitor_core.book._accounts import AccountSummary, Totals
-from debitor_core.book._arguments import checked_day, checked_text, read_date, wrong_type
-from debitor_core.book._read_model import find, find_invoice, in_categories
+from debitor_core.book._arguments import (
+    checked_author,
+    checked_day,
+    checked_text,
+    read_date,
+    wrong_type,
+)
+from debitor_core.book._read_model import find_forwarded, find_invoice, in_categories
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork
 
@@ -52,7 +59,7 @@ class Billing:
         uow.catch_up()
         if customer_id is None:
             return uow.model.invoices()
-        return uow.model.invoices(find(uow.model, customer_id).id)
+        return uow.model.invoices(find_forwarded(uow.model, customer_id).id)
 
     def issue(
         self,
@@ -62,18 +69,20 @@ class Billing:
         issue_date: dt.date | None,
         currency: str | None,
         payment_terms: PaymentTerms | None,
+        author: str | None = None,
     ) -> Invoice:
         """Issue an invoice to a customer (see `CustomerBook.issue_invoice`)."""
         if isinstance(lines, str | bytes | Mapping) or not isinstance(lines, Iterable):
             wrong_type("issue_invoice", "lines", lines, "a list of InvoiceLine objects")
         checked_day("issue_invoice", "issue_date", issue_date)
         checked_text("issue_invoice", "currency", currency)
+        author = checked_author("issue_invoice", author)
         if payment_terms is not None and not isinstance(payment_terms, PaymentTerms):
             wrong_type("issue_invoice", "payment_terms", payment_terms, "a PaymentTerms")
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            customer = find(uow.model, customer_id)
+            customer = find_forwarded(uow.model, customer_id)
             chosen = run_rule(
                 "currency", _rules.validate_currency, currency or customer.currency or "EUR"
             )
@@ -83,7 +92,7 @@ class Billing:
                 raise ValidationError(problems)
             terms = payment_terms or customer.payment_terms or PaymentTerms.net(14)
             day = issue_date or self._settings.today()
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 invoice = Invoice.issue(
                     customer,
                     number=uow.model.last_invoice_number() + 1,
@@ -93,10 +102,12 @@ class Billing:
                     terms=terms,
                 )
                 tx.put_record(invoice, expected_version=None)
+                tx.note(customer.id, HistoryAction.INVOICE_ISSUED, invoice=invoice.id)
             return invoice
 
-    def void(self, invoice_id: uuid.UUID) -> Invoice:
+    def void(self, invoice_id: uuid.UUID, author: str | None = None) -> Invoice:
         """Void an invoice (see `CustomerBook.void_invoice`)."""
+        author = checked_author("void_invoice", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
@@ -107,8 +118,9 @@ class Billing:
             if invoice.state is InvoiceState.VOID:
                 return invoice
             voided = attrs.evolve(invoice, state=InvoiceState.VOID, version=invoice.version + 1)
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 tx.put_record(voided, expected_version=invoice.version)
+                tx.note(invoice.customer_id, HistoryAction.INVOICE_VOIDED, invoice=invoice.id)
             return voided
 
     def record_payment(
@@ -118,9 +130,11 @@ class Billing:
         *,
         date: dt.date | str,
         currency: str | None,
+        author: str | None = None,
     ) -> Payment:
         """Record a payment of an invoice (see `CustomerBook.record_payment`)."""
         checked_text("record_payment", "currency", currency)
+        author = checked_author("record_payment", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
@@ -151,8 +165,9 @@ class Billing:
             assert paid is not None  # noqa: S101 - no problems, so an amount
             assert day is not None  # noqa: S101 - no problems, so a date
             payment = Payment(uuid.uuid4(), invoice.id, paid, invoice.currency, day)
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 tx.put_record(payment, expected_version=None)
+                tx.note(invoice.customer_id, HistoryAction.PAYMENT_RECORDED, invoice=invoice.id)
             return payment
 
     def account(self, customer_id: uuid.UUID | str, as_of: dt.date | None) -> AccountSummary:
@@ -160,7 +175,7 @@ class Billing:
         uow = self._uow
         uow.catch_up()
         checked_day("account", "as_of", as_of)
-        customer = find(uow.model, customer_id)
+        customer = find_forwarded(uow.model, customer_id)
         return uow.model.account(customer.id, as_of or self._settings.today())
 
     def category_totals(

@@ -10,7 +10,7 @@ from debitor_core import _rules
 from debitor_core._category import Category, category_problems
 from debitor_core._checks import run_rule
 from debitor_core._errors import InUse, ValidationError
-from debitor_core.book._arguments import say
+from debitor_core.book._arguments import checked_author, say
 from debitor_core.book._read_model import in_categories
 from debitor_core.book._types import BookSettings, CategoryCount, CategoryRef
 from debitor_core.book._unit_of_work import UnitOfWork
@@ -66,6 +66,7 @@ class Categories:
 
     def delete(self, ref: CategoryRef, *, detach: bool, author: str | None = None) -> None:
         """Delete a category; its sub-categories move up (see `CustomerBook.delete_category`)."""
+        author = checked_author("delete_category", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()

@@ -13,6 +13,7 @@ from debitor_core._errors import Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType, definition_problems
 from debitor_core._model import Customer
 from debitor_core._util import read_decimal
+from debitor_core.book._arguments import checked_author
 from debitor_core.book._read_model import CustomerQuery
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork
@@ -56,8 +57,16 @@ class CustomFields:
                 )
             return self._put(definition, [])
 
-    def change(self, key: str, changes: dict[str, Any]) -> CustomFieldDefinition:
-        """Change a definition; stored values are checked and converted (see `change_field`)."""
+    def change(
+        self, key: str, changes: dict[str, Any], author: str | None = None
+    ) -> CustomFieldDefinition:
+        """Change a definition; stored values are checked and converted (see `change_field`).
+
+        Each customer whose value is converted gets a history entry by ``author``; when
+        the new definition holds personal data, the entry records the field as changed,
+        without values.
+        """
+        author = checked_author("change_field", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
@@ -86,15 +95,19 @@ class CustomFields:
                     )
                     converted.append((customer, new))
             checks.raise_problems()
-            return self._put(definition, converted)
+            return self._put(definition, converted, author)
 
     def _put(
-        self, definition: CustomFieldDefinition, converted: list[tuple[Customer, Customer]]
+        self,
+        definition: CustomFieldDefinition,
+        converted: list[tuple[Customer, Customer]],
+        author: str | None = None,
     ) -> CustomFieldDefinition:
-        with self._uow.transaction() as tx:
+        private = (definition.key,) if definition.personal_data else ()
+        with self._uow.transaction(author=author) as tx:
             tx.put_custom_field(definition)
             for old, new in converted:
-                tx.update(new, expected_version=old.version)
+                tx.update(new, expected_version=old.version, private=private)
         return definition
 
 

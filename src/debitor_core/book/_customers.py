@@ -17,9 +17,15 @@ from debitor_core._form import customer_to_form, parse_form
 from debitor_core._history import Forward, HistoryAction
 from debitor_core._model import AttachmentRef, Consent, ConsentChannel, Customer, Note
 from debitor_core._shown import shown
-from debitor_core.book._arguments import checked_text, checked_version, say, wrong_type
+from debitor_core.book._arguments import (
+    checked_author,
+    checked_text,
+    checked_version,
+    say,
+    wrong_type,
+)
 from debitor_core.book._build import consents, merged, with_draft
-from debitor_core.book._read_model import find
+from debitor_core.book._read_model import find_forwarded
 from debitor_core.book._types import BookSettings, CategoryRef, ReferenceCheck
 from debitor_core.book._unit_of_work import UnitOfWork
 
@@ -45,6 +51,7 @@ class CustomerEdits:
         expected_version: int | None,
         make: Callable[[Customer], Customer],
         author: str | None = None,
+        function: str = "update",
     ) -> Customer:
         """Store ``make(current)`` one version higher, if the customer is at ``expected_version``.
 
@@ -55,10 +62,11 @@ class CustomerEdits:
             ConcurrencyConflict: the customer is at another version.
         """
         checked_version(expected_version)
+        author = checked_author(function, author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            current = find(uow.model, customer_id)
+            current = find_forwarded(uow.model, customer_id)
             version = current.version if expected_version is None else expected_version
             if current.version != version:
                 raise ConcurrencyConflict.coded(
@@ -84,6 +92,7 @@ class CustomerEdits:
         author: str | None,
     ) -> Customer:
         """Change a customer's fields, validated as at registration (see `CustomerBook.update`)."""
+        author = checked_author("update", author)
         settings = self._settings
         given: object = changes
         if not isinstance(given, Mapping):
@@ -121,6 +130,7 @@ class CustomerEdits:
         expected_version: int | None,
     ) -> Customer:
         """Append a private, timestamped note (see `CustomerBook.add_note`)."""
+        author = checked_author("add_note", author)
         note_text = run_rule("notes", _note, text)
         clock = self._settings.clock
         return self.change(
@@ -128,6 +138,7 @@ class CustomerEdits:
             expected_version,
             lambda c: attrs.evolve(c, notes=(*c.notes, Note(note_text, clock(), author))),
             author,
+            "add_note",
         )
 
     def attach(
@@ -164,6 +175,7 @@ class CustomerEdits:
                 c, attachments=(*c.attachments, AttachmentRef(name, media, size, digest, clock()))
             ),
             author,
+            "attach",
         )
 
     def record_consent(
@@ -197,6 +209,7 @@ class CustomerEdits:
                 c, consents=(*c.consents, Consent(chosen, given, clock(), source, version))
             ),
             author,
+            "record_consent",
         )
 
     def set_archived(
@@ -213,6 +226,7 @@ class CustomerEdits:
             expected_version,
             lambda c: c if c.archived == archived else attrs.evolve(c, archived=archived),
             author,
+            "archive" if archived else "restore",
         )
 
     def categorise(
@@ -238,6 +252,7 @@ class CustomerEdits:
                     c, categories=tuple(sorted((set(c.categories) | joining) - leaving))
                 ),
                 author,
+                "categorise",
             )
 
     def merge(
@@ -247,10 +262,12 @@ class CustomerEdits:
         author: str | None = None,
     ) -> Customer:
         """Fold a duplicate into the customer to keep, in one commit (see `CustomerBook.merge`)."""
+        author = checked_author("merge", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            keep, duplicate = find(uow.model, keep_id), find(uow.model, duplicate_id)
+            keep = find_forwarded(uow.model, keep_id)
+            duplicate = find_forwarded(uow.model, duplicate_id)
             if keep.id == duplicate.id:
                 raise ValidationError.single("merge.same", None, str(keep.id))
             reasons = [r for check in self._reference_checks if (r := check(duplicate))]
@@ -289,10 +306,11 @@ class CustomerEdits:
 
     def delete(self, customer_id: uuid.UUID | str, author: str | None = None) -> None:
         """Delete a customer that nothing refers to (see `CustomerBook.delete`)."""
+        author = checked_author("delete", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            customer = find(uow.model, customer_id)
+            customer = find_forwarded(uow.model, customer_id)
             checks = (self._invoice_references, *self._reference_checks)
             reasons = [r for check in checks if (r := check(customer))]
             if reasons:

@@ -9,12 +9,19 @@ from typing import Final
 import attrs
 
 from debitor_core._errors import ConcurrencyConflict, DebitorError, ValidationError
+from debitor_core._history import HistoryAction
 from debitor_core._invoice import Delivery, DeliveryState, Invoice, InvoiceState, ReminderLog
 from debitor_core._limits import MAX_REMINDER_OFFSET
 from debitor_core._model import ConsentChannel
 from debitor_core._shown import shown
 from debitor_core.book._accounts import DueReminder
-from debitor_core.book._arguments import checked_day, checked_moment, say, wrong_type
+from debitor_core.book._arguments import (
+    checked_author,
+    checked_day,
+    checked_moment,
+    say,
+    wrong_type,
+)
 from debitor_core.book._read_model import find_invoice
 from debitor_core.book._types import BookSettings, WelcomeSender
 from debitor_core.book._unit_of_work import UnitOfWork
@@ -25,6 +32,13 @@ _BACKOFF_MINUTES: Final = (1, 5, 15, 60, 240, 720)
 
 NO_CONSENT: Final = "not sent: no consent"
 """What a delivery withheld for want of email consent says in ``last_error``."""
+
+
+_SETTLED: Final = {
+    DeliveryState.SENT: HistoryAction.INVOICE_SENT,
+    DeliveryState.NOT_SENT: HistoryAction.INVOICE_NOT_SENT,
+}
+"""The outcomes of a delivery that go into the customer's history."""
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -46,7 +60,7 @@ class WelcomeDelivery:
         return self._uow.model.pending_deliveries()
 
     def deliver_pending(
-        self, now: dt.datetime | None, lease: dt.timedelta | None
+        self, now: dt.datetime | None, lease: dt.timedelta | None, author: str | None = None
     ) -> list[Delivery]:
         """Hand each due welcome invoice to the sender (see `CustomerBook.deliver_pending`).
 
@@ -60,6 +74,7 @@ class WelcomeDelivery:
         if sender is None:
             raise DebitorError(say("delivery.no_sender", settings.locale))
         checked_moment("deliver_pending", "now", now)
+        author = checked_author("deliver_pending", author)
         if lease is not None and not isinstance(lease, dt.timedelta):
             wrong_type("deliver_pending", "lease", lease, "a datetime.timedelta")
         held = settings.lease if lease is None else lease
@@ -76,7 +91,7 @@ class WelcomeDelivery:
                 continue  # another worker holds it, or sent it
             invoice = find_invoice(uow.model, claimed.invoice_id)
             after = self._handed_over(sender, invoice, claimed, moment)
-            if self._settle(claimed, after):
+            if self._settle(claimed, after, author):
                 results.append(after)
         return results
 
@@ -127,11 +142,15 @@ class WelcomeDelivery:
             return None
         return claimed
 
-    def _settle(self, claimed: Delivery, after: Delivery) -> bool:
-        """Store the outcome of sending a claimed delivery; ``False`` when the claim was lost."""
+    def _settle(self, claimed: Delivery, after: Delivery, author: str | None) -> bool:
+        """Store the outcome of sending a claimed delivery; ``False`` when the claim was lost.
+
+        A delivery sent, or withheld for want of consent, goes into the customer's history
+        (by ``author``); a failed attempt only onto the delivery, which is tried again.
+        """
         uow = self._uow
         try:
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 if after.state is DeliveryState.SENT:
                     current = find_invoice(uow.model, after.invoice_id)
                     if current.state is InvoiceState.DRAFT:
@@ -140,6 +159,9 @@ class WelcomeDelivery:
                         )
                         tx.put_record(issued, expected_version=current.version)
                 tx.put_record(after, expected_version=claimed.version)
+                action = _SETTLED.get(after.state)
+                if action is not None:
+                    tx.note(after.customer_id, action, invoice=after.invoice_id)
         except ConcurrencyConflict:  # the lease ran out and another worker took it over
             return False
         return True
@@ -154,8 +176,11 @@ class WelcomeDelivery:
         policy = self._settings.welcome
         return self._uow.model.due_reminders(day, policy.reminders if policy else ())
 
-    def mark_reminder_sent(self, invoice_id: uuid.UUID, offset_days: int) -> ReminderLog:
-        """Record that a reminder was sent, so it is not due again."""
+    def mark_reminder_sent(
+        self, invoice_id: uuid.UUID, offset_days: int, author: str | None = None
+    ) -> ReminderLog:
+        """Record that a reminder was sent, so it is not due again (in the customer's history)."""
+        author = checked_author("mark_reminder_sent", author)
         if (
             isinstance(offset_days, bool)
             or not isinstance(offset_days, int)
@@ -170,6 +195,7 @@ class WelcomeDelivery:
             uow.catch_up()
             invoice = find_invoice(uow.model, invoice_id)
             log = ReminderLog(invoice.id, offset_days, self._settings.clock())
-            with uow.transaction() as tx:
+            with uow.transaction(author=author) as tx:
                 tx.put_record(log, expected_version=None)
+                tx.note(invoice.customer_id, HistoryAction.REMINDER_SENT, invoice=invoice.id)
             return log

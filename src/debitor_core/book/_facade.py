@@ -861,6 +861,8 @@ class CustomerBook:
         self,
         key: str,
         /,
+        *,
+        author: str | None = None,
         **changes: Any,  # noqa: ANN401 - any CustomFieldDefinition attribute
     ) -> CustomFieldDefinition:
         """Change a custom field's definition.
@@ -868,13 +870,14 @@ class CustomerBook:
         Every stored value is checked against the new definition first; if any does
         not fit, nothing changes and each misfit is reported (path
         ``customers[<number>].custom_fields.<key>``). When all fit, the stored values
-        are converted to the new type in the same commit.
+        are converted to the new type in the same commit, each conversion in the
+        customer's history by ``author``.
 
         Raises:
             ValidationError: the new definition is not sound, or stored values misfit.
             NotFound: no field has the key.
         """
-        return self._fields.change(key, changes)
+        return self._fields.change(key, changes, author)
 
     def deactivate_field(self, key: str) -> CustomFieldDefinition:
         """Stop a custom field taking new values; stored values stay."""
@@ -906,15 +909,17 @@ class CustomerBook:
         issue_date: dt.date | None = None,
         currency: str | None = None,
         payment_terms: PaymentTerms | None = None,
+        author: str | None = None,
     ) -> Invoice:
         """Issue an invoice to a customer, with a copy of the customer's details.
 
         Args:
-            customer_id: The customer.
+            customer_id: The customer (a merged-away id: the customer kept).
             lines: What is invoiced.
             issue_date: Default: today (by the book's clock).
             currency: Default: the customer's, else EUR.
             payment_terms: Default: the customer's, else net 14 days.
+            author: Who issues it (in the customer's history, ``invoice_issued``).
 
         Raises:
             ValidationError: no lines, or a line that is not valid.
@@ -926,15 +931,18 @@ class CustomerBook:
             issue_date=issue_date,
             currency=currency,
             payment_terms=payment_terms,
+            author=author,
         )
 
-    def void_invoice(self, invoice_id: uuid.UUID) -> Invoice:
+    def void_invoice(self, invoice_id: uuid.UUID, *, author: str | None = None) -> Invoice:
         """Void an invoice (it stays on record; payments are refused from then on).
+
+        The customer's history records it (``invoice_voided``, by ``author``).
 
         Raises:
             ValidationError: the invoice has payments.
         """
-        return self._billing.void(invoice_id)
+        return self._billing.void(invoice_id, author)
 
     def record_payment(
         self,
@@ -943,6 +951,7 @@ class CustomerBook:
         *,
         date: dt.date | str,
         currency: str | None = None,
+        author: str | None = None,
     ) -> Payment:
         """Record a payment of an invoice.
 
@@ -951,6 +960,7 @@ class CustomerBook:
             amount: A `Decimal`, an int or decimal text.
             date: When it was paid: a date, or ISO 8601 text such as ``2026-12-31``.
             currency: The payment's currency, checked against the invoice's.
+            author: Who records it (in the customer's history, ``payment_recorded``).
 
         Raises:
             ValidationError: the amount is not positive, has more decimals than the
@@ -958,7 +968,9 @@ class CustomerBook:
                 the date is not a date from 1900 to 2999; or the invoice is a draft or
                 void.
         """
-        return self._billing.record_payment(invoice_id, amount, date=date, currency=currency)
+        return self._billing.record_payment(
+            invoice_id, amount, date=date, currency=currency, author=author
+        )
 
     def account(
         self, customer_id: uuid.UUID | str, *, as_of: dt.date | None = None
@@ -983,7 +995,11 @@ class CustomerBook:
         return self._delivery.pending()
 
     def deliver_pending(
-        self, *, now: dt.datetime | None = None, lease: dt.timedelta | None = None
+        self,
+        *,
+        now: dt.datetime | None = None,
+        lease: dt.timedelta | None = None,
+        author: str | None = None,
     ) -> list[Delivery]:
         """Hand each due welcome invoice to the sender; return the deliveries as updated.
 
@@ -1003,10 +1019,13 @@ class CustomerBook:
         least once: a crash after the sender accepted but before the mark was stored
         hands the same invoice over again next time, with the same idempotency key.
 
+        A delivery sent or withheld goes into the customer's history (``invoice_sent``,
+        ``invoice_not_sent``) by ``author`` (the worker, as the host names it).
+
         Raises:
             DebitorError: the book has no sender.
         """
-        return self._delivery.deliver_pending(now, lease)
+        return self._delivery.deliver_pending(now, lease, author)
 
     def due_reminders(self, today: dt.date | None = None) -> list[DueReminder]:
         """Reminders of sent, unpaid welcome invoices that the policy's schedule says are due.
@@ -1015,14 +1034,18 @@ class CustomerBook:
         """
         return self._delivery.due_reminders(today)
 
-    def mark_reminder_sent(self, invoice_id: uuid.UUID, offset_days: int) -> ReminderLog:
+    def mark_reminder_sent(
+        self, invoice_id: uuid.UUID, offset_days: int, *, author: str | None = None
+    ) -> ReminderLog:
         """Record that a reminder was sent, so it is not due again.
+
+        The customer's history records it (``reminder_sent``, by ``author``).
 
         Raises:
             AlreadyExists: it was recorded before.
             NotFound: no such invoice.
         """
-        return self._delivery.mark_reminder_sent(invoice_id, offset_days)
+        return self._delivery.mark_reminder_sent(invoice_id, offset_days, author)
 
     def __repr__(self) -> str:
         return f"<CustomerBook {self._uow.model.count()} customers in {self.store!r}>"

@@ -7,7 +7,7 @@ import uuid
 from debitor_core._errors import ValidationError
 from debitor_core._history import HistoryEntry
 from debitor_core._model import ConsentChannel
-from debitor_core.book._read_model import customer_not_found, find
+from debitor_core.book._read_model import customer_not_found, find_forwarded
 from debitor_core.book._unit_of_work import UnitOfWork
 
 __all__ = ["History"]
@@ -38,7 +38,7 @@ class History:
         """Whether the last consent record for ``channel`` is a grant (see `may_contact`)."""
         chosen = consent_channel(channel)
         self._uow.catch_up()
-        return find(self._uow.model, customer_id).consent_to(chosen)
+        return find_forwarded(self._uow.model, customer_id).consent_to(chosen)
 
 
 def consent_channel(channel: ConsentChannel | str) -> ConsentChannel:

@@ -28,7 +28,7 @@ from debitor_core.book._ledger import Ledger
 from debitor_core.book._read_model import Changes, CustomerQuery, records_about
 from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey
 from debitor_core.storage._protocol import Store
-from debitor_core.storage._queries import field_matches
+from debitor_core.storage._queries import field_matches, is_number
 
 __all__ = ["InMemoryReadModel"]
 
@@ -221,11 +221,10 @@ class InMemoryReadModel:
 
     def merged_number(self, number: int) -> uuid.UUID | None:
         """The customer the holder of a merged-away number was merged into, or ``None``."""
+        if not is_number(number):  # True or 1.0 is no number, though equal to 1
+            return None
         with self._lock:
-            try:
-                return self._state.ledger.forwarded_numbers.get(number)
-            except TypeError:  # unhashable: no number
-                return None
+            return self._state.ledger.forwarded_numbers.get(number)
 
     def merged_from(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
         """The customers merged into this one (one step)."""

@@ -23,6 +23,7 @@ from debitor_core._invoice import (
     ReminderLog,
 )
 from debitor_core._model import Customer
+from debitor_core.book._arguments import checked_author
 from debitor_core.book._read_model import CustomerReadModel, customer_not_found
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork, Writes
@@ -84,6 +85,7 @@ class Privacy:
     def erase(self, customer_id: uuid.UUID | str, reason: str, author: str | None) -> Customer:
         """Erase the person's data but for invoice copies (see `CustomerBook.erase`)."""
         why = run_rule("reason", _reason, reason)
+        author = checked_author("erase", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()

@@ -9,11 +9,12 @@ import attrs
 
 from debitor_core._errors import DuplicateCustomer, Problem, Severity, ValidationError
 from debitor_core._form import ADDRESS_KEYS, FORM_KEYS, CustomerDraft, parse_form
+from debitor_core._history import HistoryAction
 from debitor_core._i18n import SOURCE_LANGUAGE, language_of
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core._text import duplicate_keys
-from debitor_core.book._arguments import checked_text, say, wrong_type
+from debitor_core.book._arguments import checked_author, say, wrong_type
 from debitor_core.book._build import (
     build,
     gets_welcome,
@@ -95,7 +96,7 @@ class Registration:
     ) -> Customer:
         """Validate ``form`` and store the customer it describes (see `CustomerBook.register`)."""
         key = checked_key("register", idempotency_key)
-        checked_text("register", "author", author)
+        author = checked_author("register", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
@@ -141,7 +142,7 @@ class Registration:
                 "numbers.count", None, len(wanted), "numbers", params=params
             )
         key = checked_key("register_many", idempotency_key)
-        checked_text("register_many", "author", author)
+        author = checked_author("register_many", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
@@ -288,6 +289,7 @@ class Registration:
             raise self._refusal(exc.problems) from None
         tx.put_record(invoice, expected_version=None)
         tx.put_record(delivery, expected_version=None)
+        tx.note(customer.id, HistoryAction.INVOICE_ISSUED, invoice=invoice.id)
         return customer, True
 
 

@@ -7,6 +7,10 @@ customer and invoice numbers as of the revision it reflects), so that a transact
 numbers its writes exactly as with the in-memory model, whose counters move only when
 a commit is taken in.
 
+A customer's history, the forwards of its merges and the records about it come from
+the store's `HistoryQueries` when it has them (an index lookup each), else from a read
+of every record of the kind (`ScannedHistory`).
+
 Account summaries and reminders are worked out by the same code as in memory (a
 `Ledger`), over just the records the store hands back for the customer or the
 invoices concerned.
@@ -32,9 +36,9 @@ from debitor_core.book._ledger import Ledger
 from debitor_core.book._read_model import Changes, CustomerQuery, CustomerReadModel, records_about
 from debitor_core.book._types import Definitions, DuplicateMatch, SearchResult, SortKey
 from debitor_core.storage._protocol import Store
-from debitor_core.storage._queries import CustomerQueries
+from debitor_core.storage._queries import CustomerQueries, HistoryQueries, is_number
 
-__all__ = ["QueryingStore", "StoreReadModel", "read_model_for"]
+__all__ = ["QueryingStore", "ScannedHistory", "StoreReadModel", "read_model_for"]
 
 _ZERO = decimal.Decimal(0)
 
@@ -56,6 +60,9 @@ class StoreReadModel:
     def __init__(self, store: QueryingStore) -> None:
         """Ask ``store`` every question (the unit of work reloads the counters)."""
         self._store = store
+        self._history: HistoryQueries = (
+            store if isinstance(store, HistoryQueries) else ScannedHistory(store)
+        )
         self._last_number = 0
         self._last_invoice_number = 0
 
@@ -176,13 +183,12 @@ class StoreReadModel:
         return ledger.totals(ledger.line(invoice, as_of) for invoice in invoices)
 
     # -- history, merges and erasures ---------------------------------------------------
-    # Read from the store's records when asked: they are rare questions (a profile's
-    # history, a lookup of a merged-away customer, a subject-access request), so no
-    # query of their own; each costs a read of the records of its kind.
+    # Looked up by customer when the store can (`HistoryQueries`); otherwise read kind by
+    # kind from its records (`ScannedHistory`).
 
     def history(self, customer_id: uuid.UUID) -> list[HistoryEntry]:
         """The history entries of a customer (deleted ones too), in the order stored."""
-        return [e for e in self._store.records(HistoryEntry) if e.customer_id == customer_id]
+        return list(self._history.history_of(customer_id))
 
     def merged_into(self, customer_id: uuid.UUID) -> uuid.UUID | None:
         """The customer a merged-away customer was merged into (one step), or ``None``."""
@@ -193,14 +199,12 @@ class StoreReadModel:
 
     def merged_number(self, number: int) -> uuid.UUID | None:
         """The customer the holder of a merged-away number was merged into, or ``None``."""
-        for forward in self._store.records(Forward):
-            if forward.number == number:
-                return forward.to
-        return None
+        forwards = self._history.forwards_numbered(number)
+        return forwards[0].to if forwards else None
 
     def merged_from(self, customer_id: uuid.UUID) -> list[uuid.UUID]:
         """The customers merged into this one (one step)."""
-        return [f.customer_id for f in self._store.records(Forward) if f.to == customer_id]
+        return [f.customer_id for f in self._history.forwards_to(customer_id)]
 
     def erasures(self) -> list[Erasure]:
         """Every erasure, in the order stored."""
@@ -208,7 +212,7 @@ class StoreReadModel:
 
     def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
         """Every record about these customers (see `CustomerReadModel.records_about`)."""
-        return records_about(self._store, customer_ids)
+        return list(self._history.records_about(customer_ids))
 
     def _ledger(self, invoices: Sequence[Invoice], *, reminders: bool = False) -> Ledger:
         """A ledger of ``invoices`` with their payments (and reminder logs)."""
@@ -220,3 +224,36 @@ class StoreReadModel:
 
     def __repr__(self) -> str:
         return f"<StoreReadModel over {self._store!r}>"
+
+
+class ScannedHistory:
+    """`HistoryQueries` answered by reading every record of the kind asked about.
+
+    For a query store without `HistoryQueries`: each answer costs a read of all the
+    records of its kind, which the store's own lookups spare.
+    """
+
+    def __init__(self, store: Store) -> None:
+        """Read ``store``'s records."""
+        self._store = store
+
+    def history_of(self, customer_id: uuid.UUID) -> list[HistoryEntry]:
+        """The customer's history entries, in the order stored."""
+        return [e for e in self._store.records(HistoryEntry) if e.customer_id == customer_id]
+
+    def forwards_to(self, customer_id: uuid.UUID) -> list[Forward]:
+        """The forwards of the customers merged into this one."""
+        return [f for f in self._store.records(Forward) if f.to == customer_id]
+
+    def forwards_numbered(self, number: int) -> list[Forward]:
+        """The forwards of the customers merged away with this number (none for junk)."""
+        if not is_number(number):  # True or 1.0 is no number, though equal to 1
+            return []
+        return [f for f in self._store.records(Forward) if f.number == number]
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> list[Record]:
+        """Every record about these customers (see `HistoryQueries.records_about`)."""
+        return records_about(self._store, customer_ids)
+
+    def __repr__(self) -> str:
+        return f"<ScannedHistory of {self._store!r}>"

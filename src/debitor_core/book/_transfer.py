@@ -27,6 +27,7 @@ from debitor_core._integrity import structural_problems
 from debitor_core._invoice import RECORD_KINDS, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
+from debitor_core.book._arguments import checked_author
 from debitor_core.book._build import number_problems, with_draft
 from debitor_core.book._idempotency import checked_key, fingerprint, log, replayed
 from debitor_core.book._read_model import EVERYONE
@@ -90,6 +91,7 @@ class Transfer:
     ) -> list[Customer]:
         """Import what `export` produced, all or nothing (see `CustomerBook.import_data`)."""
         uow = self._uow
+        author = checked_author("import_data", author)
         key = checked_key("import_data", idempotency_key)
         print_ = fingerprint(data) if key is not None else ""
         with uow.lock:

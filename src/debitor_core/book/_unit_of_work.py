@@ -37,6 +37,7 @@ from debitor_core._history import (
 )
 from debitor_core._invoice import Record
 from debitor_core._model import Customer, utc_now
+from debitor_core._util import new_id
 from debitor_core.book._read_model import Changes, CustomerReadModel
 from debitor_core.book._types import Definitions
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
@@ -122,16 +123,19 @@ class Writes:
         action: HistoryAction = HistoryAction.CHANGED,
         other: uuid.UUID | None = None,
         reason: str | None = None,
+        private: Collection[str] = (),
     ) -> None:
         """Replace a stored customer (see `Transaction.update`), with a history entry.
 
         For an erasure (``action`` `HistoryAction.ERASED`) the entry names the fields
-        changed without any value.
+        changed without any value. ``private`` names custom fields to record without
+        values besides the book's personal-data fields (one that becomes personal data
+        in this very commit).
         """
         old = self._before(customer.id)
         self._tx.update(customer, expected_version=expected_version)
         self._saved[customer.id] = customer
-        self._history(old, customer, customer.id, action, other, reason)
+        self._history(old, customer, customer.id, action, other, reason, private=private)
 
     def delete(
         self,
@@ -160,9 +164,20 @@ class Writes:
         self._tx.add(customer)
         self._tx.delete(customer.id)
 
-    def note(self, customer_id: uuid.UUID, action: HistoryAction, reason: str | None) -> None:
-        """Record a history entry without a write of the customer (an erasure of a deleted one)."""
-        self._history(None, None, customer_id, action, None, reason)
+    def note(
+        self,
+        customer_id: uuid.UUID,
+        action: HistoryAction,
+        reason: str | None = None,
+        *,
+        invoice: uuid.UUID | None = None,
+    ) -> None:
+        """Record a history entry without a write of the customer.
+
+        For an erasure of a deleted customer, and for the writes about a customer's
+        ``invoice`` (issued, voided, sent, paid, reminded).
+        """
+        self._history(None, None, customer_id, action, None, reason, invoice)
 
     def _before(self, customer_id: uuid.UUID) -> Customer | None:
         """The customer as this transaction last saw it."""
@@ -177,21 +192,36 @@ class Writes:
         action: HistoryAction,
         other: uuid.UUID | None,
         reason: str | None = None,
+        invoice: uuid.UUID | None = None,
+        *,
+        private: Collection[str] = (),
     ) -> None:
         uow = self._uow
-        private = uow.definitions.private_fields
+        hidden = uow.definitions.private_fields
+        if private:
+            hidden = frozenset(hidden) | frozenset(private)
         initial = None
         if new is None:
             fields: tuple[FieldChange, ...] = ()
         elif old is None and action is not HistoryAction.ERASED:
-            initial, fields = first_entry_fields(new, private)  # cheap: no conversion
+            initial, fields = first_entry_fields(new, hidden)  # cheap: no conversion
         else:
-            fields = field_changes(old, new, private)
+            fields = field_changes(old, new, hidden)
         if action is HistoryAction.ERASED:
             fields = tuple(FieldChange(f.field, private=True) for f in fields)
         at = self._at or (new.updated if new is not None else uow.clock())
         entry = HistoryEntry(
-            uuid.uuid4(), customer_id, at, action, self._author, fields, other, reason, initial
+            new_id(),
+            customer_id,
+            at,
+            action,
+            self._author,
+            fields,
+            other,
+            reason,
+            initial,
+            1,
+            invoice,
         )
         self.put_record(entry, expected_version=None)
 

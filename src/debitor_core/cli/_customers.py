@@ -370,6 +370,7 @@ def attach(app: App) -> int:
         media_type=media,
         size=path.stat().st_size,
         sha256=digest.hexdigest(),
+        author=app.args.author,
     )
     app.console.out(
         _("Recorded {name} on customer {number}.").format(
@@ -384,10 +385,10 @@ def archive(app: App) -> int:
     customer = app.customer(app.args.customer)
     book = app.book()
     if app.args.command == "archive":
-        changed = book.archive(customer.id)
+        changed = book.archive(customer.id, author=app.args.author)
         done = _("Archived customer {number} ({name}).")
     else:
-        changed = book.restore(customer.id)
+        changed = book.restore(customer.id, author=app.args.author)
         done = _("Restored customer {number} ({name}).")
     app.console.out(done.format(number=changed.number, name=changed.name))
     return Exit.DONE
@@ -417,7 +418,7 @@ def merge(app: App) -> int:
         if (answer or "").strip().casefold() not in yes:
             console.out(_("Nothing was merged."))
             return Exit.DONE
-    merged = app.book().merge(keep.id, duplicate.id)
+    merged = app.book().merge(keep.id, duplicate.id, author=app.args.author)
     console.out(
         _("Merged customer {duplicate} into customer {keep} ({name}).").format(
             duplicate=duplicate.number, keep=merged.number, name=merged.name

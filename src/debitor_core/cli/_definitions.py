@@ -56,7 +56,7 @@ def categories(app: App) -> int:
                 )
             )
     else:
-        book.delete_category(args.name, detach=args.detach)
+        book.delete_category(args.name, detach=args.detach, author=args.author)
         out(_("Deleted the category {name}.").format(name=args.name))
     return Exit.DONE
 
@@ -141,7 +141,7 @@ def fields(app: App) -> int:
         options["type"] = args.type
     if args.label is not None:
         options["label"] = args.label
-    changed = book.change_field(args.key, **options)
+    changed = book.change_field(args.key, author=args.author, **options)
     out(
         _("Changed the field {key} ({label}, {type}).").format(
             key=changed.key, label=changed.label, type=changed.type.value

@@ -256,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
         "--media-type", help=_("its type, such as application/pdf (default: guessed from the name)")
     )
     attach.add_argument("--name", help=_("the name to show (default: the file's name)"))
+    _author_option(attach)
 
     for name, text in (
         ("archive", N_("hide a customer from lists; keep everything")),
@@ -263,11 +264,13 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
     ):
         sub = command(name, _(text))
         sub.add_argument("customer", help=_("the customer's number (or id)"))
+        _author_option(sub)
 
     merge = command("merge", _("fold a duplicate into the customer to keep"))
     merge.add_argument("keep", help=_("the customer to keep (number or id)"))
     merge.add_argument("duplicate", help=_("the duplicate, which is deleted (number or id)"))
     merge.add_argument("--yes", action="store_true", help=_("do not ask for confirmation"))
+    _author_option(merge)
 
     categories = command("categories", _("list and change categories"))
     cat = categories.add_subparsers(dest="action", metavar="ACTION")
@@ -288,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
     cat_delete.add_argument(
         "--detach", action="store_true", help=_("take it off the customers in it (default: refuse)")
     )
+    _author_option(cat_delete)
 
     fields = command("fields", _("list and change custom fields"))
     fld = fields.add_subparsers(dest="action", metavar="ACTION")
@@ -299,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
             sub.add_argument("label", help=_("the name shown to people"))
         else:
             sub.add_argument("--label", help=_("the name shown to people"))
+            _author_option(sub)
         sub.add_argument(
             "--type",
             help=_(
@@ -408,3 +413,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
         "path", nargs="?", help=_("the demo book (default: ./{book})").format(book=DEMO_BOOK)
     )
     return parser
+
+
+def _author_option(parser: argparse.ArgumentParser) -> None:
+    """``--author``: who makes the change, as the customer's history records it."""
+    parser.add_argument("--author", help=_("who makes the change (recorded in the history)"))

@@ -10,7 +10,8 @@ program that never opens one (``debitor --help``, a book in memory) does not pay
 revision (as a `ChangeSet`) lets books that share it catch up in O(changes).
 `CustomerQueries` is another: a store that answers the book's queries itself (a
 `CustomerQuery` of free text and filters, duplicate keys, records) spares every book
-an in-memory index of its customers.
+an in-memory index of its customers; `HistoryQueries`, a third, looks up a customer's
+history, the forwards of its merges and the records about it by the customer.
 """
 
 import importlib
@@ -20,7 +21,13 @@ from debitor_core._errors import MissingSnapshot
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._memory import InMemoryStore
 from debitor_core.storage._protocol import Scrubbable, Store, Transaction
-from debitor_core.storage._queries import CustomerQueries, CustomerQuery, DuplicateRow, QuerySort
+from debitor_core.storage._queries import (
+    CustomerQueries,
+    CustomerQuery,
+    DuplicateRow,
+    HistoryQueries,
+    QuerySort,
+)
 
 if TYPE_CHECKING:
     from debitor_core.storage._json import JsonFileStore, JsonStoreStatus
@@ -37,6 +44,7 @@ __all__ = [
     "CustomerQueries",
     "CustomerQuery",
     "DuplicateRow",
+    "HistoryQueries",
     "InMemoryStore",
     "JsonFileStore",
     "JsonStoreStatus",

@@ -16,6 +16,12 @@ writes, and keeps it in indexed columns, never folding with its database's own r
 
 Queries read committed state, like the store's other reads; inside an open
 transaction, the thread that opened it also sees the transaction's own writes.
+
+`HistoryQueries` is a second, smaller capability: the records about one customer (its
+history, the forwards of merges, its invoices and their payments, ...) looked up by
+the customer, so that a profile's history costs the same in a book of a thousand
+customers as in one of a million. A store with `CustomerQueries` but without it is
+still a query store; the book then reads those records kind by kind.
 """
 
 from __future__ import annotations
@@ -23,15 +29,30 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Collection, Iterable, Sequence
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, TypeGuard, TypeVar, runtime_checkable
 
 import attrs
 
-from debitor_core._invoice import Delivery, Invoice, Payment, ReminderLog
+from debitor_core._history import Erasure, Forward, HistoryEntry
+from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
+from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer, FieldValue
 from debitor_core._text import DuplicateKey, fold
 
-__all__ = ["CustomerQueries", "CustomerQuery", "DuplicateRow", "QuerySort", "field_matches"]
+__all__ = [
+    "CustomerQueries",
+    "CustomerQuery",
+    "DuplicateRow",
+    "HistoryQueries",
+    "QuerySort",
+    "RecordsByCustomer",
+    "field_matches",
+    "gather_records_about",
+    "is_number",
+    "record_subject",
+]
+
+R = TypeVar("R", bound=Record)
 
 QuerySort = Literal["number", "name", "created"]
 """How a search orders customers: number; folded name, then number; created, then number."""
@@ -83,6 +104,14 @@ def field_matches(customer: Customer, key: str, wanted: object) -> bool:
     if isinstance(stored, str) and isinstance(wanted, str):
         return fold(stored) == fold(wanted)
     return stored == wanted
+
+
+def is_number(value: object) -> TypeGuard[int]:
+    """Whether ``value`` can be a stored customer number: an int (not a bool), 1..MAX_NUMBER.
+
+    A lookup by anything else finds nothing (and is never handed to a database).
+    """
+    return type(value) is int and 1 <= value <= MAX_NUMBER
 
 
 DuplicateRow = tuple[Customer, tuple[str, ...]]
@@ -158,3 +187,77 @@ class CustomerQueries(Protocol):
     def reminders_of(self, invoice_ids: Collection[uuid.UUID]) -> Sequence[ReminderLog]:
         """Return the reminder logs of these invoices."""
         ...
+
+
+@runtime_checkable
+class HistoryQueries(Protocol):
+    """The records about a customer, looked up by the customer (optional; see the module).
+
+    Each answer is what a read of every record of the kind, filtered in Python, gives
+    (`debitor_core.testing.QueriesContract` checks it), but costs a lookup in an index:
+    O(records about the customer), whatever the size of the book. Records come in the
+    order stored, as `Store.records` gives them.
+    """
+
+    def history_of(self, customer_id: uuid.UUID) -> Sequence[HistoryEntry]:
+        """Return the history entries of the customer (deleted or erased ones too)."""
+        ...
+
+    def forwards_to(self, customer_id: uuid.UUID) -> Sequence[Forward]:
+        """Return the forwards of the customers merged into this one (one step)."""
+        ...
+
+    def forwards_numbered(self, number: int) -> Sequence[Forward]:
+        """Return the forwards of the customers merged away that had this number.
+
+        Anything but a customer number (`is_number`) finds none.
+        """
+        ...
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> Sequence[Record]:
+        """Return every invoice, payment, delivery, reminder log and erasure about them.
+
+        Invoices are those of the customers; payments and reminder logs those of the
+        invoices; deliveries and erasures those keyed by the customers. Kind by kind in
+        that order, each kind in the order stored (history entries: `history_of`).
+        """
+        ...
+
+
+def record_subject(record: Record) -> tuple[uuid.UUID | None, int | None]:
+    """The customer a record is looked up by, and the number it is looked up by.
+
+    The customer is a history entry's, an invoice's, a delivery's and an erasure's
+    customer, and for a forward the customer it leads to (so that the customers merged
+    into one are a lookup too); the number is a forward's customer number. Other kinds
+    have neither (a payment or a reminder log is found through its invoice). Stores
+    that implement `HistoryQueries` keep both in indexed columns.
+    """
+    if isinstance(record, Forward):
+        return record.to, record.number
+    if isinstance(record, (HistoryEntry, Invoice, Delivery, Erasure)):
+        return record.customer_id, None
+    return None, None
+
+
+class RecordsByCustomer(Protocol):
+    """A store's lookup of the records of one kind about some customers, in the order stored."""
+
+    def __call__(self, kind: type[R], customer_ids: Collection[uuid.UUID]) -> Sequence[R]:
+        """Return the records of ``kind`` whose `record_subject` is one of ``customer_ids``."""
+        ...
+
+
+def gather_records_about(
+    about: RecordsByCustomer, queries: CustomerQueries, customer_ids: Collection[uuid.UUID]
+) -> list[Record]:
+    """`HistoryQueries.records_about` from a store's lookup by customer and its queries."""
+    invoices = about(Invoice, customer_ids)
+    invoice_ids = [invoice.id for invoice in invoices]
+    return [
+        *invoices,
+        *queries.payments_of(invoice_ids),
+        *about(Delivery, customer_ids),
+        *queries.reminders_of(invoice_ids),
+        *about(Erasure, customer_ids),
+    ]

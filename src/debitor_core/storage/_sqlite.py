@@ -28,6 +28,7 @@ from debitor_core._errors import (
     UnsupportedFormatVersion,
 )
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._history import Forward, HistoryEntry
 from debitor_core._integrity import check_structure, describe, structural_problems
 from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
@@ -37,8 +38,14 @@ from debitor_core.storage import _refusals as refused
 from debitor_core.storage import _sqlite_queries as q
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._files import check_folder, looks_like_json_book, os_sentence
-from debitor_core.storage._queries import CustomerQuery, DuplicateRow, QuerySort
-from debitor_core.storage._sqlite_queries import QUERY_SCHEMA
+from debitor_core.storage._queries import (
+    CustomerQuery,
+    DuplicateRow,
+    QuerySort,
+    gather_records_about,
+    is_number,
+)
+from debitor_core.storage._sqlite_queries import LOOKUP_SCHEMA, QUERY_SCHEMA
 
 __all__ = ["SCHEMA_MIGRATIONS", "SCHEMA_VERSION", "SqliteStore"]
 
@@ -114,11 +121,13 @@ INSERT INTO meta (key, value, checksum)
     SELECT 'store_id', id, debitor_checksum('store_id', id) FROM (SELECT debitor_new_id() AS id)
 """
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 """The schema version this release writes (kept in ``PRAGMA user_version``).
 
 4: the change feed (changed revisions, tombstones, store id).
 5: the query tables (`debitor_core.storage._sqlite_queries`), filled by a re-fold.
+6: the lookup columns of ``record`` (the customer it is about, a forward's number),
+   indexed, filled by a re-fold.
 """
 
 SCHEMA_MIGRATIONS: dict[int, str] = {
@@ -127,6 +136,7 @@ SCHEMA_MIGRATIONS: dict[int, str] = {
     2: _SCHEMA_V3,
     3: _SCHEMA_V4,
     4: QUERY_SCHEMA,
+    5: LOOKUP_SCHEMA,
 }
 """SQL that takes the schema from version ``n`` to ``n + 1``; 0 is an empty database.
 
@@ -139,6 +149,10 @@ category, custom-field and record row notes the revision that last wrote it
 ``customer_deleted`` (pruned after ``feed_retention`` revisions), and ``meta`` holds the
 store id, the feed's horizon (the oldest revision it can answer from; an upgraded
 database starts there) and the revision that last changed categories or custom fields.
+
+Schemas 5 and 6 add derived data only (query tables; the lookup columns of ``record``,
+which the row checksums do not cover): each resets the fold stamp in ``meta``, so that
+the store's re-fold fills them from the rows when it opens the database.
 """
 
 _CUSTOMER_COLUMNS: Final = "id, number, version, email, tax_id, phone, data, checksum"
@@ -165,9 +179,11 @@ def _checksum(*values: object) -> int:
 class SqliteStore:
     """A book in an SQLite database: one row per customer, indexed lookups, JSON for the rest.
 
-    Every row carries a checksum over all its columns, checked whenever the row is
-    read, and every record read passes the structural checks; what fails either is
-    `CorruptStore`. Writes refuse (`ValidationError`) a record that would fail them.
+    Every row carries a checksum over all its columns (a record's derived lookup
+    columns aside: a damaged one can make a lookup miss, never return a wrong record),
+    checked whenever the row is read, and every record read passes the structural
+    checks; what fails either is `CorruptStore`. Writes refuse (`ValidationError`) a
+    record that would fail them.
 
     Args:
         path: The database file (created if missing; its folder must exist), or
@@ -315,8 +331,13 @@ class SqliteStore:
         fields = _search_fields(self.custom_fields())
         q.index_customers(self._db, self.customers(), *fields)
         for kind in RECORD_KINDS.values():
+            lookups = []
             for record in self.records(kind):
                 q.index_record(self._db, record)
+                lookups.append((*q.record_lookup(record), record.KIND, record.key))
+            self._db.executemany(
+                "UPDATE record SET customer = ?, number = ? WHERE kind = ? AND key = ?", lookups
+            )
         for key, value in zip(("fold_version", "unicode_version"), q.fold_stamp(), strict=True):
             self._db.execute(
                 "UPDATE meta SET value = ?, checksum = ? WHERE key = ?",
@@ -761,17 +782,63 @@ class SqliteStore:
             " WHERE i.welcome = 1 AND i.sent = 1 AND i.due <= ?", (due_by.isoformat(),)
         )
 
+    # -- history lookups (HistoryQueries) ----------------------------------------------
+
+    def history_of(self, customer_id: uuid.UUID) -> Sequence[HistoryEntry]:
+        """Return the customer's history entries, in the order stored (see `HistoryQueries`)."""
+        return self._about(HistoryEntry, [customer_id])
+
+    def forwards_to(self, customer_id: uuid.UUID) -> Sequence[Forward]:
+        """Return the forwards of the customers merged into this one, in the order stored."""
+        return self._about(Forward, [customer_id])
+
+    def forwards_numbered(self, number: int) -> Sequence[Forward]:
+        """Return the forwards of the customers merged away with this number."""
+        if not is_number(number):
+            return []
+        rows = self._rows(
+            f"SELECT {_RECORD_COLUMNS} FROM record "  # noqa: S608 - our columns
+            "WHERE number = ? AND kind = ? ORDER BY rowid",
+            (number, Forward.KIND),
+        )
+        found = [self._record(Forward, row) for row in rows]
+        return [forward for forward in found if forward.number == number]
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> Sequence[Record]:
+        """Return every record about these customers (see `HistoryQueries.records_about`)."""
+        return gather_records_about(self._about, self, customer_ids)
+
+    def _about(self, kind: type[R], customer_ids: Collection[uuid.UUID]) -> list[R]:
+        """The records of ``kind`` about these customers, in the order stored.
+
+        Looked up by the ``customer`` column; a record whose column was damaged to name
+        another customer is left out (the column is derived, without a checksum).
+        """
+        wanted = {str(i) for i in customer_ids}
+        rows: list[tuple[Any, ...]] = []
+        for marks, chunk in q.in_lists(sorted(wanted)):
+            rows += self._rows(
+                f"SELECT rowid, {_RECORD_COLUMNS} FROM record "  # noqa: S608 - our columns
+                f"WHERE customer IN ({marks}) AND kind = ?",
+                (*chunk, kind.KIND),
+            )
+        rows.sort(key=lambda row: row[0])
+        found = [self._record(kind, row[1:]) for row in rows]
+        return [record for record in found if q.record_lookup(record)[0] in wanted]
+
     def verify(self) -> None:
         """Check the whole database: SQLite's own integrity check, then every row.
 
         Reads check the rows they read; this reads them all (customers, categories,
-        custom fields, records, counters), and also runs ``PRAGMA integrity_check``,
+        custom fields, records and their lookup columns, counters), and also runs
+        ``PRAGMA integrity_check``,
         which finds damage no row checksum can see, such as a damaged index page. Run
         it after a crash of the machine, or from a periodic health check.
 
         Raises:
             CorruptStore: SQLite reports damage, or a row fails its checksum or the
-                structural checks (the message names it).
+                structural checks, or a record's lookup columns do not match it (the
+                message names it).
         """
         report = [row[0] for row in self._rows("PRAGMA integrity_check")]
         if report != ["ok"]:
@@ -779,8 +846,17 @@ class SqliteStore:
         self.customers()
         self.categories()
         self.custom_fields()
+        lookups = {
+            (kind, key): (customer, number)
+            for kind, key, customer, number in self._rows(
+                "SELECT kind, key, customer, number FROM record"
+            )
+        }
         for kind in RECORD_KINDS.values():
-            self.records(kind)
+            for record in self.records(kind):
+                if lookups[record.KIND, record.key] != q.record_lookup(record):
+                    what = f"the lookup columns of the {record.KIND} {record.key} do not match it"
+                    raise self._damaged(what)
         for row in self._rows("SELECT id, deleted_revision, checksum FROM customer_deleted"):
             self._tombstone(row)
         self.last_number()
@@ -1001,21 +1077,23 @@ class _SqliteTransaction:
         check_structure(record)
         kind, key, data = record.KIND, record.key, self._dumps(record)
         checksum = _checksum(kind, key, record.version, data)
+        customer, number = q.record_lookup(record)
         if expected_version is None:
             try:
                 self._execute(
-                    "INSERT INTO record (kind, key, version, data, checksum, changed_revision) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (kind, key, record.version, data, checksum, self.changed),
+                    "INSERT INTO record (kind, key, version, data, checksum, changed_revision, "
+                    "customer, number) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (kind, key, record.version, data, checksum, self.changed, customer, number),
                 )
             except AlreadyExists as exc:
                 raise refused.record_exists(kind, key) from exc
             q.index_record(self._db, record)
             return
+        where = (kind, key, expected_version)
         cursor = self._execute(
-            "UPDATE record SET version = ?, data = ?, checksum = ?, changed_revision = ? "
-            "WHERE kind = ? AND key = ? AND version = ?",
-            (record.version, data, checksum, self.changed, kind, key, expected_version),
+            "UPDATE record SET version = ?, data = ?, checksum = ?, changed_revision = ?, "
+            "customer = ?, number = ? WHERE kind = ? AND key = ? AND version = ?",
+            (record.version, data, checksum, self.changed, customer, number, *where),
         )
         if cursor.rowcount == 0:
             stored = self._db.execute(

@@ -13,7 +13,11 @@ Everything that decides when text matches is computed in Python, by
 - ``customer_category`` and ``customer_field``: category membership, and which custom
   fields a customer has a value for;
 - ``invoice_index``, ``record_invoice`` and ``delivery_index``: the columns the record
-  queries look records up by.
+  queries look records up by;
+- on ``record`` itself (schema 6), ``customer`` and ``number`` (`record_lookup`),
+  indexed: the customer a record is about and a forward's customer number, which
+  answer `HistoryQueries` (a customer's history, the forwards of its merges, the
+  records about it) with an index lookup.
 
 Words are matched with ``instr`` and FTS5 phrases, never ``LIKE``, so ``%``, ``_`` and
 ``\`` in a query are plain characters. A query value that cannot be stored at all (a
@@ -44,9 +48,10 @@ from debitor_core._invoice import (
 )
 from debitor_core._model import Customer
 from debitor_core._text import UNICODE_VERSION, fold, keys_and_text, search_words
-from debitor_core.storage._queries import CustomerQuery, QuerySort, field_matches
+from debitor_core.storage._queries import CustomerQuery, QuerySort, field_matches, record_subject
 
 __all__ = [
+    "LOOKUP_SCHEMA",
     "QUERY_SCHEMA",
     "clear",
     "count_sql",
@@ -58,6 +63,7 @@ __all__ = [
     "index_customers",
     "index_record",
     "micros",
+    "record_lookup",
     "reindex_text",
     "search_sql",
     "storable",
@@ -116,6 +122,16 @@ INSERT INTO meta (key, value, checksum) VALUES
     ('unicode_version', 0, debitor_checksum('unicode_version', 0))
 """
 """The query tables (see the module's docstring); the rows are filled by a re-fold."""
+
+LOOKUP_SCHEMA: Final = """
+ALTER TABLE record ADD COLUMN customer TEXT;
+ALTER TABLE record ADD COLUMN number INTEGER;
+CREATE INDEX record_customer ON record (customer, kind) WHERE customer IS NOT NULL;
+CREATE INDEX record_number ON record (number, kind) WHERE number IS NOT NULL;
+UPDATE meta SET value = 0, checksum = debitor_checksum('fold_version', 0)
+    WHERE key = 'fold_version'
+"""
+"""The lookup columns of ``record`` (see `record_lookup`); a re-fold fills them."""
 
 _EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND: Final = dt.timedelta(microseconds=1)
@@ -284,6 +300,12 @@ def index_record(db: sqlite3.Connection, record: Record) -> None:
             "INSERT OR REPLACE INTO record_invoice (kind, key, invoice) VALUES (?, ?, ?)",
             (record.KIND, record.key, str(record.invoice_id)),
         )
+
+
+def record_lookup(record: Record) -> tuple[str | None, int | None]:
+    """The lookup columns of a record's row, ``(customer, number)``: `record_subject`."""
+    customer, number = record_subject(record)
+    return (None if customer is None else str(customer)), number
 
 
 # -- reads ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 - ``_store.py``: the store, its transaction and its change feed.
 - ``_schema.py``: the tables of each schema version and the migrations between them.
+- ``_lookups.py``: the history lookups (records by the customer they are about).
 - ``_rows.py``: what a row holds (JSON and a checksum) and how it is checked when read.
 - ``_errors.py``: psycopg's exceptions translated into debitor-core's.
 """

@@ -15,7 +15,9 @@ A customer's columns:
 - ``tags``: what the filters ask about, one string each (see `customer_tags`).
 
 A record's columns say which customer or invoice it belongs to and what the record
-queries filter on (`record_columns`).
+queries filter on (`record_columns`); a history entry's, a forward's and an erasure's
+are what `_lookups` looks them up by (``customer_id``; a forward's number in
+``invoice_number``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Final, NamedTuple
 from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._model import Customer, FieldValue
 from debitor_core._text import DuplicateKey, fold, keys_and_text
+from debitor_core.storage._queries import record_subject
 
 __all__ = [
     "CustomerColumns",
@@ -95,14 +98,16 @@ def key_string(key: DuplicateKey) -> str:
 def customer_columns(customer: Customer, fields: FieldKeys) -> CustomerColumns:
     """Return the computed columns of ``customer`` with the book's custom fields ``fields``."""
     keys, text, private = keys_and_text(customer, fields.text, fields.private)
-    return CustomerColumns(
-        storable(text),
-        storable(private),
-        storable(fold(customer.name)),
-        customer.created,
-        [key_string(key) for key in keys],
-        customer_tags(customer),
-    )
+    name = fold(customer.name)
+    match_keys = [f"{kind}{_SEP}{value}" for kind, value in keys]
+    tags = customer_tags(customer)
+    # One look for a lone surrogate over every column (almost always none) rather
+    # than one a string: joining strings never makes or hides one.
+    if _SURROGATE.search("".join((text, private, name, *match_keys, *tags))):
+        text, private, name = storable(text), storable(private), storable(name)
+        match_keys = [storable(key) for key in match_keys]
+        tags = [storable(tag) for tag in tags]
+    return CustomerColumns(text, private, name, customer.created, match_keys, tags)
 
 
 def customer_tags(customer: Customer) -> list[str]:
@@ -110,7 +115,7 @@ def customer_tags(customer: Customer) -> list[str]:
 
     ``a:0``/``a:1`` archived; ``g:<id>`` each category; ``c:<code>`` the country;
     ``t:<folded city>`` the city; ``f:<key>`` each custom field with a value, and the
-    value's tags (`field_tags`).
+    value's tags (`field_tags`). Not yet `storable`: `customer_columns` makes them so.
     """
     tags = ["a:1" if customer.archived else "a:0"]
     tags += [f"g:{category}" for category in customer.categories]
@@ -122,7 +127,7 @@ def customer_tags(customer: Customer) -> list[str]:
     for key, value in customer.custom_fields.items():
         tags.append(f"f:{key}")
         tags += field_tags(key, value, stored=True) or []
-    return [storable(tag) for tag in tags]
+    return tags
 
 
 def field_tags(key: str, value: FieldValue, *, stored: bool) -> list[str] | None:
@@ -189,7 +194,8 @@ def record_columns(record: Record) -> RecordColumns:
         )
     if isinstance(record, ReminderLog):
         return RecordColumns(invoice_id=record.invoice_id)
-    return RecordColumns()  # a kind no query asks about (the registration log)
+    customer, number = record_subject(record)  # history entry, forward, erasure
+    return RecordColumns(customer_id=customer, invoice_number=number)
 
 
 def query_keys(keys: Iterable[DuplicateKey]) -> list[str]:

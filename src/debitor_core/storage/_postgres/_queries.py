@@ -10,6 +10,12 @@ in-memory read model answers:
   PostgreSQL then checks exactly. A word without three letters or digits in a row
   gives pg_trgm no trigram to look up, so it is checked with ``strpos`` over the rows
   the other conditions leave (a scan of the book when it is the only condition);
+- a word some of whose trigrams nearly every row holds ("customer" in
+  "customer249523") has only its rare pieces looked up in the index
+  (``LIKE '%r249523%'``) and is then checked whole with ``strpos``: the index
+  reads short lists instead of intersecting lists of the whole book. How common a
+  trigram is comes from a `TextSample` of the book's rows; it steers speed only,
+  never the answer;
 - filters are tags the row must hold (``tags @> ...``), categories tags it must share
   (``tags && ...``);
 - orders are ``number``, ``folded_name`` and ``created``, each then ``number``, with
@@ -19,13 +25,28 @@ in-memory read model answers:
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from typing import Final
 
 from debitor_core._text import fold, search_words
 from debitor_core.storage._postgres._derived import field_tags, storable
 from debitor_core.storage._queries import CustomerQuery
 
-__all__ = ["ORDERS", "Where", "escape_like", "where"]
+__all__ = [
+    "COMMON_TRIGRAM",
+    "MIN_SAMPLE",
+    "ORDERS",
+    "RARE_WORD",
+    "RESAMPLE_AFTER",
+    "SAMPLE_ROWS",
+    "TextSample",
+    "Where",
+    "escape_like",
+    "lookup_pattern",
+    "selective",
+    "where",
+]
 
 ORDERS: Final = {
     ("number", False): "number",
@@ -39,13 +60,65 @@ ORDERS: Final = {
 
 _TRIGRAM: Final = 3
 
+COMMON_TRIGRAM: Final = 0.1
+"""A trigram in more than this share of the sampled rows is not looked up in the index."""
+
+RARE_WORD: Final = 0.002
+"""A word in less than this share of the sampled rows is rare (`selective`)."""
+
+MIN_SAMPLE: Final = 200
+"""Fewer sampled rows than this say nothing: every word is looked up whole."""
+
+SAMPLE_ROWS: Final = 1000
+"""How many rows (drawn by number, with repeats) a `TextSample` is taken from."""
+
+RESAMPLE_AFTER: Final = 1000
+"""A store takes a new `TextSample` after this many free-text queries on the last one."""
+
 Where = tuple[str, list[object]]
+
+
+class TextSample:
+    """Some rows' search text: how common a trigram or a word is in the book (an estimate).
+
+    It only steers how a query is run (which pieces of a word the trigram index looks
+    up, whether a page is read by order or found first): every answer stays exact
+    whatever the sample holds.
+
+    Args:
+        texts: The search text (with the private text) of each sampled row.
+    """
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        """Count in how many of ``texts`` each trigram is."""
+        self.texts = tuple(texts)
+        self._trigrams: Counter[str] = Counter()
+        for text in self.texts:
+            self._trigrams.update({text[i : i + _TRIGRAM] for i in range(len(text) - 2)})
+
+    @property
+    def usable(self) -> bool:
+        """Whether the sample is big enough to tell common from rare (`MIN_SAMPLE`)."""
+        return len(self.texts) >= MIN_SAMPLE
+
+    def trigram_share(self, trigram: str) -> float:
+        """The share of the sampled rows holding ``trigram`` (0 for an empty sample)."""
+        return self._trigrams[trigram] / len(self.texts) if self.texts else 0.0
+
+    def word_share(self, word: str) -> float:
+        """The share of the sampled rows holding ``word`` (0 for an empty sample)."""
+        if not self.texts:
+            return 0.0
+        return sum(word in text for text in self.texts) / len(self.texts)
 
 
 def escape_like(word: str) -> str:
     r"""``word`` as a ``LIKE`` pattern that finds it anywhere: ``%``, ``_``, ``\\`` escaped."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{_escaped(word)}%"
+
+
+def _escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _indexable(word: str) -> bool:
@@ -63,23 +136,73 @@ def _findable(word: str) -> bool:
     return not any(unicodedata.category(c) in ("Cc", "Cs") for c in word)
 
 
-def _word_condition(word: str, *, private: bool) -> Where:
-    if _indexable(word):
-        pattern = escape_like(word)
-        if private:
-            return "(search_text LIKE %s OR private_text LIKE %s)", [pattern, pattern]
-        return "search_text LIKE %s", [pattern]
+def lookup_pattern(word: str, sample: TextSample | None) -> str | None:
+    """The ``LIKE`` pattern of ``word``'s rare pieces, or ``None`` to look the word up whole.
+
+    The pieces are the runs of ``word`` over its trigrams (three letters or digits) that
+    are in at most `COMMON_TRIGRAM` of the sampled rows, in their order; two runs that
+    overlap become one. They are apart from each other, so every text holding ``word``
+    matches the pattern (the word is then checked whole with ``strpos``). ``None``
+    when the sample is too small, or when the pieces are the whole word or none: the
+    whole word is then the best lookup.
+    """
+    if sample is None or not sample.usable:
+        return None
+    starts = [i for i in range(len(word) - 2) if word[i : i + _TRIGRAM].isalnum()]
+    rare = [i for i in starts if sample.trigram_share(word[i : i + _TRIGRAM]) <= COMMON_TRIGRAM]
+    if not rare:
+        return None
+    pieces: list[list[int]] = []  # [start, end] in word, apart and in order
+    for start in rare:
+        if pieces and start < pieces[-1][1]:  # overlaps the piece before: it grows
+            pieces[-1][1] = start + _TRIGRAM
+        else:
+            pieces.append([start, start + _TRIGRAM])
+    if pieces == [[0, len(word)]]:
+        return None
+    return "%" + "%".join(_escaped(word[start:end]) for start, end in pieces) + "%"
+
+
+def selective(query: CustomerQuery, sample: TextSample | None) -> bool:
+    """Whether a word of ``query``'s text is rare in the sample (`RARE_WORD`).
+
+    A page of such a query is read from the few rows the index finds, not by walking
+    the book in the page's order until the page is full (which reads most of the book
+    when the planner takes a rare word for a common one).
+    """
+    if sample is None or not sample.usable or not query.text.strip():
+        return False
+    return any(sample.word_share(word) < RARE_WORD for word in search_words(query.text))
+
+
+def _word_condition(word: str, *, private: bool, sample: TextSample | None) -> Where:
+    if not _indexable(word):
+        return _contains(word, private=private)
+    pieces = lookup_pattern(word, sample)
+    pattern = escape_like(word) if pieces is None else pieces
+    params: list[object] = [pattern, pattern] if private else [pattern]
+    sql = "(search_text LIKE %s OR private_text LIKE %s)" if private else "search_text LIKE %s"
+    if pieces is None:
+        return sql, params
+    check, more = _contains(word, private=private)
+    return f"{sql} AND {check}", params + more
+
+
+def _contains(word: str, *, private: bool) -> Where:
+    """``word`` is a substring of the text, checked on each row (no index can serve it)."""
     if private:
         return "(strpos(search_text, %s) > 0 OR strpos(private_text, %s) > 0)", [word, word]
     return "strpos(search_text, %s) > 0", [word]
 
 
-def where(book_id: str, query: CustomerQuery) -> Where | None:
+def where(book_id: str, query: CustomerQuery, sample: TextSample | None = None) -> Where | None:
     """The ``WHERE`` of the customers matching ``query``, or ``None`` when none can.
 
     Args:
         book_id: The book.
         query: The query.
+        sample: Some of the book's rows, to look up only the rare pieces of a word
+            (`lookup_pattern`); ``None`` looks every word up whole.
 
     Returns:
         SQL (over ``debitor_customer`` without an alias) and its parameters.
@@ -92,7 +215,7 @@ def where(book_id: str, query: CustomerQuery) -> Where | None:
             return None
         # The longest first: the rarest trigrams, the planner's best start.
         for word in sorted(dict.fromkeys(words), key=len, reverse=True):
-            sql, more = _word_condition(word, private=query.include_private)
+            sql, more = _word_condition(word, private=query.include_private, sample=sample)
             conditions.append(sql)
             params += more
     required = _required_tags(query)

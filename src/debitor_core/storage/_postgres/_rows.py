@@ -4,6 +4,9 @@ Every row keeps its object as JSON text (the one converter's form) and a CRC-32 
 text. Reading checks the checksum, builds the object, and checks that the key columns
 agree with it, so that a row damaged or edited outside debitor-core is refused with
 `CorruptStore` rather than loaded.
+
+A bulk import writes its rows in ``COPY``'s text format itself (`copy_text`,
+`copy_array`): one string a row, far cheaper than a driver's row-by-row dumping.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 import zlib
+from collections.abc import Sequence
 from typing import Any, Final, TypeVar
 
 import cattrs
@@ -23,7 +27,7 @@ from debitor_core._i18n import render_message
 from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 
-__all__ = ["RowCodec"]
+__all__ = ["RowCodec", "copy_array", "copy_text"]
 
 T = TypeVar("T")
 _Where = tuple[str, str]
@@ -51,11 +55,12 @@ class RowCodec:
         """Create the codec with a converter of its own."""
         self._book = book
         self._converter = make_converter()
+        self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def dump(self, value: object) -> tuple[str, int]:
         """Return the JSON text of ``value`` and its checksum."""
         data = self._converter.unstructure(value)
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = self._encode(data)  # json.dumps(..., ensure_ascii=False), built once
         try:
             raw = text.encode()
         except UnicodeEncodeError:
@@ -143,6 +148,33 @@ class RowCodec:
         return CorruptStore(
             render_message("storage.corrupt", params), code="storage.corrupt", params=params
         )
+
+
+def copy_text(text: str) -> str:
+    r"""``text`` as one field of ``COPY``'s text format: backslash, tab, newline, CR escaped.
+
+    Nothing else is special there: the field ends at a tab, the row at a newline, and
+    ``\N`` (NULL) or ``\.`` (the end) can only be written with a backslash, doubled here.
+    """
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t")
+        return text.replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def copy_array(items: Sequence[str]) -> str:
+    """``items`` as one ``text[]`` field of ``COPY``'s text format.
+
+    Every element is quoted (so that ``NULL``, braces, commas and spaces are plain
+    text), with its backslashes and double quotes escaped; then the whole is one field.
+    """
+    if not items:
+        return "{}"
+    body = '","'.join(items)
+    # The separators hold 2 * (n - 1) double quotes: any other one is an item's own.
+    if "\\" in body or body.count('"') != 2 * len(items) - 2:
+        body = '","'.join(item.replace("\\", "\\\\").replace('"', '\\"') for item in items)
+    return copy_text(f'{{"{body}"}}')
 
 
 def _plain(value: object) -> object:

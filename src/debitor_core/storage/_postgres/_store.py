@@ -9,14 +9,23 @@ import math
 import re
 import threading
 import uuid
-from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
-from typing import Any, Final, Self, TypeVar
+from collections.abc import (
+    Callable,
+    Collection,
+    Generator,
+    Iterable,
+    Iterator,
+    Sequence,
+    Sized,
+)
+from typing import Any, Final, Literal, Self, TypeVar
 
 import psycopg
 import psycopg.sql
 import psycopg_pool
 from psycopg import errors
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.copy import QueuedLibpqWriter
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
@@ -30,6 +39,7 @@ from debitor_core._errors import (
     ValidationError,
 )
 from debitor_core._fields import CustomFieldDefinition
+from debitor_core._history import Forward, HistoryEntry
 from debitor_core._i18n import render_message
 from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
@@ -53,10 +63,23 @@ from debitor_core.storage._postgres._derived import (
     record_columns,
 )
 from debitor_core.storage._postgres._errors import commit_failed, lost_connection, translate
-from debitor_core.storage._postgres._queries import ORDERS, where
-from debitor_core.storage._postgres._rows import RowCodec
+from debitor_core.storage._postgres._lookups import Lookups
+from debitor_core.storage._postgres._queries import (
+    ORDERS,
+    RESAMPLE_AFTER,
+    SAMPLE_ROWS,
+    TextSample,
+    selective,
+    where,
+)
+from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text
 from debitor_core.storage._postgres._schema import Names, prepare
-from debitor_core.storage._queries import CustomerQuery, DuplicateRow, QuerySort
+from debitor_core.storage._queries import (
+    CustomerQuery,
+    DuplicateRow,
+    QuerySort,
+    gather_records_about,
+)
 
 __all__ = ["PostgresStore", "PostgresTransaction"]
 
@@ -75,17 +98,26 @@ _RECORD_COMPUTED: Final = (
 _ID_COMPUTED: Final = f"id, {_COMPUTED}"
 _REFOLD_BATCH: Final = 2_000
 _BULK_IMPORT: Final = 1_000
-"""From this many customers on, an import raises the GIN pending list cap for its insert."""
-_BULK_PENDING_LIST_KB: Final = 65_536
-# Raises the cap (to the first parameter) when this role owns every index named (the second).
+"""From this many customers on, an import raises the GIN pending list cap for its COPY."""
+_BULK_PENDING_LIST_KB: Final = 4_096
+_BULK_WORK_MEM_KB: Final = 65_536
+_COPY_CHUNK: Final = 500
+"""How many rows an import encodes before it hands them to psycopg's sending thread."""
+# Raises the cap (to the first parameter) and work_mem (to at least the second), when
+# this role owns every index named (the third); returns work_mem as it was.
 _RAISE_PENDING_LIST: Final = (
-    "SELECT set_config('gin_pending_list_limit', %s, true) "
+    "SELECT current_setting('work_mem'), set_config('gin_pending_list_limit', %(cap)s, true), "
+    "set_config('work_mem', CASE WHEN pg_size_bytes(current_setting('work_mem')) < "
+    "pg_size_bytes(%(work_mem)s::text) THEN %(work_mem)s ELSE current_setting('work_mem') END, "
+    "true) "
     "WHERE (SELECT count(*) FILTER (WHERE pg_has_role(relowner, 'USAGE')) FROM pg_class "
-    "WHERE oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)) = cardinality(%s::text[])"
+    "WHERE oid IN (SELECT to_regclass(x) FROM unnest(%(indexes)s::text[]) x)) "
+    "= cardinality(%(indexes)s::text[])"
 )
-# Caps the pending lists again, and moves what is pending into the indexes named.
+# Caps the pending lists again, puts work_mem back, and moves what is pending into the
+# indexes named.
 _CLEAN_PENDING_LIST: Final = (
-    "SELECT set_config('gin_pending_list_limit', %s, true), "
+    "SELECT set_config('gin_pending_list_limit', %s, true), set_config('work_mem', %s, true), "
     "(SELECT sum(gin_clean_pending_list(to_regclass(x))) FROM unnest(%s::text[]) x)"
 )
 _MIN_SECONDS: Final = 0.001
@@ -124,6 +156,11 @@ class PostgresStore:
             `wait_for_change` wakes up on: a hint, never the only way to learn of a
             change (see `wait_for_change`). Off by default: PostgreSQL serialises the
             commits of all transactions that notify, across books.
+        scrub: How `scrub` (run by `CustomerBook.erase`) destroys replaced values:
+            ``"rewrite"`` (the default) rewrites the customer and record tables and
+            their indexes, so that no byte of a replaced row is left in their pages;
+            ``"vacuum"`` only vacuums them, which is quick and locks nothing but leaves
+            bytes in the pages' free space and keys in the GIN indexes (see `scrub`).
 
     Raises:
         ValidationError: the book id is not valid.
@@ -143,6 +180,7 @@ class PostgresStore:
         statement_timeout: float | None = None,
         feed_retention: int | None = 10_000,
         notify: bool = False,
+        scrub: Literal["rewrite", "vacuum"] = "rewrite",
     ) -> None:
         """Open the book ``book_id`` in the database behind ``pool``; see the class docstring."""
         self._pool = _checked_pool(pool)
@@ -156,6 +194,7 @@ class PostgresStore:
         )
         self._retention = _checked_retention(feed_retention)
         self._notify = bool(notify)
+        self._rewrite = _checked_scrub(scrub)
         self._owns_pool = False
         self._closed = False
         self._name = f"the book {self.book_id!r}"
@@ -166,6 +205,8 @@ class PostgresStore:
         self.channel = _channel(self._names.schema, self.book_id)
         """The notification channel of this book (see `wait_for_change`)."""
         self._field_cache: tuple[int, FieldKeys] = (0, FieldKeys())
+        self._lookups = Lookups(self._names, self._records)
+        self._sample: tuple[int, TextSample] = (RESAMPLE_AFTER, TextSample(()))
         self._read(lambda cur: prepare(cur.connection, self._names, self.book_id))
         self._fold_if_needed()
 
@@ -180,6 +221,7 @@ class PostgresStore:
         statement_timeout: float | None = None,
         feed_retention: int | None = 10_000,
         notify: bool = False,
+        scrub: Literal["rewrite", "vacuum"] = "rewrite",
         connect_timeout: float = 10.0,
         **pool_options: Any,  # noqa: ANN401 - passed through to ConnectionPool
     ) -> PostgresStore:
@@ -196,6 +238,7 @@ class PostgresStore:
             statement_timeout: See the class docstring.
             feed_retention: See the class docstring.
             notify: See the class docstring.
+            scrub: See the class docstring.
             connect_timeout: Seconds to wait for the first connection.
             **pool_options: Passed to ``psycopg_pool.ConnectionPool`` (``min_size``,
                 ``max_size``, ``kwargs={"prepare_threshold": None}``, ...). By default
@@ -233,6 +276,7 @@ class PostgresStore:
                 statement_timeout=statement_timeout,
                 feed_retention=feed_retention,
                 notify=notify,
+                scrub=scrub,
             )
         except psycopg_pool.PoolTimeout as exc:
             pool.close()
@@ -455,11 +499,17 @@ class PostgresStore:
         if _schema.SCHEMA_VERSION < 2:  # noqa: PLR2004 - the version with computed columns
             return
         stamp = self._read(lambda cur: self._book_row(cur, "fold_version, unicode_version"))
-        if tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION):
+        if tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION) and not self._lookups_missing():
             return
         self._refuse_newer_fold(stamp[0])
         with self.transaction() as tx:
             tx.fold_book()
+
+    def _lookups_missing(self, cur: Cursor | None = None) -> bool:
+        """Whether some record lacks the columns the history lookups read (see `_lookups`)."""
+        if cur is not None:
+            return self._lookups.missing(cur, self.book_id)
+        return self._read(lambda fresh: self._lookups.missing(fresh, self.book_id))
 
     def _refuse_newer_fold(self, version: int | None) -> None:
         if version is not None and version > FOLD_VERSION:
@@ -509,11 +559,13 @@ class PostgresStore:
         if order is None:
             msg = f"sort must be number, name or created, not {sort!r}."
             raise ValueError(msg)
-        found = where(self.book_id, _checked_query(query))
+        query = _checked_query(query)
+        sample = self._text_sample(query)
+        found = where(self.book_id, query, sample)
         if found is None:
             return []
         sql, params = found
-        statement = self._sql.search(sql, order)
+        statement = self._sql.search(sql, order, found_first=selective(query, sample))
         # Never prepared: a generic plan cannot see how rare the words are (the trigram
         # index's selectivity), and would read the whole book for every search.
         rows = self._read(
@@ -523,13 +575,30 @@ class PostgresStore:
 
     def count_customers(self, query: CustomerQuery) -> int:
         """Return how many customers match ``query``."""
-        found = where(self.book_id, _checked_query(query))
+        query = _checked_query(query)
+        found = where(self.book_id, query, self._text_sample(query))
         if found is None:
             return 0
         sql, params = found
         statement = self._sql.count_where(sql)
         row = self._read(lambda cur: cur.execute(statement, params, prepare=False).fetchone())
         return int(row[0]) if row else 0
+
+    def _text_sample(self, query: CustomerQuery) -> TextSample | None:
+        """Some of the book's rows, for a query with free text; taken again now and then.
+
+        The sample only steers how a query runs (`TextSample`), so a stale one (the
+        book grew since) costs speed, never a wrong answer.
+        """
+        if not query.text.strip():
+            return None
+        used, sample = self._sample
+        if used >= RESAMPLE_AFTER:
+            params = (self.book_id, SAMPLE_ROWS, self.book_id)
+            rows = self._read(lambda cur: cur.execute(self._sql.sample(), params).fetchall())
+            used, sample = 0, TextSample([f"{text}\n{private}" for text, private in rows])
+        self._sample = (used + 1, sample)
+        return sample
 
     def customers_sharing(self, keys: Iterable[DuplicateKey]) -> Sequence[DuplicateRow]:
         """Return the customers with any of ``keys``, by number, with the kinds they share."""
@@ -560,7 +629,8 @@ class PostgresStore:
 
     def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
         """Return the invoices of every customer matching ``query``, by invoice number."""
-        found = where(self.book_id, _checked_query(query))
+        query = _checked_query(query)
+        found = where(self.book_id, query, self._text_sample(query))
         if found is None:
             return []
         sql, params = found
@@ -600,6 +670,24 @@ class PostgresStore:
         if not ids:
             return []
         return self._records(ReminderLog, self._sql.of_invoices, (ReminderLog.KIND, ids))
+
+    # -- history lookups (HistoryQueries, see _lookups.py) ------------------------------
+
+    def history_of(self, customer_id: uuid.UUID) -> Sequence[HistoryEntry]:
+        """Return the customer's history entries, in the order stored (see `HistoryQueries`)."""
+        return self._lookups.about(HistoryEntry, [customer_id])
+
+    def forwards_to(self, customer_id: uuid.UUID) -> Sequence[Forward]:
+        """Return the forwards of the customers merged into this one, in the order stored."""
+        return self._lookups.about(Forward, [customer_id])
+
+    def forwards_numbered(self, number: int) -> Sequence[Forward]:
+        """Return the forwards of the customers merged away with this number."""
+        return self._lookups.numbered(number)
+
+    def records_about(self, customer_ids: Collection[uuid.UUID]) -> Sequence[Record]:
+        """Return every record about these customers (see `HistoryQueries.records_about`)."""
+        return gather_records_about(self._lookups.about, self, customer_ids)
 
     def _records(
         self, kind: type[R], statement: str, params: Sequence[object], *, prepare: bool = True
@@ -714,21 +802,63 @@ class PostgresStore:
         return current
 
     def scrub(self) -> None:
-        """Vacuum the book's tables, so that replaced and deleted rows are freed.
+        """Destroy the replaced and deleted rows of the book's tables, in their pages too.
 
-        `CustomerBook.erase` calls this after its commit. ``VACUUM`` makes the space of
-        dead row versions reusable; it does not rewrite the pages at once, and the
-        write-ahead log, replicas, base backups and WAL archives keep what they hold
-        until they are recycled (see the Privacy page). Tables are shared by the
-        books of a schema.
+        `CustomerBook.erase` calls this after its commit. The customer and record tables
+        are vacuumed (``VACUUM (ANALYZE, INDEX_CLEANUP ON)``), and then, with
+        ``scrub="rewrite"`` (the default), rewritten with their indexes
+        (``VACUUM (FULL)``): the new files hold only the rows that are there now, and
+        the GIN indexes only their keys. The rewrite takes an ``ACCESS EXCLUSIVE`` lock
+        on each table while it is written, and the tables are shared by all the books
+        of the schema: every book waits, reads too (erase took 4 s with 10,000
+        customers and 26 s with 100,000, against 0.8 s and 3.2 s with ``"vacuum"``; the
+        Privacy page has the figures). When the role may (a superuser or the database's
+        owner), the planner's statistics (``pg_statistic``), which can hold sampled
+        values, are rewritten as well. With ``scrub="vacuum"`` the tables are only
+        vacuumed: nothing is locked, but bytes of replaced rows stay in the pages' free
+        space, and their keys in the GIN indexes, until the pages are reused or the
+        tables rewritten.
+
+        A transaction still open from before the erasure keeps the rows it can see, a
+        rewrite copies them along, and the write-ahead log, replicas, base backups and
+        WAL archives keep what they hold until they are recycled (see the Privacy page).
 
         Raises:
-            StorageError: the database could not be reached or refused.
+            StoreLocked: another transaction held a lock on a table for longer than
+                ``lock_timeout``; the erasure is committed, call `scrub` again later.
+            StorageError: the role does not own the tables (only their owner, the
+                database's owner or a superuser may vacuum them), or the database could
+                not be reached or refused.
         """
-        tables = ("debitor_customer", "debitor_record", "debitor_customer_deleted")
+        tables = ", ".join(f"{{s}}{table}" for table in _SCRUBBED)
         with self._translated(), self._connection() as conn:
-            for table in tables:
-                conn.execute(self._names.sql(f"VACUUM (ANALYZE) {{s}}{table}").encode())
+            cur = conn.cursor(row_factory=tuple_row)
+            names = [self._names.regclass(table) for table in _SCRUBBED]
+            row = cur.execute(_MAY_VACUUM, (names, names)).fetchone()
+            assert row is not None  # noqa: S101 - an aggregate without GROUP BY returns one row
+            owned, statistics = row
+            if not owned:
+                reason = (
+                    "only the owner of the tables, the database's owner or a superuser "
+                    "may vacuum them"
+                )
+                raise translate(errors.InsufficientPrivilege(reason), self._name)
+            # VACUUM cannot run in a transaction: the lock timeout is the session's, for now.
+            cur.execute(f"SET lock_timeout = {self._lock_ms}".encode())
+            try:
+                # A plain VACUUM first: it removes what no transaction of this database
+                # can see. VACUUM FULL alone would copy along what the oldest transaction
+                # of the whole server (another database's too) began before.
+                vacuum = f"VACUUM (ANALYZE, INDEX_CLEANUP ON) {tables}"
+                cur.execute(self._names.sql(vacuum).encode())
+                if self._rewrite:
+                    cur.execute(self._names.sql(f"VACUUM (FULL) {tables}").encode())
+                if self._rewrite and statistics:
+                    cur.execute(b"VACUUM pg_catalog.pg_statistic")
+                    cur.execute(b"VACUUM (FULL) pg_catalog.pg_statistic")
+            finally:
+                if not conn.broken:
+                    cur.execute(b"RESET lock_timeout")
 
     def close(self) -> None:
         """Stop using the pool (and close it if `connect` made it). Closing twice is harmless."""
@@ -775,7 +905,6 @@ class PostgresTransaction:
         self.wrote = False
         self._failed: StorageError | None = None
         self._seq = 0
-        self._imports = 0
 
     def _execute(self, statement: str | bytes, params: Sequence[object] = ()) -> Cursor:
         if self._failed is not None:
@@ -800,11 +929,13 @@ class PostgresTransaction:
         """Compute every computed column of the book again, and record the fold used.
 
         Runs when a store opens a book whose columns another fold (or none, before
-        schema version 2) computed; does nothing if another process did it meanwhile.
+        schema version 2) computed, or some of whose records lack the columns of the
+        history lookups; does nothing if another process did it meanwhile.
         """
         stamp = self._execute(self._sql.fold_stamp, (self._book,)).fetchone()
         assert stamp is not None  # noqa: S101 - the book's row is locked by this transaction
-        if tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION):
+        current = tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION)
+        if current and not self._store._lookups_missing(self._cur):  # noqa: SLF001
             return
         self._store._refuse_newer_fold(stamp[0])  # noqa: SLF001
         self._refold_customers()
@@ -892,10 +1023,11 @@ class PostgresTransaction:
         self.last_number = max(self.last_number, customer.number)
 
     def add_many(self, customers: Iterable[Customer]) -> int:
-        """Add many new customers at once: ``COPY`` into a staging table, then one insert.
+        """Add many new customers at once, with one ``COPY`` straight into the book.
 
         All of them are added, or none (`AlreadyExists` names the first clash found, and
-        the transaction can go on without them).
+        the transaction can go on without them): the table's unique keys check each row
+        as ``COPY`` writes it, and a clash undoes the whole ``COPY``.
 
         Args:
             customers: The new customers.
@@ -906,31 +1038,24 @@ class PostgresTransaction:
         Raises:
             AlreadyExists: an id or a number is stored already, or given twice.
         """
-        self._imports += 1
-        table = f"pg_temp.debitor_import_{self._imports}"
-        self._execute(
-            f"CREATE TEMPORARY TABLE {table} (id uuid NOT NULL, number bigint NOT NULL, "
-            "version bigint NOT NULL, data text NOT NULL, checksum bigint NOT NULL, "
-            "search_text text, private_text text, folded_name text, created timestamptz, "
-            "match_keys text[], tags text[]) ON COMMIT DROP"
-        )
         self._execute(b"SAVEPOINT debitor_import")
         ids: set[uuid.UUID] = set()
         numbers: set[int] = set()
         try:
-            # Rows go to the server while the next ones are encoded.
-            statement = (
-                f"COPY {table} (id, number, version, data, checksum, {_COMPUTED}) FROM STDIN"
-            )
-            with self._cur.copy(statement) as copy:
+            raised = self._raise_pending_list(customers)
+            # A thread of psycopg's sends each chunk while the next ones are encoded.
+            writer = QueuedLibpqWriter(self._cur)
+            with self._cur.copy(self._sql.copy_customers(), writer=writer) as copy:
+                lines: list[str] = []
                 for customer in customers:
-                    customer_id, number, version, _, data, checksum = self._customer_row(customer)
-                    _check_new(customer_id, number, ids, numbers)
-                    copy.write_row(
-                        (customer_id, number, version, data, checksum, *self._computed(customer))
-                    )
-            if ids:
-                self._import(table, len(ids))
+                    lines.append(self._copy_line(customer, ids, numbers))
+                    if len(lines) == _COPY_CHUNK:
+                        copy.write("".join(lines))
+                        lines.clear()
+                copy.write("".join(lines))
+            if raised is not None and ids:
+                cap = str(_schema.PENDING_LIST_KB)
+                self._cur.execute(_CLEAN_PENDING_LIST, (cap, raised[1], raised[0]))
         except errors.UniqueViolation as exc:
             self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
             raise self._import_clash(ids, numbers) from exc
@@ -948,27 +1073,42 @@ class PostgresTransaction:
             self.last_number = max(self.last_number, *numbers)
         return len(ids)
 
-    def _import(self, table: str, count: int) -> None:
-        """Move ``count`` staged customers into the book (psycopg's errors pass through).
+    def _copy_line(self, customer: Customer, ids: set[uuid.UUID], numbers: set[int]) -> str:
+        """The row of ``customer`` in ``COPY``'s text format (`_Statements.copy_customers`).
+
+        Every value not made here is escaped, whatever its type: a text where a uuid,
+        an int or a time belongs is refused by the server, never read as more columns
+        or rows (of another book).
+        """
+        customer_id, number, version, revision, data, checksum = self._customer_row(customer)
+        _check_new(customer_id, number, ids, numbers)
+        text, private, name, created, keys, tags = self._computed(customer)
+        return (
+            f"{self._book}\t{revision}\t{copy_text(str(customer_id))}\t{number}\t"
+            f"{copy_text(str(version))}\t{copy_text(data)}\t{checksum}\t{copy_text(text)}\t"
+            f"{copy_text(private)}\t{copy_text(name)}\t{copy_text(str(created))}\t"
+            f"{copy_array(keys)}\t{copy_array(tags)}\n"
+        )
+
+    def _raise_pending_list(self, customers: Iterable[Customer]) -> tuple[list[str], str] | None:
+        """Raise the GIN pending list cap for a big import: its indexes and work_mem, or None.
 
         Each index entry of a GIN index goes through its pending list, which every write
         transaction caps at `_schema.PENDING_LIST_KB`: a big import would move the list
-        into the index every 256 kB, most of its time. So it raises the cap for its one
-        insert, then moves what is pending into the index (``gin_clean_pending_list``, as
-        VACUUM would), so that searches right after it read no long list. Only the owner
-        of the indexes may do that; another role imports under the cap.
+        into the index every 256 kB, most of its time. So it raises the cap to 4 MB (and
+        ``work_mem``, which sorting a full list takes, to 64 MB) for its one ``COPY``: the
+        server moves each 4 MB into the index while the next rows are encoded. Then it
+        moves what is left into the index (``gin_clean_pending_list``, as VACUUM would),
+        so that searches right after it read no list. Only the owner of the indexes may
+        do that; another role imports under the cap. An import of unknown size (an
+        iterator) counts as big.
         """
+        if isinstance(customers, Sized) and len(customers) < _BULK_IMPORT:
+            return None
         indexes = self._sql.gin_indexes()
-        bulk = (
-            count >= _BULK_IMPORT
-            and self._cur.execute(
-                _RAISE_PENDING_LIST, (str(_BULK_PENDING_LIST_KB), indexes, indexes)
-            ).fetchone()
-            is not None
-        )
-        self._cur.execute(self._sql.import_customers(table), (self._book, self.revision))
-        if bulk:
-            self._cur.execute(_CLEAN_PENDING_LIST, (str(_schema.PENDING_LIST_KB), indexes))
+        parameters = {"cap": str(_BULK_PENDING_LIST_KB), "work_mem": f"{_BULK_WORK_MEM_KB}kB"}
+        row = self._cur.execute(_RAISE_PENDING_LIST, {**parameters, "indexes": indexes}).fetchone()
+        return None if row is None else (indexes, row[0])
 
     def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> AlreadyExists:
         clash = self._execute(
@@ -1282,9 +1422,28 @@ class _Statements:
             "WHERE c.book_id = %s AND c.kind = r.kind AND c.key = r.key"
         )
 
-    def search(self, condition: str, order: str) -> str:
-        """One page of the customers meeting ``condition`` (a complete WHERE), in ``order``."""
-        return f"{self._search}{condition} ORDER BY {order} LIMIT %s OFFSET %s"
+    def search(self, condition: str, order: str, *, found_first: bool = False) -> str:
+        """One page of the customers meeting ``condition`` (a complete WHERE), in ``order``.
+
+        ``found_first`` finds every match before ordering them (for a rare word): the
+        ``OFFSET 0`` keeps the planner from walking the book in ``order`` instead.
+        """
+        if not found_first:
+            return f"{self._search}{condition} ORDER BY {order} LIMIT %s OFFSET %s"
+        inner = f"SELECT {_CUSTOMER_COLUMNS}, folded_name, created FROM {{s}}debitor_customer"  # noqa: S608 - our own columns
+        return self._s(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM ({inner} WHERE {condition} OFFSET 0) found "  # noqa: S608 - built by _queries
+            f"ORDER BY {order} LIMIT %s OFFSET %s"
+        )
+
+    def sample(self) -> str:
+        """Search and private text of rows drawn by number (`TextSample`; gaps give fewer)."""
+        return self._s(
+            "SELECT coalesce(search_text, ''), coalesce(private_text, '') "
+            "FROM {s}debitor_customer WHERE book_id = %s AND number = ANY(ARRAY("
+            "SELECT (1 + floor(random() * b.last_number))::bigint "
+            "FROM {s}debitor_book b, generate_series(1, %s) WHERE b.book_id = %s))"
+        )
 
     def count_where(self, condition: str) -> str:
         """How many customers meet ``condition`` (a complete WHERE)."""
@@ -1300,17 +1459,16 @@ class _Statements:
         lock = " FOR UPDATE" if columns == self.LOCK_COLUMNS else ""
         return self._s(f"SELECT {columns} FROM {{s}}debitor_book WHERE book_id = %s{lock}")  # noqa: S608 - our own columns
 
+    def copy_customers(self) -> str:
+        """``COPY`` of new customers into the book (`PostgresTransaction._copy_line`)."""
+        return self._s(
+            "COPY {s}debitor_customer (book_id, changed_revision, id, number, version, data, "
+            f"checksum, {_COMPUTED}) FROM STDIN"
+        )
+
     def gin_indexes(self) -> list[str]:
         """The GIN indexes of the customer table, as ``to_regclass`` takes them."""
         return [self._s(f"{{s}}{index}") for index in _schema.GIN_INDEXES]
-
-    def import_customers(self, table: str) -> str:
-        """Move the staged customers of ``table`` into the book."""
-        columns = f"id, number, version, data, checksum, {_COMPUTED}"
-        select = f"SELECT %s, %s, {columns} FROM {table}"  # noqa: S608 - our staging table
-        return self._s(
-            f"INSERT INTO {{s}}debitor_customer (book_id, changed_revision, {columns}) {select}"
-        )
 
 
 def _check_new(customer_id: uuid.UUID, number: int, ids: set[uuid.UUID], numbers: set[int]) -> None:
@@ -1397,6 +1555,27 @@ def _milliseconds(name: str, seconds: object) -> int:
         msg = f"{name} must be between 0.001 and 86400 seconds, not {seconds}."
         raise ValueError(msg)
     return round(seconds * 1000)
+
+
+_SCRUBBED: Final = ("debitor_customer", "debitor_record", "debitor_customer_deleted")
+"""The tables that hold a customer's data or its past, which `PostgresStore.scrub` vacuums."""
+
+# Whether this role may vacuum every table named (twice), and pg_statistic (as the
+# database's owner: superusers are members of every role).
+_MAY_VACUUM: Final = (
+    "SELECT count(*) FILTER (WHERE pg_has_role(c.relowner, 'USAGE') OR pg_has_role(d.datdba, "
+    "'USAGE')) = cardinality(%s::text[]), bool_or(pg_has_role(d.datdba, 'USAGE')) "
+    "FROM pg_class c, pg_database d WHERE d.datname = current_database() "
+    "AND c.oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)"
+)
+
+
+def _checked_scrub(scrub: object) -> bool:
+    """Whether ``scrub`` (``"rewrite"`` or ``"vacuum"``) asks for rewriting the tables."""
+    if scrub not in ("rewrite", "vacuum"):
+        msg = f"scrub must be 'rewrite' or 'vacuum', not {scrub!r}."
+        raise ValueError(msg)
+    return scrub == "rewrite"
 
 
 def _checked_retention(retention: object) -> int | None:
