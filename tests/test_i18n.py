@@ -2,6 +2,7 @@
 
 import datetime as dt
 import functools
+import io
 import json
 import os
 import pickle
@@ -1116,6 +1117,42 @@ class TestFilesToImportInTheCallersLanguage:
         assert "The row has 4 cells but the header names 3 columns;" in english
         assert "nav derīga" not in english
 
+    @pytest.mark.parametrize(
+        ("locale", "added"),
+        [
+            ("lv", "Noraidītā rinda,Noraidīšanas iemesls"),
+            ("de", "Abgelehnte Zeile,Grund der Ablehnung"),
+            ("en", "Rejected row,Why it was rejected"),
+        ],
+    )
+    def test_the_rejects_columns_in_the_language_import_again(self, clock, locale, added):
+        """A rejects file names its two columns in its language, and imports again anywhere.
+
+        Fixed, it imports into a book of any language, the two columns ignored and not
+        reported as unknown.
+        """
+        book = CustomerBook(locale=locale, clock=clock)
+        source = "Name,Email,Country\nSIA Koks,bad@@x,LV\n"
+        report = exchange.import_csv(book, source.encode())
+        stream = io.StringIO()
+        assert 1 == report.write_rejects(stream)
+        header, row = stream.getvalue().splitlines()
+        assert f"Name,Email,Country,{added}" == header
+        assert row.startswith("SIA Koks,bad@@x,LV,2,")
+        fixed = stream.getvalue().replace("bad@@x", "info@koks.lv").encode()
+        for reader in (CustomerBook(clock=clock), CustomerBook(locale="lv", clock=clock)):
+            again = exchange.import_csv(reader, fixed)
+            assert () == again.plan.ignored
+            assert [("created", "info@koks.lv")] == [
+                (o.action, c.email) for o, c in zip(again.outcomes, reader.customers(), strict=True)
+            ]
+
+    def test_an_unknown_column_is_still_reported(self, clock):
+        """Only the rejects columns are ignored silently: another unknown column is named."""
+        source = "Name,Country,Noraidītā rinda,Skype\nSIA Koks,LV,2,koks\n"
+        report = exchange.import_csv(CustomerBook(clock=clock), source.encode())
+        assert ("Skype",) == report.plan.ignored
+
 
 class TestTheLastEnglishOnlySentences:
     """The nested transaction, a damaged PostgreSQL row, an unknown database failure."""
@@ -1228,21 +1265,29 @@ class TestTheLastEnglishOnlySentences:
         ) == error.message_in("de")
 
 
-class TestNoStorageErrorIsEnglishOnly:
+class TestNoCodedErrorIsEnglishOnly:
     def test_every_storage_error_the_source_makes_has_a_code(self):
-        """A storage error made without a code would be said in English in every language."""
+        """An error made without a code would be said in English in every language."""
         assert [] == catalogs.uncoded()
 
     def test_the_scan_finds_one(self):
-        """The scan sees a bare error, through a module too; a code or **params passes."""
+        """The scan sees a bare error (storage, not found, taken, conflict) via a module too.
+
+        A code, ``.coded(...)`` or **params passes.
+        """
         source = (
             "raise StorageError('Gone.')\n"
             "raise _errors.CorruptStore(msg)\n"
             "raise StoreLocked(msg, code='storage.locked')\n"
             "raise CorruptStore(msg, **coded)\n"
             "raise ValueError('a programming error')\n"
+            "raise NotFound(f'No customer has the id {x}.')\n"
+            "raise errors.AlreadyExists(msg) from exc\n"
+            "raise ConcurrencyConflict(msg, expected=1, actual=2)\n"
+            "raise NotFound.coded('customer.not_found', {'id': x})\n"
+            "raise AlreadyExists(msg, code='customer.number_taken', params=p)\n"
         )
-        assert ["<source>:1", "<source>:2"] == catalogs.uncoded_storage_errors(source)
+        assert [f"<source>:{n}" for n in (1, 2, 6, 7, 8)] == catalogs.uncoded_errors(source)
 
     def test_the_catalog_check_fails_on_one(self, tmp_path, monkeypatch):
         """``make lint`` (tools/catalogs.py check) names the file and line of a bare error."""
@@ -1251,8 +1296,8 @@ class TestNoStorageErrorIsEnglishOnly:
         (package / "_bare.py").write_text("raise CorruptStore('Gone.')\n", encoding="utf-8")
         monkeypatch.setattr(catalogs, "ROOT", tmp_path)
         fault = (
-            "src/debitor_core/_bare.py:1 makes a storage error without code=: give it a code "
-            "and a catalog message"
+            "src/debitor_core/_bare.py:1 makes an error without a code: give it a code and a "
+            "catalog message (code=, or Error.coded(code, params))"
         )
         assert [fault] == catalogs.uncoded()
 

@@ -67,7 +67,7 @@ DOMAINS = (
 )
 
 
-STORAGE_ERRORS = frozenset(
+CODED_ERRORS = frozenset(
     {
         "StorageError",
         "StoreLocked",
@@ -75,15 +75,19 @@ STORAGE_ERRORS = frozenset(
         "UnsupportedFormatVersion",
         "CommitOutcomeUnknown",
         "MissingSnapshot",
+        "NotFound",
+        "AlreadyExists",
+        "ConcurrencyConflict",
     }
 )
 """The library's errors that a person reads in a language by their ``code``."""
 
 
-def uncoded_storage_errors(source: str, name: str = "<source>") -> list[str]:
-    """Where ``source`` makes a storage error without ``code=`` (``file:line``).
+def uncoded_errors(source: str, name: str = "<source>") -> list[str]:
+    """Where ``source`` makes a coded error without ``code=`` (``file:line``).
 
-    A call that passes ``**params`` may carry the code in them and is not counted.
+    ``NotFound.coded(...)`` (and the like) takes its code first and is not counted,
+    nor is a call that passes ``**params``, which may carry the code in them.
     """
     found = []
     for node in ast.walk(ast.parse(source)):
@@ -92,20 +96,19 @@ def uncoded_storage_errors(source: str, name: str = "<source>") -> list[str]:
         func = node.func
         called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
         keywords = {k.arg for k in node.keywords}
-        if called in STORAGE_ERRORS and "code" not in keywords and None not in keywords:
+        if called in CODED_ERRORS and "code" not in keywords and None not in keywords:
             found.append(f"{name}:{node.lineno}")
     return found
 
 
 def uncoded() -> list[str]:
-    """Every storage error of the library's source made without a code, as a fault."""
+    """Every coded error of the library's source made without a code, as a fault."""
     package = ROOT / "src" / "debitor_core"
     return [
-        f"{where} makes a storage error without code=: give it a code and a catalog message"
+        f"{where} makes an error without a code: give it a code and a catalog message "
+        "(code=, or Error.coded(code, params))"
         for path in sorted(package.rglob("*.py"))
-        for where in uncoded_storage_errors(
-            path.read_text(encoding="utf-8"), str(path.relative_to(ROOT))
-        )
+        for where in uncoded_errors(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
     ]
 
 

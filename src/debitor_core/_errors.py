@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import attrs
 
@@ -288,32 +288,134 @@ class ValidationError(DebitorError, ValueError):
         return f"{head}\n{lines}"
 
 
-class NotFound(DebitorError, LookupError):
-    """No record has the id, number or name asked for."""
+class _Said(DebitorError):
+    """An error a person reads: its English sentence, a stable code and parameters.
+
+    Like a `Problem`, the error is its `code` and its `params`: `message_in` says it in
+    another language and a host app can say it in its own words. An error made with a
+    sentence alone (a host app's own backend raising ``NotFound("...")``) has the
+    class's uncoded code and says that sentence in every language.
+    """
+
+    UNCODED: ClassVar[str] = "error"
+    """The code of an error made without one: it has no sentence in the catalogs."""
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Create the error with its English sentence, and its code and parameters."""
+        super().__init__(message)
+        self.code: str = self.UNCODED if code is None else code
+        self.params: Mapping[str, Any] = frozen_dict(params)
+
+    @classmethod
+    def coded(
+        cls,
+        code: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        locale: str = _i18n.SOURCE_LANGUAGE,
+        **extra: int | None,
+    ) -> Self:
+        """Make the error whose sentence is the catalogs' message for ``code``.
+
+        Args:
+            code: The stable code, such as ``customer.not_found``.
+            params: What the sentence is made of (plain data: text, numbers).
+            locale: The language of ``str(error)``; English by default.
+            **extra: Further arguments of the error (a conflict's versions).
+
+        Returns:
+            The new error (not raised).
+
+        Raises:
+            LookupError: No catalog has a message for ``code``.
+        """
+        sentence = _i18n.render_message(code, params, locale)
+        return cls(sentence, code=code, params=params, **extra)
+
+    def message_in(self, locale: str) -> str:
+        """Return the sentence in the language of ``locale`` (``lv``, ``de``, ``en``).
+
+        A language with no catalog gets English; an error with no catalog entry (made
+        without a code) gives ``str(error)``.
+
+        Raises:
+            TypeError: ``locale`` is not text.
+        """
+        language = _i18n.language_of(locale)
+        if self.code == self.UNCODED:
+            return str(self)
+        try:
+            return _i18n.render_message(self.code, self.params, language)
+        except LookupError:
+            return str(self)
+
+    def _arguments(self) -> dict[str, Any]:
+        return {"code": self.code, "params": dict(self.params)}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle (and copy) with the code and the parameters."""
+        return (functools.partial(type(self), **self._arguments()), (str(self),))
 
 
-class AlreadyExists(DebitorError, ValueError):
-    """A record with the same id or unique key (such as the customer number) is stored."""
+class NotFound(_Said, LookupError):
+    """No record has the id, number or name asked for.
+
+    Attributes:
+        code: Stable identifier such as ``customer.not_found``; ``not_found`` for an
+            error made with a sentence alone.
+        params: What the sentence is made of (the id, the number, the key...).
+    """
+
+    UNCODED: ClassVar[str] = "not_found"
 
 
-class ConcurrencyConflict(DebitorError):
+class AlreadyExists(_Said, ValueError):
+    """A record with the same id or unique key (such as the customer number) is stored.
+
+    Attributes:
+        code: Stable identifier such as ``customer.number_taken``; ``already_exists``
+            for an error made with a sentence alone.
+        params: What the sentence is made of (the id, the number, the key...).
+    """
+
+    UNCODED: ClassVar[str] = "already_exists"
+
+
+class ConcurrencyConflict(_Said):
     """The record changed since it was read: its stored version is not the one expected.
 
     Attributes:
         expected: The version the caller based the change on.
         actual: The version stored now (``None`` when the record is gone).
+        code: Stable identifier such as ``customer.changed``; ``conflict`` for an
+            error made with a sentence alone.
+        params: What the sentence is made of (the number or key, both versions).
     """
 
-    def __init__(self, message: str, *, expected: int, actual: int | None) -> None:
-        """Create the error with both versions."""
-        super().__init__(message)
+    UNCODED: ClassVar[str] = "conflict"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        expected: int,
+        actual: int | None,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Create the error with both versions (and its code and parameters)."""
+        super().__init__(message, code=code, params=params)
         self.expected = expected
         self.actual = actual
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle (and copy) with both versions."""
-        rebuild = functools.partial(type(self), expected=self.expected, actual=self.actual)
-        return (rebuild, (str(self),))
+    def _arguments(self) -> dict[str, Any]:
+        return {**super()._arguments(), "expected": self.expected, "actual": self.actual}
 
 
 class DuplicateCustomer(DebitorError, ValueError):
@@ -343,7 +445,7 @@ class CustomerInUse(InUse):
     """A customer cannot be deleted because invoices or other records refer to it."""
 
 
-class StorageError(DebitorError):
+class StorageError(_Said):
     """A storage backend failed; the message says what happened and what to do.
 
     ``str(error)`` is the English sentence (for logs). An error a person is meant to
@@ -358,17 +460,7 @@ class StorageError(DebitorError):
             read-only mapping of plain data.
     """
 
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        code: str = "storage.error",
-        params: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Create the error with its English sentence, and its code and parameters."""
-        super().__init__(message)
-        self.code = code
-        self.params: Mapping[str, Any] = frozen_dict(params)
+    UNCODED: ClassVar[str] = "storage.error"
 
     def message_in(self, locale: str) -> str:
         """Return the sentence in the language of ``locale`` (``lv``, ``de``).
@@ -379,18 +471,9 @@ class StorageError(DebitorError):
         Raises:
             TypeError: ``locale`` is not text.
         """
-        language = _i18n.language_of(locale)
-        if language == _i18n.SOURCE_LANGUAGE or self.code == "storage.error":
+        if _i18n.language_of(locale) == _i18n.SOURCE_LANGUAGE:
             return str(self)
-        try:
-            return _i18n.render_message(self.code, self.params, language)
-        except LookupError:
-            return str(self)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickle (and copy) with the code and the parameters."""
-        rebuild = functools.partial(type(self), code=self.code, params=dict(self.params))
-        return (rebuild, (str(self),))
+        return super().message_in(locale)
 
 
 class StoreLocked(StorageError):

@@ -683,6 +683,36 @@ message("custom_field.not_found", "There is no custom field {key}.")
 message("customer.not_found", "No customer has the id {id}.")
 message("customer.no_number", "No customer has the number {number}.")
 message("invoice.not_found", "No invoice has the id {id}.")
+
+# -- what a store refuses (NotFound, AlreadyExists, ConcurrencyConflict) ----------------------
+# TRANSLATORS: {record} is the kind of record, translated on its own (context "record");
+# {key} is its key, {id} an id, {number} a customer number.
+message("record.not_found", "No {record} has the key {key}.")
+message("category.no_id", "No category has the id {id}.")
+message("customer.exists", "A customer with the id {id} or the number {number} is already stored.")
+message("customer.id_taken", "A customer with the id {id} is already stored.")
+message("customer.number_taken", "The customer number {number} is already taken.")
+message("customer.twice", "The customer id {id} or number {number} appears twice.")
+message("customer.id_twice", "The customer id {id} is given twice.")
+message("customer.number_twice", "The customer number {number} is given twice.")
+message("customer.import_clash", "An imported customer clashes with a stored one.")
+message("record.exists", "A {record} with the key {key} is already stored.")
+message(
+    "record.changed",
+    "The {record} {key} was changed by someone else: it is at version {actual}, not {expected}.",
+)
+# TRANSLATORS: {reason} is the database's own sentence, in English; {book} is a path or
+# a quoted name.
+message("storage.duplicate", "The book {book} already holds that record ({reason}).")
+message("storage.duplicate/database", "The database {book} already holds that record ({reason}).")
+# The kinds of record a store keeps besides those above (history, merges, erasures).
+term("record", "history")
+term("record", "forward")
+term("record", "erasure")
+message(
+    "customer.erase_no_number",
+    "The customer {id} cannot be erased: its number is not on record.",
+)
 plural(
     "category.in_use",
     "{count:,} customer is in the category {name:q}. Pass detach=True to take it off them, "
@@ -939,6 +969,11 @@ message(
 message("import.summary", "{counts}.")
 message("import.summary/dry_run", "Dry run, nothing was changed: {counts}.")
 message("import.summary/refused", "Nothing was imported (all or nothing): {counts}.")
+# TRANSLATORS: the two columns a rejects file adds (ImportReport.write_rejects): the row's
+# number in the file imported, and every problem of the row. Importing the file again
+# ignores them by these names, in every language.
+message("rejects.row", "Rejected row")
+message("rejects.reason", "Why it was rejected")
 
 # -- storage errors meant for people (StorageError.message_in) -------------------------------
 # TRANSLATORS: {book} and {file} are paths; {reason} is the operating system's or the
@@ -1407,6 +1442,7 @@ _CHOOSERS: Final[dict[str, _Chooser]] = {
     "storage.reseal": _by_rule,
     "storage.transaction_failed": _by_rule,
     "storage.unavailable": _by_rule,
+    "storage.duplicate": _by_rule,
     "file.encoding": _by_rule,
     "file.format": _by_rule,
     "integrity.range": _by_rule,

@@ -69,14 +69,13 @@ class CustomerEdits:
             current = find_forwarded(uow.model, customer_id)
             version = current.version if expected_version is None else expected_version
             if current.version != version:
-                msg = say(
+                raise ConcurrencyConflict.coded(
                     "customer.changed",
-                    self._settings.locale,
-                    number=current.number,
-                    actual=current.version,
+                    {"number": current.number, "actual": current.version, "expected": version},
+                    locale=self._settings.locale,
                     expected=version,
+                    actual=current.version,
                 )
-                raise ConcurrencyConflict(msg, expected=version, actual=current.version)
             made = make(current)
             if made is current:
                 return current  # nothing to change: no new version

@@ -195,8 +195,7 @@ def _number(subject: _Subject, history: list[HistoryEntry], records: list[Record
     for entry in reversed(history):
         if entry.customer_id == subject.id and entry.initial is not None:
             return entry.initial.number
-    msg = f"The customer {subject.id} cannot be erased: its number is not on record."
-    raise NotFound(msg)
+    raise NotFound.coded("customer.erase_no_number", {"id": str(subject.id)})
 
 
 def _tombstone(subject: _Subject, number: int, now: dt.datetime) -> Customer:

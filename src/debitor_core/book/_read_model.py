@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Final, Protocol
 
-from debitor_core import _i18n
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
 from debitor_core._history import Erasure, HistoryEntry
@@ -268,7 +267,7 @@ def find(model: CustomerReadModel, customer_id: uuid.UUID | str) -> Customer:
     customer = model.get(key) if key else None
     if customer is None:
         params = {"id": _named(customer_id)}
-        raise NotFound(_i18n.render_message("customer.not_found", params))
+        raise NotFound.coded("customer.not_found", params)
     return customer
 
 
@@ -281,7 +280,7 @@ def find_by_number(model: CustomerReadModel, number: int) -> Customer:
     customer = model.get_by_number(number)
     if customer is None:
         params = {"number": shown(number)}
-        raise NotFound(_i18n.render_message("customer.no_number", params))
+        raise NotFound.coded("customer.no_number", params)
     return customer
 
 
@@ -319,7 +318,7 @@ def find_by_number_forwarded(model: CustomerReadModel, number: int) -> Customer:
 
 def customer_not_found(customer_id: object) -> NotFound:
     """The `NotFound` of a customer id no customer has (the id shown bounded)."""
-    return NotFound(_i18n.render_message("customer.not_found", {"id": _named(customer_id)}))
+    return NotFound.coded("customer.not_found", {"id": _named(customer_id)})
 
 
 def _follow(model: CustomerReadModel, target: uuid.UUID | None) -> Customer | None:
@@ -343,7 +342,7 @@ def find_invoice(model: CustomerReadModel, invoice_id: uuid.UUID) -> Invoice:
     invoice = model.invoice(invoice_id) if isinstance(invoice_id, uuid.UUID) else None
     if invoice is None:
         params = {"id": _named(invoice_id)}
-        raise NotFound(_i18n.render_message("invoice.not_found", params))
+        raise NotFound.coded("invoice.not_found", params)
     return invoice
 
 

@@ -341,7 +341,7 @@ class Definitions:
             raise TypeError(_i18n.render_message("argument.type", params))
         if found is None:
             params = {"name": shown(given)}
-            raise NotFound(_i18n.render_message("category.not_found", params))
+            raise NotFound.coded("category.not_found", params)
         return found
 
     def group(self, category: Category, subcategories: bool) -> frozenset[uuid.UUID]:  # noqa: FBT001
@@ -368,4 +368,4 @@ class Definitions:
             return self.fields[key]
         except (KeyError, TypeError):
             params = {"key": shown(key)}
-            raise NotFound(_i18n.render_message("custom_field.not_found", params)) from None
+            raise NotFound.coded("custom_field.not_found", params) from None

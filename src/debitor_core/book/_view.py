@@ -23,6 +23,7 @@ from debitor_core._fields import CustomFieldDefinition
 from debitor_core._history import FieldChange, HistoryEntry
 from debitor_core._invoice import Delivery, Invoice
 from debitor_core._model import ConsentChannel, Customer
+from debitor_core._shown import shown
 from debitor_core.book._accounts import AccountSummary, DueReminder, Totals
 from debitor_core.book._billing import Billing
 from debitor_core.book._categories import Categories
@@ -248,4 +249,4 @@ def _without(entry: HistoryEntry, hidden: set[str]) -> HistoryEntry:
 
 
 def _no_field(key: str) -> NotFound:
-    return NotFound(f"There is no custom field {key!r}.")
+    return NotFound.coded("custom_field.not_found", {"key": shown(key)})

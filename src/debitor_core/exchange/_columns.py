@@ -9,23 +9,24 @@ Headers are matched by a folded key (case, accents, spaces and punctuation ignor
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 import attrs
 
-from debitor_core import CustomFieldDefinition, Problem, RequiredFields, ValidationError
+from debitor_core import CustomFieldDefinition, Problem, RequiredFields, ValidationError, _i18n
 
 __all__ = [
     "COLUMNS",
     "CUSTOM_PREFIX",
     "PRIVATE_COLUMNS",
-    "REJECT_COLUMNS",
     "TARGETS",
     "ColumnPlan",
     "header_key",
     "plan_columns",
+    "reject_columns",
 ]
 
 COLUMNS: Final = (
@@ -64,8 +65,26 @@ TARGETS: Final = frozenset((*COLUMNS, *PRIVATE_COLUMNS, *HELPER_TARGETS))
 
 CUSTOM_PREFIX: Final = "custom_fields."
 IGNORE: Final = "-"
-REJECT_COLUMNS: Final = ("Rejected row", "Why it was rejected")
-"""The two columns a rejects file adds; importing that file again ignores them."""
+_REJECT_KEYS: Final = ("rejects.row", "rejects.reason")
+
+
+def reject_columns(locale: str = _i18n.SOURCE_LANGUAGE) -> tuple[str, ...]:
+    """The two columns a rejects file adds, in the language of ``locale``.
+
+    Importing that file again ignores them, in whichever shipped language they are.
+    """
+    return tuple(_i18n.render_message(key, None, locale) for key in _REJECT_KEYS)
+
+
+@functools.cache
+def _ignored_keys() -> frozenset[str]:
+    """The header keys of the rejects columns in every language with a catalog."""
+    return frozenset(
+        header_key(name)
+        for language in _i18n.available_locales()
+        for name in reject_columns(language)
+    )
+
 
 ADDRESS_TARGETS: Final = frozenset({"street", "postal_code", "city", "region", "country"})
 _MULTI: Final = frozenset({"street"})
@@ -125,8 +144,6 @@ ALIASES: Final[Mapping[str, str]] = {
     header_key(name): target for target, names in _NAMES.items() for name in names
 }
 """Every known header (folded) and its target."""
-
-_IGNORED_KEYS: Final = frozenset(header_key(name) for name in REJECT_COLUMNS)
 
 
 @attrs.frozen
@@ -270,7 +287,7 @@ def plan_columns(
     ignored = tuple(
         name
         for name, target in zip(names, targets, strict=True)
-        if target is None and header_key(name) not in _IGNORED_KEYS and name.strip()
+        if target is None and header_key(name) not in _ignored_keys() and name.strip()
     )
     return ColumnPlan(tuple(names), tuple(targets), ignored)
 

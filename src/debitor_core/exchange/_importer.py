@@ -31,7 +31,7 @@ from debitor_core import (
     rules,
 )
 from debitor_core._messages import MESSAGES
-from debitor_core.exchange._columns import CUSTOM_PREFIX, REJECT_COLUMNS, ColumnPlan
+from debitor_core.exchange._columns import CUSTOM_PREFIX, ColumnPlan, reject_columns
 from debitor_core.exchange._csvfile import CsvFormat, write_csv
 from debitor_core.exchange._forms import (
     FORM_FIELDS,
@@ -264,8 +264,10 @@ class ImportReport:
     ) -> int:
         """Write the rejected rows as CSV: the file's columns, then the row and the reason.
 
-        The two added columns (``Rejected row``, ``Why it was rejected``) are ignored
-        when the file is imported again, so the rows can be fixed and imported.
+        The two added columns (``Rejected row``, ``Why it was rejected``, in the
+        language of the reasons: ``Noraidītā rinda``, ``Noraidīšanas iemesls`` in
+        Latvian) are ignored when the file is imported again, in any shipped language,
+        so the rows can be fixed and imported.
 
         Args:
             target: A path or a text stream.
@@ -286,7 +288,7 @@ class ImportReport:
         )
         return write_csv(
             target,
-            [*self.plan.header, *REJECT_COLUMNS],
+            [*self.plan.header, *reject_columns(language)],
             rows,
             delimiter=delimiter or fmt.delimiter,
             encoding=encoding or fmt.encoding,

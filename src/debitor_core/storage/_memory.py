@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Self, TypeVar, cast
 
 from debitor_core._category import Category
-from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
+from debitor_core._errors import AlreadyExists, NotFound
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 from debitor_core._util import insert_sorted, remove_sorted
+from debitor_core.storage import _refusals as refused
 from debitor_core.storage._feed import ChangeSet
 
 __all__ = [
@@ -78,8 +79,7 @@ class StoreState:
         """Return a customer by id, or raise `NotFound`."""
         key = getattr(customer_id, "int", None)  # not a UUID: not found either
         if key not in self.customers:
-            msg = f"No customer has the id {customer_id}."
-            raise NotFound(msg)
+            raise refused.customer_not_found(customer_id)
         return self._get(key)
 
     def _get(self, key: int) -> Customer:
@@ -95,16 +95,14 @@ class StoreState:
         try:
             key = self.by_number[number]
         except (KeyError, TypeError):
-            msg = f"No customer has the number {number!r}."
-            raise NotFound(msg) from None
+            raise refused.number_not_found(number) from None
         return self._get(key)
 
     def record(self, kind: type[R], key: str) -> R:
         """Return a record by kind and key, or raise `NotFound`."""
         found = self.records[kind.KIND].get(key)
         if found is None:
-            msg = f"No {kind.KIND} has the key {key}."
-            raise NotFound(msg)
+            raise refused.record_not_found(kind.KIND, key)
         return cast("R", found)
 
     def all_records(self, kind: type[R]) -> list[R]:
@@ -129,8 +127,8 @@ class StoreState:
         """
         key = customer_id.int
         if key in self.customers or number in self.by_number:
-            msg = f"The customer id {customer_id} or number {number} appears twice."
-            raise AlreadyExists(msg)
+            params = {"id": str(customer_id), "number": number}
+            raise AlreadyExists.coded("customer.twice", params)
         self.customers[key] = record
         self.by_number[number] = key
         insert_sorted(self.numbers, number)
@@ -151,8 +149,7 @@ class StoreState:
         """Add a new customer (`AlreadyExists` if its id or number is taken)."""
         self._check_number_free(customer)
         if self.customers.setdefault(customer.id.int, customer) is not customer:
-            msg = f"A customer with the id {customer.id} is already stored."
-            raise AlreadyExists(msg)
+            raise refused.id_taken(customer.id)
         previous_last = self.last_number
         self._index_number(customer)
 
@@ -166,11 +163,7 @@ class StoreState:
         """Replace a customer stored at ``expected_version`` (`ConcurrencyConflict`)."""
         old = self.get(customer.id)
         if old.version != expected_version:
-            msg = (
-                f"Customer {old.number} was changed by someone else: it is at version "
-                f"{old.version}, not {expected_version}. Reload it and try again."
-            )
-            raise ConcurrencyConflict(msg, expected=expected_version, actual=old.version)
+            raise refused.customer_changed(old.number, old.version, expected_version)
         if old.number != customer.number:
             self._check_number_free(customer)
         previous_last = self.last_number
@@ -208,8 +201,7 @@ class StoreState:
         try:
             old = self.categories.pop(category_id)
         except KeyError:
-            msg = f"No category has the id {category_id}."
-            raise NotFound(msg) from None
+            raise refused.category_not_found(category_id) from None
         return lambda: self.categories.__setitem__(category_id, old)
 
     def put_custom_field(self, definition: CustomFieldDefinition) -> Callable[[], None]:
@@ -230,18 +222,12 @@ class StoreState:
         stored = self.records[record.KIND]
         old = stored.get(record.key)
         if expected_version is None and old is not None:
-            msg = f"A {record.KIND} with the key {record.key} is already stored."
-            raise AlreadyExists(msg)
+            raise refused.record_exists(record.KIND, record.key)
         if expected_version is not None:
             if old is None:
-                msg = f"No {record.KIND} has the key {record.key}."
-                raise NotFound(msg)
+                raise refused.record_not_found(record.KIND, record.key)
             if old.version != expected_version:
-                msg = (
-                    f"The {record.KIND} {record.key} was changed by someone else: it is at "
-                    f"version {old.version}, not {expected_version}."
-                )
-                raise ConcurrencyConflict(msg, expected=expected_version, actual=old.version)
+                raise refused.record_changed(record.KIND, record.key, old.version, expected_version)
         stored[record.key] = record
 
         def undo() -> None:
@@ -254,8 +240,7 @@ class StoreState:
 
     def _check_number_free(self, customer: Customer) -> None:
         if customer.number in self.by_number:
-            msg = f"The customer number {customer.number} is already taken."
-            raise AlreadyExists(msg)
+            raise refused.number_taken(customer.number)
 
     def _index(self, customer: Customer) -> None:
         self.customers[customer.id.int] = customer

@@ -21,7 +21,6 @@ from debitor_core._category import Category
 from debitor_core._converter import make_converter
 from debitor_core._errors import (
     AlreadyExists,
-    ConcurrencyConflict,
     CorruptStore,
     NotFound,
     StorageError,
@@ -35,6 +34,7 @@ from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice, Payment, Reco
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey, private_field_keys, text_field_keys
+from debitor_core.storage import _refusals as refused
 from debitor_core.storage import _sqlite_queries as q
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._files import check_folder, looks_like_json_book, os_sentence
@@ -413,8 +413,7 @@ class SqliteStore:
             (str(customer_id),),
         )
         if not rows:
-            msg = f"No customer has the id {customer_id}."
-            raise NotFound(msg)
+            raise refused.customer_not_found(customer_id)
         customer = self._customer(rows[0])
         if customer.id != customer_id:
             raise self._damaged(f"the index of ids gave customer {customer.id} for {customer_id}")
@@ -423,15 +422,13 @@ class SqliteStore:
     def get_by_number(self, number: int) -> Customer:
         """Return the customer with this number (`NotFound` otherwise)."""
         if type(number) is not int or not 1 <= number <= MAX_NUMBER:
-            msg = f"No customer has the number {number!r}."
-            raise NotFound(msg)
+            raise refused.number_not_found(number)
         rows = self._rows(
             f"SELECT {_CUSTOMER_COLUMNS} FROM customer WHERE number = ?",  # noqa: S608
             (number,),
         )
         if not rows:
-            msg = f"No customer has the number {number!r}."
-            raise NotFound(msg)
+            raise refused.number_not_found(number)
         customer = self._customer(rows[0])
         if customer.number != number:
             what = f"the index of numbers gave customer {customer.number} for {number}"
@@ -512,8 +509,7 @@ class SqliteStore:
             (kind.KIND, key),
         )
         if not rows:
-            msg = f"No {kind.KIND} has the key {key}."
-            raise NotFound(msg)
+            raise refused.record_not_found(kind.KIND, key)
         return self._record(kind, rows[0])
 
     def _record(self, kind: type[R], row: tuple[Any, ...]) -> R:
@@ -986,11 +982,7 @@ class _SqliteTransaction:
         try:
             self._execute(_INSERT_CUSTOMER, (*row, self.changed))
         except AlreadyExists as exc:
-            msg = (
-                f"A customer with the id {customer.id} or the number {customer.number} "
-                "is already stored."
-            )
-            raise AlreadyExists(msg) from exc
+            raise refused.customer_exists(customer.id, customer.number) from exc
         q.index_customer(self._db, customer, *self.search_fields)
         self._bump_last_number(customer.number)
 
@@ -1010,20 +1002,14 @@ class _SqliteTransaction:
                 (*row[1:], self.changed, row[0], expected_version),
             )
         except AlreadyExists as exc:
-            msg = f"The customer number {customer.number} is already taken."
-            raise AlreadyExists(msg) from exc
+            raise refused.number_taken(customer.number) from exc
         if cursor.rowcount == 0:
             stored = self._db.execute(
                 "SELECT version, number FROM customer WHERE id = ?", (row[0],)
             ).fetchone()
             if stored is None:
-                msg = f"No customer has the id {customer.id}."
-                raise NotFound(msg)
-            msg = (
-                f"Customer {stored[1]} was changed by someone else: it is at version "
-                f"{stored[0]}, not {expected_version}. Reload it and try again."
-            )
-            raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
+                raise refused.customer_not_found(customer.id)
+            raise refused.customer_changed(stored[1], stored[0], expected_version)
         q.unindex_customer(self._db, before[0])
         q.index_customer(self._db, customer, *self.search_fields)
         self._bump_last_number(customer.number)
@@ -1033,8 +1019,7 @@ class _SqliteTransaction:
         row_id = str(customer_id)
         before = self._db.execute("SELECT number FROM customer WHERE id = ?", (row_id,)).fetchone()
         if self._execute("DELETE FROM customer WHERE id = ?", (row_id,)).rowcount == 0:
-            msg = f"No customer has the id {customer_id}."
-            raise NotFound(msg)
+            raise refused.customer_not_found(customer_id)
         q.unindex_customer(self._db, before[0])
         self._execute(
             "INSERT INTO customer_deleted (id, deleted_revision, checksum) VALUES (?, ?, ?) "
@@ -1058,8 +1043,7 @@ class _SqliteTransaction:
     def delete_category(self, category_id: uuid.UUID) -> None:
         """Delete a category."""
         if self._execute("DELETE FROM category WHERE id = ?", (str(category_id),)).rowcount == 0:
-            msg = f"No category has the id {category_id}."
-            raise NotFound(msg)
+            raise refused.category_not_found(category_id)
         self.categories = True
 
     def put_custom_field(self, definition: CustomFieldDefinition) -> None:
@@ -1102,8 +1086,7 @@ class _SqliteTransaction:
                     (kind, key, record.version, data, checksum, self.changed, customer, number),
                 )
             except AlreadyExists as exc:
-                msg = f"A {kind} with the key {key} is already stored."
-                raise AlreadyExists(msg) from exc
+                raise refused.record_exists(kind, key) from exc
             q.index_record(self._db, record)
             return
         where = (kind, key, expected_version)
@@ -1117,13 +1100,8 @@ class _SqliteTransaction:
                 "SELECT version FROM record WHERE kind = ? AND key = ?", (kind, key)
             ).fetchone()
             if stored is None:
-                msg = f"No {kind} has the key {key}."
-                raise NotFound(msg)
-            msg = (
-                f"The {kind} {key} was changed by someone else: it is at version "
-                f"{stored[0]}, not {expected_version}."
-            )
-            raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
+                raise refused.record_not_found(kind, key)
+            raise refused.record_changed(kind, key, stored[0], expected_version)
         q.index_record(self._db, record)
 
 
@@ -1183,8 +1161,8 @@ def _translated(path: str) -> Iterator[None]:
     try:
         yield
     except sqlite3.IntegrityError as exc:
-        msg = f"The database {path} already holds that record ({exc})."
-        raise AlreadyExists(msg) from exc
+        params = {"book": path, "reason": str(exc), "rule": "database"}
+        raise AlreadyExists.coded("storage.duplicate", params) from exc
     except sqlite3.OperationalError as exc:
         text = str(exc)
         if text.startswith("Could not decode"):

@@ -90,7 +90,8 @@ def translate(exc: BaseException, book: str) -> DebitorError:
     text = " ".join(str(exc).split())
     detail = text or type(exc).__name__
     if isinstance(exc, errors.UniqueViolation):
-        return AlreadyExists(f"{book[:1].upper()}{book[1:]} already holds that record ({detail}).")
+        params = {"book": book.removeprefix(_BOOK), "reason": detail}
+        return AlreadyExists.coded("storage.duplicate", params)
     for matches, error, key in _RULES:
         if matches(exc):
             return _error(error, key, book, {"reason": detail})

@@ -32,9 +32,7 @@ from psycopg.rows import tuple_row
 from debitor_core._category import Category
 from debitor_core._errors import (
     AlreadyExists,
-    ConcurrencyConflict,
     DebitorError,
-    NotFound,
     StorageError,
     StoreLocked,
     UnsupportedFormatVersion,
@@ -53,6 +51,7 @@ from debitor_core._text import (
     private_field_keys,
     text_field_keys,
 )
+from debitor_core.storage import _refusals as refused
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._postgres import _schema
 from debitor_core.storage._postgres._derived import (
@@ -366,8 +365,7 @@ class PostgresStore:
                 ).fetchone()
             )
         if row is None:
-            msg = f"No customer has the id {customer_id}."
-            raise NotFound(msg)
+            raise refused.customer_not_found(customer_id)
         return self._codec.customer(row)
 
     def get_by_number(self, number: int) -> Customer:
@@ -380,8 +378,7 @@ class PostgresStore:
                 ).fetchone()
             )
         if row is None:
-            msg = f"No customer has the number {number!r}."
-            raise NotFound(msg)
+            raise refused.number_not_found(number)
         return self._codec.customer(row)
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
@@ -426,8 +423,7 @@ class PostgresStore:
                 lambda cur: cur.execute(self._sql.record, (self.book_id, kind.KIND, key)).fetchone()
             )
         if row is None:
-            msg = f"No {kind.KIND} has the key {key}."
-            raise NotFound(msg)
+            raise refused.record_not_found(kind.KIND, key)
         return self._codec.record(kind, row)
 
     def last_number(self) -> int:
@@ -1021,10 +1017,8 @@ class PostgresTransaction:
                 self._sql.customer_clash, (self._book, customer.id, customer.number)
             ).fetchone()
             if clash is not None and clash[0] == customer.id:
-                msg = f"A customer with the id {customer.id} is already stored."
-            else:
-                msg = f"The customer number {customer.number} is already taken."
-            raise AlreadyExists(msg)
+                raise refused.id_taken(customer.id)
+            raise refused.number_taken(customer.number)
         self.wrote = True
         self.last_number = max(self.last_number, customer.number)
 
@@ -1064,7 +1058,7 @@ class PostgresTransaction:
                 self._cur.execute(_CLEAN_PENDING_LIST, (cap, raised[1], raised[0]))
         except errors.UniqueViolation as exc:
             self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
-            raise AlreadyExists(self._import_clash(ids, numbers)) from exc
+            raise self._import_clash(ids, numbers) from exc
         except psycopg.Error as exc:
             error = translate(exc, self._store._name)  # noqa: SLF001
             self._failed = error if isinstance(error, StorageError) else None
@@ -1116,16 +1110,16 @@ class PostgresTransaction:
         row = self._cur.execute(_RAISE_PENDING_LIST, {**parameters, "indexes": indexes}).fetchone()
         return None if row is None else (indexes, row[0])
 
-    def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> str:
+    def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> AlreadyExists:
         clash = self._execute(
             self._sql.import_clash, (self._book, list(ids), self._book, list(numbers))
         ).fetchone()
         if clash is None:  # pragma: no cover - the insert just found one
-            return "An imported customer clashes with a stored one."
+            return AlreadyExists.coded("customer.import_clash")
         what, customer_id, number = clash
         if what == "id":
-            return f"A customer with the id {customer_id} is already stored."
-        return f"The customer number {number} is already taken."
+            return refused.id_taken(customer_id)
+        return refused.number_taken(number)
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer if it is still at ``expected_version`` (see `Transaction.update`)."""
@@ -1140,16 +1134,10 @@ class PostgresTransaction:
         if cursor.rowcount == 0:
             stored = self._execute(self._sql.customer_version, (self._book, customer_id)).fetchone()
             if stored is None:
-                msg = f"No customer has the id {customer.id}."
-                raise NotFound(msg)
+                raise refused.customer_not_found(customer.id)
             if stored[0] != expected_version:
-                msg = (
-                    f"Customer {stored[1]} was changed by someone else: it is at version "
-                    f"{stored[0]}, not {expected_version}. Reload it and try again."
-                )
-                raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
-            msg = f"The customer number {customer.number} is already taken."
-            raise AlreadyExists(msg)
+                raise refused.customer_changed(stored[1], stored[0], expected_version)
+            raise refused.number_taken(customer.number)
         self.wrote = True
         self.last_number = max(self.last_number, customer.number)
 
@@ -1161,8 +1149,7 @@ class PostgresTransaction:
                 self._sql.delete_customer, (self._book, customer_id, self._book, self.revision)
             ).rowcount
         if deleted == 0:
-            msg = f"No customer has the id {customer_id}."
-            raise NotFound(msg)
+            raise refused.customer_not_found(customer_id)
         self.wrote = True
 
     def put_category(self, category: Category) -> None:
@@ -1181,8 +1168,7 @@ class PostgresTransaction:
         if isinstance(category_id, uuid.UUID):
             deleted = self._execute(self._sql.delete_category, (self._book, category_id)).rowcount
         if deleted == 0:
-            msg = f"No category has the id {category_id}."
-            raise NotFound(msg)
+            raise refused.category_not_found(category_id)
         self._categories = self.revision
         self.wrote = True
 
@@ -1215,8 +1201,7 @@ class PostgresTransaction:
                 ),
             ).rowcount
             if inserted == 0:
-                msg = f"A {kind} with the key {key} is already stored."
-                raise AlreadyExists(msg)
+                raise refused.record_exists(kind, key)
             self.wrote = True
             return
         updated = self._execute(
@@ -1236,13 +1221,8 @@ class PostgresTransaction:
         if updated == 0:
             stored = self._execute(self._sql.record_version, (self._book, kind, key)).fetchone()
             if stored is None:
-                msg = f"No {kind} has the key {key}."
-                raise NotFound(msg)
-            msg = (
-                f"The {kind} {key} was changed by someone else: it is at version "
-                f"{stored[0]}, not {expected_version}."
-            )
-            raise ConcurrencyConflict(msg, expected=expected_version, actual=stored[0])
+                raise refused.record_not_found(kind, key)
+            raise refused.record_changed(kind, key, stored[0], expected_version)
         self.wrote = True
 
     def finish(self) -> None:
@@ -1494,11 +1474,9 @@ class _Statements:
 def _check_new(customer_id: uuid.UUID, number: int, ids: set[uuid.UUID], numbers: set[int]) -> None:
     """Refuse an id or a number given twice in one import; remember them."""
     if customer_id in ids:
-        msg = f"The customer id {customer_id} is given twice."
-        raise AlreadyExists(msg)
+        raise AlreadyExists.coded("customer.id_twice", {"id": str(customer_id)})
     if number in numbers:
-        msg = f"The customer number {number} is given twice."
-        raise AlreadyExists(msg)
+        raise AlreadyExists.coded("customer.number_twice", {"number": number})
     ids.add(customer_id)
     numbers.add(number)
 
