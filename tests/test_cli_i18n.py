@@ -114,6 +114,29 @@ class TestChoosingTheLanguage:
         """Any spelling of a locale gives its language, when the command speaks it."""
         assert expected == requested(name)
 
+    def test_a_stores_refusal_is_said_in_the_users_language(self, run, monkeypatch):
+        """A store's NotFound (made in English) reaches the user in Latvian; a bare one as is."""
+        from debitor_core import CustomerBook, NotFound
+
+        monkeypatch.setenv("LANG", "lv_LV.UTF-8")
+        assert 0 == run("add", "--name", "A", "--country", "LV")[0]
+        english = NotFound.coded("customer.no_number", {"number": 1})
+        assert str(english).startswith("No customer")
+
+        def refused(*_, **__):
+            raise english
+
+        monkeypatch.setattr(CustomerBook, "update", refused)
+        code, _, err = run("edit", "1", "--city", "X")
+        assert (1, english.message_in("lv") + "\n") == (code, err)
+        assert english.message_in("lv") != str(english)
+
+        def bare(*_, **__):
+            raise NotFound("A host store's own sentence.")
+
+        monkeypatch.setattr(CustomerBook, "update", bare)
+        assert (1, "A host store's own sentence.\n") == run("edit", "1", "--city", "X")[::2]
+
     def test_the_lang_option_wins_over_the_environment(self, run, monkeypatch):
         """--lang de with LANG=lv speaks German; an unknown --lang is wrong usage (said in lv)."""
         monkeypatch.setenv("LANG", "lv_LV.UTF-8")

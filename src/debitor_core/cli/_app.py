@@ -176,7 +176,14 @@ def run(argv: Sequence[str] | None = None, console: Console | None = None) -> in
 
 def _report(app: App, exc: Exception) -> int:
     """Say what went wrong as sentences on standard error; return the exit status."""
-    from debitor_core import DebitorError, StorageError, ValidationError  # noqa: PLC0415
+    from debitor_core import (  # noqa: PLC0415
+        AlreadyExists,
+        ConcurrencyConflict,
+        DebitorError,
+        NotFound,
+        StorageError,
+        ValidationError,
+    )
 
     console = app.console
     if isinstance(exc, Refused):
@@ -199,6 +206,11 @@ def _report(app: App, exc: Exception) -> int:
         )
         return Exit.UNAVAILABLE
     if isinstance(exc, DebitorError):
-        console.err(str(exc))
+        said = (  # a store's own refusal is English: say it in the user's language
+            exc.message_in(language())
+            if isinstance(exc, NotFound | AlreadyExists | ConcurrencyConflict)
+            else str(exc)
+        )
+        console.err(said)
         return Exit.REFUSED
     raise exc
