@@ -2241,7 +2241,7 @@ _ODD = "ab1\u00e9%_\\\u00df\u00c6"
 def odd_books(draw):
     """Up to eight customers with short names and notes of `_ODD` letters, names often tied."""
     names, book = [], []
-    text = st.text(_ODD + " ", min_size=1, max_size=9).filter(str.strip)
+    text = st.text(_ODD + " ", min_size=1, max_size=12).filter(str.strip)
     for number in range(1, draw(st.integers(0, 8)) + 1):
         name = draw(st.sampled_from(names)) if names and draw(st.booleans()) else draw(text)
         names.append(name)
@@ -2287,12 +2287,12 @@ def odd_words(draw, book):
         pieces = [customer.name, str(customer.number), *(n.text for n in customer.notes)]
         piece = draw(st.sampled_from([p for p in pieces if p.strip()]))
         start = draw(st.integers(0, len(piece) - 1))
-        word = piece[start : start + draw(st.integers(1, 6))]
+        word = piece[start : start + draw(st.integers(1, 9))]
         if draw(st.booleans()):  # a near miss: the piece with more around it
             around = st.text(_ODD, max_size=2)
             word = f"{draw(around)}{word}{draw(around)}"
         return _recase(draw, word)
-    return draw(st.text(_ODD, min_size=1, max_size=5))
+    return draw(st.text(_ODD, min_size=1, max_size=9))
 
 
 @st.composite
