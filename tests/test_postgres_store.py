@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import random
 import re
 import socket
 import subprocess
@@ -49,7 +50,7 @@ from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._invoice import DeliveryState, Invoice, InvoiceState
 from debitor_core._model import Address, Note
-from debitor_core._text import FOLD_VERSION, UNICODE_VERSION, duplicate_keys
+from debitor_core._text import FOLD_VERSION, UNICODE_VERSION, duplicate_keys, fold
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._types import Definitions
 from debitor_core.storage import ChangeFeed, PostgresStore
@@ -73,6 +74,16 @@ APP = f"debitor-tests-{os.getpid()}"
 
 def new_book_id():
     return f"t{uuid.uuid4().hex[:20]}"
+
+
+@pytest.fixture(autouse=True)
+def _seeded_samples(monkeypatch):
+    """Every store of these tests draws the rows of its text sample from a seeded source.
+
+    The rows a sample holds steer which lookup a query takes (`_queries.TextSample`):
+    seeded, a test takes the same path on every run, and a failure reproduces.
+    """
+    monkeypatch.setattr(_pg_store, "sample_random", lambda: random.Random(0))
 
 
 @pytest.fixture(scope="session")
@@ -2205,6 +2216,211 @@ class TestRarePieces:
         assert sizes[:4] == [None, 0, 0, 0], sizes
         assert sizes[4] == sizes[5] >= _pg_queries.MIN_SAMPLE, sizes
         assert calls[4][0] is calls[5][0]
+
+
+class _Draws(random.Random):
+    """A random source that gives ``fractions`` in turn, over and over."""
+
+    def __init__(self, fractions):
+        super().__init__(0)
+        self._fractions = fractions
+        self._next = 0
+
+    def random(self):
+        fraction = self._fractions[self._next % len(self._fractions)]
+        self._next += 1
+        return fraction
+
+
+_ODD = "ab1\u00e9%_\\\u00df\u00c6"
+"""Letters that repeat into the same trigrams ("aaaa", "abab"), fold (é, ß to "ss", Æ to
+"ae") or are LIKE's own (``%``, ``_``, a backslash)."""
+
+
+@st.composite
+def odd_books(draw):
+    """Up to eight customers with short names and notes of `_ODD` letters, names often tied."""
+    names, book = [], []
+    text = st.text(_ODD + " ", min_size=1, max_size=12).filter(str.strip)
+    for number in range(1, draw(st.integers(0, 8)) + 1):
+        name = draw(st.sampled_from(names)) if names and draw(st.booleans()) else draw(text)
+        names.append(name)
+        notes = draw(st.lists(text, max_size=2))
+        customer = sample_customer(
+            number,
+            name=name,
+            contact_person=None,
+            email=None,
+            other_emails=(),
+            phone=None,
+            other_phones=(),
+            website=None,
+            tax_id=None,
+            company_id=None,
+            address=Address(None, None, draw(st.sampled_from(["Köln", None])), None, None),
+            custom_fields={},
+            categories=(),
+            notes=tuple(Note(note, _MOMENTS[0]) for note in notes),
+            created=draw(st.sampled_from(_MOMENTS)),
+        )
+        book.append(customer)
+    return book
+
+
+def _sampled_text(customer):
+    """A customer's text as a store's sample holds it (search text, newline, private text)."""
+    columns = _derived.customer_columns(customer, _derived.FieldKeys(("segment",), ("secret",)))
+    return f"{columns.search_text}\n{columns.private_text}"
+
+
+@st.composite
+def odd_words(draw, book):
+    """A query word: a piece of a customer's text (re-cased), odd letters, or a word across.
+
+    The word across is the end of the name and the number: no text holds it, since
+    they are apart.
+    """
+    if book and draw(st.integers(0, 2)):
+        customer = draw(st.sampled_from(book))
+        if draw(st.integers(0, 4)) == 0:
+            return f"{fold(customer.name).split()[-1][-2:]}{customer.number}"
+        pieces = [customer.name, str(customer.number), *(n.text for n in customer.notes)]
+        piece = draw(st.sampled_from([p for p in pieces if p.strip()]))
+        start = draw(st.integers(0, len(piece) - 1))
+        word = piece[start : start + draw(st.integers(1, 9))]
+        if draw(st.booleans()):  # a near miss: the piece with more around it
+            around = st.text(_ODD, max_size=2)
+            word = f"{draw(around)}{word}{draw(around)}"
+        return _recase(draw, word)
+    return draw(st.text(_ODD, min_size=1, max_size=9))
+
+
+@st.composite
+def odd_samples(draw, book, words):
+    """A sample that makes any trigram look common or rare, any word rare or not.
+
+    Rows are the customers' texts, the query's words, their trigrams and odd text, each
+    repeated; padding with empty rows moves the sample across MIN_SAMPLE and every share.
+    """
+    folded = [fold(w) for w in words]
+    trigrams = sorted({w[i : i + 3] for w in folded for i in range(len(w) - 2)})
+    rows = []
+    for trigram in trigrams:  # each common or rare, as drawn
+        if draw(st.booleans()):
+            rows += [trigram] * draw(st.integers(25, 80))
+    choices = [_sampled_text(c) for c in book] + folded + trigrams
+    row = st.one_of(st.sampled_from(choices), st.text(_ODD + " ", max_size=8))
+    for text, times in draw(st.lists(st.tuples(row, st.integers(1, 80)), max_size=4)):
+        rows += [text] * times
+    rows += [""] * draw(st.sampled_from([0, 150, 200, 200, 300]))  # mostly usable
+    return _pg_queries.TextSample(rows)
+
+
+class TestAdversarialSamples:
+    """Whatever the sample says, PostgreSQL's answers are the in-memory index's.
+
+    The sample is drawn (and replaces the store's own, as a stale one would): it makes
+    any trigram of a word common or rare, so that any run of pieces is looked up, and
+    any word rare, so that pages are found first, for words like "aaaa" and "abab",
+    words of one to three letters, folded letters, ``%``, ``_`` and a backslash, with
+    private text asked for or not, names tied, and every order and page.
+    """
+
+    @settings(
+        max_examples=50,
+        deadline=None,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.filter_too_much,
+        ],
+    )
+    @given(data=st.data())
+    def test_any_sample_gives_the_same_answers(self, pg_pool, pg_schema, monkeypatch, data):
+        """Every order and page, and the count, as in memory, under any sample."""
+        calls = _recording_where(monkeypatch)
+        book = data.draw(odd_books(), label="book")
+        store = _query_store(pg_pool, pg_schema, book)
+        model = _in_memory(store)
+        try:
+            for _ in range(3):
+                words = data.draw(st.lists(odd_words(book), min_size=1, max_size=3))
+                query = CustomerQuery(
+                    text=" ".join(words), include_private=data.draw(st.booleans())
+                )
+                sample = data.draw(odd_samples(book, words), label="sample")
+                store._sample = (0, sample)  # as if the store had drawn it
+                for sort in ("number", "name", "created"):
+                    for descending in (False, True):
+                        page = {"sort": sort, "descending": descending}
+                        want = list(model.search(query, **page))
+                        assert want == list(store.search_customers(query, **page)), (query, page)
+                offset = data.draw(st.integers(0, len(book) + 1))
+                limit = data.draw(st.one_of(st.none(), st.integers(0, len(book) + 1)))
+                sort = data.draw(st.sampled_from(["number", "name", "created"]))
+                page = {"sort": sort, "descending": data.draw(st.booleans())}
+                page |= {"offset": offset, "limit": limit}
+                want = list(model.search(query, **page))
+                assert want == list(store.search_customers(query, **page)), (query, page)
+                assert model.count(query) == store.count_customers(query), query
+                steered = [used for used, _ in calls[-8:]]  # None: no text to look up
+                assert steered == [sample if query.text.strip() else None] * 8
+        finally:
+            store.close()
+
+    def test_pages_found_first_break_ties_by_number(self, pg_pool, pg_schema, monkeypatch):
+        """Tied names and moments, pages found first: every offset and limit, every order.
+
+        Names differ in case and accents only (one fold: the number orders them), or in
+        a space, "-" or "~" that a language's collation orders before letters or passes
+        over, and code point order (COLLATE "C", as Python) puts "~" after them; the
+        sample holds no word, so every word is rare.
+        """
+        names = ["Äbc", "abc", "ABC", "a-c", "a c", "abc", "A~c"]
+        book = [
+            sample_customer(n, name=name, created=_MOMENTS[n % 2], notes=())
+            for n, name in enumerate(names, 1)
+        ]
+        store = _query_store(pg_pool, pg_schema, book)
+        model = _in_memory(store)
+        calls = _recording_where(monkeypatch)
+        empty = _pg_queries.TextSample([""] * _pg_queries.MIN_SAMPLE)
+        query = CustomerQuery(text="koks", include_private=False)
+        try:
+            assert _pg_queries.selective(query, empty)
+            for sort in ("number", "name", "created"):
+                for descending in (False, True):
+                    for offset in range(len(book) + 2):
+                        for limit in (None, *range(len(book) + 2)):
+                            store._sample = (0, empty)
+                            page = {"sort": sort, "descending": descending}
+                            page |= {"offset": offset, "limit": limit}
+                            want = [c.number for c in model.search(query, **page)]
+                            got = [c.number for c in store.search_customers(query, **page)]
+                            assert want == got, page
+        finally:
+            store.close()
+        assert [c.number for c in model.search(query, sort="name")] == [5, 4, 1, 2, 3, 6, 7]
+        assert all(sample is empty for sample, _ in calls)
+
+    def test_the_sample_draws_rows_by_number(self, pg_pool, pg_schema, monkeypatch):
+        """Each draw f in [0, 1) picks the row numbered 1 + floor(f * last number).
+
+        0 picks the first row, a fraction just under 1 the last (never one past it);
+        a row drawn twice is sampled once.
+        """
+        store = _customer_book(pg_pool, pg_schema, 10)
+        monkeypatch.setattr(_pg_store, "sample_random", lambda: _Draws([0.0, 0.5, 1 - 2**-53]))
+        calls = _recording_where(monkeypatch)
+        again = PostgresStore(pg_pool, book_id=store.book_id, schema=pg_schema)
+        try:
+            again.count_customers(CustomerQuery(text="customer"))
+        finally:
+            again.close()
+            store.close()
+        sample = calls[0][0]
+        numbers = sorted(int(n) for t in sample.texts for n in re.findall(r"customer(\d+)@", t))
+        assert numbers == [1, 6, 10]
 
 
 class TestFolding:

@@ -69,6 +69,7 @@ from debitor_core.storage._postgres._queries import (
     RESAMPLE_AFTER,
     SAMPLE_ROWS,
     TextSample,
+    sample_random,
     selective,
     where,
 )
@@ -207,6 +208,7 @@ class PostgresStore:
         self._field_cache: tuple[int, FieldKeys] = (0, FieldKeys())
         self._lookups = Lookups(self._names, self._records)
         self._sample: tuple[int, TextSample] = (RESAMPLE_AFTER, TextSample(()))
+        self._random = sample_random()
         self._read(lambda cur: prepare(cur.connection, self._names, self.book_id))
         self._fold_if_needed()
 
@@ -594,7 +596,8 @@ class PostgresStore:
             return None
         used, sample = self._sample
         if used >= RESAMPLE_AFTER:
-            params = (self.book_id, SAMPLE_ROWS, self.book_id)
+            draws = [self._random.random() for _ in range(SAMPLE_ROWS)]
+            params = (self.book_id, draws, self.book_id)
             rows = self._read(lambda cur: cur.execute(self._sql.sample(), params).fetchall())
             used, sample = 0, TextSample([f"{text}\n{private}" for text, private in rows])
         self._sample = (used + 1, sample)
@@ -1437,12 +1440,16 @@ class _Statements:
         )
 
     def sample(self) -> str:
-        """Search and private text of rows drawn by number (`TextSample`; gaps give fewer)."""
+        """Search and private text of rows drawn by number (`TextSample`; gaps give fewer).
+
+        Each draw is a fraction in [0, 1) from the store's random source (`sample_random`)
+        times the book's last number: a seeded source draws the same rows every time.
+        """
         return self._s(
             "SELECT coalesce(search_text, ''), coalesce(private_text, '') "
             "FROM {s}debitor_customer WHERE book_id = %s AND number = ANY(ARRAY("
-            "SELECT (1 + floor(random() * b.last_number))::bigint "
-            "FROM {s}debitor_book b, generate_series(1, %s) WHERE b.book_id = %s))"
+            "SELECT (1 + floor(f * b.last_number))::bigint "
+            "FROM {s}debitor_book b, unnest(%s::float8[]) f WHERE b.book_id = %s))"
         )
 
     def count_where(self, condition: str) -> str:
