@@ -295,7 +295,9 @@ class DefinitionChange:
         )
 
 
-def attribute_changes(old: object, new: object) -> tuple[FieldChange, ...]:
+def attribute_changes(
+    old: attrs.AttrsInstance | None, new: attrs.AttrsInstance | None
+) -> tuple[FieldChange, ...]:
     """The attributes that differ between two definitions (either may be ``None``).
 
     ``old`` and ``new`` are a `Category` or a `CustomFieldDefinition` (or ``None``:
@@ -311,7 +313,7 @@ def attribute_changes(old: object, new: object) -> tuple[FieldChange, ...]:
     )
 
 
-def _attributes(definition: object) -> dict[str, Any]:
+def _attributes(definition: attrs.AttrsInstance | None) -> dict[str, Any]:
     """Every attribute but the identifier, defaults included (``active: true`` says so)."""
     if definition is None:
         return {}
