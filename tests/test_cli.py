@@ -793,7 +793,7 @@ class TestAuthor:
     """--author goes into the customer's history wherever a command writes."""
 
     def test_definition_commands(self, koks):
-        """categories add/rename/move and fields add/change/deactivate/activate record it."""
+        """The category and field commands record --author in the definition history."""
         for argv in (
             ("categories", "add", "Wholesale"),
             ("categories", "add", "Food"),
