@@ -7,6 +7,8 @@ import zlib
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from debitor_core import (
     RECORD_KINDS,
@@ -18,7 +20,9 @@ from debitor_core import (
     HistoryAction,
     NotFound,
     ValidationError,
+    strategies,
 )
+from debitor_core._history import attribute_changes
 from debitor_core._integrity import describe, structural_problems
 from debitor_core.storage import JsonFileStore, SqliteStore
 from debitor_core.storage._queries import record_subject
@@ -298,3 +302,32 @@ class TestRecord:
         journal.write_bytes(b"%08x %s\n" % (zlib.crc32(body), body))
         with pytest.raises(CorruptStore, match=r"definition change .* is damaged: subject"):
             JsonFileStore(path)
+
+
+def replayed(changes):
+    """The attributes a subject's changes end with (``new`` of each, ``None``: gone)."""
+    values = {}
+    for change in changes:
+        for attribute, (_, new) in change.changes.items():
+            if new is None:
+                values.pop(attribute, None)
+            else:
+                values[attribute] = new
+    return values
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first=strategies.field_definitions(), later=st.lists(strategies.field_definitions(), max_size=4)
+)
+def test_replay_gives_the_current_definition(first, later):
+    """Replaying a field's changes gives every attribute of its definition now."""
+    book = CustomerBook(clock=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    book.define_field(**attrs.asdict(first, recurse=False))
+    for definition in later:
+        wanted = attrs.asdict(definition, recurse=False)
+        del wanted["key"]
+        book.change_field(first.key, **wanted)
+    now = book.field(first.key)
+    expected = {c.field: c.new for c in attribute_changes(None, now)}
+    assert expected == replayed(book.definition_history(field=first.key))
