@@ -919,11 +919,11 @@ class CustomerBook:
         deactivated, activated) and the attributes changed (``changes``: attribute ->
         ``(old, new)``). Give ``category`` (object, id or name; a deleted category by
         its id) or ``field`` (a key, also of a field never defined: no changes) for
-        one subject's changes only.
+        one subject's changes only; both give the changes of either.
 
         Raises:
             NotFound: no category has the name given.
-            ValidationError: both ``category`` and ``field`` given.
+            TypeError: ``category`` or ``field`` is of a wrong type.
         """
         return self._history.definition_history(category, field)
 
