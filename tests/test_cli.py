@@ -792,6 +792,22 @@ class TestMore:
 class TestAuthor:
     """--author goes into the customer's history wherever a command writes."""
 
+    def test_definition_commands(self, koks):
+        """The category and field commands record --author in the definition history."""
+        for argv in (
+            ("categories", "add", "Wholesale"),
+            ("categories", "add", "Food"),
+            ("categories", "rename", "Food", "Groceries"),
+            ("categories", "move", "Groceries", "--parent", "Wholesale"),
+            ("fields", "add", "size", "Size"),
+            ("fields", "change", "size", "--label", "Shoe size"),
+            ("fields", "deactivate", "size"),
+            ("fields", "activate", "size"),
+        ):
+            assert 0 == koks(*argv, "--author", "anna")[0], argv
+        changes = book_at("customers.json").definition_history()
+        assert (8, {"anna"}) == (len(changes), {c.author for c in changes})
+
     def test_every_writing_command(self, koks, tmp_path):
         """attach, archive, restore, merge, categories delete and fields change record it."""
         (tmp_path / "c.pdf").write_bytes(b"%PDF")

@@ -261,11 +261,12 @@ class TestBackups:
         """A dump loaded into a new book exports exactly as the original does."""
         assert (
             0,
-            "Wrote 2 customers, 1 category, 1 custom field and 2 records to backup.json.\n",
+            # 2 registrations' history entries, Retail created, tier defined
+            "Wrote 2 customers, 1 category, 1 custom field and 4 records to backup.json.\n",
         ) == filled("dump", "backup.json")[:2]
         assert (
             0,
-            "Loaded 2 customers, 1 category, 1 custom field and 2 records into new.db (2 new).\n",
+            "Loaded 2 customers, 1 category, 1 custom field and 4 records into new.db (2 new).\n",
         ) == filled("--book", "new.db", "load", "backup.json")[:2]
         assert book_at("customers.json").export(include_private=True) == book_at("new.db").export(
             include_private=True
@@ -302,7 +303,7 @@ class TestBackups:
         """JSON -> SQLite -> JSON gives an identical export."""
         assert (
             0,
-            "Copied 2 customers, 1 category, 1 custom field and 2 records from customers.json to copy.db.\n",
+            "Copied 2 customers, 1 category, 1 custom field and 4 records from customers.json to copy.db.\n",
         ) == filled("migrate", "--to", "copy.db")[:2]
         filled("--book", "copy.db", "migrate", "--to", "back.json")
         exports = [
@@ -339,13 +340,14 @@ class TestBackups:
         assert (
             0,
             # an invoice, a payment, and 5 history entries: two registrations, the
-            # invoice issued, the payment recorded, the deletion
-            "Wrote 1 customer, 1 category, 1 custom field and 7 records to backup.json.\n",
+            # invoice issued, the payment recorded, the deletion; and 2 definition changes:
+            # Retail created, tier defined
+            "Wrote 1 customer, 1 category, 1 custom field and 9 records to backup.json.\n",
             "",
         ) == filled("dump", "backup.json")
         assert (
             0,
-            "Loaded 1 customer, 1 category, 1 custom field and 7 records into new.db (1 new).\n",
+            "Loaded 1 customer, 1 category, 1 custom field and 9 records into new.db (1 new).\n",
             "",
         ) == filled("--book", "new.db", "load", "backup.json")
         assert (0, "") == filled("migrate", "--to", "copy.json")[::2]

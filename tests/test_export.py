@@ -57,6 +57,11 @@ class TestExport:
         assert (retail.id,) == customer.categories
         assert ["RETAIL"] == [c.name for c in target.categories()]
         assert "Gold" == customer.custom_fields["tier"]
+        # the trail of the source's Retail stays behind (the book has its own); the field's
+        # comes with the field
+        assert {("category", str(retail.id)), ("field", "tier")} == {
+            (c.what.value, c.subject) for c in target.definition_history()
+        }
 
     def test_import_refuses_clashes_and_changes_nothing(self, source):
         """Importing into a book that has the ids and numbers already reports each clash."""
@@ -67,6 +72,8 @@ class TestExport:
             ("customers[0].id", "id.taken"),
             ("customers[0].number", "number.taken"),
             ("records.history[0].key", "record.taken"),  # the registration's history entry
+            ("records.definition_change[0].key", "record.taken"),  # Retail created
+            ("records.definition_change[1].key", "record.taken"),  # tier defined
         } == {(p.path, p.code) for p in info.value.problems}
         assert 1 == len(source)
 
@@ -168,6 +175,7 @@ class TestBackupsKeepEverything:
             "history": 5,  # registered; the welcome and the other invoice; paid; reminded
             "forward": 0,
             "erasure": 0,
+            "definition_change": 0,
         } == {k: len(v) for k, v in data["records"].items()}
         target = CustomerBook(clock=clock)
         target.import_data(data)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from debitor_core import Category, CustomFieldDefinition, FieldType, NotFound
+from debitor_core import Category, CustomFieldDefinition, DefinitionAction, FieldType, NotFound
 from debitor_core.book._in_memory import InMemoryReadModel
 from debitor_core.book._read_model import EVERYONE, CustomerQuery
 from debitor_core.book._unit_of_work import UnitOfWork
@@ -42,6 +42,7 @@ class TestChangeSet:
 # -- a book following another's commits through the feed ends where a reload ends -------
 
 WHEN = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+CREATED, DEFINED = DefinitionAction.CREATED, DefinitionAction.DEFINED
 
 STORES = {
     "memory": lambda _: (InMemoryStore(),) * 2,
@@ -137,13 +138,15 @@ class Leader:
         elif operation == "delete" and current is not None:
             tx.delete(customer_id)
         elif operation == "category":
-            tx.put_category(Category(self.categories[k], f"Group {k}"))
+            tx.put_category(Category(self.categories[k], f"Group {k}"), action=CREATED)
         elif operation == "uncategory" and any(
             c.id == self.categories[k] for c in self.store.categories()
         ):
             tx.delete_category(self.categories[k])
         elif operation == "field":
-            tx.put_custom_field(CustomFieldDefinition("segment", f"Segment {k}", FieldType.TEXT))
+            tx.put_custom_field(
+                CustomFieldDefinition("segment", f"Segment {k}", FieldType.TEXT), action=DEFINED
+            )
         elif operation == "invoice" and current is not None and customer_id not in self.invoices:
             invoice = attrs.evolve(sample_records(current)[0], number=len(self.invoices) + 1)
             tx.put_record(invoice, expected_version=None)

@@ -158,7 +158,9 @@ class TestFieldConversions:
 def writers(book):
     """Every method that takes author=, each given it through ``author``."""
     book.define_field("size", "Size", "text")
+    book.define_field("old", "Old", "text", active=False)
     book.create_category("Retail")
+    book.create_category("Wholesale")
     koks = book.register({**KOKS, "custom_fields": {"size": "1"}})
     other = book.register({**KOKS, "name": "Other"})
     invoice = book.issue_invoice(other.id, [LINE])
@@ -181,6 +183,12 @@ def writers(book):
         "erase": lambda a: book.erase(koks.id, reason="asked", author=a),
         "delete_category": lambda a: book.delete_category("Retail", detach=True, author=a),
         "change_field": lambda a: book.change_field("size", type="integer", author=a),
+        "create_category": lambda a: book.create_category("Food", author=a),
+        "rename_category": lambda a: book.rename_category("Retail", "Shops", author=a),
+        "move_category": lambda a: book.move_category("Retail", "Wholesale", author=a),
+        "define_field": lambda a: book.define_field("tier", "Tier", author=a),
+        "deactivate_field": lambda a: book.deactivate_field("size", author=a),
+        "activate_field": lambda a: book.activate_field("old", author=a),
         "import_data": lambda a: book.import_data({"customers": [KOKS]}, author=a),
         "issue_invoice": lambda a: book.issue_invoice(koks.id, [LINE], author=a),
         "void_invoice": lambda a: book.void_invoice(invoice.id, author=a),

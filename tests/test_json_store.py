@@ -1074,6 +1074,7 @@ class TestVersions:
         assert (
             4,
             [
+                "definition_change",
                 "delivery",
                 "erasure",
                 "forward",

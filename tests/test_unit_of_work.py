@@ -12,6 +12,8 @@ from debitor_core import (
     Category,
     Customer,
     CustomFieldDefinition,
+    DefinitionAction,
+    DefinitionChange,
     HistoryAction,
     HistoryEntry,
     Payment,
@@ -66,7 +68,7 @@ class TestWrites:
             tx.delete(other.id)
             tx.put_record(payment, expected_version=None)
             assert (False, False) == (tx.categories, tx.custom_fields)
-            tx.put_category(Category(uuid.uuid4(), "Retail"))
+            tx.put_category(Category(uuid.uuid4(), "Retail"), action=None)
             assert ([changed], [other.id], [payment]) == (
                 list(tx.customers),
                 list(tx.deleted),
@@ -127,9 +129,11 @@ class TestWrites:
         """Category and custom-field writes are definitions; the book's copy follows them."""
         uow = open_uow()
         retail = Category(uuid.uuid4(), "Retail")
-        with uow.transaction() as tx:
-            tx.put_category(retail)
-            tx.put_custom_field(CustomFieldDefinition("segment", "Segment"))
+        with uow.transaction(author="anna") as tx:
+            tx.put_category(retail, action=DefinitionAction.CREATED)
+            tx.put_custom_field(
+                CustomFieldDefinition("segment", "Segment"), action=DefinitionAction.DEFINED
+            )
         assert ({retail.id: retail}, ["segment"]) == (
             uow.definitions.categories,
             list(uow.definitions.fields),
@@ -137,6 +141,22 @@ class TestWrites:
         with uow.transaction() as tx:
             tx.delete_category(retail.id)
         assert {} == uow.definitions.categories
+        assert [
+            (str(retail.id), DefinitionAction.CREATED, "anna"),
+            ("segment", DefinitionAction.DEFINED, "anna"),
+            (str(retail.id), DefinitionAction.DELETED, None),
+        ] == [(c.subject, c.action, c.author) for c in uow.store.records(DefinitionChange)]
+
+    def test_definitions_without_audit(self):
+        """action=None (an import, which brings its own trail) and no-op writes record nothing."""
+        uow = open_uow()
+        retail = Category(uuid.uuid4(), "Retail")
+        with uow.transaction() as tx:
+            tx.put_category(retail, action=None)
+            tx.put_custom_field(CustomFieldDefinition("segment", "Segment"), action=None)
+        with uow.transaction() as tx:
+            tx.put_category(retail, action=DefinitionAction.RENAMED)
+        assert [] == list(uow.store.records(DefinitionChange))
 
 
 class TestTransaction:

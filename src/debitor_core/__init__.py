@@ -33,7 +33,16 @@ from debitor_core._errors import (
 )
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import CustomerDraft, RequiredFields, customer_to_form
-from debitor_core._history import Erasure, FieldChange, Forward, HistoryAction, HistoryEntry
+from debitor_core._history import (
+    DefinitionAction,
+    DefinitionChange,
+    DefinitionSubject,
+    Erasure,
+    FieldChange,
+    Forward,
+    HistoryAction,
+    HistoryEntry,
+)
 from debitor_core._i18n import available_locales, render_message
 from debitor_core._invoice import (
     RECORD_KINDS,
@@ -102,6 +111,9 @@ __all__ = [
     "CustomerInUse",
     "CustomerKind",
     "DebitorError",
+    "DefinitionAction",
+    "DefinitionChange",
+    "DefinitionSubject",
     "Delivery",
     "DeliveryState",
     "DueReminder",

@@ -28,11 +28,15 @@ from debitor_core._model import Customer
 
 __all__ = [
     "ALWAYS_PRIVATE",
+    "DefinitionAction",
+    "DefinitionChange",
+    "DefinitionSubject",
     "Erasure",
     "FieldChange",
     "Forward",
     "HistoryAction",
     "HistoryEntry",
+    "attribute_changes",
     "field_changes",
     "field_values",
     "first_entry_fields",
@@ -225,6 +229,102 @@ class Erasure:
     def key(self) -> str:
         """The record key in a store: the id of the customer erased."""
         return str(self.customer_id)
+
+
+class DefinitionSubject(enum.Enum):
+    """What a `DefinitionChange` is about."""
+
+    CATEGORY = "category"
+    FIELD = "field"
+
+
+class DefinitionAction(enum.Enum):
+    """What kind of change a `DefinitionChange` records."""
+
+    CREATED = "created"
+    RENAMED = "renamed"
+    MOVED = "moved"
+    DELETED = "deleted"
+    DEFINED = "defined"
+    CHANGED = "changed"
+    DEACTIVATED = "deactivated"
+    ACTIVATED = "activated"
+
+
+@attrs.frozen(repr=False)
+class DefinitionChange:
+    """One stored change of a category or a custom-field definition (the audit trail).
+
+    Attributes:
+        id: Stable identifier (the record key).
+        at: When (UTC, by the book's clock).
+        what: A category or a custom field.
+        subject: The category's id (as text) or the field's key.
+        action: What kind of change it was.
+        author: Who made it, as the host app names its users (``None``: not said).
+        fields: The attributes changed, old -> new, as `FieldChange` (``name``,
+            ``parent``; ``label``, ``choices``, ``active``, ...); never private.
+        version: Starts at 1.
+    """
+
+    KIND: ClassVar[str] = "definition_change"
+
+    id: uuid.UUID
+    at: dt.datetime
+    what: DefinitionSubject
+    subject: str
+    action: DefinitionAction
+    author: str | None = None
+    fields: tuple[FieldChange, ...] = ()
+    version: int = 1
+
+    @property
+    def key(self) -> str:
+        """The record key in a store."""
+        return str(self.id)
+
+    @property
+    def changes(self) -> dict[str, tuple[Any, Any]]:
+        """Each changed attribute: ``(old, new)`` as JSON-ready data."""
+        return {c.field: (c.old, c.new) for c in self.fields}
+
+    def __repr__(self) -> str:
+        return (
+            f"<DefinitionChange {self.what.value} {self.subject} {self.action.value} "
+            f"{self.at:%Y-%m-%d %H:%M} by {self.author or '?'}>"
+        )
+
+
+def attribute_changes(
+    old: attrs.AttrsInstance | None, new: attrs.AttrsInstance | None
+) -> tuple[FieldChange, ...]:
+    """The attributes that differ between two definitions (either may be ``None``).
+
+    ``old`` and ``new`` are a `Category` or a `CustomFieldDefinition` (or ``None``:
+    it did not exist, or is gone); the identifier (``id``, ``key``) is not recorded,
+    the record names it. Values are as the library's converter writes them.
+    """
+    before = _attributes(old)
+    after = _attributes(new)
+    return tuple(
+        FieldChange(name, _json(before.get(name)), _json(after.get(name)))
+        for name in sorted(before.keys() | after.keys())
+        if before.get(name) != after.get(name)
+    )
+
+
+def _attributes(definition: attrs.AttrsInstance | None) -> dict[str, Any]:
+    """Every attribute but the identifier, defaults included (``active: true`` says so)."""
+    if definition is None:
+        return {}
+    found = {}
+    for attribute in attrs.fields(type(definition)):
+        if attribute.name in {"id", "key"}:
+            continue
+        value = to_data(getattr(definition, attribute.name))
+        if value is not None and value != []:
+            found[attribute.name] = value
+    return found
 
 
 def field_values(customer: Customer) -> dict[str, Any]:

@@ -26,7 +26,8 @@ The API, for stores and the book:
 
 - `structural_problems(value)` returns every problem found in a `Customer`,
   `Category`, `CustomFieldDefinition` or record (`Invoice`, `Payment`, `Delivery`,
-  `ReminderLog`, `HistoryEntry`, `Forward`, `Erasure`), as `Problem` objects with a
+  `ReminderLog`, `HistoryEntry`, `Forward`, `Erasure`, `DefinitionChange`), as
+  `Problem` objects with a
   path (``attachments[0].file_name``), a code (``integrity.file_name``) and a
   sentence; an empty list means sound.
 - `check_structure(value)` raises `ValidationError` with those problems.
@@ -52,7 +53,16 @@ from typing import Any, Final
 from debitor_core._category import Category
 from debitor_core._errors import Problem, ValidationError, problem
 from debitor_core._fields import CustomFieldDefinition, FieldType
-from debitor_core._history import Erasure, FieldChange, Forward, HistoryAction, HistoryEntry
+from debitor_core._history import (
+    DefinitionAction,
+    DefinitionChange,
+    DefinitionSubject,
+    Erasure,
+    FieldChange,
+    Forward,
+    HistoryAction,
+    HistoryEntry,
+)
 from debitor_core._invoice import (
     BillTo,
     Branding,
@@ -141,8 +151,8 @@ def structural_problems(value: object) -> list[Problem]:
 
     Args:
         value: A `Customer`, `Category`, `CustomFieldDefinition`, `Invoice`,
-            `Payment`, `Delivery`, `ReminderLog`, `HistoryEntry`, `Forward` or
-            `Erasure`.
+            `Payment`, `Delivery`, `ReminderLog`, `HistoryEntry`, `Forward`,
+            `Erasure`, `RegistrationLog` or `DefinitionChange`.
 
     Returns:
         The problems, each with a path inside the record, an ``integrity.*`` code and
@@ -155,7 +165,8 @@ def structural_problems(value: object) -> list[Problem]:
     if check is None:
         msg = (
             "structural_problems() takes a Customer, Category, CustomFieldDefinition, "
-            "Invoice, Payment, Delivery, ReminderLog, HistoryEntry, Forward or Erasure, not "
+            "Invoice, Payment, Delivery, ReminderLog, HistoryEntry, Forward, Erasure, "
+            "RegistrationLog or DefinitionChange, not "
             f"{type(value).__name__}."
         )
         raise TypeError(msg)
@@ -210,6 +221,7 @@ _NAMES: Final[Mapping[type, Callable[[Any], str]]] = {
     HistoryEntry: lambda v: f"history entry {v.id}",
     Forward: lambda v: f"forward of customer {_plain(v.number)}",
     Erasure: lambda v: f"erasure of customer {_plain(v.number)}",
+    DefinitionChange: lambda v: f"definition change {v.id}",
 }
 
 
@@ -605,12 +617,16 @@ def _history(h: HistoryEntry, out: list[Problem]) -> None:
             if h.initial.notes or h.initial.attachments:
                 msg = "A private field's value is kept in its history entry."
                 out.append(Problem("initial", "integrity.private_value", msg))
-    changes = _items(h.fields, "fields", out)
+    _field_changes(h.fields, out)
+    _version(h.version, out)
+
+
+def _field_changes(fields: object, out: list[Problem]) -> None:
+    changes = _items(fields, "fields", out)
     if len(changes) > MAX_HISTORY_FIELDS:
         _wrong_type(len(changes), f"at most {MAX_HISTORY_FIELDS:,} fields", "fields", out)
     for index, change in enumerate(changes[:MAX_HISTORY_FIELDS]):
         _field_change(change, f"fields[{index}]", out)
-    _version(h.version, out)
 
 
 def _field_change(change: object, path: str, out: list[Problem]) -> None:
@@ -649,6 +665,17 @@ def _erasure(e: Erasure, out: list[Problem]) -> None:
     _version(e.version, out)
 
 
+def _definition_change(d: DefinitionChange, out: list[Problem]) -> None:
+    _uuid(d.id, "id", out)
+    _moment(d.at, "at", out)
+    _member(d.what, DefinitionSubject, "what", out)
+    _text(d.subject, "subject", MAX_FILE_NAME, out, required=True)
+    _member(d.action, DefinitionAction, "action", out)
+    _text(d.author, "author", LIMITS["author"], out)
+    _field_changes(d.fields, out)
+    _version(d.version, out)
+
+
 def _registration(r: RegistrationLog, out: list[Problem]) -> None:
     _text(r.idempotency_key, "idempotency_key", MAX_IDEMPOTENCY_KEY, out, required=True)
     for index, customer_id in enumerate(_items(r.customer_ids, "customer_ids", out)):
@@ -673,6 +700,7 @@ _CHECKS: Final[Mapping[type, Callable[[Any, list[Problem]], None]]] = {
     Forward: _forward,
     Erasure: _erasure,
     RegistrationLog: _registration,
+    DefinitionChange: _definition_change,
 }
 
 

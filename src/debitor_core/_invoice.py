@@ -27,7 +27,7 @@ import attrs
 
 from debitor_core import _rules
 from debitor_core._errors import Problem, ValidationError
-from debitor_core._history import Erasure, Forward, HistoryEntry
+from debitor_core._history import DefinitionChange, Erasure, Forward, HistoryEntry
 from debitor_core._limits import (
     MAX_AMOUNT,
     MAX_DIGITS,
@@ -601,13 +601,22 @@ class RegistrationLog:
 
 
 Record = (
-    Invoice | Payment | Delivery | ReminderLog | RegistrationLog | HistoryEntry | Forward | Erasure
+    Invoice
+    | Payment
+    | Delivery
+    | ReminderLog
+    | RegistrationLog
+    | HistoryEntry
+    | Forward
+    | Erasure
+    | DefinitionChange
 )
 """The records a store keeps beside customers, categories and custom fields.
 
 Every record class has a class attribute ``KIND`` (``invoice``, ``payment``,
-``delivery``, ``reminder``, ``registration``, ``history``, ``forward``, ``erasure``),
-a ``key`` property (unique within its kind: the id, for a delivery the customer's id,
+``delivery``, ``reminder``, ``registration``, ``history``, ``forward``, ``erasure``,
+``definition_change``), a ``key`` property (unique within its kind: the id, for a
+delivery the customer's id,
 for a registration its idempotency key, for a forward or an erasure the customer's
 id) and a ``version`` field (1 when first stored, one more per stored change). A store
 keeps records by ``(KIND, key)`` and checks ``version`` as it does a customer's;
@@ -625,7 +634,8 @@ RECORD_KINDS: dict[str, type[Record]] = {
         HistoryEntry,
         Forward,
         Erasure,
+        DefinitionChange,
     )
 }
 """Each record class by its ``KIND`` (``invoice``, ``payment``, ``delivery``, ``reminder``,
-``registration``, ``history``, ``forward``, ``erasure``)."""
+``registration``, ``history``, ``forward``, ``erasure``, ``definition_change``)."""

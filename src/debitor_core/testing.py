@@ -65,7 +65,16 @@ from debitor_core import strategies
 from debitor_core._category import Category
 from debitor_core._errors import AlreadyExists, ConcurrencyConflict, NotFound
 from debitor_core._fields import CustomFieldDefinition, FieldType
-from debitor_core._history import FieldChange, HistoryAction, HistoryEntry, field_changes
+from debitor_core._history import (
+    DefinitionAction,
+    DefinitionChange,
+    DefinitionSubject,
+    FieldChange,
+    HistoryAction,
+    HistoryEntry,
+    attribute_changes,
+    field_changes,
+)
 from debitor_core._invoice import (
     BillTo,
     Branding,
@@ -99,6 +108,7 @@ __all__ = [
     "QueriesContract",
     "StoreContract",
     "sample_customer",
+    "sample_definition_changes",
     "sample_history",
     "sample_records",
 ]
@@ -436,6 +446,17 @@ class StoreContract(abc.ABC):
             reopened = self.reopen(store)
             assert [entries[0], scrubbed, entries[2]] == list(reopened.records(HistoryEntry))
             assert scrubbed == reopened.record(HistoryEntry, scrubbed.key)
+
+    def test_definition_changes_roundtrip(self) -> None:
+        """Definition changes (about no customer) come back equal, in the order added."""
+        changes = sample_definition_changes()
+        with self._store() as store:
+            with store.transaction() as tx:
+                for change in changes:
+                    tx.put_record(change, expected_version=None)
+            reopened = self.reopen(store)
+            assert list(changes) == list(reopened.records(DefinitionChange))
+            assert changes[1] == reopened.record(DefinitionChange, changes[1].key)
 
     def test_record_versions(self) -> None:
         """Records are added once and replaced only from the version stored."""
@@ -1112,6 +1133,46 @@ def sample_history(customer: Customer) -> tuple[HistoryEntry, HistoryEntry, Hist
         invoice=uuid.uuid4(),
     )
     return registered, changed, paid
+
+
+def sample_definition_changes() -> tuple[DefinitionChange, DefinitionChange, DefinitionChange]:
+    """Three definition changes: a category created and renamed, a field defined.
+
+    The names hold text a store must keep exactly (quotes, non-ASCII letters).
+    """
+    created = Category(uuid.uuid4(), 'Vairumtirgotāji "A"')
+    renamed = attrs.evolve(created, name="Wholesale\u00a0B")
+    field = CustomFieldDefinition("tier", "Līmenis", FieldType.CHOICE, choices=("a", "b"))
+    category = DefinitionSubject.CATEGORY
+    return (
+        DefinitionChange(
+            uuid.uuid4(),
+            _MOMENT,
+            category,
+            str(created.id),
+            DefinitionAction.CREATED,
+            "anna",
+            attribute_changes(None, created),
+        ),
+        DefinitionChange(
+            uuid.uuid4(),
+            _MOMENT + dt.timedelta(seconds=1),
+            category,
+            str(created.id),
+            DefinitionAction.RENAMED,
+            None,
+            attribute_changes(created, renamed),
+        ),
+        DefinitionChange(
+            uuid.uuid4(),
+            _MOMENT + dt.timedelta(seconds=2),
+            DefinitionSubject.FIELD,
+            field.key,
+            DefinitionAction.DEFINED,
+            "ilze",
+            attribute_changes(None, field),
+        ),
+    )
 
 
 def _run_threads(target: Callable[[int], None], count: int) -> None:

@@ -10,6 +10,7 @@ from debitor_core import _rules
 from debitor_core._category import Category, category_problems
 from debitor_core._checks import run_rule
 from debitor_core._errors import InUse, ValidationError
+from debitor_core._history import DefinitionAction
 from debitor_core.book._arguments import checked_author, say
 from debitor_core.book._read_model import in_categories
 from debitor_core.book._types import BookSettings, CategoryCount, CategoryRef
@@ -36,33 +37,40 @@ class Categories:
         self._uow.catch_up()
         return self._uow.definitions.category(ref)
 
-    def create(self, name: str, parent: CategoryRef | None) -> Category:
-        """Create a category, optionally under a parent."""
+    def create(self, name: str, parent: CategoryRef | None, author: str | None = None) -> Category:
+        """Create a category, optionally under a parent (see `CustomerBook.create_category`)."""
+        author = checked_author("create_category", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
             clean = run_rule("name", _category_name, name)
             parent_id = uow.definitions.category(parent).id if parent is not None else None
-            return self._put(Category(uuid.uuid4(), clean, parent_id))
+            created = Category(uuid.uuid4(), clean, parent_id)
+            return self._put(created, DefinitionAction.CREATED, author)
 
-    def rename(self, ref: CategoryRef, name: str) -> Category:
+    def rename(self, ref: CategoryRef, name: str, author: str | None = None) -> Category:
         """Give a category a new name (customers keep it)."""
+        author = checked_author("rename_category", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
             current = uow.definitions.category(ref)
             clean = run_rule("name", _category_name, name)
-            return self._put(attrs.evolve(current, name=clean))
+            return self._put(attrs.evolve(current, name=clean), DefinitionAction.RENAMED, author)
 
-    def move(self, ref: CategoryRef, parent: CategoryRef | None) -> Category:
+    def move(
+        self, ref: CategoryRef, parent: CategoryRef | None, author: str | None = None
+    ) -> Category:
         """Place a category under ``parent`` (``None``: at the top level)."""
+        author = checked_author("move_category", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
             definitions = uow.definitions
             current = definitions.category(ref)
             parent_id = definitions.category(parent).id if parent is not None else None
-            return self._put(attrs.evolve(current, parent=parent_id))
+            moved = attrs.evolve(current, parent=parent_id)
+            return self._put(moved, DefinitionAction.MOVED, author)
 
     def delete(self, ref: CategoryRef, *, detach: bool, author: str | None = None) -> None:
         """Delete a category; its sub-categories move up (see `CustomerBook.delete_category`)."""
@@ -78,10 +86,11 @@ class Categories:
                 params = {"count": len(members), "name": doomed.name}
                 raise InUse(say("category.in_use", self._settings.locale, **params))
             now = self._settings.clock()
-            with uow.transaction(author=author) as tx:
+            with uow.transaction(author=author, at=now) as tx:
                 for child in uow.definitions.categories.values():
                     if child.parent == doomed.id:
-                        tx.put_category(attrs.evolve(child, parent=doomed.parent))
+                        moved = attrs.evolve(child, parent=doomed.parent)
+                        tx.put_category(moved, action=DefinitionAction.MOVED)
                 tx.delete_category(doomed.id)
                 for customer in members:
                     kept = tuple(c for c in customer.categories if c != doomed.id)
@@ -106,12 +115,12 @@ class Categories:
             for category in definitions.sorted_categories()
         ]
 
-    def _put(self, candidate: Category) -> Category:
+    def _put(self, candidate: Category, action: DefinitionAction, author: str | None) -> Category:
         problems = category_problems(candidate, self._uow.definitions.categories)
         if problems:
             raise ValidationError(problems)
-        with self._uow.transaction() as tx:
-            tx.put_category(candidate)
+        with self._uow.transaction(author=author) as tx:
+            tx.put_category(candidate, action=action)
         return candidate
 
 

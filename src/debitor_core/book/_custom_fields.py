@@ -11,6 +11,7 @@ import attrs
 from debitor_core._checks import Checks
 from debitor_core._errors import Problem, ValidationError
 from debitor_core._fields import CustomFieldDefinition, FieldType, definition_problems
+from debitor_core._history import DefinitionAction
 from debitor_core._model import Customer
 from debitor_core._util import read_decimal
 from debitor_core.book._arguments import checked_author
@@ -45,8 +46,10 @@ class CustomFields:
         label: str,
         type: FieldType | str,  # noqa: A002 - mirrors the attribute
         rules: dict[str, Any],
+        author: str | None = None,
     ) -> CustomFieldDefinition:
         """Define a new custom field (see `CustomerBook.define_field`)."""
+        author = checked_author("define_field", author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
@@ -55,18 +58,23 @@ class CustomFields:
                 raise ValidationError.single(
                     "custom_field_definition.key_taken", None, key, "key", params={"key": key}
                 )
-            return self._put(definition, [])
+            now = self._settings.clock()
+            return self._put(definition, DefinitionAction.DEFINED, [], author, now)
 
     def change(
-        self, key: str, changes: dict[str, Any], author: str | None = None
+        self,
+        key: str,
+        changes: dict[str, Any],
+        author: str | None = None,
+        function: str = "change_field",
     ) -> CustomFieldDefinition:
         """Change a definition; stored values are checked and converted (see `change_field`).
 
         Each customer whose value is converted gets a history entry by ``author``; when
         the new definition holds personal data, the entry records the field as changed,
-        without values.
+        without values. ``function`` is the method named in errors.
         """
-        author = checked_author("change_field", author)
+        author = checked_author(function, author)
         uow = self._uow
         with uow.lock:
             uow.catch_up()
@@ -95,20 +103,35 @@ class CustomFields:
                     )
                     converted.append((customer, new))
             checks.raise_problems()
-            return self._put(definition, converted, author)
+            action = _change_action(current, definition)
+            return self._put(definition, action, converted, author, now)
 
     def _put(
         self,
         definition: CustomFieldDefinition,
+        action: DefinitionAction,
         converted: list[tuple[Customer, Customer]],
-        author: str | None = None,
+        author: str | None,
+        at: dt.datetime,
     ) -> CustomFieldDefinition:
         private = (definition.key,) if definition.personal_data else ()
-        with self._uow.transaction(author=author) as tx:
-            tx.put_custom_field(definition)
+        with self._uow.transaction(author=author, at=at) as tx:
+            tx.put_custom_field(definition, action=action)
             for old, new in converted:
                 tx.update(new, expected_version=old.version, private=private)
         return definition
+
+
+def _change_action(
+    current: CustomFieldDefinition, definition: CustomFieldDefinition
+) -> DefinitionAction:
+    """``deactivated`` or ``activated`` when only ``active`` changes, else ``changed``."""
+    if (
+        current.active != definition.active
+        and attrs.evolve(current, active=definition.active) == definition
+    ):
+        return DefinitionAction.ACTIVATED if definition.active else DefinitionAction.DEACTIVATED
+    return DefinitionAction.CHANGED
 
 
 def make_definition(**values: Any) -> CustomFieldDefinition:  # noqa: ANN401 - loose input

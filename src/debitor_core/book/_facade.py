@@ -19,7 +19,7 @@ from typing import Any, Final, Literal, Self
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._form import RequiredFields
-from debitor_core._history import HistoryEntry
+from debitor_core._history import DefinitionChange, HistoryEntry
 from debitor_core._invoice import Delivery, Invoice, InvoiceLine, Payment, ReminderLog
 from debitor_core._model import ConsentChannel, Customer, utc_now
 from debitor_core._terms import PaymentTerms
@@ -773,32 +773,44 @@ class CustomerBook:
         """
         return self._categories.get(ref)
 
-    def create_category(self, name: str, *, parent: CategoryRef | None = None) -> Category:
+    def create_category(
+        self, name: str, *, parent: CategoryRef | None = None, author: str | None = None
+    ) -> Category:
         """Create a category, optionally under a parent.
 
+        ``author`` (who creates it) goes into its `DefinitionChange` (see
+        `definition_history`), stored in the same commit.
+
         Raises:
-            ValidationError: the name is empty, too long or taken (any case).
+            ValidationError: the name is empty, too long or taken (any case), or
+                ``author`` is not valid (``author.*``).
             NotFound: the parent does not exist.
         """
-        return self._categories.create(name, parent)
+        return self._categories.create(name, parent, author)
 
-    def rename_category(self, ref: CategoryRef, name: str) -> Category:
-        """Give a category a new name (customers keep it).
+    def rename_category(
+        self, ref: CategoryRef, name: str, *, author: str | None = None
+    ) -> Category:
+        """Give a category a new name (customers keep it), recorded by ``author``.
 
         Raises:
-            ValidationError: the name is empty, too long or taken.
+            ValidationError: the name is empty, too long or taken, or ``author`` is
+                not valid (``author.*``).
             NotFound: no such category.
         """
-        return self._categories.rename(ref, name)
+        return self._categories.rename(ref, name, author)
 
-    def move_category(self, ref: CategoryRef, parent: CategoryRef | None) -> Category:
-        """Place a category under ``parent`` (``None``: at the top level).
+    def move_category(
+        self, ref: CategoryRef, parent: CategoryRef | None, *, author: str | None = None
+    ) -> Category:
+        """Place a category under ``parent`` (``None``: at the top level), recorded by ``author``.
 
         Raises:
-            ValidationError: the move would make a category its own ancestor.
+            ValidationError: the move would make a category its own ancestor, or
+                ``author`` is not valid (``author.*``).
             NotFound: no such category or parent.
         """
-        return self._categories.move(ref, parent)
+        return self._categories.move(ref, parent, author)
 
     def delete_category(
         self, ref: CategoryRef, *, detach: bool = False, author: str | None = None
@@ -809,7 +821,9 @@ class CustomerBook:
             ref: The category.
             detach: When customers are in the category, ``True`` takes it off them
                 (each becomes one version higher) in the same commit; ``False`` refuses.
-            author: Who deletes it (recorded in the history of the customers detached).
+            author: Who deletes it (recorded in the history of the customers detached,
+                and in the `DefinitionChange` records of the deletion and of the
+                sub-categories moved up).
 
         Raises:
             InUse: customers are in the category and ``detach`` is false.
@@ -840,6 +854,8 @@ class CustomerBook:
         key: str,
         label: str,
         type: FieldType | str = FieldType.TEXT,  # noqa: A002 - mirrors the attribute
+        *,
+        author: str | None = None,
         **rules: Any,  # noqa: ANN401 - any CustomFieldDefinition attribute
     ) -> CustomFieldDefinition:
         """Define a new custom field.
@@ -848,14 +864,17 @@ class CustomerBook:
             key: The field's key in forms and storage (``vat_group``).
             label: The name shown to users.
             type: A `FieldType` or its value (``"integer"``).
+            author: Who defines it (in its `DefinitionChange`, see
+                `definition_history`).
             **rules: Any other attribute of `CustomFieldDefinition` (``required``,
                 ``choices``, ``min_value``, ``max_value``, ``max_length``, ``pattern``,
                 ``default``, ``help_text``, ``personal_data``).
 
         Raises:
-            ValidationError: the definition is not sound or the key is taken.
+            ValidationError: the definition is not sound, the key is taken, or
+                ``author`` is not valid (``author.*``).
         """
-        return self._fields.define(key, label, type, rules)
+        return self._fields.define(key, label, type, rules, author)
 
     def change_field(
         self,
@@ -871,21 +890,42 @@ class CustomerBook:
         not fit, nothing changes and each misfit is reported (path
         ``customers[<number>].custom_fields.<key>``). When all fit, the stored values
         are converted to the new type in the same commit, each conversion in the
-        customer's history by ``author``.
+        customer's history by ``author``, and the attributes changed in a
+        `DefinitionChange` by ``author`` (none when nothing changed).
 
         Raises:
-            ValidationError: the new definition is not sound, or stored values misfit.
+            ValidationError: the new definition is not sound, stored values misfit,
+                or ``author`` is not valid (``author.*``).
             NotFound: no field has the key.
         """
         return self._fields.change(key, changes, author)
 
-    def deactivate_field(self, key: str) -> CustomFieldDefinition:
-        """Stop a custom field taking new values; stored values stay."""
-        return self.change_field(key, active=False)
+    def deactivate_field(self, key: str, *, author: str | None = None) -> CustomFieldDefinition:
+        """Stop a custom field taking new values; stored values stay (recorded by ``author``)."""
+        return self._fields.change(key, {"active": False}, author, "deactivate_field")
 
-    def activate_field(self, key: str) -> CustomFieldDefinition:
-        """Let a deactivated custom field take values again."""
-        return self.change_field(key, active=True)
+    def activate_field(self, key: str, *, author: str | None = None) -> CustomFieldDefinition:
+        """Let a deactivated custom field take values again (recorded by ``author``)."""
+        return self._fields.change(key, {"active": True}, author, "activate_field")
+
+    def definition_history(
+        self, *, category: CategoryRef | None = None, field: str | None = None
+    ) -> list[DefinitionChange]:
+        """The changes to categories and custom-field definitions, oldest first.
+
+        Each `DefinitionChange` says when (``at``), who (``author``), what
+        (``what``: category or field; ``subject``: the category's id or the field's
+        key), the ``action`` (created, renamed, moved, deleted; defined, changed,
+        deactivated, activated) and the attributes changed (``changes``: attribute ->
+        ``(old, new)``). Give ``category`` (object, id or name; a deleted category by
+        its id) or ``field`` (a key, also of a field never defined: no changes) for
+        one subject's changes only; both give the changes of either.
+
+        Raises:
+            NotFound: no category has the name given.
+            TypeError: ``category`` or ``field`` is of a wrong type.
+        """
+        return self._history.definition_history(category, field)
 
     # -- invoices, payments, welcome invoices ------------------------------------------
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from debitor_core._category import Category
 from debitor_core._errors import ValidationError
-from debitor_core._history import HistoryEntry
+from debitor_core._history import DefinitionChange, DefinitionSubject, HistoryEntry
 from debitor_core._model import ConsentChannel
+from debitor_core.book._arguments import checked_text
 from debitor_core.book._read_model import customer_not_found, find_forwarded
+from debitor_core.book._types import CategoryRef
 from debitor_core.book._unit_of_work import UnitOfWork
 
 __all__ = ["History"]
@@ -33,6 +36,33 @@ class History:
         if not entries and (key is None or uow.model.get(key) is None):
             raise customer_not_found(customer_id)
         return entries
+
+    def definition_history(
+        self, category: CategoryRef | None, field: str | None
+    ) -> list[DefinitionChange]:
+        """The changes to definitions, oldest first (see `CustomerBook.definition_history`).
+
+        Raises:
+            NotFound: no category has the name given.
+        """
+        checked_text("definition_history", "field", field)
+        uow = self._uow
+        uow.catch_up()
+        wanted: set[tuple[DefinitionSubject, str]] = set()
+        if category is not None:
+            given = category.id if isinstance(category, Category) else category
+            key = _uuid(given) if isinstance(given, uuid.UUID | str) else None
+            if key is None:  # a name (or a wrong type, which `category` reports)
+                key = uow.definitions.category(given).id
+            wanted.add((DefinitionSubject.CATEGORY, str(key)))
+        if field is not None:
+            wanted.add((DefinitionSubject.FIELD, field))
+        changes = [
+            c
+            for c in uow.store.records(DefinitionChange)
+            if not wanted or (c.what, c.subject) in wanted
+        ]
+        return sorted(changes, key=lambda c: c.at)  # stable: one commit's in the order stored
 
     def may_contact(self, customer_id: uuid.UUID | str, channel: ConsentChannel | str) -> bool:
         """Whether the last consent record for ``channel`` is a grant (see `may_contact`)."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, Final
 
 from debitor_core._errors import NotFound
-from debitor_core._history import Erasure, HistoryEntry
+from debitor_core._history import DefinitionChange, Erasure, HistoryEntry
 from debitor_core._invoice import RECORD_KINDS, Delivery, Invoice, Record
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey, fold, private_field_keys, search_words
@@ -31,6 +31,8 @@ from debitor_core.storage._protocol import Store
 from debitor_core.storage._queries import field_matches, is_number
 
 __all__ = ["InMemoryReadModel"]
+
+_NOT_INDEXED: Final = frozenset({HistoryEntry, DefinitionChange})  # read from the store
 
 _SORT_KEYS: Final[dict[str, Callable[[Customer], Any]]] = {
     "number": lambda c: c.number,
@@ -71,7 +73,7 @@ class InMemoryReadModel:
             Ledger(
                 record
                 for kind in RECORD_KINDS.values()
-                if kind is not HistoryEntry
+                if kind not in _NOT_INDEXED
                 for record in store.records(kind)
             ),
             store.last_number(),

@@ -22,7 +22,7 @@ from debitor_core._converter import make_converter
 from debitor_core._errors import Problem, ValidationError, problem
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._form import FormContext, customer_to_form, parse_form
-from debitor_core._history import HistoryAction, HistoryEntry
+from debitor_core._history import DefinitionChange, DefinitionSubject, HistoryAction, HistoryEntry
 from debitor_core._integrity import structural_problems
 from debitor_core._invoice import RECORD_KINDS, Invoice, Payment, Record, ReminderLog
 from debitor_core._limits import MAX_NUMBER
@@ -217,13 +217,22 @@ def _write(
     """Store what the book lacks of the export's definitions, and its customers and records."""
     for category in export.categories:
         if category.name.casefold() not in categories:
-            tx.put_category(category)
+            tx.put_category(category, action=None)  # the export carries its audit
     for definition in export.fields:
         if definition.key not in fields:
-            tx.put_custom_field(definition)
+            tx.put_custom_field(definition, action=None)
+    # The audit trail of a category or field the book has already is the book's own.
+    kept = {
+        (DefinitionSubject.CATEGORY, str(c.id))
+        for c in export.categories
+        if c.name.casefold() in categories
+    }
+    kept.update((DefinitionSubject.FIELD, d.key) for d in export.fields if d.key in fields)
     carried: set[uuid.UUID] = set()  # customers whose history comes with them
     for _kind, records in export.records:  # first: a carried history, then an import's entry
         for record in records:
+            if isinstance(record, DefinitionChange) and (record.what, record.subject) in kept:
+                continue
             tx.put_record(record, expected_version=None)
             if isinstance(record, HistoryEntry):
                 carried.add(record.customer_id)

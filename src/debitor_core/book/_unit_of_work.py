@@ -29,9 +29,13 @@ from types import TracebackType
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._history import (
+    DefinitionAction,
+    DefinitionChange,
+    DefinitionSubject,
     FieldChange,
     HistoryAction,
     HistoryEntry,
+    attribute_changes,
     field_changes,
     first_entry_fields,
 )
@@ -55,7 +59,8 @@ class Writes:
     Every write of a customer also stores a `HistoryEntry` in the same transaction
     (what changed, when, by ``author``), so no use case can forget it: `add`,
     `update` and `delete` take the entry's action (and, for a merge, the other
-    customer) as keywords.
+    customer) as keywords. Likewise every write of a category or a custom-field
+    definition stores a `DefinitionChange` (the attributes changed, by ``author``).
     """
 
     __slots__ = (
@@ -225,20 +230,53 @@ class Writes:
         )
         self.put_record(entry, expected_version=None)
 
-    def put_category(self, category: Category) -> None:
-        """Add or replace a category (see `Transaction.put_category`)."""
+    def put_category(self, category: Category, *, action: DefinitionAction | None) -> None:
+        """Add or replace a category (see `Transaction.put_category`), with its audit record.
+
+        ``action=None`` records nothing: for a category whose audit trail comes with
+        it (an import). A write that changes no attribute records nothing either.
+        """
+        old = self._uow.definitions.categories.get(category.id)
         self._tx.put_category(category)
         self.categories = True
+        if action is not None:
+            self._audit(DefinitionSubject.CATEGORY, str(category.id), action, old, category)
 
     def delete_category(self, category_id: uuid.UUID) -> None:
-        """Delete a category (see `Transaction.delete_category`)."""
+        """Delete a category (see `Transaction.delete_category`), with its audit record."""
+        old = self._uow.definitions.categories.get(category_id)
         self._tx.delete_category(category_id)
         self.categories = True
+        self._audit(
+            DefinitionSubject.CATEGORY, str(category_id), DefinitionAction.DELETED, old, None
+        )
 
-    def put_custom_field(self, definition: CustomFieldDefinition) -> None:
-        """Add or replace a custom-field definition (see `Transaction.put_custom_field`)."""
+    def put_custom_field(
+        self, definition: CustomFieldDefinition, *, action: DefinitionAction | None
+    ) -> None:
+        """Add or replace a custom-field definition (see `Transaction.put_custom_field`).
+
+        With an audit record as for `put_category`.
+        """
+        old = self._uow.definitions.fields.get(definition.key)
         self._tx.put_custom_field(definition)
         self.custom_fields = True
+        if action is not None:
+            self._audit(DefinitionSubject.FIELD, definition.key, action, old, definition)
+
+    def _audit(
+        self,
+        what: DefinitionSubject,
+        subject: str,
+        action: DefinitionAction,
+        old: Category | CustomFieldDefinition | None,
+        new: Category | CustomFieldDefinition | None,
+    ) -> None:
+        fields = attribute_changes(old, new)
+        if fields:
+            at = self._at or self._uow.clock()
+            record = DefinitionChange(new_id(), at, what, subject, action, self._author, fields)
+            self.put_record(record, expected_version=None)
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
         """Add or replace a record (see `Transaction.put_record`)."""

@@ -20,7 +20,7 @@ import attrs
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
 from debitor_core._fields import CustomFieldDefinition
-from debitor_core._history import FieldChange, HistoryEntry
+from debitor_core._history import DefinitionChange, DefinitionSubject, FieldChange, HistoryEntry
 from debitor_core._invoice import Delivery, Invoice
 from debitor_core._model import ConsentChannel, Customer
 from debitor_core._shown import shown
@@ -230,6 +230,22 @@ class BookView:
         if not hidden:
             return entries
         return [_without(entry, hidden) for entry in entries]
+
+    def definition_history(
+        self, *, category: CategoryRef | None = None, field: str | None = None
+    ) -> list[DefinitionChange]:
+        """The changes to definitions (see `CustomerBook.definition_history`).
+
+        Without the grant, those of the fields the view keeps back (personal data
+        now) are left out, as `fields` leaves out their definitions.
+        """
+        changes = self._parts.history.definition_history(category, field)
+        hidden = self._hidden()
+        if not hidden:
+            return changes
+        return [
+            c for c in changes if c.what is not DefinitionSubject.FIELD or c.subject not in hidden
+        ]
 
     def may_contact(self, customer_id: uuid.UUID | str, channel: ConsentChannel | str) -> bool:
         """Whether the customer may be contacted through ``channel`` (see `may_contact`)."""

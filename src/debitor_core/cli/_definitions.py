@@ -33,7 +33,7 @@ def categories(app: App) -> int:
             out(f"{'  ' * depth}{line.category.name} ({count})")
         return Exit.DONE
     if action == "add":
-        made = book.create_category(args.name, parent=args.parent)
+        made = book.create_category(args.name, parent=args.parent, author=args.author)
         if args.parent:
             out(
                 _("Created the category {name} under {parent}.").format(
@@ -43,10 +43,10 @@ def categories(app: App) -> int:
         else:
             out(_("Created the category {name}.").format(name=made.name))
     elif action == "rename":
-        renamed = book.rename_category(args.name, args.new_name)
+        renamed = book.rename_category(args.name, args.new_name, author=args.author)
         out(_("Renamed the category {old} to {new}.").format(old=args.name, new=renamed.name))
     elif action == "move":
-        moved = book.move_category(args.name, None if args.top else args.parent)
+        moved = book.move_category(args.name, None if args.top else args.parent, author=args.author)
         if args.top:
             out(_("Moved the category {name} to the top.").format(name=moved.name))
         else:
@@ -120,7 +120,7 @@ def fields(app: App) -> int:
         return Exit.DONE
     if action in ("deactivate", "activate"):
         change = book.deactivate_field if action == "deactivate" else book.activate_field
-        changed = change(args.key)
+        changed = change(args.key, author=args.author)
         done = _("The field {key} is active.") if changed.active else None
         out((done or _("The field {key} is deactivated.")).format(key=changed.key))
         return Exit.DONE
@@ -130,7 +130,9 @@ def fields(app: App) -> int:
     if args.choice:
         options["choices"] = args.choice
     if action == "add":
-        made = book.define_field(args.key, args.label, args.type or "text", **options)
+        made = book.define_field(
+            args.key, args.label, args.type or "text", author=args.author, **options
+        )
         out(
             _("Defined the field {key} ({label}, {type}).").format(
                 key=made.key, label=made.label, type=made.type.value

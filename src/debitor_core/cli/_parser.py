@@ -278,14 +278,17 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
     cat_add = cat.add_parser("add", help=_("create a category"))
     cat_add.add_argument("name")
     cat_add.add_argument("--parent", help=_("place it under this category"))
+    _author_option(cat_add)
     cat_rename = cat.add_parser("rename", help=_("give a category a new name"))
     cat_rename.add_argument("name")
     cat_rename.add_argument("new_name")
+    _author_option(cat_rename)
     cat_move = cat.add_parser("move", help=_("place a category under another (or at the top)"))
     cat_move.add_argument("name")
     where = cat_move.add_mutually_exclusive_group(required=True)
     where.add_argument("--parent", help=_("the new parent"))
     where.add_argument("--top", action="store_true", help=_("move it to the top level"))
+    _author_option(cat_move)
     cat_delete = cat.add_parser("delete", help=_("delete a category"))
     cat_delete.add_argument("name")
     cat_delete.add_argument(
@@ -303,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
             sub.add_argument("label", help=_("the name shown to people"))
         else:
             sub.add_argument("--label", help=_("the name shown to people"))
-            _author_option(sub)
+        _author_option(sub)
         sub.add_argument(
             "--type",
             help=_(
@@ -336,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
     ):
         sub = fld.add_parser(name, help=_(text))
         sub.add_argument("key")
+        _author_option(sub)
 
     check = command("check", _("re-check every customer with today's rules; change nothing"))
     check.add_argument("--json", action="store_true", help=_("JSON for scripts"))
