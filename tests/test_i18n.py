@@ -112,6 +112,12 @@ class TestCatalogs:
         ]
         assert [] == missing
 
+    def test_every_record_kind_is_a_word(self):
+        """Each kind of record a store keeps is a term, so that its refusals translate it."""
+        from debitor_core._invoice import RECORD_KINDS
+
+        assert [] == sorted(set(RECORD_KINDS) - set(TERMS["record"]))
+
     def test_plural_forms_of_latvian_are_the_three_of_gettext(self):
         """Latvian has three plural forms: 21 problēma, 2 problēmas, 0 problēmu."""
         said = [render_message("errors.summary", {"count": n}, "lv") for n in (1, 21, 2, 11, 0)]

@@ -854,6 +854,7 @@ term("record", "payment")
 term("record", "delivery")
 term("record", "reminder")
 term("record", "registration")
+term("record", "definition_change")
 
 # -- defining custom fields (book.define_field, book.change_field) ---------------------------
 message(
