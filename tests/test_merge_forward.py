@@ -230,12 +230,26 @@ class TestWritesForward:
             book.merge(c.id, a.id)
         assert ["merge.same"] == [p.code for p in caught.value.problems]
 
-    def test_delete(self, book):
-        """Delete through a merged-away id deletes the kept customer."""
+    def test_delete_does_not_follow(self, book):
+        """Delete through a merged-away id refuses, naming the kept customer; nothing goes."""
         a, c = chain(book)
-        book.delete(a.id)
-        with pytest.raises(NotFound):
-            book.get(c.id)
+        revision = book.revision
+        with pytest.raises(NotFound) as caught:
+            book.delete(a.id)
+        assert ("customer.merged_away", c.number) == (
+            caught.value.code,
+            caught.value.params["number"],
+        )
+        assert f"merged into customer {c.number}" in str(caught.value)
+        assert (
+            f"Klients {a.id} ir apvienots ar klientu {c.number}; lai dzēstu šo klientu, "
+            "norādiet tā paša identifikatoru."
+        ) == caught.value.message_in("lv")
+        assert (c, revision) == (book.get(c.id), book.revision)
+        book.delete(c.id)  # by its own id, it goes
+        with pytest.raises(NotFound) as caught:
+            book.delete(a.id)  # and then the old id forwards nowhere
+        assert "customer.not_found" == caught.value.code
 
     def test_billing(self, book):
         """Invoices issued and read, accounts and consent through a merged-away id."""

@@ -682,6 +682,11 @@ message("category.not_found", "There is no category {name}.")
 message("custom_field.not_found", "There is no custom field {key}.")
 message("customer.not_found", "No customer has the id {id}.")
 message("customer.no_number", "No customer has the number {number}.")
+message(
+    "customer.merged_away",
+    "The customer {id} was merged into customer {number}; to delete that customer, "
+    "give its own id.",
+)
 message("invoice.not_found", "No invoice has the id {id}.")
 
 # -- what a store refuses (NotFound, AlreadyExists, ConcurrencyConflict) ----------------------

@@ -12,7 +12,13 @@ import attrs
 from debitor_core import _rules
 from debitor_core._category import Category
 from debitor_core._checks import Checks, run_rule
-from debitor_core._errors import ConcurrencyConflict, CustomerInUse, Problem, ValidationError
+from debitor_core._errors import (
+    ConcurrencyConflict,
+    CustomerInUse,
+    NotFound,
+    Problem,
+    ValidationError,
+)
 from debitor_core._form import customer_to_form, parse_form
 from debitor_core._history import Forward, HistoryAction
 from debitor_core._model import AttachmentRef, Consent, ConsentChannel, Customer, Note
@@ -25,7 +31,7 @@ from debitor_core.book._arguments import (
     wrong_type,
 )
 from debitor_core.book._build import consents, merged, with_draft
-from debitor_core.book._read_model import find_forwarded
+from debitor_core.book._read_model import find, find_forwarded
 from debitor_core.book._types import BookSettings, CategoryRef, ReferenceCheck
 from debitor_core.book._unit_of_work import UnitOfWork
 
@@ -310,7 +316,7 @@ class CustomerEdits:
         uow = self._uow
         with uow.lock:
             uow.catch_up()
-            customer = find_forwarded(uow.model, customer_id)
+            customer = self._deletable(customer_id)
             checks = (self._invoice_references, *self._reference_checks)
             reasons = [r for check in checks if (r := check(customer))]
             if reasons:
@@ -324,6 +330,20 @@ class CustomerEdits:
                 raise CustomerInUse(msg)
             with uow.transaction(author=author) as tx:
                 tx.delete(customer.id)
+
+    def _deletable(self, customer_id: uuid.UUID | str) -> Customer:
+        """The customer of this id itself: a delete never follows a merge's forward.
+
+        A merged-away id is the kept customer's for reads and edits; deleting through
+        it would delete the kept customer, which the caller may not mean.
+        """
+        model = self._uow.model
+        try:
+            return find(model, customer_id)
+        except NotFound:
+            kept = find_forwarded(model, customer_id)  # NotFound again: nothing forwards
+        params = {"id": str(customer_id), "number": kept.number}
+        raise NotFound.coded("customer.merged_away", params, locale=self._settings.locale)
 
     def _invoice_references(self, customer: Customer) -> str | None:
         count = len(self._uow.model.invoices(customer.id))

@@ -755,7 +755,9 @@ class CustomerBook:
 
         Raises:
             CustomerInUse: something refers to the customer; archive it instead.
-            NotFound: no customer has the id.
+            NotFound: no customer has the id; or it was merged away
+                (``customer.merged_away``): unlike the other writers, a delete does
+                not follow the merge to the kept customer.
         """
         self._edits.delete(customer_id, author)
 
