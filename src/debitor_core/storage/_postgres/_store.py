@@ -947,42 +947,60 @@ class PostgresTransaction:
 
     def _refold_customers(self) -> None:
         """Compute the customers' columns again (with `field_keys`), in batches."""
-        self._execute(
-            "CREATE TEMPORARY TABLE pg_temp.debitor_refold (id uuid, search_text text, "
-            "private_text text, folded_name text, created timestamptz, match_keys text[], "
-            "tags text[]) ON COMMIT DROP"
+
+        def row(stored: tuple[Any, ...]) -> tuple[object, ...]:
+            customer = self._codec.customer(stored)
+            return (customer.id, *self._computed(customer))
+
+        self._refold(
+            "debitor_refold",
+            "id uuid, search_text text, private_text text, folded_name text, "
+            "created timestamptz, match_keys text[], tags text[]",
+            _ID_COMPUTED,
+            (self._sql.all_customers, self._sql.refold_customers),
+            row,
         )
-        with self._translated(), self._source() as source:
-            source.execute(self._sql.all_customers, (self._book,))
-            while batch := source.fetchmany(_REFOLD_BATCH):
-                statement = f"COPY pg_temp.debitor_refold ({_ID_COMPUTED}) FROM STDIN"
-                with self._cur.copy(statement) as copy:
-                    for row in batch:
-                        customer = self._codec.customer(row)
-                        copy.write_row((customer.id, *self._computed(customer)))
-        self._execute(self._sql.refold_customers, (self._book,))
-        self._execute("DROP TABLE pg_temp.debitor_refold")
 
     def _refold_records(self) -> None:
         """Compute the records' columns again, in batches."""
-        self._execute(
-            "CREATE TEMPORARY TABLE pg_temp.debitor_refold_records (kind text, key text, "
-            "customer_id uuid, invoice_id uuid, invoice_number bigint, welcome boolean, "
-            "state text, due_date date, next_attempt timestamptz) ON COMMIT DROP"
+
+        def row(stored: tuple[Any, ...]) -> tuple[object, ...]:
+            record = self._codec.any_record(stored)
+            return (record.KIND, record.key, *record_columns(record))
+
+        self._refold(
+            "debitor_refold_records",
+            "kind text, key text, customer_id uuid, invoice_id uuid, invoice_number bigint, "
+            "welcome boolean, state text, due_date date, next_attempt timestamptz",
+            f"kind, key, {_RECORD_COMPUTED}",
+            (self._sql.all_records, self._sql.refold_records),
+            row,
         )
+
+    def _refold(
+        self,
+        table: str,
+        columns: str,
+        names: str,
+        statements: tuple[str, str],
+        row: Callable[[tuple[Any, ...]], tuple[object, ...]],
+    ) -> None:
+        """Recompute the book's rows in batches into a temporary table, then apply it.
+
+        ``table`` is made of ``columns`` (a definition) and filled in ``names`` with
+        ``row`` of each stored row; ``statements`` are the query that reads the rows and
+        the one that applies the table, both taking the book id.
+        """
+        read, apply = statements
+        self._execute(f"CREATE TEMPORARY TABLE pg_temp.{table} ({columns}) ON COMMIT DROP")
         with self._translated(), self._source() as source:
-            source.execute(self._sql.all_records, (self._book,))
+            source.execute(read, (self._book,))
             while batch := source.fetchmany(_REFOLD_BATCH):
-                statement = (
-                    f"COPY pg_temp.debitor_refold_records (kind, key, {_RECORD_COMPUTED}) "
-                    "FROM STDIN"
-                )
-                with self._cur.copy(statement) as copy:
-                    for row in batch:
-                        record = self._codec.any_record(row)
-                        copy.write_row((record.KIND, record.key, *record_columns(record)))
-        self._execute(self._sql.refold_records, (self._book,))
-        self._execute("DROP TABLE pg_temp.debitor_refold_records")
+                with self._cur.copy(f"COPY pg_temp.{table} ({names}) FROM STDIN") as copy:
+                    for stored in batch:
+                        copy.write_row(row(stored))
+        self._execute(apply, (self._book,))
+        self._execute(f"DROP TABLE pg_temp.{table}")
 
     def _source(self) -> psycopg.ServerCursor[tuple[Any, ...]]:
         """A server-side cursor in this transaction, to read a whole book in batches."""
