@@ -311,3 +311,17 @@ class TestErasingACustomerWithNoNumberOnRecord:
         assert ("customer.erase_no_number", {"id": str(ID)}) == (error.code, dict(error.params))
         assert f"The customer {ID} cannot be erased: its number is not on record." == str(error)
         assert f"Klienta {ID} datus nevar dzēst: nav zināms tā numurs." == error.message_in("lv")
+
+
+def test_every_error_of_ours_says_itself_in_a_language():
+    """An error with no code says the sentence it was made with; a locale must be text."""
+    from debitor_core import CustomerInUse, DuplicateCustomer
+
+    in_use = CustomerInUse("Klientam 3 ir rēķini.")
+    duplicate = DuplicateCustomer("Customer 4 looks like customer 2.", ())
+    assert ["Klientam 3 ir rēķini.", "Customer 4 looks like customer 2."] == [
+        in_use.message_in("de"),
+        duplicate.message_in("lv"),
+    ]
+    with pytest.raises(TypeError):
+        in_use.message_in(None)

@@ -196,6 +196,19 @@ def problem(
 class DebitorError(Exception):
     """The root of every exception raised by debitor-core."""
 
+    def message_in(self, locale: str) -> str:
+        """Return the sentence in the language of ``locale``, where the error can.
+
+        This root gives ``str(error)``, the sentence it was made with (an error the
+        book raises is made in the book's language); errors with a code say themselves
+        in any shipped language.
+
+        Raises:
+            TypeError: ``locale`` is not text.
+        """
+        _i18n.language_of(locale)
+        return str(self)
+
 
 class ValidationError(DebitorError, ValueError):
     """Input was rejected; `problems` lists every problem found, all at once.

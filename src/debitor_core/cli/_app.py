@@ -176,14 +176,7 @@ def run(argv: Sequence[str] | None = None, console: Console | None = None) -> in
 
 def _report(app: App, exc: Exception) -> int:
     """Say what went wrong as sentences on standard error; return the exit status."""
-    from debitor_core import (  # noqa: PLC0415
-        AlreadyExists,
-        ConcurrencyConflict,
-        DebitorError,
-        NotFound,
-        StorageError,
-        ValidationError,
-    )
+    from debitor_core import DebitorError, StorageError, ValidationError  # noqa: PLC0415
 
     console = app.console
     if isinstance(exc, Refused):
@@ -206,11 +199,6 @@ def _report(app: App, exc: Exception) -> int:
         )
         return Exit.UNAVAILABLE
     if isinstance(exc, DebitorError):
-        said = (  # a store's own refusal is English: say it in the user's language
-            exc.message_in(language())
-            if isinstance(exc, NotFound | AlreadyExists | ConcurrencyConflict)
-            else str(exc)
-        )
-        console.err(said)
+        console.err(exc.message_in(language()))  # a store's own refusal is English
         return Exit.REFUSED
     raise exc
