@@ -27,7 +27,7 @@ from debitor_core._i18n import render_message
 from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 
-__all__ = ["RowCodec", "copy_array", "copy_text"]
+__all__ = ["RowCodec", "copy_array", "copy_text", "copy_value"]
 
 T = TypeVar("T")
 _Where = tuple[str, str]
@@ -190,3 +190,16 @@ def _checked_structure(value: T) -> T:
     (`RowCodec._agree`), and by the converter's types.
     """
     return value
+
+
+def copy_value(value: object) -> str:
+    r"""``value`` as one field of ``COPY``'s text format, whatever its type.
+
+    ``None`` is ``\N`` (NULL), a bool ``t`` or ``f``; anything else is its text, escaped
+    by `copy_text` (a uuid, a number, a date or an aware time as PostgreSQL reads them).
+    """
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return copy_text(str(value))

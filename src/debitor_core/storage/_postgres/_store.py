@@ -74,7 +74,7 @@ from debitor_core.storage._postgres._queries import (
     selective,
     where,
 )
-from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text
+from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text, copy_value
 from debitor_core.storage._postgres._schema import Names, prepare
 from debitor_core.storage._queries import (
     CustomerQuery,
@@ -1248,6 +1248,73 @@ class PostgresTransaction:
             raise refused.record_changed(kind, key, stored[0], expected_version)
         self.wrote = True
 
+    def add_records(self, records: Iterable[Record]) -> int:
+        """Add many new records at once, with one ``COPY`` (see `BulkWrites.add_records`).
+
+        As ``put_record(record, expected_version=None)`` for each, and all of them or
+        none, like `add_many`: a clash undoes the whole ``COPY``, `AlreadyExists` names
+        the first record of ``records`` that clashed, and the transaction can go on.
+
+        Returns:
+            How many were added.
+
+        Raises:
+            AlreadyExists: a record of the same kind and key is stored, or given twice.
+        """
+        self._execute(b"SAVEPOINT debitor_records")
+        keys: dict[tuple[str, str], None] = {}
+        try:
+            with self._cur.copy(self._sql.copy_records()) as copy:
+                lines: list[str] = []
+                for record in records:
+                    lines.append(self._record_line(record, keys))
+                    if len(lines) == _COPY_CHUNK:
+                        copy.write("".join(lines))
+                        lines.clear()
+                copy.write("".join(lines))
+        except errors.UniqueViolation as exc:
+            self._execute(b"ROLLBACK TO SAVEPOINT debitor_records")
+            raise self._records_clash(keys) from exc
+        except psycopg.Error as exc:
+            error = translate(exc, self._store._name)  # noqa: SLF001
+            self._failed = error if isinstance(error, StorageError) else None
+            raise error from exc
+        except (DebitorError, TypeError, ValueError):
+            # Refused here (a record given twice): nothing was stored.
+            self._execute(b"ROLLBACK TO SAVEPOINT debitor_records")
+            raise
+        self._execute(b"RELEASE SAVEPOINT debitor_records")
+        if keys:
+            self.wrote = True
+        return len(keys)
+
+    def _record_line(self, record: Record, keys: dict[tuple[str, str], None]) -> str:
+        """The row of a new ``record`` in ``COPY``'s text format (`_Statements.copy_records`).
+
+        Every value not made here is escaped, as in `_copy_line`.
+        """
+        kind, key = record.KIND, record.key
+        if (kind, key) in keys:
+            raise refused.record_exists(kind, key)
+        keys[kind, key] = None
+        data, checksum = self._codec.dump(record)
+        computed = "\t".join(copy_value(value) for value in record_columns(record))
+        revision = self.revision
+        return (
+            f"{self._book}\t{copy_text(kind)}\t{copy_text(str(key))}\t"
+            f"{copy_value(record.version)}\t{revision}\t{self._next_seq()}\t{revision}\t"
+            f"{copy_text(data)}\t{checksum}\t{computed}\n"
+        )
+
+    def _records_clash(self, keys: dict[tuple[str, str], None]) -> AlreadyExists:
+        """The error of the first of ``keys`` (in their order) that is stored."""
+        kinds, names = [k for k, _ in keys], [n for _, n in keys]
+        stored = set(
+            self._execute(self._sql.records_clash(), (self._book, kinds, names)).fetchall()
+        )
+        kind, key = next((k for k in keys if k in stored), ("record", "?"))
+        return refused.record_exists(kind, key)
+
     def finish(self) -> None:
         """Before COMMIT: move the book's row on, or refuse a transaction that failed."""
         if self._failed is not None:
@@ -1491,6 +1558,20 @@ class _Statements:
         return self._s(
             "COPY {s}debitor_customer (book_id, changed_revision, id, number, version, data, "
             f"checksum, {_COMPUTED}) FROM STDIN"
+        )
+
+    def records_clash(self) -> str:
+        """Which of the records given (book id, kinds, keys) are stored: kind and key."""
+        return self._s(
+            "SELECT kind, key FROM {s}debitor_record WHERE book_id = %s "
+            "AND (kind, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        )
+
+    def copy_records(self) -> str:
+        """``COPY`` of new records into the book (`PostgresTransaction._record_line`)."""
+        return self._s(
+            "COPY {s}debitor_record (book_id, kind, key, version, added_revision, added_seq, "
+            f"changed_revision, data, checksum, {_RECORD_COMPUTED}) FROM STDIN"
         )
 
     def gin_indexes(self) -> list[str]:
