@@ -74,7 +74,13 @@ from debitor_core.storage._postgres._queries import (
     selective,
     where,
 )
-from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text, copy_value
+from debitor_core.storage._postgres._rows import (
+    RowCodec,
+    array_literal,
+    copy_fields,
+    copy_text,
+    copy_value,
+)
 from debitor_core.storage._postgres._schema import Names, prepare
 from debitor_core.storage._queries import (
     CustomerQuery,
@@ -1069,8 +1075,8 @@ class PostgresTransaction:
             # A thread of psycopg's sends each chunk while the next ones are made and
             # encoded. A chunk is taken whole from the iterator before it is encoded:
             # when the iterator validates as it goes, running each half 500 times in a
-            # row keeps its code warm, which costs this process a quarter less than
-            # taking turns at every customer (measured, 10,000 customers).
+            # row keeps its code warm, which cost this process 6 to 12% less CPU than
+            # taking turns at every customer (10,000 customers, COPY replaced by a no-op).
             writer = QueuedLibpqWriter(self._cur)
             with self._cur.copy(self._sql.copy_customers(), writer=writer) as copy:
                 rows = iter(customers)
@@ -1103,15 +1109,28 @@ class PostgresTransaction:
         an int or a time belongs is refused by the server, never read as more columns
         or rows (of another book).
         """
-        customer_id, number, version, revision, data, checksum = self._customer_row(customer)
-        _check_new(customer_id, number, ids, numbers)
-        text, private, name, created, keys, tags = self._computed(customer)
-        return (
-            f"{self._book}\t{revision}\t{copy_text(str(customer_id))}\t{number}\t"
-            f"{copy_text(str(version))}\t{copy_text(data)}\t{checksum}\t{copy_text(text)}\t"
-            f"{copy_text(private)}\t{copy_text(name)}\t{copy_text(str(created))}\t"
-            f"{copy_array(keys)}\t{copy_array(tags)}\n"
+        number = _checked_number(customer.number)
+        data, json_text, checksum, utf8 = self._codec.dumped(customer)
+        _check_new(customer.id, number, ids, numbers)
+        columns = customer_columns(customer, self.field_keys, written=data if utf8 else None)
+        text, private, name, _, keys, tags = columns
+        # The converter wrote the id as str() does, and the time in ISO 8601 with a "T"
+        # where str() has a space (always its 11th character): neither is made again.
+        created = data["created"]
+        fields = (
+            data["id"],
+            str(number),
+            str(customer.version),
+            json_text,
+            str(checksum),
+            text,
+            private,
+            name,
+            f"{created[:10]} {created[11:]}",
+            array_literal(keys),
+            array_literal(tags),
         )
+        return f"{self._book}\t{self.revision}\t{copy_fields(fields)}\n"
 
     def _raise_pending_list(self, customers: Iterable[Customer]) -> tuple[list[str], str] | None:
         """Raise the GIN pending list cap for a big import: its indexes and work_mem, or None.
