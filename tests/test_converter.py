@@ -2,12 +2,14 @@
 
 import datetime as dt
 import json
+import threading
 import uuid
 from decimal import Decimal
 
 import cattrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from debitor_core import (
     Category,
@@ -110,3 +112,59 @@ class TestShape:
             "updated": "2026-11-26T11:00:00+02:00",
         }
         assert dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC) == from_data(data, Customer).created
+
+
+_TIMES = st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=5.5))]))
+
+
+class TestTimes:
+    @given(st.lists(st.tuples(_TIMES, _TIMES, st.booleans()), min_size=1, max_size=8))
+    def test_each_time_is_written_as_itself(self, pairs):
+        """One converter writing customers one after another: each time as its own isoformat.
+
+        The converter remembers the last time it wrote (a new customer's created and
+        updated are one object); equal times that are other objects, and other times,
+        are written afresh.
+        """
+        converter = make_converter()
+        for created, updated, same in pairs:
+            customer = Customer(
+                id=uuid.uuid4(),
+                number=1,
+                name="X",
+                created=created,
+                updated=created if same else updated,
+            )
+            data = converter.unstructure(customer)
+            expected = (created.isoformat(), (created if same else updated).isoformat())
+            assert expected == (data["created"], data["updated"])
+
+    def test_threads_sharing_a_converter_get_their_own_times(self):
+        """Four threads writing through one converter: never a text of another thread's time."""
+        converter = make_converter()
+        wrong = []
+
+        def write(hour):
+            moment = dt.datetime(2026, 1, 1, hour, tzinfo=dt.UTC)
+            for minute in range(2000):
+                customer = Customer(
+                    id=uuid.uuid4(), number=1, name="X", created=moment, updated=moment
+                )
+                data = converter.unstructure(customer)
+                if data["created"] != data["updated"] or data["created"] != moment.isoformat():
+                    wrong.append((hour, minute, data["created"], data["updated"]))
+                moment += dt.timedelta(minutes=1)
+
+        threads = [threading.Thread(target=write, args=(hour,)) for hour in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [] == wrong
+
+    def test_a_date_where_a_time_belongs_is_refused(self):
+        """A date (not a time) in created is a TypeError, as isoformat of a time refuses it."""
+        day = dt.date(2026, 1, 1)
+        customer = Customer(id=uuid.uuid4(), number=1, name="X", created=day, updated=day)
+        with pytest.raises(TypeError):
+            make_converter().unstructure(customer)

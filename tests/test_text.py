@@ -31,7 +31,9 @@ from debitor_core._text import (
     UNICODE_VERSION,
     MatchEntries,
     duplicate_keys,
+    entries_and_name,
     fold,
+    fold_city,
     is_default_ignorable,
     keys_and_text,
     name_keys,
@@ -524,6 +526,21 @@ class TestKeysAndText:
         assert all(isinstance(key, str) for _, key in entries.keys)
         assert entries.text == " ".join(entries.text.split())
         assert "\x1f" not in entries.text
+
+    @given(LOOK_ALIKE, LOOK_ALIKE, LOOK_ALIKE)
+    def test_entries_and_name(self, name, city, note):
+        """entries_and_name gives keys_and_text and the fold of the name as stored."""
+        values = {"note": note, "secret": note}
+        entry = customer(name=name or "x", address=Address(city=city), custom_fields=values)
+        expected = (keys_and_text(entry, ("note",), ("secret",)), fold(entry.name))
+        assert expected == entries_and_name(entry, ("note",), ("secret",))
+
+
+class TestFoldCity:
+    @given(st.lists(LOOK_ALIKE, max_size=4))
+    def test_is_fold(self, cities):
+        """fold_city is fold, the first time and again (remembered)."""
+        assert [fold(city) for city in cities * 2] == [fold_city(city) for city in cities * 2]
 
 
 class TestVersions:

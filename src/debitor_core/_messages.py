@@ -1252,6 +1252,11 @@ message(
     "A transaction on the book {book} is already open in this thread; transactions cannot "
     "be nested.",
 )
+message(
+    "storage.importing",
+    "The book {book} cannot be used while add_many imports into it in this thread: the "
+    "customers given to it used the book. Read what the import needs before it starts.",
+)
 # TRANSLATORS: {error} is the name of the driver's exception (InterfaceError); {reason}
 # is its own sentence, in English.
 message(

@@ -71,7 +71,9 @@ __all__ = [
     "DuplicateKey",
     "MatchEntries",
     "duplicate_keys",
+    "entries_and_name",
     "fold",
+    "fold_city",
     "is_default_ignorable",
     "keys_and_text",
     "name_keys",
@@ -481,6 +483,18 @@ def _city(city: str) -> tuple[str, list[str], str]:
     return known
 
 
+def fold_city(city: str) -> str:
+    """``fold(city)``, remembered: cities repeat from customer to customer.
+
+    Args:
+        city: A city, as stored.
+
+    Returns:
+        Its fold.
+    """
+    return _city(city)[0]
+
+
 def _name_keys(name: str, folded_name: str, city: str) -> list[str]:
     """The ``name_city`` keys of a name and a city's skeleton (see `name_keys`)."""
     written, of_folded = _keys_of(name, folded_name)
@@ -605,6 +619,24 @@ def keys_and_text(
     Returns:
         The keys, the search text and the private text.
     """
+    return entries_and_name(customer, text_fields, private_fields)[0]
+
+
+def entries_and_name(
+    customer: Customer,
+    text_fields: Iterable[str] = (),
+    private_fields: Iterable[str] = (),
+) -> tuple[MatchEntries, str]:
+    """Return `keys_and_text` of a customer and the fold of its name, folded once for both.
+
+    Args:
+        customer: The customer.
+        text_fields: As for `keys_and_text`.
+        private_fields: As for `keys_and_text`.
+
+    Returns:
+        ``(keys_and_text(customer, ...), fold(customer.name))``.
+    """
     parts: list[str] = []
     name = _add(customer.name, parts)
     parts.append(str(customer.number))
@@ -631,7 +663,7 @@ def keys_and_text(
         _add(note.text, private)
     if private_fields and values:
         _add_values(values, private_fields, private)
-    return MatchEntries(keys, _words(parts), _words(private) if private else "")
+    return MatchEntries(keys, _words(parts), _words(private) if private else ""), name
 
 
 def _add_contacts(customer: Customer, keys: list[DuplicateKey], parts: list[str]) -> None:

@@ -159,17 +159,23 @@ class Registration:
                 )  # another process may have been first
                 if done is not None:
                     return done
-                last = uow.model.last_number()
-                welcomed = 0
-                for draft, asked, duplicates in zip(drafts, wanted, matches, strict=True):
-                    number = asked
-                    if number is None:
-                        number = last = _next_number(last, skip=given)
-                    customer, welcome = self._insert(
-                        tx, draft, number, author, duplicates, welcomed
-                    )
-                    welcomed += welcome
-                    made.append(customer)
+                numbers = _numbered(uow.model.last_number(), wanted, given)
+                policy = self._settings.welcome
+                if policy is None or not policy.enabled:  # nobody welcomed: all at once
+                    clock = self._settings.clock
+                    made = [
+                        build(d, n, now=clock(), author=author)
+                        for d, n in zip(drafts, numbers, strict=True)
+                    ]
+                    tx.add_many(made)
+                else:
+                    welcomed = 0
+                    for draft, number, duplicates in zip(drafts, numbers, matches, strict=True):
+                        customer, welcome = self._insert(
+                            tx, draft, number, author, duplicates, welcomed
+                        )
+                        welcomed += welcome
+                        made.append(customer)
                 log(tx, key, print_, made, uow)
             return made
 
@@ -322,6 +328,20 @@ def _listed(parameter: str, values: object, expected: str) -> list[Any]:
     if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
         wrong_type("register_many", parameter, values, expected)
     return list(values)
+
+
+def _numbered(last: int, wanted: Sequence[int | None], given: Container[object]) -> list[int]:
+    """The numbers of a batch: each one asked for, or the next automatic one after ``last``.
+
+    Raises:
+        ValidationError: every number up to the highest allowed is used.
+    """
+    numbers: list[int] = []
+    for asked in wanted:
+        if asked is None:
+            asked = last = _next_number(last, skip=given)  # noqa: PLW2901 - the number given
+        numbers.append(asked)
+    return numbers
 
 
 def _next_number(last: int, skip: Container[object] = ()) -> int:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from types import TracebackType
 
 from debitor_core._category import Category
@@ -45,7 +45,7 @@ from debitor_core._util import new_id
 from debitor_core.book._read_model import Changes, CustomerReadModel
 from debitor_core.book._types import Definitions
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
-from debitor_core.storage._protocol import Store, Transaction
+from debitor_core.storage._protocol import BulkWrites, Store, Transaction
 
 __all__ = ["UnitOfWork", "Writes"]
 
@@ -119,6 +119,35 @@ class Writes:
             self._deleted.pop(customer.id, None)
         if action is not None:
             self._history(None, customer, customer.id, action, None)
+
+    def add_many(
+        self,
+        customers: Sequence[Customer],
+        *,
+        action: HistoryAction | None = HistoryAction.REGISTERED,
+    ) -> None:
+        """Add new customers, each with its first history entry, as `add` one by one would.
+
+        When the store's transaction has `BulkWrites`, the customers go in one call and
+        their entries in another (one ``COPY`` each on PostgreSQL); otherwise it calls
+        `add` for each. The entries, and what the commit tells the read model, are the
+        same either way.
+        """
+        tx = self._tx
+        if not isinstance(tx, BulkWrites):
+            for customer in customers:
+                self.add(customer, action=action)
+            return
+        tx.add_many(customers)
+        for customer in customers:
+            self._saved[customer.id] = customer
+            if self._deleted:
+                self._deleted.pop(customer.id, None)
+        if action is not None:
+            entries = [self._entry(None, c, c.id, action, None) for c in customers]
+            tx.add_records(entries)
+            for entry in entries:
+                self._noted(entry)
 
     def update(
         self,
@@ -201,6 +230,22 @@ class Writes:
         *,
         private: Collection[str] = (),
     ) -> None:
+        entry = self._entry(old, new, customer_id, action, other, reason, invoice, private=private)
+        self.put_record(entry, expected_version=None)
+
+    def _entry(  # noqa: PLR0917 - private, as _history
+        self,
+        old: Customer | None,
+        new: Customer | None,
+        customer_id: uuid.UUID,
+        action: HistoryAction,
+        other: uuid.UUID | None,
+        reason: str | None = None,
+        invoice: uuid.UUID | None = None,
+        *,
+        private: Collection[str] = (),
+    ) -> HistoryEntry:
+        """The history entry of a write of a customer (see `_history`)."""
         uow = self._uow
         hidden = uow.definitions.private_fields
         if private:
@@ -215,7 +260,7 @@ class Writes:
         if action is HistoryAction.ERASED:
             fields = tuple(FieldChange(f.field, private=True) for f in fields)
         at = self._at or (new.updated if new is not None else uow.clock())
-        entry = HistoryEntry(
+        return HistoryEntry(
             new_id(),
             customer_id,
             at,
@@ -228,7 +273,6 @@ class Writes:
             1,
             invoice,
         )
-        self.put_record(entry, expected_version=None)
 
     def put_category(self, category: Category, *, action: DefinitionAction | None) -> None:
         """Add or replace a category (see `Transaction.put_category`), with its audit record.
@@ -281,6 +325,10 @@ class Writes:
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
         """Add or replace a record (see `Transaction.put_record`)."""
         self._tx.put_record(record, expected_version=expected_version)
+        self._noted(record)
+
+    def _noted(self, record: Record) -> None:
+        """Note a record written, for the read model (its last state)."""
         if self._records is None:
             self._records = {}
             self.records = self._records.values()

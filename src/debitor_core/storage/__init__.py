@@ -12,6 +12,8 @@ revision (as a `ChangeSet`) lets books that share it catch up in O(changes).
 `CustomerQuery` of free text and filters, duplicate keys, records) spares every book
 an in-memory index of its customers; `HistoryQueries`, a third, looks up a customer's
 history, the forwards of its merges and the records about it by the customer.
+`BulkWrites`, a transaction's, adds many new customers or records in one go (one
+``COPY`` on PostgreSQL).
 """
 
 import importlib
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Final
 from debitor_core._errors import MissingSnapshot
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._memory import InMemoryStore
-from debitor_core.storage._protocol import Scrubbable, Store, Transaction
+from debitor_core.storage._protocol import BulkWrites, Scrubbable, Store, Transaction
 from debitor_core.storage._queries import (
     CustomerQueries,
     CustomerQuery,
@@ -39,6 +41,7 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "SCHEMA_VERSION",
+    "BulkWrites",
     "ChangeFeed",
     "ChangeSet",
     "CustomerQueries",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, TypeVar, runtime_checkable
 
@@ -12,7 +12,7 @@ from debitor_core._fields import CustomFieldDefinition
 from debitor_core._invoice import Record
 from debitor_core._model import Customer
 
-__all__ = ["Scrubbable", "Store", "Transaction"]
+__all__ = ["BulkWrites", "Scrubbable", "Store", "Transaction"]
 
 R = TypeVar("R", bound=Record)
 
@@ -196,4 +196,35 @@ class Scrubbable(Protocol):
 
     def scrub(self) -> None:
         """Destroy replaced and deleted values in the store's files (may take a while)."""
+        ...
+
+
+@runtime_checkable
+class BulkWrites(Protocol):
+    """A `Transaction` that adds many new customers or records in one go (optional).
+
+    A book's bulk registration (`CustomerBook.register_many`, and through it
+    ``import_csv`` and ``debitor import``) uses it when the store's transaction has
+    it, and otherwise calls `Transaction.add` and `Transaction.put_record` once per
+    item: the outcome is the same, only the number of round trips differs.
+    `PostgresTransaction` writes each call with one ``COPY``.
+
+    Each call is all or nothing: when it raises, none of its items is stored, and the
+    transaction can go on without them (as after a refused single write).
+    """
+
+    def add_many(self, customers: Iterable[Customer]) -> int:
+        """Add new customers, as `Transaction.add` would one by one; return how many.
+
+        Raises:
+            AlreadyExists: an id or a number is stored already, or given twice.
+        """
+        ...
+
+    def add_records(self, records: Iterable[Record]) -> int:
+        """Add new records, as ``put_record(r, expected_version=None)`` would; return how many.
+
+        Raises:
+            AlreadyExists: a record of the same kind and key is stored, or given twice.
+        """
         ...

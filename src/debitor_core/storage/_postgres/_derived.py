@@ -26,12 +26,12 @@ import datetime as dt
 import decimal
 import re
 import uuid
-from collections.abc import Iterable
-from typing import Final, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, NamedTuple
 
 from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
 from debitor_core._model import Customer, FieldValue
-from debitor_core._text import DuplicateKey, fold, keys_and_text
+from debitor_core._text import DuplicateKey, entries_and_name, fold, fold_city
 from debitor_core.storage._queries import record_subject
 
 __all__ = [
@@ -95,11 +95,24 @@ def key_string(key: DuplicateKey) -> str:
     return storable(f"{kind}{_SEP}{value}")
 
 
-def customer_columns(customer: Customer, fields: FieldKeys) -> CustomerColumns:
-    """Return the computed columns of ``customer`` with the book's custom fields ``fields``."""
-    keys, text, private = keys_and_text(customer, fields.text, fields.private)
-    name = fold(customer.name)
+def customer_columns(
+    customer: Customer, fields: FieldKeys, *, written: Mapping[str, Any] | None = None
+) -> CustomerColumns:
+    """Return the computed columns of ``customer`` with the book's custom fields ``fields``.
+
+    Args:
+        customer: The customer.
+        fields: The book's searched custom fields.
+        written: The customer's JSON-ready data from the one converter, given only when
+            its JSON text was valid UTF-8 (`RowCodec.dumped`): then the categories' ids
+            are taken as written there, and no column is looked at for lone surrogates,
+            since each is made of texts the customer holds and the fold never makes one.
+    """
+    (keys, text, private), name = entries_and_name(customer, fields.text, fields.private)
     match_keys = [f"{kind}{_SEP}{value}" for kind, value in keys]
+    if written is not None:
+        tags = customer_tags(customer, written.get("categories", ()))
+        return CustomerColumns(text, private, name, customer.created, match_keys, tags)
     tags = customer_tags(customer)
     # One look for a lone surrogate over every column (almost always none) rather
     # than one a string: joining strings never makes or hides one.
@@ -110,20 +123,26 @@ def customer_columns(customer: Customer, fields: FieldKeys) -> CustomerColumns:
     return CustomerColumns(text, private, name, customer.created, match_keys, tags)
 
 
-def customer_tags(customer: Customer) -> list[str]:
+def customer_tags(customer: Customer, categories: Iterable[object] | None = None) -> list[str]:
     """The filter tags of a customer, one string each.
 
     ``a:0``/``a:1`` archived; ``g:<id>`` each category; ``c:<code>`` the country;
     ``t:<folded city>`` the city; ``f:<key>`` each custom field with a value, and the
     value's tags (`field_tags`). Not yet `storable`: `customer_columns` makes them so.
+
+    Args:
+        customer: The customer.
+        categories: Its categories' ids as text, if already written (the converter
+            writes them as ``str`` does); else ``customer.categories``.
     """
     tags = ["a:1" if customer.archived else "a:0"]
-    tags += [f"g:{category}" for category in customer.categories]
+    groups = customer.categories if categories is None else categories
+    tags += [f"g:{category}" for category in groups]
     address = customer.address
     if address.country is not None:
         tags.append(f"c:{address.country}")
     if address.city is not None:
-        tags.append(f"t:{fold(address.city)}")
+        tags.append(f"t:{fold_city(address.city)}")
     for key, value in customer.custom_fields.items():
         tags.append(f"f:{key}")
         tags += field_tags(key, value, stored=True) or []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import itertools
 import math
 import re
 import threading
@@ -73,7 +74,13 @@ from debitor_core.storage._postgres._queries import (
     selective,
     where,
 )
-from debitor_core.storage._postgres._rows import RowCodec, copy_array, copy_text
+from debitor_core.storage._postgres._rows import (
+    RowCodec,
+    array_literal,
+    copy_fields,
+    copy_text,
+    copy_value,
+)
 from debitor_core.storage._postgres._schema import Names, prepare
 from debitor_core.storage._queries import (
     CustomerQuery,
@@ -103,7 +110,8 @@ _BULK_IMPORT: Final = 1_000
 _BULK_PENDING_LIST_KB: Final = 4_096
 _BULK_WORK_MEM_KB: Final = 65_536
 _COPY_CHUNK: Final = 500
-"""How many rows an import encodes before it hands them to psycopg's sending thread."""
+"""How many rows an import takes from its iterator, encodes, then hands to psycopg's sending
+thread."""
 # Raises the cap (to the first parameter) and work_mem (to at least the second), when
 # this role owns every index named (the third); returns work_mem as it was.
 _RAISE_PENDING_LIST: Final = (
@@ -323,6 +331,7 @@ class PostgresStore:
         """
         conn = getattr(self._local, "conn", None)
         if conn is not None:
+            self._local.tx._refuse_while_importing()  # noqa: SLF001 - its own transaction
             with self._translated():
                 return work(conn.cursor(row_factory=tuple_row))
         for attempt in (1, 2):
@@ -907,9 +916,11 @@ class PostgresTransaction:
         """The custom fields whose values are searched (as general or private text)."""
         self.wrote = False
         self._failed: StorageError | None = None
+        self._importing = False
         self._seq = 0
 
     def _execute(self, statement: str | bytes, params: Sequence[object] = ()) -> Cursor:
+        self._refuse_while_importing()
         if self._failed is not None:
             msg = (
                 "This transaction cannot go on: an earlier statement failed, and the "
@@ -1048,7 +1059,11 @@ class PostgresTransaction:
 
         All of them are added, or none (`AlreadyExists` names the first clash found, and
         the transaction can go on without them): the table's unique keys check each row
-        as ``COPY`` writes it, and a clash undoes the whole ``COPY``.
+        as ``COPY`` writes it, and a clash undoes the whole ``COPY``. An error of
+        ``customers`` itself (a generator that validates as it goes) undoes it too, and
+        comes out as it was raised: it is the caller's, even a psycopg error of another
+        database. While the ``COPY`` is open its connection is busy, so ``customers``
+        cannot use this store in this thread (`StorageError`).
 
         Args:
             customers: The new customers.
@@ -1058,41 +1073,64 @@ class PostgresTransaction:
 
         Raises:
             AlreadyExists: an id or a number is stored already, or given twice.
+            TypeError: something other than a `Customer` was given.
+            StorageError: the database failed (the transaction cannot go on), or
+                ``customers`` used this store while they were imported.
         """
+        source = _Pulled(customers)
         self._execute(b"SAVEPOINT debitor_import")
         ids: set[uuid.UUID] = set()
         numbers: set[int] = set()
         try:
             raised = self._raise_pending_list(customers)
-            # A thread of psycopg's sends each chunk while the next ones are encoded.
+            # A thread of psycopg's sends each chunk while the next ones are made and
+            # encoded. A chunk is taken whole from the iterator before it is encoded:
+            # when the iterator validates as it goes, running each half 500 times in a
+            # row keeps its code warm, which cost this process 6 to 12% less CPU than
+            # taking turns at every customer (10,000 customers, COPY replaced by a no-op).
             writer = QueuedLibpqWriter(self._cur)
-            with self._cur.copy(self._sql.copy_customers(), writer=writer) as copy:
-                lines: list[str] = []
-                for customer in customers:
-                    lines.append(self._copy_line(customer, ids, numbers))
-                    if len(lines) == _COPY_CHUNK:
-                        copy.write("".join(lines))
-                        lines.clear()
-                copy.write("".join(lines))
-            if raised is not None and ids:
+            self._importing = True
+            try:
+                with self._cur.copy(self._sql.copy_customers(), writer=writer) as copy:
+                    while chunk := list(itertools.islice(source, _COPY_CHUNK)):
+                        copy.write("".join([self._copy_line(c, ids, numbers) for c in chunk]))
+            finally:
+                self._importing = False
+            if raised is not None:
                 cap = str(_schema.PENDING_LIST_KB)
                 self._cur.execute(_CLEAN_PENDING_LIST, (cap, raised[1], raised[0]))
-        except errors.UniqueViolation as exc:
-            self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
-            raise self._import_clash(ids, numbers) from exc
-        except psycopg.Error as exc:
+        except Exception as exc:
+            if source.failed or not isinstance(exc, psycopg.Error):
+                # The caller's error, or refused here (a clash within the batch, a bad
+                # number): nothing was stored, and the transaction goes on.
+                self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
+                raise
+            if isinstance(exc, errors.UniqueViolation):
+                self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
+                raise self._import_clash(ids, numbers) from exc
             error = translate(exc, self._store._name)  # noqa: SLF001
             self._failed = error if isinstance(error, StorageError) else None
             raise error from exc
-        except (DebitorError, TypeError, ValueError):
-            # Refused here (a clash within the batch, a bad number): nothing was stored.
-            self._execute(b"ROLLBACK TO SAVEPOINT debitor_import")
-            raise
         self._execute(b"RELEASE SAVEPOINT debitor_import")
         if ids:
             self.wrote = True
             self.last_number = max(self.last_number, *numbers)
         return len(ids)
+
+    def _refuse_while_importing(self) -> None:
+        """Refuse a statement while `add_many`'s ``COPY`` holds the connection.
+
+        psycopg holds the connection's lock for the whole ``COPY``: a statement from the
+        customers' iterator (in the same thread) would wait for it forever.
+
+        Raises:
+            StorageError: an import is under way.
+        """
+        if self._importing:
+            params = {"book": repr(self._book)}
+            raise StorageError(
+                render_message("storage.importing", params), code="storage.importing", params=params
+            )
 
     def _copy_line(self, customer: Customer, ids: set[uuid.UUID], numbers: set[int]) -> str:
         """The row of ``customer`` in ``COPY``'s text format (`_Statements.copy_customers`).
@@ -1101,15 +1139,28 @@ class PostgresTransaction:
         an int or a time belongs is refused by the server, never read as more columns
         or rows (of another book).
         """
-        customer_id, number, version, revision, data, checksum = self._customer_row(customer)
-        _check_new(customer_id, number, ids, numbers)
-        text, private, name, created, keys, tags = self._computed(customer)
-        return (
-            f"{self._book}\t{revision}\t{copy_text(str(customer_id))}\t{number}\t"
-            f"{copy_text(str(version))}\t{copy_text(data)}\t{checksum}\t{copy_text(text)}\t"
-            f"{copy_text(private)}\t{copy_text(name)}\t{copy_text(str(created))}\t"
-            f"{copy_array(keys)}\t{copy_array(tags)}\n"
+        number = _checked_number(customer.number)
+        data, json_text, checksum, utf8 = self._codec.dumped(customer)
+        _check_new(customer.id, number, ids, numbers)
+        columns = customer_columns(customer, self.field_keys, written=data if utf8 else None)
+        text, private, name, _, keys, tags = columns
+        # The converter wrote the id as str() does, and the time in ISO 8601 with a "T"
+        # where str() has a space (always its 11th character): neither is made again.
+        created = data["created"]
+        fields = (
+            data["id"],
+            str(number),
+            str(customer.version),
+            json_text,
+            str(checksum),
+            text,
+            private,
+            name,
+            f"{created[:10]} {created[11:]}",
+            array_literal(keys),
+            array_literal(tags),
         )
+        return f"{self._book}\t{self.revision}\t{copy_fields(fields)}\n"
 
     def _raise_pending_list(self, customers: Iterable[Customer]) -> tuple[list[str], str] | None:
         """Raise the GIN pending list cap for a big import: its indexes and work_mem, or None.
@@ -1245,6 +1296,73 @@ class PostgresTransaction:
                 raise refused.record_not_found(kind, key)
             raise refused.record_changed(kind, key, stored[0], expected_version)
         self.wrote = True
+
+    def add_records(self, records: Iterable[Record]) -> int:
+        """Add many new records at once, with one ``COPY`` (see `BulkWrites.add_records`).
+
+        As ``put_record(record, expected_version=None)`` for each, and all of them or
+        none, like `add_many`: a clash undoes the whole ``COPY``, `AlreadyExists` names
+        the first record of ``records`` that clashed, and the transaction can go on.
+
+        Returns:
+            How many were added.
+
+        Raises:
+            AlreadyExists: a record of the same kind and key is stored, or given twice.
+        """
+        self._execute(b"SAVEPOINT debitor_records")
+        keys: dict[tuple[str, str], None] = {}
+        try:
+            with self._cur.copy(self._sql.copy_records()) as copy:
+                lines: list[str] = []
+                for record in records:
+                    lines.append(self._record_line(record, keys))
+                    if len(lines) == _COPY_CHUNK:
+                        copy.write("".join(lines))
+                        lines.clear()
+                copy.write("".join(lines))
+        except errors.UniqueViolation as exc:
+            self._execute(b"ROLLBACK TO SAVEPOINT debitor_records")
+            raise self._records_clash(keys) from exc
+        except psycopg.Error as exc:
+            error = translate(exc, self._store._name)  # noqa: SLF001
+            self._failed = error if isinstance(error, StorageError) else None
+            raise error from exc
+        except (DebitorError, TypeError, ValueError):
+            # Refused here (a record given twice): nothing was stored.
+            self._execute(b"ROLLBACK TO SAVEPOINT debitor_records")
+            raise
+        self._execute(b"RELEASE SAVEPOINT debitor_records")
+        if keys:
+            self.wrote = True
+        return len(keys)
+
+    def _record_line(self, record: Record, keys: dict[tuple[str, str], None]) -> str:
+        """The row of a new ``record`` in ``COPY``'s text format (`_Statements.copy_records`).
+
+        Every value not made here is escaped, as in `_copy_line`.
+        """
+        kind, key = record.KIND, record.key
+        if (kind, key) in keys:
+            raise refused.record_exists(kind, key)
+        keys[kind, key] = None
+        data, checksum = self._codec.dump(record)
+        computed = "\t".join(copy_value(value) for value in record_columns(record))
+        revision = self.revision
+        return (
+            f"{self._book}\t{copy_text(kind)}\t{copy_text(str(key))}\t"
+            f"{copy_value(record.version)}\t{revision}\t{self._next_seq()}\t{revision}\t"
+            f"{copy_text(data)}\t{checksum}\t{computed}\n"
+        )
+
+    def _records_clash(self, keys: dict[tuple[str, str], None]) -> AlreadyExists:
+        """The error of the first of ``keys`` (in their order) that is stored."""
+        kinds, names = [k for k, _ in keys], [n for _, n in keys]
+        stored = set(
+            self._execute(self._sql.records_clash(), (self._book, kinds, names)).fetchall()
+        )
+        kind, key = next((k for k in keys if k in stored), ("record", "?"))
+        return refused.record_exists(kind, key)
 
     def finish(self) -> None:
         """Before COMMIT: move the book's row on, or refuse a transaction that failed."""
@@ -1491,6 +1609,20 @@ class _Statements:
             f"checksum, {_COMPUTED}) FROM STDIN"
         )
 
+    def records_clash(self) -> str:
+        """Which of the records given (book id, kinds, keys) are stored: kind and key."""
+        return self._s(
+            "SELECT kind, key FROM {s}debitor_record WHERE book_id = %s "
+            "AND (kind, key) IN (SELECT * FROM unnest(%s::text[], %s::text[]))"
+        )
+
+    def copy_records(self) -> str:
+        """``COPY`` of new records into the book (`PostgresTransaction._record_line`)."""
+        return self._s(
+            "COPY {s}debitor_record (book_id, kind, key, version, added_revision, added_seq, "
+            f"changed_revision, data, checksum, {_RECORD_COMPUTED}) FROM STDIN"
+        )
+
     def gin_indexes(self) -> list[str]:
         """The GIN indexes of the customer table, as ``to_regclass`` takes them."""
         return [self._s(f"{{s}}{index}") for index in _schema.GIN_INDEXES]
@@ -1515,6 +1647,34 @@ def _channel(schema: str | None, book_id: str) -> str:
 def _is_uuid(value: object) -> bool:
     """Whether ``value`` is a UUID (callers may pass anything; no row has anything else)."""
     return isinstance(value, uuid.UUID)
+
+
+class _Pulled:
+    """The customers of an import, pulled one at a time, each checked to be a `Customer`.
+
+    ``failed`` says whether pulling one raised: that error is the caller's (even a
+    psycopg error, of another database), never this store's.
+    """
+
+    def __init__(self, customers: Iterable[object]) -> None:
+        self._customers = iter(customers)
+        self.failed = False
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> Customer:
+        try:
+            customer = next(self._customers)
+        except StopIteration:
+            raise
+        except BaseException:
+            self.failed = True
+            raise
+        if not isinstance(customer, Customer):
+            msg = f"add_many takes customers, not {type(customer).__name__}."
+            raise TypeError(msg)
+        return customer
 
 
 def _checked_query(query: object) -> CustomerQuery:
