@@ -249,6 +249,20 @@ def postgres_url(postgres: Server) -> Iterator[str]:
         conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
+@pytest.fixture(scope="module")
+def pg_schema(postgres: Server) -> Iterator[str]:
+    """A schema name for one test module's books (the store makes it), dropped after it.
+
+    A module may define its own ``pg_schema`` (of another scope) instead.
+    """
+    import uuid
+
+    name = f"debitor_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with postgres.admin() as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
 @pytest.fixture(scope="session")
 def throwaway_cluster() -> Iterator[Server]:
     """A cluster of the session's own, which tests may restart (skips when impossible)."""

@@ -55,14 +55,6 @@ def new_book_id():
 
 
 @pytest.fixture(scope="module")
-def pg_schema(postgres):
-    name = f"debitor_test_{uuid.uuid4().hex[:12]}"
-    yield name
-    with postgres.admin() as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-
-
-@pytest.fixture(scope="module")
 def pg_pool(postgres):
     pool = psycopg_pool.ConnectionPool(
         postgres.conninfo, min_size=1, max_size=6, open=False, kwargs={"application_name": APP}

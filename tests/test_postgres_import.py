@@ -41,14 +41,6 @@ def pg_pool(postgres):
     pool.close()
 
 
-@pytest.fixture(scope="module")
-def pg_schema(postgres):
-    name = f"debitor_test_{uuid.uuid4().hex[:12]}"
-    yield name
-    with postgres.admin() as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-
-
 def open_store(pool, schema, **options):
     return PostgresStore(pool, book_id=f"t{uuid.uuid4().hex[:20]}", schema=schema, **options)
 

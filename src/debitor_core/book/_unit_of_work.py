@@ -118,7 +118,9 @@ class Writes:
         if self._deleted:
             self._deleted.pop(customer.id, None)
         if action is not None:
-            self._history(None, customer, customer.id, action, None)
+            self.put_record(
+                self._entry(None, customer, customer.id, action, None), expected_version=None
+            )
 
     def add_many(
         self,
@@ -169,7 +171,8 @@ class Writes:
         old = self._before(customer.id)
         self._tx.update(customer, expected_version=expected_version)
         self._saved[customer.id] = customer
-        self._history(old, customer, customer.id, action, other, reason, private=private)
+        entry = self._entry(old, customer, customer.id, action, other, reason, private=private)
+        self.put_record(entry, expected_version=None)
 
     def delete(
         self,
@@ -185,7 +188,7 @@ class Writes:
             self._deleted = {}
             self.deleted = self._deleted.keys()
         self._deleted[customer_id] = None
-        self._history(None, None, customer_id, action, other)
+        self.put_record(self._entry(None, None, customer_id, action, other), expected_version=None)
 
     def stand_in(self, customer: Customer) -> None:
         """Add ``customer`` and delete it again, with no history: it only raises the last number.
@@ -211,29 +214,15 @@ class Writes:
         For an erasure of a deleted customer, and for the writes about a customer's
         ``invoice`` (issued, voided, sent, paid, reminded).
         """
-        self._history(None, None, customer_id, action, None, reason, invoice)
+        entry = self._entry(None, None, customer_id, action, None, reason, invoice)
+        self.put_record(entry, expected_version=None)
 
     def _before(self, customer_id: uuid.UUID) -> Customer | None:
         """The customer as this transaction last saw it."""
         saved = self._saved.get(customer_id)
         return saved if saved is not None else self._uow.model.get(customer_id)
 
-    def _history(  # noqa: PLR0917 - private, the writes' one helper
-        self,
-        old: Customer | None,
-        new: Customer | None,
-        customer_id: uuid.UUID,
-        action: HistoryAction,
-        other: uuid.UUID | None,
-        reason: str | None = None,
-        invoice: uuid.UUID | None = None,
-        *,
-        private: Collection[str] = (),
-    ) -> None:
-        entry = self._entry(old, new, customer_id, action, other, reason, invoice, private=private)
-        self.put_record(entry, expected_version=None)
-
-    def _entry(  # noqa: PLR0917 - private, as _history
+    def _entry(  # noqa: PLR0917 - private, the writes' one helper
         self,
         old: Customer | None,
         new: Customer | None,
@@ -245,7 +234,7 @@ class Writes:
         *,
         private: Collection[str] = (),
     ) -> HistoryEntry:
-        """The history entry of a write of a customer (see `_history`)."""
+        """The history entry of a write of a customer, which the caller stores."""
         uow = self._uow
         hidden = uow.definitions.private_fields
         if private:
