@@ -5,9 +5,11 @@ import json
 import threading
 import uuid
 from decimal import Decimal
+from typing import Optional, Union
 
 import cattrs
 import pytest
+from cattrs.fns import identity
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -81,6 +83,26 @@ class TestShape:
             "created": "2026-11-26T09:00:00+00:00",
             "updated": "2026-11-26T09:00:00+00:00",
         } == to_data(customer)
+
+    @pytest.mark.parametrize(
+        ("kind", "as_is"),
+        [
+            (str | None, True),
+            (int | None, True),
+            (bool | None, True),
+            (Optional[str], True),  # noqa: UP045 - the typing spelling, on purpose
+            (Union[None, int], True),  # noqa: UP007 - the typing spelling, on purpose
+            (str | int, False),
+            (str | int | None, False),
+            (uuid.UUID | None, False),
+            (PaymentTerms | None, False),
+            (list[str] | None, False),
+        ],
+    )
+    def test_optional_text_numbers_and_booleans_are_written_as_they_are(self, kind, as_is):
+        """``str | None`` (and int, bool) need no hook: generated hooks copy the value."""
+        hook = make_converter().get_unstructure_hook(kind)
+        assert as_is == (hook is identity)
 
     def test_converter_instances_are_independent(self):
         """make_converter returns a fresh converter each time (no global state)."""

@@ -415,6 +415,30 @@ class TestClashes:
             assert [c.id for c in batches["first"]] == [c.id for c in first.customers()]
             assert 1 == first.revision()
 
+    @pytest.mark.parametrize(
+        ("number", "refused"),
+        [
+            (True, "A customer number must be an int, not bool."),
+            ("7", "A customer number must be an int, not str."),
+            (7.0, "A customer number must be an int, not float."),
+        ],
+    )
+    def test_a_number_that_is_no_int_refuses_the_import(self, store, number, refused):
+        """After 600 good rows, a bool, text or float number: TypeError, nothing stored."""
+        batch = [sample_customer(n) for n in range(2, 602)]
+        with store.transaction() as tx:
+            with pytest.raises(TypeError) as info:
+                tx.add_many([*batch, attrs.evolve(sample_customer(700), number=number)])
+            tx.add(sample_customer(1))
+        assert (refused, [1], 1) == (str(info.value), numbers(store), store.revision())
+
+    @pytest.mark.parametrize("number", [0, 2**63])
+    def test_a_number_out_of_range_refuses_the_import(self, store, number):
+        """A number below 1 or above the largest: ValidationError, nothing stored."""
+        with store.transaction() as tx, pytest.raises(ValidationError) as info:
+            tx.add_many([sample_customer(2), attrs.evolve(sample_customer(3), number=number)])
+        assert ("number.range", []) == (info.value.errors[0].code, numbers(store))
+
 
 HOSTILE = st.lists(
     st.sampled_from(

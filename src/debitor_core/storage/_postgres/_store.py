@@ -1079,7 +1079,7 @@ class PostgresTransaction:
         """
         source = _Pulled(customers)
         self._execute(b"SAVEPOINT debitor_import")
-        ids: set[uuid.UUID] = set()
+        ids: set[str] = set()
         numbers: set[int] = set()
         try:
             raised = self._raise_pending_list(customers)
@@ -1094,6 +1094,10 @@ class PostgresTransaction:
                 with self._cur.copy(self._sql.copy_customers(), writer=writer) as copy:
                     while chunk := list(itertools.islice(source, _COPY_CHUNK)):
                         copy.write("".join([self._copy_line(c, ids, numbers) for c in chunk]))
+                        # Let go of this chunk before the next one is pulled: customers
+                        # held longer are moved to older generations of the garbage
+                        # collector, whose full collections scan the caller's whole heap.
+                        del chunk
             finally:
                 self._importing = False
             if raised is not None:
@@ -1132,23 +1136,30 @@ class PostgresTransaction:
                 render_message("storage.importing", params), code="storage.importing", params=params
             )
 
-    def _copy_line(self, customer: Customer, ids: set[uuid.UUID], numbers: set[int]) -> str:
+    def _copy_line(self, customer: Customer, ids: set[str], numbers: set[int]) -> str:
         """The row of ``customer`` in ``COPY``'s text format (`_Statements.copy_customers`).
 
         Every value not made here is escaped, whatever its type: a text where a uuid,
         an int or a time belongs is refused by the server, never read as more columns
         or rows (of another book).
         """
-        number = _checked_number(customer.number)
+        number = customer.number
+        if number.__class__ is not int or not 1 <= number <= MAX_NUMBER:
+            number = _checked_number(number)
         data, json_text, checksum, utf8 = self._codec.dumped(customer)
-        _check_new(customer.id, number, ids, numbers)
+        # The converter wrote the id as str() does: a str, unlike a UUID, is not tracked
+        # by the garbage collector, which a set of 100,000 ids would keep busy.
+        customer_id = data["id"]
+        if customer_id in ids or number in numbers:
+            raise _given_twice(customer_id, number, ids)
+        ids.add(customer_id)
+        numbers.add(number)
         columns = customer_columns(customer, self.field_keys, written=data if utf8 else None)
         text, private, name, _, keys, tags = columns
-        # The converter wrote the id as str() does, and the time in ISO 8601 with a "T"
-        # where str() has a space (always its 11th character): neither is made again.
+        # The time in ISO 8601 with a "T" where str() has a space (its 11th character).
         created = data["created"]
         fields = (
-            data["id"],
+            customer_id,
             str(number),
             str(customer.version),
             json_text,
@@ -1182,7 +1193,7 @@ class PostgresTransaction:
         row = self._cur.execute(_RAISE_PENDING_LIST, {**parameters, "indexes": indexes}).fetchone()
         return None if row is None else (indexes, row[0])
 
-    def _import_clash(self, ids: set[uuid.UUID], numbers: set[int]) -> AlreadyExists:
+    def _import_clash(self, ids: set[str], numbers: set[int]) -> AlreadyExists:
         clash = self._execute(
             self._sql.import_clash, (self._book, list(ids), self._book, list(numbers))
         ).fetchone()
@@ -1628,14 +1639,11 @@ class _Statements:
         return [self._s(f"{{s}}{index}") for index in _schema.GIN_INDEXES]
 
 
-def _check_new(customer_id: uuid.UUID, number: int, ids: set[uuid.UUID], numbers: set[int]) -> None:
-    """Refuse an id or a number given twice in one import; remember them."""
+def _given_twice(customer_id: str, number: int, ids: set[str]) -> AlreadyExists:
+    """The error for an id (else a number) that an import gives twice."""
     if customer_id in ids:
-        raise AlreadyExists.coded("customer.id_twice", {"id": str(customer_id)})
-    if number in numbers:
-        raise AlreadyExists.coded("customer.number_twice", {"number": number})
-    ids.add(customer_id)
-    numbers.add(number)
+        return AlreadyExists.coded("customer.id_twice", {"id": customer_id})
+    return AlreadyExists.coded("customer.number_twice", {"number": number})
 
 
 def _channel(schema: str | None, book_id: str) -> str:
