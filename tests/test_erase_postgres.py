@@ -105,13 +105,41 @@ def prepare_pages_db(conninfo):
     return None
 
 
+def may_create_pageinspect(conninfo):
+    """Return None when this role may create pageinspect, or why not (rolled back, in place).
+
+    Asked before a database is made, so that a role without the right neither creates nor
+    drops one: DROP DATABASE waits until every backend of the server has answered a signal
+    barrier, and a backend in ``COPY FROM STDIN`` waiting for its client (an import that
+    validates as it copies, in another test run) answers only when its COPY ends.
+    """
+    try:
+        with psycopg.connect(conninfo) as conn:
+            try:
+                conn.execute("CREATE EXTENSION pageinspect")
+            except psycopg.errors.DuplicateObject:
+                pass  # the database has it already: the database of the tests decides
+            finally:
+                conn.rollback()
+    except psycopg.Error as exc:
+        return f"the pageinspect extension cannot be created ({one_line(exc)})"
+    return None
+
+
 @pytest.fixture(scope="module")
 def pages_db(postgres):
-    """A database of its own with ``pageinspect``; skips (one line) when it cannot be had."""
+    """A database of its own with ``pageinspect``; skips (one line) when it cannot be had.
+
+    It is copied from ``template0``: CREATE DATABASE from ``template1`` fails while any
+    other session is connected to ``template1``.
+    """
+    why = may_create_pageinspect(postgres.conninfo)
+    if why is not None:
+        postgres_server.unavailable(why)
     name = f"debitor_erase_{uuid.uuid4().hex[:12]}"
     try:
         with postgres.admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
     except psycopg.Error as exc:
         why = f"a database for the page tests cannot be created ({one_line(exc)})"
         postgres_server.unavailable(why)
@@ -430,30 +458,56 @@ class TestRoles:
             assert (before, []) == (after, traces(tables.values(), SECRETS))
 
 
+CHILD_TIMEOUT = 300
+"""Seconds the child pytest may take (it takes a few); then it fails with what it wrote."""
+
+
 def run_as(conninfo, role, *, require):
-    """Run one page test in a child pytest whose server is reached as ``role``."""
+    """Run one page test in a child pytest whose server is reached as ``role``.
+
+    Should the child not finish in `CHILD_TIMEOUT` seconds, the test fails with what the
+    child wrote, and the stacks of its threads: pytest's faulthandler dumps them a minute
+    before the timeout.
+    """
     env = {k: v for k, v in os.environ.items() if k not in {ENV_REQUIRE, "COV_CORE_SOURCE"}}
     env["DEBITOR_PG_DSN"] = psycopg.conninfo.make_conninfo(conninfo, user=role)
     if require:
         env[ENV_REQUIRE] = "1"
     test = "tests/test_erase_postgres.py::TestVacuumOnly::test_bad_option"
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "no:randomly", test],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        check=False,
-        timeout=300,
+    options = ["-p", "no:cacheprovider", "-q", "-p", "no:randomly"]
+    options += ["-o", f"faulthandler_timeout={CHILD_TIMEOUT - 60}"]
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", *options, test],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            check=False,
+            timeout=CHILD_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(timed_out(exc), pytrace=False)
+
+
+def timed_out(exc):
+    """What a child that ran out of time wrote (its stdout, then its stderr)."""
+
+    def text(output):
+        return output.decode(errors="replace") if isinstance(output, bytes) else output or ""
+
+    return (
+        f"The child pytest did not finish in {exc.timeout:g} seconds.\n"
+        f"--- its stdout ---\n{text(exc.stdout)}\n--- its stderr ---\n{text(exc.stderr)}"
     )
 
 
-@pytest.fixture(scope="module")
-def login_role(postgres):
-    """A role that may log in and create databases, but not pageinspect."""
+@contextlib.contextmanager
+def new_role(postgres, *attributes):
+    """A role that may log in (with ``attributes``, such as CREATEDB), dropped at the end."""
     name = f"debitor_erase_{uuid.uuid4().hex[:12]}"
     with postgres.admin() as conn:
-        conn.execute(f'CREATE ROLE "{name}" LOGIN CREATEDB')
+        conn.execute(f'CREATE ROLE "{name}" LOGIN {" ".join(attributes)}')
     try:
         try:
             with psycopg.connect(postgres.conninfo, user=name, connect_timeout=5):
@@ -464,6 +518,38 @@ def login_role(postgres):
     finally:
         with postgres.admin() as conn:
             conn.execute(f'DROP ROLE "{name}"')
+
+
+@pytest.fixture(scope="module")
+def login_role(postgres):
+    """A role that may log in, but neither create databases nor pageinspect.
+
+    Its skip must still name pageinspect: the page tests ask for it before they make a
+    database.
+    """
+    with new_role(postgres) as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+def createdb_role(postgres):
+    """A role that may log in and create databases, but not pageinspect."""
+    with new_role(postgres, "CREATEDB") as name:
+        yield name
+
+
+@contextlib.contextmanager
+def copy_waiting(conninfo):
+    """A session elsewhere in the server in ``COPY FROM STDIN``, waiting for its client.
+
+    So an import waits while it validates the next rows. Until its COPY ends, its backend
+    answers no signal barrier, and DROP DATABASE anywhere in the server waits for it.
+    """
+    with psycopg.connect(conninfo) as conn:
+        conn.execute("CREATE TEMPORARY TABLE waiting (x int)")
+        with conn.cursor() as cur, cur.copy("COPY waiting FROM STDIN") as copy:
+            copy.write_row((1,))
+            yield
 
 
 class TestWithoutSuperuser:
@@ -483,4 +569,23 @@ class TestWithoutSuperuser:
         assert 1 == result.returncode
         assert "PostgreSQL is required (DEBITOR_REQUIRE_POSTGRES=1) but not available" in (
             result.stdout
+        )
+
+    def test_a_copy_elsewhere_in_the_server(self, postgres, createdb_role):
+        """A role that may create databases skips as well while another session copies.
+
+        It makes no database it would have to drop: the DROP would wait for the COPY.
+        """
+        with copy_waiting(postgres.conninfo):
+            result = run_as(postgres.conninfo, createdb_role, require=False)
+        skipped = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
+        assert (0, 1) == (result.returncode, len(skipped)), result.stdout
+        assert "the pageinspect extension cannot be created" in skipped[0]
+
+    def test_a_child_out_of_time_shows_what_it_wrote(self):
+        """A timeout reports the child's output (bytes, as subprocess may leave it)."""
+        exc = subprocess.TimeoutExpired(["pytest"], 300, output=b"collected 1 item", stderr=None)
+        assert timed_out(exc) == (
+            "The child pytest did not finish in 300 seconds.\n"
+            "--- its stdout ---\ncollected 1 item\n--- its stderr ---\n"
         )
