@@ -298,6 +298,18 @@ class TestWelcomeBatchAsOneByOne:
         kinds = [type(r).__name__ for r in store.changes_since(0).records]
         assert 2 == kinds.count("Delivery")
 
+    def test_an_empty_batch_writes_nothing(self, make_store):
+        """No forms: no call to the store (not even an empty COPY), the revision unchanged."""
+        store = make_store()
+        book = CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
+        written = AssertionError("an empty batch wrote")
+        with (
+            mock.patch.object(_unit_of_work.Writes, "add_many", side_effect=written),
+            mock.patch.object(_unit_of_work.Writes, "add_records", side_effect=written),
+        ):
+            assert [] == book.register_many([])
+        assert (0, [], 0) == (len(book), list(store.records(HistoryEntry)), store.revision())
+
     def racing(self, race):
         """Run ``race`` once, after the batch is validated and before it is stored."""
         real = Registration._registration_duplicates
