@@ -151,7 +151,7 @@ class TestFacade:
             "debitor_core.book._idempotency.log": "Writes",
             "debitor_core.book._privacy._scrub_entry": "Writes",
             "debitor_core.book._privacy._scrub_record": "Writes",
-            "debitor_core.book._registration._insert": "Writes",
+            "debitor_core.book._registration._insert": "Writes | Batch",
             "debitor_core.book._transfer._reserve_number": "Writes",
             "debitor_core.book._transfer._write": "Writes",
             "debitor_core.book._unit_of_work.__init__": "Transaction",

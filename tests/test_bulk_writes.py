@@ -1,8 +1,10 @@
 """Bulk writes: a book's register_many goes to the store in one call (one COPY on PostgreSQL).
 
 The reference for "as before" is the book's per-customer path, which is the code that ran
-before bulk writes: a welcome policy that applies to nobody keeps `register_many` on it,
-and a `BulkWrites` that no transaction has keeps `Writes.add_many` on `Writes.add`.
+before bulk writes: a welcome policy (even one that applies to nobody) keeps
+`register_many` on `Registration._insert`, `_Direct` in place of `Batch` sends each of its
+writes straight to the store's transaction, and a `BulkWrites` that no transaction has
+keeps `Writes.add_many` on `Writes.add` and `Writes.add_records` on `Writes.put_record`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from debitor_core import (
     AlreadyExists,
     Branding,
     CustomerBook,
+    Invoice,
+    LineTemplate,
     StorageError,
     ValidationError,
     WelcomeInvoicePolicy,
@@ -31,7 +35,7 @@ from debitor_core import (
 from debitor_core._converter import make_converter
 from debitor_core._history import HistoryAction, HistoryEntry
 from debitor_core._invoice import RECORD_KINDS
-from debitor_core.book import _unit_of_work
+from debitor_core.book import _registration, _unit_of_work
 from debitor_core.book._registration import Registration
 from debitor_core.storage import BulkWrites, InMemoryStore, SqliteStore, Transaction
 from debitor_core.storage._postgres._rows import copy_value
@@ -48,6 +52,25 @@ class _NoBulk(Protocol):
     """A capability no transaction has: `Writes.add_many` then adds one by one."""
 
     def never_had_this(self) -> None: ...
+
+
+class _Direct:
+    """The writes of a welcome batch as they were before `Batch`: straight to the store."""
+
+    def __init__(self, writes):
+        self._writes = writes
+
+    def add(self, customer):
+        self._writes.add(customer)
+
+    def put_record(self, record, *, expected_version):
+        self._writes.put_record(record, expected_version=expected_version)
+
+    def note(self, customer_id, action, *, invoice=None):
+        self._writes.note(customer_id, action, invoice=invoice)
+
+    def flush(self):
+        pass
 
 
 def new_book_id():
@@ -110,7 +133,7 @@ def outcome(book, store, run):
     try:
         result = ("ok", canonical(run(book)))
     except (ValidationError, AlreadyExists) as exc:
-        result = (type(exc).__name__, getattr(exc, "code", None), str(exc))
+        result = (type(exc).__name__, getattr(exc, "code", None), canonical(str(exc)))
     customers = list(store.customers())
     records = {kind: list(store.records(cls)) for kind, cls in sorted(RECORD_KINDS.items())}
     history = [book.history(c.id) for c in customers]
@@ -132,8 +155,11 @@ def both_ways(make_store, run, before=()):
         book = CustomerBook(store, clock=FakeClock(), welcome=NOBODY if old else None)
         for setup in before:
             setup(book)
-        patch = mock.patch.object(_unit_of_work, "BulkWrites", _NoBulk)
-        with patch if old else contextlib.nullcontext():
+        patches = contextlib.ExitStack()
+        if old:
+            patches.enter_context(mock.patch.object(_registration, "Batch", _Direct))
+            patches.enter_context(mock.patch.object(_unit_of_work, "BulkWrites", _NoBulk))
+        with patches:
             outcomes.append(outcome(book, store, run))
     return outcomes
 
@@ -175,17 +201,194 @@ class TestAsBefore:
         )
         assert old == new
 
-    def test_the_welcome_path_is_unchanged(self, make_store):
-        """A book with a policy that welcomes someone registers one by one, as before."""
-        policy = WelcomeInvoicePolicy(Branding("Koks"), countries={"LV"})
+
+LATVIANS = WelcomeInvoicePolicy(
+    Branding("Koks"), countries={"LV"}, lines=[LineTemplate("Welcome", unit_price=10)]
+)  # priced in EUR only: a customer in USD is refused
+DUP = "dup@example.com"
+
+
+def welcome_form(name, country="LV", currency=None, email=None):
+    return {"name": name, "address": {"country": country}, "currency": currency, "email": email}
+
+
+def other_book(store):
+    """Another book (another process's, on PostgreSQL) on the same stored book."""
+    if isinstance(store, PostgresStore):
+        store = PostgresStore(store._pool, book_id=store.book_id, schema=store._names.schema)
+    return CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
+
+
+def welcome_both_ways(make_store, run, before=()):
+    """The outcome of ``run`` on a fresh welcoming book, one by one and in bulk."""
+    outcomes = []
+    for old in (True, False):
         store = make_store()
-        book = CustomerBook(store, clock=FakeClock(), welcome=policy)
-        made = book.register_many([form("Anna"), form("Berta", "DE"), form("Cilda")])
+        book = CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
+        for setup in before:
+            setup(book)
+        patches = contextlib.ExitStack()
+        if old:
+            patches.enter_context(mock.patch.object(_registration, "Batch", _Direct))
+            patches.enter_context(mock.patch.object(_unit_of_work, "BulkWrites", _NoBulk))
+        with patches:
+            outcomes.append(outcome(book, store, run))
+    return outcomes
+
+
+welcome_batches = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "Ā", "\\N", "\t"]),
+        st.one_of(st.none(), st.integers(0, 9)),
+        st.sampled_from(["LV", "LV", "DE"]),
+        st.sampled_from([None, None, "EUR", "USD"]),
+        st.sampled_from([None, DUP, "new@example.com"]),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+class TestWelcomeBatchAsOneByOne:
+    """A book with a welcome policy registers a batch in bulk, storing what one by one did."""
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(batch=welcome_batches, key=st.sampled_from([None, "import-1"]), again=st.booleans())
+    def test_register_many_with_welcomes_gives_what_one_by_one_gave(
+        self, make_store, batch, key, again
+    ):
+        """Customers, invoices and their numbers, deliveries, history, feed, replay, errors.
+
+        Number 3 (registered first, welcomed, with the address DUP) is taken; a form with
+        DUP looks like it and gets no welcome; a form in USD is refused (no price).
+        """
+        forms = [welcome_form(f"W {n}", c, cur, e) for n, _, c, cur, e in batch]
+        numbers = [number for _, number, *_ in batch]
+
+        def run(book):
+            made = book.register_many(forms, numbers=numbers, idempotency_key=key)
+            if again:
+                made += book.register_many(forms, numbers=numbers, idempotency_key=key)
+            return [made, book.invoices()]
+
+        def three(book):
+            book.register(welcome_form("Three", email=DUP), number=3)
+
+        old, new = welcome_both_ways(make_store, run, before=[three])
+        assert old == new
+
+    def test_welcomes_and_their_history(self, make_store):
+        """Two of three welcomed, invoices numbered in the batch's order, history in order."""
+        store = make_store()
+        book = CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
+        made = book.register_many(
+            [welcome_form("Anna"), welcome_form("Berta", "DE"), welcome_form("Cilda")]
+        )
         assert [1, 2, 3] == [c.number for c in made]
-        assert 2 == len(book.invoices())
+        assert [(1, made[0].id), (2, made[2].id)] == [
+            (i.number, i.customer_id) for i in book.invoices()
+        ]
         actions = [[e.action for e in book.history(c.id)] for c in made]
         issued = [HistoryAction.REGISTERED, HistoryAction.INVOICE_ISSUED]
         assert [issued, [HistoryAction.REGISTERED], issued] == actions
+        kinds = [type(r).__name__ for r in store.changes_since(0).records]
+        assert 2 == kinds.count("Delivery")
+
+    def test_an_empty_batch_writes_nothing(self, make_store):
+        """No forms: no call to the store (not even an empty COPY), the revision unchanged."""
+        store = make_store()
+        book = CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
+        written = AssertionError("an empty batch wrote")
+        with (
+            mock.patch.object(_unit_of_work.Writes, "add_many", side_effect=written),
+            mock.patch.object(_unit_of_work.Writes, "add_records", side_effect=written),
+        ):
+            assert [] == book.register_many([])
+        assert (0, [], 0) == (len(book), list(store.records(HistoryEntry)), store.revision())
+
+    def racing(self, race):
+        """Run ``race`` once, after the batch is validated and before it is stored."""
+        real = Registration._registration_duplicates
+        raced = []
+
+        def raced_once(self, draft):
+            if not raced:
+                raced.append(None)  # the racer's own registration passes here too
+                race()
+            return real(self, draft)
+
+        return mock.patch.object(Registration, "_registration_duplicates", raced_once)
+
+    def test_a_number_taken_in_the_middle_stores_nothing(self, make_store):
+        """Another book takes number 7 of 5 to 9 meanwhile: AlreadyExists, as one by one."""
+        forms = [welcome_form(f"Batch {n}") for n in range(5)]
+
+        def run(book):
+            racer = other_book(book._uow.store)
+            with self.racing(lambda: racer.register(welcome_form("Racer"), number=7)):
+                book.register_many(forms, numbers=[5, 6, 7, 8, 9])
+
+        old, new = welcome_both_ways(make_store, run)
+        assert old == new
+        result, _, _, (revision, last, size) = new
+        assert "AlreadyExists" == result[0]  # SQLite's code is the vaguer customer.exists
+        assert (1, 7, 1) == (revision, last, size)  # the racer's only
+
+    def test_an_invoice_number_taken_meanwhile_is_skipped(self, make_store):
+        """Another book welcomes a customer meanwhile: the batch's invoices come after its."""
+        forms = [welcome_form(f"Batch {n}") for n in range(3)]
+
+        def run(book):
+            racer = other_book(book._uow.store)
+            with self.racing(lambda: racer.register(welcome_form("Racer"))):
+                return book.register_many(forms)
+
+        old, new = welcome_both_ways(make_store, run)
+        assert old == new
+        store = make_store()
+        book = CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
+        made = run(book)
+        invoices = list(store.records(Invoice))
+        assert [2, 3, 4] == [c.number for c in made]
+        assert [(n, n) for n in (1, 2, 3, 4)] == [
+            (i.number, store.get(i.customer_id).number) for i in invoices
+        ]
+
+    def test_a_clash_before_a_refused_currency_comes_first(self, make_store):
+        """Number 6 taken meanwhile, the third form in USD: AlreadyExists, as one by one."""
+        forms = [welcome_form("A"), welcome_form("B"), welcome_form("C", currency="USD")]
+
+        def run(book, taken):
+            racer = other_book(book._uow.store)
+            with self.racing(lambda: racer.register(welcome_form("Racer"), number=taken)):
+                book.register_many(forms, numbers=[5, 6, 7])
+
+        for taken, error in ((6, "AlreadyExists"), (8, "ValidationError")):
+            old, new = welcome_both_ways(make_store, lambda b, t=taken: run(b, t))
+            assert old == new
+            assert error == new[0][0]
+            assert (1, taken, 1) == new[3]  # the racer's only
+
+    def test_an_error_of_the_batch_writes_leaves_nothing(self, make_store):
+        """The records' write fails: the customers go too (all or nothing)."""
+        store = make_store()
+        book = CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
+        book.register(welcome_form("First"))
+        boom = StorageError("the disk is full")
+        with (
+            mock.patch.object(_unit_of_work.Writes, "add_records", side_effect=boom),
+            pytest.raises(StorageError),
+        ):
+            book.register_many([welcome_form("A"), welcome_form("B")])
+        assert ([1], 1, 1) == ([c.number for c in store.customers()], store.revision(), len(book))
+        assert [2, 3] == [
+            c.number for c in book.register_many([welcome_form("C"), welcome_form("D")])
+        ]
+        assert [1, 2, 3] == [i.number for i in book.invoices()]
 
 
 class TestPostgresUsesCopy:
@@ -213,6 +416,30 @@ class TestPostgresUsesCopy:
         assert [[HistoryAction.REGISTERED]] * 50 == [
             [e.action for e in book.history(c.id)] for c in made
         ]
+
+    def test_a_welcome_batch_is_one_copy_of_customers_and_one_of_records(self, pg_store):
+        """With a policy that welcomes everyone: no per-customer INSERT either."""
+        book = CustomerBook(pg_store, clock=FakeClock(), welcome=LATVIANS)
+        calls = []
+
+        def spy(name):
+            real = getattr(PostgresTransaction, name)
+
+            def called(tx, *args, **kwargs):
+                calls.append(name)
+                return real(tx, *args, **kwargs)
+
+            return mock.patch.object(PostgresTransaction, name, called)
+
+        with contextlib.ExitStack() as stack:
+            for name in ("add", "add_many", "add_records", "put_record"):
+                stack.enter_context(spy(name))
+            made = book.register_many([welcome_form(f"Copy {n}") for n in range(50)])
+        assert ["add_many", "add_records"] == calls
+        assert list(range(1, 51)) == [i.number for i in book.invoices()]
+        assert 100 == len(pg_store.records(HistoryEntry))
+        issued = [HistoryAction.REGISTERED, HistoryAction.INVOICE_ISSUED]
+        assert [issued] * 50 == [[e.action for e in book.history(c.id)] for c in made]
 
     def test_a_number_taken_by_another_process_stores_nothing(self, pg_store, pg_pool, pg_schema):
         """Between validation and COPY another book takes a number: AlreadyExists, none stored."""

@@ -25,7 +25,7 @@ from debitor_core.book._build import (
 )
 from debitor_core.book._idempotency import checked_key, fingerprint, log, replayed
 from debitor_core.book._types import BookSettings, DuplicateMatch, Review, with_defaults
-from debitor_core.book._unit_of_work import UnitOfWork, Writes
+from debitor_core.book._unit_of_work import Batch, UnitOfWork, Writes
 
 __all__ = ["Registration"]
 
@@ -168,14 +168,22 @@ class Registration:
                         for d, n in zip(drafts, numbers, strict=True)
                     ]
                     tx.add_many(made)
-                else:
+                else:  # built and decided one by one, then sent in two calls
+                    batch = Batch(tx)
                     welcomed = 0
-                    for draft, number, duplicates in zip(drafts, numbers, matches, strict=True):
-                        customer, welcome = self._insert(
-                            tx, draft, number, author, duplicates, welcomed
-                        )
-                        welcomed += welcome
-                        made.append(customer)
+                    try:
+                        for draft, number, duplicates in zip(drafts, numbers, matches, strict=True):
+                            customer, welcome = self._insert(
+                                batch, draft, number, author, duplicates, welcomed
+                            )
+                            welcomed += welcome
+                            made.append(customer)
+                    except ValidationError:
+                        # One by one, the customers before the refused one (and it) were
+                        # added first: a clash of theirs with a stored one comes first.
+                        batch.flush()
+                        raise
+                    batch.flush()
                 log(tx, key, print_, made, uow)
             return made
 
@@ -270,7 +278,7 @@ class Registration:
 
     def _insert(  # noqa: PLR0917 - private, two call sites
         self,
-        tx: Writes,
+        tx: Writes | Batch,
         draft: CustomerDraft,
         number: int,
         author: str | None,

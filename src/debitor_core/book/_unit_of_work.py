@@ -47,7 +47,7 @@ from debitor_core.book._types import Definitions
 from debitor_core.storage._feed import ChangeFeed, ChangeSet
 from debitor_core.storage._protocol import BulkWrites, Store, Transaction
 
-__all__ = ["UnitOfWork", "Writes"]
+__all__ = ["Batch", "UnitOfWork", "Writes"]
 
 
 class Writes:
@@ -150,6 +150,21 @@ class Writes:
             tx.add_records(entries)
             for entry in entries:
                 self._noted(entry)
+
+    def add_records(self, records: Sequence[Record]) -> None:
+        """Add new records, as ``put_record(r, expected_version=None)`` would one by one.
+
+        When the store's transaction has `BulkWrites`, they go in one call (one
+        ``COPY`` on PostgreSQL); otherwise it calls `put_record` for each.
+        """
+        tx = self._tx
+        if not isinstance(tx, BulkWrites):
+            for record in records:
+                self.put_record(record, expected_version=None)
+            return
+        tx.add_records(records)
+        for record in records:
+            self._noted(record)
 
     def update(
         self,
@@ -329,6 +344,56 @@ class Writes:
             f"<Writes {len(self.customers)} customers, {len(self.deleted)} deleted, "
             f"{len(self.records)} records{''.join(f', {d}' for d in definitions)}>"
         )
+
+
+class Batch:
+    """New customers and records held back, to go to `Writes` in two calls (`flush`).
+
+    It takes `Writes.add` (with its first history entry), `Writes.put_record` of a new
+    record and `Writes.note` as they would be called one by one, and makes each
+    history entry when called, as `Writes` would (the same clock readings and ids, in
+    the same order). `flush` then adds the customers with one `Writes.add_many` and
+    every record with one `Writes.add_records`, in the order they came: the store
+    holds what the calls one by one would have stored (only the round trips differ).
+    """
+
+    __slots__ = ("_customers", "_records", "_writes")
+
+    def __init__(self, writes: Writes) -> None:
+        """Hold back writes that go to ``writes``."""
+        self._writes = writes
+        self._customers: list[Customer] = []
+        self._records: list[Record] = []
+
+    def add(self, customer: Customer) -> None:
+        """Hold back a new customer and its first history entry (see `Writes.add`)."""
+        self._customers.append(customer)
+        writes = self._writes
+        self._records.append(
+            writes._entry(None, customer, customer.id, HistoryAction.REGISTERED, None)  # noqa: SLF001
+        )
+
+    def put_record(self, record: Record, *, expected_version: None) -> None:
+        """Hold back a new record (see `Writes.put_record`)."""
+        del expected_version  # always None: a new record
+        self._records.append(record)
+
+    def note(
+        self, customer_id: uuid.UUID, action: HistoryAction, *, invoice: uuid.UUID | None = None
+    ) -> None:
+        """Hold back a history entry without a write of the customer (see `Writes.note`)."""
+        self._records.append(
+            self._writes._entry(None, None, customer_id, action, None, None, invoice)  # noqa: SLF001
+        )
+
+    def flush(self) -> None:
+        """Send what is held back: the customers in one call, then the records in one."""
+        customers, records = self._customers, self._records
+        self._customers, self._records = [], []
+        if customers:
+            self._writes.add_many(customers, action=None)
+        if records:
+            self._writes.add_records(records)
 
 
 class UnitOfWork:
