@@ -10,7 +10,9 @@
   time), `_given_twice` and `_checked_number`.
 
 `PostgresStore` (in ``_store.py``) opens it, and owns the SQL text it runs
-(`_Statements`).
+(`_Statements`). This module does not import the store's (which imports this one):
+`TransactionStore` and `Statements` name what a transaction uses of them, and mypy
+checks that the store has it where it opens a transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import contextlib
 import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import Any, Final, Protocol, Self
 
 import psycopg
 import psycopg_pool
@@ -41,19 +43,90 @@ from debitor_core.storage._postgres._derived import (
     COMPUTED_COLUMNS,
     RECORD_COMPUTED_COLUMNS,
     CustomerColumns,
+    FieldKeys,
     customer_columns,
     record_columns,
 )
 from debitor_core.storage._postgres._errors import translate
-from debitor_core.storage._postgres._rows import array_literal, copy_fields, copy_text, copy_value
+from debitor_core.storage._postgres._rows import (
+    RowCodec,
+    array_literal,
+    copy_fields,
+    copy_text,
+    copy_value,
+)
 
-if TYPE_CHECKING:
-    from debitor_core.storage._postgres._store import PostgresStore
-
-__all__ = ["Cursor", "PostgresTransaction"]
+__all__ = ["Cursor", "PostgresTransaction", "Statements", "TransactionStore"]
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 """The cursors of the store and its transactions: rows come as tuples."""
+
+
+class Statements(Protocol):
+    """The SQL text a transaction runs, with its schema's table names (`_store._Statements`)."""
+
+    add_customer: str
+    add_record: str
+    all_customers: str
+    all_records: str
+    commit_book: str
+    customer_clash: str
+    customer_version: str
+    delete_category: str
+    delete_customer: str
+    fold_stamp: str
+    import_clash: str
+    put_category: str
+    put_custom_field: str
+    record_version: str
+    refold_customers: str
+    refold_records: str
+    set_fold_stamp: str
+    update_customer: str
+    update_record: str
+
+    def copy_customers(self) -> str:
+        """``COPY`` of new customers into the book's table (`PostgresTransaction.add_many`)."""
+        ...
+
+    def copy_records(self) -> str:
+        """``COPY`` of new records into the book's table (`PostgresTransaction.add_records`)."""
+        ...
+
+    def records_clash(self) -> str:
+        """Which of the given kinds and keys are stored already."""
+        ...
+
+    def gin_indexes(self) -> list[str]:
+        """The GIN indexes of the customer table, schema-qualified."""
+        ...
+
+
+class TransactionStore(Protocol):
+    """What a transaction uses of its store (`PostgresStore` has it).
+
+    The transaction belongs to its store and reads its private parts; they are named
+    here so that this module need not import the store's (which imports this one).
+    """
+
+    book_id: str
+    channel: str
+    _name: str
+    _retention: int | None
+    _notify: bool
+    _codec: RowCodec
+
+    @property
+    def _sql(self) -> Statements: ...
+
+    def _field_keys(self, cur: Cursor, revision: int) -> FieldKeys: ...
+
+    def _load_field_keys(self, cur: Cursor) -> FieldKeys: ...
+
+    def _lookups_missing(self, cur: Cursor | None = None) -> bool: ...
+
+    def _refuse_newer_fold(self, version: int | None) -> None: ...
+
 
 _ID_COMPUTED: Final = f"id, {COMPUTED_COLUMNS}"
 
@@ -93,7 +166,7 @@ class PostgresTransaction:
     transaction, so a caller may catch the error and go on.
     """
 
-    def __init__(self, store: PostgresStore, cur: Cursor, row: tuple[Any, ...]) -> None:
+    def __init__(self, store: TransactionStore, cur: Cursor, row: tuple[Any, ...]) -> None:
         """Start with the book's locked row: revision, last number, feed revisions."""
         self._store = store
         self._cur = cur
