@@ -39,7 +39,8 @@ from debitor_core.book import _registration, _unit_of_work
 from debitor_core.book._registration import Registration
 from debitor_core.storage import BulkWrites, InMemoryStore, SqliteStore, Transaction
 from debitor_core.storage._postgres._rows import copy_value
-from debitor_core.storage._postgres._store import PostgresStore, PostgresTransaction
+from debitor_core.storage._postgres._store import PostgresStore
+from debitor_core.storage._postgres._transaction import PostgresTransaction
 from debitor_core.testing import sample_customer, sample_records
 
 APP = "debitor-bulk-tests"

@@ -21,12 +21,13 @@ from hypothesis import strategies as st
 from debitor_core import AlreadyExists, StorageError, StoreLocked, ValidationError, strategies
 from debitor_core._model import Note
 from debitor_core.storage import PostgresStore
-from debitor_core.storage._postgres import _store as _pg_store
+from debitor_core.storage._postgres import _schema
+from debitor_core.storage._postgres import _transaction as _pg_transaction
 from debitor_core.testing import sample_customer
 
 APP = f"debitor-import-{uuid.uuid4().hex[:8]}"
-CHUNK = _pg_store._COPY_CHUNK
-BULK = _pg_store._BULK_IMPORT
+CHUNK = _pg_transaction._COPY_CHUNK
+BULK = _pg_transaction._BULK_IMPORT
 WAIT_SECONDS = 60
 """How long a test waits for the server to reach a state before it fails (never a pass)."""
 
@@ -144,9 +145,9 @@ class TestTheIteratorRaises:
                 tx.add_many(failing(SourceBroke(), BULK + 1))
             options = tx._cur.execute(
                 "SELECT reloptions FROM pg_class WHERE oid = ANY(%s::regclass[])",
-                ([f'"{pg_schema}".{index}' for index in _pg_store._schema.GIN_INDEXES],),
+                ([f'"{pg_schema}".{index}' for index in _schema.GIN_INDEXES],),
             ).fetchall()
-        assert [(None,)] * len(_pg_store._schema.GIN_INDEXES) == options
+        assert [(None,)] * len(_schema.GIN_INDEXES) == options
 
     @pytest.mark.parametrize("junk", [None, {"number": 3}, "customer", 7, sample_customer])
     @pytest.mark.parametrize("after", [0, CHUNK + 1])

@@ -61,6 +61,7 @@ from debitor_core.storage._postgres import _derived, _errors, _rows, _schema
 from debitor_core.storage._postgres import _queries as _pg_queries
 from debitor_core.storage._postgres import _store as _pg_store
 from debitor_core.storage._postgres._rows import RowCodec, array_literal, copy_fields, copy_text
+from debitor_core.storage._postgres._transaction import PostgresTransaction
 from debitor_core.storage._queries import CustomerQuery
 from debitor_core.testing import (
     _LIFE,
@@ -1681,9 +1682,9 @@ class TestCopyRows:
         fields = _derived.FieldKeys(("note",), ("secret",))
         tx = types.SimpleNamespace(_codec=codec, field_keys=fields, _book="b1", revision=7)
         ids, numbers = set(), set()
-        line = _pg_store.PostgresTransaction._copy_line(tx, customer, ids, numbers)
+        line = PostgresTransaction._copy_line(tx, customer, ids, numbers)
         assert _copy_line_as_written_before("b1", 7, fields, customer) == line
-        assert ({customer.id}, {customer.number}) == (ids, numbers)
+        assert ({str(customer.id)}, {customer.number}) == (ids, numbers)
 
     def test_a_lone_surrogate_is_replaced_in_the_columns_only(self):
         """The JSON keeps a lone surrogate escaped; the computed columns hold U+FFFD instead."""
@@ -1693,7 +1694,7 @@ class TestCopyRows:
         tx = types.SimpleNamespace(
             _codec=RowCodec("b"), field_keys=_derived.FieldKeys(), _book="b", revision=1
         )
-        fields = _pg_store.PostgresTransaction._copy_line(tx, customer, set(), set()).split("\t")
+        fields = PostgresTransaction._copy_line(tx, customer, set(), set()).split("\t")
         assert '"name":"Koks \\\\ud800"' in fields[5]  # JSON's escape, doubled by COPY
         tags = ["a:0", f"g:{uuid.UUID(int=5)}", "c:LV", "t:riga"]
         assert ("koks \ufffd", copy_text(array_literal(tags))) == (
@@ -2856,8 +2857,6 @@ class TestWaitForChange:
 
 def test_a_failure_while_folding_rolls_back(pg_pool, pg_schema, monkeypatch):
     """A database error in the middle of folding again leaves the book as it was."""
-    from debitor_core.storage._postgres._store import PostgresTransaction
-
     store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
     customer = sample_customer(1, custom_fields={"segment": "Mēbeles"})
     add(store, customer)

@@ -1,13 +1,17 @@
 """`PostgresStore`: books in PostgreSQL (needs the extra ``debitor-core[postgres]``).
 
-- ``_store.py``: the store, its transaction and its change feed.
+- ``_store.py``: the store, its reads, queries and change feed, and its SQL text.
+- ``_transaction.py``: a write transaction of the store, with its ``COPY`` imports.
 - ``_schema.py``: the tables of each schema version and the migrations between them.
+- ``_derived.py``: the columns computed in Python beside each row, for SQL to compare.
+- ``_queries.py``: the ``WHERE`` and ``ORDER BY`` of the customer queries.
 - ``_lookups.py``: the history lookups (records by the customer they are about).
 - ``_rows.py``: what a row holds (JSON and a checksum) and how it is checked when read.
 - ``_errors.py``: psycopg's exceptions translated into debitor-core's.
 """
 
 from debitor_core.storage._postgres._schema import MIGRATIONS, SCHEMA_VERSION
-from debitor_core.storage._postgres._store import PostgresStore, PostgresTransaction
+from debitor_core.storage._postgres._store import PostgresStore
+from debitor_core.storage._postgres._transaction import PostgresTransaction
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "PostgresStore", "PostgresTransaction"]

@@ -35,6 +35,8 @@ from debitor_core._text import DuplicateKey, entries_and_name, fold, fold_city
 from debitor_core.storage._queries import record_subject
 
 __all__ = [
+    "COMPUTED_COLUMNS",
+    "RECORD_COMPUTED_COLUMNS",
     "CustomerColumns",
     "FieldKeys",
     "RecordColumns",
@@ -78,6 +80,13 @@ class RecordColumns(NamedTuple):
     state: str | None = None
     due_date: dt.date | None = None
     next_attempt: dt.datetime | None = None
+
+
+COMPUTED_COLUMNS: Final = ", ".join(CustomerColumns._fields)
+"""The computed columns of a customer row by name, in `CustomerColumns`' order."""
+
+RECORD_COMPUTED_COLUMNS: Final = ", ".join(RecordColumns._fields)
+"""The computed columns of a record row by name, in `RecordColumns`' order."""
 
 
 def storable(text: str) -> str:
