@@ -392,24 +392,31 @@ class TestWelcomeBatchAsOneByOne:
         assert [1, 2, 3] == [i.number for i in book.invoices()]
 
 
+@contextlib.contextmanager
+def spied_writes():
+    """Yield the list of `PostgresTransaction` writes (add, add_many, ...) called meanwhile."""
+    calls = []
+
+    def spy(name):
+        real = getattr(PostgresTransaction, name)
+
+        def called(tx, *args, **kwargs):
+            calls.append(name)
+            return real(tx, *args, **kwargs)
+
+        return mock.patch.object(PostgresTransaction, name, called)
+
+    with contextlib.ExitStack() as stack:
+        for name in ("add", "add_many", "add_records", "put_record"):
+            stack.enter_context(spy(name))
+        yield calls
+
+
 class TestPostgresUsesCopy:
     def test_one_copy_for_the_customers_and_one_for_their_history(self, pg_store):
         """register_many makes no per-customer INSERT on PostgreSQL."""
         book = CustomerBook(pg_store, clock=FakeClock())
-        calls = []
-
-        def spy(name):
-            real = getattr(PostgresTransaction, name)
-
-            def called(tx, *args, **kwargs):
-                calls.append(name)
-                return real(tx, *args, **kwargs)
-
-            return mock.patch.object(PostgresTransaction, name, called)
-
-        with contextlib.ExitStack() as stack:
-            for name in ("add", "add_many", "add_records", "put_record"):
-                stack.enter_context(spy(name))
+        with spied_writes() as calls:
             made = book.register_many([form(f"Copy {n}") for n in range(50)])
         assert ["add_many", "add_records"] == calls
         assert list(range(1, 51)) == [c.number for c in pg_store.customers()]
@@ -421,20 +428,7 @@ class TestPostgresUsesCopy:
     def test_a_welcome_batch_is_one_copy_of_customers_and_one_of_records(self, pg_store):
         """With a policy that welcomes everyone: no per-customer INSERT either."""
         book = CustomerBook(pg_store, clock=FakeClock(), welcome=LATVIANS)
-        calls = []
-
-        def spy(name):
-            real = getattr(PostgresTransaction, name)
-
-            def called(tx, *args, **kwargs):
-                calls.append(name)
-                return real(tx, *args, **kwargs)
-
-            return mock.patch.object(PostgresTransaction, name, called)
-
-        with contextlib.ExitStack() as stack:
-            for name in ("add", "add_many", "add_records", "put_record"):
-                stack.enter_context(spy(name))
+        with spied_writes() as calls:
             made = book.register_many([welcome_form(f"Copy {n}") for n in range(50)])
         assert ["add_many", "add_records"] == calls
         assert list(range(1, 51)) == [i.number for i in book.invoices()]
