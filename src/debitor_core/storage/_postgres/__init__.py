@@ -1,6 +1,7 @@
 """`PostgresStore`: books in PostgreSQL (needs the extra ``debitor-core[postgres]``).
 
-- ``_store.py``: the store, its reads, queries and change feed, and its SQL text.
+- ``_store.py``: the store, its reads, queries and change feed.
+- ``_statements.py``: the SQL text of the store and its transactions, for one schema.
 - ``_transaction.py``: a write transaction of the store, with its ``COPY`` imports.
 - ``_schema.py``: the tables of each schema version and the migrations between them.
 - ``_derived.py``: the columns computed in Python beside each row, for SQL to compare.

@@ -9,10 +9,10 @@
 - What only those use: `_Pulled` (the caller's customers, pulled and checked one at a
   time), `_given_twice` and `_checked_number`.
 
-`PostgresStore` (in ``_store.py``) opens it, and owns the SQL text it runs
-(`_Statements`). This module does not import the store's (which imports this one):
-`TransactionStore` and `Statements` name what a transaction uses of them, and mypy
-checks that the store has it where it opens a transaction.
+`PostgresStore` (in ``_store.py``) opens it, with the SQL text it runs
+(`SchemaStatements`, in ``_statements.py``). This module does not import the store's
+(which imports this one): `TransactionStore` and `Statements` name what a transaction
+uses of them, and mypy checks that the store has it where it opens a transaction.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ Cursor = psycopg.Cursor[tuple[Any, ...]]
 
 
 class Statements(Protocol):
-    """The SQL text a transaction runs, with its schema's table names (`_store._Statements`)."""
+    """The SQL text a transaction runs, with its schema's table names (`SchemaStatements`)."""
 
     add_customer: str
     add_record: str
@@ -401,7 +401,7 @@ class PostgresTransaction:
             )
 
     def _copy_line(self, customer: Customer, ids: set[str], numbers: set[int]) -> str:
-        """The row of ``customer`` in ``COPY``'s text format (`_Statements.copy_customers`).
+        """The row of ``customer`` in ``COPY``'s text format (`SchemaStatements.copy_customers`).
 
         Every value not made here is escaped, whatever its type: a text where a uuid,
         an int or a time belongs is refused by the server, never read as more columns
@@ -613,7 +613,7 @@ class PostgresTransaction:
         return len(keys)
 
     def _record_line(self, record: Record, keys: dict[tuple[str, str], None]) -> str:
-        """The row of a new ``record`` in ``COPY``'s text format (`_Statements.copy_records`).
+        """The row of a new ``record`` in ``COPY``'s text format (`SchemaStatements.copy_records`).
 
         Every value not made here is escaped, as in `_copy_line`.
         """
