@@ -148,12 +148,17 @@ def outcome(book, store, run):
     )
 
 
-def both_ways(make_store, run, before=()):
-    """The outcome of ``run`` on a fresh book the old way and the new way."""
+def both_ways(make_store, run, before=(), *, welcome=None):
+    """The outcome of ``run`` on a fresh book the old way and the new way.
+
+    The old way writes one by one (no `BulkWrites`, no `Batch`); without a ``welcome``
+    policy it runs under one that welcomes nobody, which took the one-by-one path before.
+    """
     outcomes = []
     for old in (True, False):
         store = make_store()
-        book = CustomerBook(store, clock=FakeClock(), welcome=NOBODY if old else None)
+        policy = welcome if welcome is not None else NOBODY if old else None
+        book = CustomerBook(store, clock=FakeClock(), welcome=policy)
         for setup in before:
             setup(book)
         patches = contextlib.ExitStack()
@@ -220,23 +225,6 @@ def other_book(store):
     return CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
 
 
-def welcome_both_ways(make_store, run, before=()):
-    """The outcome of ``run`` on a fresh welcoming book, one by one and in bulk."""
-    outcomes = []
-    for old in (True, False):
-        store = make_store()
-        book = CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
-        for setup in before:
-            setup(book)
-        patches = contextlib.ExitStack()
-        if old:
-            patches.enter_context(mock.patch.object(_registration, "Batch", _Direct))
-            patches.enter_context(mock.patch.object(_unit_of_work, "BulkWrites", _NoBulk))
-        with patches:
-            outcomes.append(outcome(book, store, run))
-    return outcomes
-
-
 welcome_batches = st.lists(
     st.tuples(
         st.sampled_from(["a", "Ā", "\\N", "\t"]),
@@ -279,7 +267,7 @@ class TestWelcomeBatchAsOneByOne:
         def three(book):
             book.register(welcome_form("Three", email=DUP), number=3)
 
-        old, new = welcome_both_ways(make_store, run, before=[three])
+        old, new = both_ways(make_store, run, before=[three], welcome=LATVIANS)
         assert old == new
 
     def test_welcomes_and_their_history(self, make_store):
@@ -333,7 +321,7 @@ class TestWelcomeBatchAsOneByOne:
             with self.racing(lambda: racer.register(welcome_form("Racer"), number=7)):
                 book.register_many(forms, numbers=[5, 6, 7, 8, 9])
 
-        old, new = welcome_both_ways(make_store, run)
+        old, new = both_ways(make_store, run, welcome=LATVIANS)
         assert old == new
         result, _, _, (revision, last, size) = new
         assert "AlreadyExists" == result[0]  # SQLite's code is the vaguer customer.exists
@@ -348,7 +336,7 @@ class TestWelcomeBatchAsOneByOne:
             with self.racing(lambda: racer.register(welcome_form("Racer"))):
                 return book.register_many(forms)
 
-        old, new = welcome_both_ways(make_store, run)
+        old, new = both_ways(make_store, run, welcome=LATVIANS)
         assert old == new
         store = make_store()
         book = CustomerBook(store, clock=FakeClock(), welcome=LATVIANS)
@@ -369,7 +357,7 @@ class TestWelcomeBatchAsOneByOne:
                 book.register_many(forms, numbers=[5, 6, 7])
 
         for taken, error in ((6, "AlreadyExists"), (8, "ValidationError")):
-            old, new = welcome_both_ways(make_store, lambda b, t=taken: run(b, t))
+            old, new = both_ways(make_store, lambda b, t=taken: run(b, t), welcome=LATVIANS)
             assert old == new
             assert error == new[0][0]
             assert (1, taken, 1) == new[3]  # the racer's only
