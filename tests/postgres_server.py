@@ -25,6 +25,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -261,6 +262,34 @@ def pg_schema(postgres: Server) -> Iterator[str]:
     yield name
     with postgres.admin() as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@contextlib.contextmanager
+def named_pool(
+    conninfo: str, name: str | None = None, *, max_size: int = 4, **options: Any
+) -> Iterator[Any]:
+    """An open psycopg pool whose connections carry ``name`` as their application name.
+
+    Without a name it makes a new one, so that a test finds its own backends by it
+    (``pool.application_name``). ``options`` go to the pool (``kwargs`` to each
+    connection, beside the name); the pool is closed at the end.
+    """
+    import uuid
+
+    import psycopg_pool
+
+    name = name or f"debitor-own-{uuid.uuid4().hex[:8]}"
+    kwargs = {"application_name": name, **options.pop("kwargs", {})}
+    options.setdefault("min_size", 1)
+    pool = psycopg_pool.ConnectionPool(
+        conninfo, max_size=max_size, open=False, kwargs=kwargs, **options
+    )
+    pool.open(wait=True, timeout=30)
+    pool.application_name = name  # type: ignore[attr-defined]
+    try:
+        yield pool
+    finally:
+        pool.close()
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ import uuid
 from typing import Protocol, runtime_checkable
 from unittest import mock
 
-import psycopg_pool
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,6 +41,7 @@ from debitor_core.storage._postgres._rows import copy_value
 from debitor_core.storage._postgres._store import PostgresStore
 from debitor_core.storage._postgres._transaction import PostgresTransaction
 from debitor_core.testing import sample_customer, sample_records
+from postgres_server import named_pool
 
 APP = "debitor-bulk-tests"
 NOBODY = WelcomeInvoicePolicy(Branding("Koks"), countries={"DE"})  # the forms are in LV
@@ -80,12 +80,8 @@ def new_book_id():
 
 @pytest.fixture(scope="module")
 def pg_pool(postgres):
-    pool = psycopg_pool.ConnectionPool(
-        postgres.conninfo, min_size=1, max_size=6, open=False, kwargs={"application_name": APP}
-    )
-    pool.open(wait=True, timeout=30)
-    yield pool
-    pool.close()
+    with named_pool(postgres.conninfo, APP, max_size=6) as pool:
+        yield pool
 
 
 @pytest.fixture

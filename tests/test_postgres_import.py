@@ -6,14 +6,12 @@ import is visible, the right error comes out, and the transaction or the store g
 The server comes from tests/postgres_server.py; without one these tests skip.
 """
 
-import contextlib
 import datetime as dt
 import threading
 import uuid
 
 import attrs
 import psycopg
-import psycopg_pool
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +22,7 @@ from debitor_core.storage import PostgresStore
 from debitor_core.storage._postgres import _schema
 from debitor_core.storage._postgres import _transaction as _pg_transaction
 from debitor_core.testing import sample_customer
+from postgres_server import named_pool
 
 APP = f"debitor-import-{uuid.uuid4().hex[:8]}"
 CHUNK = _pg_transaction._COPY_CHUNK
@@ -34,12 +33,8 @@ WAIT_SECONDS = 60
 
 @pytest.fixture(scope="module")
 def pg_pool(postgres):
-    pool = psycopg_pool.ConnectionPool(
-        postgres.conninfo, min_size=1, max_size=8, open=False, kwargs={"application_name": APP}
-    )
-    pool.open(wait=True, timeout=30)
-    yield pool
-    pool.close()
+    with named_pool(postgres.conninfo, APP, max_size=8) as pool:
+        yield pool
 
 
 def open_store(pool, schema, **options):
@@ -248,7 +243,7 @@ class TestTheDatabaseFails:
     @pytest.mark.parametrize("at", [1, CHUNK + 1, BULK + CHUNK])
     def test_the_backend_terminated_mid_copy(self, postgres, pg_schema, at):
         """Killed while the iterator still yields: connection_lost (not an unknown outcome)."""
-        with own_pool(postgres) as pool:
+        with named_pool(postgres.conninfo, max_size=3) as pool:
             store = open_store(pool, pg_schema)
             with store.transaction() as tx:
                 tx.add(sample_customer(1))
@@ -307,7 +302,7 @@ class TestTheDatabaseFails:
 
     def test_the_table_is_locked_by_another_session(self, postgres, pg_schema):
         """The customer table locked elsewhere (as VACUUM FULL locks it): StoreLocked, none stored."""
-        with own_pool(postgres) as pool:
+        with named_pool(postgres.conninfo, max_size=3) as pool:
             store = open_store(pool, pg_schema, lock_timeout=0.2)
             pulled = []
 
@@ -378,7 +373,10 @@ class TestClashes:
         the book's lock; the second then finds the numbers taken (or, on a very slow
         machine, the lock held too long).
         """
-        with own_pool(postgres) as first_pool, own_pool(postgres) as second_pool:
+        with (
+            named_pool(postgres.conninfo, max_size=3) as first_pool,
+            named_pool(postgres.conninfo, max_size=3) as second_pool,
+        ):
             first = open_store(first_pool, pg_schema)
             second = PostgresStore(second_pool, book_id=first.book_id, schema=pg_schema)
             batches = {
@@ -515,21 +513,6 @@ class TestHostileValues:
             assert BULK + 1 == tx.add_many(customers())
         assert huge == store.get(huge.id)
         assert list(range(1, BULK + 2)) == numbers(store)
-
-
-@contextlib.contextmanager
-def own_pool(postgres):
-    """A pool of the test's own, with a name of its own to find its backends by."""
-    name = f"debitor-own-{uuid.uuid4().hex[:8]}"
-    pool = psycopg_pool.ConnectionPool(
-        postgres.conninfo, min_size=1, max_size=3, open=False, kwargs={"application_name": name}
-    )
-    pool.open(wait=True, timeout=30)
-    pool.application_name = name
-    try:
-        yield pool
-    finally:
-        pool.close()
 
 
 def terminate(postgres, pid):

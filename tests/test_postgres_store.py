@@ -70,6 +70,7 @@ from debitor_core.testing import (
     sample_customer,
     sample_records,
 )
+from postgres_server import named_pool
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -110,16 +111,8 @@ def fresh_schema(postgres):
 
 @pytest.fixture(scope="session")
 def pg_pool(postgres):
-    pool = psycopg_pool.ConnectionPool(
-        postgres.conninfo,
-        min_size=2,
-        max_size=12,
-        open=False,
-        kwargs={"application_name": APP},
-    )
-    pool.open(wait=True, timeout=30)
-    yield pool
-    pool.close()
+    with named_pool(postgres.conninfo, APP, min_size=2, max_size=12) as pool:
+        yield pool
 
 
 @pytest.fixture
@@ -127,22 +120,6 @@ def store(pg_pool, pg_schema):
     store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
     yield store
     store.close()
-
-
-@contextlib.contextmanager
-def own_pool(conninfo, **options):
-    """A pool of the test's own, with a name of its own to find its backends by."""
-    name = f"debitor-own-{uuid.uuid4().hex[:8]}"
-    kwargs = {"application_name": name, **options.pop("kwargs", {})}
-    pool = psycopg_pool.ConnectionPool(
-        conninfo, min_size=1, max_size=4, open=False, kwargs=kwargs, **options
-    )
-    pool.open(wait=True, timeout=30)
-    pool.application_name = name
-    try:
-        yield pool
-    finally:
-        pool.close()
 
 
 def add(store, *customers):
@@ -302,7 +279,7 @@ class TestOpening:
         conninfo = postgres.with_options(options=f"-c search_path={fresh_schema}")
         with postgres.admin() as conn:
             conn.execute(f'CREATE SCHEMA "{fresh_schema}"')
-        with own_pool(conninfo) as pool:
+        with named_pool(conninfo) as pool:
             store = PostgresStore(pool, book_id="b")
             add(store, sample_customer(1))
             assert 1 == store.count()
@@ -316,7 +293,7 @@ class TestOpening:
     @pytest.mark.parametrize("autocommit", [False, True])
     def test_app_pool_settings_are_respected(self, postgres, pg_schema, autocommit):
         """Dict rows and either autocommit setting work; connections go back as lent."""
-        with own_pool(
+        with named_pool(
             postgres.conninfo, kwargs={"row_factory": dict_row, "autocommit": autocommit}
         ) as pool:
             store = PostgresStore(pool, book_id=new_book_id(), schema=pg_schema)
@@ -646,7 +623,7 @@ class TestSchema:
         store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
         add(store, sample_customer(1))
         conninfo = postgres.with_options(options="-c default_transaction_read_only=on")
-        with own_pool(conninfo) as pool:
+        with named_pool(conninfo) as pool:
             reader = PostgresStore(pool, book_id=store.book_id, schema=pg_schema)
             assert 1 == reader.count()
             with pytest.raises(StorageError, match="accepts no writes"), reader.transaction() as tx:
@@ -852,7 +829,7 @@ class TestFaults:
         proxy = postgres_server.CommitDroppingProxy(postgres)
         proxy.mode = mode
         try:
-            with own_pool(proxy.conninfo) as pool:
+            with named_pool(proxy.conninfo) as pool:
                 store = PostgresStore(pool, book_id=new_book_id(), schema=pg_schema)
                 add(store, sample_customer(1))
                 proxy.armed.set()
@@ -876,7 +853,7 @@ class TestFaults:
 
     def test_every_backend_terminated_between_calls(self, postgres, pg_schema):
         """Every connection of the pool dropped (a restart, a failover): the next calls work."""
-        with own_pool(postgres.conninfo) as pool:
+        with named_pool(postgres.conninfo) as pool:
             store = PostgresStore(pool, book_id=new_book_id(), schema=pg_schema)
             customers = [sample_customer(n) for n in (1, 2)]
             add(store, *customers)
@@ -889,7 +866,7 @@ class TestFaults:
 
     def test_server_restarted_between_calls(self, throwaway_cluster):
         """A real server restart between calls loses nothing, and the store carries on."""
-        with own_pool(throwaway_cluster.conninfo) as pool:
+        with named_pool(throwaway_cluster.conninfo) as pool:
             store = PostgresStore(pool, book_id="restart", schema="debitor_restart")
             customers = [sample_customer(n) for n in (1, 2)]
             add(store, *customers)
@@ -1392,7 +1369,7 @@ class TestBulkImport:
             conn.execute(f'GRANT USAGE ON SCHEMA "{fresh_schema}" TO "{role}"')
             conn.execute(f'GRANT ALL ON ALL TABLES IN SCHEMA "{fresh_schema}" TO "{role}"')
         try:
-            with own_pool(postgres.with_options(options=f"-c role={role}")) as pool:
+            with named_pool(postgres.with_options(options=f"-c role={role}")) as pool:
                 store = PostgresStore(pool, book_id="guest", schema=fresh_schema)
                 with store.transaction() as tx:
                     assert 1000 == tx.add_many(
@@ -2769,7 +2746,7 @@ class TestWaitForChange:
         """A commit of a store with notify=True ends another store's wait at once."""
         book_id = new_book_id()
         writer = PostgresStore(pg_pool, book_id=book_id, schema=pg_schema, notify=True)
-        with own_pool(postgres.conninfo) as pool:
+        with named_pool(postgres.conninfo) as pool:
             reader = PostgresStore(pool, book_id=book_id, schema=pg_schema)
             results = []
             waiting = threading.Thread(
@@ -2836,7 +2813,7 @@ class TestWaitForChange:
 
     def test_a_wait_whose_connection_dies(self, postgres, pg_schema):
         """A wait whose backend is terminated raises StorageError, not a driver error."""
-        with own_pool(postgres.conninfo) as pool:
+        with named_pool(postgres.conninfo) as pool:
             store = PostgresStore(pool, book_id=new_book_id(), schema=pg_schema)
             errors_seen = []
 
