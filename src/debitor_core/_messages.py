@@ -1276,6 +1276,8 @@ message("storage.row/checksum", "its checksum does not match its data")
 # TRANSLATORS: {reason} is the converter's or the JSON parser's own sentence, in English.
 message("storage.row/data", "its data cannot be read ({reason})")
 message("storage.row/keys", "its key columns do not match its data")
+# TRANSLATORS: {reason} is the first structural problem found, in English, and how many more.
+message("storage.row/structure", "its data is damaged ({reason})")
 # TRANSLATORS: {kind} is the stored kind of record as the row names it, in quotes.
 message("storage.row/kind", "its kind {kind} is unknown")
 term("record", "customer")

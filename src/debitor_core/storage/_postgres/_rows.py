@@ -1,9 +1,11 @@
-"""What a row of `PostgresStore` holds: JSON text and a checksum, checked when read.
+"""What a row of `PostgresStore` holds: JSON text and a checksum, checked both ways.
 
 Every row keeps its object as JSON text (the one converter's form) and a CRC-32 of that
-text. Reading checks the checksum, builds the object, and checks that the key columns
-agree with it, so that a row damaged or edited outside debitor-core is refused with
-`CorruptStore` rather than loaded.
+text. Writing checks the object's structure first (`debitor_core._integrity`, as every
+durable store does: `ValidationError`, nothing written). Reading checks the checksum,
+builds the object, checks that the key columns agree with it and checks its structure
+again, so that a row damaged or edited outside debitor-core (even with a right checksum)
+is refused with `CorruptStore` rather than loaded.
 
 A bulk import writes its rows in ``COPY``'s text format itself (`copy_fields`,
 `copy_text`, `array_literal`): one string a row, far cheaper than a
@@ -25,6 +27,7 @@ from debitor_core._converter import make_converter
 from debitor_core._errors import CorruptStore, DebitorError
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._i18n import render_message
+from debitor_core._integrity import check_structure, structural_problems
 from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 
@@ -101,7 +104,13 @@ class RowCodec:
         return text, checksum
 
     def dumped(self, value: object) -> Dumped:
-        """Return the data of ``value``, its JSON text and checksum, and whether it is UTF-8."""
+        """Return the data of ``value``, its JSON text and checksum, and whether it is UTF-8.
+
+        Raises:
+            ValidationError: ``value`` breaks a structural invariant (`check_structure`):
+                the store would refuse to load it.
+        """
+        check_structure(value)
         # A customer's hook straight away: the converter's dispatch costs 5% of it.
         if value.__class__ is Customer:
             data = self._customer(value)
@@ -143,7 +152,7 @@ class RowCodec:
         self._agree(
             where, (row_id, number, version), (customer.id, customer.number, customer.version)
         )
-        return _checked_structure(customer)
+        return self._sound(where, customer)
 
     def category(self, row: tuple[Any, ...]) -> Category:
         """Return the category of an ``(id, data, checksum)`` row."""
@@ -151,7 +160,7 @@ class RowCodec:
         where = ("category", str(row_id))
         category = self.load(Category, data, checksum, where)
         self._agree(where, (row_id,), (category.id,))
-        return _checked_structure(category)
+        return self._sound(where, category)
 
     def custom_field(self, row: tuple[Any, ...]) -> CustomFieldDefinition:
         """Return the definition of a ``(key, data, checksum)`` row."""
@@ -159,7 +168,7 @@ class RowCodec:
         where = ("custom-field", repr(key))
         definition = self.load(CustomFieldDefinition, data, checksum, where)
         self._agree(where, (key,), (definition.key,))
-        return _checked_structure(definition)
+        return self._sound(where, definition)
 
     def record(self, kind: type[T], row: tuple[Any, ...]) -> T:
         """Return the record of a ``(key, version, data, checksum)`` row."""
@@ -168,7 +177,7 @@ class RowCodec:
         record = self.load(kind, data, checksum, where)
         assert isinstance(record, Record)  # noqa: S101 - kind is a record class
         self._agree(where, (key, version), (record.key, record.version))
-        return _checked_structure(record)
+        return self._sound(where, record)
 
     def any_record(self, row: tuple[Any, ...]) -> Record:
         """Return the record of a ``(kind, key, version, data, checksum)`` row."""
@@ -176,6 +185,20 @@ class RowCodec:
         if kind is None:
             raise self._damaged(("record", repr(row[1])), "kind", kind=repr(row[0]))
         return self.record(kind, row[1:])
+
+    def _sound(self, where: _Where, value: T) -> T:
+        """``value`` once it keeps every structural invariant, else `CorruptStore`.
+
+        A row written by debitor-core always does (`dumped` checks it): one that does not
+        was written or edited by something else, even if its checksum matches.
+        """
+        problems = structural_problems(value)
+        if problems:
+            reason = str(problems[0]).rstrip(".")
+            if len(problems) > 1:
+                reason += f" (and {len(problems) - 1} more)"
+            raise self._damaged(where, "structure", reason=reason)
+        return value
 
     def _agree(self, where: _Where, columns: tuple[object, ...], held: tuple[object, ...]) -> None:
         if tuple(_plain(c) for c in columns) != tuple(_plain(h) for h in held):
@@ -238,17 +261,6 @@ def array_literal(items: Sequence[str]) -> str:
 
 def _plain(value: object) -> object:
     return str(value) if isinstance(value, uuid.UUID) else value
-
-
-def _checked_structure(value: T) -> T:
-    """The seam for the structural checks shared by every store.
-
-    ``debitor_core._integrity`` (being written) will check what a loaded object holds
-    (types, ranges, a non-empty name) the same way for every store; call it here when it
-    lands. Until then a row is checked by its checksum and by its key columns
-    (`RowCodec._agree`), and by the converter's types.
-    """
-    return value
 
 
 def copy_value(value: object) -> str:
