@@ -32,7 +32,8 @@ from workload import make_forms
 
 from debitor_core import Address, Category, Customer, CustomerBook, Phone, TaxId
 from debitor_core._text import FOLD_VERSION
-from debitor_core.storage import SCHEMA_VERSION, SqliteStore, _sqlite, _sqlite_queries
+from debitor_core.storage import SCHEMA_VERSION, SqliteStore
+from debitor_core.storage._sqlite import _queries, _rows
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 _CATEGORIES = ["Retailers", "Wholesalers", "Regular customers", "Food", "Export"]
@@ -86,9 +87,9 @@ def _bulk_add(tx: Any, customers: list[Customer]) -> None:  # noqa: ANN401 - SQL
             customer.phone.number if customer.phone else None,
             tx._dumps(customer),
         )
-        rows.append((*columns, _sqlite._checksum(*columns), tx.changed))
-    tx._db.executemany(_sqlite._INSERT_CUSTOMER, rows)
-    _sqlite_queries.index_customers(tx._db, customers, *tx.search_fields)
+        rows.append((*columns, _rows.checksum(*columns), tx.changed))
+    tx._db.executemany(_rows.INSERT_CUSTOMER, rows)
+    _queries.index_customers(tx._db, customers, *tx.search_fields)
     tx.set_meta("last_number", customers[-1].number)
 
 

@@ -22,7 +22,7 @@ from debitor_core.book import _privacy
 from debitor_core.storage import InMemoryStore, JsonFileStore, PostgresStore, SqliteStore
 from debitor_core.storage._memory import StoreState
 from debitor_core.storage._postgres import _errors as pg_errors
-from debitor_core.storage._sqlite import _translated
+from debitor_core.storage._sqlite._errors import translated
 from debitor_core.testing import sample_customer, sample_records
 
 ID = uuid.UUID("12345678-1234-5678-1234-567812345678")
@@ -184,7 +184,7 @@ class TestEveryStoreSaysItsRefusalsInLatvian:
 class TestTheDatabasesOwnRefusal:
     def test_sqlite_integrity_error(self):
         def clash():
-            with _translated("/data/book.db"):
+            with translated("/data/book.db"):
                 raise sqlite3.IntegrityError("UNIQUE constraint failed: customer.number")
 
         error = refused(AlreadyExists, clash)

@@ -16,9 +16,8 @@ from debitor_core.storage import (
     CustomerQuery,
     InMemoryStore,
     SqliteStore,
-    _sqlite,
-    _sqlite_queries,
 )
+from debitor_core.storage._sqlite import _queries, _schema, _store
 from debitor_core.testing import sample_customer
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -191,7 +190,7 @@ class TestFoldVersions:
         """The fold's version and Python's Unicode version are kept beside the rows."""
         db = sqlite3.connect(path)
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        assert (meta["fold_version"], meta["unicode_version"]) == _sqlite_queries.fold_stamp()
+        assert (meta["fold_version"], meta["unicode_version"]) == _queries.fold_stamp()
 
     def test_another_fold_folds_every_row_again(self, path, monkeypatch):
         """Opened by a release with another fold, every query row is made again."""
@@ -229,8 +228,8 @@ class TestFoldVersions:
         def broken(*_):
             raise sqlite3.OperationalError("disk I/O error")
 
-        monkeypatch.setattr(_sqlite_queries, "index_record", broken)
-        monkeypatch.setattr(_sqlite_queries, "index_customers", broken)
+        monkeypatch.setattr(_queries, "index_record", broken)
+        monkeypatch.setattr(_queries, "index_customers", broken)
         with pytest.raises(StorageError, match="disk I/O error"):
             SqliteStore(path)
         db = sqlite3.connect(path)
@@ -241,7 +240,7 @@ class TestFoldVersions:
         """A database of schema 3, 4 or 5 is migrated and folded: its customers are found."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
         with SqliteStore(tmp_path / "book.db") as store:
-            assert _sqlite.SCHEMA_VERSION == store._user_version()
+            assert _schema.SCHEMA_VERSION == _schema.user_version(store._db)
             found = store.search_customers(CustomerQuery(text="ωmeya berzins", archived=None))
             assert [1] == [c.number for c in found]
             assert 1 == len(store.invoices_of())
@@ -253,13 +252,13 @@ class TestFoldVersions:
         add(SqliteStore(path), sample_customer(1, notes=()))
         monkeypatch.setattr(_text, "FOLD_VERSION", _text.FOLD_VERSION + 1)
         calls = []
-        real = _sqlite.SqliteStore._refold
+        real = _store.SqliteStore._refold
 
         def counted(self):
             calls.append(self)
             real(self)
 
-        monkeypatch.setattr(_sqlite.SqliteStore, "_refold", counted)
+        monkeypatch.setattr(_store.SqliteStore, "_refold", counted)
         SqliteStore(path).close()
         SqliteStore(path).close()
         assert 1 == len(calls)
@@ -267,7 +266,7 @@ class TestFoldVersions:
 
 def test_fold_stamp_is_a_number_per_version():
     """The Unicode version is kept as one whole number (15.0.0 is 150000)."""
-    fold, unicode = _sqlite_queries.fold_stamp()
+    fold, unicode = _queries.fold_stamp()
     major, minor, patch = map(int, _text.UNICODE_VERSION.split("."))
     assert (_text.FOLD_VERSION, major * 10_000 + minor * 100 + patch) == (fold, unicode)
 
@@ -354,7 +353,7 @@ class TestHistoryLookups:
         """A book of schema 5 with history and a forward is upgraded and filled from its rows."""
         shutil.copy(GOLDEN / "book-v5.db", tmp_path / "book.db")
         with SqliteStore(tmp_path / "book.db") as store:
-            assert 6 == store._user_version()
+            assert 6 == _schema.user_version(store._db)
             [forward] = store.forwards_numbered(3)
             assert 2 == store.get(forward.to).number
             assert [forward] == list(store.forwards_to(forward.to))

@@ -26,7 +26,8 @@ from debitor_core import (
     ValidationError,
 )
 from debitor_core._invoice import Invoice
-from debitor_core.storage import JsonFileStore, SqliteStore, _sqlite
+from debitor_core.storage import JsonFileStore, SqliteStore
+from debitor_core.storage._sqlite import _rows, _schema
 from debitor_core.testing import sample_customer, sample_records
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -46,7 +47,7 @@ def add(store, *customers):
 def raw(path):
     """A plain connection, as a person with the sqlite3 shell would have."""
     db = sqlite3.connect(path, isolation_level=None)
-    db.create_function("debitor_checksum", -1, _sqlite._checksum)
+    db.create_function("debitor_checksum", -1, _rows.checksum)
     return db
 
 
@@ -88,7 +89,7 @@ class TestSchema:
         store = SqliteStore(path)
         add(store, sample_customer(1))
         db = sqlite3.connect(path)
-        assert _sqlite.SCHEMA_VERSION == db.execute("PRAGMA user_version").fetchone()[0]
+        assert _schema.SCHEMA_VERSION == db.execute("PRAGMA user_version").fetchone()[0]
         indexes = {row[1] for row in db.execute("PRAGMA index_list(customer)")}
         assert {"customer_email", "customer_tax_id", "customer_phone"} <= indexes
         row = db.execute("SELECT number, email, tax_id, phone FROM customer").fetchone()
@@ -102,7 +103,7 @@ class TestSchema:
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
         store = SqliteStore(tmp_path / "book.db")
         db = sqlite3.connect(tmp_path / "book.db")
-        assert _sqlite.SCHEMA_VERSION == db.execute("PRAGMA user_version").fetchone()[0]
+        assert _schema.SCHEMA_VERSION == db.execute("PRAGMA user_version").fetchone()[0]
         assert [(1, "SIA Bērziņš & Ko — Ωμέγα 王"), (2, "Anna Ozola")] == [
             (c.number, c.name) for c in store.customers()
         ]
@@ -126,7 +127,7 @@ class TestSchema:
         for table, columns in checks.items():
             rows = db.execute(f"SELECT checksum, {columns} FROM {table}").fetchall()  # noqa: S608
             assert rows
-            assert all(row[0] == _sqlite._checksum(*row[1:]) for row in rows)
+            assert all(row[0] == _rows.checksum(*row[1:]) for row in rows)
         db.execute("UPDATE customer SET data = replace(data, 'Rīga', 'Rīgc') WHERE number = 1")
         with pytest.raises(CorruptStore, match="does not match its checksum"):
             SqliteStore(path).get_by_number(1)
@@ -134,10 +135,10 @@ class TestSchema:
     def test_migration_chain(self, tmp_path, monkeypatch):
         """An older schema is upgraded step by step inside a transaction."""
         shutil.copy(GOLDEN / "book-v1.db", tmp_path / "book.db")
-        last = _sqlite.SCHEMA_VERSION
-        monkeypatch.setattr(_sqlite, "SCHEMA_VERSION", last + 1)
+        last = _schema.SCHEMA_VERSION
+        monkeypatch.setattr(_schema, "SCHEMA_VERSION", last + 1)
         monkeypatch.setitem(
-            _sqlite.SCHEMA_MIGRATIONS, last, "ALTER TABLE customer ADD COLUMN note TEXT"
+            _schema.SCHEMA_MIGRATIONS, last, "ALTER TABLE customer ADD COLUMN note TEXT"
         )
         store = SqliteStore(tmp_path / "book.db")
         assert 2 == len(store.customers())
@@ -148,7 +149,7 @@ class TestSchema:
     def test_failed_migration_changes_nothing(self, tmp_path, monkeypatch):
         """A migration that fails is rolled back, all steps of it."""
         shutil.copy(GOLDEN / "book-v1.db", tmp_path / "book.db")
-        monkeypatch.setitem(_sqlite.SCHEMA_MIGRATIONS, 2, "ALTER TABLE nowhere ADD COLUMN x")
+        monkeypatch.setitem(_schema.SCHEMA_MIGRATIONS, 2, "ALTER TABLE nowhere ADD COLUMN x")
         with pytest.raises(StorageError):
             SqliteStore(tmp_path / "book.db")
         db = sqlite3.connect(tmp_path / "book.db")
@@ -581,7 +582,7 @@ class TestFeed:
         """
         SqliteStore(tmp_path / "new.db").close()
         dump = schema_dump(tmp_path / "new.db")
-        golden = GOLDEN / f"sqlite-schema-v{_sqlite.SCHEMA_VERSION}.json"
+        golden = GOLDEN / f"sqlite-schema-v{_schema.SCHEMA_VERSION}.json"
         if os.environ.get("DEBITOR_UPDATE_GOLDEN") == "1":
             golden.write_text(json.dumps(dump, indent=1, ensure_ascii=False) + "\n")
         assert json.loads(golden.read_text()) == dump
