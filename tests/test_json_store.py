@@ -35,7 +35,8 @@ from debitor_core.storage import (
     SqliteStore,
     _snapshot,
 )
-from debitor_core.storage._json import _compaction, _store
+from debitor_core.storage._json import _compaction, _journal_file
+from debitor_core.storage._json._journal_file import JournalFile
 from debitor_core.storage._lock import InterProcessLock, LockTimeout
 from debitor_core.testing import sample_customer, sample_records
 
@@ -1149,9 +1150,9 @@ class TestFaults:
             raise OSError(28, "No space left on device")
 
         if failing == "fsync":
-            monkeypatch.setattr(_store, "sync_data", broken)
+            monkeypatch.setattr(_journal_file, "sync_data", broken)
         else:
-            monkeypatch.setattr(JsonFileStore, "_append", lambda *_: broken())
+            monkeypatch.setattr(JournalFile, "append", lambda *_: broken())
         with pytest.raises(StorageError) as info:
             add(store, sample_customer(2))
         assert (
@@ -1232,7 +1233,7 @@ class TestFaults:
         JsonFileStore(path).compact()
         path.with_name("book.json.journal").unlink()
         synced = []
-        monkeypatch.setattr(_store, "fsync_folder", synced.append)
+        monkeypatch.setattr(_journal_file, "fsync_folder", synced.append)
         store = JsonFileStore(path)
         add(store, sample_customer(2))
         add(store, sample_customer(3))

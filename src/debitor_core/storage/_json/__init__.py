@@ -33,8 +33,10 @@ The modules, one job each:
   lines, written and read back (and checked when read).
 - ``_compaction.py``: when the journal is folded into a new snapshot, the back-off after
   failures, and the status report (`JsonStoreStatus`).
-- ``_disk.py``: positional reads and writes of the journal, the atomic replacement of
-  the snapshot, and the removal of temporaries a crash left.
+- ``_journal_file.py``: the journal file under the lock: its size, the lines applied,
+  appending a commit's line durably, emptying it after a snapshot.
+- ``_disk.py``: positional reads and writes, the atomic replacement of the snapshot,
+  and the removal of temporaries a crash left.
 - ``_errors.py``: the errors the store raises about its files, each with its sentence.
 """
 

@@ -3,16 +3,16 @@
 It holds the book's state in memory (`StoreState`) and the files' locks; it reads the
 snapshot and replays the journal under the lock, commits a transaction as one journal
 line, and writes a new snapshot when `Compaction` says so. The JSON of the records is
-`BookCodec`'s (``_codec.py``), the sentences of its errors are in ``_errors.py``, and
-the bytes it reads and writes go through ``_disk.py``. The layout of the files is
-described in the package's docstring (``__init__.py``).
+`BookCodec`'s (``_codec.py``), the journal file is a `JournalFile`
+(``_journal_file.py``), the snapshot is replaced through ``_disk.py``, and the
+sentences of its errors are in ``_errors.py``. The layout of the files is described in
+the package's docstring (``__init__.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import os
 import threading
 import time
@@ -29,17 +29,12 @@ from debitor_core._invoice import Record
 from debitor_core._model import Customer, utc_now
 from debitor_core.storage import _snapshot
 from debitor_core.storage._feed import ChangeSet
-from debitor_core.storage._files import SQLITE_MAGIC, check_folder, fsync_folder
+from debitor_core.storage._files import SQLITE_MAGIC, check_folder
 from debitor_core.storage._json import _errors as errors
 from debitor_core.storage._json._codec import DAMAGE, SECTIONS, BookCodec, checked_store_id
 from debitor_core.storage._json._compaction import Compaction, JsonStoreStatus
-from debitor_core.storage._json._disk import (
-    read_at,
-    remove_stale_temporaries,
-    replace_snapshot,
-    sync_data,
-    write_at,
-)
+from debitor_core.storage._json._disk import remove_stale_temporaries, replace_snapshot
+from debitor_core.storage._json._journal_file import JournalFile
 from debitor_core.storage._json._transaction import CheckedTransaction
 from debitor_core.storage._lock import InterProcessLock, LockTimeout
 from debitor_core.storage._memory import (
@@ -54,8 +49,6 @@ from debitor_core.storage._memory import (
 __all__ = ["JsonFileStore"]
 
 R = TypeVar("R", bound=Record)
-
-_log = logging.getLogger("debitor_core.storage")
 
 
 class JsonFileStore:
@@ -128,17 +121,13 @@ class JsonFileStore:
         self._codec = BookCodec(self.path)
         self._thread_lock = threading.RLock()
         self._file_lock = InterProcessLock(self.lock_path, timeout)
-        self._journal_lock = InterProcessLock(self.journal_path, timeout, keep_open=False)
-        self._journal_fd = -1
-        self._journal_known = -1  # the journal's size while locked, once looked at
-        self._folder_unsynced = False
+        self._journal = JournalFile(self.journal_path, timeout, fsync=fsync)
         self._state = StoreState()
         self._store_id = str(uuid.uuid4())  # a new book's; an existing one's is read
         self._log = ChangeLog(DEFAULT_RETENTION)
         self._header: bytes | None = None
         self._generation = 0
         self._snapshot_size = 0
-        self._journal_offset = 0
         self._closed = False
         self._in_transaction = False
         self._compaction = Compaction(self.path, self.journal_path, clock)
@@ -276,7 +265,7 @@ class JsonFileStore:
             try:
                 self._write_snapshot()
             except OSError as exc:
-                self._compaction.failed(exc, self._journal_offset)
+                self._compaction.failed(exc, self._journal.offset)
                 raise errors.compaction_failed(self.path, exc) from exc
             self._compaction.succeeded()
 
@@ -313,7 +302,7 @@ class JsonFileStore:
             return JsonStoreStatus(
                 path=self.path,
                 snapshot_bytes=self._snapshot_size,
-                journal_bytes=self._journal_offset,
+                journal_bytes=self._journal.offset,
                 revision=state.revision,
                 generation=self._generation,
                 compaction_failures=self._compaction.failures,
@@ -381,7 +370,7 @@ class JsonFileStore:
         """Under the lock: load the book, or create it if there is none."""
         header = self._read_header()
         if header is None:
-            if self._journal_size() > 0:
+            if self._journal.size() > 0:
                 raise self._missing_snapshot("is missing")
             self._write_snapshot()  # a new, empty book
             return
@@ -390,12 +379,12 @@ class JsonFileStore:
     def _remove_created_files(self) -> None:
         """Under the lock, after a failed open: remove the empty files this open created."""
         with contextlib.suppress(OSError):
-            self._journal_lock.remove_if_created()
+            self._journal.remove_if_created()
         with contextlib.suppress(OSError):
             self._file_lock.remove_if_created()
 
     def _missing_snapshot(self, how: str) -> MissingSnapshot:
-        return errors.missing_snapshot(self.path, self.journal_path, self._journal_size(), how)
+        return errors.missing_snapshot(self.path, self.journal_path, self._journal.size(), how)
 
     # -- locking and catching up ---------------------------------------------------
 
@@ -408,7 +397,7 @@ class JsonFileStore:
             try:
                 self._file_lock.acquire(deadline)
                 try:
-                    self._journal_fd = self._journal_lock.acquire(deadline)
+                    self._journal.lock(deadline)
                 except BaseException:
                     if self._header is None:  # still opening: leave no lock file behind
                         with contextlib.suppress(OSError):
@@ -419,13 +408,10 @@ class JsonFileStore:
                 raise errors.locked(self.path, self._timeout) from None
             except OSError as exc:
                 raise errors.lock_failed(self.path, exc) from exc
-            if self._journal_lock.created:
-                self._folder_unsynced = True
             try:
                 yield
             finally:
-                self._journal_fd = self._journal_known = -1
-                self._journal_lock.release()
+                self._journal.unlock()
                 self._file_lock.release()
 
     def _read_header(self) -> bytes | None:
@@ -433,17 +419,6 @@ class JsonFileStore:
             return _snapshot.read_header(self._target)
         except OSError as exc:
             raise errors.unreadable(self.path, exc) from exc
-
-    def _journal_size(self) -> int:
-        """The journal's size (under the lock, from the locked descriptor)."""
-        if self._journal_fd >= 0:
-            if self._journal_known < 0:
-                self._journal_known = os.fstat(self._journal_fd).st_size
-            return self._journal_known
-        try:
-            return self.journal_path.stat().st_size
-        except FileNotFoundError:
-            return 0
 
     def _fresh(self) -> None:
         """Catch up if another process changed the files since we read them.
@@ -461,7 +436,7 @@ class JsonFileStore:
             journal = self.journal_path.stat().st_size
         except OSError:
             header, journal = None, -1  # let the locked refresh say what is wrong
-        if header != self._header or journal != self._journal_offset:
+        if header != self._header or journal != self._journal.offset:
             with self._locked():
                 self._refresh()
 
@@ -472,7 +447,7 @@ class JsonFileStore:
             raise self._missing_snapshot("has disappeared while it was open")
         if header != self._header:
             self._load()
-        elif self._journal_size() != self._journal_offset:
+        elif self._journal.size() != self._journal.offset:
             self._replay_journal()
 
     # -- reading -------------------------------------------------------------------
@@ -501,7 +476,7 @@ class JsonFileStore:
         self._header = _snapshot.header_line(raw)
         self._generation = generation
         self._snapshot_size = len(raw)
-        self._journal_offset = 0
+        self._journal.offset = 0
         self._replay_journal()
         if version < _snapshot.FORMAT_VERSION:
             self._upgrade(version)
@@ -536,20 +511,20 @@ class JsonFileStore:
 
     def _replay_journal(self) -> None:
         """Under the lock: apply the journal's complete lines after the ones applied."""
-        size = self._journal_size()
-        if size < self._journal_offset:
+        journal = self._journal
+        size = journal.size()
+        if size < journal.offset:
             msg = (
                 f"its journal {self.journal_path} was cut short by something other than "
                 "debitor-core"
             )
             raise self._corrupt(msg)
-        if size == self._journal_offset:
+        if size == journal.offset:
             return
-        tail = read_at(self._journal_fd, size - self._journal_offset, self._journal_offset)
-        entries, length = self._codec.journal_entries(tail, self._journal_offset)
+        entries, length = self._codec.journal_entries(journal.read_new(size), journal.offset)
         for record in entries:
             self._apply_record(record)
-        self._journal_offset += length
+        journal.offset += length
 
     def _apply_record(self, record: dict[str, Any]) -> None:
         revision = record.get("revision")
@@ -601,7 +576,7 @@ class JsonFileStore:
         self._state = state
         self._log.restart(state.revision)
         self._generation = generation
-        self._journal_offset = 0
+        self._journal.offset = 0
         self._replay_journal()
         try:
             self._write_snapshot()
@@ -613,40 +588,20 @@ class JsonFileStore:
     def _commit(self, operations: list[Operation]) -> None:
         line = self._codec.journal_line(self._state.revision + 1, operations)
         try:
-            self._append(line)
+            self._journal.append(line)
         except OSError as exc:
             self._codec.written.clear()
             raise errors.commit_failed(self.journal_path, exc) from exc
         self._state.revision += 1
         self._log.note(self._state.revision, operations)
 
-    def _append(self, line: bytes) -> None:
-        fd, offset = self._journal_fd, self._journal_offset
-        if self._journal_size() != offset:
-            os.ftruncate(fd, offset)  # cut off a torn line a crash left
-            self._journal_known = -1
-        try:
-            write_at(fd, line, offset)
-            if self._fsync:
-                sync_data(fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.ftruncate(fd, offset)
-            self._journal_known = -1
-            raise
-        self._journal_known = offset + len(line)
-        if self._folder_unsynced and self._fsync:
-            fsync_folder(self._target.parent)
-        self._folder_unsynced = False
-        self._journal_offset = offset + len(line)
-
     def _maybe_compact(self) -> None:
-        if not self._compaction.due(self._journal_offset, self._snapshot_size):
+        if not self._compaction.due(self._journal.offset, self._snapshot_size):
             return
         try:
             self._write_snapshot()
         except OSError as exc:  # the journal still holds every commit
-            self._compaction.failed(exc, self._journal_offset)
+            self._compaction.failed(exc, self._journal.offset)
         else:
             self._compaction.succeeded()
 
@@ -663,18 +618,9 @@ class JsonFileStore:
         )
         replace_snapshot(self._target, header, body, fsync=self._fsync)
         if self._fsync:
-            self._folder_unsynced = False
+            self._journal.folder_unsynced = False
         self._header = header
         self._generation = generation
         self._snapshot_size = len(header) + len(body)
         self._codec.written.clear()
-        if self._journal_size() > 0:
-            self._journal_known = -1
-            try:
-                os.ftruncate(self._journal_fd, 0)
-                if self._fsync:
-                    os.fsync(self._journal_fd)
-            except OSError as exc:  # its lines are all in the snapshot; readers skip them
-                _log.warning("The journal %s could not be emptied: %s", self.journal_path, exc)
-                return
-        self._journal_offset = 0
+        self._journal.empty()
