@@ -46,6 +46,7 @@ from debitor_core._integrity import structural_problems
 from debitor_core._messages import MESSAGES, NESTED, TERMS, select
 from debitor_core._pattern import PatternError, compile_pattern
 from debitor_core.storage import JsonFileStore, SqliteStore
+from debitor_core.storage._json._journal_file import JournalFile
 from debitor_core.storage._lock import InterProcessLock
 from debitor_core.testing import sample_customer
 
@@ -874,7 +875,7 @@ class TestStorageErrorsInTheUsersLanguage:
         assert "nevarēja no jauna apzīmogot" in self.assert_said(info.value, "storage.reseal")
         monkeypatch.undo()
         store = JsonFileStore(path, clock=clock)
-        monkeypatch.setattr(JsonFileStore, "_append", lambda *_: (_ for _ in ()).throw(full))
+        monkeypatch.setattr(JournalFile, "append", lambda *_: (_ for _ in ()).throw(full))
         with pytest.raises(StorageError) as info:
             CustomerBook(store, clock=clock).register(
                 {"name": "SIA Ozols", "address": {"country": "LV"}}

@@ -33,9 +33,10 @@ from debitor_core.storage import (
     JsonStoreStatus,
     MissingSnapshot,
     SqliteStore,
-    _json,
     _snapshot,
 )
+from debitor_core.storage._json import _compaction, _journal_file
+from debitor_core.storage._json._journal_file import JournalFile
 from debitor_core.storage._lock import InterProcessLock, LockTimeout
 from debitor_core.testing import sample_customer, sample_records
 
@@ -122,7 +123,7 @@ class TestFiles:
 
     def test_compaction_keeps_commits_flat(self, path, monkeypatch):
         """When the journal outgrows the snapshot, it is folded in and emptied."""
-        monkeypatch.setattr(_json, "_MIN_JOURNAL_BYTES", 2000)
+        monkeypatch.setattr(_compaction, "_MIN_JOURNAL_BYTES", 2000)
         store = JsonFileStore(path)
         for number in range(1, 8):
             add(store, sample_customer(number))
@@ -907,7 +908,7 @@ class TestReseal:
 class TestCompactionFailures:
     def test_failed_compactions_back_off(self, path, monkeypatch, clock):
         """After n failed compactions in a row, the next attempt waits 2**n commits."""
-        monkeypatch.setattr(_json, "_MIN_JOURNAL_BYTES", 10)
+        monkeypatch.setattr(_compaction, "_MIN_JOURNAL_BYTES", 10)
         store = JsonFileStore(path, clock=clock)
         attempts = []
         commit = 0
@@ -924,7 +925,7 @@ class TestCompactionFailures:
 
     def test_status_reports_the_failure(self, path, monkeypatch, clock, caplog):
         """status() and the debitor_core.storage logger tell the host app what is going on."""
-        monkeypatch.setattr(_json, "_MIN_JOURNAL_BYTES", 10)
+        monkeypatch.setattr(_compaction, "_MIN_JOURNAL_BYTES", 10)
         store = JsonFileStore(path, clock=clock)
         assert JsonStoreStatus(path, path.stat().st_size, 0, 0, 1) == store.status()
         monkeypatch.setattr(
@@ -953,7 +954,7 @@ class TestCompactionFailures:
         )
         assert [logged] == [r.getMessage() for r in caplog.records]
         monkeypatch.undo()
-        monkeypatch.setattr(_json, "_MIN_JOURNAL_BYTES", 10)
+        monkeypatch.setattr(_compaction, "_MIN_JOURNAL_BYTES", 10)
         caplog.clear()
         with caplog.at_level(logging.INFO, logger="debitor_core.storage"):
             store.compact()
@@ -969,7 +970,7 @@ class TestCompactionFailures:
 
     def test_read_only_folder_for_real(self, monkeypatch, clock, unprivileged):
         """In a read-only folder commits still land in the journal; status shows the failure."""
-        monkeypatch.setattr(_json, "_MIN_JOURNAL_BYTES", 10)
+        monkeypatch.setattr(_compaction, "_MIN_JOURNAL_BYTES", 10)
 
         def check(folder):
             folder.mkdir()
@@ -1149,9 +1150,9 @@ class TestFaults:
             raise OSError(28, "No space left on device")
 
         if failing == "fsync":
-            monkeypatch.setattr(_json, "_sync_data", broken)
+            monkeypatch.setattr(_journal_file, "sync_data", broken)
         else:
-            monkeypatch.setattr(_json.JsonFileStore, "_append", lambda *_: broken())
+            monkeypatch.setattr(JournalFile, "append", lambda *_: broken())
         with pytest.raises(StorageError) as info:
             add(store, sample_customer(2))
         assert (
@@ -1171,7 +1172,7 @@ class TestFaults:
         def broken(*_args):
             raise TypeError("cannot serialise")
 
-        monkeypatch.setattr(store, "_encode_op", broken)
+        monkeypatch.setattr(store._codec, "encode_op", broken)
         with pytest.raises(TypeError):
             add(store, sample_customer(1))
         assert 0 == store.count()
@@ -1202,7 +1203,7 @@ class TestFaults:
 
     def test_automatic_compaction_failure_keeps_the_commit(self, path, monkeypatch, clock):
         """A commit whose compaction fails still stands: the journal holds it."""
-        monkeypatch.setattr(_json, "_MIN_JOURNAL_BYTES", 10)
+        monkeypatch.setattr(_compaction, "_MIN_JOURNAL_BYTES", 10)
         store = JsonFileStore(path, clock=clock)
         monkeypatch.setattr(Path, "replace", lambda *_: (_ for _ in ()).throw(OSError(5, "EIO")))
         add(store, sample_customer(1))
@@ -1232,7 +1233,7 @@ class TestFaults:
         JsonFileStore(path).compact()
         path.with_name("book.json.journal").unlink()
         synced = []
-        monkeypatch.setattr(_json, "fsync_folder", synced.append)
+        monkeypatch.setattr(_journal_file, "fsync_folder", synced.append)
         store = JsonFileStore(path)
         add(store, sample_customer(2))
         add(store, sample_customer(3))
@@ -1305,7 +1306,7 @@ class TestLocks:
 
 def _child_commits(path, start, pipe_w, min_journal):
     """In a forked child: commit customers one by one, reporting each after it returned."""
-    _json._MIN_JOURNAL_BYTES = min_journal
+    _compaction._MIN_JOURNAL_BYTES = min_journal
     store = JsonFileStore(path)
     number = start
     while True:

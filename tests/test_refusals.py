@@ -163,7 +163,7 @@ class TestEveryStoreSaysItsRefusalsInLatvian:
         assert "Nav ieraksta „izmaiņu vēsture” ar atslēgu nope." == error.message_in("lv")
 
     def test_a_customer_twice_in_a_stored_book(self):
-        """A stored book read again that holds an id or a number twice (see _json.py)."""
+        """A stored book read again that holds an id or a number twice (see _json/_codec.py)."""
         state = StoreState()
         state.add_record(ID, 4, {})
         other = uuid.UUID(int=9)
