@@ -112,10 +112,11 @@ def customer_columns(
     Args:
         customer: The customer.
         fields: The book's searched custom fields.
-        written: The customer's JSON-ready data from the one converter, given only when
-            its JSON text was valid UTF-8 (`RowCodec.dumped`): then the categories' ids
-            are taken as written there, and no column is looked at for lone surrogates,
-            since each is made of texts the customer holds and the fold never makes one.
+        written: The customer's JSON-ready data from the one converter, once
+            `RowCodec.dumped` has checked its structure (so it holds no lone surrogate):
+            then the categories' ids are taken as written there, and no column is
+            looked at for lone surrogates, since each is made of texts the customer
+            holds and the fold never makes one.
     """
     (keys, text, private), name = entries_and_name(customer, fields.text, fields.private)
     match_keys = [f"{kind}{_SEP}{value}" for kind, value in keys]

@@ -80,8 +80,6 @@ class Dumped(NamedTuple):
     data: Any
     text: str
     checksum: int
-    utf8: bool
-    """Whether every text of the object is valid UTF-8 (it holds no lone surrogate)."""
 
 
 class RowCodec:
@@ -100,11 +98,11 @@ class RowCodec:
 
     def dump(self, value: object) -> tuple[str, int]:
         """Return the JSON text of ``value`` and its checksum."""
-        _, text, checksum, _ = self.dumped(value)
+        _, text, checksum = self.dumped(value)
         return text, checksum
 
     def dumped(self, value: object) -> Dumped:
-        """Return the data of ``value``, its JSON text and checksum, and whether it is UTF-8.
+        """Return the data of ``value`` (the converter's), its JSON text and the text's checksum.
 
         Raises:
             ValidationError: ``value`` breaks a structural invariant (`check_structure`):
@@ -117,13 +115,8 @@ class RowCodec:
         else:
             data = self._converter.unstructure(value)
         text = self._encode(data)
-        try:
-            raw = text.encode()
-        except UnicodeEncodeError:
-            # A lone surrogate cannot be UTF-8: JSON's \\u escapes keep it exactly.
-            text = json.dumps(data, separators=(",", ":"))
-            return Dumped(data, text, zlib.crc32(text.encode()), utf8=False)
-        return Dumped(data, text, zlib.crc32(raw), utf8=True)
+        # UTF-8 holds any text but a lone surrogate, which check_structure refused.
+        return Dumped(data, text, zlib.crc32(text.encode()))
 
     def load(self, kind: type[T], data: object, checksum: object, where: _Where) -> T:
         """Return the ``kind`` object a row holds, or raise `CorruptStore`.

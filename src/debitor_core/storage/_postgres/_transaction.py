@@ -410,7 +410,7 @@ class PostgresTransaction:
         number = customer.number
         if number.__class__ is not int or not 1 <= number <= MAX_NUMBER:
             number = _checked_number(number)
-        data, json_text, checksum, utf8 = self._codec.dumped(customer)
+        data, json_text, checksum = self._codec.dumped(customer)
         # The converter wrote the id as str() does: a str, unlike a UUID, is not tracked
         # by the garbage collector, which a set of 100,000 ids would keep busy.
         customer_id = data["id"]
@@ -418,7 +418,7 @@ class PostgresTransaction:
             raise _given_twice(customer_id, number, ids)
         ids.add(customer_id)
         numbers.add(number)
-        columns = customer_columns(customer, self.field_keys, written=data if utf8 else None)
+        columns = customer_columns(customer, self.field_keys, written=data)
         text, private, name, _, keys, tags = columns
         # The time in ISO 8601 with a "T" where str() has a space (its 11th character).
         created = data["created"]
