@@ -61,6 +61,7 @@ from debitor_core.storage._postgres._derived import (
     FieldKeys,
     key_string,
     query_keys,
+    storable,
 )
 from debitor_core.storage._postgres._errors import commit_failed, lost_connection, translate
 from debitor_core.storage._postgres._lookups import Lookups
@@ -78,7 +79,7 @@ from debitor_core.storage._postgres._rows import (
 )
 from debitor_core.storage._postgres._schema import Names, prepare
 from debitor_core.storage._postgres._statements import SchemaStatements
-from debitor_core.storage._postgres._transaction import Cursor, PostgresTransaction
+from debitor_core.storage._postgres._transaction import MAX_BIGINT, Cursor, PostgresTransaction
 from debitor_core.storage._queries import (
     CustomerQuery,
     DuplicateRow,
@@ -359,9 +360,9 @@ class PostgresStore:
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
         """Return customers in number order, skipping ``offset``, at most ``limit``."""
-        _checked_count("offset", offset)
+        offset = _checked_count("offset", offset)
         if limit is not None:
-            _checked_count("limit", limit)
+            limit = _checked_count("limit", limit)
         rows = self._read(
             lambda cur: cur.execute(self._sql.customers, (self.book_id, limit, offset)).fetchall()
         )
@@ -394,7 +395,8 @@ class PostgresStore:
     def record(self, kind: type[R], key: str) -> R:
         """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
         row = None
-        if isinstance(key, str):
+        # No stored key holds NUL or a lone surrogate: PostgreSQL's text cannot.
+        if isinstance(key, str) and "\x00" not in key and storable(key) == key:
             row = self._read(
                 lambda cur: cur.execute(self._sql.record, (self.book_id, kind.KIND, key)).fetchone()
             )
@@ -528,9 +530,9 @@ class PostgresStore:
             TypeError: ``query`` is not a `CustomerQuery`, or a count is not an int.
             ValueError: an unknown ``sort``, or a negative count.
         """
-        _checked_count("offset", offset)
+        offset = _checked_count("offset", offset)
         if limit is not None:
-            _checked_count("limit", limit)
+            limit = _checked_count("limit", limit)
         order = ORDERS.get((sort, bool(descending)))
         if order is None:
             msg = f"sort must be number, name or created, not {sort!r}."
@@ -901,13 +903,15 @@ def _checked_book_id(book_id: object) -> str:
     return book_id
 
 
-def _checked_count(name: str, value: object) -> None:
+def _checked_count(name: str, value: object) -> int:
+    """``value`` as SQL's OFFSET or LIMIT takes it: more than a bigint holds skips or keeps all."""
     if isinstance(value, bool) or not isinstance(value, int):
         msg = f"{name} must be an int, not {type(value).__name__}."
         raise TypeError(msg)
     if value < 0:
         msg = f"{name} must be 0 or more, not {value}."
         raise ValueError(msg)
+    return min(value, MAX_BIGINT)
 
 
 def _milliseconds(name: str, seconds: object) -> int:

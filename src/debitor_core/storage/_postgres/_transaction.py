@@ -56,7 +56,7 @@ from debitor_core.storage._postgres._rows import (
     copy_value,
 )
 
-__all__ = ["Cursor", "PostgresTransaction", "Statements", "TransactionStore"]
+__all__ = ["MAX_BIGINT", "Cursor", "PostgresTransaction", "Statements", "TransactionStore"]
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 """The cursors of the store and its transactions: rows come as tuples."""
@@ -127,6 +127,9 @@ class TransactionStore(Protocol):
 
     def _refuse_newer_fold(self, version: int | None) -> None: ...
 
+
+MAX_BIGINT: Final = 2**63 - 1
+"""The highest value of PostgreSQL's bigint (versions, revisions, offsets and limits)."""
 
 _ID_COMPUTED: Final = f"id, {COMPUTED_COLUMNS}"
 
@@ -471,6 +474,15 @@ class PostgresTransaction:
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer if it is still at ``expected_version`` (see `Transaction.update`)."""
         customer_id, number, version, revision, data, checksum = self._customer_row(customer)
+        if not _is_bigint(expected_version):
+            # Compared here, as the in-memory store compares it: PostgreSQL would cast
+            # "1" to a version, fail on "x" or 2**64, and spoil the transaction.
+            stored = self._execute(self._sql.customer_version, (self._book, customer_id)).fetchone()
+            if stored is None:
+                raise refused.customer_not_found(customer.id)
+            if stored[0] != expected_version:
+                raise refused.customer_changed(stored[1], stored[0], expected_version)
+            expected_version = stored[0]
         cursor = self._execute(
             self._sql.update_customer,
             (
@@ -551,6 +563,14 @@ class PostgresTransaction:
                 raise refused.record_exists(kind, key)
             self.wrote = True
             return
+        if not _is_bigint(expected_version):
+            # Compared here, as in `update`.
+            found = self._execute(self._sql.record_version, (self._book, kind, key)).fetchone()
+            if found is None:
+                raise refused.record_not_found(kind, key)
+            if found[0] != expected_version:
+                raise refused.record_changed(kind, key, found[0], expected_version)
+            expected_version = found[0]
         updated = self._execute(
             self._sql.update_record,
             (
@@ -697,6 +717,11 @@ class _Pulled:
             msg = f"add_many takes customers, not {type(customer).__name__}."
             raise TypeError(msg)
         return customer
+
+
+def _is_bigint(value: object) -> bool:
+    """Whether ``value`` is an int (not a bool) that PostgreSQL's bigint holds."""
+    return type(value) is int and -MAX_BIGINT - 1 <= value <= MAX_BIGINT
 
 
 def _checked_number(number: object) -> int:

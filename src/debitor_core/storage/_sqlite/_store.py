@@ -244,7 +244,7 @@ class SqliteStore:
         """Return customers in number order."""
         rows = self._rows(
             f"SELECT {CUSTOMER_COLUMNS} FROM customer ORDER BY number LIMIT ? OFFSET ?",  # noqa: S608
-            (-1 if limit is None else limit, offset),
+            (-1 if limit is None else _count(limit), _count(offset)),
         )
         return [self._codec.customer(row) for row in rows]
 
@@ -428,7 +428,8 @@ class SqliteStore:
         check = q.field_filter(query)
         if check is None:
             sql += " LIMIT ? OFFSET ?"
-            rows = self._rows(sql, (*args, -1 if limit is None else limit, max(offset, 0)))
+            page = (-1 if limit is None else _count(limit), _count(max(offset, 0)))
+            rows = self._rows(sql, (*args, *page))
             return [self._codec.customer(row) for row in rows]
         matching = [c for c in map(self._codec.customer, self._rows(sql, tuple(args))) if check(c)]
         return matching[max(offset, 0) : None if limit is None else max(offset, 0) + limit]
@@ -616,3 +617,10 @@ _FTS5_TABLES = (
     "SELECT name FROM sqlite_master WHERE type = 'table' "
     "AND lower(sql) LIKE 'create virtual table%using fts5%'"
 )
+
+_MAX_INTEGER = 2**63 - 1
+
+
+def _count(value: int) -> int:
+    """An offset or a limit as SQLite's INTEGER holds it: more skips or keeps every row."""
+    return min(value, _MAX_INTEGER)
