@@ -264,6 +264,30 @@ class TestClientEncoding:
             registered = book.register(form)
             assert "Ērglis Ōmura 北京" == store.get(registered.id).name
 
+    def test_no_statement_more_for_a_utf8_pool(self, pg_pool, latin1_pool, pg_schema, monkeypatch):
+        """A UTF-8 pool's commits and reads send nothing more; a LATIN1 one a SET before and after."""
+        import psycopg
+
+        sent = []
+        execute = psycopg.Connection.execute
+
+        def spy(conn, query, *args, **kwargs):
+            sent.append(query)
+            return execute(conn, query, *args, **kwargs)
+
+        def use(pool):
+            store = PostgresStore(pool, book_id=new_book_id(), schema=pg_schema)
+            sent.clear()
+            customer = sample_customer(1)
+            with store.transaction() as tx:
+                tx.add(customer)
+            assert customer == store.get(customer.id)
+            return len(sent)
+
+        monkeypatch.setattr(psycopg.Connection, "execute", spy)
+        assert 0 == use(pg_pool)
+        assert 4 == use(latin1_pool)
+
     def test_a_failed_transaction_still_puts_the_encoding_back(self, latin1_pool, pg_schema):
         """An error inside a transaction rolls it back; the connection speaks LATIN1 again."""
         store = PostgresStore(latin1_pool, book_id=new_book_id(), schema=pg_schema)

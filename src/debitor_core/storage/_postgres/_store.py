@@ -302,9 +302,9 @@ class PostgresStore:
                 conn.autocommit = True
             encoding = conn.pgconn.parameter_status(b"client_encoding")
             foreign = encoding is not None and encoding != b"UTF8"
-            if foreign:
-                conn.execute(b"SET client_encoding TO 'UTF8'")
             try:
+                if foreign:
+                    conn.execute(b"SET client_encoding TO 'UTF8'")
                 yield conn
             finally:
                 idle = not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE
