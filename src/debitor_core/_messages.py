@@ -1145,6 +1145,12 @@ message(
     "Could not connect to the PostgreSQL server {server}: {reason}.",
 )
 message(
+    "storage.unavailable/unreadable",
+    "Could not connect to the PostgreSQL server: the connection string could not be read. "
+    "In a URL, percent-encode @ : / ? # and the percent sign in the user name, password "
+    "and parameters (@ becomes %40).",
+)
+message(
     "storage.unavailable/timeout",
     "Could not connect to the PostgreSQL server {server} in {seconds} s.",
 )
@@ -1209,6 +1215,18 @@ message(
     "storage.corrupt/unversioned_search_path",
     "The tables of debitor-core in the search path's schema have no debitor_schema_version "
     "table, so their version is unknown. They were left as they are: restore the database "
+    "from a backup, or use another schema.",
+)
+message(
+    "storage.corrupt/empty_version",
+    "The debitor_schema_version table in schema {schema} is empty, so the version of "
+    "debitor-core's tables is unknown. They were left as they are: restore the database "
+    "from a backup, or use another schema.",
+)
+message(
+    "storage.corrupt/empty_version_search_path",
+    "The debitor_schema_version table in the search path's schema is empty, so the version "
+    "of debitor-core's tables is unknown. They were left as they are: restore the database "
     "from a backup, or use another schema.",
 )
 message(

@@ -37,9 +37,11 @@ def describe(location: str) -> str:
     """The book for messages: the path, or the URL without its password."""
     if is_postgres(location):
         scheme, _, rest = location.partition("://")
-        credentials, at, host = rest.rpartition("@")
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}@{host}" if at else location
+        head, _, query = rest.partition("?")  # the query may hold password=...
+        if "@" in query:  # a password with ? and @ in it, or an @ in the query: unclear
+            return f"{scheme}://{head.split(':', 1)[0].split('@', 1)[0]}"
+        credentials, at, server = head.rpartition("@")
+        return f"{scheme}://{credentials.split(':', 1)[0]}@{server}" if at else f"{scheme}://{head}"
     return location
 
 

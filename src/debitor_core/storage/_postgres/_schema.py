@@ -225,6 +225,12 @@ class Names:
                 "digits and underscores, not starting with a digit."
             )
             raise ValueError(msg)
+        if schema is not None and (schema.startswith("pg_") or schema == "information_schema"):
+            msg = (
+                f"The schema name {schema!r} is PostgreSQL's own (pg_... and "
+                "information_schema are reserved): use another name."
+            )
+            raise ValueError(msg)
         self.schema = schema
         self.prefix = "" if schema is None else f'"{schema}".'
 
@@ -249,7 +255,8 @@ def prepare(conn: psycopg.Connection[Any], names: Names, book_id: str) -> None:
 
     Raises:
         UnsupportedFormatVersion: the schema is newer than this release.
-        CorruptStore: the tables are there but ``debitor_schema_version`` is not.
+        CorruptStore: the tables are there but ``debitor_schema_version`` is not, or
+            it is empty.
         psycopg.Error: the database failed (the caller translates it).
     """
     cur = _cursor(conn)
@@ -289,7 +296,8 @@ def current_version(cur: psycopg.Cursor[tuple[Any, ...]], names: Names) -> int:
     """Return the schema version (0 when there are no tables yet).
 
     Raises:
-        CorruptStore: debitor-core's tables exist without ``debitor_schema_version``.
+        CorruptStore: debitor-core's tables exist without ``debitor_schema_version``, or
+            that table is empty.
     """
     found = cur.execute(
         "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
@@ -312,7 +320,18 @@ def current_version(cur: psycopg.Cursor[tuple[Any, ...]], names: Names) -> int:
         return 0
     version = cur.execute(names.sql("SELECT max(version) FROM {s}debitor_schema_version"))
     value = version.fetchone()
-    return int(value[0]) if value and value[0] is not None else 0
+    if value is None or value[0] is None:
+        where = f"schema {names.schema}" if names.schema else "the search path's schema"
+        msg = (
+            f"The debitor_schema_version table in {where} is empty, so the version of "
+            "debitor-core's tables is unknown. They were left as they are: restore the "
+            "database from a backup, or use another schema."
+        )
+        params = {"schema": names.schema or "", "rule": "empty_version"}
+        if not names.schema:
+            params["rule"] = "empty_version_search_path"
+        raise CorruptStore(msg, code="storage.corrupt", params=params)
+    return int(value[0])
 
 
 def _extension_prefix(cur: psycopg.Cursor[tuple[Any, ...]], extension: str) -> str:

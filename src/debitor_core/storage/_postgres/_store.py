@@ -15,6 +15,7 @@ import hashlib
 import math
 import re
 import threading
+import urllib.parse
 import uuid
 from collections.abc import (
     Callable,
@@ -22,6 +23,7 @@ from collections.abc import (
     Generator,
     Iterable,
     Iterator,
+    Mapping,
     Sequence,
 )
 from typing import Any, Final, Literal, Self, TypeVar
@@ -118,8 +120,9 @@ class PostgresStore:
         pool: A psycopg_pool ``ConnectionPool`` or ``NullConnectionPool``.
         book_id: The book: 1 to 64 letters, digits, hyphens or underscores. A book
             that does not exist yet is created (with a new `store_id`).
-        schema: The PostgreSQL schema of the tables (created if missing), or ``None``
-            for the first schema on the connections' ``search_path``.
+        schema: The PostgreSQL schema of the tables (created if missing; not
+            PostgreSQL's own ``pg_...`` or ``information_schema``), or ``None`` for the
+            first schema on the connections' ``search_path``.
         lock_timeout: Seconds a transaction waits for the book's lock before
             `StoreLocked`.
         statement_timeout: Seconds any statement of a write transaction may run before
@@ -224,18 +227,33 @@ class PostgresStore:
             The store.
 
         Raises:
-            StorageError: the server cannot be reached; the message says why (it never
-                repeats a password).
+            StorageError: the server cannot be reached, or ``conninfo`` cannot be read as
+                written (a URL password with an unencoded ``@`` or ``/``); the message
+                says why (it never repeats a password).
         """
         _checked_book_id(book_id)
-        where = _describe(conninfo)
+        params = _read_conninfo(conninfo)
+        if params is None:
+            # Raised outside any except block: no psycopg text (which may hold part of
+            # the password) travels along as the cause or context.
+            msg = (
+                "Could not connect to the PostgreSQL server: the connection string could "
+                "not be read. In a URL, percent-encode @ : / ? # and the percent sign in the "
+                "user name, password and parameters (@ becomes %40)."
+            )
+            params_unreadable = {"rule": "unreadable"}
+            raise StorageError(msg, code="storage.unavailable", params=params_unreadable)
+        where = _describe(params)
+        connect_args = dict(pool_options.get("kwargs") or {})
         try:
             # One direct connection first: it fails fast, with the server's reason.
-            connect_args = dict(pool_options.get("kwargs") or {})
             connect_args["connect_timeout"] = max(1, math.ceil(connect_timeout))
             psycopg.connect(conninfo, **connect_args).close()
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            for password in (params.get("password"), connect_args.get("password")):
+                if isinstance(password, str) and password:
+                    reason = reason.replace(password, "***")
             msg = f"Could not connect to the PostgreSQL server {where}: {reason}."
             params = {"server": where, "reason": reason}
             raise StorageError(msg, code="storage.unavailable", params=params) from exc
@@ -269,7 +287,12 @@ class PostgresStore:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """Borrow a connection in autocommit mode (put back as it was lent)."""
+        """Borrow a connection in autocommit mode, speaking UTF-8 (put back as it was lent).
+
+        A connection with another client encoding (``client_encoding=`` or
+        ``PGCLIENTENCODING``) speaks UTF-8 while the store has it: two more round trips
+        for such a pool, none for a UTF-8 one (the server reports the encoding).
+        """
         if self._closed:
             msg = f"The store of {self._name} is closed."
             params = {"book": repr(self.book_id), "rule": "database"}
@@ -278,14 +301,18 @@ class PostgresStore:
             autocommit = conn.autocommit
             if not autocommit:
                 conn.autocommit = True
+            encoding = conn.pgconn.parameter_status(b"client_encoding")
+            foreign = encoding is not None and encoding != b"UTF8"
             try:
+                if foreign:
+                    conn.execute(b"SET client_encoding TO 'UTF8'")
                 yield conn
             finally:
-                if (
-                    not autocommit
-                    and not conn.closed
-                    and conn.info.transaction_status == TransactionStatus.IDLE
-                ):
+                idle = not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE
+                if foreign and idle and encoding is not None:
+                    restore = psycopg.sql.SQL("SET client_encoding TO {}")
+                    conn.execute(restore.format(psycopg.sql.Literal(encoding.decode())))
+                if not autocommit and idle:
                     conn.autocommit = False
 
     def _read(self, work: Callable[[Cursor], T]) -> T:
@@ -957,12 +984,36 @@ def _checked_retention(retention: object) -> int | None:
     return retention
 
 
-def _describe(conninfo: str) -> str:
-    """Name the server of ``conninfo`` without its password."""
+def _read_conninfo(conninfo: str) -> dict[str, Any] | None:
+    """Return the parameters of ``conninfo``, or ``None`` if it cannot be read as meant.
+
+    ``None`` also when a URL's password is not the one libpq reads: an unencoded ``@``
+    or ``/`` in it makes libpq take a part of the password for the host, port or
+    database, which would end up in its error messages (and in a DNS lookup). So is an
+    unencoded ``@`` in a parameter of a URL with a port or password: it cannot be told
+    from one in the password.
+    """
+    if not isinstance(conninfo, str) or "\x00" in conninfo:
+        return None
     try:
         params = conninfo_to_dict(conninfo)
-    except psycopg.Error:
-        return "(the connection string could not be read)"
+    except (psycopg.Error, ValueError):  # UnicodeEncodeError is a ValueError
+        return None
+    scheme, sep, rest = conninfo.partition("://")
+    if sep and scheme in {"postgresql", "postgres"}:
+        credentials, at, _ = rest.rpartition("@")
+        _user, colon, password = credentials.partition(":")
+        try:
+            meant = urllib.parse.unquote(password, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if at and colon and meant != params.get("password"):
+            return None
+    return params
+
+
+def _describe(params: Mapping[str, Any]) -> str:
+    """Name the server of a connection string's ``params`` without its password."""
     host = params.get("host") or "localhost"
     port = params.get("port") or "5432"
     user = f"{params['user']}@" if params.get("user") else ""
