@@ -264,6 +264,27 @@ def pg_schema(postgres: Server) -> Iterator[str]:
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
+@pytest.fixture
+def fresh_schema(postgres: Server) -> Iterator[str]:
+    """A schema name of the test's own (for schema versions), dropped after it."""
+    import uuid
+
+    name = f"debitor_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with postgres.admin() as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture(scope="module")
+def pg_pool(postgres: Server) -> Iterator[Any]:
+    """A pool of up to four connections for one test module, with a name of its own.
+
+    A module may define its own ``pg_pool`` (another size, name or scope) instead.
+    """
+    with named_pool(postgres.conninfo, max_size=4) as pool:
+        yield pool
+
+
 @contextlib.contextmanager
 def named_pool(
     conninfo: str, name: str | None = None, *, max_size: int = 4, **options: Any

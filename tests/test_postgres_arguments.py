@@ -19,7 +19,6 @@ from debitor_core._invoice import Invoice, InvoiceState, RegistrationLog
 from debitor_core.storage import InMemoryStore, PostgresStore, SqliteStore
 from debitor_core.storage._queries import CustomerQuery
 from debitor_core.testing import sample_customer, sample_records
-from postgres_server import named_pool
 
 ODD_KEYS = ["a\x00b", "a\ud800b", "\x00", "k" * 100_000, 5, None, b"key", 2**70]
 """Keys no record can have: NUL, a lone surrogate, very long, not text."""
@@ -34,12 +33,6 @@ _numbers = itertools.count(10)
 
 def new_book_id():
     return f"args{uuid.uuid4().hex[:20]}"
-
-
-@pytest.fixture(scope="module")
-def pg_pool(postgres):
-    with named_pool(postgres.conninfo, max_size=4) as pool:
-        yield pool
 
 
 @pytest.fixture

@@ -307,20 +307,6 @@ class TestClientEncoding:
 # -- the schema table and names -------------------------------------------------------------
 
 
-@pytest.fixture
-def fresh_schema(postgres):
-    name = f"debitor_test_{uuid.uuid4().hex[:12]}"
-    yield name
-    with postgres.admin() as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-
-
-@pytest.fixture(scope="module")
-def pg_pool(postgres):
-    with named_pool(postgres.conninfo, max_size=4) as pool:
-        yield pool
-
-
 def test_emptied_schema_version_table_is_corrupt_store(postgres, pg_pool, fresh_schema):
     """An empty debitor_schema_version beside the tables is CorruptStore; nothing changes."""
     book_id = new_book_id()

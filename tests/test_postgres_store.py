@@ -101,15 +101,6 @@ def pg_schema(postgres):
         conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
-@pytest.fixture
-def fresh_schema(postgres):
-    """A schema of the test's own (for schema versions), dropped at the end."""
-    name = f"debitor_test_{uuid.uuid4().hex[:12]}"
-    yield name
-    with postgres.admin() as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-
-
 @pytest.fixture(scope="session")
 def pg_pool(postgres):
     with named_pool(postgres.conninfo, APP, min_size=2, max_size=12) as pool:

@@ -22,6 +22,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from debitor_core._errors import CorruptStore, StorageError, UnsupportedFormatVersion
+from debitor_core._i18n import render_message
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._text import FOLD_VERSION, UNICODE_VERSION
 
@@ -307,31 +308,23 @@ def current_version(cur: psycopg.Cursor[tuple[Any, ...]], names: Names) -> int:
     versioned, tables = found
     if not versioned:
         if tables:
-            where = f"schema {names.schema}" if names.schema else "the search path's schema"
-            msg = (
-                f"The tables of debitor-core in {where} have no debitor_schema_version "
-                "table, so their version is unknown. They were left as they are: restore "
-                "the database from a backup, or use another schema."
-            )
-            params = {"schema": names.schema or "", "rule": "unversioned"}
-            if not names.schema:
-                params["rule"] = "unversioned_search_path"
-            raise CorruptStore(msg, code="storage.corrupt", params=params)
+            raise _unknown_version(names, "unversioned")
         return 0
     version = cur.execute(names.sql("SELECT max(version) FROM {s}debitor_schema_version"))
     value = version.fetchone()
     if value is None or value[0] is None:
-        where = f"schema {names.schema}" if names.schema else "the search path's schema"
-        msg = (
-            f"The debitor_schema_version table in {where} is empty, so the version of "
-            "debitor-core's tables is unknown. They were left as they are: restore the "
-            "database from a backup, or use another schema."
-        )
-        params = {"schema": names.schema or "", "rule": "empty_version"}
-        if not names.schema:
-            params["rule"] = "empty_version_search_path"
-        raise CorruptStore(msg, code="storage.corrupt", params=params)
+        raise _unknown_version(names, "empty_version")
     return int(value[0])
+
+
+def _unknown_version(names: Names, rule: str) -> CorruptStore:
+    """The tables' version cannot be known: ``rule`` is ``unversioned`` or ``empty_version``."""
+    if not names.schema:
+        rule += "_search_path"
+    params = {"schema": names.schema or "", "rule": rule}
+    return CorruptStore(
+        render_message("storage.corrupt", params), code="storage.corrupt", params=params
+    )
 
 
 def _extension_prefix(cur: psycopg.Cursor[tuple[Any, ...]], extension: str) -> str:

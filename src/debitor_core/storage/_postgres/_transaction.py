@@ -477,12 +477,7 @@ class PostgresTransaction:
         if not _is_bigint(expected_version):
             # Compared here, as the in-memory store compares it: PostgreSQL would cast
             # "1" to a version, fail on "x" or 2**64, and spoil the transaction.
-            stored = self._execute(self._sql.customer_version, (self._book, customer_id)).fetchone()
-            if stored is None:
-                raise refused.customer_not_found(customer.id)
-            if stored[0] != expected_version:
-                raise refused.customer_changed(stored[1], stored[0], expected_version)
-            expected_version = stored[0]
+            expected_version = self._checked_version(customer, expected_version)
         cursor = self._execute(
             self._sql.update_customer,
             (
@@ -491,14 +486,25 @@ class PostgresTransaction:
             ),
         )
         if cursor.rowcount == 0:
-            stored = self._execute(self._sql.customer_version, (self._book, customer_id)).fetchone()
-            if stored is None:
-                raise refused.customer_not_found(customer.id)
-            if stored[0] != expected_version:
-                raise refused.customer_changed(stored[1], stored[0], expected_version)
+            self._checked_version(customer, expected_version)
             raise refused.number_taken(customer.number)
         self.wrote = True
         self.last_number = max(self.last_number, customer.number)
+
+    def _checked_version(self, customer: Customer, expected_version: int) -> int:
+        """The stored customer's version, once it equals ``expected_version``.
+
+        Raises:
+            NotFound: no customer has ``customer``'s id.
+            ConcurrencyConflict: the stored version is another.
+        """
+        stored = self._execute(self._sql.customer_version, (self._book, customer.id)).fetchone()
+        if stored is None:
+            raise refused.customer_not_found(customer.id)
+        version, number = stored
+        if version != expected_version:
+            raise refused.customer_changed(number, version, expected_version)
+        return int(version)
 
     def delete(self, customer_id: uuid.UUID) -> None:
         """Delete a customer, leaving a tombstone for the change feed."""
@@ -565,12 +571,10 @@ class PostgresTransaction:
             return
         if not _is_bigint(expected_version):
             # Compared here, as in `update`.
-            found = self._execute(self._sql.record_version, (self._book, kind, key)).fetchone()
-            if found is None:
-                raise refused.record_not_found(kind, key)
-            if found[0] != expected_version:
-                raise refused.record_changed(kind, key, found[0], expected_version)
-            expected_version = found[0]
+            stored = self._record_version(kind, key)
+            if stored != expected_version:
+                raise refused.record_changed(kind, key, stored, expected_version)
+            expected_version = stored
         updated = self._execute(
             self._sql.update_record,
             (
@@ -586,11 +590,17 @@ class PostgresTransaction:
             ),
         ).rowcount
         if updated == 0:
-            stored = self._execute(self._sql.record_version, (self._book, kind, key)).fetchone()
-            if stored is None:
-                raise refused.record_not_found(kind, key)
-            raise refused.record_changed(kind, key, stored[0], expected_version)
+            raise refused.record_changed(
+                kind, key, self._record_version(kind, key), expected_version
+            )
         self.wrote = True
+
+    def _record_version(self, kind: str, key: str) -> int:
+        """The stored version of the record ``kind``/``key`` (`NotFound` if there is none)."""
+        found = self._execute(self._sql.record_version, (self._book, kind, key)).fetchone()
+        if found is None:
+            raise refused.record_not_found(kind, key)
+        return int(found[0])
 
     def add_records(self, records: Iterable[Record]) -> int:
         """Add many new records at once, with one ``COPY`` (see `BulkWrites.add_records`).
