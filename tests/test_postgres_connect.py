@@ -20,6 +20,7 @@ pytest.importorskip("psycopg")
 
 from debitor_core import CorruptStore, CustomerBook, StorageError
 from debitor_core.storage import PostgresStore
+from debitor_core.storage._postgres import _arguments as _pg_arguments
 from debitor_core.storage._postgres import _store as _pg_store
 from debitor_core.storage._queries import CustomerQuery
 from debitor_core.testing import sample_customer
@@ -71,7 +72,7 @@ def assert_hidden(exc, password):
 
 def assert_no_lookup(conninfo):
     """A string the store would connect with names 127.0.0.1: the test reaches no DNS."""
-    params = _pg_store._read_conninfo(conninfo)
+    params = _pg_arguments.read_conninfo(conninfo)
     assert params is None or "127.0.0.1" == params.get("host")
 
 
@@ -138,7 +139,7 @@ class TestPasswordsNeverShown:
 
     def test_read_conninfo(self):
         """What reads as meant, and what does not."""
-        read = _pg_store._read_conninfo
+        read = _pg_arguments.read_conninfo
         assert "a@b" == read("postgresql://u:a%40b@h/t")["password"]
         assert "a?b" == read("postgresql://u:a?b@h/t")["password"]
         assert {"host": "h"} == read("postgresql://h")

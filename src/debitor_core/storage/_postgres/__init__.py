@@ -1,13 +1,15 @@
 """`PostgresStore`: books in PostgreSQL (needs the extra ``debitor-core[postgres]``).
 
 - ``_store.py``: the store, its reads, queries and change feed.
+- ``_arguments.py``: the checks of the store's arguments, and its reading of a
+  connection string (never repeating a password).
 - ``_statements.py``: the SQL text of the store and its transactions, for one schema.
 - ``_transaction.py``: a write transaction of the store, with its ``COPY`` imports.
 - ``_schema.py``: the tables of each schema version and the migrations between them.
 - ``_derived.py``: the columns computed in Python beside each row, for SQL to compare.
 - ``_queries.py``: the ``WHERE`` and ``ORDER BY`` of the customer queries.
 - ``_lookups.py``: the history lookups (records by the customer they are about).
-- ``_rows.py``: what a row holds (JSON and a checksum) and how it is checked when read.
+- ``_rows.py``: what a row holds (JSON and a checksum), checked when written and read.
 - ``_errors.py``: psycopg's exceptions translated into debitor-core's.
 """
 

@@ -4,7 +4,8 @@
   it, answers its queries and change feed, opens its write transactions (a
   `PostgresTransaction`, from ``_transaction.py``), waits for other processes' commits
   and scrubs its tables. The SQL text it runs is in ``_statements.py``.
-- The checks of the store's arguments, and the name of a book's notification channel.
+- The name of a book's notification channel (the checks of the store's arguments are
+  ``_arguments.py``'s).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import math
-import re
 import threading
-import urllib.parse
 import uuid
 from collections.abc import (
     Callable,
@@ -23,7 +22,6 @@ from collections.abc import (
     Generator,
     Iterable,
     Iterator,
-    Mapping,
     Sequence,
 )
 from typing import Any, Final, Literal, Self, TypeVar
@@ -32,7 +30,6 @@ import psycopg
 import psycopg.sql
 import psycopg_pool
 from psycopg import errors
-from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
@@ -41,7 +38,6 @@ from debitor_core._errors import (
     StorageError,
     StoreLocked,
     UnsupportedFormatVersion,
-    ValidationError,
 )
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._history import Forward, HistoryEntry
@@ -59,6 +55,18 @@ from debitor_core._text import (
 from debitor_core.storage import _refusals as refused
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._postgres import _schema
+from debitor_core.storage._postgres._arguments import (
+    Pool,
+    checked_book_id,
+    checked_count,
+    checked_pool,
+    checked_query,
+    checked_retention,
+    checked_scrub,
+    describe_server,
+    milliseconds,
+    read_conninfo,
+)
 from debitor_core.storage._postgres._derived import (
     FieldKeys,
     key_string,
@@ -81,7 +89,7 @@ from debitor_core.storage._postgres._rows import (
 )
 from debitor_core.storage._postgres._schema import Names, prepare
 from debitor_core.storage._postgres._statements import SchemaStatements
-from debitor_core.storage._postgres._transaction import MAX_BIGINT, Cursor, PostgresTransaction
+from debitor_core.storage._postgres._transaction import Cursor, PostgresTransaction
 from debitor_core.storage._queries import (
     CustomerQuery,
     DuplicateRow,
@@ -93,12 +101,6 @@ __all__ = ["PostgresStore", "PostgresTransaction"]
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
-
-Pool = psycopg_pool.ConnectionPool[Any]
-
-_BOOK_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_MIN_SECONDS: Final = 0.001
-_MAX_SECONDS: Final = 86_400
 
 
 class PostgresStore:
@@ -161,18 +163,18 @@ class PostgresStore:
         scrub: Literal["rewrite", "vacuum"] = "rewrite",
     ) -> None:
         """Open the book ``book_id`` in the database behind ``pool``; see the class docstring."""
-        self._pool = _checked_pool(pool)
-        self.book_id = _checked_book_id(book_id)
+        self._pool = checked_pool(pool)
+        self.book_id = checked_book_id(book_id)
         self._names = Names(schema)
-        self._lock_ms = _milliseconds("lock_timeout", lock_timeout)
+        self._lock_ms = milliseconds("lock_timeout", lock_timeout)
         self._statement_ms = (
             None
             if statement_timeout is None
-            else _milliseconds("statement_timeout", statement_timeout)
+            else milliseconds("statement_timeout", statement_timeout)
         )
-        self._retention = _checked_retention(feed_retention)
+        self._retention = checked_retention(feed_retention)
         self._notify = bool(notify)
-        self._rewrite = _checked_scrub(scrub)
+        self._rewrite = checked_scrub(scrub)
         self._owns_pool = False
         self._closed = False
         self._name = f"the book {self.book_id!r}"
@@ -231,8 +233,8 @@ class PostgresStore:
                 written (a URL password with an unencoded ``@`` or ``/``); the message
                 says why (it never repeats a password).
         """
-        _checked_book_id(book_id)
-        params = _read_conninfo(conninfo)
+        checked_book_id(book_id)
+        params = read_conninfo(conninfo)
         if params is None:
             # Raised outside any except block: no psycopg text (which may hold part of
             # the password) travels along as the cause or context.
@@ -243,7 +245,7 @@ class PostgresStore:
             )
             params_unreadable = {"rule": "unreadable"}
             raise StorageError(msg, code="storage.unavailable", params=params_unreadable)
-        where = _describe(params)
+        where = describe_server(params)
         connect_args = dict(pool_options.get("kwargs") or {})
         try:
             # One direct connection first: it fails fast, with the server's reason.
@@ -387,9 +389,9 @@ class PostgresStore:
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
         """Return customers in number order, skipping ``offset``, at most ``limit``."""
-        offset = _checked_count("offset", offset)
+        offset = checked_count("offset", offset)
         if limit is not None:
-            limit = _checked_count("limit", limit)
+            limit = checked_count("limit", limit)
         rows = self._read(
             lambda cur: cur.execute(self._sql.customers, (self.book_id, limit, offset)).fetchall()
         )
@@ -557,14 +559,14 @@ class PostgresStore:
             TypeError: ``query`` is not a `CustomerQuery`, or a count is not an int.
             ValueError: an unknown ``sort``, or a negative count.
         """
-        offset = _checked_count("offset", offset)
+        offset = checked_count("offset", offset)
         if limit is not None:
-            limit = _checked_count("limit", limit)
+            limit = checked_count("limit", limit)
         order = ORDERS.get((sort, bool(descending)))
         if order is None:
             msg = f"sort must be number, name or created, not {sort!r}."
             raise ValueError(msg)
-        query = _checked_query(query)
+        query = checked_query(query)
         sample = self._text_sample(query)
         found = where(self.book_id, query, sample)
         if found is None:
@@ -580,7 +582,7 @@ class PostgresStore:
 
     def count_customers(self, query: CustomerQuery) -> int:
         """Return how many customers match ``query``."""
-        query = _checked_query(query)
+        query = checked_query(query)
         found = where(self.book_id, query, self._text_sample(query))
         if found is None:
             return 0
@@ -635,7 +637,7 @@ class PostgresStore:
 
     def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
         """Return the invoices of every customer matching ``query``, by invoice number."""
-        query = _checked_query(query)
+        query = checked_query(query)
         found = where(self.book_id, query, self._text_sample(query))
         if found is None:
             return []
@@ -791,7 +793,7 @@ class PostgresStore:
         if isinstance(revision, bool) or not isinstance(revision, int):
             msg = f"revision must be an int, not {type(revision).__name__}."
             raise TypeError(msg)
-        seconds = _milliseconds("timeout", timeout) / 1000
+        seconds = milliseconds("timeout", timeout) / 1000
         with self._translated(), self._connection() as conn:
             listen = psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self.channel))
             conn.execute(listen)
@@ -898,59 +900,6 @@ def _is_uuid(value: object) -> bool:
     return isinstance(value, uuid.UUID)
 
 
-def _checked_query(query: object) -> CustomerQuery:
-    if not isinstance(query, CustomerQuery):
-        msg = f"query must be a CustomerQuery, not {type(query).__name__}."
-        raise TypeError(msg)
-    return query
-
-
-def _checked_pool(pool: object) -> Pool:
-    if not isinstance(pool, psycopg_pool.ConnectionPool):
-        msg = (
-            "pool must be a psycopg_pool ConnectionPool or NullConnectionPool, "
-            f"not {type(pool).__name__}."
-        )
-        raise TypeError(msg)
-    return pool
-
-
-def _checked_book_id(book_id: object) -> str:
-    if not isinstance(book_id, str):
-        msg = f"book_id must be a str, not {type(book_id).__name__}."
-        raise TypeError(msg)
-    if not _BOOK_ID.fullmatch(book_id):
-        raise ValidationError.single(
-            "book_id.invalid",
-            f"The book id {book_id!r} is not valid: use 1 to 64 letters, digits, hyphens "
-            "or underscores.",
-            book_id,
-            "book_id",
-        )
-    return book_id
-
-
-def _checked_count(name: str, value: object) -> int:
-    """``value`` as SQL's OFFSET or LIMIT takes it: more than a bigint holds skips or keeps all."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"{name} must be an int, not {type(value).__name__}."
-        raise TypeError(msg)
-    if value < 0:
-        msg = f"{name} must be 0 or more, not {value}."
-        raise ValueError(msg)
-    return min(value, MAX_BIGINT)
-
-
-def _milliseconds(name: str, seconds: object) -> int:
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        msg = f"{name} must be a number of seconds, not {type(seconds).__name__}."
-        raise TypeError(msg)
-    if not (math.isfinite(seconds) and _MIN_SECONDS <= seconds <= _MAX_SECONDS):
-        msg = f"{name} must be between 0.001 and 86400 seconds, not {seconds}."
-        raise ValueError(msg)
-    return round(seconds * 1000)
-
-
 _SCRUBBED: Final = ("debitor_customer", "debitor_record", "debitor_customer_deleted")
 """The tables that hold a customer's data or its past, which `PostgresStore.scrub` vacuums."""
 
@@ -962,60 +911,3 @@ _MAY_VACUUM: Final = (
     "FROM pg_class c, pg_database d WHERE d.datname = current_database() "
     "AND c.oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)"
 )
-
-
-def _checked_scrub(scrub: object) -> bool:
-    """Whether ``scrub`` (``"rewrite"`` or ``"vacuum"``) asks for rewriting the tables."""
-    if scrub not in ("rewrite", "vacuum"):
-        msg = f"scrub must be 'rewrite' or 'vacuum', not {scrub!r}."
-        raise ValueError(msg)
-    return scrub == "rewrite"
-
-
-def _checked_retention(retention: object) -> int | None:
-    if retention is None:
-        return None
-    if isinstance(retention, bool) or not isinstance(retention, int):
-        msg = f"feed_retention must be an int or None, not {type(retention).__name__}."
-        raise TypeError(msg)
-    if retention < 1:
-        msg = f"feed_retention must be 1 or more revisions, not {retention}."
-        raise ValueError(msg)
-    return retention
-
-
-def _read_conninfo(conninfo: str) -> dict[str, Any] | None:
-    """Return the parameters of ``conninfo``, or ``None`` if it cannot be read as meant.
-
-    ``None`` also when a URL's password is not the one libpq reads: an unencoded ``@``
-    or ``/`` in it makes libpq take a part of the password for the host, port or
-    database, which would end up in its error messages (and in a DNS lookup). So is an
-    unencoded ``@`` in a parameter of a URL with a port or password: it cannot be told
-    from one in the password.
-    """
-    if not isinstance(conninfo, str) or "\x00" in conninfo:
-        return None
-    try:
-        params = conninfo_to_dict(conninfo)
-    except (psycopg.Error, ValueError):  # UnicodeEncodeError is a ValueError
-        return None
-    scheme, sep, rest = conninfo.partition("://")
-    if sep and scheme in {"postgresql", "postgres"}:
-        credentials, at, _ = rest.rpartition("@")
-        _user, colon, password = credentials.partition(":")
-        try:
-            meant = urllib.parse.unquote(password, errors="strict")
-        except UnicodeDecodeError:
-            return None
-        if at and colon and meant != params.get("password"):
-            return None
-    return params
-
-
-def _describe(params: Mapping[str, Any]) -> str:
-    """Name the server of a connection string's ``params`` without its password."""
-    host = params.get("host") or "localhost"
-    port = params.get("port") or "5432"
-    user = f"{params['user']}@" if params.get("user") else ""
-    database = f"/{params['dbname']}" if params.get("dbname") else ""
-    return f"{user}{host}:{port}{database}"

@@ -39,6 +39,7 @@ from debitor_core._model import Customer
 from debitor_core._text import FOLD_VERSION, UNICODE_VERSION
 from debitor_core.storage import _refusals as refused
 from debitor_core.storage._postgres import _schema
+from debitor_core.storage._postgres._arguments import MAX_BIGINT
 from debitor_core.storage._postgres._derived import (
     COMPUTED_COLUMNS,
     RECORD_COMPUTED_COLUMNS,
@@ -56,7 +57,7 @@ from debitor_core.storage._postgres._rows import (
     copy_value,
 )
 
-__all__ = ["MAX_BIGINT", "Cursor", "PostgresTransaction", "Statements", "TransactionStore"]
+__all__ = ["Cursor", "PostgresTransaction", "Statements", "TransactionStore"]
 
 Cursor = psycopg.Cursor[tuple[Any, ...]]
 """The cursors of the store and its transactions: rows come as tuples."""
@@ -127,9 +128,6 @@ class TransactionStore(Protocol):
 
     def _refuse_newer_fold(self, version: int | None) -> None: ...
 
-
-MAX_BIGINT: Final = 2**63 - 1
-"""The highest value of PostgreSQL's bigint (versions, revisions, offsets and limits)."""
 
 _ID_COMPUTED: Final = f"id, {COMPUTED_COLUMNS}"
 
