@@ -173,3 +173,18 @@ class TestLazyStorageBackends:
         with pytest.raises(ImportError) as info:
             storage.SqliteStore  # noqa: B018 - the access is the test
         assert "debitor_core.storage._sqlite" == info.value.name
+
+
+class TestTestingExtra:
+    @pytest.mark.parametrize("missing", ["pytest", "hypothesis"])
+    def test_without_it_says_which_extra_to_install(self, missing):
+        """``debitor_core.testing`` without pytest or Hypothesis names the extra to install."""
+        script = (
+            f"import sys\nsys.modules[{missing!r}] = None\n"
+            "try:\n    import debitor_core.testing\n"
+            "except ImportError as exc:\n    print(exc)\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+        )
+        assert "install 'debitor-core[testing]'" in result.stdout

@@ -65,12 +65,12 @@ from debitor_core.storage._postgres._rows import RowCodec, array_literal, copy_f
 from debitor_core.storage._postgres._transaction import PostgresTransaction
 from debitor_core.storage._queries import CustomerQuery
 from debitor_core.testing import (
-    _LIFE,
     QueriesContract,
     StoreContract,
     sample_customer,
     sample_records,
 )
+from debitor_core.testing._queries_contract import _LIFE
 from postgres_server import named_pool
 
 ROOT = Path(__file__).resolve().parent.parent
