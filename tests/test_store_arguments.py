@@ -505,3 +505,25 @@ class TestQueryPages:
     def test_negative_or_non_int_page_of_a_search_is_refused(self, three, page, error):
         """search_customers refuses a negative or non-int offset or limit."""
         assert error is outcome(lambda: three.search_customers(CustomerQuery(), **page))
+
+    @pytest.mark.parametrize("sort", ["size", "", None, 1, "Name"], ids=short)
+    def test_unknown_sort_is_refused(self, three, sort):
+        """An unknown sort is ValueError, whether or not anything could match."""
+        for query in (CustomerQuery(), CustomerQuery(text="\ud800")):
+            assert ValueError is outcome(lambda q=query: three.search_customers(q, sort=sort))
+
+    @pytest.mark.parametrize("query", ["koks", None, 5, {"text": "koks"}], ids=short)
+    def test_a_query_that_is_not_a_customer_query_is_refused(self, three, query):
+        """search_customers, count_customers and invoices_matching take a CustomerQuery only."""
+        assert TypeError is outcome(lambda: three.search_customers(query))
+        assert TypeError is outcome(lambda: three.count_customers(query))
+        assert TypeError is outcome(lambda: three.invoices_matching(query))
+
+    @pytest.mark.parametrize("sort", ["number", "name", "created"])
+    def test_known_sorts_still_answer(self, three, sort):
+        """Every known sort answers, in both directions."""
+        for descending in (False, True):
+            found = numbers(
+                three.search_customers(CustomerQuery(), sort=sort, descending=descending)
+            )
+            assert [1, 2, 3] == sorted(found)

@@ -29,7 +29,13 @@ from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey
 from debitor_core.storage import _refusals as refused
-from debitor_core.storage._arguments import MAX_SQL_INTEGER, checked_count, is_uuid
+from debitor_core.storage._arguments import (
+    MAX_SQL_INTEGER,
+    checked_count,
+    checked_query,
+    checked_sort,
+    is_uuid,
+)
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._files import check_folder
 from debitor_core.storage._queries import (
@@ -425,8 +431,14 @@ class SqliteStore:
         offset: int = 0,
         limit: int | None = None,
     ) -> Sequence[Customer]:
-        """Return one page of the customers matching ``query`` (see `CustomerQueries`)."""
+        """Return one page of the customers matching ``query`` (see `CustomerQueries`).
+
+        Raises:
+            TypeError: ``query`` is not a `CustomerQuery`, or a count is not an int.
+            ValueError: an unknown ``sort``, or a negative count.
+        """
         page = _page(offset, limit)
+        query, sort = checked_query(query), checked_sort(sort)
         found = q.search_sql(query, C_COLUMNS, sort=sort, descending=descending)
         if found is None:
             return []
@@ -440,7 +452,8 @@ class SqliteStore:
         return matching[offset : None if limit is None else offset + limit]
 
     def count_customers(self, query: CustomerQuery) -> int:
-        """Return how many customers match ``query``."""
+        """Return how many customers match ``query`` (`TypeError` if it is no `CustomerQuery`)."""
+        query = checked_query(query)
         if q.field_filter(query) is not None:
             return len(self.search_customers(query))
         found = q.count_sql(query)
@@ -478,6 +491,7 @@ class SqliteStore:
 
     def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
         """Return the invoices of every customer matching ``query``, by invoice number."""
+        query = checked_query(query)
         if q.field_filter(query) is None:
             found = q.ids_sql(query)
             if found is None:
