@@ -249,6 +249,35 @@ class TestOddLookups:
         expected = (NotFound, True)
         assert expected == refused_in_a_transaction(book, lambda tx: getattr(tx, method)(value))
 
+    @given(
+        value=st.one_of(
+            st.text(max_size=40),
+            st.text(st.characters(categories=["Cs", "Cc", "Lu"]), max_size=5),  # surrogates, NUL
+            st.binary(max_size=16),
+            st.integers(),
+            st.floats(allow_nan=True),
+            st.booleans(),
+            st.none(),
+            st.uuids(),
+            st.decimals(allow_nan=False),
+            st.lists(st.integers(), max_size=2),
+        )
+    )
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    def test_any_value_finds_only_what_is_stored(self, book, value):
+        """get, get_by_number and record of any value: the stored one, or NotFound."""
+        store = book.store
+        found = book.customer if value == book.customer.id else NotFound
+        assert found == outcome(lambda: store.get(value))
+        found = book.customer if type(value) is int and value == 1 else NotFound
+        assert found == outcome(lambda: store.get_by_number(value))
+        found = book.invoice if value == book.invoice.key else NotFound
+        assert found == outcome(lambda: store.record(Invoice, value))
+
 
 class TestOddQueryLookups:
     """The query capabilities (SQL stores): odd lookups find nothing."""
