@@ -20,7 +20,9 @@ from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 from debitor_core._util import insert_sorted, remove_sorted
 from debitor_core.storage import _refusals as refused
+from debitor_core.storage._arguments import checked_count
 from debitor_core.storage._feed import ChangeSet
+from debitor_core.storage._queries import is_number
 
 __all__ = [
     "DEFAULT_RETENTION",
@@ -76,8 +78,8 @@ class StoreState:
     # -- reads ---------------------------------------------------------------------
 
     def get(self, customer_id: uuid.UUID) -> Customer:
-        """Return a customer by id, or raise `NotFound`."""
-        key = getattr(customer_id, "int", None)  # not a UUID: not found either
+        """Return a customer by id, or raise `NotFound` (for anything but a UUID too)."""
+        key = customer_id.int if isinstance(customer_id, uuid.UUID) else None
         if key not in self.customers:
             raise refused.customer_not_found(customer_id)
         return self._get(key)
@@ -91,16 +93,19 @@ class StoreState:
         return value
 
     def get_by_number(self, number: int) -> Customer:
-        """Return a customer by number, or raise `NotFound`."""
-        try:
-            key = self.by_number[number]
-        except (KeyError, TypeError):
-            raise refused.number_not_found(number) from None
+        """Return a customer by number, or raise `NotFound`.
+
+        Anything but a customer number (`is_number`) is not found: not True or 1.0,
+        which equal 1.
+        """
+        key = self.by_number.get(number) if is_number(number) else None
+        if key is None:
+            raise refused.number_not_found(number)
         return self._get(key)
 
     def record(self, kind: type[R], key: str) -> R:
-        """Return a record by kind and key, or raise `NotFound`."""
-        found = self.records[kind.KIND].get(key)
+        """Return a record by kind and key, or raise `NotFound` (for a key not text too)."""
+        found = self.records[kind.KIND].get(key) if isinstance(key, str) else None
         if found is None:
             raise refused.record_not_found(kind.KIND, key)
         return cast("R", found)
@@ -110,8 +115,14 @@ class StoreState:
         return [cast("R", record) for record in self.records[kind.KIND].values()]
 
     def page(self, offset: int, limit: int | None) -> list[Customer]:
-        """Return customers in number order."""
-        end = None if limit is None else offset + limit
+        """Return customers in number order.
+
+        Raises:
+            TypeError: ``offset`` or ``limit`` is not an int (see `checked_count`).
+            ValueError: ``offset`` or ``limit`` is negative.
+        """
+        offset = checked_count("offset", offset)
+        end = None if limit is None else offset + checked_count("limit", limit)
         return [self._get(self.by_number[n]) for n in self.numbers[offset:end]]
 
     def customer_records(self) -> Iterator[Customer | dict[str, Any]]:
@@ -197,11 +208,10 @@ class StoreState:
         return undo
 
     def delete_category(self, category_id: uuid.UUID) -> Callable[[], None]:
-        """Delete a category (`NotFound` if there is none)."""
-        try:
-            old = self.categories.pop(category_id)
-        except KeyError:
-            raise refused.category_not_found(category_id) from None
+        """Delete a category (`NotFound` if there is none, or the id is not a UUID)."""
+        old = self.categories.pop(category_id, None) if isinstance(category_id, uuid.UUID) else None
+        if old is None:
+            raise refused.category_not_found(category_id)
         return lambda: self.categories.__setitem__(category_id, old)
 
     def put_custom_field(self, definition: CustomFieldDefinition) -> Callable[[], None]:
@@ -379,7 +389,15 @@ class StateTransaction:
         self._did(self._state.add(customer), ("add", customer))
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
-        """Replace a customer (see `Transaction.update`)."""
+        """Replace a customer (see `Transaction.update`).
+
+        A version of another type that equals the stored one (True or 1.0 for 1) is
+        noted as the stored int: the change log and the JSON store's journal hold ints.
+        """
+        if type(expected_version) is not int:
+            stored = self._state.get(customer.id).version
+            if stored == expected_version:
+                expected_version = stored
         self._did(
             self._state.update(customer, expected_version), ("update", (customer, expected_version))
         )
@@ -401,7 +419,15 @@ class StateTransaction:
         self._did(self._state.put_custom_field(definition), ("put_custom_field", definition))
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
-        """Add or replace a record (see `Transaction.put_record`)."""
+        """Add or replace a record (see `Transaction.put_record`).
+
+        An expected version of another type that equals the stored one is noted as the
+        stored int (see `update`).
+        """
+        if expected_version is not None and type(expected_version) is not int:
+            old = self._state.records[record.KIND].get(record.key)
+            if old is not None and old.version == expected_version:
+                expected_version = old.version
         self._did(
             self._state.put_record(record, expected_version),
             ("put_record", (record, expected_version)),

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from debitor_core._history import Forward
 from debitor_core._invoice import Delivery, Invoice, Record
+from debitor_core.storage._arguments import is_uuid
 from debitor_core.storage._queries import is_number
 from debitor_core.storage._sqlite import _queries as q
 from debitor_core.storage._sqlite._rows import R_COLUMNS, RECORD_COLUMNS, RowCodec
@@ -47,9 +48,12 @@ class RecordLookups:
         return [self._codec.record(Invoice, row) for row in rows]
 
     def of_invoices(self, kind: type[R], invoice_ids: Collection[uuid.UUID]) -> list[R]:
-        """The ``kind`` records (payments, reminder logs) on these invoices, in the order added."""
+        """The ``kind`` records (payments, reminder logs) on these invoices, in the order added.
+
+        Only UUIDs are looked up: no invoice has an id of another type.
+        """
         rows: list[tuple[Any, ...]] = []
-        for marks, chunk in q.in_lists([str(i) for i in invoice_ids]):
+        for marks, chunk in q.in_lists([str(i) for i in invoice_ids if is_uuid(i)]):
             rows += self._rows(
                 f"SELECT r.rowid, {R_COLUMNS} FROM record_invoice p JOIN record r "  # noqa: S608
                 "ON r.kind = p.kind AND r.key = p.key "
@@ -89,9 +93,10 @@ class RecordLookups:
         """The records of ``kind`` about these customers, in the order stored.
 
         Looked up by the ``customer`` column; a record whose column was damaged to name
-        another customer is left out (the column is derived, without a checksum).
+        another customer is left out (the column is derived, without a checksum). Only
+        UUIDs are looked up: no customer has an id of another type.
         """
-        wanted = {str(i) for i in customer_ids}
+        wanted = {str(i) for i in customer_ids if is_uuid(i)}
         rows: list[tuple[Any, ...]] = []
         for marks, chunk in q.in_lists(sorted(wanted)):
             rows += self._rows(

@@ -150,10 +150,12 @@ def micros(moment: dt.datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
-def storable(*values: str) -> bool:
-    """Whether every value can be handed to SQLite (no lone surrogates)."""
+def storable(*values: object) -> bool:
+    """Whether every value is text that SQLite can be handed (no lone surrogates)."""
     try:
         for value in values:
+            if not isinstance(value, str):
+                return False
             value.encode("utf-8")
     except UnicodeEncodeError:
         return False

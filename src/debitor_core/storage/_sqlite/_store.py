@@ -29,6 +29,13 @@ from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey
 from debitor_core.storage import _refusals as refused
+from debitor_core.storage._arguments import (
+    MAX_SQL_INTEGER,
+    checked_count,
+    checked_query,
+    checked_sort,
+    is_uuid,
+)
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._files import check_folder
 from debitor_core.storage._queries import (
@@ -188,7 +195,9 @@ class SqliteStore:
         return self._codec.verified(rows[0], f"{key} row")[1]
 
     def get(self, customer_id: uuid.UUID) -> Customer:
-        """Return the customer with this id (`NotFound` otherwise)."""
+        """Return the customer with this id (`NotFound` otherwise, or for anything but a UUID)."""
+        if not is_uuid(customer_id):
+            raise refused.customer_not_found(customer_id)
         rows = self._rows(
             f"SELECT {CUSTOMER_COLUMNS} FROM customer WHERE id = ?",  # noqa: S608 - our columns
             (str(customer_id),),
@@ -223,17 +232,14 @@ class SqliteStore:
     ) -> list[Customer]:
         """Return customers with this normalised email (any case), VAT number or E.164 phone.
 
-        Uses the indexed columns; an extra of this store for host apps' own queries.
+        Uses the indexed columns; an extra of this store for host apps' own queries. A
+        value that is not text, or that no column can hold (a lone surrogate), finds nobody.
         """
         clauses, args = [], []
-        for column, value in (
-            ("email", email and email.casefold()),
-            ("tax_id", tax_id),
-            ("phone", phone),
-        ):
-            if value is not None:
+        for column, value in (("email", email), ("tax_id", tax_id), ("phone", phone)):
+            if isinstance(value, str) and q.storable(value):
                 clauses.append(f"{column} = ?")
-                args.append(value)
+                args.append(value.casefold() if column == "email" else value)
         if not clauses:
             return []
         where = " OR ".join(clauses)
@@ -241,10 +247,10 @@ class SqliteStore:
         return [self._codec.customer(row) for row in self._rows(query, tuple(args))]
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
-        """Return customers in number order."""
+        """Return customers in number order (see `checked_count` for offset and limit)."""
         rows = self._rows(
             f"SELECT {CUSTOMER_COLUMNS} FROM customer ORDER BY number LIMIT ? OFFSET ?",  # noqa: S608
-            (-1 if limit is None else _count(limit), _count(offset)),
+            _page(offset, limit),
         )
         return [self._codec.customer(row) for row in rows]
 
@@ -286,7 +292,12 @@ class SqliteStore:
         return [self._codec.record(kind, row) for row in rows]
 
     def record(self, kind: type[R], key: str) -> R:
-        """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
+        """Return the record of ``kind`` with ``key`` (`NotFound` otherwise).
+
+        A key that is not text SQLite can hold (not a str, a lone surrogate) is not found.
+        """
+        if not q.storable(key):
+            raise refused.record_not_found(kind.KIND, key)
         rows = self._rows(
             "SELECT kind, key, version, data, checksum FROM record WHERE kind = ? AND key = ?",
             (kind.KIND, key),
@@ -420,7 +431,14 @@ class SqliteStore:
         offset: int = 0,
         limit: int | None = None,
     ) -> Sequence[Customer]:
-        """Return one page of the customers matching ``query`` (see `CustomerQueries`)."""
+        """Return one page of the customers matching ``query`` (see `CustomerQueries`).
+
+        Raises:
+            TypeError: ``query`` is not a `CustomerQuery`, or a count is not an int.
+            ValueError: an unknown ``sort``, or a negative count.
+        """
+        page = _page(offset, limit)
+        query, sort = checked_query(query), checked_sort(sort)
         found = q.search_sql(query, C_COLUMNS, sort=sort, descending=descending)
         if found is None:
             return []
@@ -428,14 +446,14 @@ class SqliteStore:
         check = q.field_filter(query)
         if check is None:
             sql += " LIMIT ? OFFSET ?"
-            page = (-1 if limit is None else _count(limit), _count(max(offset, 0)))
             rows = self._rows(sql, (*args, *page))
             return [self._codec.customer(row) for row in rows]
         matching = [c for c in map(self._codec.customer, self._rows(sql, tuple(args))) if check(c)]
-        return matching[max(offset, 0) : None if limit is None else max(offset, 0) + limit]
+        return matching[offset : None if limit is None else offset + limit]
 
     def count_customers(self, query: CustomerQuery) -> int:
-        """Return how many customers match ``query``."""
+        """Return how many customers match ``query`` (`TypeError` if it is no `CustomerQuery`)."""
+        query = checked_query(query)
         if q.field_filter(query) is not None:
             return len(self.search_customers(query))
         found = q.count_sql(query)
@@ -464,14 +482,16 @@ class SqliteStore:
         return found
 
     def invoices_of(self, customer_id: uuid.UUID | None = None) -> Sequence[Invoice]:
-        """Return every invoice, or a customer's, by invoice number."""
-        where, args = (
-            ("", ()) if customer_id is None else (" WHERE i.customer = ?", (str(customer_id),))
-        )
-        return self._lookups.invoices(where, args)
+        """Return every invoice, or a customer's, by invoice number (none for a non-UUID)."""
+        if customer_id is None:
+            return self._lookups.invoices("", ())
+        if not is_uuid(customer_id):
+            return []
+        return self._lookups.invoices(" WHERE i.customer = ?", (str(customer_id),))
 
     def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
         """Return the invoices of every customer matching ``query``, by invoice number."""
+        query = checked_query(query)
         if q.field_filter(query) is None:
             found = q.ids_sql(query)
             if found is None:
@@ -498,6 +518,8 @@ class SqliteStore:
 
     def has_welcome(self, customer_id: uuid.UUID) -> bool:
         """Return whether the customer has a welcome delivery or a welcome invoice."""
+        if not is_uuid(customer_id):
+            return False
         key = str(customer_id)
         rows = self._rows(
             "SELECT EXISTS (SELECT 1 FROM record WHERE kind = 'delivery' AND key = ?) "
@@ -618,9 +640,14 @@ _FTS5_TABLES = (
     "AND lower(sql) LIKE 'create virtual table%using fts5%'"
 )
 
-_MAX_INTEGER = 2**63 - 1
 
+def _page(offset: object, limit: object) -> tuple[int, int]:
+    """``(limit, offset)`` as SQL's LIMIT and OFFSET take them (-1: no limit).
 
-def _count(value: int) -> int:
-    """An offset or a limit as SQLite's INTEGER holds it: more skips or keeps every row."""
-    return min(value, _MAX_INTEGER)
+    Each is checked by `checked_count`; more than SQLite's INTEGER holds skips or keeps
+    every row.
+    """
+    offset = min(checked_count("offset", offset), MAX_SQL_INTEGER)
+    if limit is None:
+        return -1, offset
+    return min(checked_count("limit", limit), MAX_SQL_INTEGER), offset

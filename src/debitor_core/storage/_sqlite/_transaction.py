@@ -26,6 +26,7 @@ from debitor_core._invoice import Record
 from debitor_core._model import Customer
 from debitor_core._text import private_field_keys, text_field_keys
 from debitor_core.storage import _refusals as refused
+from debitor_core.storage._arguments import is_sql_integer, is_uuid
 from debitor_core.storage._sqlite import _queries as q
 from debitor_core.storage._sqlite._errors import translated
 from debitor_core.storage._sqlite._rows import INSERT_CUSTOMER, RowCodec, checksum
@@ -120,6 +121,13 @@ class SqliteTransaction:
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer if it is still at ``expected_version``."""
         row = self._codec.customer_row(customer)
+        if not is_sql_integer(expected_version):
+            # Compared here, as the in-memory store compares it: SQLite would take "1"
+            # for 1, and cannot be handed 2**64.
+            version, number = self._stored_customer(customer)
+            if version != expected_version:
+                raise refused.customer_changed(number, version, expected_version)
+            expected_version = version
         before = self._db.execute("SELECT number FROM customer WHERE id = ?", (row[0],)).fetchone()
         try:
             cursor = self._execute(
@@ -130,18 +138,29 @@ class SqliteTransaction:
         except AlreadyExists as exc:
             raise refused.number_taken(customer.number) from exc
         if cursor.rowcount == 0:
-            stored = self._db.execute(
-                "SELECT version, number FROM customer WHERE id = ?", (row[0],)
-            ).fetchone()
-            if stored is None:
-                raise refused.customer_not_found(customer.id)
-            raise refused.customer_changed(stored[1], stored[0], expected_version)
+            version, number = self._stored_customer(customer)
+            raise refused.customer_changed(number, version, expected_version)
         q.unindex_customer(self._db, before[0])
         q.index_customer(self._db, customer, *self.search_fields)
         self._bump_last_number(customer.number)
 
+    def _stored_customer(self, customer: Customer) -> tuple[int, int]:
+        """The version and number stored for ``customer``'s id (`NotFound` if none)."""
+        stored = self._db.execute(
+            "SELECT version, number FROM customer WHERE id = ?", (str(customer.id),)
+        ).fetchone()
+        if stored is None:
+            raise refused.customer_not_found(customer.id)
+        return int(stored[0]), int(stored[1])
+
     def delete(self, customer_id: uuid.UUID) -> None:
-        """Delete a customer, leaving a tombstone for the change feed."""
+        """Delete a customer, leaving a tombstone for the change feed.
+
+        Raises:
+            NotFound: no customer has the id (nor can one: it is not a UUID).
+        """
+        if not is_uuid(customer_id):
+            raise refused.customer_not_found(customer_id)
         row_id = str(customer_id)
         before = self._db.execute("SELECT number FROM customer WHERE id = ?", (row_id,)).fetchone()
         if self._execute("DELETE FROM customer WHERE id = ?", (row_id,)).rowcount == 0:
@@ -167,7 +186,9 @@ class SqliteTransaction:
         self.categories = True
 
     def delete_category(self, category_id: uuid.UUID) -> None:
-        """Delete a category."""
+        """Delete a category (`NotFound` if there is none, or the id is not a UUID)."""
+        if not is_uuid(category_id):
+            raise refused.category_not_found(category_id)
         if self._execute("DELETE FROM category WHERE id = ?", (str(category_id),)).rowcount == 0:
             raise refused.category_not_found(category_id)
         self.categories = True
@@ -215,6 +236,12 @@ class SqliteTransaction:
                 raise refused.record_exists(kind, key) from exc
             q.index_record(self._db, record)
             return
+        if not is_sql_integer(expected_version):
+            # Compared here, as for a customer (see `update`).
+            version = self._stored_record(kind, key)
+            if version != expected_version:
+                raise refused.record_changed(kind, key, version, expected_version)
+            expected_version = version
         where = (kind, key, expected_version)
         cursor = self._execute(
             "UPDATE record SET version = ?, data = ?, checksum = ?, changed_revision = ?, "
@@ -222,13 +249,18 @@ class SqliteTransaction:
             (record.version, data, row_checksum, self.changed, customer, number, *where),
         )
         if cursor.rowcount == 0:
-            stored = self._db.execute(
-                "SELECT version FROM record WHERE kind = ? AND key = ?", (kind, key)
-            ).fetchone()
-            if stored is None:
-                raise refused.record_not_found(kind, key)
-            raise refused.record_changed(kind, key, stored[0], expected_version)
+            version = self._stored_record(kind, key)
+            raise refused.record_changed(kind, key, version, expected_version)
         q.index_record(self._db, record)
+
+    def _stored_record(self, kind: str, key: str) -> int:
+        """The version stored for the record of ``kind`` with ``key`` (`NotFound` if none)."""
+        stored = self._db.execute(
+            "SELECT version FROM record WHERE kind = ? AND key = ?", (kind, key)
+        ).fetchone()
+        if stored is None:
+            raise refused.record_not_found(kind, key)
+        return int(stored[0])
 
 
 def search_fields(

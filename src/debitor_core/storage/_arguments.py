@@ -1,0 +1,78 @@
+"""The checks of the arguments a caller hands a store, shared by the backends.
+
+A caller may pass anything where an id, a query, an offset, a limit or a version is
+meant. Each store answers alike: a lookup by anything but a UUID finds nothing
+(`is_uuid`); a query is a `CustomerQuery` sorted by one of `SORTS`, and an offset or a
+limit is an int from 0 (else `TypeError` or `ValueError`, never a slice from the end);
+a version that is not an int an SQL column holds is compared in Python
+(`is_sql_integer`), never handed to a database that would take ``"1"`` for 1 or
+overflow.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Final, TypeGuard, get_args
+
+from debitor_core.storage._queries import CustomerQuery, QuerySort
+
+__all__ = [
+    "MAX_SQL_INTEGER",
+    "SORTS",
+    "checked_count",
+    "checked_query",
+    "checked_sort",
+    "is_sql_integer",
+    "is_uuid",
+]
+
+MAX_SQL_INTEGER: Final = 2**63 - 1
+"""The highest value of a 64-bit SQL integer (SQLite's INTEGER, PostgreSQL's bigint)."""
+
+SORTS: Final[tuple[QuerySort, ...]] = get_args(QuerySort)
+"""The orders a search can be sorted in: ``number``, ``name``, ``created``."""
+
+
+def checked_query(query: object) -> CustomerQuery:
+    """``query``, if it is a `CustomerQuery` (else `TypeError`)."""
+    if not isinstance(query, CustomerQuery):
+        msg = f"query must be a CustomerQuery, not {type(query).__name__}."
+        raise TypeError(msg)
+    return query
+
+
+def checked_sort(sort: object) -> QuerySort:
+    """``sort``, if it is one of `SORTS` (else `ValueError`)."""
+    if isinstance(sort, str) and sort in SORTS:
+        return sort
+    msg = f"sort must be number, name or created, not {sort!r}."
+    raise ValueError(msg)
+
+
+def checked_count(name: str, value: object) -> int:
+    """``value``, the argument ``name`` (an offset or a limit), if it is an int from 0.
+
+    Raises:
+        TypeError: ``value`` is not an int (a bool is not one either).
+        ValueError: ``value`` is negative.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        msg = f"{name} must be an int, not {type(value).__name__}."
+        raise TypeError(msg)
+    if value < 0:
+        msg = f"{name} must be 0 or more, not {value}."
+        raise ValueError(msg)
+    return value
+
+
+def is_sql_integer(value: object) -> TypeGuard[int]:
+    """Whether ``value`` is an int (not a bool or a subclass) that a 64-bit SQL integer holds."""
+    return type(value) is int and -MAX_SQL_INTEGER - 1 <= value <= MAX_SQL_INTEGER
+
+
+def is_uuid(value: object) -> bool:
+    """Whether ``value`` is a UUID: a lookup by anything else finds nothing.
+
+    Callers may pass anything where an id is typed (no stored row has anything else).
+    """
+    return isinstance(value, uuid.UUID)
