@@ -556,3 +556,36 @@ class TestQueryPages:
                 three.search_customers(CustomerQuery(), sort=sort, descending=descending)
             )
             assert [1, 2, 3] == sorted(found)
+
+
+# -- writes given something of the wrong type ------------------------------------------------
+
+WRONG = ["x", None, 5, {"id": 1}, object()]
+"""What a caller may hand a write instead of a customer, category, definition or record."""
+
+WRITES = {
+    "add": lambda tx, value: tx.add(value),
+    "update": lambda tx, value: tx.update(value, expected_version=1),
+    "put_category": lambda tx, value: tx.put_category(value),
+    "put_custom_field": lambda tx, value: tx.put_custom_field(value),
+    "put_record": lambda tx, value: tx.put_record(value, expected_version=None),
+}
+
+
+class TestWrongTypes:
+    @pytest.mark.parametrize("value", WRONG, ids=short)
+    @pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+    def test_a_write_of_the_wrong_type_is_a_type_error_and_the_transaction_goes_on(
+        self, book, write, value
+    ):
+        """Every store refuses it alike with `TypeError` (not AttributeError).
+
+        Before anything changes: the add before it in the transaction is committed.
+        """
+        assert (TypeError, True) == refused_in_a_transaction(book, lambda tx: write(tx, value))
+
+    def test_a_customer_where_a_record_belongs_is_a_type_error(self, book):
+        write = WRITES["put_record"]
+        assert (TypeError, True) == refused_in_a_transaction(
+            book, lambda tx: write(tx, book.customer)
+        )

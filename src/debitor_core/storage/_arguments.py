@@ -6,7 +6,8 @@ meant. Each store answers alike: a lookup by anything but a UUID finds nothing
 limit is an int from 0 (else `TypeError` or `ValueError`, never a slice from the end);
 a version that is not an int an SQL column holds is compared in Python
 (`is_sql_integer`), never handed to a database that would take ``"1"`` for 1 or
-overflow.
+overflow; a write handed something other than what it writes is a `TypeError`
+(`given_type`) before anything changes.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from __future__ import annotations
 import uuid
 from typing import Final, TypeGuard, get_args
 
+from debitor_core._invoice import RECORD_KINDS
 from debitor_core.storage._queries import CustomerQuery, QuerySort
 
 __all__ = [
     "MAX_SQL_INTEGER",
+    "RECORD_TYPES",
     "SORTS",
     "checked_count",
     "checked_query",
     "checked_sort",
+    "given_type",
     "is_sql_integer",
     "is_uuid",
 ]
@@ -31,6 +35,23 @@ MAX_SQL_INTEGER: Final = 2**63 - 1
 
 SORTS: Final[tuple[QuerySort, ...]] = get_args(QuerySort)
 """The orders a search can be sorted in: ``number``, ``name``, ``created``."""
+
+RECORD_TYPES: Final = tuple(RECORD_KINDS.values())
+"""The classes of the records a store keeps (`put_record` takes nothing else)."""
+
+
+def given_type(value: object, kind: type | tuple[type, ...], method: str) -> None:
+    """Refuse with `TypeError` what the write ``method`` cannot take, before anything changes.
+
+    Args:
+        value: What the caller handed the write.
+        kind: The class (or classes) it takes.
+        method: The write's name, for the message.
+    """
+    if not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+        msg = f"{method}() takes a {names}, not {type(value).__name__}."
+        raise TypeError(msg)
 
 
 def checked_query(query: object) -> CustomerQuery:

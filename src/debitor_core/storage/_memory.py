@@ -20,7 +20,7 @@ from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 from debitor_core._util import insert_sorted, remove_sorted
 from debitor_core.storage import _refusals as refused
-from debitor_core.storage._arguments import checked_count
+from debitor_core.storage._arguments import RECORD_TYPES, checked_count, given_type
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._queries import is_number
 
@@ -385,7 +385,8 @@ class StateTransaction:
         self.operations.append(operation)
 
     def add(self, customer: Customer) -> None:
-        """Add a new customer (see `Transaction.add`)."""
+        """Add a new customer (see `Transaction.add`; `TypeError` for anything else)."""
+        given_type(customer, Customer, "add")
         self._did(self._state.add(customer), ("add", customer))
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
@@ -394,6 +395,7 @@ class StateTransaction:
         A version of another type that equals the stored one (True or 1.0 for 1) is
         noted as the stored int: the change log and the JSON store's journal hold ints.
         """
+        given_type(customer, Customer, "update")
         if type(expected_version) is not int:
             stored = self._state.get(customer.id).version
             if stored == expected_version:
@@ -407,7 +409,8 @@ class StateTransaction:
         self._did(self._state.delete(customer_id), ("delete", customer_id))
 
     def put_category(self, category: Category) -> None:
-        """Add or replace a category."""
+        """Add or replace a category (`TypeError` for anything else)."""
+        given_type(category, Category, "put_category")
         self._did(self._state.put_category(category), ("put_category", category))
 
     def delete_category(self, category_id: uuid.UUID) -> None:
@@ -415,7 +418,8 @@ class StateTransaction:
         self._did(self._state.delete_category(category_id), ("delete_category", category_id))
 
     def put_custom_field(self, definition: CustomFieldDefinition) -> None:
-        """Add or replace a custom-field definition."""
+        """Add or replace a custom-field definition (`TypeError` for anything else)."""
+        given_type(definition, CustomFieldDefinition, "put_custom_field")
         self._did(self._state.put_custom_field(definition), ("put_custom_field", definition))
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
@@ -424,6 +428,7 @@ class StateTransaction:
         An expected version of another type that equals the stored one is noted as the
         stored int (see `update`).
         """
+        given_type(record, RECORD_TYPES, "put_record")
         if expected_version is not None and type(expected_version) is not int:
             old = self._state.records[record.KIND].get(record.key)
             if old is not None and old.version == expected_version:

@@ -132,12 +132,20 @@ class Store(Protocol):
         """Return the customer with this number.
 
         Raises:
-            NotFound: no customer has the number.
+            NotFound: no customer has the number (nor can one: it is not an int, or
+                it is a bool).
         """
         ...
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
-        """Return the stored customers in number order, skipping ``offset``, at most ``limit``."""
+        """Return the stored customers in number order, skipping ``offset``, at most ``limit``.
+
+        An offset or a limit past the last customer skips or keeps them all.
+
+        Raises:
+            TypeError: ``offset`` or ``limit`` is not an int (a bool is not one).
+            ValueError: ``offset`` or ``limit`` is negative.
+        """
         ...
 
     def count(self) -> int:
@@ -160,7 +168,7 @@ class Store(Protocol):
         """Return the record of ``kind`` with ``key``.
 
         Raises:
-            NotFound: there is no such record.
+            NotFound: there is no such record (nor can there be: ``key`` is not text).
         """
         ...
 

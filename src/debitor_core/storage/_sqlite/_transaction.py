@@ -26,7 +26,7 @@ from debitor_core._invoice import Record
 from debitor_core._model import Customer
 from debitor_core._text import private_field_keys, text_field_keys
 from debitor_core.storage import _refusals as refused
-from debitor_core.storage._arguments import is_sql_integer, is_uuid
+from debitor_core.storage._arguments import RECORD_TYPES, given_type, is_sql_integer, is_uuid
 from debitor_core.storage._sqlite import _queries as q
 from debitor_core.storage._sqlite._errors import translated
 from debitor_core.storage._sqlite._rows import INSERT_CUSTOMER, RowCodec, checksum
@@ -220,7 +220,8 @@ class SqliteTransaction:
             self.search_fields = fields
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
-        """Add or replace an invoice, payment, delivery or reminder log."""
+        """Add or replace a record (`TypeError` for anything else, a customer too)."""
+        given_type(record, RECORD_TYPES, "put_record")
         check_structure(record)
         kind, key, data = record.KIND, record.key, self._dumps(record)
         row_checksum = checksum(kind, key, record.version, data)
