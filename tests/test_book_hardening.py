@@ -57,6 +57,17 @@ class TestArguments:
             assert ["form.type"] == codes(info.value)
         assert 1 == book.get(made.id).version
 
+    @pytest.mark.parametrize("kind", ["memory", "sqlite"])
+    @pytest.mark.parametrize("number", [True, 1.0, Decimal(1), "1", 1 + 0j], ids=repr)
+    def test_a_number_that_only_equals_1_finds_nobody(self, clock, tmp_path, kind, number):
+        """get_by_number(True) or (1.0) is NotFound, as in every store, not customer 1."""
+        store = SqliteStore(tmp_path / "book.db") if kind == "sqlite" else InMemoryStore()
+        book = CustomerBook(store, clock=clock)
+        book.register(anna())
+        assert 1 == book.get_by_number(1).number
+        with pytest.raises(NotFound):
+            book.get_by_number(number)
+
     def test_search_none_is_search_empty(self, book):
         """A web form's missing q (None) searches for everything, as "" does."""
         book.register(anna())

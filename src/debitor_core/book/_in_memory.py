@@ -117,11 +117,12 @@ class InMemoryReadModel:
         return self._state.index.get(customer_id)
 
     def get_by_number(self, number: int) -> Customer | None:
-        """The customer with this number, or ``None`` (no lock taken)."""
-        try:
-            return self._state.index.get_by_number(number)
-        except TypeError:  # unhashable: no number
-            return None
+        """The customer with this number, or ``None`` (no lock taken).
+
+        Anything but a customer number (`is_number`) finds nobody: not ``True`` or ``1.0``,
+        which equal 1, as in every store.
+        """
+        return self._state.index.get_by_number(number) if is_number(number) else None
 
     def count(self, query: CustomerQuery | None = None) -> int:
         """How many customers match ``query`` (all of them for ``None``)."""
