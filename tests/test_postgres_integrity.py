@@ -12,7 +12,7 @@ import uuid
 import attrs
 import pytest
 
-from debitor_core import CorruptStore, CustomerBook
+from debitor_core import CorruptStore, CustomerBook, StorageError
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._invoice import Payment
@@ -424,6 +424,7 @@ class TestMigration:
         self, postgres, pg_pool, fresh_schema, monkeypatch
     ):
         """Upgrading from schema 3 checksums every book row, tombstone and place, all books."""
+        monkeypatch.setattr(_schema, "_SEAL_BATCH", 1)  # one row a batch: the loop runs
         with monkeypatch.context() as patched:
             patched.setattr(_schema, "SCHEMA_VERSION", 3)
             for book_id in ("old", "other"):
@@ -497,3 +498,32 @@ class TestMigration:
                 (fresh_schema,),
             ).fetchone()
         assert ([(1,), (2,), (3,), (4,)], (0,)) == (versions, nulls)
+
+    def test_a_failing_python_step_rolls_the_migration_back(
+        self, postgres, pg_pool, fresh_schema, monkeypatch
+    ):
+        """A step of Python that fails undoes the migration's statements, as a statement would."""
+        PostgresStore(pg_pool, book_id="b", schema=fresh_schema)
+        current = _schema.SCHEMA_VERSION
+
+        def failing(cur, names):
+            cur.execute(names.sql("SELECT no_such_column FROM {s}debitor_book"))
+
+        monkeypatch.setattr(_schema, "SCHEMA_VERSION", current + 1)
+        monkeypatch.setitem(
+            _schema.MIGRATIONS,
+            current,
+            ("ALTER TABLE {s}debitor_book ADD COLUMN extra text", failing),
+        )
+        with pytest.raises(StorageError, match=f"from version {current} to {current + 1} failed"):
+            PostgresStore(pg_pool, book_id="b", schema=fresh_schema)
+        with postgres.admin() as conn:
+            columns = conn.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = %s "
+                "AND column_name = 'extra'",
+                (fresh_schema,),
+            ).fetchone()
+            version = conn.execute(
+                f'SELECT max(version) FROM "{fresh_schema}".debitor_schema_version'  # noqa: S608 - the test's own schema
+            ).fetchone()
+        assert ((0,), (current,)) == (columns, version)
