@@ -12,6 +12,7 @@ import socket
 import string
 import sys
 import threading
+import uuid
 import zlib
 from decimal import Decimal
 from pathlib import Path
@@ -1161,10 +1162,18 @@ class TestFilesToImportInTheCallersLanguage:
         assert ("Skype",) == report.plan.ignored
 
 
+def _placed(*key):
+    """Order columns of a PostgreSQL row of the book id "" and their matching checksum."""
+    from debitor_core.storage._postgres._rows import order_checksum
+
+    return (1, 1, order_checksum("", key, 1, 1))
+
+
 class TestTheLastEnglishOnlySentences:
     """The nested transaction, a damaged PostgreSQL row, an unknown database failure."""
 
     def codec_error(self, read):
+        """The `CorruptStore` that ``read`` of a codec for the book 'b' (id "") raises."""
         pytest.importorskip("psycopg")
         from debitor_core.storage._postgres._rows import RowCodec
 
@@ -1184,14 +1193,30 @@ class TestTheLastEnglishOnlySentences:
                 "tās datu vai kontrolsummas kolonna ir tukša vai nepareiza tipa",
             ),
             (
-                lambda c: c.category(("k1", "{}", 1)),
+                lambda c: c.category(("k1", "{}", 1, *_placed("category", "k1"))),
                 "category",
                 "k1",
                 "checksum",
                 "tās kontrolsumma neatbilst datiem",
             ),
             (
-                lambda c: c.custom_field(("tier", "[]", zlib.crc32(b"[]"))),
+                lambda c: c.category(("k1", "{}", 1, 1, 2, 0)),
+                "category",
+                "k1",
+                "order",
+                "tās secības kolonnas (added_revision, added_seq) neatbilst to kontrolsummai",
+            ),
+            (
+                lambda c: c.book((uuid.UUID(int=1), 1, 0, 0, 0, 0, None, None, 0)),
+                "book",
+                "''",
+                "sealed",
+                "tās kontrolsumma neatbilst kolonnām",
+            ),
+            (
+                lambda c: c.custom_field(
+                    ("tier", "[]", zlib.crc32(b"[]"), *_placed("custom-field", "tier"))
+                ),
                 "custom-field",
                 "'tier'",
                 "data",
@@ -1227,7 +1252,10 @@ class TestTheLastEnglishOnlySentences:
         from debitor_core._invoice import Invoice
 
         error = self.codec_error(
-            lambda c: c.record(Invoice, ("i1", 1, "not json", zlib.crc32(b"not json")))
+            lambda c: c.record(
+                Invoice,
+                ("i1", 1, "not json", zlib.crc32(b"not json"), *_placed("record", "invoice", "i1")),
+            )
         )
         assert ("invoice", "data") == (error.params["record"], error.params["fault"])
         reason = error.params["reason"]

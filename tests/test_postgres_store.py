@@ -629,8 +629,8 @@ class TestSchema:
             PostgresStore(pg_pool, book_id="b", schema=fresh_schema)
         assert (
             "The database has debitor-core schema version 7, written by a newer "
-            "debitor-core; this one knows up to 3. Upgrade debitor-core to open it. The "
-            "database was not changed." == str(info.value)
+            f"debitor-core; this one knows up to {_schema.SCHEMA_VERSION}. Upgrade debitor-core "
+            "to open it. The database was not changed." == str(info.value)
         )
 
     def test_tables_without_a_version(self, postgres, pg_pool, fresh_schema):
@@ -665,6 +665,20 @@ class TestSchema:
                 f'SELECT version FROM "{fresh_schema}".debitor_schema_version'
             ).fetchall()
         assert [(v,) for v in range(1, _schema.SCHEMA_VERSION + 1)] == versions
+
+
+def reseal_book(conn, schema, book_id):
+    """Give the book's row the checksum of what it holds now (as debitor-core writes it)."""
+    table = f'"{schema}".debitor_book'
+    row = conn.execute(
+        f"SELECT {_rows.BOOK_COLUMNS} FROM {table} WHERE book_id = %s",
+        (book_id,),
+    ).fetchone()
+    checksum = _rows.book_checksum(book_id, _rows.BookRow(*row[:-1]))
+    conn.execute(
+        f"UPDATE {table} SET checksum = %s WHERE book_id = %s",
+        (checksum, book_id),
+    )
 
 
 def run_children(target, arguments):
@@ -2635,7 +2649,22 @@ class TestFolding:
         with postgres.admin() as conn:
             conn.execute(f'SET search_path = "{schema}"')
             cursor = conn.execute(sql, params)
+            if sql.startswith("UPDATE debitor_book"):
+                # The fold stamp is covered by the book row's checksum: made to match, as
+                # a release that folds otherwise would write it.
+                reseal_book(conn, schema, params[-1])
             return cursor.fetchall() if sql.startswith("SELECT") else None
+
+    def test_a_fold_stamp_edited_by_hand_is_refused(self, postgres, pg_pool, pg_schema):
+        """A fold stamp changed outside debitor-core (checksum not made to match) is damage."""
+        store = PostgresStore(pg_pool, book_id=new_book_id(), schema=pg_schema)
+        with postgres.admin() as conn:
+            conn.execute(
+                f'UPDATE "{pg_schema}".debitor_book SET fold_version = NULL WHERE book_id = %s',
+                (store.book_id,),
+            )
+        with pytest.raises(CorruptStore, match="its checksum does not match its columns"):
+            PostgresStore(pg_pool, book_id=store.book_id, schema=pg_schema)
 
     def test_a_version_1_book_is_migrated_and_folded(
         self, postgres, pg_pool, fresh_schema, monkeypatch
@@ -2844,7 +2873,7 @@ def _until_listening(postgres, application_name):
         for _ in range(600):
             row = conn.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
-                "AND state = 'idle' AND query LIKE 'SELECT revision FROM %%'",
+                "AND state = 'idle' AND query LIKE 'SELECT store_id, revision, %%'",
                 (application_name,),
             ).fetchone()
             if row[0]:

@@ -1298,6 +1298,19 @@ message("storage.row/keys", "its key columns do not match its data")
 message("storage.row/structure", "its data is damaged ({reason})")
 # TRANSLATORS: {kind} is the stored kind of record as the row names it, in quotes.
 message("storage.row/kind", "its kind {kind} is unknown")
+message("storage.row/sealed", "its checksum does not match its columns")
+message(
+    "storage.row/order",
+    "its order columns (added_revision, added_seq) do not match their checksum",
+)
+# TRANSLATORS: {column} is the book row's column (last_number or revision), not translated;
+# {value} its value; {found} the highest the book's other rows hold.
+message(
+    "storage.row/ahead",
+    "its {column} is {value}, but the book's rows go up to {found}, so it was moved back",
+)
+term("record", "book")
+term("record", "deleted-customer")
 term("record", "customer")
 term("record", "category")
 term("record", "custom-field")

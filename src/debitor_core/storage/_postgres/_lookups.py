@@ -26,6 +26,7 @@ import psycopg
 
 from debitor_core._history import Erasure, Forward, HistoryEntry
 from debitor_core._invoice import Record
+from debitor_core.storage._postgres._rows import RECORD_COLUMNS
 from debitor_core.storage._postgres._schema import Names
 from debitor_core.storage._queries import is_number, record_subject
 
@@ -42,7 +43,7 @@ class Reader(Protocol):
     """How the store reads records: a statement led by ``book_id`` and its other parameters."""
 
     def __call__(self, kind: type[R], statement: str, params: Sequence[object]) -> list[R]:
-        """Return the records of ``kind`` the statement selects (key, version, data, checksum)."""
+        """Return the records of ``kind`` the statement selects (`RECORD_COLUMNS`)."""
         ...
 
 
@@ -52,7 +53,7 @@ class Lookups:
     def __init__(self, names: Names, read: Reader) -> None:
         """Write the statements for the tables ``names`` says; read rows with ``read``."""
         select = (
-            "SELECT key, version, data, checksum FROM {s}debitor_record "
+            f"SELECT {RECORD_COLUMNS} FROM {{s}}debitor_record "  # noqa: S608 - our own columns
             "WHERE book_id = %s AND kind = %s"
         )
         order = " ORDER BY added_revision, added_seq"

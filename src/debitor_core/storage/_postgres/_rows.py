@@ -7,6 +7,13 @@ builds the object, checks that the key columns agree with it and checks its stru
 again, so that a row damaged or edited outside debitor-core (even with a right checksum)
 is refused with `CorruptStore` rather than loaded.
 
+The columns outside the JSON that decide what a reader sees have checksums of their own
+(`row_checksum`, schema 4): the book's row (its revision, last number, feed revisions and
+horizon, store id and fold stamp: `BookRow`), each tombstone (its id and deleted
+revision), and the order columns of categories, custom fields and records
+(``added_revision``, ``added_seq``: ``order_checksum``, written once, when the row is
+added, since an update keeps its place).
+
 A bulk import writes its rows in ``COPY``'s text format itself (`copy_fields`,
 `copy_text`, `array_literal`): one string a row, far cheaper than a
 driver's row-by-row dumping.
@@ -31,7 +38,22 @@ from debitor_core._integrity import check_structure, structural_problems
 from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 
-__all__ = ["Dumped", "RowCodec", "array_literal", "copy_fields", "copy_text", "copy_value"]
+__all__ = [
+    "BOOK_COLUMNS",
+    "ORDER_COLUMNS",
+    "RECORD_COLUMNS",
+    "BookRow",
+    "Dumped",
+    "RowCodec",
+    "array_literal",
+    "book_checksum",
+    "copy_fields",
+    "copy_text",
+    "copy_value",
+    "order_checksum",
+    "row_checksum",
+    "tombstone_checksum",
+]
 
 T = TypeVar("T")
 _Where = tuple[str, str]
@@ -74,6 +96,62 @@ def _json_writer() -> Callable[[object], str]:
     return lambda value: "".join(chunks(value, 0))
 
 
+def row_checksum(*values: object) -> int:
+    """The CRC-32 of some columns of a row, each written as ``str()`` does, joined by US.
+
+    ``None`` is written as a NUL, which no text column of PostgreSQL can hold. The first
+    value names what the checksum is of (``"book"``, ``"deleted"``, ``"order"``), so that
+    the checksum of one kind of row never fits another.
+    """
+    text = "\x1f".join("\x00" if value is None else str(value) for value in values)
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+ORDER_COLUMNS: Final = "added_revision, added_seq, order_checksum"
+"""The order columns of a category, custom-field or record row, and their checksum."""
+
+RECORD_COLUMNS: Final = f"key, version, data, checksum, {ORDER_COLUMNS}"
+"""The columns a record is read from, in `RowCodec.record`'s order."""
+
+BOOK_COLUMNS: Final = (
+    "store_id, revision, last_number, categories_revision, custom_fields_revision, "
+    "feed_horizon, fold_version, unicode_version, checksum"
+)
+"""The columns the book's row is read from: `BookRow`'s fields, then its checksum."""
+
+
+class BookRow(NamedTuple):
+    """The book's row (``debitor_book``) but its id and checksum, once its checksum matched."""
+
+    store_id: uuid.UUID
+    revision: int
+    last_number: int
+    categories_revision: int
+    custom_fields_revision: int
+    feed_horizon: int
+    fold_version: int | None
+    unicode_version: str | None
+
+
+def book_checksum(book_id: str, row: BookRow) -> int:
+    """The checksum of the book's row: its id and every column of ``row``."""
+    return row_checksum("book", book_id, *row)
+
+
+def tombstone_checksum(book_id: str, customer_id: object, deleted_revision: object) -> int:
+    """The checksum of a tombstone (``debitor_customer_deleted``): every column it has."""
+    return row_checksum("deleted", book_id, customer_id, deleted_revision)
+
+
+def order_checksum(book_id: str, key: Sequence[object], revision: object, seq: object) -> int:
+    """The checksum of a row's place: its book, its key columns and its order columns.
+
+    ``key`` is the row's table as `RowCodec` names it (``category``, ``custom-field``,
+    ``record``) and its key columns (a record's kind and key).
+    """
+    return row_checksum("order", book_id, *key, revision, seq)
+
+
 class Dumped(NamedTuple):
     """A stored object's JSON-ready data, its JSON text and the text's checksum."""
 
@@ -87,11 +165,13 @@ class RowCodec:
 
     Args:
         book: How messages name the book (``the book 'shop-1'``).
+        book_id: The book's id, which the checksums of its rows cover (`row_checksum`).
     """
 
-    def __init__(self, book: str) -> None:
+    def __init__(self, book: str, book_id: str = "") -> None:
         """Create the codec with a converter of its own."""
         self._book = book
+        self._book_id = book_id
         self._converter = make_converter()
         self._customer = self._converter.get_unstructure_hook(Customer)
         self._encode = _json_writer()
@@ -148,36 +228,103 @@ class RowCodec:
         return self._sound(where, customer)
 
     def category(self, row: tuple[Any, ...]) -> Category:
-        """Return the category of an ``(id, data, checksum)`` row."""
-        row_id, data, checksum = row
+        """Return the category of an ``(id, data, checksum, *order)`` row (`ORDER_COLUMNS`)."""
+        row_id, data, checksum, *order = row
         where = ("category", str(row_id))
+        self._placed(where, ("category", row_id), order)
         category = self.load(Category, data, checksum, where)
         self._agree(where, (row_id,), (category.id,))
         return self._sound(where, category)
 
     def custom_field(self, row: tuple[Any, ...]) -> CustomFieldDefinition:
-        """Return the definition of a ``(key, data, checksum)`` row."""
-        key, data, checksum = row
+        """Return the definition of a ``(key, data, checksum, *order)`` row (`ORDER_COLUMNS`)."""
+        key, data, checksum, *order = row
         where = ("custom-field", repr(key))
+        self._placed(where, ("custom-field", key), order)
         definition = self.load(CustomFieldDefinition, data, checksum, where)
         self._agree(where, (key,), (definition.key,))
         return self._sound(where, definition)
 
     def record(self, kind: type[T], row: tuple[Any, ...]) -> T:
-        """Return the record of a ``(key, version, data, checksum)`` row."""
-        key, version, data, checksum = row
-        where = (getattr(kind, "KIND", "record"), repr(key))
+        """Return the record of a ``(key, version, data, checksum, *order)`` row.
+
+        The row is `RECORD_COLUMNS`; its kind is ``kind``'s.
+        """
+        key, version, data, checksum, *order = row
+        record_kind = getattr(kind, "KIND", "record")
+        where = (record_kind, repr(key))
+        self._placed(where, ("record", record_kind, key), order)
         record = self.load(kind, data, checksum, where)
         assert isinstance(record, Record)  # noqa: S101 - kind is a record class
         self._agree(where, (key, version), (record.key, record.version))
         return self._sound(where, record)
 
     def any_record(self, row: tuple[Any, ...]) -> Record:
-        """Return the record of a ``(kind, key, version, data, checksum)`` row."""
+        """Return the record of a ``(kind, *RECORD_COLUMNS)`` row."""
         kind = RECORD_KINDS.get(row[0])
         if kind is None:
             raise self._damaged(("record", repr(row[1])), "kind", kind=repr(row[0]))
         return self.record(kind, row[1:])
+
+    def book(self, row: tuple[Any, ...]) -> BookRow:
+        """Return the book's row of a `BOOK_COLUMNS` row, or raise `CorruptStore`.
+
+        Its checksum covers every column, so a revision moved back (a commit hidden from
+        the change feed), a last number lowered (a number handed out again) or any other
+        edit is refused here, before a transaction or a read relies on it.
+        """
+        *values, checksum = row
+        where = ("book", repr(self._book_id))
+        if not isinstance(checksum, int) or isinstance(checksum, bool):
+            raise self._damaged(where, "columns")
+        book = BookRow(*values)
+        if book_checksum(self._book_id, book) != checksum:
+            raise self._damaged(where, "sealed")
+        return book
+
+    def tombstone(self, row: tuple[Any, ...]) -> uuid.UUID:
+        """Return the customer id of an ``(id, deleted_revision, checksum)`` tombstone row.
+
+        Raises:
+            CorruptStore: the checksum does not match the id and deleted revision (an
+                id pointed elsewhere, a revision moved).
+        """
+        customer_id: uuid.UUID
+        customer_id, deleted_revision, checksum = row
+        where = ("deleted-customer", str(customer_id))
+        if not isinstance(checksum, int) or isinstance(checksum, bool):
+            raise self._damaged(where, "columns")
+        if tombstone_checksum(self._book_id, customer_id, deleted_revision) != checksum:
+            raise self._damaged(where, "sealed")
+        return customer_id
+
+    def ahead(self, column: str, value: int, found: int) -> CorruptStore:
+        """The error for a book's row behind its own rows (`PostgresStore.verify`).
+
+        Args:
+            column: ``last_number`` (a customer has a higher number) or ``revision`` (a
+                row names a later revision).
+            value: The column's value in the book's row.
+            found: The highest value the rows hold.
+        """
+        return self._damaged(
+            ("book", repr(self._book_id)),
+            "ahead",
+            column=column,
+            value=str(value),
+            found=str(found),
+        )
+
+    def _placed(self, where: _Where, key: tuple[object, ...], order: Sequence[object]) -> None:
+        """Refuse a row whose order columns (added revision, sequence) do not match their checksum.
+
+        ``order`` is ``(added_revision, added_seq, order_checksum)`` (`ORDER_COLUMNS`).
+        """
+        revision, seq, checksum = order
+        if not isinstance(checksum, int) or isinstance(checksum, bool):
+            raise self._damaged(where, "columns")
+        if order_checksum(self._book_id, key, revision, seq) != checksum:
+            raise self._damaged(where, "order")
 
     def _sound(self, where: _Where, value: T) -> T:
         """``value`` once it keeps every structural invariant, else `CorruptStore`.

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, Final, NamedTuple
 
 import psycopg
 from psycopg.rows import tuple_row
@@ -25,18 +26,26 @@ from debitor_core._errors import CorruptStore, StorageError, UnsupportedFormatVe
 from debitor_core._i18n import render_message
 from debitor_core._limits import MAX_NUMBER
 from debitor_core._text import FOLD_VERSION, UNICODE_VERSION
+from debitor_core.storage._postgres._rows import (
+    BookRow,
+    book_checksum,
+    order_checksum,
+    tombstone_checksum,
+)
 
 __all__ = [
     "GIN_INDEXES",
     "MIGRATIONS",
     "PENDING_LIST_KB",
     "SCHEMA_VERSION",
+    "SEALED",
     "TABLES",
+    "Migration",
     "Names",
     "prepare",
 ]
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 """The schema version this release writes (the highest row of ``debitor_schema_version``)."""
 
 TABLES: Final = (
@@ -194,15 +203,120 @@ _V3: Final = tuple(
     f"ALTER INDEX {{s}}{index} RESET (gin_pending_list_limit)" for index in GIN_INDEXES
 )
 
-MIGRATIONS: dict[int, tuple[str, ...]] = {0: _V1, 1: _V2, 2: _V3}
-"""The statements that take the schema from version ``n`` to ``n + 1``; 0 is no tables.
+_Cursor = psycopg.Cursor[tuple[Any, ...]]
+Migration = Callable[[_Cursor, "Names"], None]
+"""A step of a migration done in Python, on the migration's cursor."""
 
-``{s}`` in a statement stands for the schema prefix (``"name".`` or nothing), ``{trgm}``
-for the schema of the pg_trgm extension (wherever it was installed, on the search path
-or not). Version 2 adds the columns the store's queries read, computed in Python when a row is
-written; a book whose rows were written before (or by another fold) is folded again
-when a store opens it (`PostgresStore`). Version 3 takes the pending list cap off the GIN
-indexes: each write transaction of the store sets it (`PENDING_LIST_KB`).
+SEALED: Final = 4
+"""The schema version whose book rows, tombstones and order columns have checksums."""
+
+_SEAL_BATCH: Final = 5_000
+"""How many rows the migration to version 4 reads, checksums and writes back at a time."""
+
+
+class _Seal(NamedTuple):
+    """Which checksum `_seal` writes into each row of a table, and from what."""
+
+    table: str
+    target: str
+    """The column the checksum goes into."""
+    key: tuple[tuple[str, str], ...]
+    """The table's primary key: each column with its type."""
+    columns: str
+    """The columns the checksum covers, after the key."""
+    checksum: Callable[[tuple[Any, ...]], int]
+    """The checksum of a row read as the key's columns, then ``columns``."""
+
+
+def _seal(cur: _Cursor, names: Names, seal: _Seal) -> None:
+    """Write the checksum ``seal`` says into each row of its table.
+
+    The rows are read in batches by a server-side cursor, and each batch is written with
+    one ``UPDATE`` by the primary key; the migration's ``ALTER TABLE`` holds the table's
+    lock, so no other transaction changes a row meanwhile.
+    """
+    table, target, key, columns, checksum = seal
+    key_names = ", ".join(name for name, _ in key)
+    unnest = ", ".join(f"%s::{kind}[]" for _, kind in key)
+    match = " AND ".join(f"t.{name} = v.{name}" for name, _ in key)
+    update = names.sql(
+        f"UPDATE {{s}}{table} t SET {target} = v.checksum "  # noqa: S608 - our own columns
+        f"FROM unnest({unnest}, %s::bigint[]) v({key_names}, checksum) WHERE {match}"
+    )
+    with cur.connection.cursor("debitor_seal", row_factory=tuple_row) as source:
+        source.execute(names.sql(f"SELECT {key_names}, {columns} FROM {{s}}{table}"))  # noqa: S608 - our own columns
+        while batch := source.fetchmany(_SEAL_BATCH):
+            keys = [[row[i] for row in batch] for i in range(len(key))]
+            cur.execute(update, (*keys, [checksum(row) for row in batch]))
+
+
+def _seal_rows(cur: _Cursor, names: Names) -> None:
+    """Version 4: the checksums of every book row, tombstone and row place (all books)."""
+
+    def book(row: tuple[Any, ...]) -> int:
+        return book_checksum(row[0], BookRow(*row[1:]))
+
+    def tombstone(row: tuple[Any, ...]) -> int:
+        return tombstone_checksum(*row)
+
+    def placed(table: str) -> Callable[[tuple[Any, ...]], int]:
+        def place(row: tuple[Any, ...]) -> int:
+            book_id, *key, revision, seq = row
+            return order_checksum(book_id, (table, *key), revision, seq)
+
+        return place
+
+    book_columns = (
+        "store_id, revision, last_number, categories_revision, custom_fields_revision, "
+        "feed_horizon, fold_version, unicode_version"
+    )
+    book_id = ("book_id", "text")
+    by_id = (book_id, ("id", "uuid"))
+    by_key = (book_id, ("key", "text"))
+    order = "added_revision, added_seq"
+    by_kind = (book_id, ("kind", "text"), ("key", "text"))
+    for seal in (
+        _Seal("debitor_book", "checksum", (book_id,), book_columns, book),
+        _Seal("debitor_customer_deleted", "checksum", by_id, "deleted_revision", tombstone),
+        _Seal("debitor_category", "order_checksum", by_id, order, placed("category")),
+        _Seal("debitor_custom_field", "order_checksum", by_key, order, placed("custom-field")),
+        _Seal("debitor_record", "order_checksum", by_kind, order, placed("record")),
+    ):
+        _seal(cur, names, seal)
+
+
+# Checksums for what the row checksums (of the JSON) did not cover: the book's row, each
+# tombstone, and the place of each category, custom field and record. The columns are
+# added empty, filled in Python (`_seal_rows`, CRC-32 as `_rows.row_checksum`), and then
+# made NOT NULL; ALTER TABLE locks each table until the migration commits.
+_V4: Final[tuple[str | Migration, ...]] = (
+    "ALTER TABLE {s}debitor_book ADD COLUMN checksum bigint",
+    "ALTER TABLE {s}debitor_customer_deleted ADD COLUMN checksum bigint",
+    "ALTER TABLE {s}debitor_category ADD COLUMN order_checksum bigint",
+    "ALTER TABLE {s}debitor_custom_field ADD COLUMN order_checksum bigint",
+    "ALTER TABLE {s}debitor_record ADD COLUMN order_checksum bigint",
+    _seal_rows,
+    "ALTER TABLE {s}debitor_book ALTER COLUMN checksum SET NOT NULL",
+    "ALTER TABLE {s}debitor_customer_deleted ALTER COLUMN checksum SET NOT NULL",
+    "ALTER TABLE {s}debitor_category ALTER COLUMN order_checksum SET NOT NULL",
+    "ALTER TABLE {s}debitor_custom_field ALTER COLUMN order_checksum SET NOT NULL",
+    "ALTER TABLE {s}debitor_record ALTER COLUMN order_checksum SET NOT NULL",
+)
+
+MIGRATIONS: dict[int, tuple[str | Migration, ...]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4}
+"""The steps that take the schema from version ``n`` to ``n + 1``; 0 is no tables.
+
+A step is a statement or a function of Python (a `Migration`), run in the migration's
+transaction. ``{s}`` in a statement stands for the schema prefix (``"name".`` or
+nothing), ``{trgm}`` for the schema of the pg_trgm extension (wherever it was installed,
+on the search path or not). Version 2 adds the columns the store's queries read, computed
+in Python when a row is written; a book whose rows were written before (or by another
+fold) is folded again when a store opens it (`PostgresStore`). Version 3 takes the
+pending list cap off the GIN indexes: each write transaction of the store sets it
+(`PENDING_LIST_KB`). Version 4 adds checksums (CRC-32, `_rows.row_checksum`) of the book's
+row, of each tombstone, and of the order columns of categories, custom fields and
+records, computed for the rows there are (`_seal_rows`): what they held before the
+upgrade is taken as it is.
 """
 
 _SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -282,14 +396,23 @@ def prepare(conn: psycopg.Connection[Any], names: Names, book_id: str) -> None:
             ),
             (book_id, uuid.uuid4()),
         )
-    elif not row[1]:
-        # A new book has no rows to fold: it is folded by this release from the start.
+    elif not row[1] and SCHEMA_VERSION < SEALED:
         cur.execute(
             names.sql(
                 "INSERT INTO {s}debitor_book (book_id, store_id, fold_version, unicode_version) "
                 "VALUES (%s, %s, %s, %s) ON CONFLICT (book_id) DO NOTHING"
             ),
             (book_id, uuid.uuid4(), FOLD_VERSION, UNICODE_VERSION),
+        )
+    elif not row[1]:
+        # A new book has no rows to fold: it is folded by this release from the start.
+        new = BookRow(uuid.uuid4(), 0, 0, 0, 0, 0, FOLD_VERSION, UNICODE_VERSION)
+        cur.execute(
+            names.sql(
+                "INSERT INTO {s}debitor_book (book_id, store_id, fold_version, unicode_version, "
+                "checksum) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (book_id) DO NOTHING"
+            ),
+            (book_id, new.store_id, FOLD_VERSION, UNICODE_VERSION, book_checksum(book_id, new)),
         )
 
 
@@ -371,6 +494,9 @@ def _migrate(conn: psycopg.Connection[Any], names: Names) -> None:
                 )
             try:
                 for statement in MIGRATIONS[version]:
+                    if callable(statement):
+                        statement(cur, names)
+                        continue
                     if "{trgm}" in statement:
                         statement = statement.replace("{trgm}", _extension_prefix(cur, "pg_trgm"))  # noqa: PLW2901
                     cur.execute(names.sql(statement))

@@ -6,13 +6,14 @@ runs the same text over and over, which psycopg prepares after a few runs.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, NamedTuple
 
 from debitor_core.storage._postgres import _schema
 from debitor_core.storage._postgres._derived import COMPUTED_COLUMNS, RECORD_COMPUTED_COLUMNS
+from debitor_core.storage._postgres._rows import BOOK_COLUMNS, ORDER_COLUMNS, RECORD_COLUMNS
 from debitor_core.storage._postgres._schema import Names
 
-__all__ = ["CUSTOMER_COLUMNS", "SchemaStatements"]
+__all__ = ["CUSTOMER_COLUMNS", "SchemaStatements", "Verifying"]
 
 CUSTOMER_COLUMNS: Final = "id, number, version, data, checksum"
 """The columns a customer is read from, in `RowCodec.customer`'s order."""
@@ -20,10 +21,21 @@ _COMPUTED: Final = COMPUTED_COLUMNS
 _RECORD_COMPUTED: Final = RECORD_COMPUTED_COLUMNS
 
 
+class Verifying(NamedTuple):
+    """The statements of `PostgresStore.verify`, each taking the book id."""
+
+    categories: str
+    """Every category row (`RowCodec.category`)."""
+    custom_fields: str
+    """Every custom-field row (`RowCodec.custom_field`)."""
+    tombstones: str
+    """Every tombstone row (`RowCodec.tombstone`)."""
+    highest: str
+    """The highest customer number, and the highest revision any row names (``%(b)s``)."""
+
+
 class SchemaStatements:
     """Every statement of the store, with the table names of one schema."""
-
-    LOCK_COLUMNS: Final = "revision, last_number, categories_revision, custom_fields_revision"
 
     def __init__(self, names: Names, lock_ms: int, statement_ms: int | None) -> None:
         s = names.sql
@@ -41,28 +53,30 @@ class SchemaStatements:
         self.customers = s(f"{select} ORDER BY number LIMIT %s OFFSET %s")
         self.count = s("SELECT count(*) FROM {s}debitor_customer WHERE book_id = %s")
         self.categories = s(
-            "SELECT id, data, checksum FROM {s}debitor_category WHERE book_id = %s "
+            f"SELECT id, data, checksum, {ORDER_COLUMNS} FROM {{s}}debitor_category "  # noqa: S608 - our own columns
+            "WHERE book_id = %s "
             "ORDER BY added_revision, added_seq"
         )
         self.custom_fields = s(
-            "SELECT key, data, checksum FROM {s}debitor_custom_field WHERE book_id = %s "
+            f"SELECT key, data, checksum, {ORDER_COLUMNS} FROM {{s}}debitor_custom_field "  # noqa: S608 - our own columns
+            "WHERE book_id = %s "
             "ORDER BY added_revision, added_seq"
         )
         record = (
-            "SELECT key, version, data, checksum FROM {s}debitor_record "
+            f"SELECT {RECORD_COLUMNS} FROM {{s}}debitor_record "  # noqa: S608 - our own columns
             "WHERE book_id = %s AND kind = %s"
         )
         self.records = s(f"{record} ORDER BY added_revision, added_seq")
         self.record = s(f"{record} AND key = %s")
         self.changed_customers = s(f"{select} AND changed_revision > %s ORDER BY number")
         self.deleted_customers = s(
-            "SELECT t.id FROM {s}debitor_customer_deleted t "
+            "SELECT t.id, t.deleted_revision, t.checksum FROM {s}debitor_customer_deleted t "
             "WHERE t.book_id = %s AND t.deleted_revision > %s AND NOT EXISTS ("
             "SELECT 1 FROM {s}debitor_customer c WHERE c.book_id = t.book_id AND c.id = t.id) "
             "ORDER BY t.deleted_revision, t.id"
         )
         self.changed_records = s(
-            "SELECT kind, key, version, data, checksum FROM {s}debitor_record "
+            f"SELECT kind, {RECORD_COLUMNS} FROM {{s}}debitor_record "  # noqa: S608 - our own columns
             "WHERE book_id = %s AND changed_revision > %s ORDER BY added_revision, added_seq"
         )
         self.add_customer = s(
@@ -88,25 +102,28 @@ class SchemaStatements:
         self.delete_customer = s(
             "WITH gone AS (DELETE FROM {s}debitor_customer WHERE book_id = %s AND id = %s "
             "RETURNING id) "
-            "INSERT INTO {s}debitor_customer_deleted (book_id, id, deleted_revision) "
-            "SELECT %s, id, %s FROM gone ON CONFLICT (book_id, id) "
-            "DO UPDATE SET deleted_revision = excluded.deleted_revision"
+            "INSERT INTO {s}debitor_customer_deleted (book_id, id, deleted_revision, checksum) "
+            "SELECT %s, id, %s, %s FROM gone ON CONFLICT (book_id, id) "
+            "DO UPDATE SET deleted_revision = excluded.deleted_revision, "
+            "checksum = excluded.checksum"
         )
         self.put_category = s(
-            "INSERT INTO {s}debitor_category (book_id, id, added_revision, added_seq, data, "
-            "checksum) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (book_id, id) "
+            "INSERT INTO {s}debitor_category (book_id, id, added_revision, added_seq, "
+            "order_checksum, data, checksum) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (book_id, id) "
             "DO UPDATE SET data = excluded.data, checksum = excluded.checksum"
         )
         self.delete_category = s("DELETE FROM {s}debitor_category WHERE book_id = %s AND id = %s")
         self.put_custom_field = s(
             "INSERT INTO {s}debitor_custom_field (book_id, key, added_revision, added_seq, "
-            "data, checksum) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (book_id, key) "
+            "order_checksum, data, checksum) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (book_id, key) "
             "DO UPDATE SET data = excluded.data, checksum = excluded.checksum"
         )
         self.add_record = s(
             "INSERT INTO {s}debitor_record (book_id, kind, key, version, added_revision, "  # noqa: S608 - our own columns
-            f"added_seq, changed_revision, data, checksum, {_RECORD_COMPUTED}) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            f"added_seq, order_checksum, changed_revision, data, checksum, {_RECORD_COMPUTED}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT DO NOTHING"
         )
         self.update_record = s(
@@ -124,14 +141,17 @@ class SchemaStatements:
             "(SELECT 'number', id, number FROM {s}debitor_customer "
             "WHERE book_id = %s AND number = ANY(%s::bigint[]) ORDER BY number LIMIT 1) LIMIT 1"
         )
+        # The checksum is made for the horizon as it was; a commit that prunes a tombstone
+        # past it moves it, which RETURNING tells, and writes the checksum again (`seal_book`).
         self.commit_book = s(
             "WITH pruned AS (DELETE FROM {s}debitor_customer_deleted "
             "WHERE book_id = %s AND deleted_revision <= %s RETURNING deleted_revision) "
             "UPDATE {s}debitor_book SET revision = %s, last_number = %s, "
             "categories_revision = %s, custom_fields_revision = %s, "
-            "feed_horizon = greatest(feed_horizon, (SELECT max(deleted_revision) FROM pruned)) "
-            "WHERE book_id = %s"
+            "feed_horizon = greatest(feed_horizon, (SELECT max(deleted_revision) FROM pruned)), "
+            "checksum = %s WHERE book_id = %s RETURNING feed_horizon"
         )
+        self.seal_book = s("UPDATE {s}debitor_book SET checksum = %s WHERE book_id = %s")
 
         # -- queries: every one led by book_id, the first parameter --
         self._search = s(f"SELECT {CUSTOMER_COLUMNS} FROM {{s}}debitor_customer WHERE ")  # noqa: S608 - our own columns
@@ -140,7 +160,7 @@ class SchemaStatements:
             "WHERE book_id = %s AND match_keys && %s::text[] ORDER BY number"
         )
         invoices = (
-            "SELECT key, version, data, checksum FROM {s}debitor_record "
+            f"SELECT {RECORD_COLUMNS} FROM {{s}}debitor_record "  # noqa: S608 - our own columns
             "WHERE book_id = %s AND kind = 'invoice'"
         )
         self._invoices = invoices
@@ -163,20 +183,18 @@ class SchemaStatements:
             "AND welcome)"
         )
         self.pending = s(
-            "SELECT key, version, data, checksum FROM {s}debitor_record WHERE book_id = %s "
+            f"SELECT {RECORD_COLUMNS} FROM {{s}}debitor_record WHERE book_id = %s "  # noqa: S608 - our own columns
             "AND kind = 'delivery' AND state = 'pending' AND (%s::timestamptz IS NULL "
             "OR next_attempt IS NULL OR next_attempt <= %s) ORDER BY added_revision, added_seq"
         )
         # -- folding again --
-        self.fold_stamp = s(
-            "SELECT fold_version, unicode_version FROM {s}debitor_book WHERE book_id = %s"
-        )
         self.set_fold_stamp = s(
-            "UPDATE {s}debitor_book SET fold_version = %s, unicode_version = %s WHERE book_id = %s"
+            "UPDATE {s}debitor_book SET fold_version = %s, unicode_version = %s, checksum = %s "
+            "WHERE book_id = %s"
         )
         self.all_customers = s(select)
         self.all_records = s(
-            "SELECT kind, key, version, data, checksum FROM {s}debitor_record WHERE book_id = %s"
+            f"SELECT kind, {RECORD_COLUMNS} FROM {{s}}debitor_record WHERE book_id = %s"  # noqa: S608 - our own columns
         )
         self.refold_customers = s(
             "UPDATE {s}debitor_customer c SET search_text = r.search_text, "
@@ -190,6 +208,34 @@ class SchemaStatements:
             "state = r.state, due_date = r.due_date, next_attempt = r.next_attempt "
             "FROM pg_temp.debitor_refold_records r "
             "WHERE c.book_id = %s AND c.kind = r.kind AND c.key = r.key"
+        )
+
+    def verifying(self) -> Verifying:
+        """The statements only `PostgresStore.verify` runs: every row of the book."""
+        s = self._s
+        return Verifying(
+            categories=s(
+                f"SELECT id, data, checksum, {ORDER_COLUMNS} FROM {{s}}debitor_category "  # noqa: S608 - our own columns
+                "WHERE book_id = %s"
+            ),
+            custom_fields=s(
+                f"SELECT key, data, checksum, {ORDER_COLUMNS} FROM {{s}}debitor_custom_field "  # noqa: S608 - our own columns
+                "WHERE book_id = %s"
+            ),
+            tombstones=s(
+                "SELECT id, deleted_revision, checksum FROM {s}debitor_customer_deleted "
+                "WHERE book_id = %s"
+            ),
+            highest=s(
+                "SELECT (SELECT max(number) FROM {s}debitor_customer WHERE book_id = %(b)s), "
+                "greatest((SELECT max(changed_revision) FROM {s}debitor_customer "
+                "WHERE book_id = %(b)s), (SELECT max(greatest(added_revision, changed_revision)) "
+                "FROM {s}debitor_record WHERE book_id = %(b)s), (SELECT max(added_revision) "
+                "FROM {s}debitor_category WHERE book_id = %(b)s), (SELECT max(added_revision) "
+                "FROM {s}debitor_custom_field WHERE book_id = %(b)s), "
+                "(SELECT max(deleted_revision) FROM {s}debitor_customer_deleted "
+                "WHERE book_id = %(b)s))"
+            ),
         )
 
     def search(self, condition: str, order: str, *, found_first: bool = False) -> str:
@@ -228,10 +274,10 @@ class SchemaStatements:
         customers = f"SELECT id FROM {{s}}debitor_customer WHERE {condition}"  # noqa: S608 - built by _queries
         return self._s(f"{self._invoices} AND customer_id IN ({customers}) ORDER BY invoice_number")
 
-    def book(self, columns: str) -> str:
-        """The statement that reads ``columns`` of the book's row (locking it for the lock)."""
-        lock = " FOR UPDATE" if columns == self.LOCK_COLUMNS else ""
-        return self._s(f"SELECT {columns} FROM {{s}}debitor_book WHERE book_id = %s{lock}")  # noqa: S608 - our own columns
+    def book(self, *, lock: bool = False) -> str:
+        """The statement that reads the book's row (`BOOK_COLUMNS`), locking it for ``lock``."""
+        end = " FOR UPDATE" if lock else ""
+        return self._s(f"SELECT {BOOK_COLUMNS} FROM {{s}}debitor_book WHERE book_id = %s{end}")  # noqa: S608 - our own columns
 
     def copy_customers(self) -> str:
         """``COPY`` of new customers into the book (`PostgresTransaction._copy_line`)."""
@@ -251,7 +297,7 @@ class SchemaStatements:
         """``COPY`` of new records into the book (`PostgresTransaction._record_line`)."""
         return self._s(
             "COPY {s}debitor_record (book_id, kind, key, version, added_revision, added_seq, "
-            f"changed_revision, data, checksum, {_RECORD_COMPUTED}) FROM STDIN"
+            f"order_checksum, changed_revision, data, checksum, {_RECORD_COMPUTED}) FROM STDIN"
         )
 
     def gin_indexes(self) -> list[str]:

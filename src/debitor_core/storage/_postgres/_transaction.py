@@ -50,11 +50,15 @@ from debitor_core.storage._postgres._derived import (
 )
 from debitor_core.storage._postgres._errors import translate
 from debitor_core.storage._postgres._rows import (
+    BookRow,
     RowCodec,
     array_literal,
+    book_checksum,
     copy_fields,
     copy_text,
     copy_value,
+    order_checksum,
+    tombstone_checksum,
 )
 
 __all__ = ["Cursor", "PostgresTransaction", "Statements", "TransactionStore"]
@@ -75,13 +79,13 @@ class Statements(Protocol):
     customer_version: str
     delete_category: str
     delete_customer: str
-    fold_stamp: str
     import_clash: str
     put_category: str
     put_custom_field: str
     record_version: str
     refold_customers: str
     refold_records: str
+    seal_book: str
     set_fold_stamp: str
     update_customer: str
     update_record: str
@@ -167,15 +171,17 @@ class PostgresTransaction:
     transaction, so a caller may catch the error and go on.
     """
 
-    def __init__(self, store: TransactionStore, cur: Cursor, row: tuple[Any, ...]) -> None:
-        """Start with the book's locked row: revision, last number, feed revisions."""
+    def __init__(self, store: TransactionStore, cur: Cursor, row: BookRow) -> None:
+        """Start with the book's locked row (its checksum checked): revision, last number, ..."""
         self._store = store
         self._cur = cur
         self._sql = store._sql  # noqa: SLF001 - the transaction belongs to its store
         self._codec = store._codec  # noqa: SLF001
         self._book = store.book_id
-        revision, self.last_number, self._categories, self._fields = row
-        self.revision: int = revision + 1
+        self._row = row
+        self.last_number = row.last_number
+        self._categories, self._fields = row.categories_revision, row.custom_fields_revision
+        self.revision: int = row.revision + 1
         """The revision this transaction gets when it commits."""
         self.field_keys = store._field_keys(cur, self._fields)  # noqa: SLF001
         """The custom fields whose values are searched (as general or private text)."""
@@ -211,15 +217,19 @@ class PostgresTransaction:
         schema version 2) computed, or some of whose records lack the columns of the
         history lookups; does nothing if another process did it meanwhile.
         """
-        stamp = self._execute(self._sql.fold_stamp, (self._book,)).fetchone()
-        assert stamp is not None  # noqa: S101 - the book's row is locked by this transaction
-        current = tuple(stamp) == (FOLD_VERSION, UNICODE_VERSION)
+        # The book's row is locked by this transaction: as it was read, checksum checked.
+        row = self._row
+        current = (row.fold_version, row.unicode_version) == (FOLD_VERSION, UNICODE_VERSION)
         if current and not self._store._lookups_missing(self._cur):  # noqa: SLF001
             return
-        self._store._refuse_newer_fold(stamp[0])  # noqa: SLF001
+        self._store._refuse_newer_fold(row.fold_version)  # noqa: SLF001
         self._refold_customers()
         self._refold_records()
-        self._execute(self._sql.set_fold_stamp, (FOLD_VERSION, UNICODE_VERSION, self._book))
+        self._row = row._replace(fold_version=FOLD_VERSION, unicode_version=UNICODE_VERSION)
+        self._execute(
+            self._sql.set_fold_stamp,
+            (FOLD_VERSION, UNICODE_VERSION, book_checksum(self._book, self._row), self._book),
+        )
 
     def _refold_customers(self) -> None:
         """Compute the customers' columns again (with `field_keys`), in batches."""
@@ -296,9 +306,14 @@ class PostgresTransaction:
                 self._failed = error
             raise error from exc
 
-    def _next_seq(self) -> int:
+    def _place(self, key: tuple[object, ...]) -> tuple[int, int, int]:
+        """The order columns of a row added now, and their checksum (`order_checksum`).
+
+        ``key`` is the row's table as `RowCodec` names it and its key columns. A row
+        that is there already keeps its place and its checksum (``ON CONFLICT``).
+        """
         self._seq += 1
-        return self._seq
+        return self.revision, self._seq, order_checksum(self._book, key, self.revision, self._seq)
 
     def _customer_row(self, customer: Customer) -> tuple[uuid.UUID, int, int, int, str, int]:
         number = _checked_number(customer.number)
@@ -508,8 +523,10 @@ class PostgresTransaction:
         """Delete a customer, leaving a tombstone for the change feed."""
         deleted = 0
         if isinstance(customer_id, uuid.UUID):
+            sealed = tombstone_checksum(self._book, customer_id, self.revision)
             deleted = self._execute(
-                self._sql.delete_customer, (self._book, customer_id, self._book, self.revision)
+                self._sql.delete_customer,
+                (self._book, customer_id, self._book, self.revision, sealed),
             ).rowcount
         if deleted == 0:
             raise refused.customer_not_found(customer_id)
@@ -518,10 +535,8 @@ class PostgresTransaction:
     def put_category(self, category: Category) -> None:
         """Add or replace a category."""
         data, checksum = self._codec.dump(category)
-        self._execute(
-            self._sql.put_category,
-            (self._book, category.id, self.revision, self._next_seq(), data, checksum),
-        )
+        place = self._place(("category", category.id))
+        self._execute(self._sql.put_category, (self._book, category.id, *place, data, checksum))
         self._categories = self.revision
         self.wrote = True
 
@@ -538,9 +553,9 @@ class PostgresTransaction:
     def put_custom_field(self, definition: CustomFieldDefinition) -> None:
         """Add or replace a custom-field definition."""
         data, checksum = self._codec.dump(definition)
+        place = self._place(("custom-field", definition.key))
         self._execute(
-            self._sql.put_custom_field,
-            (self._book, definition.key, self.revision, self._next_seq(), data, checksum),
+            self._sql.put_custom_field, (self._book, definition.key, *place, data, checksum)
         )
         self._fields = self.revision
         self.wrote = True
@@ -559,7 +574,7 @@ class PostgresTransaction:
             inserted = self._execute(
                 self._sql.add_record,
                 (
-                    *(self._book, kind, key, record.version, self.revision, self._next_seq()),
+                    *(self._book, kind, key, record.version, *self._place(("record", kind, key))),
                     *(self.revision, data, checksum, *record_columns(record)),
                 ),
             ).rowcount
@@ -652,9 +667,10 @@ class PostgresTransaction:
         data, checksum = self._codec.dump(record)
         computed = "\t".join(copy_value(value) for value in record_columns(record))
         revision = self.revision
+        added, seq, placed = self._place(("record", kind, key))
         return (
             f"{self._book}\t{copy_text(kind)}\t{copy_text(str(key))}\t"
-            f"{copy_value(record.version)}\t{revision}\t{self._next_seq()}\t{revision}\t"
+            f"{copy_value(record.version)}\t{added}\t{seq}\t{placed}\t{revision}\t"
             f"{copy_text(data)}\t{checksum}\t{computed}\n"
         )
 
@@ -680,13 +696,25 @@ class PostgresTransaction:
             return
         retention = self._store._retention  # noqa: SLF001
         prune_to = -1 if retention is None else self.revision - retention
-        self._execute(
+        row = self._row._replace(
+            revision=self.revision,
+            last_number=self.last_number,
+            categories_revision=self._categories,
+            custom_fields_revision=self._fields,
+        )
+        moved = self._execute(
             self._sql.commit_book,
             (
                 *(self._book, prune_to, self.revision, self.last_number),
-                *(self._categories, self._fields, self._book),
+                *(self._categories, self._fields, book_checksum(self._book, row), self._book),
             ),
-        )
+        ).fetchone()
+        horizon = row.feed_horizon if moved is None else moved[0]
+        if horizon != row.feed_horizon:
+            # A tombstone past the horizon was pruned: it moved, and so does the checksum.
+            row = row._replace(feed_horizon=horizon)
+            self._execute(self._sql.seal_book, (book_checksum(self._book, row), self._book))
+        self._row = row
         if self._store._notify:  # noqa: SLF001
             # Sent by PostgreSQL at COMMIT, and only if the commit succeeds.
             self._execute(b"SELECT pg_notify(%s, %s)", (self._store.channel, str(self.revision)))
