@@ -158,7 +158,7 @@ class TestTheIteratorRaises:
             with pytest.raises(TypeError) as info:
                 tx.add_many(customers())
             tx.add(sample_customer(9000))
-        assert f"add_many takes customers, not {type(junk).__name__}." == str(info.value)
+        assert f"add_many() takes a Customer, not {type(junk).__name__}." == str(info.value)
         assert [9000] == numbers(store)
 
     def test_something_that_is_not_iterable(self, store):

@@ -27,7 +27,9 @@ __all__ = [
     "checked_sort",
     "given_type",
     "is_sql_integer",
+    "is_text",
     "is_uuid",
+    "sql_count",
 ]
 
 MAX_SQL_INTEGER: Final = 2**63 - 1
@@ -84,6 +86,25 @@ def checked_count(name: str, value: object) -> int:
         msg = f"{name} must be 0 or more, not {value}."
         raise ValueError(msg)
     return value
+
+
+def sql_count(name: str, value: object) -> int:
+    """``value`` (`checked_count`) as SQL's OFFSET or LIMIT takes it: at most `MAX_SQL_INTEGER`.
+
+    More than a 64-bit integer holds skips or keeps every row, as a bigger number would.
+    """
+    return min(checked_count(name, value), MAX_SQL_INTEGER)
+
+
+def is_text(value: object) -> bool:
+    """Whether ``value`` is text a database can be handed: a str without a lone surrogate."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def is_sql_integer(value: object) -> TypeGuard[int]:

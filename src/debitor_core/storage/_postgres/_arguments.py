@@ -20,15 +20,11 @@ import psycopg_pool
 from psycopg.conninfo import conninfo_to_dict
 
 from debitor_core._errors import ValidationError
-from debitor_core.storage._queries import CustomerQuery
 
 __all__ = [
-    "MAX_BIGINT",
     "Pool",
     "checked_book_id",
-    "checked_count",
     "checked_pool",
-    "checked_query",
     "checked_retention",
     "checked_scrub",
     "describe_server",
@@ -39,20 +35,10 @@ __all__ = [
 Pool = psycopg_pool.ConnectionPool[Any]
 """The pools a store takes: a ``ConnectionPool`` or a ``NullConnectionPool``."""
 
-MAX_BIGINT: Final = 2**63 - 1
-"""The highest value of PostgreSQL's bigint (versions, revisions, offsets and limits)."""
 
 _BOOK_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MIN_SECONDS: Final = 0.001
 _MAX_SECONDS: Final = 86_400
-
-
-def checked_query(query: object) -> CustomerQuery:
-    """``query``, if it is a `CustomerQuery` (else `TypeError`)."""
-    if not isinstance(query, CustomerQuery):
-        msg = f"query must be a CustomerQuery, not {type(query).__name__}."
-        raise TypeError(msg)
-    return query
 
 
 def checked_pool(pool: object) -> Pool:
@@ -80,17 +66,6 @@ def checked_book_id(book_id: object) -> str:
             "book_id",
         )
     return book_id
-
-
-def checked_count(name: str, value: object) -> int:
-    """``value`` as SQL's OFFSET or LIMIT takes it: more than a bigint holds skips or keeps all."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        msg = f"{name} must be an int, not {type(value).__name__}."
-        raise TypeError(msg)
-    if value < 0:
-        msg = f"{name} must be 0 or more, not {value}."
-        raise ValueError(msg)
-    return min(value, MAX_BIGINT)
 
 
 def milliseconds(name: str, seconds: object) -> int:

@@ -53,14 +53,13 @@ from debitor_core._text import (
     text_field_keys,
 )
 from debitor_core.storage import _refusals as refused
+from debitor_core.storage._arguments import checked_query, checked_sort, is_text, sql_count
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._postgres import _schema
 from debitor_core.storage._postgres._arguments import (
     Pool,
     checked_book_id,
-    checked_count,
     checked_pool,
-    checked_query,
     checked_retention,
     checked_scrub,
     describe_server,
@@ -393,9 +392,9 @@ class PostgresStore:
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
         """Return customers in number order, skipping ``offset``, at most ``limit``."""
-        offset = checked_count("offset", offset)
+        offset = sql_count("offset", offset)
         if limit is not None:
-            limit = checked_count("limit", limit)
+            limit = sql_count("limit", limit)
         rows = self._read(
             lambda cur: cur.execute(self._sql.customers, (self.book_id, limit, offset)).fetchall()
         )
@@ -564,13 +563,10 @@ class PostgresStore:
             TypeError: ``query`` is not a `CustomerQuery`, or a count is not an int.
             ValueError: an unknown ``sort``, or a negative count.
         """
-        offset = checked_count("offset", offset)
+        offset = sql_count("offset", offset)
         if limit is not None:
-            limit = checked_count("limit", limit)
-        order = ORDERS.get((sort, bool(descending)))
-        if order is None:
-            msg = f"sort must be number, name or created, not {sort!r}."
-            raise ValueError(msg)
+            limit = sql_count("limit", limit)
+        order = ORDERS[checked_sort(sort), bool(descending)]
         query = checked_query(query)
         sample = self._text_sample(query)
         found = where(self.book_id, query, sample)
@@ -614,8 +610,16 @@ class PostgresStore:
         return sample
 
     def customers_sharing(self, keys: Iterable[DuplicateKey]) -> Sequence[DuplicateRow]:
-        """Return the customers with any of ``keys``, by number, with the kinds they share."""
-        asked = [(kind, key) for kind, key in keys if "\x00" not in kind + key]
+        """Return the customers with any of ``keys``, by number, with the kinds they share.
+
+        A kind or key that is not text PostgreSQL can hold (not a str, a NUL, a lone
+        surrogate) finds nobody, as on the other stores.
+        """
+        asked = [
+            (kind, key)
+            for kind, key in keys
+            if is_text(kind) and is_text(key) and "\x00" not in kind + key
+        ]
         strings = query_keys(asked)
         if not strings:
             return []

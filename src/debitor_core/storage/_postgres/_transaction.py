@@ -21,7 +21,7 @@ import contextlib
 import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from typing import Any, Final, Protocol, Self
+from typing import Any, Final, Protocol, Self, cast
 
 import psycopg
 import psycopg_pool
@@ -38,8 +38,8 @@ from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core._text import FOLD_VERSION, UNICODE_VERSION
 from debitor_core.storage import _refusals as refused
+from debitor_core.storage._arguments import RECORD_TYPES, given_type, is_sql_integer
 from debitor_core.storage._postgres import _schema
-from debitor_core.storage._postgres._arguments import MAX_BIGINT
 from debitor_core.storage._postgres._derived import (
     COMPUTED_COLUMNS,
     RECORD_COMPUTED_COLUMNS,
@@ -315,14 +315,17 @@ class PostgresTransaction:
         self._seq += 1
         return self.revision, self._seq, order_checksum(self._book, key, self.revision, self._seq)
 
-    def _customer_row(self, customer: Customer) -> tuple[uuid.UUID, int, int, int, str, int]:
+    def _customer_row(
+        self, customer: Customer, method: str
+    ) -> tuple[uuid.UUID, int, int, int, str, int]:
+        given_type(customer, Customer, method)
         number = _checked_number(customer.number)
         data, checksum = self._codec.dump(customer)
         return (customer.id, number, customer.version, self.revision, data, checksum)
 
     def add(self, customer: Customer) -> None:
         """Add a new customer (see `Transaction.add`)."""
-        row = self._customer_row(customer)
+        row = self._customer_row(customer, "add")
         computed = self._computed(customer)
         if self._execute(self._sql.add_customer, (self._book, *row, *computed)).rowcount == 0:
             clash = self._execute(
@@ -486,8 +489,10 @@ class PostgresTransaction:
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer if it is still at ``expected_version`` (see `Transaction.update`)."""
-        customer_id, number, version, revision, data, checksum = self._customer_row(customer)
-        if not _is_bigint(expected_version):
+        customer_id, number, version, revision, data, checksum = self._customer_row(
+            customer, "update"
+        )
+        if not is_sql_integer(expected_version):
             # Compared here, as the in-memory store compares it: PostgreSQL would cast
             # "1" to a version, fail on "x" or 2**64, and spoil the transaction.
             expected_version = self._checked_version(customer, expected_version)
@@ -567,7 +572,8 @@ class PostgresTransaction:
             self._refold_customers()
 
     def put_record(self, record: Record, *, expected_version: int | None) -> None:
-        """Add or replace an invoice, payment, delivery or reminder log."""
+        """Add or replace a record (`TypeError` for anything else, a customer too)."""
+        given_type(record, RECORD_TYPES, "put_record")
         kind, key = record.KIND, record.key
         data, checksum = self._codec.dump(record)
         if expected_version is None:
@@ -582,7 +588,7 @@ class PostgresTransaction:
                 raise refused.record_exists(kind, key)
             self.wrote = True
             return
-        if not _is_bigint(expected_version):
+        if not is_sql_integer(expected_version):
             # Compared here, as in `update`.
             stored = self._record_version(kind, key)
             if stored != expected_version:
@@ -660,6 +666,7 @@ class PostgresTransaction:
 
         Every value not made here is escaped, as in `_copy_line`.
         """
+        given_type(record, RECORD_TYPES, "add_records")
         kind, key = record.KIND, record.key
         if (kind, key) in keys:
             raise refused.record_exists(kind, key)
@@ -749,15 +756,8 @@ class _Pulled:
         except BaseException:
             self.failed = True
             raise
-        if not isinstance(customer, Customer):
-            msg = f"add_many takes customers, not {type(customer).__name__}."
-            raise TypeError(msg)
-        return customer
-
-
-def _is_bigint(value: object) -> bool:
-    """Whether ``value`` is an int (not a bool) that PostgreSQL's bigint holds."""
-    return type(value) is int and -MAX_BIGINT - 1 <= value <= MAX_BIGINT
+        given_type(customer, Customer, "add_many")
+        return cast("Customer", customer)
 
 
 def _checked_number(number: object) -> int:

@@ -30,11 +30,10 @@ from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey
 from debitor_core.storage import _refusals as refused
 from debitor_core.storage._arguments import (
-    MAX_SQL_INTEGER,
-    checked_count,
     checked_query,
     checked_sort,
     is_uuid,
+    sql_count,
 )
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._files import check_folder
@@ -647,7 +646,5 @@ def _page(offset: object, limit: object) -> tuple[int, int]:
     Each is checked by `checked_count`; more than SQLite's INTEGER holds skips or keeps
     every row.
     """
-    offset = min(checked_count("offset", offset), MAX_SQL_INTEGER)
-    if limit is None:
-        return -1, offset
-    return min(checked_count("limit", limit), MAX_SQL_INTEGER), offset
+    offset = sql_count("offset", offset)
+    return -1 if limit is None else sql_count("limit", limit), offset
