@@ -18,6 +18,7 @@ from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._invoice import Payment
 from debitor_core.storage import PostgresStore
 from debitor_core.storage._postgres import _rows, _schema
+from debitor_core.storage._postgres import _store as _pg_store
 from debitor_core.storage._postgres._rows import RowCodec
 from debitor_core.testing import sample_customer, sample_records
 
@@ -402,6 +403,21 @@ class TestVerify:
             tx.put_record(sample_records(customer)[0], expected_version=None)
         edit(damage, store.book_id)
         with pytest.raises(CorruptStore, match=found):
+            store.verify()
+
+    def test_reads_the_book_in_batches_to_its_last_row(self, store, edit, monkeypatch):
+        """verify() reads from a cursor on the server, a batch at a time: every batch is checked.
+
+        With batches of two rows, damage in the last customer (the fourth batch) is found.
+        """
+        monkeypatch.setattr(_pg_store, "_VERIFY_BATCH", 2)
+        add(store, *(sample_customer(n) for n in range(1, 8)))
+        store.verify()
+        edit(
+            "UPDATE debitor_customer SET checksum = checksum + 1 WHERE book_id = %s AND number = 7",
+            store.book_id,
+        )
+        with pytest.raises(CorruptStore, match=r"The customer row .* its checksum"):
             store.verify()
 
     @pytest.mark.parametrize("column", ["last_number", "revision"])

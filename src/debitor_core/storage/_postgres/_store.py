@@ -100,6 +100,10 @@ R = TypeVar("R", bound=Record)
 T = TypeVar("T")
 
 
+_VERIFY_BATCH: Final = 2_000
+"""How many rows `PostgresStore.verify` fetches from the server at a time."""
+
+
 class PostgresStore:
     """Customer books in a PostgreSQL database, shared by processes on many hosts.
 
@@ -851,16 +855,19 @@ class PostgresStore:
         sql, codec, book_id = self._sql, self._codec, self.book_id
         verifying = sql.verifying()
         book = self._book_row(cur)
-        for row in cur.execute(sql.all_customers, (book_id,)):
-            codec.customer(row)
-        for row in cur.execute(verifying.categories, (book_id,)):
-            codec.category(row)
-        for row in cur.execute(verifying.custom_fields, (book_id,)):
-            codec.custom_field(row)
-        for row in cur.execute(sql.all_records, (book_id,)):
-            codec.any_record(row)
-        for row in cur.execute(verifying.tombstones, (book_id,)):
-            codec.tombstone(row)
+        for statement, check in (
+            (sql.all_customers, codec.customer),
+            (verifying.categories, codec.category),
+            (verifying.custom_fields, codec.custom_field),
+            (sql.all_records, codec.any_record),
+            (verifying.tombstones, codec.tombstone),
+        ):
+            # A cursor on the server: a book of millions of rows is read a batch at a
+            # time, never held whole in this process's memory.
+            with cur.connection.cursor("debitor_verify", row_factory=tuple_row) as rows:
+                rows.itersize = _VERIFY_BATCH
+                for row in rows.execute(statement, (book_id,)):
+                    check(row)
         highest = cur.execute(verifying.highest, {"b": book_id}).fetchone()
         number, revision = highest if highest is not None else (None, None)
         last_number, newest = book.last_number, book.revision
