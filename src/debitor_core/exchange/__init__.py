@@ -263,7 +263,8 @@ def read_json_records(path: str | os.PathLike[str]) -> list[Mapping[str, object]
 
     Raises:
         ValidationError: the file cannot be read or is not such an array (codes
-            ``file.unreadable``, ``file.format``).
+            ``file.unreadable``, ``file.encoding``, ``file.format``; rule
+            ``json_depth`` for arrays or objects nested past Python's recursion limit).
     """
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
@@ -277,6 +278,9 @@ def read_json_records(path: str | os.PathLike[str]) -> list[Mapping[str, object]
         data = json.loads(text)
     except ValueError as exc:
         params = {"file": str(path), "rule": "json", "reason": str(exc)}
+        raise ValidationError.single("file.format", None, str(path), params=params) from exc
+    except RecursionError as exc:  # arrays in arrays past the interpreter's limit
+        params = {"file": str(path), "rule": "json_depth"}
         raise ValidationError.single("file.format", None, str(path), params=params) from exc
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         params = {"file": str(path), "rule": "json_array"}

@@ -43,6 +43,11 @@ _BOMS: Final = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_WIDE: Final = frozenset({"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
+_END: Final = "\udc80"
+"""Fed to the CSV reader after the file's last line: no decoded text holds a lone
+surrogate, so this comes back alone when the file ended outside quotes, and at the end
+of the last cell when a quote was left open."""
 _NUMBER: Final = re.compile(r"[+-]\d[\d .,]*")
 _FORMULA_STARTS: Final = frozenset("=@\t\r")
 
@@ -129,6 +134,25 @@ def _check_encoding(name: str) -> str:
         raise ValidationError.single("file.encoding", None, name, params=params) from None
 
 
+def _refuse_wide_text(start: bytes, encoding: str, name: str) -> None:
+    """Refuse UTF-16 or UTF-32 without a byte-order mark read with an 8-bit codec.
+
+    UTF-8 and the code pages would read it without an error, a zero byte beside each
+    letter; no CSV header starts with a zero byte, so one among the first bytes names
+    the encoding the file is in.
+    """
+    if encoding in _WIDE or 0 not in start[:2]:
+        return
+    if start[1:4] == b"\0\0\0":
+        wide = "utf-32-le"
+    elif start[:3] == b"\0\0\0":
+        wide = "utf-32-be"
+    else:
+        wide = "utf-16-le" if start[1:2] == b"\0" else "utf-16-be"
+    params = {"rule": "no_bom", "file": name, "encoding": wide}
+    raise ValidationError.single("file.encoding", None, name, params=params)
+
+
 class CsvTable:
     """A CSV file of customers, checked from end to end when opened.
 
@@ -151,7 +175,9 @@ class CsvTable:
     Raises:
         ValidationError: the file cannot be read, is empty, does not decode, or is
             not well-formed CSV (codes ``file.unreadable``, ``file.empty``,
-            ``file.encoding``, ``file.format``).
+            ``file.encoding``, ``file.format``): among others a UTF-16 file without
+            its byte-order mark read as UTF-8 (rule ``no_bom``), and a quote left open
+            at the end of the file (rule ``open_quote``, with the line it opens on).
     """
 
     def __init__(
@@ -169,6 +195,7 @@ class CsvTable:
         chosen = next((codec for bom, codec in _BOMS if start.startswith(bom)), None)
         if chosen is None:
             chosen = "utf-8-sig" if wanted == "utf-8" else wanted
+            _refuse_wide_text(start, wanted, self.name)
         self.format = CsvFormat(chosen, ",")
         self.header: tuple[str, ...] = ()
         self.row_count = 0
@@ -190,8 +217,17 @@ class CsvTable:
         first = text.readline()
         if not self.header:
             self.format = attrs.evolve(self.format, delimiter=_detect_delimiter(first))
-        self._reader = csv.reader(itertools.chain([first], text), delimiter=self.format.delimiter)
-        yield from self._reader
+        lines = itertools.chain([first], text, [_END])
+        reader = self._reader = csv.reader(lines, delimiter=self.format.delimiter)
+        start = 1
+        for record in reader:
+            if record == [_END]:
+                return
+            if record and record[-1].endswith(_END):
+                params = {"rule": "open_quote", "file": self.name, "line": start}
+                raise ValidationError.single("file.format", None, self.name, params=params)
+            yield record
+            start = reader.line_num + 1
 
     def _scan(self) -> None:
         count = 0

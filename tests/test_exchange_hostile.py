@@ -1,0 +1,259 @@
+"""Hostile files and paths given to import, export, dump and load: a sentence, never harm.
+
+Each test gives the library or the command what a careless user or an attacker would:
+a JSON file nested past Python's recursion limit, a CSV file whose quote never closes,
+UTF-16 without its byte-order mark, a rejects file named like the book, a folder, a
+FIFO or a device where a file should be, a disk that fills up. The answer is an error
+from our tree (or a one-line sentence and a documented exit status at the shell), and
+what the book held before is what it holds after.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from debitor_core import CustomerBook, ValidationError
+from debitor_core.cli import main
+from debitor_core.exchange import CsvTable, import_csv, read_json_records
+from debitor_core.storage import JsonFileStore
+
+pytestmark = pytest.mark.usefixtures("frozen_wall_clock")
+
+DEEP = "[" * 100_000 + "]" * 100_000
+"""JSON nested far deeper than Python's recursion limit."""
+
+
+@pytest.fixture
+def run(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DEBITOR_BOOK", raising=False)
+
+    def go(*argv):
+        code = main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return go
+
+
+@pytest.fixture
+def stored(tmp_path, frozen_wall_clock):
+    """A JSON book with one customer; returns a function giving what it holds now."""
+    path = tmp_path / "customers.json"
+    book = CustomerBook(JsonFileStore(path), clock=frozen_wall_clock)
+    book.register({"name": "SIA Koks", "address": {"country": "LV"}})
+    book.close()
+
+    def holds():
+        again = CustomerBook(JsonFileStore(path))
+        try:
+            return again.export(include_private=True), again.revision
+        finally:
+            again.close()
+
+    return holds
+
+
+def one_line(err):
+    """The command said one sentence on standard error, and no traceback."""
+    assert "Traceback" not in err
+    assert 1 == len(err.strip().splitlines()), err
+    return err.strip()
+
+
+class TestJson:
+    def test_deep_nesting_is_a_format_error_not_a_recursion_error(self, tmp_path):
+        """read_json_records refuses JSON nested past the recursion limit with our error."""
+        path = tmp_path / "deep.json"
+        path.write_text(DEEP, encoding="utf-8")
+        with pytest.raises(ValidationError) as caught:
+            read_json_records(path)
+        (problem,) = caught.value.errors
+        assert ("file.format", "json_depth") == (problem.code, problem.params["rule"])
+        assert str(path) in problem.message
+
+    def test_import_of_deep_json_says_so_and_stores_nothing(self, run, stored, tmp_path):
+        """The command's import of such a file: exit 1, one sentence, the book as it was."""
+        before = stored()
+        (tmp_path / "deep.json").write_text(DEEP, encoding="utf-8")
+        code, out, err = run("import", "deep.json")
+        assert (1, "") == (code, out)
+        assert "nests arrays or objects too deeply" in one_line(err)
+        assert before == stored()
+
+    def test_load_of_deep_json_says_so_and_makes_no_book(self, run, tmp_path):
+        """The command's load of such a file: exit 1, one sentence, no book left behind."""
+        (tmp_path / "deep.json").write_text('{"customers": ' + DEEP + "}", encoding="utf-8")
+        code, out, err = run("--book", "new.json", "load", "deep.json")
+        assert (1, "") == (code, out)
+        assert "nests arrays or objects too deeply" in one_line(err)
+        assert not (tmp_path / "new.json").exists()
+
+    @pytest.mark.parametrize("kind", ["folder", "device"])
+    def test_load_reads_only_a_regular_file(self, run, tmp_path, kind):
+        """A folder or a device is no dump: exit 2 at once (/dev/zero would never end)."""
+        if kind == "folder":
+            (tmp_path / "dump.json").mkdir()
+            name = "dump.json"
+        else:
+            name = os.devnull
+        code, out, err = run("--book", "new.json", "load", name)
+        assert (2, "") == (code, out)
+        assert one_line(err) == f"There is no file {name} to load."
+        assert not (tmp_path / "new.json").exists()
+
+
+class TestCsv:
+    def test_a_quote_open_at_the_end_is_refused_with_its_line(self):
+        """A quote that never closes would swallow every later row into one cell."""
+        rows = "".join(f"Customer {n},LV\n" for n in range(3, 1000))
+        data = f'name,country\nSIA Koks,LV\n"Ozols,LV\n{rows}'.encode()
+        with pytest.raises(ValidationError) as caught:
+            CsvTable(data)
+        (problem,) = caught.value.errors
+        assert ("file.format", "open_quote", 3) == (
+            problem.code,
+            problem.params["rule"],
+            problem.params["line"],
+        )
+        assert "line 3" in problem.message
+
+    def test_an_import_with_an_open_quote_stores_nothing(self):
+        """import_csv refuses the whole file before storing a row; the book is unchanged."""
+        book = CustomerBook()
+        book.register({"name": "SIA Koks", "address": {"country": "LV"}})
+        before = (book.export(include_private=True), book.revision)
+        data = b'name,country\nOzols,LV\n"Berzs,LV\nLiepa,LV'
+        with pytest.raises(ValidationError):
+            import_csv(book, data)
+        assert before == (book.export(include_private=True), book.revision)
+
+    @pytest.mark.parametrize(
+        ("text", "cells"),
+        [
+            ('name,country\n"a ""quoted"" name",LV\n', [['a "quoted" name', "LV"]]),
+            ('name,country\n"x",LV', [["x", "LV"]]),
+            ('name,country\r"two\rlines",LV\r', [["two\rlines", "LV"]]),
+            ("name,country\r\n", []),
+        ],
+    )
+    def test_closed_quotes_and_files_without_a_last_newline_still_read(self, text, cells):
+        """The end-of-file check takes nothing from what was read before."""
+        table = CsvTable(text.encode())
+        assert (("name", "country"), len(cells)) == (table.header, table.row_count)
+        assert cells == [row for _, row in table.rows()]
+
+    @pytest.mark.parametrize(
+        ("codec", "hint"),
+        [("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be"), ("utf-32-le", "utf-32-le")],
+    )
+    def test_utf16_without_a_byte_order_mark_is_named(self, codec, hint):
+        """Read as UTF-8 it would 'decode' with a NUL after each letter; say what it is."""
+        data = "name,country\nBērziņš,LV\n".encode(codec)
+        for encoding in (None, "latin-1"):
+            with pytest.raises(ValidationError) as caught:
+                CsvTable(data, encoding=encoding)
+            (problem,) = caught.value.errors
+            assert ("file.encoding", "no_bom", hint) == (
+                problem.code,
+                problem.params["rule"],
+                problem.params["encoding"],
+            )
+        table = CsvTable(data, encoding=hint)  # the hint works
+        assert [(2, ["Bērziņš", "LV"])] == list(table.rows())
+
+    def test_a_nul_byte_later_in_the_file_is_left_to_the_row_checks(self):
+        """Only a NUL among the first bytes says UTF-16; a NUL in a cell is a row's problem."""
+        table = CsvTable(b"name,country\nA\x00B,LV\n")
+        assert 1 == table.row_count
+
+
+class TestRejectsFile:
+    @pytest.mark.parametrize("suffix", ["", ".journal"])
+    def test_rejects_naming_the_book_is_refused(self, run, stored, tmp_path, suffix):
+        """--rejects customers.json would replace the book with a CSV file of rejects."""
+        (tmp_path / "rows.csv").write_text("name,country\nOzols,LV\nBerzs,\n", encoding="utf-8")
+        before = stored()
+        code, out, err = run("import", "rows.csv", "--rejects", f"customers.json{suffix}")
+        assert (2, "") == (code, out)
+        assert "is the book itself" in one_line(err)
+        assert before == stored()
+
+    @pytest.mark.usefixtures("stored")
+    def test_rejects_into_a_fifo_is_refused(self, run, tmp_path):
+        """A rejects file that is a FIFO would block the import at its end."""
+        (tmp_path / "rows.csv").write_text("name,country\nBerzs,\n", encoding="utf-8")
+        os.mkfifo(tmp_path / "rejects.csv")
+        keep = os.open(tmp_path / "rejects.csv", os.O_RDWR | os.O_NONBLOCK)  # old code ends
+        try:
+            code, out, err = run("import", "rows.csv", "--rejects", "rejects.csv")
+        finally:
+            os.close(keep)
+        assert (2, "") == (code, out)
+        assert "is not a regular file" in one_line(err)
+
+
+class TestOutput:
+    @pytest.mark.parametrize("command", ["export", "dump"])
+    def test_force_never_replaces_a_folder(self, run, stored, tmp_path, command):
+        """--force replaces a file, not a folder: exit 2, the folder and the book kept."""
+        (tmp_path / "out.json").mkdir()
+        (tmp_path / "out.json" / "keep.txt").write_text("mine", encoding="utf-8")
+        before = stored()
+        code, out, err = run(command, "out.json", "--force")
+        assert (2, "") == (code, out)
+        assert "is not a regular file" in one_line(err)
+        assert "mine" == (tmp_path / "out.json" / "keep.txt").read_text(encoding="utf-8")
+        assert before == stored()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.json.")]
+
+    @pytest.mark.parametrize("command", ["export", "dump"])
+    @pytest.mark.usefixtures("stored")
+    def test_force_never_replaces_a_fifo(self, run, tmp_path, command):
+        """A FIFO (or a device such as /dev/full) stays what it is; nothing replaces it."""
+        os.mkfifo(tmp_path / "out.json")
+        code, out, err = run(command, "out.json", "--force")
+        assert (2, "") == (code, out)
+        assert "is not a regular file" in one_line(err)
+        assert (tmp_path / "out.json").is_fifo()
+
+    @pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="needs RLIMIT_FSIZE")
+    @pytest.mark.parametrize("command", ["export", "dump"])
+    def test_a_full_disk_is_a_sentence_and_the_old_file_stays(self, stored, tmp_path, command):
+        """A write that fails part way (a file-size limit, as a full disk) is a sentence.
+
+        Exit status 1; the file --force would replace is left exactly as it was, and no
+        temporary file is left beside it.
+        """
+        stored()
+        old = tmp_path / "out.json"
+        old.write_text("the old export\n", encoding="utf-8")
+        boot = textwrap.dedent(
+            """
+            import datetime as dt, resource, signal, sys
+            from debitor_core import _model
+            _model._wall_clock = lambda: dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
+            from debitor_core.cli import main
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+            raise SystemExit(main(sys.argv[1:]))
+            """
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", boot, command, "out.json", "--force"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8", "LANGUAGE": "en"},
+        )
+        assert (1, "") == (done.returncode, done.stdout)
+        line = one_line(done.stderr)
+        assert line.startswith("The file out.json could not be written: ")
+        assert "the old export\n" == old.read_text(encoding="utf-8")
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.json.")]
