@@ -172,6 +172,41 @@ class TestCsv:
         assert 1 == table.row_count
 
 
+class TestEncodings:
+    @pytest.mark.parametrize("encoding", ["rot13", "hex", "base64", "zlib"])
+    def test_a_codec_that_is_not_a_text_encoding_is_unknown(self, encoding):
+        """Codecs from bytes to bytes (or str to str) read no text: refused by name."""
+        with pytest.raises(ValidationError) as caught:
+            CsvTable(b"name,country\nA,LV\n", encoding=encoding)
+        (problem,) = caught.value.errors
+        assert ("file.encoding", "unknown") == (problem.code, problem.params["rule"])
+
+    @pytest.mark.parametrize(
+        ("encoding", "data"),
+        [
+            ("utf-16", b"name,country\nA,LV\n"),  # a UTF-16 stream must start with its mark
+            ("punycode", b"name,country\nA,LV\n"),  # its decoder raises UnicodeError
+        ],
+    )
+    def test_a_codec_that_fails_without_a_byte_position_is_our_error(self, encoding, data):
+        """Some decoders raise a bare UnicodeError, with no byte to point at."""
+        with pytest.raises(ValidationError) as caught:
+            CsvTable(data, encoding=encoding)
+        (problem,) = caught.value.errors
+        assert ("file.encoding", "codec") == (problem.code, problem.params["rule"])
+        assert problem.params["reason"] in problem.message
+
+    @pytest.mark.parametrize("encoding", ["rot13", "punycode"])
+    def test_at_the_shell_it_is_one_sentence(self, run, stored, tmp_path, encoding):
+        """At the shell --encoding with such a codec: exit 1, one line, the book unchanged."""
+        (tmp_path / "rows.csv").write_text("name,country\nOzols,LV\n", encoding="utf-8")
+        before = stored()
+        code, out, err = run("import", "rows.csv", "--encoding", encoding)
+        assert (1, "") == (code, out)
+        assert "rows.csv" in one_line(err) or repr(encoding) in one_line(err)
+        assert before == stored()
+
+
 class TestRejectsFile:
     @pytest.mark.parametrize("suffix", ["", ".journal"])
     def test_rejects_naming_the_book_is_refused(self, run, stored, tmp_path, suffix):

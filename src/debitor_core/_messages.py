@@ -886,6 +886,11 @@ message(
     "file.encoding/unknown",
     "There is no text encoding called {encoding:r}; use utf-8, cp1257 or latin-1.",
 )
+# TRANSLATORS: {reason} is Python's decoder's own sentence, in English.
+message(
+    "file.encoding/codec",
+    "The file {file} cannot be read as {encoding} text: {reason}.",
+)
 message("file.encoding/json", "The file {file} is not UTF-8 text, as JSON must be.")
 # TRANSLATORS: {encoding} is a codec name such as utf-16-le, not translated.
 message(

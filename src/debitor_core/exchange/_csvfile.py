@@ -127,11 +127,18 @@ def _detect_delimiter(line: str) -> str:
 
 
 def _check_encoding(name: str) -> str:
+    """The codec's own name; refuse a name no codec has, or a codec that reads no text.
+
+    Some codecs turn bytes into bytes (``hex``, ``base64``, ``zlib``) or text into text
+    (``rot13``): a text stream refuses them, so they are no encoding a file is in.
+    """
     try:
-        return codecs.lookup(name).name
+        found = codecs.lookup(name).name
+        io.TextIOWrapper(io.BytesIO(), encoding=found)  # raises LookupError for those
     except LookupError:
         params = {"rule": "unknown", "encoding": name}
         raise ValidationError.single("file.encoding", None, name, params=params) from None
+    return found
 
 
 def _refuse_wide_text(start: bytes, encoding: str, name: str) -> None:
@@ -255,6 +262,10 @@ class CsvTable:
             line, byte = self._decoding_error()
             params = {"file": self.name, "encoding": self.format.label, "line": line}
             params["byte"] = byte
+            raise ValidationError.single("file.encoding", None, self.name, params=params) from exc
+        except UnicodeError as exc:  # a decoder that names no byte (utf-16 without its mark)
+            params = {"rule": "codec", "file": self.name, "encoding": self.format.label}
+            params["reason"] = str(exc)
             raise ValidationError.single("file.encoding", None, self.name, params=params) from exc
         except csv.Error as exc:
             line = self._line()
