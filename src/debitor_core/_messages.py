@@ -891,6 +891,14 @@ message(
     "file.encoding/codec",
     "The file {file} cannot be read as {encoding} text: {reason}.",
 )
+# TRANSLATORS: {column} is the export's column name (name, city), not translated;
+# {character} is the character and its code point: 'ā' (U+0101).
+message(
+    "file.encoding/unwritable",
+    "The export cannot be written in {encoding}: the {column} of row {row} holds the "
+    "character {character}, which {encoding} has no way to write; export in UTF-8 (the "
+    "default).",
+)
 message("file.encoding/json", "The file {file} is not UTF-8 text, as JSON must be.")
 # TRANSLATORS: {encoding} is a codec name such as utf-16-le, not translated.
 message(

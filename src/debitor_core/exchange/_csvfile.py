@@ -29,6 +29,7 @@ __all__ = [
     "CsvFormat",
     "CsvTable",
     "Source",
+    "check_encoding",
     "neutralise_formula",
     "restore_formula",
     "write_csv",
@@ -126,7 +127,7 @@ def _detect_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _check_encoding(name: str) -> str:
+def check_encoding(name: str) -> str:
     """The codec's own name; refuse a name no codec has, or a codec that reads no text.
 
     Some codecs turn bytes into bytes (``hex``, ``base64``, ``zlib``) or text into text
@@ -198,7 +199,7 @@ class CsvTable:
         if start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
             params = {"rule": "workbook", "file": self.name}
             raise ValidationError.single("file.format", None, self.name, params=params)
-        wanted = _check_encoding(encoding or "utf-8")
+        wanted = check_encoding(encoding or "utf-8")
         chosen = next((codec for bom, codec in _BOMS if start.startswith(bom)), None)
         if chosen is None:
             chosen = "utf-8-sig" if wanted == "utf-8" else wanted
