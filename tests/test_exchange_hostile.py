@@ -8,6 +8,7 @@ from our tree (or a one-line sentence and a documented exit status at the shell)
 what the book held before is what it holds after.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -91,6 +92,31 @@ class TestJson:
         code, out, err = run("--book", "new.json", "load", "deep.json")
         assert (1, "") == (code, out)
         assert "nests arrays or objects too deeply" in one_line(err)
+        assert not (tmp_path / "new.json").exists()
+
+    def test_a_key_given_twice_is_refused_not_read_as_the_last(self, tmp_path):
+        """JSON keeps the last of two values for one key; the file means one of them."""
+        path = tmp_path / "two.json"
+        path.write_text(
+            '[{"name": "SIA Koks", "country": "LV", "email": "a@koks.lv", "email": "b@x.lv"}]',
+            encoding="utf-8",
+        )
+        with pytest.raises(ValidationError) as caught:
+            read_json_records(path)
+        (problem,) = caught.value.errors
+        assert ("json_duplicate", "email") == (problem.params["rule"], problem.params["key"])
+        assert "'email' twice" in problem.message
+
+    def test_a_dump_with_a_key_given_twice_is_not_loaded(self, run, tmp_path):
+        """A customer object saying two names is refused; no book is made."""
+        source = CustomerBook()
+        source.register({"name": "SIA Koks", "address": {"country": "LV"}})
+        text = json.dumps(source.export(include_private=True))
+        text = text.replace('"name": "SIA Koks"', '"name": "SIA Koks", "name": "Ozols"', 1)
+        (tmp_path / "dump.json").write_text(text, encoding="utf-8")
+        code, out, err = run("--book", "new.json", "load", "dump.json")
+        assert (1, "") == (code, out)
+        assert "names the key 'name' twice" in one_line(err)
         assert not (tmp_path / "new.json").exists()
 
     @pytest.mark.parametrize("kind", ["folder", "device"])

@@ -915,6 +915,11 @@ message(
 message("file.format/csv", "The file {file} is not well-formed CSV: near line {line}, {reason}.")
 message("file.format/json", "The file {file} is not valid JSON ({reason}).")
 message(
+    "file.format/json_duplicate",
+    "The file {file} names the key {key:r} twice in one object, so one of its values "
+    "would be lost.",
+)
+message(
     "file.format/json_depth",
     "The file {file} nests arrays or objects too deeply to be a list of customers.",
 )

@@ -260,6 +260,25 @@ def _counts(data: dict[str, Any]) -> str:
     return ", ".join([*said_parts[:-2], last])
 
 
+class _DuplicateKeyError(ValueError):
+    """An object of a dump names a key twice (JSON would keep only the last value)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return found
+
+
 def load(app: App) -> int:
     """``load FILE``: a dump into the book (all or nothing)."""
     path = Path(app.args.file)
@@ -267,7 +286,13 @@ def load(app: App) -> int:
         msg = _("There is no file {path} to load.").format(path=path)
         raise UsageError(msg)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        msg = _(
+            "The file {path} is not a dump made by 'debitor dump': an object in it names "
+            "the key {key} twice."
+        ).format(path=path, key=repr(exc.key))
+        raise Refused(msg) from exc
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         msg = _("The file {path} is not a dump made by 'debitor dump' ({reason}).").format(
             path=path, reason=exc
