@@ -273,6 +273,43 @@ class TestExportEncoding:
         assert not (tmp_path / "x.csv").exists()
 
 
+class TestColumnNamesInReasons:
+    @pytest.mark.parametrize(
+        ("header", "mapping", "shown"),
+        [
+            ("E-mail\u202e", None, "'E-mail\\u202e'"),  # read as E-mail by the loose match
+            ("E\x1b[2Jmail", {"E\x1b[2Jmail": "email"}, "'E\\x1b[2Jmail'"),
+        ],
+    )
+    def test_a_header_with_controls_is_shown_escaped(self, header, mapping, shown):
+        """A reason names the file's column; its controls must not act on a terminal."""
+        data = f"name,country,{header}\nSIA Koks,LV,x@@koks\n".encode()
+        report = import_csv(CustomerBook(), data, mapping=mapping, dry_run=True)
+        (outcome,) = report.rejected_rows
+        reason = outcome.reason(report.plan)
+        assert reason.startswith(f"{shown}: The email address ")
+        assert not any(c in reason for c in "\x1b\u202e")
+
+    def test_at_the_shell_no_control_reaches_the_terminal(self, run, tmp_path):
+        """The command prints the reason with the name escaped, on one line."""
+        (tmp_path / "rows.csv").write_text(
+            "name,country,E-mail\u202e\nSIA Koks,LV,x@@koks\n", encoding="utf-8"
+        )
+        code, out, err = run("import", "rows.csv", "--dry-run")
+        assert 1 == code
+        assert "\u202e" not in out + err
+        assert "row 2: would reject: 'E-mail\\u202e': The email address" in out
+
+    def test_a_plain_header_is_shown_as_it_is(self):
+        """Accents and spaces (a no-break space too) are no controls: no quotes."""
+        data = "name,country,E-pasta\u00a0adrese ē\nSIA Koks,LV,x@@koks\n".encode()
+        report = import_csv(
+            CustomerBook(), data, mapping={"E-pasta\u00a0adrese ē": "email"}, dry_run=True
+        )
+        (outcome,) = report.rejected_rows
+        assert outcome.reason(report.plan).startswith("E-pasta\u00a0adrese ē: The email")
+
+
 class TestRejectsFile:
     @pytest.mark.parametrize("suffix", ["", ".journal"])
     def test_rejects_naming_the_book_is_refused(self, run, stored, tmp_path, suffix):
