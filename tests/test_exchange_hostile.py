@@ -163,6 +163,8 @@ class TestCsv:
         [
             ('name,country\n"a ""quoted"" name",LV\n', [['a "quoted" name', "LV"]]),
             ('name,country\n"x",LV', [["x", "LV"]]),
+            ('name,country\n"x","LV"', [["x", "LV"]]),
+            ("name,country\nx\\udc80,LV\n", [["x\\udc80", "LV"]]),
             ('name,country\r"two\rlines",LV\r', [["two\rlines", "LV"]]),
             ("name,country\r\n", []),
         ],
@@ -172,6 +174,12 @@ class TestCsv:
         table = CsvTable(text.encode())
         assert (("name", "country"), len(cells)) == (table.header, table.row_count)
         assert cells == [row for _, row in table.rows()]
+
+    def test_a_row_holding_the_end_marker_is_still_a_row(self):
+        """unicode_escape can decode a lone surrogate: the row is read, not taken as the end."""
+        table = CsvTable(b"name,country\nx,LV\n\\udc80\n", encoding="unicode_escape")
+        assert [(2, ["x", "LV"]), (3, ["\udc80"])] == list(table.rows())
+        assert 2 == table.row_count
 
     @pytest.mark.parametrize(
         ("codec", "hint"),

@@ -220,18 +220,32 @@ class CsvTable:
             params = {"file": self.name, "reason": reason}
             raise ValidationError.single("file.unreadable", None, self.name, params=params) from exc
 
-    def _records(self, text: IO[str]) -> Iterator[list[str]]:
+    def _records(self, text: IO[str], *, to_the_end: bool = False) -> Iterator[list[str]]:
+        """The file's records; ``to_the_end`` (the scan) also refuses a quote left open."""
         self._reader = None
         first = text.readline()
         if not self.header:
             self.format = attrs.evolve(self.format, delimiter=_detect_delimiter(first))
-        lines = itertools.chain([first], text, [_END])
-        reader = self._reader = csv.reader(lines, delimiter=self.format.delimiter)
+        if not to_the_end:  # rows(): the scan has checked the end
+            plain = itertools.chain([first], text)
+            self._reader = csv.reader(plain, delimiter=self.format.delimiter)
+            yield from self._reader
+            return
+        ended = False
+
+        def lines() -> Iterator[str]:
+            nonlocal ended
+            yield first
+            yield from text
+            ended = True  # a codec such as unicode_escape could give the marker too
+            yield _END
+
+        reader = self._reader = csv.reader(lines(), delimiter=self.format.delimiter)
         start = 1
         for record in reader:
-            if record == [_END]:
+            if ended and record == [_END]:
                 return
-            if record and record[-1].endswith(_END):
+            if ended and record and record[-1].endswith(_END):
                 params = {"rule": "open_quote", "file": self.name, "line": start}
                 raise ValidationError.single("file.format", None, self.name, params=params)
             yield record
@@ -241,7 +255,7 @@ class CsvTable:
         count = 0
         header: list[str] | None = None
         with self._text() as text:
-            for record in self._guarded(self._records(text)):
+            for record in self._guarded(self._records(text, to_the_end=True)):
                 if header is None:
                     header = record
                 elif "".join(record).strip():
