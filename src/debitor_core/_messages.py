@@ -886,7 +886,26 @@ message(
     "file.encoding/unknown",
     "There is no text encoding called {encoding:r}; use utf-8, cp1257 or latin-1.",
 )
+# TRANSLATORS: {reason} is Python's decoder's own sentence, in English.
+message(
+    "file.encoding/codec",
+    "The file {file} cannot be read as {encoding} text: {reason}.",
+)
+# TRANSLATORS: {column} is the export's column name (name, city), not translated;
+# {character} is the character and its code point: 'ā' (U+0101).
+message(
+    "file.encoding/unwritable",
+    "The export cannot be written in {encoding}: the {column} of row {row} holds the "
+    "character {character}, which {encoding} has no way to write; export in UTF-8 (the "
+    "default).",
+)
 message("file.encoding/json", "The file {file} is not UTF-8 text, as JSON must be.")
+# TRANSLATORS: {encoding} is a codec name such as utf-16-le, not translated.
+message(
+    "file.encoding/no_bom",
+    "The file {file} looks like UTF-16 or UTF-32 text without a byte-order mark (it has "
+    "zero bytes between its letters); read it with the encoding {encoding}.",
+)
 message(
     "file.format/workbook",
     "The file {file} is a spreadsheet workbook (such as .xlsx or .xls), not CSV; save it "
@@ -895,6 +914,20 @@ message(
 # TRANSLATORS: {reason} is Python's csv module's own sentence, in English.
 message("file.format/csv", "The file {file} is not well-formed CSV: near line {line}, {reason}.")
 message("file.format/json", "The file {file} is not valid JSON ({reason}).")
+message(
+    "file.format/json_duplicate",
+    "The file {file} names the key {key:r} twice in one object, so one of its values "
+    "would be lost.",
+)
+message(
+    "file.format/json_depth",
+    "The file {file} nests arrays or objects too deeply to be a list of customers.",
+)
+message(
+    "file.format/open_quote",
+    "The file {file} is not well-formed CSV: the quote that opens a value on line {line} "
+    "is never closed, so the rest of the file would be read as that one value.",
+)
 message(
     "file.format/json_array",
     "The file {file} must hold a JSON array of objects, one per customer.",

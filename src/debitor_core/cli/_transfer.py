@@ -26,28 +26,47 @@ _SHOWN_REJECTS: Final = 20
 
 @contextlib.contextmanager
 def replacing(path: Path) -> Iterator[IO[str]]:
-    """Write a file whole or not at all: a temporary file beside it, moved over it."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    """Write a file whole or not at all: a temporary file beside it, moved over it.
+
+    A write that fails (a full disk, no permission) leaves the file as it was, removes
+    the temporary file and is refused with a sentence (exit status 1).
+    """
+    temporary: str | None = None
     try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             yield stream
         Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            msg = _(
+                "The file {name} could not be written: {reason}. Nothing was changed there."
+            ).format(name=path, reason=exc.strerror or exc)
+            raise Refused(msg) from exc
         raise
 
 
-def _output(app: App, name: str) -> Path:
-    """The file an export or dump writes; refuse the book itself and existing files."""
-    path = Path(name)
+def _writable(app: App, path: Path) -> None:
+    """Refuse to write over the book's own files, or over what is not a regular file."""
     book = app.location
     if not is_postgres(book) and path.resolve() in {
         Path(book).resolve(),
         Path(book + ".journal").resolve(),
         Path(book + ".lock").resolve(),
     }:
-        msg = _("{name} is the book itself; write the export to another file.").format(name=name)
+        msg = _("{name} is the book itself; write the export to another file.").format(name=path)
         raise UsageError(msg)
+    if path.exists() and not path.is_file():  # a folder, a FIFO, a device
+        msg = _("{name} is not a regular file; name a file to write.").format(name=path)
+        raise UsageError(msg)
+
+
+def _output(app: App, name: str) -> Path:
+    """The file an export or dump writes; refuse the book itself and existing files."""
+    path = Path(name)
+    _writable(app, path)
     if path.exists() and not app.args.force:
         msg = _("The file {name} exists; add --force to replace it.").format(name=name)
         raise Refused(msg, Exit.USAGE)
@@ -80,6 +99,7 @@ def import_file(app: App) -> int:
     if rejects.resolve() == path.resolve():
         msg = _("--rejects names the file being imported; name another file.")
         raise UsageError(msg)
+    _writable(app, rejects)
     mapping = pairs(args.map, "--map")
     options: dict[str, Any] = {
         "mapping": mapping,
@@ -240,18 +260,49 @@ def _counts(data: dict[str, Any]) -> str:
     return ", ".join([*said_parts[:-2], last])
 
 
+class _DuplicateKeyError(ValueError):
+    """An object of a dump names a key twice (JSON would keep only the last value)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return found
+
+
 def load(app: App) -> int:
     """``load FILE``: a dump into the book (all or nothing)."""
     path = Path(app.args.file)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.is_file():  # a folder, a FIFO that would block, /dev/zero that never ends
         msg = _("There is no file {path} to load.").format(path=path)
-        raise UsageError(msg) from None
+        raise UsageError(msg)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        msg = _(
+            "The file {path} is not a dump made by 'debitor dump': an object in it names "
+            "the key {key} twice."
+        ).format(path=path, key=repr(exc.key))
+        raise Refused(msg) from exc
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         msg = _("The file {path} is not a dump made by 'debitor dump' ({reason}).").format(
             path=path, reason=exc
         )
+        raise Refused(msg) from exc
+    except RecursionError as exc:
+        msg = _(
+            "The file {path} is not a dump made by 'debitor dump': it nests arrays or "
+            "objects too deeply."
+        ).format(path=path)
         raise Refused(msg) from exc
     if not isinstance(data, dict) or not isinstance(data.get("customers"), list):
         msg = _(

@@ -258,12 +258,34 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+class _DuplicateKeyError(ValueError):
+    """An object of the JSON file names a key twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """An object of the file, refused when it names a key twice (JSON keeps only the last)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKeyError(key)
+            seen.add(key)
+    return found
+
+
 def read_json_records(path: str | os.PathLike[str]) -> list[Mapping[str, object]]:
     """Read a JSON file holding an array of objects (what `export_json` writes).
 
     Raises:
         ValidationError: the file cannot be read or is not such an array (codes
-            ``file.unreadable``, ``file.format``).
+            ``file.unreadable``, ``file.encoding``, ``file.format``; rule
+            ``json_depth`` for arrays or objects nested past Python's recursion limit,
+            ``json_duplicate`` for an object that names a key twice).
     """
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
@@ -274,9 +296,15 @@ def read_json_records(path: str | os.PathLike[str]) -> list[Mapping[str, object]
         params = {"file": str(path), "rule": "json"}
         raise ValidationError.single("file.encoding", None, str(path), params=params) from exc
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        params = {"file": str(path), "rule": "json_duplicate", "key": exc.key}
+        raise ValidationError.single("file.format", None, str(path), params=params) from exc
     except ValueError as exc:
         params = {"file": str(path), "rule": "json", "reason": str(exc)}
+        raise ValidationError.single("file.format", None, str(path), params=params) from exc
+    except RecursionError as exc:  # arrays in arrays past the interpreter's limit
+        params = {"file": str(path), "rule": "json_depth"}
         raise ValidationError.single("file.format", None, str(path), params=params) from exc
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         params = {"file": str(path), "rule": "json_array"}

@@ -29,6 +29,7 @@ __all__ = [
     "CsvFormat",
     "CsvTable",
     "Source",
+    "check_encoding",
     "neutralise_formula",
     "restore_formula",
     "write_csv",
@@ -43,6 +44,11 @@ _BOMS: Final = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+_WIDE: Final = frozenset({"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
+_END: Final = "\udc80"
+"""Fed to the CSV reader after the file's last line: no decoded text holds a lone
+surrogate, so this comes back alone when the file ended outside quotes, and at the end
+of the last cell when a quote was left open."""
 _NUMBER: Final = re.compile(r"[+-]\d[\d .,]*")
 _FORMULA_STARTS: Final = frozenset("=@\t\r")
 
@@ -121,12 +127,38 @@ def _detect_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _check_encoding(name: str) -> str:
+def check_encoding(name: str) -> str:
+    """The codec's own name; refuse a name no codec has, or a codec that reads no text.
+
+    Some codecs turn bytes into bytes (``hex``, ``base64``, ``zlib``) or text into text
+    (``rot13``): a text stream refuses them, so they are no encoding a file is in.
+    """
     try:
-        return codecs.lookup(name).name
+        found = codecs.lookup(name).name
+        io.TextIOWrapper(io.BytesIO(), encoding=found)  # raises LookupError for those
     except LookupError:
         params = {"rule": "unknown", "encoding": name}
         raise ValidationError.single("file.encoding", None, name, params=params) from None
+    return found
+
+
+def _refuse_wide_text(start: bytes, encoding: str, name: str) -> None:
+    """Refuse UTF-16 or UTF-32 without a byte-order mark read with an 8-bit codec.
+
+    UTF-8 and the code pages would read it without an error, a zero byte beside each
+    letter; no CSV header starts with a zero byte, so one among the first bytes names
+    the encoding the file is in.
+    """
+    if encoding in _WIDE or 0 not in start[:2]:
+        return
+    if start[1:4] == b"\0\0\0":
+        wide = "utf-32-le"
+    elif start[:3] == b"\0\0\0":
+        wide = "utf-32-be"
+    else:
+        wide = "utf-16-le" if start[1:2] == b"\0" else "utf-16-be"
+    params = {"rule": "no_bom", "file": name, "encoding": wide}
+    raise ValidationError.single("file.encoding", None, name, params=params)
 
 
 class CsvTable:
@@ -151,7 +183,9 @@ class CsvTable:
     Raises:
         ValidationError: the file cannot be read, is empty, does not decode, or is
             not well-formed CSV (codes ``file.unreadable``, ``file.empty``,
-            ``file.encoding``, ``file.format``).
+            ``file.encoding``, ``file.format``): among others a UTF-16 file without
+            its byte-order mark read as UTF-8 (rule ``no_bom``), and a quote left open
+            at the end of the file (rule ``open_quote``, with the line it opens on).
     """
 
     def __init__(
@@ -165,10 +199,11 @@ class CsvTable:
         if start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
             params = {"rule": "workbook", "file": self.name}
             raise ValidationError.single("file.format", None, self.name, params=params)
-        wanted = _check_encoding(encoding or "utf-8")
+        wanted = check_encoding(encoding or "utf-8")
         chosen = next((codec for bom, codec in _BOMS if start.startswith(bom)), None)
         if chosen is None:
             chosen = "utf-8-sig" if wanted == "utf-8" else wanted
+            _refuse_wide_text(start, wanted, self.name)
         self.format = CsvFormat(chosen, ",")
         self.header: tuple[str, ...] = ()
         self.row_count = 0
@@ -185,19 +220,42 @@ class CsvTable:
             params = {"file": self.name, "reason": reason}
             raise ValidationError.single("file.unreadable", None, self.name, params=params) from exc
 
-    def _records(self, text: IO[str]) -> Iterator[list[str]]:
+    def _records(self, text: IO[str], *, to_the_end: bool = False) -> Iterator[list[str]]:
+        """The file's records; ``to_the_end`` (the scan) also refuses a quote left open."""
         self._reader = None
         first = text.readline()
         if not self.header:
             self.format = attrs.evolve(self.format, delimiter=_detect_delimiter(first))
-        self._reader = csv.reader(itertools.chain([first], text), delimiter=self.format.delimiter)
-        yield from self._reader
+        if not to_the_end:  # rows(): the scan has checked the end
+            plain = itertools.chain([first], text)
+            self._reader = csv.reader(plain, delimiter=self.format.delimiter)
+            yield from self._reader
+            return
+        ended = False
+
+        def lines() -> Iterator[str]:
+            nonlocal ended
+            yield first
+            yield from text
+            ended = True  # a codec such as unicode_escape could give the marker too
+            yield _END
+
+        reader = self._reader = csv.reader(lines(), delimiter=self.format.delimiter)
+        start = 1
+        for record in reader:
+            if ended and record == [_END]:
+                return
+            if ended and record and record[-1].endswith(_END):
+                params = {"rule": "open_quote", "file": self.name, "line": start}
+                raise ValidationError.single("file.format", None, self.name, params=params)
+            yield record
+            start = reader.line_num + 1
 
     def _scan(self) -> None:
         count = 0
         header: list[str] | None = None
         with self._text() as text:
-            for record in self._guarded(self._records(text)):
+            for record in self._guarded(self._records(text, to_the_end=True)):
                 if header is None:
                     header = record
                 elif "".join(record).strip():
@@ -219,6 +277,10 @@ class CsvTable:
             line, byte = self._decoding_error()
             params = {"file": self.name, "encoding": self.format.label, "line": line}
             params["byte"] = byte
+            raise ValidationError.single("file.encoding", None, self.name, params=params) from exc
+        except UnicodeError as exc:  # a decoder that names no byte (utf-16 without its mark)
+            params = {"rule": "codec", "file": self.name, "encoding": self.format.label}
+            params["reason"] = str(exc)
             raise ValidationError.single("file.encoding", None, self.name, params=params) from exc
         except csv.Error as exc:
             line = self._line()

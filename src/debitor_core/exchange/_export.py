@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO
 
-from debitor_core import Customer, CustomerBook
-from debitor_core.exchange._csvfile import write_csv
+from debitor_core import Customer, CustomerBook, ValidationError
+from debitor_core.exchange._csvfile import check_encoding, write_csv
 from debitor_core.exchange._forms import CellValue, cell_text, customer_values, export_columns
 
 __all__ = ["export_csv", "export_json", "export_rows"]
@@ -67,10 +67,42 @@ def export_csv(
 
     Returns:
         The number of customers written.
+
+    Raises:
+        ValidationError: with a path, ``encoding`` is no text encoding
+            (``file.encoding``, rule ``unknown``) or cannot write a value (rule
+            ``unwritable``, naming the row, the column and the character); the file is
+            then not touched.
     """
     columns, rows = export_rows(book, customers, include_private=include_private)
-    lines = ([cell_text(row[c]) for c in columns] for row in rows)
+    lines = [[cell_text(row[c]) for c in columns] for row in rows]
+    if isinstance(target, str | os.PathLike):
+        check_encoding(encoding)
+        _check_writable(columns, lines, encoding)
     return write_csv(target, columns, lines, delimiter=delimiter, encoding=encoding)
+
+
+def _check_writable(columns: Sequence[str], lines: Sequence[Sequence[str]], encoding: str) -> None:
+    """Refuse an export whose values ``encoding`` cannot write, before the file is opened.
+
+    Written anyway, each such character would become ``?``: ``Bērziņš`` in Latin-1
+    would come back from the file as ``B?rzi??``.
+    """
+    for number, line in enumerate(lines, 2):
+        for column, text in zip(columns, line, strict=True):
+            try:
+                text.encode(encoding)
+            except UnicodeEncodeError as exc:
+                bad = text[exc.start]
+                params = {
+                    "rule": "unwritable",
+                    "encoding": encoding,
+                    "row": number,
+                    "column": column,
+                    "character": f"{bad!r} (U+{ord(bad):04X})",
+                }
+                error = ValidationError.single("file.encoding", None, text, column, params=params)
+                raise error from exc
 
 
 def export_json(

@@ -170,8 +170,21 @@ def _where(path: str, plan: ColumnPlan, cells: Sequence[str] = ()) -> str:
         if t == source
     ]
     filled = [i for i in indexes if i < len(cells) and cells[i].strip()]
-    names = [plan.header[i] for i in sorted(filled or indexes)]
+    names = [_shown_column(plan.header[i]) for i in sorted(filled or indexes)]
     return f"{' / '.join(names) or target}: "
+
+
+def _shown_column(name: str) -> str:
+    r"""A column's name as a reason shows it: quoted with escapes when it holds controls.
+
+    A header is the file's, not ours: a control character (``ESC [2J`` clears a
+    terminal) or a format character (U+202E turns the rest of the line around) in it
+    would act on the screen that prints the reason, so such a name is shown as
+    ``'E-mail\u202e'``.
+    """
+    if any(unicodedata.category(c) in {"Cc", "Cf"} for c in name):
+        return repr(name)
+    return name
 
 
 @attrs.frozen
