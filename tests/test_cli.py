@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import sqlite3
 import sys
 import uuid
 from decimal import Decimal
@@ -62,7 +63,7 @@ class TestTheCommand:
         code, out, _ = run("--help")
         assert 0 == code
         for command in ("add", "list", "find", "show", "edit", "note", "attach", "archive",
-                        "restore", "merge", "categories", "fields", "check", "import",
+                        "restore", "merge", "categories", "fields", "check", "verify", "import",
                         "export", "dump", "load", "migrate", "demo"):  # fmt: skip
             assert f"    {command} " in out
         assert "3 the book could not be used" in " ".join(out.split())
@@ -682,6 +683,68 @@ class TestCheck:
         ] == json.loads(out)
         assert err.startswith("Checked 2 customers")
         assert 1 == book_at("customers.json").get_by_number(2).version
+
+
+class TestVerify:
+    @pytest.mark.parametrize("book", ["customers.json", "customers.db"])
+    def test_a_sound_book_passes_and_nothing_changes(self, run, tmp_path, book):
+        """`verify` reads every row and says so; the files are byte for byte as they were."""
+        assert 0 == run("--book", book, "add", *KOKS)[0]
+        before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+        code, out, err = run("--book", book, "verify")
+        message = (
+            f"Checked every stored row of {book} (1 customer): no damage found; "
+            "nothing was changed.\n"
+        )
+        assert (0, message, "") == (code, out, err)
+        assert before == {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+
+    def test_a_damaged_sqlite_row_no_command_reads(self, run, tmp_path):
+        """A row damaged by hand is found by verify (exit 3, naming it), not left to a read."""
+        assert 0 == run("--book", "customers.db", "add", *KOKS)[0]
+        with sqlite3.connect(tmp_path / "customers.db") as db:
+            db.execute("UPDATE customer SET data = replace(data, 'Koks', 'Kaks')")
+        db.close()
+        code, out, err = run("--book", "customers.db", "verify")
+        assert (3, "") == (code, out)
+        assert err.startswith("The book customers.db cannot be used: ")
+        assert "checksum" in err
+
+    def test_a_damaged_json_book(self, run, tmp_path):
+        """A JSON book checks its files whole when opened: damage is exit 3 too."""
+        assert 0 == run("add", *KOKS)[0]
+        for path in (tmp_path / "customers.json", tmp_path / "customers.json.journal"):
+            path.write_bytes(path.read_bytes().replace(b"SIA Koks", b"SIA Kaks"))
+        code, out, err = run("verify")
+        assert (3, "") == (code, out)
+        assert err.startswith("The book customers.json cannot be used: ")
+
+    def test_a_missing_book_is_not_created(self, run, tmp_path):
+        """`verify` never makes the book it is asked about."""
+        assert 3 == run("--book", "missing.db", "verify")[0]
+        assert not (tmp_path / "missing.db").exists()
+
+    def test_a_tombstone_only_verify_finds_on_postgresql(self, run, postgres_url):
+        """A deletion hidden from the feed by hand is found by verify alone (exit 3)."""
+        psycopg = pytest.importorskip("psycopg")
+        book_id = f"v{uuid.uuid4().hex[:16]}"
+        argv = ("--book", postgres_url, "--book-id", book_id)
+        assert 0 == run(*argv, "add", *KOKS)[0]
+        assert 0 == run(*argv, "add", "--name", "Ozols", "--country", "LV")[0]
+        code, out, _ = run(*argv, "verify")
+        assert (0, True) == (code, "(2 customers): no damage found" in out)
+        book = CustomerBook(storage.PostgresStore.connect(postgres_url, book_id=book_id))
+        book.delete(book.get_by_number(2).id)
+        book.close()
+        with psycopg.connect(postgres_url, autocommit=True) as conn:  # the URL's schema
+            conn.execute(
+                "UPDATE debitor_customer_deleted SET deleted_revision = 1 WHERE book_id = %s",
+                (book_id,),
+            )
+        assert 0 == run(*argv, "list")[0]
+        code, out, err = run(*argv, "verify")
+        assert (3, "") == (code, out)
+        assert "checksum" in err
 
 
 class TestErrors:

@@ -59,6 +59,7 @@ _COMMANDS: Final = {
     "categories": "debitor_core.cli._definitions:categories",
     "fields": "debitor_core.cli._definitions:fields",
     "check": "debitor_core.cli._customers:check",
+    "verify": "debitor_core.cli._customers:verify",
     "import": "debitor_core.cli._transfer:import_file",
     "export": "debitor_core.cli._transfer:export_file",
     "dump": "debitor_core.cli._transfer:dump",
@@ -93,10 +94,17 @@ class App:
         if self._book is None:
             from debitor_core import CustomerBook  # noqa: PLC0415 - loads the library
 
-            where = location or self.location
-            self._store = open_store(where, book_id=self.args.book_id, create=create)
+            if self._store is None:
+                where = location or self.location
+                self._store = open_store(where, book_id=self.args.book_id, create=create)
             self._book = CustomerBook(self._store, required=self.required())
         return self._book
+
+    def store(self) -> Store:
+        """The store at ``--book``, opened on first call, with no book over it (``verify``)."""
+        if self._store is None:
+            self._store = open_store(self.location, book_id=self.args.book_id)
+        return self._store
 
     def required(self) -> RequiredFields:
         """The required-fields policy of ``--require``."""

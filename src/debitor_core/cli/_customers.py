@@ -1,4 +1,4 @@
-"""Commands on customers: list, find, show, note, attach, archive, restore, merge, check."""
+"""Commands on customers: list, find, show, note, attach, archive, restore, merge, check, verify."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from debitor_core.cli._app import App, Exit, Refused, said
 from debitor_core.cli._i18n import N_, _, ngettext, number
-from debitor_core.cli._store import UsageError
+from debitor_core.cli._store import UsageError, describe
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -27,6 +27,7 @@ __all__ = [
     "note",
     "pairs",
     "show",
+    "verify",
     "when",
 ]
 
@@ -470,3 +471,27 @@ def check(app: App) -> int:
     ).format(count=number(count), failing=number(len(failing)))
     app.console.err(summary) if app.args.json else app.console.out(summary)
     return Exit.REFUSED if failing else Exit.DONE
+
+
+def verify(app: App) -> int:
+    """``verify``: read every stored row and check it for damage; change nothing.
+
+    A store with a ``verify()`` of its own (SQLite, PostgreSQL) reads and checks every row
+    (and SQLite its own integrity check); a JSON book checked its files whole when it
+    was opened. Damage is reported as for any command (exit status 3), naming the row.
+    """
+    store = app.store()
+    check_rows = getattr(store, "verify", None)
+    if callable(check_rows):
+        check_rows()
+    count = store.count()
+    app.console.out(
+        ngettext(
+            "Checked every stored row of {book} ({count} customer): no damage found; "
+            "nothing was changed.",
+            "Checked every stored row of {book} ({count} customers): no damage found; "
+            "nothing was changed.",
+            count,
+        ).format(book=describe(app.location), count=number(count))
+    )
+    return Exit.DONE

@@ -343,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the whole gram
 
     check = command("check", _("re-check every customer with today's rules; change nothing"))
     check.add_argument("--json", action="store_true", help=_("JSON for scripts"))
+    command("verify", _("read every stored row and check it for damage; change nothing"))
 
     imp = command("import", _("import customers from a CSV (or JSON) file"))
     imp.add_argument("file", help=_("the file; .json for a JSON array, anything else is CSV"))
