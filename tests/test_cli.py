@@ -12,7 +12,7 @@ import pytest
 
 from debitor_core import CustomerBook, InvoiceLine, StorageError, StoreLocked, storage
 from debitor_core.cli import main
-from debitor_core.storage import JsonFileStore, SqliteStore
+from debitor_core.storage import JsonFileStore, SqliteStore, _snapshot
 
 pytestmark = pytest.mark.usefixtures("frozen_wall_clock")
 
@@ -718,6 +718,29 @@ class TestVerify:
         code, out, err = run("verify")
         assert (3, "") == (code, out)
         assert err.startswith("The book customers.json cannot be used: ")
+
+    def test_an_unsound_customer_in_a_resealed_json_book(self, run, tmp_path):
+        """A JSON book builds each customer when first read; verify reads them all.
+
+        So a customer edited by hand, its file's checksum made to match, is exit 3.
+        """
+        assert 0 == run("add", *KOKS)[0]
+        path = tmp_path / "customers.json"
+        with JsonFileStore(path) as store:
+            store.compact()  # the customer moves from the journal into the snapshot
+        data, _ = _snapshot.decode(path.read_bytes())
+        data["customers"][0]["name"] = "   "
+        header, body = _snapshot.encode(  # sealed as a faulty writer would
+            **{k: data[k] for k in ("store_id", "generation", "revision", "last_number")},
+            sections=[
+                (key, json.dumps(data[key]))
+                for key in ("categories", "custom_fields", "customers", "records")
+            ],
+        )
+        path.write_bytes(header + body)
+        code, out, err = run("verify")
+        assert (3, "") == (code, out)
+        assert "name" in err
 
     def test_a_missing_book_is_not_created(self, run, tmp_path):
         """`verify` never makes the book it is asked about."""

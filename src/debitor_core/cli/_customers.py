@@ -477,13 +477,22 @@ def verify(app: App) -> int:
     """``verify``: read every stored row and check it for damage; change nothing.
 
     A store with a ``verify()`` of its own (SQLite, PostgreSQL) reads and checks every row
-    (and SQLite its own integrity check); a JSON book checked its files whole when it
-    was opened. Damage is reported as for any command (exit status 3), naming the row.
+    (and SQLite its own integrity check). A JSON book checked its files whole when it was
+    opened, and checks each customer's structure when it is first read: every record is
+    read here. Damage is reported as for any command (exit status 3), naming the row.
     """
+    from debitor_core._invoice import RECORD_KINDS  # noqa: PLC0415
+
     store = app.store()
     check_rows = getattr(store, "verify", None)
     if callable(check_rows):
         check_rows()
+    else:
+        store.customers()
+        store.categories()
+        store.custom_fields()
+        for kind in RECORD_KINDS.values():
+            store.records(kind)
     count = store.count()
     app.console.out(
         ngettext(
