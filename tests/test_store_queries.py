@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from debitor_core import CustomerBook
 from debitor_core.book._store_model import ScannedHistory, StoreReadModel
 from debitor_core.storage import CustomerQueries, HistoryQueries, SqliteStore
-from debitor_core.testing import _LIFE, QueriesContract
+from debitor_core.testing import QueriesContract
+from debitor_core.testing._queries_contract import _LIFE
 
 _LOOKUPS = frozenset({"history_of", "forwards_to", "forwards_numbered", "records_about"})
 
