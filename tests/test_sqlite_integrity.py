@@ -184,6 +184,30 @@ class TestSealed:
             store.verify()
             assert ["Anna Ozola"] == [c.name for c in store.changes_since(2).customers]
 
+    def test_verify_inside_a_transaction_sees_its_rows_as_its_commit_will(self, book):
+        """Rows a transaction wrote name the revision its commit makes: verify() takes them."""
+        with SqliteStore(book) as store:
+            with store.transaction() as tx:
+                tx.add(sample_customer(3))
+                tx.put_category(Category(uuid.UUID(int=8), "Retailers"))
+                store.verify()
+            store.verify()
+            assert 4 == store.revision()
+        edit(book, "UPDATE customer SET changed_revision = 6 WHERE number = 3")
+        edit(
+            book,  # SET reads the old values: the checksum is written in a second statement
+            f"UPDATE customer SET checksum = debitor_checksum({COVERED['customer']}) "  # noqa: S608
+            "WHERE number = 3",
+        )
+        past = "names revision 6, past the database's revision 4"
+        # 5 would be this transaction's own; 6 is past its commit too.
+        with (
+            SqliteStore(book) as store,
+            store.transaction(),
+            pytest.raises(CorruptStore, match=past),
+        ):
+            store.verify()
+
 
 class TestUpgrade:
     """Schema 6 -> 7: sound rows are sealed anew; damaged ones stay refused."""

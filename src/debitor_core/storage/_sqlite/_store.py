@@ -594,12 +594,16 @@ class SqliteStore:
         for row in self._rows("SELECT id, deleted_revision, checksum FROM customer_deleted"):
             self._codec.tombstone(row)
         self.last_number()
-        revision = self.revision()
         self.store_id()
         for key in ("feed_horizon", "categories_revision", "custom_fields_revision"):
             self._meta(key)
-        latest = self._rows(_LATEST_REVISION)[0][0]
-        if latest > revision:
+        with self._lock:
+            revision = self.revision()
+            # In this thread's transaction (the lock is held by it: another thread's
+            # would have made this wait), its rows name the revision its commit makes.
+            newest = revision + 1 if self._db.in_transaction else revision
+            latest = self._rows(_LATEST_REVISION)[0][0]
+        if latest > newest:
             what = f"a row names revision {latest}, past the database's revision {revision}"
             raise self._codec.damaged(what)
 
