@@ -504,9 +504,9 @@ def _postgres_commit(conninfo: str, schema: str, *, quick: bool) -> None:
     )
     insert = (
         f'INSERT INTO "{schema}".debitor_customer '
-        "(book_id, id, number, version, changed_revision, data, checksum, search_text, "
-        "private_text, folded_name, created, match_keys, tags) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        "(book_id, id, number, version, changed_revision, changed_checksum, data, checksum, "
+        "search_text, private_text, folded_name, created, match_keys, tags) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     )
     bump = (
         f'UPDATE "{schema}".debitor_book SET revision = %s, last_number = %s, checksum = %s '
@@ -531,10 +531,15 @@ def _postgres_commit(conninfo: str, schema: str, *, quick: bool) -> None:
             )
             with raw.transaction():
                 revision, _ = raw.execute(lock, ("bench-raw",)).fetchone()  # type: ignore[misc]
+                # The changed revision's checksum too, as the store writes one.
+                changed = zlib.crc32(
+                    f"changed\x1fbench-raw\x1fcustomer\x1f{customer.id}\x1f{revision + 1}".encode()
+                )
                 raw.execute(
                     insert,
                     (
-                        *("bench-raw", customer.id, customer.number, 1, revision + 1, data, 0),
+                        *("bench-raw", customer.id, customer.number, 1, revision + 1, changed),
+                        *(data, 0),
                         *computed[customer.id],
                     ),
                 )

@@ -1169,6 +1169,13 @@ def _placed(*key):
     return (1, 1, order_checksum("", key, 1, 1))
 
 
+def _changed(*key):
+    """The changed revision of a PostgreSQL row of the book id "" and its matching checksum."""
+    from debitor_core.storage._postgres._rows import changed_checksum
+
+    return (1, changed_checksum("", key, 1))
+
+
 class TestTheLastEnglishOnlySentences:
     """The nested transaction, a damaged PostgreSQL row, an unknown database failure."""
 
@@ -1186,11 +1193,21 @@ class TestTheLastEnglishOnlySentences:
         ("read", "record", "key", "fault", "latvian"),
         [
             (
-                lambda c: c.customer(("c1", 1, 1, None, 0)),
+                lambda c: c.customer(("c1", 1, 1, None, 0, *_changed("customer", "c1"))),
                 "customer",
                 "c1",
                 "columns",
                 "tās datu vai kontrolsummas kolonna ir tukša vai nepareiza tipa",
+            ),
+            (
+                lambda c: c.customer(("c1", 1, 1, "{}", 0, 2, _changed("customer", "c1")[1])),
+                "customer",
+                "c1",
+                "changed",
+                (
+                    "tās changed_revision neatbilst kontrolsummai, tāpēc izmaiņa varētu būt "
+                    "paslēpta no izmaiņu plūsmas"
+                ),
             ),
             (
                 lambda c: c.category(("k1", "{}", 1, *_placed("category", "k1"))),
@@ -1254,7 +1271,11 @@ class TestTheLastEnglishOnlySentences:
         error = self.codec_error(
             lambda c: c.record(
                 Invoice,
-                ("i1", 1, "not json", zlib.crc32(b"not json"), *_placed("record", "invoice", "i1")),
+                (
+                    *("i1", 1, "not json", zlib.crc32(b"not json")),
+                    *_placed("record", "invoice", "i1"),
+                    *_changed("record", "invoice", "i1"),
+                ),
             )
         )
         assert ("invoice", "data") == (error.params["record"], error.params["fault"])

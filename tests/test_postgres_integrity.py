@@ -16,7 +16,7 @@ from debitor_core import CorruptStore, CustomerBook, StorageError
 from debitor_core._category import Category
 from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._invoice import Payment
-from debitor_core.storage import PostgresStore
+from debitor_core.storage import CustomerQuery, PostgresStore
 from debitor_core.storage._postgres import _rows, _schema
 from debitor_core.storage._postgres import _store as _pg_store
 from debitor_core.storage._postgres._rows import RowCodec
@@ -348,6 +348,162 @@ class TestOrder:
         store.verify()
 
 
+class TestChangedRevision:
+    """``changed_revision``, which the change feed reads by, is sealed (``changed_checksum``)."""
+
+    @pytest.fixture
+    def changed(self, store):
+        """A book at revision 3: customers 1, 2 and an invoice at 1, 3 at 2, 2 changed at 3."""
+        first, second = sample_customer(1), sample_customer(2)
+        invoice = sample_records(first)[0]
+        with store.transaction() as tx:
+            tx.add(first)
+            tx.add(second)
+            tx.put_record(invoice, expected_version=None)
+        add(store, sample_customer(3))
+        with store.transaction() as tx:
+            tx.update(attrs.evolve(second, name="Anna Ozola", version=2), expected_version=1)
+        assert 3 == store.revision()
+        return store, second, invoice
+
+    def test_a_lowered_customer_revision_is_refused_by_every_read(self, changed, edit, stored):
+        """Lowered, the change is hidden from the feed: get, search, a page and verify refuse it."""
+        store, second, _ = changed
+        edit(
+            "UPDATE debitor_customer SET changed_revision = 1 WHERE book_id = %s AND number = 2",
+            store.book_id,
+        )
+        before = stored(store.book_id)
+        assert () == tuple(store.changes_since(2).customers)  # the feed cannot see it
+        for read in (
+            lambda: store.get(second.id),
+            lambda: store.get_by_number(2),
+            store.customers,
+            lambda: store.search_customers(CustomerQuery(text="ozola")),
+            store.verify,
+        ):
+            with pytest.raises(CorruptStore) as info:
+                read()
+            assert ("storage.corrupt", "changed") == (info.value.code, info.value.params["fault"])
+        detail = (
+            "its changed_revision does not match its checksum, so a change could be hidden "
+            "from the change feed"
+        )
+        assert row_message(store, "customer", str(second.id), detail) == str(info.value)
+        assert "changed_revision" in info.value.message_in("de")
+        assert "hidden" not in info.value.message_in("lv")
+        assert before == stored(store.book_id)
+
+    @pytest.mark.parametrize("revision", [5, 2**62])
+    def test_a_raised_customer_revision_is_refused_by_the_feed(
+        self, changed, edit, stored, revision
+    ):
+        """Raised past the book's revision, every feed read would return it: it is refused."""
+        store, _, _ = changed
+        edit(
+            "UPDATE debitor_customer SET changed_revision = %s WHERE book_id = %s AND number = 1",
+            revision,
+            store.book_id,
+        )
+        before = stored(store.book_id)
+        for read in (lambda: store.changes_since(2), store.verify, lambda: store.get_by_number(1)):
+            with pytest.raises(CorruptStore, match="its changed_revision does not match"):
+                read()
+        assert before == stored(store.book_id)
+
+    @pytest.mark.parametrize("change", ["changed_revision = 0", "changed_revision = 9"])
+    def test_an_edited_record_revision_is_refused(self, changed, edit, stored, change):
+        """A record's changed_revision lowered or raised: its reads, the feed and verify refuse it."""
+        store, _, invoice = changed
+        edit(f"UPDATE debitor_record SET {change} WHERE book_id = %s", store.book_id)  # noqa: S608 - the test's own SQL
+        before = stored(store.book_id)
+        reads = [
+            lambda: store.records(type(invoice)),
+            lambda: store.record(type(invoice), invoice.key),
+            store.verify,
+        ]
+        if change.endswith("9"):
+            reads.append(lambda: store.changes_since(2))
+        for read in reads:
+            with pytest.raises(CorruptStore) as info:
+                read()
+            assert "changed" == info.value.params["fault"]
+        assert before == stored(store.book_id)
+
+    def test_a_checksum_of_another_row_does_not_fit(self, changed, edit):
+        """Customer 1's revision and checksum copied onto customer 2: the key is covered."""
+        store, _, _ = changed
+        edit(
+            "UPDATE debitor_customer c SET changed_revision = o.changed_revision, "
+            "changed_checksum = o.changed_checksum FROM debitor_customer o "
+            "WHERE c.book_id = %s AND o.book_id = c.book_id AND c.number = 2 AND o.number = 1",
+            store.book_id,
+        )
+        with pytest.raises(CorruptStore, match="its changed_revision does not match"):
+            store.get_by_number(2)
+
+    def test_a_forged_revision_past_the_book_is_found_by_verify(self, changed, edit):
+        """Raised past the book with its checksum made to match: verify() compares it with the book."""
+        store, second, _ = changed
+        sealed = _rows.changed_checksum(store.book_id, ("customer", second.id), 7)
+        edit(
+            "UPDATE debitor_customer SET changed_revision = 7, changed_checksum = %s "
+            "WHERE book_id = %s AND number = 2",
+            sealed,
+            store.book_id,
+        )
+        assert "Anna Ozola" == store.get_by_number(2).name  # the row itself reads
+        with pytest.raises(CorruptStore) as info:
+            store.verify()
+        detail = "its revision is 3, but the book's rows go up to 7, so it was moved back"
+        assert row_message(store, "book", repr(store.book_id), detail) == str(info.value)
+
+    def test_every_write_seals_the_revision_it_writes(self, store, edit):
+        """add, update, put_record, add_many and add_records write the checksum of their revision."""
+        customers = [sample_customer(n) for n in (1, 2, 3)]
+        records = sample_records(customers[0])
+        add(store, customers[0])
+        with store.transaction() as tx:
+            tx.add_many(customers[1:])
+            tx.add_records(records[1:])
+        with store.transaction() as tx:
+            tx.update(attrs.evolve(customers[0], version=2), expected_version=1)
+            tx.put_record(records[0], expected_version=None)
+        with store.transaction() as tx:
+            tx.put_record(attrs.evolve(records[0], version=2), expected_version=1)
+        rows = edit(
+            "SELECT 'customer', id::text, '', changed_revision, changed_checksum "
+            "FROM debitor_customer WHERE book_id = %s UNION ALL "
+            "SELECT 'record', kind, key, changed_revision, changed_checksum "
+            "FROM debitor_record WHERE book_id = %s",
+            store.book_id,
+            store.book_id,
+        )
+        assert len(rows) == 3 + len(records)
+        for table, first, second, revision, sealed in rows:
+            key = (table, first) if table == "customer" else (table, first, second)
+            assert _rows.changed_checksum(store.book_id, key, revision) == sealed
+        revisions = {(t, a): r for t, a, _, r, _ in rows if t == "customer"}
+        assert [3, 2, 2] == [revisions["customer", str(c.id)] for c in customers]
+        store.verify()
+
+    @pytest.mark.parametrize(
+        ("book_id", "key", "revision"),
+        [
+            ("b", "3f2a", 1),
+            ("shop-1", str(uuid.UUID(int=0)), 2**63 - 1),
+            ("x", "Rīga\tā\x00\U0001f600", 0),
+            ("x", "\udc80", 7),  # a lone surrogate, as row_checksum writes it
+            ("", "", 10),
+        ],
+    )
+    def test_the_import_sealer_is_the_checksum(self, book_id, key, revision):
+        """`changed_sealer` (COPY's hot path) makes exactly `changed_checksum`."""
+        seal = _rows.changed_sealer(book_id, "customer", revision)
+        assert _rows.changed_checksum(book_id, ("customer", key), revision) == seal(key)
+        assert _rows.changed_checksum(book_id, ("customer", key), revision + 1) != seal(key)
+
+
 class TestVerify:
     def test_a_sound_book_passes(self, pg_pool, pg_schema):
         """Every kind of row, a pruned tombstone (the horizon moved), in a transaction too."""
@@ -439,7 +595,7 @@ class TestMigration:
     def test_a_version_3_schema_is_sealed_with_its_books(
         self, postgres, pg_pool, fresh_schema, monkeypatch
     ):
-        """Upgrading from schema 3 checksums every book row, tombstone and place, all books."""
+        """Upgrading from schema 3 checksums every book row, tombstone, place and changed revision."""
         monkeypatch.setattr(_schema, "_SEAL_BATCH", 1)  # one row a batch: the loop runs
         with monkeypatch.context() as patched:
             patched.setattr(_schema, "SCHEMA_VERSION", 3)
@@ -510,10 +666,18 @@ class TestMigration:
             ).fetchall()
             nulls = conn.execute(
                 "SELECT count(*) FROM information_schema.columns WHERE table_schema = %s "
-                "AND column_name IN ('checksum', 'order_checksum') AND is_nullable = 'YES'",
+                "AND column_name IN ('checksum', 'order_checksum', 'changed_checksum') "
+                "AND is_nullable = 'YES'",
                 (fresh_schema,),
             ).fetchone()
         assert ([(1,), (2,), (3,), (4,)], (0,)) == (versions, nulls)
+        for table in ("debitor_customer", "debitor_record"):
+            lowered = f"UPDATE {table} SET changed_revision = %s WHERE book_id = 'old' "  # noqa: S608 - the test's own SQL
+            run(lowered + "AND changed_revision = 1", 0)
+            with pytest.raises(CorruptStore, match="its changed_revision does not match"):
+                store.verify()
+            run(lowered + "AND changed_revision = 0", 1)
+            store.verify()
 
     def test_a_failing_python_step_rolls_the_migration_back(
         self, postgres, pg_pool, fresh_schema, monkeypatch

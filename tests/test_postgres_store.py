@@ -1736,7 +1736,8 @@ def _copy_line_as_written_before(book, revision, fields, customer):
     """A customer's COPY row as add_many wrote it before it was made faster: part by part.
 
     The JSON by ``json.dumps`` (escaped when a lone surrogate is in it), the columns by
-    `customer_columns` with its own look for lone surrogates, each field by `copy_text`.
+    `customer_columns` with its own look for lone surrogates, each field by `copy_text`;
+    the changed revision's checksum by `_rows.changed_checksum`, the slow way.
     """
     data = to_data(customer)
     try:
@@ -1746,8 +1747,9 @@ def _copy_line_as_written_before(book, revision, fields, customer):
         text = json.dumps(data, separators=(",", ":"))
         checksum = zlib.crc32(text.encode())
     search, private, name, created, keys, tags = _derived.customer_columns(customer, fields)
+    sealed = _rows.changed_checksum(book, ("customer", customer.id), revision)
     return (
-        f"{book}\t{revision}\t{copy_text(str(customer.id))}\t{customer.number}\t"
+        f"{book}\t{revision}\t{sealed}\t{copy_text(str(customer.id))}\t{customer.number}\t"
         f"{copy_text(str(customer.version))}\t{copy_text(text)}\t{checksum}\t"
         f"{copy_text(search)}\t{copy_text(private)}\t{copy_text(name)}\t"
         f"{copy_text(str(created))}\t{copy_text(array_literal(keys))}\t{copy_text(array_literal(tags))}\n"
@@ -1781,7 +1783,13 @@ class TestCopyRows:
         """
         codec = RowCodec("the book 'b1'")
         fields = _derived.FieldKeys(("note",), ("secret",))
-        tx = types.SimpleNamespace(_codec=codec, field_keys=fields, _book="b1", revision=7)
+        tx = types.SimpleNamespace(
+            _codec=codec,
+            field_keys=fields,
+            _book="b1",
+            revision=7,
+            _seal_changed=_rows.changed_sealer("b1", "customer", 7),
+        )
         ids, numbers = set(), set()
         if structural_problems(customer):
             with pytest.raises(ValidationError):
@@ -2284,8 +2292,9 @@ class TestQueries:
             conn.execute("SET gin_pending_list_limit = 256")  # as the store's writes do
             conn.execute(
                 f'INSERT INTO "{fresh_schema}".debitor_customer (book_id, id, number, version, '
-                "changed_revision, data, checksum, search_text, private_text, tags) "
-                "SELECT 'big', gen_random_uuid(), g, 1, 1, '', 0, md5(g::text) || ' ' || g, '', "
+                "changed_revision, changed_checksum, data, checksum, search_text, private_text, "
+                "tags) SELECT 'big', gen_random_uuid(), g, 1, 1, 0, '', 0, "
+                "md5(g::text) || ' ' || g, '', "
                 "'{a:0}' FROM generate_series(1, 20000) g"
             )
             conn.execute(f'ANALYZE "{fresh_schema}".debitor_customer')

@@ -353,7 +353,7 @@ class TestHistoryLookups:
         """A book of schema 5 with history and a forward is upgraded and filled from its rows."""
         shutil.copy(GOLDEN / "book-v5.db", tmp_path / "book.db")
         with SqliteStore(tmp_path / "book.db") as store:
-            assert 6 == _schema.user_version(store._db)
+            assert _schema.SCHEMA_VERSION == _schema.user_version(store._db)
             [forward] = store.forwards_numbered(3)
             assert 2 == store.get(forward.to).number
             assert [forward] == list(store.forwards_to(forward.to))

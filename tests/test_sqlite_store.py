@@ -97,7 +97,7 @@ class TestSchema:
         for table in ("customer", "category", "custom_field", "record", "meta"):
             assert "checksum" in {c[1] for c in db.execute(f"PRAGMA table_info({table})")}
 
-    @pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
+    @pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6])
     def test_golden_files(self, tmp_path, version):
         """The golden database of every schema version opens with every record."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "book.db")
@@ -118,10 +118,10 @@ class TestSchema:
         SqliteStore(path).close()
         db = raw(path)
         checks = {
-            "customer": "id, number, version, email, tax_id, phone, data",
-            "category": "id, data",
-            "custom_field": "key, position, data",
-            "record": "kind, key, version, data",
+            "customer": "id, number, version, email, tax_id, phone, data, changed_revision",
+            "category": "id, data, changed_revision",
+            "custom_field": "key, position, data, changed_revision",
+            "record": "kind, key, version, data, changed_revision",
             "meta": "key, value",
         }
         for table, columns in checks.items():
@@ -159,9 +159,10 @@ class TestSchema:
     def test_newer_schema(self, path):
         """A newer schema is refused and left alone."""
         db = sqlite3.connect(path)
-        db.execute("PRAGMA user_version=7")
+        db.execute(f"PRAGMA user_version={_schema.SCHEMA_VERSION + 1}")
         db.close()
-        with pytest.raises(UnsupportedFormatVersion, match="schema version 7"):
+        newer = f"schema version {_schema.SCHEMA_VERSION + 1}"
+        with pytest.raises(UnsupportedFormatVersion, match=newer):
             SqliteStore(path)
 
     def test_foreign_database(self, path):
@@ -305,7 +306,7 @@ class TestDamage:
         db.execute("UPDATE customer SET data = ? WHERE number = 1", (json.dumps(data),))
         db.execute(
             "UPDATE customer SET checksum = "
-            "debitor_checksum(id, number, version, email, tax_id, phone, data)"
+            "debitor_checksum(id, number, version, email, tax_id, phone, data, changed_revision)"
         )
         with pytest.raises(CorruptStore, match=message):
             store.get(customer.id)
@@ -317,7 +318,7 @@ class TestDamage:
         db.execute("UPDATE customer SET phone = '+37129999999' WHERE number = 1")
         db.execute(
             "UPDATE customer SET checksum = "
-            "debitor_checksum(id, number, version, email, tax_id, phone, data)"
+            "debitor_checksum(id, number, version, email, tax_id, phone, data, changed_revision)"
         )
         with pytest.raises(CorruptStore, match=r"columns of the customer row .* do not agree"):
             store.find(phone="+37129999999")
@@ -587,7 +588,7 @@ class TestFeed:
             golden.write_text(json.dumps(dump, indent=1, ensure_ascii=False) + "\n")
         assert json.loads(golden.read_text()) == dump
 
-    @pytest.mark.parametrize("version", [1, 2, 3, 4, 5])
+    @pytest.mark.parametrize("version", [1, 2, 3, 4, 5, 6])
     def test_upgraded_schema_is_a_new_one(self, tmp_path, version):
         """An upgraded database has the very schema of a new one."""
         shutil.copy(GOLDEN / f"book-v{version}.db", tmp_path / "old.db")

@@ -1336,6 +1336,11 @@ message(
     "storage.row/order",
     "its order columns (added_revision, added_seq) do not match their checksum",
 )
+message(
+    "storage.row/changed",
+    "its changed_revision does not match its checksum, so a change could be hidden from "
+    "the change feed",
+)
 # TRANSLATORS: {column} is the book row's column (last_number or revision), not translated;
 # {value} its value; {found} the highest the book's other rows hold.
 message(

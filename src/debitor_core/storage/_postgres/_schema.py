@@ -29,6 +29,7 @@ from debitor_core._text import FOLD_VERSION, UNICODE_VERSION
 from debitor_core.storage._postgres._rows import (
     BookRow,
     book_checksum,
+    changed_checksum,
     order_checksum,
     tombstone_checksum,
 )
@@ -208,7 +209,7 @@ Migration = Callable[[_Cursor, "Names"], None]
 """A step of a migration done in Python, on the migration's cursor."""
 
 SEALED: Final = 4
-"""The schema version whose book rows, tombstones and order columns have checksums."""
+"""The schema version whose book rows, tombstones, order and changed columns have checksums."""
 
 _SEAL_BATCH: Final = 5_000
 """How many rows the migration to version 4 reads, checksums and writes back at a time."""
@@ -251,7 +252,10 @@ def _seal(cur: _Cursor, names: Names, seal: _Seal) -> None:
 
 
 def _seal_rows(cur: _Cursor, names: Names) -> None:
-    """Version 4: the checksums of every book row, tombstone and row place (all books)."""
+    """Version 4: the checksums of every book row, tombstone, row place and changed revision.
+
+    Of all books.
+    """
 
     def book(row: tuple[Any, ...]) -> int:
         return book_checksum(row[0], BookRow(*row[1:]))
@@ -265,6 +269,13 @@ def _seal_rows(cur: _Cursor, names: Names) -> None:
             return order_checksum(book_id, (table, *key), revision, seq)
 
         return place
+
+    def changed(table: str) -> Callable[[tuple[Any, ...]], int]:
+        def seal(row: tuple[Any, ...]) -> int:
+            book_id, *key, revision = row
+            return changed_checksum(book_id, (table, *key), revision)
+
+        return seal
 
     book_columns = (
         "store_id, revision, last_number, categories_revision, custom_fields_revision, "
@@ -281,12 +292,17 @@ def _seal_rows(cur: _Cursor, names: Names) -> None:
         _Seal("debitor_category", "order_checksum", by_id, order, placed("category")),
         _Seal("debitor_custom_field", "order_checksum", by_key, order, placed("custom-field")),
         _Seal("debitor_record", "order_checksum", by_kind, order, placed("record")),
+        _Seal(
+            "debitor_customer", "changed_checksum", by_id, "changed_revision", changed("customer")
+        ),
+        _Seal("debitor_record", "changed_checksum", by_kind, "changed_revision", changed("record")),
     ):
         _seal(cur, names, seal)
 
 
 # Checksums for what the row checksums (of the JSON) did not cover: the book's row, each
-# tombstone, and the place of each category, custom field and record. The columns are
+# tombstone, the place of each category, custom field and record, and the revision that
+# last wrote each customer and record (which the change feed reads by). The columns are
 # added empty, filled in Python (`_seal_rows`, CRC-32 as `_rows.row_checksum`), and then
 # made NOT NULL; ALTER TABLE locks each table until the migration commits.
 _V4: Final[tuple[str | Migration, ...]] = (
@@ -295,12 +311,16 @@ _V4: Final[tuple[str | Migration, ...]] = (
     "ALTER TABLE {s}debitor_category ADD COLUMN order_checksum bigint",
     "ALTER TABLE {s}debitor_custom_field ADD COLUMN order_checksum bigint",
     "ALTER TABLE {s}debitor_record ADD COLUMN order_checksum bigint",
+    "ALTER TABLE {s}debitor_customer ADD COLUMN changed_checksum bigint",
+    "ALTER TABLE {s}debitor_record ADD COLUMN changed_checksum bigint",
     _seal_rows,
     "ALTER TABLE {s}debitor_book ALTER COLUMN checksum SET NOT NULL",
     "ALTER TABLE {s}debitor_customer_deleted ALTER COLUMN checksum SET NOT NULL",
     "ALTER TABLE {s}debitor_category ALTER COLUMN order_checksum SET NOT NULL",
     "ALTER TABLE {s}debitor_custom_field ALTER COLUMN order_checksum SET NOT NULL",
     "ALTER TABLE {s}debitor_record ALTER COLUMN order_checksum SET NOT NULL",
+    "ALTER TABLE {s}debitor_customer ALTER COLUMN changed_checksum SET NOT NULL",
+    "ALTER TABLE {s}debitor_record ALTER COLUMN changed_checksum SET NOT NULL",
 )
 
 MIGRATIONS: dict[int, tuple[str | Migration, ...]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4}
@@ -314,9 +334,9 @@ in Python when a row is written; a book whose rows were written before (or by an
 fold) is folded again when a store opens it (`PostgresStore`). Version 3 takes the
 pending list cap off the GIN indexes: each write transaction of the store sets it
 (`PENDING_LIST_KB`). Version 4 adds checksums (CRC-32, `_rows.row_checksum`) of the book's
-row, of each tombstone, and of the order columns of categories, custom fields and
-records, computed for the rows there are (`_seal_rows`): what they held before the
-upgrade is taken as it is.
+row, of each tombstone, of the order columns of categories, custom fields and records,
+and of the ``changed_revision`` of customers and records, computed for the rows there
+are (`_seal_rows`): what they held before the upgrade is taken as it is.
 """
 
 _SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")

@@ -10,12 +10,17 @@ from typing import Final, NamedTuple
 
 from debitor_core.storage._postgres import _schema
 from debitor_core.storage._postgres._derived import COMPUTED_COLUMNS, RECORD_COMPUTED_COLUMNS
-from debitor_core.storage._postgres._rows import BOOK_COLUMNS, ORDER_COLUMNS, RECORD_COLUMNS
+from debitor_core.storage._postgres._rows import (
+    BOOK_COLUMNS,
+    CHANGED_COLUMNS,
+    ORDER_COLUMNS,
+    RECORD_COLUMNS,
+)
 from debitor_core.storage._postgres._schema import Names
 
 __all__ = ["CUSTOMER_COLUMNS", "SchemaStatements", "Verifying"]
 
-CUSTOMER_COLUMNS: Final = "id, number, version, data, checksum"
+CUSTOMER_COLUMNS: Final = f"id, number, version, data, checksum, {CHANGED_COLUMNS}"
 """The columns a customer is read from, in `RowCodec.customer`'s order."""
 _COMPUTED: Final = COMPUTED_COLUMNS
 _RECORD_COMPUTED: Final = RECORD_COMPUTED_COLUMNS
@@ -81,8 +86,8 @@ class SchemaStatements:
         )
         self.add_customer = s(
             "INSERT INTO {s}debitor_customer "  # noqa: S608 - our own columns
-            f"(book_id, id, number, version, changed_revision, data, checksum, {_COMPUTED}) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+            f"(book_id, id, number, version, {CHANGED_COLUMNS}, data, checksum, {_COMPUTED}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
         )
         self.customer_clash = s(
             "SELECT id FROM {s}debitor_customer WHERE book_id = %s AND (id = %s OR number = %s) "
@@ -90,8 +95,8 @@ class SchemaStatements:
         )
         self.update_customer = s(
             "UPDATE {s}debitor_customer SET number = %s, version = %s, changed_revision = %s, "
-            "data = %s, checksum = %s, search_text = %s, private_text = %s, folded_name = %s, "
-            "created = %s, match_keys = %s, tags = %s "
+            "changed_checksum = %s, data = %s, checksum = %s, search_text = %s, "
+            "private_text = %s, folded_name = %s, created = %s, match_keys = %s, tags = %s "
             "WHERE book_id = %s AND id = %s AND version = %s "
             "AND NOT EXISTS (SELECT 1 FROM {s}debitor_customer o "
             "WHERE o.book_id = %s AND o.number = %s AND o.id <> %s)"
@@ -122,12 +127,13 @@ class SchemaStatements:
         )
         self.add_record = s(
             "INSERT INTO {s}debitor_record (book_id, kind, key, version, added_revision, "  # noqa: S608 - our own columns
-            f"added_seq, order_checksum, changed_revision, data, checksum, {_RECORD_COMPUTED}) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            f"added_seq, order_checksum, {CHANGED_COLUMNS}, data, checksum, {_RECORD_COMPUTED}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT DO NOTHING"
         )
         self.update_record = s(
-            "UPDATE {s}debitor_record SET version = %s, changed_revision = %s, data = %s, "
+            "UPDATE {s}debitor_record SET version = %s, changed_revision = %s, "
+            "changed_checksum = %s, data = %s, "
             "checksum = %s, customer_id = %s, invoice_id = %s, invoice_number = %s, "
             "welcome = %s, state = %s, due_date = %s, next_attempt = %s "
             "WHERE book_id = %s AND kind = %s AND key = %s AND version = %s"
@@ -282,8 +288,8 @@ class SchemaStatements:
     def copy_customers(self) -> str:
         """``COPY`` of new customers into the book (`PostgresTransaction._copy_line`)."""
         return self._s(
-            "COPY {s}debitor_customer (book_id, changed_revision, id, number, version, data, "
-            f"checksum, {_COMPUTED}) FROM STDIN"
+            f"COPY {{s}}debitor_customer (book_id, {CHANGED_COLUMNS}, id, number, version, "
+            f"data, checksum, {_COMPUTED}) FROM STDIN"
         )
 
     def records_clash(self) -> str:
@@ -297,7 +303,7 @@ class SchemaStatements:
         """``COPY`` of new records into the book (`PostgresTransaction._record_line`)."""
         return self._s(
             "COPY {s}debitor_record (book_id, kind, key, version, added_revision, added_seq, "
-            f"order_checksum, changed_revision, data, checksum, {_RECORD_COMPUTED}) FROM STDIN"
+            f"order_checksum, {CHANGED_COLUMNS}, data, checksum, {_RECORD_COMPUTED}) FROM STDIN"
         )
 
     def gin_indexes(self) -> list[str]:

@@ -828,10 +828,12 @@ class PostgresStore:
         feed read, every customer, category, custom-field and record row they load, the
         tombstones a feed read returns. This reads them all, in one ``REPEATABLE READ``
         snapshot: the book's row, every customer, category, custom field, record (with
-        their order columns) and tombstone. It also finds what no single read can: a
-        tombstone whose deleted revision was lowered (which the feed then skips) fails
-        its checksum here; and a customer number past the book's last number, or a row
-        that names a revision past the book's, means the book's row was moved back.
+        their order columns and changed revisions) and tombstone. It also finds what no
+        single read can: a tombstone whose deleted revision, or a customer or record
+        whose changed revision, was lowered (which the feed then skips) fails its
+        checksum here; and a customer number past the book's last number, or a row
+        that names a revision past the book's, means the book's row was moved back (or
+        the row's revision forward).
         It takes time in proportion to the book (every row is read once); run it after a
         restore, a hand edit, or from a periodic health check.
 

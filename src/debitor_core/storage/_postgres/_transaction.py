@@ -54,6 +54,8 @@ from debitor_core.storage._postgres._rows import (
     RowCodec,
     array_literal,
     book_checksum,
+    changed_checksum,
+    changed_sealer,
     copy_fields,
     copy_text,
     copy_value,
@@ -189,6 +191,7 @@ class PostgresTransaction:
         self._failed: StorageError | None = None
         self._importing = False
         self._seq = 0
+        self._seal_changed = changed_sealer(self._book, "customer", self.revision)
 
     def _execute(self, statement: str | bytes, params: Sequence[object] = ()) -> Cursor:
         self._refuse_while_importing()
@@ -317,11 +320,13 @@ class PostgresTransaction:
 
     def _customer_row(
         self, customer: Customer, method: str
-    ) -> tuple[uuid.UUID, int, int, int, str, int]:
+    ) -> tuple[uuid.UUID, int, int, int, int, str, int]:
+        """Id, number, version, changed revision and its checksum, data and its checksum."""
         given_type(customer, Customer, method)
         number = _checked_number(customer.number)
         data, checksum = self._codec.dump(customer)
-        return (customer.id, number, customer.version, self.revision, data, checksum)
+        sealed = changed_checksum(self._book, ("customer", customer.id), self.revision)
+        return (customer.id, number, customer.version, self.revision, sealed, data, checksum)
 
     def add(self, customer: Customer) -> None:
         """Add a new customer (see `Transaction.add`)."""
@@ -454,7 +459,8 @@ class PostgresTransaction:
             array_literal(keys),
             array_literal(tags),
         )
-        return f"{self._book}\t{self.revision}\t{copy_fields(fields)}\n"
+        sealed = self._seal_changed(customer_id)
+        return f"{self._book}\t{self.revision}\t{sealed}\t{copy_fields(fields)}\n"
 
     def _raise_pending_list(self, customers: Iterable[Customer]) -> tuple[list[str], str] | None:
         """Raise the GIN pending list cap for a big import: its indexes and work_mem, or None.
@@ -489,7 +495,7 @@ class PostgresTransaction:
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer if it is still at ``expected_version`` (see `Transaction.update`)."""
-        customer_id, number, version, revision, data, checksum = self._customer_row(
+        customer_id, number, version, revision, sealed, data, checksum = self._customer_row(
             customer, "update"
         )
         if not is_sql_integer(expected_version):
@@ -499,7 +505,7 @@ class PostgresTransaction:
         cursor = self._execute(
             self._sql.update_customer,
             (
-                *(number, version, revision, data, checksum, *self._computed(customer)),
+                *(number, version, revision, sealed, data, checksum, *self._computed(customer)),
                 *(self._book, customer_id, expected_version, self._book, number, customer_id),
             ),
         )
@@ -576,12 +582,13 @@ class PostgresTransaction:
         given_type(record, RECORD_TYPES, "put_record")
         kind, key = record.KIND, record.key
         data, checksum = self._codec.dump(record)
+        sealed = changed_checksum(self._book, ("record", kind, key), self.revision)
         if expected_version is None:
             inserted = self._execute(
                 self._sql.add_record,
                 (
                     *(self._book, kind, key, record.version, *self._place(("record", kind, key))),
-                    *(self.revision, data, checksum, *record_columns(record)),
+                    *(self.revision, sealed, data, checksum, *record_columns(record)),
                 ),
             ).rowcount
             if inserted == 0:
@@ -599,6 +606,7 @@ class PostgresTransaction:
             (
                 record.version,
                 self.revision,
+                sealed,
                 data,
                 checksum,
                 *record_columns(record),
@@ -675,9 +683,10 @@ class PostgresTransaction:
         computed = "\t".join(copy_value(value) for value in record_columns(record))
         revision = self.revision
         added, seq, placed = self._place(("record", kind, key))
+        sealed = changed_checksum(self._book, ("record", kind, key), revision)
         return (
             f"{self._book}\t{copy_text(kind)}\t{copy_text(str(key))}\t"
-            f"{copy_value(record.version)}\t{added}\t{seq}\t{placed}\t{revision}\t"
+            f"{copy_value(record.version)}\t{added}\t{seq}\t{placed}\t{revision}\t{sealed}\t"
             f"{copy_text(data)}\t{checksum}\t{computed}\n"
         )
 

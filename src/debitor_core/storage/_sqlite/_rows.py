@@ -1,8 +1,10 @@
 """What a row of `SqliteStore` holds: columns, JSON text and a checksum, checked when read.
 
 Every row carries a CRC-32 over all its columns (`checksum`; a record's derived lookup
-columns aside). `RowCodec` turns a customer into its row (`customer_row`) and any
-object into its JSON text (`dumps`), and turns rows read back into objects: it checks
+columns aside), the revision that last wrote it (``changed_revision``, which the change
+feed reads by) included since schema 7. `RowCodec` turns a customer into its row
+(`customer_row`) and any object into its JSON text (`dumps`), and turns rows read back
+into objects: it checks
 the checksum, builds the object with the one converter, runs the structural checks and
 checks that the key columns agree with it, so that a damaged row is refused with
 `CorruptStore` rather than loaded. The column lists here are what the store's reads
@@ -36,14 +38,15 @@ __all__ = [
 
 R = TypeVar("R", bound=Record)
 
-CUSTOMER_COLUMNS: Final = "id, number, version, email, tax_id, phone, data, checksum"
-C_COLUMNS: Final = ", ".join(f"c.{column}" for column in CUSTOMER_COLUMNS.split(", "))
-R_COLUMNS: Final = "r.kind, r.key, r.version, r.data, r.checksum"
-INSERT_CUSTOMER: Final = (
-    f"INSERT INTO customer ({CUSTOMER_COLUMNS}, changed_revision) "  # noqa: S608 - our columns
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+CUSTOMER_COLUMNS: Final = (
+    "id, number, version, email, tax_id, phone, data, changed_revision, checksum"
 )
-RECORD_COLUMNS: Final = "kind, key, version, data, checksum"
+C_COLUMNS: Final = ", ".join(f"c.{column}" for column in CUSTOMER_COLUMNS.split(", "))
+INSERT_CUSTOMER: Final = (
+    f"INSERT INTO customer ({CUSTOMER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608 - our columns
+)
+RECORD_COLUMNS: Final = "kind, key, version, data, changed_revision, checksum"
+R_COLUMNS: Final = ", ".join(f"r.{column}" for column in RECORD_COLUMNS.split(", "))
 
 
 def checksum(*values: object) -> int:
@@ -77,8 +80,12 @@ class RowCodec:
             separators=(",", ":"),
         )
 
-    def customer_row(self, customer: Customer) -> tuple[Any, ...]:
-        """The columns of a customer's row, its checksum last (`CUSTOMER_COLUMNS`).
+    def customer_row(self, customer: Customer, changed: int) -> tuple[Any, ...]:
+        """The columns of a customer's row written at revision ``changed``, its checksum last.
+
+        The columns are `CUSTOMER_COLUMNS`; the checksum covers ``changed_revision`` too
+        (schema 7), so that a revision moved by hand (a change hidden from the feed) is
+        refused when the row is read.
 
         Raises:
             ValidationError: the customer breaks a structural invariant.
@@ -92,6 +99,7 @@ class RowCodec:
             customer.tax_id.value if customer.tax_id else None,
             customer.phone.number if customer.phone else None,
             self.dumps(customer),
+            changed,
         )
         return (*columns, checksum(*columns))
 
@@ -128,7 +136,7 @@ class RowCodec:
     def customer(self, row: tuple[Any, ...]) -> Customer:
         """The customer of a row of `CUSTOMER_COLUMNS`."""
         what = f"customer row {row[0]!r}"
-        row_id, number, version, email, tax_id, phone, data = self.verified(row, what)
+        row_id, number, version, email, tax_id, phone, data, _ = self.verified(row, what)
         customer: Customer = self.build(data, Customer, what)
         expected = (
             str(customer.id),
@@ -145,7 +153,7 @@ class RowCodec:
     def record(self, kind: type[R], row: tuple[Any, ...]) -> R:
         """The ``kind`` record of a row of `RECORD_COLUMNS`."""
         what = f"{kind.KIND} row {row[1]!r}"
-        row_kind, key, version, data = self.verified(row, what)
+        row_kind, key, version, data, _ = self.verified(row, what)
         record: R = self.build(data, kind, what)
         if (row_kind, key, version) != (record.KIND, record.key, record.version):
             raise self.damaged(f"the columns of the {what} do not agree with its data")

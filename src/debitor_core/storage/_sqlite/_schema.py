@@ -86,13 +86,31 @@ INSERT INTO meta (key, value, checksum)
     SELECT 'store_id', id, debitor_checksum('store_id', id) FROM (SELECT debitor_new_id() AS id)
 """
 
-SCHEMA_VERSION: Final = 6
+# The row checksums cover changed_revision too: a revision lowered by hand would hide the
+# row's change from the feed's readers, raised past the book's it would show it to every
+# reader again and again. Only a row whose checksum matched before is sealed anew: one
+# damaged already keeps a checksum that matches nothing, and stays refused.
+_SCHEMA_V7: Final = """
+UPDATE customer
+    SET checksum = debitor_checksum(id, number, version, email, tax_id, phone, data,
+        changed_revision)
+    WHERE checksum = debitor_checksum(id, number, version, email, tax_id, phone, data);
+UPDATE category SET checksum = debitor_checksum(id, data, changed_revision)
+    WHERE checksum = debitor_checksum(id, data);
+UPDATE custom_field SET checksum = debitor_checksum(key, position, data, changed_revision)
+    WHERE checksum = debitor_checksum(key, position, data);
+UPDATE record SET checksum = debitor_checksum(kind, key, version, data, changed_revision)
+    WHERE checksum = debitor_checksum(kind, key, version, data)
+"""
+
+SCHEMA_VERSION: Final = 7
 """The schema version this release writes (kept in ``PRAGMA user_version``).
 
 4: the change feed (changed revisions, tombstones, store id).
 5: the query tables (`debitor_core.storage._sqlite._queries`), filled by a re-fold.
 6: the lookup columns of ``record`` (the customer it is about, a forward's number),
    indexed, filled by a re-fold.
+7: the row checksums cover ``changed_revision``.
 """
 
 SCHEMA_MIGRATIONS: dict[int, str] = {
@@ -102,6 +120,7 @@ SCHEMA_MIGRATIONS: dict[int, str] = {
     3: _SCHEMA_V4,
     4: QUERY_SCHEMA,
     5: LOOKUP_SCHEMA,
+    6: _SCHEMA_V7,
 }
 """SQL that takes the schema from version ``n`` to ``n + 1``; 0 is an empty database.
 
@@ -119,6 +138,11 @@ database starts there) and the revision that last changed categories or custom f
 Schemas 5 and 6 add derived data only (query tables; the lookup columns of ``record``,
 which the row checksums do not cover): each resets the fold stamp in ``meta``, so that
 the store's re-fold fills them from the rows when it opens the database.
+
+Schema 7 writes each customer, category, custom-field and record row's checksum again,
+over its ``changed_revision`` too, so that a revision edited by hand is refused when the
+row is read (and by `SqliteStore.verify`). A row that failed its checksum before keeps
+it, and is refused as before: the upgrade does not seal damage in.
 """
 
 

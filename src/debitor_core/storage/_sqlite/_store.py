@@ -260,9 +260,10 @@ class SqliteStore:
     def categories(self) -> Sequence[Category]:
         """Return every category."""
         categories = []
-        for row in self._rows("SELECT id, data, checksum FROM category ORDER BY rowid"):
+        query = "SELECT id, data, changed_revision, checksum FROM category ORDER BY rowid"
+        for row in self._rows(query):
             what = f"category row {row[0]!r}"
-            row_id, data = self._codec.verified(row, what)
+            row_id, data, _ = self._codec.verified(row, what)
             category: Category = self._codec.build(data, Category, what)
             if str(category.id) != row_id:
                 raise self._codec.damaged(f"the columns of the {what} do not agree with its data")
@@ -272,10 +273,13 @@ class SqliteStore:
     def custom_fields(self) -> Sequence[CustomFieldDefinition]:
         """Return every custom-field definition in the order first stored."""
         definitions = []
-        query = "SELECT key, position, data, checksum FROM custom_field ORDER BY position"
+        query = (
+            "SELECT key, position, data, changed_revision, checksum FROM custom_field "
+            "ORDER BY position"
+        )
         for row in self._rows(query):
             what = f"custom field row {row[0]!r}"
-            key, _, data = self._codec.verified(row, what)
+            key, _, data, _ = self._codec.verified(row, what)
             definition: CustomFieldDefinition = self._codec.build(data, CustomFieldDefinition, what)
             if definition.key != key:
                 raise self._codec.damaged(f"the columns of the {what} do not agree with its data")
@@ -298,7 +302,7 @@ class SqliteStore:
         if not q.storable(key):
             raise refused.record_not_found(kind.KIND, key)
         rows = self._rows(
-            "SELECT kind, key, version, data, checksum FROM record WHERE kind = ? AND key = ?",
+            f"SELECT {RECORD_COLUMNS} FROM record WHERE kind = ? AND key = ?",  # noqa: S608
             (kind.KIND, key),
         )
         if not rows:
@@ -565,9 +569,10 @@ class SqliteStore:
         it after a crash of the machine, or from a periodic health check.
 
         Raises:
-            CorruptStore: SQLite reports damage, or a row fails its checksum or the
-                structural checks, or a record's lookup columns do not match it (the
-                message names it).
+            CorruptStore: SQLite reports damage, or a row fails its checksum (which
+                covers its ``changed_revision``) or the structural checks, or a record's
+                lookup columns do not match it, or a row names a revision past the
+                database's (the message names it).
         """
         report = [row[0] for row in self._rows("PRAGMA integrity_check")]
         if report != ["ok"]:
@@ -589,10 +594,18 @@ class SqliteStore:
         for row in self._rows("SELECT id, deleted_revision, checksum FROM customer_deleted"):
             self._codec.tombstone(row)
         self.last_number()
-        self.revision()
         self.store_id()
         for key in ("feed_horizon", "categories_revision", "custom_fields_revision"):
             self._meta(key)
+        with self._lock:
+            revision = self.revision()
+            # In this thread's transaction (the lock is held by it: another thread's
+            # would have made this wait), its rows name the revision its commit makes.
+            newest = revision + 1 if self._db.in_transaction else revision
+            latest = self._rows(_LATEST_REVISION)[0][0]
+        if latest > newest:
+            what = f"a row names revision {latest}, past the database's revision {revision}"
+            raise self._codec.damaged(what)
 
     def scrub(self) -> None:
         """Rewrite the database so that no replaced or deleted value is left in its files.
@@ -633,6 +646,15 @@ class SqliteStore:
     def __repr__(self) -> str:
         return f"<SqliteStore {self.path!r}>"
 
+
+_LATEST_REVISION = (  # SQLite's max(a, b) is NULL if either is: an empty table counts 0
+    "SELECT max(coalesce((SELECT max(changed_revision) FROM customer), 0), "
+    "coalesce((SELECT max(changed_revision) FROM category), 0), "
+    "coalesce((SELECT max(changed_revision) FROM custom_field), 0), "
+    "coalesce((SELECT max(changed_revision) FROM record), 0), "
+    "coalesce((SELECT max(deleted_revision) FROM customer_deleted), 0))"
+)
+"""The highest revision any row names (`SqliteStore.verify`: none may be past the book's)."""
 
 _FTS5_TABLES = (
     "SELECT name FROM sqlite_master WHERE type = 'table' "

@@ -105,9 +105,9 @@ class SqliteTransaction:
 
     def add(self, customer: Customer) -> None:
         """Add a new customer (see `Transaction.add`)."""
-        row = self._codec.customer_row(customer)
+        row = self._codec.customer_row(customer, self.changed)
         try:
-            self._execute(INSERT_CUSTOMER, (*row, self.changed))
+            self._execute(INSERT_CUSTOMER, row)
         except AlreadyExists as exc:
             raise refused.customer_exists(customer.id, customer.number) from exc
         q.index_customer(self._db, customer, *self.search_fields)
@@ -120,7 +120,7 @@ class SqliteTransaction:
 
     def update(self, customer: Customer, *, expected_version: int) -> None:
         """Replace a customer if it is still at ``expected_version``."""
-        row = self._codec.customer_row(customer)
+        row = self._codec.customer_row(customer, self.changed)
         if not is_sql_integer(expected_version):
             # Compared here, as the in-memory store compares it: SQLite would take "1"
             # for 1, and cannot be handed 2**64.
@@ -132,8 +132,8 @@ class SqliteTransaction:
         try:
             cursor = self._execute(
                 "UPDATE customer SET number = ?, version = ?, email = ?, tax_id = ?, phone = ?, "
-                "data = ?, checksum = ?, changed_revision = ? WHERE id = ? AND version = ?",
-                (*row[1:], self.changed, row[0], expected_version),
+                "data = ?, changed_revision = ?, checksum = ? WHERE id = ? AND version = ?",
+                (*row[1:], row[0], expected_version),
             )
         except AlreadyExists as exc:
             raise refused.number_taken(customer.number) from exc
@@ -181,7 +181,7 @@ class SqliteTransaction:
             "INSERT INTO category (id, data, checksum, changed_revision) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (id) DO UPDATE SET data = excluded.data, checksum = excluded.checksum, "
             "changed_revision = excluded.changed_revision",
-            (row_id, data, checksum(row_id, data), self.changed),
+            (row_id, data, checksum(row_id, data, self.changed), self.changed),
         )
         self.categories = True
 
@@ -205,13 +205,13 @@ class SqliteTransaction:
             self._execute(
                 "INSERT INTO custom_field (key, position, data, checksum, changed_revision) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (key, position, data, checksum(key, position, data), self.changed),
+                (key, position, data, checksum(key, position, data, self.changed), self.changed),
             )
         else:
             self._execute(
                 "UPDATE custom_field SET data = ?, checksum = ?, changed_revision = ? "
                 "WHERE key = ?",
-                (data, checksum(key, stored[0], data), self.changed, key),
+                (data, checksum(key, stored[0], data, self.changed), self.changed, key),
             )
         self.custom_fields = True
         fields = search_fields([*self._store.custom_fields(), definition])
@@ -224,7 +224,7 @@ class SqliteTransaction:
         given_type(record, RECORD_TYPES, "put_record")
         check_structure(record)
         kind, key, data = record.KIND, record.key, self._dumps(record)
-        row_checksum = checksum(kind, key, record.version, data)
+        row_checksum = checksum(kind, key, record.version, data, self.changed)
         customer, number = q.record_lookup(record)
         if expected_version is None:
             try:
