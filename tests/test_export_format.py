@@ -19,6 +19,7 @@ from debitor_core import (
     ValidationError,
     WelcomeInvoicePolicy,
 )
+from debitor_core.storage import SqliteStore
 
 DAY = dt.date(2026, 11, 26)
 
@@ -113,12 +114,15 @@ LEVELS = [
 
 
 class TestUnknownKeys:
-    def test_the_sample_export_has_every_level_and_imports(self):
+    def test_the_sample_export_has_every_level_and_round_trips(self):
         """The export the tests change holds an object at every level, and imports as it is."""
         data = everything()
         assert LEVELS == sorted({re.sub(r"\[\d+\]", "[*]", p) for p in _objects(data)})
         assert set(RECORD_KINDS) == set(data["records"])
-        CustomerBook(clock=FakeClock()).import_data(data)
+        for store in (None, SqliteStore(":memory:")):
+            target = CustomerBook(store, clock=FakeClock())
+            target.import_data(data)
+            assert data == target.export(include_private=True)
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.data())
@@ -179,14 +183,24 @@ class TestUnknownKeys:
         data = everything()
         customer = data["customers"][0]
         data["customers"] = [{**customer, f"new_{n}": n} for n in range(150)]
+        data["customers"][149]["address"] = "Rīga"
         problems = _refused(data)
         assert 101 == len(problems)
         assert [f"customers[{n}].new_{n}" for n in range(100)] == [p.path for p in problems[:100]]
-        assert ("form.too_many_problems", 50) == (
-            problems[-1].code,
-            problems[-1].params["left_out"],
+        closing = problems[-1]
+        assert ("form.too_many_problems", 51, "import.format, import.unknown_key") == (
+            closing.code,
+            closing.params["left_out"],
+            closing.params["code"],
         )
-        assert problems[-1].message.startswith("50 more problems like those above")
+        assert closing.message.startswith("51 more problems like those above")
+
+    def test_an_object_with_a_hundred_thousand_keys_is_counted(self):
+        """A hostile object with 100,000 unknown keys: 100 named, the rest only counted."""
+        data = everything()
+        data["customers"][0].update({f"k{n}": n for n in range(100_000)})
+        problems = _refused(data)
+        assert (101, 99_900) == (len(problems), problems[-1].params["left_out"])
 
 
 WRONG_SHAPES = [

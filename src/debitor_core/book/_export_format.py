@@ -131,35 +131,42 @@ class _Problems:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.found = 0
+        self._left_out: set[str] = set()  # the codes of the problems only counted
 
-    def _add(self, problem: Problem) -> None:
+    def _room(self, code: str) -> bool:
+        """Count a problem of ``code``; whether it is still to be reported (and made)."""
         self.found += 1
         if len(self.problems) < MAX_FORMAT_PROBLEMS:
-            self.problems.append(problem)
+            return True
+        self._left_out.add(code)
+        return False
 
     def finish(self) -> list[Problem]:
         """The problems, with a closing one when more were found than are reported."""
         left_out = self.found - len(self.problems)
         if left_out > 0:
-            params = {"code": "import.unknown_key", "left_out": left_out}
-            params["shown"] = MAX_FORMAT_PROBLEMS
+            codes = ", ".join(sorted(self._left_out))
+            params = {"code": codes, "left_out": left_out, "shown": MAX_FORMAT_PROBLEMS}
             closing = Problem("", "form.too_many_problems", value=self.found, params=params)
             self.problems.append(closing)
         return self.problems
 
     def unknown(self, parent: str, key: object, known: Sequence[str]) -> None:
         """Refuse ``key``, which an object at ``parent`` with ``known`` keys does not have."""
+        if not self._room("import.unknown_key"):
+            return
         text = key_text(key)
         path = f"{parent}.{text}" if parent else text
         close = suggestions(key, known, limit=MAX_SUGGESTIONS) if isinstance(key, str) else ()
         params = {"key": key if isinstance(key, str | int) else shown(key), "known": tuple(known)}
         params["suggestions"] = close
-        self._add(Problem(path, "import.unknown_key", value=key, params=params))
+        self.problems.append(Problem(path, "import.unknown_key", value=key, params=params))
 
     def misshapen(self, path: str, value: object, expected: str) -> None:
         """Refuse ``value`` at ``path``, where ``expected`` (an object, a list) belongs."""
-        params = {"reason": f"{expected} belongs here, not {_kind(value)}"}
-        self._add(Problem(path, "import.format", value=None, params=params))
+        if self._room("import.format"):
+            params = {"reason": f"{expected} belongs here, not {_kind(value)}"}
+            self.problems.append(Problem(path, "import.format", value=None, params=params))
 
 
 _Check = Callable[[_Problems, Any, str], None]
