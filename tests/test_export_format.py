@@ -20,6 +20,7 @@ from debitor_core import (
     WelcomeInvoicePolicy,
 )
 from debitor_core.storage import SqliteStore
+from debitor_core.strategies import books
 
 DAY = dt.date(2026, 11, 26)
 
@@ -310,3 +311,15 @@ class TestErasedCustomers:
         data["customers"][0]["email"] = "not an email"
         problems = _refused(data)
         assert {"customers[0].email", "customers[0].address.country"} == {p.path for p in problems}
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(books(max_customers=4), st.data())
+    def test_any_book_with_erased_customers_round_trips(self, book, data):
+        """Erase any of a random book's customers: its export imports to the same export."""
+        for customer in list(book.customers()):
+            if data.draw(st.booleans(), label=f"erase {customer.number}"):
+                book.erase(customer.id, reason="asked to be forgotten")
+        exported = book.export(include_private=True)
+        target = CustomerBook(clock=FakeClock())
+        target.import_data(exported)
+        assert exported == target.export(include_private=True)
