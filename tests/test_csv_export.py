@@ -4,7 +4,11 @@ import errno
 import io
 import json
 import os
+import re
+import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -167,3 +171,44 @@ class TestExportToAPathIsAtomic:
             write_csv(target, ["A"], rows())
         assert OLD == target.read_bytes()
         assert ["c.csv"] == [p.name for p in tmp_path.iterdir()]
+
+    @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="no SIGKILL on this system")
+    def test_a_process_killed_half_way_leaves_the_old_file(self, tmp_path):
+        """A real process killed at row 40 of 50: the old export is byte for byte as it was.
+
+        A killed process cannot remove its temporary file: it stays beside the export,
+        hidden (``.c.csv.<random>.tmp``), and never in its place.
+        """
+        target = tmp_path / "c.csv"
+        target.write_bytes(OLD)
+        result = subprocess.run(
+            [sys.executable, "-c", KILLED_EXPORT, str(target)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert -signal.SIGKILL == result.returncode, result.stderr
+        assert OLD == target.read_bytes()
+        left = sorted(p.name for p in tmp_path.iterdir() if p.name != "c.csv")
+        assert all(re.fullmatch(r"\.c\.csv\.[0-9a-f]{32}\.tmp", name) for name in left), left
+
+
+KILLED_EXPORT = """
+import datetime as dt, os, signal, sys
+from debitor_core import CustomerBook
+from debitor_core.exchange import _csvfile, export_csv
+
+book = CustomerBook(clock=lambda: dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+for n in range(50):
+    book.register({"name": f"SIA Koks {n}", "address": {"country": "LV"}})
+real = _csvfile.neutralise_formula
+
+def dying(text):
+    if text == "SIA Koks 39":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(text)
+
+_csvfile.neutralise_formula = dying
+export_csv(book, sys.argv[1])
+"""

@@ -29,7 +29,8 @@ def replacing(
     the ``with`` block ends, it is flushed to the disk (``fsync``) and moved over the
     target (``os.replace``), so the target holds the old contents or the new ones, never
     part of either. If the block raises (a full disk, a value that cannot be written,
-    an interrupt), the temporary file is removed and the target is as it was.
+    an interrupt), the temporary file is removed and the target is as it was; a killed
+    process cannot remove it, so it stays beside the target, never in its place.
 
     The new file keeps the permission bits of the one it replaces (a new one gets what
     a plain ``open`` gives it); a symbolic link is followed, and the file it names is
