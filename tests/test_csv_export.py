@@ -193,6 +193,15 @@ class TestExportToAPathIsAtomic:
         left = sorted(p.name for p in tmp_path.iterdir() if p.name != "c.csv")
         assert all(re.fullmatch(r"\.c\.csv\.[0-9a-f]{32}\.tmp", name) for name in left), left
 
+    def test_an_encoding_no_codec_has_leaves_the_old_file(self, tmp_path):
+        """write_csv with an unknown encoding: LookupError, the old file, no temporary."""
+        target = tmp_path / "c.csv"
+        target.write_bytes(OLD)
+        with pytest.raises(LookupError):
+            write_csv(target, ["A"], [["a"]], encoding="no-such-codec")
+        assert OLD == target.read_bytes()
+        assert ["c.csv"] == [p.name for p in tmp_path.iterdir()]
+
 
 KILLED_EXPORT = """
 import datetime as dt, os, signal, sys

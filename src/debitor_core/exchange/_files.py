@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
 import uuid
@@ -58,11 +59,11 @@ def replacing(
         return
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            stream = os.fdopen(fd, "w", encoding=encoding, errors=errors, newline=newline)
+        binary = os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "wb")
+        try:  # an unknown encoding fails here: the file is closed, then removed below
+            stream = io.TextIOWrapper(binary, encoding=encoding, errors=errors, newline=newline)
         except BaseException:
-            os.close(fd)
+            binary.close()
             raise
         with stream:
             if mode is not None:
