@@ -406,12 +406,10 @@ class TestOutput:
 
 
 class TestDumpFromANewerVersion:
-    """A dump holding what this version does not know is imported without it, silently.
+    """A dump holding what this version does not know is refused, never read without it.
 
     The export carries no format version, so keys this version does not write are the
-    only sign of a newer writer; `import_data` (in ``debitor_core.book``, outside this
-    audit's room) drops them. Each test fails today (``xfail(strict=True)``): it passes
-    once `import_data` refuses such keys with a `ValidationError` naming their path.
+    only sign of a newer writer: `import_data` refuses each with its path.
     """
 
     @pytest.fixture
@@ -420,9 +418,6 @@ class TestDumpFromANewerVersion:
         book.register({"name": "SIA Koks", "address": {"country": "LV"}})
         return book.export(include_private=True)
 
-    @pytest.mark.xfail(
-        strict=True, reason="book.import_data ignores top-level keys it does not know"
-    )
     def test_an_unknown_top_level_key_is_refused(self, data, frozen_wall_clock):
         """``"price_lists": [...]`` written by a newer version would be lost on load."""
         data["price_lists"] = [{"name": "2027"}]
@@ -431,9 +426,6 @@ class TestDumpFromANewerVersion:
             target.import_data(data)
         assert 0 == len(target)
 
-    @pytest.mark.xfail(
-        strict=True, reason="book.import_data ignores customer keys it does not know"
-    )
     def test_an_unknown_customer_key_is_refused(self, data, frozen_wall_clock):
         """A customer's ``"loyalty_points"`` from a newer version would be lost on load."""
         data["customers"][0]["loyalty_points"] = 120

@@ -82,6 +82,15 @@ class TestParse:
         _, problems = parse_form({"name": "X", "address.planet": "Mars"}, FormContext())
         assert ("address.planet", "form.unknown_field") in codes(problems)
 
+    def test_an_empty_key_is_named_by_its_quotes(self):
+        """An empty key's path is '' (quoted), not the whole form's empty path."""
+        _, problems = parse_form(
+            {"name": "X", "address": {"country": "LV", "": 1}, "": 1}, FormContext()
+        )
+        assert sorted([("''", "form.unknown_field"), ("address.''", "form.unknown_field")]) == (
+            sorted(codes(problems))
+        )
+
     def test_lists_from_text(self):
         """List fields accept text separated by commas, semicolons or lines."""
         draft, problems = parse_form(

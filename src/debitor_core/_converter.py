@@ -16,6 +16,7 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from debitor_core._model import Customer, FieldValue
+from debitor_core._shown import shown
 
 __all__ = ["from_data", "make_converter", "to_data"]
 
@@ -25,11 +26,23 @@ _OPTIONAL_FIELD_VALUE = FieldValue | None
 
 
 def _datetime(value: Any, _: type) -> dt.datetime:  # noqa: ANN401 - raw JSON
-    moment = dt.datetime.fromisoformat(value)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):  # Python's message repeats the whole value
+        msg = f"a time is stored as ISO 8601 text, not {shown(value)}"
+        raise ValueError(msg) from None
     if moment.tzinfo is None:
-        msg = f"the time {value!r} has no time zone"
+        msg = f"the time {shown(value)} has no time zone"
         raise ValueError(msg)
     return moment.astimezone(dt.UTC)
+
+
+def _date(value: Any, _: type) -> dt.date:  # noqa: ANN401 - raw JSON
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):  # Python's message repeats the whole value
+        msg = f"a date is stored as ISO 8601 text, not {shown(value)}"
+        raise ValueError(msg) from None
 
 
 def _time_writer() -> Callable[[dt.datetime], str]:
@@ -55,11 +68,15 @@ def _time_writer() -> Callable[[dt.datetime], str]:
 
 def _decimal(value: Any, _: type) -> decimal.Decimal:  # noqa: ANN401 - raw JSON
     if not isinstance(value, str | int):
-        msg = f"a decimal is stored as text, not {value!r}"
+        msg = f"a decimal is stored as text, not {shown(value)}"
         raise TypeError(msg)
-    number = decimal.Decimal(value)
+    try:
+        number = decimal.Decimal(value)
+    except decimal.InvalidOperation:  # an ArithmeticError, which no reader expects
+        msg = f"{shown(value)} is not a decimal number"
+        raise ValueError(msg) from None
     if not number.is_finite():
-        msg = f"{value!r} is not a finite number"
+        msg = f"{shown(value)} is not a finite number"
         raise ValueError(msg)
     return number
 
@@ -83,34 +100,38 @@ def _field_value_in(value: Any, _: type) -> FieldValue | None:  # noqa: ANN401 -
         if "decimal" in value:
             return _decimal(value["decimal"], decimal.Decimal)
         if "date" in value:
-            return dt.date.fromisoformat(value["date"])
-    msg = f"{value!r} is not a stored custom-field value"
+            return _date(value["date"], dt.date)
+    msg = f"{shown(value)} is not a stored custom-field value"
     raise ValueError(msg)
 
 
 def _text_in(value: Any, _: type) -> str:  # noqa: ANN401 - raw JSON
     if type(value) is not str:
-        msg = f"text is stored as a JSON string, not {value!r}"
+        msg = f"text is stored as a JSON string, not {shown(value)}"
         raise TypeError(msg)
     return value
 
 
 def _int_in(value: Any, _: type) -> int:  # noqa: ANN401 - raw JSON
     if type(value) is not int:
-        msg = f"a whole number is stored as a JSON integer, not {value!r}"
+        msg = f"a whole number is stored as a JSON integer, not {shown(value)}"
         raise TypeError(msg)
     return value
 
 
 def _bool_in(value: Any, _: type) -> bool:  # noqa: ANN401 - raw JSON
     if type(value) is not bool:
-        msg = f"yes or no is stored as true or false, not {value!r}"
+        msg = f"yes or no is stored as true or false, not {shown(value)}"
         raise TypeError(msg)
     return value
 
 
 def _enum_in(value: Any, cls: type[enum.Enum]) -> enum.Enum:  # noqa: ANN401 - raw JSON
-    return cls(value)
+    try:
+        return cls(value)
+    except ValueError:  # Python's message repeats the whole value
+        msg = f"{shown(value)} is not a {cls.__name__}"
+        raise ValueError(msg) from None
 
 
 _PLAIN: Final = (str, int, bool)
@@ -163,7 +184,7 @@ def make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(dt.datetime, _time_writer())
     converter.register_structure_hook(dt.datetime, _datetime)
     converter.register_unstructure_hook(dt.date, dt.date.isoformat)
-    converter.register_structure_hook(dt.date, lambda v, _: dt.date.fromisoformat(v))
+    converter.register_structure_hook(dt.date, _date)
     converter.register_unstructure_hook(decimal.Decimal, str)
     converter.register_structure_hook(decimal.Decimal, _decimal)
     converter.register_structure_hook(enum.Enum, _enum_in)

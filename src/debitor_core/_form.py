@@ -43,6 +43,7 @@ __all__ = [
     "RequiredFields",
     "customer_to_form",
     "is_blank",
+    "key_text",
     "parse_form",
 ]
 
@@ -270,9 +271,12 @@ class _Reader:
         return self.problems
 
 
-def _key_text(key: object) -> str:
-    """A form key as it goes into a path: itself when short and printable, else shown."""
-    if isinstance(key, str) and len(key) <= 60 and key.isprintable():  # noqa: PLR2004
+def key_text(key: object) -> str:
+    """A key as it goes into a path: itself when short and printable, else shown.
+
+    An empty key is shown as ``''``, so that the path does not end in a bare dot.
+    """
+    if isinstance(key, str) and 0 < len(key) <= 60 and key.isprintable():  # noqa: PLR2004
         return key
     return shown(key)
 
@@ -411,7 +415,7 @@ def _put_address(reader: _Reader, values: dict[str, object], key: object, value:
 
 
 def _unknown(reader: _Reader, parent: str, key: object, known: tuple[str, ...]) -> None:
-    path = f"{parent}.{_key_text(key)}" if parent else _key_text(key)
+    path = f"{parent}.{key_text(key)}" if parent else key_text(key)
     if not reader.has_room(path, "form.unknown_field"):
         reader.add(path, "form.unknown_field", key)  # only counted
         return
@@ -553,7 +557,7 @@ def _read_custom_fields(
 def _read_custom_value(
     reader: _Reader, ctx: FormContext, key: object, value: object, country: str | None
 ) -> FieldValue | None:
-    path = f"custom_fields.{_key_text(key)}"
+    path = f"custom_fields.{key_text(key)}"
     defn = ctx.fields.get(key) if isinstance(key, str) else None
     if defn is None:
         code = "custom_field.unknown"
@@ -562,7 +566,7 @@ def _read_custom_value(
             return None
         close = suggestions(key, ctx.fields, limit=MAX_SUGGESTIONS) if isinstance(key, str) else ()
         count = len(ctx.fields)
-        reader.add(path, code, key, field=_key_text(key), suggestions=close, count=count)
+        reader.add(path, code, key, field=key_text(key), suggestions=close, count=count)
         return None
     if is_blank(value):
         return None
@@ -633,7 +637,7 @@ def _read_consent(
             elif isinstance(key, str) and key in channels and answer is not None:
                 statements.append((channels[key], answer))
             else:
-                path = f"consent.{_key_text(key)}"
+                path = f"consent.{key_text(key)}"
                 reader.add(path, "consent.invalid", given, **_CONSENT_PARAMS)
         return tuple(statements), source
     for index, item in enumerate(_items(raw)):

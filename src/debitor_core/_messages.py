@@ -854,6 +854,18 @@ message(
 message("invoice.number_taken", "The invoice number {number} is already taken.")
 # TRANSLATORS: {reason} is Python's own description of what is wrong, in English.
 message("import.format", "The data is not an export of a customer book ({reason}).")
+# TRANSLATORS: {key} is a key of the export's JSON data ("loyalty_points"), not translated;
+# {known} lists the keys this version knows at that place.
+message(
+    "import.unknown_key",
+    "The export has a key {key:q} that this version does not know (written by a newer "
+    "version, or misspelt); the keys here are {known:list}.",
+)
+message(
+    "import.unknown_key/suggest",
+    "The export has a key {key:q} that this version does not know (written by a newer "
+    "version, or misspelt); did you mean {suggestions:or}?",
+)
 term("record", "invoice")
 term("record", "payment")
 term("record", "delivery")
@@ -1538,6 +1550,7 @@ _CHOOSERS: Final[dict[str, _Chooser]] = {
     "phone.country_code": _phone_country_code,
     "phone.invalid": _phone_invalid,
     "form.unknown_field": _suggesting("form.unknown_field"),
+    "import.unknown_key": _suggesting("import.unknown_key"),
     "categories.unknown": _suggesting("categories.unknown", none_when_empty=True),
     "custom_field.unknown": _suggesting("custom_field.unknown", none_when_empty=True),
     "custom_field.type": _custom_type,

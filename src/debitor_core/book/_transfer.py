@@ -11,25 +11,29 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, NamedTuple
+from collections.abc import Mapping
+from typing import Any, Final
 
 import attrs
-import cattrs
 
-from debitor_core._category import Category
 from debitor_core._converter import make_converter
 from debitor_core._errors import Problem, ValidationError, problem
-from debitor_core._fields import CustomFieldDefinition
 from debitor_core._form import FormContext, customer_to_form, parse_form
-from debitor_core._history import DefinitionChange, DefinitionSubject, HistoryAction, HistoryEntry
+from debitor_core._history import (
+    DefinitionChange,
+    DefinitionSubject,
+    Erasure,
+    HistoryAction,
+    HistoryEntry,
+)
 from debitor_core._integrity import structural_problems
 from debitor_core._invoice import RECORD_KINDS, Invoice, Payment, Record, ReminderLog
-from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core.book._arguments import checked_author
 from debitor_core.book._build import number_problems, with_draft
+from debitor_core.book._export_format import Export, read_export
 from debitor_core.book._idempotency import checked_key, fingerprint, log, replayed
+from debitor_core.book._privacy import erased_name
 from debitor_core.book._read_model import EVERYONE
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork, Writes
@@ -39,16 +43,6 @@ __all__ = ["Transfer"]
 _PLACEHOLDER_TIME: Final = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 """When the stand-in customer that reserves a restored last number was made (any
 fixed moment: it is deleted in the transaction that adds it)."""
-
-
-class _Export(NamedTuple):
-    """What an export holds, read into domain objects."""
-
-    categories: list[Category]
-    fields: list[CustomFieldDefinition]
-    customers: list[Customer]
-    records: list[tuple[str, list[Record]]]
-    last_number: int
 
 
 class Transfer:
@@ -99,7 +93,7 @@ class Transfer:
             done = replayed(uow, key, print_, ValidationError)
             if done is not None:
                 return done
-            export = _read_export(data)
+            export = read_export(data)
             definitions = uow.definitions
             mapping = {c.name.casefold(): c.id for c in definitions.categories.values()}
             renumber = {c.id: mapping.get(c.name.casefold(), c.id) for c in export.categories}
@@ -126,7 +120,7 @@ class Transfer:
 
     def _customers(
         self,
-        export: _Export,
+        export: Export,
         renumber: Mapping[uuid.UUID, uuid.UUID],
         mapping: Mapping[str, uuid.UUID],
         problems: list[Problem],
@@ -139,6 +133,12 @@ class Transfer:
             fields={**{f.key: f for f in export.fields}, **definitions.fields},
         )
         names = {**{c.id: c.name for c in export.categories}, **definitions.category_names()}
+        erased = {
+            r.customer_id
+            for _kind, records in export.records
+            for r in records
+            if type(r) is Erasure
+        }
         ids: set[uuid.UUID] = set()
         numbers: set[int] = set()
         checked: list[Customer] = []
@@ -152,7 +152,8 @@ class Transfer:
             if clearer:  # a number out of range: said as registration says it
                 found = [p for p in found if p.path != "number"] + clearer
             if not found:
-                customer, found = self._check(customer, context, names, ids, numbers)
+                form = None if _is_tombstone(customer, erased) else context
+                customer, found = self._check(customer, form, names, ids, numbers)
             problems += [p.at(f"customers[{position}]") for p in found]
             ids.add(customer.id)
             numbers.add(customer.number)
@@ -162,28 +163,33 @@ class Transfer:
     def _check(
         self,
         customer: Customer,
-        context: FormContext,
+        context: FormContext | None,
         names: Mapping[uuid.UUID, str],
         ids: set[uuid.UUID],
         numbers: set[int],
     ) -> tuple[Customer, list[Problem]]:
         """Check an imported customer like a form; return it in normal form, and problems.
 
-        ``ids`` and ``numbers`` are those of the customers imported before it.
+        ``ids`` and ``numbers`` are those of the customers imported before it. Without a
+        ``context`` (an erased customer's tombstone, which holds no data to check) only
+        its id and number are checked.
         """
         model = self._uow.model
-        previous = attrs.evolve(context, previous_fields=customer.custom_fields)
-        draft, found = parse_form(customer_to_form(customer, names), previous)
-        problems = [p for p in found if p.is_error]
+        draft = None
+        problems: list[Problem] = []
+        if context is not None:
+            previous = attrs.evolve(context, previous_fields=customer.custom_fields)
+            draft, found = parse_form(customer_to_form(customer, names), previous)
+            problems = [p for p in found if p.is_error]
         if customer.id in ids or model.get(customer.id) is not None:
             customer_id = str(customer.id)
             problems.append(problem("id", "id.taken", customer_id, id=customer_id))
         problems += number_problems(
             customer.number, lambda n: n in numbers or model.get_by_number(n) is not None
         )
-        return (customer if problems else with_draft(customer, draft)), problems
+        return (customer if problems or draft is None else with_draft(customer, draft)), problems
 
-    def _record_problems(self, export: _Export, customer_ids: set[uuid.UUID]) -> list[Problem]:
+    def _record_problems(self, export: Export, customer_ids: set[uuid.UUID]) -> list[Problem]:
         """What is wrong with the export's records: damage, clashes, references."""
         uow = self._uow
         model = uow.model
@@ -209,7 +215,7 @@ class Transfer:
 
 def _write(
     tx: Writes,
-    export: _Export,
+    export: Export,
     customers: list[Customer],
     categories: Mapping[str, uuid.UUID],
     fields: set[str],
@@ -271,6 +277,24 @@ def _references(
     return problems
 
 
+def _is_tombstone(customer: Customer, erased: set[uuid.UUID]) -> bool:
+    """Whether ``customer`` is exactly what `CustomerBook.erase` leaves of an erased one.
+
+    A tombstone has no country or other data a book may require, so it is not checked
+    like a form; anything more than a tombstone is, whatever the records say.
+    """
+    tombstone = Customer(
+        id=customer.id,
+        number=customer.number,
+        name=erased_name(customer.number),
+        archived=True,
+        created=customer.created,
+        updated=customer.updated,
+        version=customer.version,
+    )
+    return customer.id in erased and customer == tombstone
+
+
 def _public(customer: Customer, personal: set[str]) -> Customer:
     """``customer`` without private notes, attachments, consent and personal-data fields."""
     fields = customer.custom_fields
@@ -296,61 +320,10 @@ def _reserve_number(tx: Writes, number: int) -> None:
     tx.stand_in(stand_in)
 
 
-def _definition_problems(export: _Export) -> list[Problem]:
+def _definition_problems(export: Export) -> list[Problem]:
     """Structural problems of the export's categories and custom fields."""
     problems: list[Problem] = []
     for section, items in (("categories", export.categories), ("custom_fields", export.fields)):
         for position, item in enumerate(items):
             problems += [p.at(f"{section}[{position}]") for p in structural_problems(item)]
     return problems
-
-
-def _read_export(data: object) -> _Export:
-    converter = make_converter()
-    try:
-        if not isinstance(data, Mapping):
-            msg = f"an export is a mapping, not {type(data).__name__}"
-            raise TypeError(msg)  # noqa: TRY301 - reported with the others below
-        return _Export(
-            converter.structure(data.get("categories", []), list[Category]),
-            converter.structure(data.get("custom_fields", []), list[CustomFieldDefinition]),
-            converter.structure(data["customers"], list[Customer]),
-            _read_records(data.get("records", {}), converter.structure),
-            _read_last_number(data.get("last_number", 0)),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError, cattrs.BaseValidationError) as exc:
-        params = {"reason": str(exc)}
-        raise ValidationError.single("import.format", None, None, params=params) from exc
-
-
-def _read_records(
-    raw: object, structure: Callable[[Any, Any], Any]
-) -> list[tuple[str, list[Record]]]:
-    """The records of an export, by kind, in the order of `RECORD_KINDS`."""
-    if not isinstance(raw, Mapping):
-        msg = f"'records' maps each kind to a list, not {type(raw).__name__}"
-        raise TypeError(msg)
-    unknown = sorted(str(k) for k in raw if k not in RECORD_KINDS)
-    if unknown:
-        msg = f"unknown kind of record {', '.join(map(repr, unknown))}"
-        raise ValueError(msg)
-    return [
-        (kind, _structured(raw[kind], list[cls], structure))  # type: ignore[valid-type]
-        for kind, cls in RECORD_KINDS.items()
-        if kind in raw
-    ]
-
-
-def _structured(items: object, cls: object, structure: Callable[[Any, Any], Any]) -> list[Record]:
-    if not isinstance(items, Sequence) or isinstance(items, str):
-        msg = "each kind of record holds a list"
-        raise TypeError(msg)
-    result: list[Record] = structure(items, cls)
-    return result
-
-
-def _read_last_number(value: object) -> int:
-    if type(value) is not int or not 0 <= value <= MAX_NUMBER:
-        msg = f"'last_number' must be a whole number from 0 to {MAX_NUMBER:,}, not {value!r}"
-        raise ValueError(msg)
-    return value

@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Final
 import attrs
 
 from debitor_core import ValidationError
+from debitor_core.exchange._files import replacing
 
 if TYPE_CHECKING:
     import _csv
@@ -335,7 +336,9 @@ def write_csv(
     """Write rows as CSV, neutralising values a spreadsheet would run; return the row count.
 
     Args:
-        target: A path (replaced if it exists) or an open text stream.
+        target: A path or an open text stream. A file at the path is replaced whole
+            when every row is written (see `replacing`): a failure half way leaves it
+            as it was.
         header: The column names.
         rows: The rows; ``None`` is written as an empty cell, anything else as ``str()``.
         delimiter: The delimiter.
@@ -356,6 +359,6 @@ def write_csv(
         return count
 
     if isinstance(target, str | os.PathLike):
-        with Path(target).open("w", encoding=encoding, newline="", errors="replace") as out:
+        with replacing(target, encoding=encoding, errors="replace", newline="") as out:
             return write(out)
     return write(target)

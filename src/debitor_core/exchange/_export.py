@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import IO
 
 from debitor_core import Customer, CustomerBook, ValidationError
 from debitor_core.exchange._csvfile import check_encoding, write_csv
+from debitor_core.exchange._files import replacing
 from debitor_core.exchange._forms import CellValue, cell_text, customer_values, export_columns
 
 __all__ = ["export_csv", "export_json", "export_rows"]
@@ -57,7 +57,10 @@ def export_csv(
 
     Args:
         book: The book.
-        target: A path (replaced if it exists) or an open text stream.
+        target: A path or an open text stream. A file at the path is replaced whole
+            when every row is written: the rows go to a temporary file beside it,
+            which is flushed to the disk and moved over it, so a failure half way (a
+            full disk, an interrupt) leaves the old file as it was.
         customers: Which customers (default: all, archived ones too).
         include_private: Whether to add private notes, consent and personal-data
             custom fields.
@@ -73,6 +76,8 @@ def export_csv(
             (``file.encoding``, rule ``unknown``) or cannot write a value (rule
             ``unwritable``, naming the row, the column and the character); the file is
             then not touched.
+        OSError: the file cannot be written (a missing folder, no permission, a full
+            disk); a file already at the path is left as it was.
     """
     columns, rows = export_rows(book, customers, include_private=include_private)
     lines = [[cell_text(row[c]) for c in columns] for row in rows]
@@ -115,15 +120,21 @@ def export_json(
     """Write customers as a JSON array of objects keyed by the columns `import_csv` reads.
 
     Lists stay JSON arrays, the customer number a number, ``archived`` a boolean;
-    amounts and dates are strings, exactly as stored.
+    amounts and dates are strings, exactly as stored. A file at a path is replaced whole,
+    as `export_csv` replaces it.
 
     Returns:
         The number of customers written.
+
+    Raises:
+        OSError: the file cannot be written; a file already at the path is left as it
+            was.
     """
     _, rows = export_rows(book, customers, include_private=include_private)
     text = json.dumps(rows, ensure_ascii=False, indent=1)
     if isinstance(target, str | os.PathLike):
-        Path(target).write_text(text + "\n", encoding="utf-8")
+        with replacing(target, encoding="utf-8") as out:
+            out.write(text + "\n")
     else:
         target.write(text + "\n")
     return len(rows)
