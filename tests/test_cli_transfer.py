@@ -246,6 +246,16 @@ class TestExport:
         assert "mine" == (tmp_path / "out.csv").read_text(encoding="utf-8")
         assert 0 == book("export", "out.csv", "--force")[0]
 
+    @pytest.mark.parametrize(("command", "name"), [("export", "out.csv"), ("dump", "out.json")])
+    def test_a_replaced_file_keeps_its_permissions(self, book, tmp_path, command, name):
+        """--force replaces the file whole, as readable as it was (not a temporary's 0600)."""
+        target = tmp_path / name
+        target.write_text("mine", encoding="utf-8")
+        target.chmod(0o644)
+        assert 0 == book(command, name, "--force")[0]
+        assert (0o644, False) == (target.stat().st_mode & 0o777, "mine" in target.read_text())
+        assert [] == [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
 
 class TestBackups:
     @pytest.fixture

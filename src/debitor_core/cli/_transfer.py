@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -26,26 +24,20 @@ _SHOWN_REJECTS: Final = 20
 
 @contextlib.contextmanager
 def replacing(path: Path) -> Iterator[IO[str]]:
-    """Write a file whole or not at all: a temporary file beside it, moved over it.
+    """Write a file whole or not at all (`debitor_core.exchange._files.replacing`).
 
-    A write that fails (a full disk, no permission) leaves the file as it was, removes
-    the temporary file and is refused with a sentence (exit status 1).
+    A temporary file beside it, flushed to the disk, then moved over it, keeping the old
+    file's permissions. A write that fails (a full disk, no permission) leaves the file
+    as it was, removes the temporary file and is refused with a sentence (exit status 1).
     """
-    temporary: str | None = None
+    from debitor_core.exchange._files import replacing as whole  # noqa: PLC0415
+
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with whole(path, encoding="utf-8", newline="") as stream:
             yield stream
-        Path(temporary).replace(path)
-    except BaseException as exc:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            msg = _(
-                "The file {name} could not be written: {reason}. Nothing was changed there."
-            ).format(name=path, reason=exc.strerror or exc)
-            raise Refused(msg) from exc
-        raise
+    except OSError as exc:
+        msg = _("The file {name} could not be written: {reason}. Nothing was changed there.")
+        raise Refused(msg.format(name=path, reason=exc.strerror or exc)) from exc
 
 
 def _writable(app: App, path: Path) -> None:
