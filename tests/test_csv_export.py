@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from debitor_core.exchange import COLUMNS, _csvfile, _files, export_csv, export_json, export_rows
+from debitor_core import CustomerBook
+from debitor_core.exchange import (
+    COLUMNS,
+    _csvfile,
+    _files,
+    export_csv,
+    export_json,
+    export_rows,
+    import_csv,
+)
 from debitor_core.exchange._csvfile import write_csv
 
 
@@ -79,6 +88,19 @@ def _full_disk_at(monkeypatch, name):
         return real(text)
 
     monkeypatch.setattr(_csvfile, "neutralise_formula", failing)
+
+
+class TestWideEncodings:
+    @pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+    def test_an_export_in_a_wide_encoding_imports_back(self, tmp_path, clock, encoding):
+        """UTF-16 and UTF-32 exports carry their byte-order mark and read back as written."""
+        book = CustomerBook(clock=clock)
+        book.register({"name": "SIA Bērziņš", "address": {"country": "LV", "city": "Rīga"}})
+        export_csv(book, tmp_path / "c.csv", encoding=encoding)
+        other = CustomerBook(clock=clock)
+        report = import_csv(other, tmp_path / "c.csv", encoding=encoding)
+        assert (1, 0) == (report.created, report.rejected)
+        assert ["SIA Bērziņš"] == [c.name for c in other.customers()]
 
 
 class TestExportToAPathIsAtomic:

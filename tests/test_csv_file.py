@@ -1,5 +1,6 @@
 """Reading and writing CSV files: encodings, delimiters, damage, formula neutralisation."""
 
+import codecs
 import io
 
 import pytest
@@ -26,11 +27,26 @@ class TestEncodings:
             (LATVIAN.encode("cp1257"), "cp1257"),
             (LATVIAN.encode("utf-16"), None),
             (LATVIAN.encode("utf-16"), "latin-1"),
+            (LATVIAN.encode("utf-32"), None),
+            (LATVIAN.encode("utf-32"), "utf-32"),
+            (codecs.BOM_UTF32_BE + LATVIAN.encode("utf-32-be"), None),
         ),
-        ids=["utf-8", "utf-8 with BOM", "cp1257", "utf-16 with BOM", "BOM beats the flag"],
+        ids=[
+            "utf-8",
+            "utf-8 with BOM",
+            "cp1257",
+            "utf-16 with BOM",
+            "BOM beats the flag",
+            "utf-32 with BOM",
+            "utf-32 flag and BOM",
+            "utf-32-be with BOM",
+        ],
     )
     def test_each_encoding_reads_the_same(self, data, encoding):
-        """UTF-8 with or without a BOM, cp1257 with the flag, UTF-16 by its BOM."""
+        """UTF-8 with or without a BOM, cp1257 with the flag, UTF-16 and UTF-32 by their BOM.
+
+        UTF-32-LE's mark begins with UTF-16-LE's: it is not read as UTF-16.
+        """
         table = CsvTable(data, encoding=encoding)
         assert ("Nosaukums", "Pilsēta") == table.header
         assert [(2, ["SIA Bērziņš", "Rīga"])] == rows(table)

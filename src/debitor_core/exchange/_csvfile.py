@@ -42,6 +42,9 @@ Source = str | os.PathLike[str] | bytes
 DELIMITERS: Final = (",", ";", "\t")
 _BOMS: Final = (
     (codecs.BOM_UTF8, "utf-8-sig"),
+    # UTF-32's before UTF-16's: UTF-32-LE's mark (FF FE 00 00) starts with UTF-16-LE's.
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
