@@ -36,8 +36,26 @@ ODD_KEYS = [
 ODD_NUMBERS = [True, 1.0, decimal.Decimal(1), "1", b"1", 0, -1, 2**63, 2**64, 2**200, None, [1]]
 """Values that are not a stored customer number (customer 1 is stored)."""
 
-ODD_VERSIONS = ["x", "1", "", 1.5, 2**63, 2**64, -(2**70), None, b"1", [1], {}, 0, -1, 2]
-"""Expected versions the stored version 1 never equals."""
+
+class Incomparable:
+    """A value whose comparison raises, as a signalling NaN's does."""
+
+    __hash__ = None
+
+    def __eq__(self, other):
+        """Refuse to compare."""
+        raise RuntimeError(other)
+
+    def __repr__(self):
+        """Its name, for the test ids."""
+        return "Incomparable()"
+
+
+ODD_VERSIONS = [
+    *("x", "1", "", 1.5, 2**63, 2**64, -(2**70), None, b"1", [1], {}, 0, -1, 2),
+    *(decimal.Decimal("sNaN"), decimal.Decimal("NaN"), float("nan"), Incomparable()),
+]
+"""Expected versions the stored version 1 never equals (some cannot even be compared)."""
 
 EQUAL_VERSIONS = [True, 1.0, decimal.Decimal(1), fractions.Fraction(1), complex(1)]
 """Expected versions of another type that equal the stored version 1 (taken, as in memory)."""

@@ -29,6 +29,7 @@ __all__ = [
     "is_sql_integer",
     "is_text",
     "is_uuid",
+    "same_version",
     "sql_count",
 ]
 
@@ -105,6 +106,18 @@ def is_text(value: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def same_version(stored: int, expected: object) -> bool:
+    """Whether the ``expected`` version a caller gave equals the ``stored`` one, as ``==`` says.
+
+    ``True`` or ``1.0`` equal 1, as in Python; a value whose comparison raises (a signalling
+    ``Decimal('sNaN')``, an object whose ``__eq__`` fails) equals nothing.
+    """
+    try:
+        return bool(stored == expected)
+    except Exception:  # noqa: BLE001 - any failure to compare: not the stored version
+        return False
 
 
 def is_sql_integer(value: object) -> TypeGuard[int]:

@@ -20,7 +20,7 @@ from debitor_core._invoice import RECORD_KINDS, Record
 from debitor_core._model import Customer
 from debitor_core._util import insert_sorted, remove_sorted
 from debitor_core.storage import _refusals as refused
-from debitor_core.storage._arguments import RECORD_TYPES, checked_count, given_type
+from debitor_core.storage._arguments import RECORD_TYPES, checked_count, given_type, same_version
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._queries import is_number
 
@@ -173,7 +173,7 @@ class StoreState:
     def update(self, customer: Customer, expected_version: int) -> Callable[[], None]:
         """Replace a customer stored at ``expected_version`` (`ConcurrencyConflict`)."""
         old = self.get(customer.id)
-        if old.version != expected_version:
+        if not same_version(old.version, expected_version):
             raise refused.customer_changed(old.number, old.version, expected_version)
         if old.number != customer.number:
             self._check_number_free(customer)
@@ -236,7 +236,7 @@ class StoreState:
         if expected_version is not None:
             if old is None:
                 raise refused.record_not_found(record.KIND, record.key)
-            if old.version != expected_version:
+            if not same_version(old.version, expected_version):
                 raise refused.record_changed(record.KIND, record.key, old.version, expected_version)
         stored[record.key] = record
 
@@ -398,7 +398,7 @@ class StateTransaction:
         given_type(customer, Customer, "update")
         if type(expected_version) is not int:
             stored = self._state.get(customer.id).version
-            if stored == expected_version:
+            if same_version(stored, expected_version):
                 expected_version = stored
         self._did(
             self._state.update(customer, expected_version), ("update", (customer, expected_version))
@@ -431,7 +431,7 @@ class StateTransaction:
         given_type(record, RECORD_TYPES, "put_record")
         if expected_version is not None and type(expected_version) is not int:
             old = self._state.records[record.KIND].get(record.key)
-            if old is not None and old.version == expected_version:
+            if old is not None and same_version(old.version, expected_version):
                 expected_version = old.version
         self._did(
             self._state.put_record(record, expected_version),

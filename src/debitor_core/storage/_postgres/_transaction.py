@@ -38,7 +38,7 @@ from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core._text import FOLD_VERSION, UNICODE_VERSION
 from debitor_core.storage import _refusals as refused
-from debitor_core.storage._arguments import RECORD_TYPES, given_type, is_sql_integer
+from debitor_core.storage._arguments import RECORD_TYPES, given_type, is_sql_integer, same_version
 from debitor_core.storage._postgres import _schema
 from debitor_core.storage._postgres._derived import (
     COMPUTED_COLUMNS,
@@ -526,7 +526,7 @@ class PostgresTransaction:
         if stored is None:
             raise refused.customer_not_found(customer.id)
         version, number = stored
-        if version != expected_version:
+        if not same_version(version, expected_version):
             raise refused.customer_changed(number, version, expected_version)
         return int(version)
 
@@ -598,7 +598,7 @@ class PostgresTransaction:
         if not is_sql_integer(expected_version):
             # Compared here, as in `update`.
             stored = self._record_version(kind, key)
-            if stored != expected_version:
+            if not same_version(stored, expected_version):
                 raise refused.record_changed(kind, key, stored, expected_version)
             expected_version = stored
         updated = self._execute(

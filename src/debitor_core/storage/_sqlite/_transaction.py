@@ -26,7 +26,13 @@ from debitor_core._invoice import Record
 from debitor_core._model import Customer
 from debitor_core._text import private_field_keys, text_field_keys
 from debitor_core.storage import _refusals as refused
-from debitor_core.storage._arguments import RECORD_TYPES, given_type, is_sql_integer, is_uuid
+from debitor_core.storage._arguments import (
+    RECORD_TYPES,
+    given_type,
+    is_sql_integer,
+    is_uuid,
+    same_version,
+)
 from debitor_core.storage._sqlite import _queries as q
 from debitor_core.storage._sqlite._errors import translated
 from debitor_core.storage._sqlite._rows import INSERT_CUSTOMER, RowCodec, checksum
@@ -125,7 +131,7 @@ class SqliteTransaction:
             # Compared here, as the in-memory store compares it: SQLite would take "1"
             # for 1, and cannot be handed 2**64.
             version, number = self._stored_customer(customer)
-            if version != expected_version:
+            if not same_version(version, expected_version):
                 raise refused.customer_changed(number, version, expected_version)
             expected_version = version
         before = self._db.execute("SELECT number FROM customer WHERE id = ?", (row[0],)).fetchone()
@@ -240,7 +246,7 @@ class SqliteTransaction:
         if not is_sql_integer(expected_version):
             # Compared here, as for a customer (see `update`).
             version = self._stored_record(kind, key)
-            if version != expected_version:
+            if not same_version(version, expected_version):
                 raise refused.record_changed(kind, key, version, expected_version)
             expected_version = version
         where = (kind, key, expected_version)
