@@ -68,6 +68,15 @@ class TestArguments:
         with pytest.raises(NotFound):
             book.get_by_number(number)
 
+    @pytest.mark.parametrize("method", ["update", "archive", "restore"])
+    def test_an_expected_version_of_the_wrong_type_names_the_method(self, book, method):
+        """The TypeError names the method called, not the book's constructor."""
+        made = book.register(anna())
+        args = (made.id, {"name": "X"}) if method == "update" else (made.id,)
+        with pytest.raises(TypeError) as info:
+            getattr(book, method)(*args, expected_version="1")
+        assert f"The argument expected_version= of {method}() must be" in str(info.value)
+
     def test_search_none_is_search_empty(self, book):
         """A web form's missing q (None) searches for everything, as "" does."""
         book.register(anna())

@@ -110,14 +110,14 @@ def checked_optional_int(function: str, parameter: str, value: object, minimum: 
     return value
 
 
-def checked_version(value: object) -> int | None:
-    """An ``expected_version``: a whole number of 1 or more, or ``None``.
+def checked_version(function: str, value: object) -> int | None:
+    """The ``expected_version`` of ``function``: a whole number of 1 or more, or ``None``.
 
     Raises:
         TypeError: ``value`` is not an int (text such as ``"1"`` included).
         ValidationError: ``argument.range``: it is below 1.
     """
-    return checked_optional_int("CustomerBook", "expected_version", value, 1)
+    return checked_optional_int(function, "expected_version", value, 1)
 
 
 def checked_day(function: str, parameter: str, value: object) -> dt.date | None:

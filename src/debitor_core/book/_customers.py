@@ -67,7 +67,7 @@ class CustomerEdits:
             NotFound: no customer has the id.
             ConcurrencyConflict: the customer is at another version.
         """
-        checked_version(expected_version)
+        checked_version(function, expected_version)
         author = checked_author(function, author)
         uow = self._uow
         with uow.lock:
