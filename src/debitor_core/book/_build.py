@@ -27,6 +27,7 @@ __all__ = [
     "build",
     "consents",
     "draft_fields",
+    "erased_name",
     "gets_welcome",
     "merged",
     "merged_address",
@@ -204,3 +205,8 @@ def welcome_invoice(
     """
     day = customer.created.astimezone(timezone).date()
     return policy.invoice_for(customer, number=number, issue_date=day)
+
+
+def erased_name(number: int) -> str:
+    """The name an erased customer keeps: ``Erased customer 17``."""
+    return f"Erased customer {number}"

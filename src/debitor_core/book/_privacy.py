@@ -24,17 +24,13 @@ from debitor_core._invoice import (
 )
 from debitor_core._model import Customer
 from debitor_core.book._arguments import checked_author
+from debitor_core.book._build import erased_name
 from debitor_core.book._read_model import CustomerReadModel, customer_not_found
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork, Writes
 from debitor_core.storage._protocol import Scrubbable
 
-__all__ = ["Privacy", "erased_name"]
-
-
-def erased_name(number: int) -> str:
-    """The name an erased customer keeps: ``Erased customer 17``."""
-    return f"Erased customer {number}"
+__all__ = ["Privacy"]
 
 
 @attrs.frozen

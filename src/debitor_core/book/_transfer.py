@@ -30,10 +30,9 @@ from debitor_core._integrity import structural_problems
 from debitor_core._invoice import RECORD_KINDS, Invoice, Payment, Record, ReminderLog
 from debitor_core._model import Customer
 from debitor_core.book._arguments import checked_author
-from debitor_core.book._build import number_problems, with_draft
+from debitor_core.book._build import erased_name, number_problems, with_draft
 from debitor_core.book._export_format import Export, read_export
 from debitor_core.book._idempotency import checked_key, fingerprint, log, replayed
-from debitor_core.book._privacy import erased_name
 from debitor_core.book._read_model import EVERYONE
 from debitor_core.book._types import BookSettings
 from debitor_core.book._unit_of_work import UnitOfWork, Writes
