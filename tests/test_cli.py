@@ -699,6 +699,19 @@ class TestVerify:
         assert (0, message, "") == (code, out, err)
         assert before == {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
 
+    @pytest.mark.parametrize(("book", "kind"), [("b.json", JsonFileStore), ("b.db", SqliteStore)])
+    def test_the_stores_own_verify_is_what_runs(self, run, monkeypatch, book, kind):
+        """Each kind of file book is checked by its store's verify(), once."""
+        assert 0 == run("--book", book, "add", *KOKS)[0]
+        calls = []
+
+        def verify(store):
+            calls.append(store)
+
+        monkeypatch.setattr(kind, "verify", verify)
+        assert 0 == run("--book", book, "verify")[0]
+        assert [kind] == [type(store) for store in calls]
+
     def test_a_damaged_sqlite_row_no_command_reads(self, run, tmp_path):
         """A row damaged by hand is found by verify (exit 3, naming it), not left to a read."""
         assert 0 == run("--book", "customers.db", "add", *KOKS)[0]

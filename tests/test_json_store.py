@@ -18,9 +18,11 @@ import pytest
 
 from conftest import FakeClock
 from debitor_core import (
+    Category,
     ConcurrencyConflict,
     CorruptStore,
     CustomerBook,
+    CustomFieldDefinition,
     StorageError,
     StoreLocked,
     UnsupportedFormatVersion,
@@ -33,6 +35,7 @@ from debitor_core.storage import (
     JsonStoreStatus,
     MissingSnapshot,
     SqliteStore,
+    _journal,
     _snapshot,
 )
 from debitor_core.storage._json import _compaction, _journal_file
@@ -1579,3 +1582,188 @@ class TestFeed:
         path.write_text(json.dumps(data), encoding="utf-8")
         with pytest.raises(CorruptStore, match="store_id"):
             JsonFileStore.reseal(path)
+
+
+def full_book(path):
+    """A book with every kind of record, in both files.
+
+    Customers 1 and 2, a category, a custom field and records in the snapshot; customer 3
+    and a change to customer 2 in the journal.
+    """
+    store = JsonFileStore(path)
+    first, second = sample_customer(1), sample_customer(2)
+    add(store, first, second)
+    with store.transaction() as tx:
+        tx.put_category(Category(uuid.UUID(int=7), "Wholesalers"))
+        tx.put_custom_field(CustomFieldDefinition("tier", "Tier"))
+        for record in sample_records(first):
+            tx.put_record(record, expected_version=None)
+    store.compact()
+    add(store, sample_customer(3))
+    with store.transaction() as tx:
+        tx.update(attrs.evolve(second, name="Anna Ozola", version=2), expected_version=1)
+    return store
+
+
+def files(path):
+    """Every file beside the book, by name, with its bytes."""
+    return {p.name: p.read_bytes() for p in path.parent.iterdir()}
+
+
+def resealed_line(line, change):
+    """A journal line with its JSON changed by ``change``, sealed as a faulty writer would."""
+    [(_, body)], _ = _journal.scan(line)
+    record = json.loads(body)
+    change(record)
+    return _journal.encode(json.dumps(record).encode())
+
+
+def blank_name(record):
+    """Blank the name of the customer a journal line's first operation writes."""
+    record["ops"][0]["customer"]["name"] = "   "
+
+
+class TestVerify:
+    """verify() reads both files again and checks everything, changing nothing."""
+
+    def test_a_sound_book_passes_and_nothing_changes(self, path):
+        """Files byte for byte, the store's state and feed as they were; it works on after."""
+        store = full_book(path)
+        feed, state, before = store.changes_since(0), store._state, files(path)
+        store.verify()
+        assert before == files(path)
+        assert state is store._state
+        assert feed == store.changes_since(0)
+        add(store, sample_customer(4))
+        assert [1, 2, 3, 4] == [c.number for c in store.customers()]
+        assert [1, 2, 3, 4] == [c.number for c in store.changes_since(0).customers]
+        store.verify()
+
+    def test_the_stores_own_customers_are_not_built(self, path):
+        """A customer not yet read stays unbuilt in the store: verify builds its own copy."""
+        full_book(path)
+        store = JsonFileStore(path)
+        store.verify()
+        assert isinstance(store._state.customers[store._state.by_number[1]], dict)
+
+    def test_damaged_snapshot_bytes_after_opening(self, path):
+        """A byte changed in the snapshot since it was opened: the checksum, as opening says."""
+        store = full_book(path)
+        path.write_bytes(path.read_bytes().replace(b'"Wholesalers"', b'"Wholesalerz"'))
+        damaged = files(path)
+        with pytest.raises(CorruptStore, match="its checksum does not match") as found:
+            store.verify()
+        with pytest.raises(CorruptStore) as opened:
+            JsonFileStore(path)
+        assert str(opened.value) == str(found.value)
+        assert damaged == files(path)
+
+    def test_damaged_journal_line_after_opening(self, path):
+        """A byte changed in a journal line (same size, so no read looks again): found."""
+        store = full_book(path)
+        journal = store.journal_path.read_bytes()
+        store.journal_path.write_bytes(journal.replace(b'"number":3', b'"number":8', 1))
+        damaged = files(path)
+        with pytest.raises(CorruptStore, match="journal line at byte 0: the line") as found:
+            store.verify()
+        assert [1, 2, 3] == [c.number for c in store.customers()]  # its copy is as it was
+        with pytest.raises(CorruptStore) as opened:
+            JsonFileStore(path)
+        assert str(opened.value) == str(found.value)
+        assert damaged == files(path)
+
+    def test_a_customer_sealed_by_a_faulty_writer(self, path):
+        """A customer breaking an invariant, the file's checksum made to match: found.
+
+        Opening builds a customer only when it is read, so it opens; verify builds them all.
+        """
+        store = full_book(path)
+        store.compact()
+        data = stored(path)
+        data["customers"][0]["name"] = "   "
+        seal(path, data)
+        damaged = files(path)
+        with pytest.raises(CorruptStore, match="customer 1 is damaged: name") as found:
+            store.verify()
+        reopened = JsonFileStore(path)
+        with pytest.raises(CorruptStore) as read:
+            reopened.get_by_number(1)
+        assert str(read.value) == str(found.value)
+        assert damaged == files(path)
+
+    def test_a_journal_line_sealed_by_a_faulty_writer(self, path):
+        """A commit of another store whose customer breaks an invariant: found, as opening."""
+        store = full_book(path)
+        journal = store.journal_path.read_bytes()
+        first, second = journal.splitlines(keepends=True)
+        store.journal_path.write_bytes(first + resealed_line(second, blank_name))
+        with pytest.raises(CorruptStore, match="customer 2 is damaged: name") as found:
+            store.verify()
+        with pytest.raises(CorruptStore) as opened:
+            JsonFileStore(path)
+        assert str(opened.value) == str(found.value)
+
+    def test_a_line_the_snapshot_holds_is_checked_too(self, path):
+        """A line left by a crash before the journal was emptied: opening skips it, verify not."""
+        store = JsonFileStore(path)
+        add(store, sample_customer(1))
+        line = store.journal_path.read_bytes()
+        store.compact()
+        store.journal_path.write_bytes(resealed_line(line, blank_name))
+        assert [1] == [c.number for c in JsonFileStore(path).customers()]
+        with pytest.raises(CorruptStore, match="customer 1 is damaged: name"):
+            store.verify()
+        store.journal_path.write_bytes(line)  # as a crash leaves it: sound
+        store.verify()
+
+    def test_a_torn_last_line_is_not_damage(self, path):
+        """What a crash mid-append leaves is skipped, as opening skips it, and left as it is."""
+        store = full_book(path)
+        with store.journal_path.open("ab") as fh:
+            fh.write(b'1234abcd {"revision":6,"ops":[{"op":"add"')
+        before = files(path)
+        store.verify()
+        assert before == files(path)
+
+    def test_another_stores_commit_is_checked_not_taken_in(self, path):
+        """A commit another store made is read and checked; this store catches up as before."""
+        store = JsonFileStore(path)
+        add(store, sample_customer(1))
+        other = JsonFileStore(path)
+        add(other, second := sample_customer(2))
+        state, offset = store._state, store._journal.offset
+        store.verify()
+        assert (state, 1, offset) == (store._state, state.revision, store._journal.offset)
+        assert [1] == [c.number for c in state.page(0, None)]
+        assert (second,) == store.changes_since(1).customers  # read now, from the journal
+        with other.transaction() as tx:
+            tx.update(attrs.evolve(second, version=2), expected_version=1)
+        *earlier, last = store.journal_path.read_bytes().splitlines(keepends=True)
+        store.journal_path.write_bytes(b"".join(earlier) + resealed_line(last, blank_name))
+        with pytest.raises(CorruptStore, match="customer 2 is damaged: name"):
+            store.verify()
+
+    def test_inside_a_transaction(self, path):
+        """In this thread's transaction it checks the files as committed, without waiting."""
+        store = full_book(path)
+        store._timeout = 0.5  # a lock taken twice would be StoreLocked, not a hang
+        with store.transaction() as tx:
+            tx.add(sample_customer(4))
+            store.verify()
+            journal = store.journal_path.read_bytes()
+            store.journal_path.write_bytes(journal.replace(b'"number":3', b'"number":8', 1))
+            with pytest.raises(CorruptStore, match="journal line at byte 0"):
+                store.verify()
+            store.journal_path.write_bytes(journal)
+        store.verify()
+        assert [1, 2, 3, 4] == [c.number for c in JsonFileStore(path).customers()]
+
+    def test_a_missing_snapshot_and_a_closed_store(self, path):
+        """The snapshot gone since opening is MissingSnapshot; a closed store says it is."""
+        store = full_book(path)
+        path.unlink()
+        with pytest.raises(MissingSnapshot, match="has disappeared"):
+            store.verify()
+        store.close()
+        with pytest.raises(StorageError, match="is closed"):
+            store.verify()

@@ -9,6 +9,7 @@ it even where no read returns the row.
 
 import shutil
 import sqlite3
+import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from debitor_core import Category, CorruptStore, CustomFieldDefinition
 from debitor_core._invoice import Invoice
 from debitor_core.storage import CustomerQuery, SqliteStore
-from debitor_core.storage._sqlite import _rows, _schema
+from debitor_core.storage._sqlite import _rows, _schema, _store
 from debitor_core.testing import sample_customer, sample_records
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -243,3 +244,110 @@ class TestUpgrade:
                 store.get_by_number(2)
             with pytest.raises(CorruptStore, match="does not match its checksum"):
                 store.verify()
+
+
+def big_book(path, count):
+    """A database of ``count`` customers, each with an invoice, and one deleted customer."""
+    store = SqliteStore(path)
+    with store.transaction() as tx:
+        for number in range(1, count + 2):
+            customer = sample_customer(number)
+            tx.add(customer)
+            tx.put_record(sample_records(customer)[0], expected_version=None)
+    with store.transaction() as tx:
+        tx.delete(customer.id)
+    return store
+
+
+class TestVerifyInBatches:
+    """verify() reads the rows a batch at a time: nothing is missed, the book is not held."""
+
+    @pytest.mark.parametrize(
+        ("statement", "message"),
+        [
+            (
+                (
+                    "UPDATE customer SET data = replace(data, 'SIA', 'SIB') "
+                    "WHERE number = (SELECT max(number) FROM customer)"
+                ),
+                r"customer row .* does not match its checksum",
+            ),
+            (
+                (
+                    "UPDATE record SET changed_revision = 0 "
+                    "WHERE rowid = (SELECT max(rowid) FROM record)"
+                ),
+                r"invoice row .* does not match its checksum",
+            ),
+            (
+                "UPDATE record SET number = 99 WHERE rowid = (SELECT max(rowid) FROM record)",
+                "lookup columns of the invoice .* do not match it",
+            ),
+            (
+                "UPDATE record SET kind = 'x' WHERE rowid = (SELECT max(rowid) FROM record)",
+                "unknown kind 'x'",
+            ),
+            ("UPDATE customer_deleted SET deleted_revision = 1", "tombstone row"),
+        ],
+    )
+    def test_damage_in_the_last_row_past_many_batches(
+        self, tmp_path, monkeypatch, statement, message
+    ):
+        """Batches of 3 over 10 rows: the last row's damage is found, and the rows are unchanged."""
+        monkeypatch.setattr(_store, "_VERIFY_BATCH", 3)
+        path = tmp_path / "book.db"
+        big_book(path, 10).verify()
+        edit(path, statement)
+        before = dump(path)
+        with SqliteStore(path) as store, pytest.raises(CorruptStore, match=message):
+            store.verify()
+        assert before == dump(path)
+
+    def test_one_snapshot(self, tmp_path, monkeypatch):
+        """A commit by another connection while verify() reads does not look like damage.
+
+        It commits just after verify() read the revision: read outside one snapshot, the
+        rows would then name a revision past the one read.
+        """
+        path = tmp_path / "book.db"
+        store = SqliteStore(path, wal=True)
+        with store.transaction() as tx:
+            tx.add(sample_customer(1))
+        other = SqliteStore(path, wal=True)
+        read_revision = store.revision
+
+        def revision_then_a_commit():
+            revision = read_revision()
+            with other.transaction() as tx:
+                tx.add(sample_customer(other.last_number() + 1))
+            return revision
+
+        monkeypatch.setattr(store, "revision", revision_then_a_commit)
+        store.verify()
+        store.verify()  # a second time too: the first snapshot ended
+        assert 3 == other.revision()
+        other.close()
+        store.close()
+
+    def test_memory_does_not_grow_with_the_book(self, tmp_path, monkeypatch):
+        """A book 4 times as big takes well under twice the peak memory to verify.
+
+        Batches of 50: each book is many batches long, so a list of every customer (or
+        a dict of every record) would make the peak grow with the book. Measured with
+        tracemalloc after a first verify() (which builds the converter's hooks).
+        """
+        monkeypatch.setattr(_store, "_VERIFY_BATCH", 50)
+        peaks = []
+        for count in (300, 1200):
+            store = big_book(tmp_path / f"book-{count}.db", count)
+            store.verify()
+            tracemalloc.start()
+            try:
+                baseline = tracemalloc.get_traced_memory()[0]
+                store.verify()
+                peaks.append(tracemalloc.get_traced_memory()[1] - baseline)
+            finally:
+                tracemalloc.stop()
+            store.close()
+        small, big = peaks
+        assert big < 2 * small, peaks

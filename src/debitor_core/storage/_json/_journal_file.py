@@ -76,6 +76,10 @@ class JournalFile:
         """Under the lock: the bytes after `offset`, up to ``size``."""
         return read_at(self._fd, size - self.offset, self.offset)
 
+    def read_whole(self, size: int) -> bytes:
+        """Under the lock: the journal's first ``size`` bytes, whatever has been applied."""
+        return read_at(self._fd, size, 0)
+
     def append(self, line: bytes) -> None:
         """Under the lock: write ``line`` at `offset` and wait for the disk (with fsync).
 

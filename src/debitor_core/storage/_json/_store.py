@@ -310,6 +310,53 @@ class JsonFileStore:
                 last_compaction_failed_at=self._compaction.failed_at,
             )
 
+    def verify(self) -> None:
+        """Read both files again and check everything in them, changing nothing.
+
+        Opening the book checks the snapshot's checksum and every record but the
+        customers, which are built and checked when first read; the files may also
+        have been damaged since they were read. This reads the snapshot and the journal
+        from disk again, under the store's locks, checks the snapshot's checksum, builds
+        and checks every category, custom field, record and customer and every journal
+        line (a line the snapshot already holds too), and applies the journal to a
+        throwaway copy of the book. The store's own copy, its change feed and the files
+        are left as they are. It takes memory and time in proportion to the book, as
+        opening it does. Inside a transaction of this thread it checks the files as last
+        committed.
+
+        Raises:
+            CorruptStore: the files are damaged, or a record breaks an invariant; the
+                message names the first damage found, as opening the book would.
+            MissingSnapshot: the snapshot has disappeared.
+            UnsupportedFormatVersion: a newer debitor-core has written the files since.
+            StorageError: the files cannot be read or locked, or the store is closed.
+            StoreLocked: another process held the lock longer than the timeout.
+        """
+        with self._thread_lock:
+            if self._in_transaction:  # this thread's: it holds both locks already
+                self._verify_files()
+                return
+            with self._locked():
+                self._verify_files()
+
+    def _verify_files(self) -> None:
+        """Under the locks: `verify`, into a state of its own."""
+        if self._read_header() is None:
+            raise self._missing_snapshot("has disappeared while it was open")
+        data, version = self._read_snapshot()[1:]  # not the file's bytes: they are checked
+        state = StoreState(self._codec.customer_from_record)
+        self._filled(state, data, version)
+        del data  # the state holds the customers' records: nothing else is kept
+        size = self._journal.size()
+        if size > 0:
+            entries, _ = self._codec.journal_entries(self._journal.read_whole(size), 0)
+            for record in entries:
+                self._apply_record(state, record, check_skipped=True)
+        build = self._codec.customer_from_record
+        for value in state.customer_records():
+            if isinstance(value, dict):  # not built by the journal's updates: built here
+                build(value)
+
     @classmethod
     def reseal(cls, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
         """Accept a snapshot that a person edited on purpose, once it is checked.
@@ -469,7 +516,7 @@ class JsonFileStore:
         """Under the lock: read the snapshot into a new state, then replay the journal."""
         raw, data, version = self._read_snapshot()
         state = StoreState(self._codec.customer_from_record)
-        generation = self._filled(state, data, version)
+        generation, self._store_id = self._filled(state, data, version)
         self._state = state
         self._codec.written.clear()  # another process's snapshot holds what we wrote
         self._log.restart(state.revision)
@@ -492,15 +539,19 @@ class JsonFileStore:
         except OSError as exc:
             raise errors.upgrade_failed(self.path, version, exc) from exc
 
-    def _filled(self, state: StoreState, data: dict[str, Any], version: int) -> int:
-        """Upgrade the snapshot's data and fill ``state`` with it; return its generation."""
+    def _filled(self, state: StoreState, data: dict[str, Any], version: int) -> tuple[int, str]:
+        """Upgrade the snapshot's data and fill ``state`` with it.
+
+        Returns:
+            The snapshot's generation and store id.
+        """
         data = _snapshot.migrate(data, version)
         for key in ("last_number", "revision", "generation", "store_id", *SECTIONS):
             if key not in data:
                 raise self._corrupt(f"it has no {key!r} key")
         try:
-            self._store_id = checked_store_id(data["store_id"])
-            return self._codec.fill(state, data)
+            store_id = checked_store_id(data["store_id"])
+            return self._codec.fill(state, data), store_id
         except CorruptStore:
             raise
         except DAMAGE as exc:
@@ -522,11 +573,22 @@ class JsonFileStore:
         if size == journal.offset:
             return
         entries, length = self._codec.journal_entries(journal.read_new(size), journal.offset)
+        state = self._state
         for record in entries:
-            self._apply_record(record)
+            operations = self._apply_record(state, record)
+            if operations is not None:
+                self._log.note(state.revision, operations)
         journal.offset += length
 
-    def _apply_record(self, record: dict[str, Any]) -> None:
+    def _apply_record(
+        self, state: StoreState, record: dict[str, Any], *, check_skipped: bool = False
+    ) -> list[Operation] | None:
+        """Apply one journal entry to ``state``; return its operations (``None``: skipped).
+
+        An entry at or before the state's revision is already part of the snapshot (a
+        crash came before the journal was emptied) and is skipped; with
+        ``check_skipped`` (`verify`), its operations are still read and checked.
+        """
         revision = record.get("revision")
         if type(revision) is not int:
             raise self._corrupt(f"a journal entry has no revision number ({revision!r})")
@@ -535,17 +597,26 @@ class JsonFileStore:
             raise self._corrupt(f"the journal entry of revision {revision} has no format version")
         if version > _snapshot.FORMAT_VERSION:
             raise errors.newer(self.journal_path, version)
-        if revision <= self._state.revision:
-            return  # already part of the snapshot (a crash came before the journal was emptied)
-        if revision != self._state.revision + 1:
-            raise self._corrupt(
-                f"the journal skips from revision {self._state.revision} to {revision}"
-            )
+        if revision <= state.revision:
+            if check_skipped:
+                self._operations(record, revision, version, None)
+            return None
+        if revision != state.revision + 1:
+            raise self._corrupt(f"the journal skips from revision {state.revision} to {revision}")
+        operations = self._operations(record, revision, version, state)
+        state.revision = revision
+        return operations
+
+    def _operations(
+        self, record: dict[str, Any], revision: int, version: int, state: StoreState | None
+    ) -> list[Operation]:
+        """The checked operations of a journal entry, each applied to ``state`` if given."""
         operations = []
         try:
             for op in record["ops"]:
                 operation = self._codec.operation(op, version)
-                self._state.apply(operation)
+                if state is not None:
+                    state.apply(operation)
                 operations.append(operation)
         except CorruptStore:
             raise
@@ -553,8 +624,7 @@ class JsonFileStore:
             raise self._corrupt(
                 f"the journal entry of revision {revision} cannot be applied", exc
             ) from exc
-        self._state.revision = revision
-        self._log.note(revision, operations)
+        return operations
 
     # -- re-sealing ----------------------------------------------------------------
 
@@ -565,7 +635,7 @@ class JsonFileStore:
         _, data, version = self._read_snapshot(verify=False)
         data.setdefault("generation", 0)
         state = StoreState(self._codec.customer_from_record)
-        generation = self._filled(state, data, version)
+        generation, self._store_id = self._filled(state, data, version)
         problems = [
             f"{describe(customer)}: {str(problem).rstrip('.')}"
             for customer in map(self._codec.structured_customer, state.customer_records())

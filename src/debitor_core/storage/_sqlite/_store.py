@@ -16,9 +16,9 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Final, Self, TypeVar
 
 from debitor_core._category import Category
 from debitor_core._errors import NotFound
@@ -563,49 +563,86 @@ class SqliteStore:
         """Check the whole database: SQLite's own integrity check, then every row.
 
         Reads check the rows they read; this reads them all (customers, categories,
-        custom fields, records and their lookup columns, counters), and also runs
-        ``PRAGMA integrity_check``,
-        which finds damage no row checksum can see, such as a damaged index page. Run
-        it after a crash of the machine, or from a periodic health check.
+        custom fields, records and their lookup columns, tombstones, counters), and also
+        runs ``PRAGMA integrity_check``, which finds damage no row checksum can see, such
+        as a damaged index page. Run it after a crash of the machine, or from a periodic
+        health check.
+
+        It reads in one snapshot (one read transaction, or this thread's own transaction
+        inside one), holding the store's lock, so other threads of this store wait for
+        it. The rows are fetched `_VERIFY_BATCH` at a time and checked one by one: the
+        memory it takes does not grow with the book.
 
         Raises:
             CorruptStore: SQLite reports damage, or a row fails its checksum (which
                 covers its ``changed_revision``) or the structural checks, or a record's
-                lookup columns do not match it, or a row names a revision past the
-                database's (the message names it).
+                lookup columns do not match it, or a record has an unknown kind, or a row
+                names a revision past the database's (the message names it).
         """
+        with self._lock:
+            # In this thread's write transaction (the lock is held by it: another
+            # thread's would have made this wait), its rows name the revision its
+            # commit makes.
+            writing = self._db.in_transaction
+            with self._snapshot():
+                self._verify_rows(writing=writing)
+
+    def _verify_rows(self, *, writing: bool) -> None:
+        """`verify` in its snapshot, under the lock."""
         report = [row[0] for row in self._rows("PRAGMA integrity_check")]
         if report != ["ok"]:
             raise self._codec.damaged(f"SQLite's integrity check reports: {'; '.join(report[:5])}")
-        self.customers()
-        self.categories()
+        codec = self._codec
+        self._check_each(
+            f"SELECT {CUSTOMER_COLUMNS} FROM customer ORDER BY number",  # noqa: S608 - ours
+            codec.customer,
+        )
+        self.categories()  # definitions: a few, read as the book reads them
         self.custom_fields()
-        lookups = {
-            (kind, key): (customer, number)
-            for kind, key, customer, number in self._rows(
-                "SELECT kind, key, customer, number FROM record"
-            )
-        }
-        for kind in RECORD_KINDS.values():
-            for record in self.records(kind):
-                if lookups[record.KIND, record.key] != q.record_lookup(record):
-                    what = f"the lookup columns of the {record.KIND} {record.key} do not match it"
-                    raise self._codec.damaged(what)
-        for row in self._rows("SELECT id, deleted_revision, checksum FROM customer_deleted"):
-            self._codec.tombstone(row)
+        self._check_each(
+            f"SELECT {RECORD_COLUMNS}, customer, number FROM record ORDER BY rowid",  # noqa: S608
+            self._check_record_row,
+        )
+        self._check_each(
+            "SELECT id, deleted_revision, checksum FROM customer_deleted ORDER BY rowid",
+            codec.tombstone,
+        )
         self.last_number()
         self.store_id()
         for key in ("feed_horizon", "categories_revision", "custom_fields_revision"):
             self._meta(key)
-        with self._lock:
-            revision = self.revision()
-            # In this thread's transaction (the lock is held by it: another thread's
-            # would have made this wait), its rows name the revision its commit makes.
-            newest = revision + 1 if self._db.in_transaction else revision
-            latest = self._rows(_LATEST_REVISION)[0][0]
+        revision = self.revision()
+        newest = revision + 1 if writing else revision
+        latest = self._rows(_LATEST_REVISION)[0][0]
         if latest > newest:
             what = f"a row names revision {latest}, past the database's revision {revision}"
+            raise codec.damaged(what)
+
+    def _check_record_row(self, row: tuple[Any, ...]) -> None:
+        """A row of `RECORD_COLUMNS` and its lookup columns: the record, and that they match it."""
+        record = self._codec.any_record(row[:-2])
+        if row[-2:] != q.record_lookup(record):
+            what = f"the lookup columns of the {record.KIND} {record.key} do not match it"
             raise self._codec.damaged(what)
+
+    def _check_each(self, sql: str, check: Callable[[tuple[Any, ...]], object]) -> None:
+        """Pass every row of ``sql`` to ``check`` (the caller holds the lock).
+
+        The rows are fetched `_VERIFY_BATCH` at a time, never as a list of the whole
+        table: only one batch is held at once.
+        """
+        with translated(self.path):
+            cursor = self._db.execute(sql)
+        try:
+            while True:
+                with translated(self.path):
+                    batch = cursor.fetchmany(_VERIFY_BATCH)
+                if not batch:
+                    return
+                for row in batch:
+                    check(row)
+        finally:
+            cursor.close()
 
     def scrub(self) -> None:
         """Rewrite the database so that no replaced or deleted value is left in its files.
@@ -646,6 +683,9 @@ class SqliteStore:
     def __repr__(self) -> str:
         return f"<SqliteStore {self.path!r}>"
 
+
+_VERIFY_BATCH: Final = 2_000
+"""How many rows `SqliteStore.verify` fetches at a time (as `PostgresStore.verify` does)."""
 
 _LATEST_REVISION = (  # SQLite's max(a, b) is NULL if either is: an empty table counts 0
     "SELECT max(coalesce((SELECT max(changed_revision) FROM customer), 0), "
