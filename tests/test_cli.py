@@ -3,10 +3,12 @@
 import hashlib
 import io
 import json
+import shutil
 import sqlite3
 import sys
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -754,6 +756,24 @@ class TestVerify:
         code, out, err = run("verify")
         assert (3, "") == (code, out)
         assert "name" in err
+
+    @pytest.mark.parametrize("golden", ["book-v6.db", "book-v3.json", "book-v1.db"])
+    def test_a_book_of_an_earlier_release_is_not_upgraded(self, run, tmp_path, golden):
+        """Verify changes nothing, so it does not upgrade an older book: exit 3, saying so.
+
+        Any other command upgrades it; verify then checks it.
+        """
+        source = Path(__file__).parent / "golden" / golden
+        book = tmp_path / golden
+        for part in source.parent.glob(f"{golden}*"):  # the .journal too
+            shutil.copy(part, tmp_path / part.name)
+        before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+        code, out, err = run("--book", book, "verify")
+        assert (3, "") == (code, out)
+        assert f"The book {book} was written by an earlier release of debitor-core" in err
+        assert before == {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+        assert 0 == run("--book", book, "list")[0]
+        assert 0 == run("--book", book, "verify")[0]
 
     def test_a_missing_book_is_not_created(self, run, tmp_path):
         """`verify` never makes the book it is asked about."""

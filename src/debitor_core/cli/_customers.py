@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from debitor_core.cli._app import App, Exit, Refused, said
 from debitor_core.cli._i18n import N_, _, ngettext, number
-from debitor_core.cli._store import UsageError, describe
+from debitor_core.cli._store import UsageError, describe, earlier_format
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -480,8 +480,19 @@ def verify(app: App) -> int:
     Every store the CLI opens has a ``verify()`` that reads and checks every stored row:
     SQLite and PostgreSQL a batch of rows at a time (SQLite also runs its own integrity
     check), a JSON book its two files read again, every customer built. Damage is
-    reported as for any command (exit status 3), naming the row.
+    reported as for any command (exit status 3), naming the row. A file book an earlier
+    release wrote is refused (exit status 3) rather than upgraded: opening it would
+    change it, and an earlier release could no longer read it.
     """
+    earlier = earlier_format(app.location)
+    if earlier is not None:
+        msg = _(
+            "The book {book} was written by an earlier release of debitor-core (format "
+            "{found}; this release writes {current}). verify changes nothing, so it does not "
+            "upgrade it: any other command (such as 'debitor list') upgrades it, then verify "
+            "checks it."
+        ).format(book=describe(app.location), found=earlier[0], current=earlier[1])
+        raise Refused(msg, Exit.UNAVAILABLE)
     store = app.store()
     # JsonFileStore, SqliteStore and PostgresStore have it; the Store protocol does not
     # ask for it (InMemoryStore, which the CLI never opens, has none).

@@ -128,3 +128,37 @@ def _postgres(location: str, book_id: str | None) -> Store:
         )
         raise BookUnavailable(msg) from exc
     return store
+
+
+def earlier_format(location: str) -> tuple[int, int] | None:
+    """The format of a file book an earlier release wrote, and this release's; else ``None``.
+
+    Read without opening the book as a store would (which upgrades it): an SQLite file
+    read-only, its ``user_version``; a JSON book's snapshot, its format version. A book
+    that cannot be read so, or a PostgreSQL book, gives ``None``: opening it says what
+    is wrong.
+    """
+    import contextlib  # noqa: PLC0415
+    import sqlite3  # noqa: PLC0415
+
+    from debitor_core.storage import _snapshot  # noqa: PLC0415
+    from debitor_core.storage._sqlite import _schema  # noqa: PLC0415
+
+    path = Path(location)
+    if is_postgres(location) or not path.is_file():
+        return None
+    if path.suffix.casefold() in SQLITE_SUFFIXES:
+        try:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        except sqlite3.Error:
+            return None
+        current = _schema.SCHEMA_VERSION
+    else:
+        try:
+            _, version = _snapshot.decode(path.read_bytes(), verify=False)
+        except (OSError, _snapshot.SnapshotDamage, _snapshot.NewerFormat):
+            return None
+        current = _snapshot.FORMAT_VERSION
+    return (version, current) if 0 < version < current else None
