@@ -18,7 +18,7 @@ from debitor_core._fields import CustomFieldDefinition, FieldType
 from debitor_core._invoice import Payment
 from debitor_core.storage import CustomerQuery, PostgresStore
 from debitor_core.storage._postgres import _rows, _schema
-from debitor_core.storage._postgres import _store as _pg_store
+from debitor_core.storage._postgres import _verify as _pg_verify
 from debitor_core.storage._postgres._rows import RowCodec
 from debitor_core.testing import sample_customer, sample_records
 
@@ -566,7 +566,7 @@ class TestVerify:
 
         With batches of two rows, damage in the last customer (the fourth batch) is found.
         """
-        monkeypatch.setattr(_pg_store, "_VERIFY_BATCH", 2)
+        monkeypatch.setattr(_pg_verify, "_VERIFY_BATCH", 2)
         add(store, *(sample_customer(n) for n in range(1, 8)))
         store.verify()
         edit(

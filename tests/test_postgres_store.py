@@ -60,6 +60,7 @@ from debitor_core.book._types import Definitions
 from debitor_core.storage import ChangeFeed, PostgresStore
 from debitor_core.storage._postgres import _derived, _errors, _rows, _schema
 from debitor_core.storage._postgres import _queries as _pg_queries
+from debitor_core.storage._postgres import _reads as _pg_reads
 from debitor_core.storage._postgres import _store as _pg_store
 from debitor_core.storage._postgres._rows import RowCodec, array_literal, copy_fields, copy_text
 from debitor_core.storage._postgres._transaction import PostgresTransaction
@@ -2371,7 +2372,7 @@ def _recording_where(monkeypatch):
         calls.append((sample, found))
         return found
 
-    monkeypatch.setattr(_pg_store, "where", recording)
+    monkeypatch.setattr(_pg_reads, "where", recording)
     return calls
 
 

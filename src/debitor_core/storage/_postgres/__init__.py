@@ -1,6 +1,15 @@
 """`PostgresStore`: books in PostgreSQL (needs the extra ``debitor-core[postgres]``).
 
-- ``_store.py``: the store, its reads, queries and change feed.
+- ``_store.py``: the store: opening (and folding again), connections, transactions;
+  thin methods that delegate the rest.
+- ``_reads.py``: the reads, the customer queries and the record queries of a book.
+- ``_feed.py``: the change feed (`changes_since`), the wait for a commit
+  (`wait_for_change`) and the name of a book's notification channel.
+- ``_verify.py``: `verify`, every row of a book read and checked.
+- ``_scrub.py``: `scrub`, the vacuum (and rewrite) of the tables after an erasure.
+- ``_fold.py``: whether a book's fold is current, and the custom fields it searches.
+- ``_connection.py``: the server reached, the pool `connect` makes, a connection
+  lent (autocommit, UTF-8), a read retried once on a fresh connection.
 - ``_arguments.py``: the checks of the store's arguments, and its reading of a
   connection string (never repeating a password).
 - ``_statements.py``: the SQL text of the store and its transactions, for one schema.

@@ -1,59 +1,37 @@
 """`PostgresStore`: many books in one PostgreSQL database, shared by many processes.
 
-- `PostgresStore`: opens a book (on a pool it is given, or one `connect` makes), reads
-  it, answers its queries and change feed, opens its write transactions (a
-  `PostgresTransaction`, from ``_transaction.py``), waits for other processes' commits
-  and scrubs its tables. The SQL text it runs is in ``_statements.py``.
-- The name of a book's notification channel (the checks of the store's arguments are
-  ``_arguments.py``'s).
+`PostgresStore` opens a book (on a pool it is given, or one `connect` makes), folds it
+again when its fold is not current, borrows connections (retrying a read once), opens
+its write transactions (a `PostgresTransaction`, from ``_transaction.py``) and keeps
+the sample of its rows that steers text queries. Its other methods delegate: reads and
+queries to ``_reads.py``, the change feed and waiting to ``_feed.py``, `verify` to
+``_verify.py``, `scrub` to ``_scrub.py``, the pool `connect` makes to
+``_connection.py``. The SQL text it runs is in ``_statements.py`` (the checks of its
+arguments are ``_arguments.py``'s).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import math
 import threading
 import uuid
-from collections.abc import (
-    Callable,
-    Collection,
-    Generator,
-    Iterable,
-    Iterator,
-    Sequence,
-)
-from typing import Any, Final, Literal, Self, TypeVar
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Sequence
+from typing import Any, Literal, Self, TypeVar
 
 import psycopg
 import psycopg.sql
 import psycopg_pool
-from psycopg import errors
-from psycopg.pq import TransactionStatus
 from psycopg.rows import tuple_row
 
 from debitor_core._category import Category
-from debitor_core._errors import (
-    StorageError,
-    StoreLocked,
-    UnsupportedFormatVersion,
-)
+from debitor_core._errors import StorageError, StoreLocked
 from debitor_core._fields import CustomFieldDefinition
 from debitor_core._history import Forward, HistoryEntry
 from debitor_core._i18n import render_message
 from debitor_core._invoice import Delivery, Invoice, Payment, Record, ReminderLog
-from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
-from debitor_core._text import (
-    FOLD_VERSION,
-    UNICODE_VERSION,
-    DuplicateKey,
-    private_field_keys,
-    text_field_keys,
-)
-from debitor_core.storage import _refusals as refused
-from debitor_core.storage._arguments import checked_query, checked_sort, is_text, sql_count
+from debitor_core._text import DuplicateKey
 from debitor_core.storage._feed import ChangeSet
 from debitor_core.storage._postgres import _schema
 from debitor_core.storage._postgres._arguments import (
@@ -62,31 +40,33 @@ from debitor_core.storage._postgres._arguments import (
     checked_pool,
     checked_retention,
     checked_scrub,
-    describe_server,
     milliseconds,
-    read_conninfo,
 )
-from debitor_core.storage._postgres._derived import (
-    FieldKeys,
-    key_string,
-    query_keys,
-    storable,
+from debitor_core.storage._postgres._connection import (
+    lent,
+    own_pool,
+    pool_timed_out,
+    reach_server,
+    read_retried,
 )
+from debitor_core.storage._postgres._derived import FieldKeys
 from debitor_core.storage._postgres._errors import commit_failed, lost_connection, translate
+from debitor_core.storage._postgres._feed import FeedReader, channel
+from debitor_core.storage._postgres._fold import FieldKeyCache, fold_is_current, refuse_newer_fold
 from debitor_core.storage._postgres._lookups import Lookups
 from debitor_core.storage._postgres._queries import (
-    ORDERS,
     RESAMPLE_AFTER,
     SAMPLE_ROWS,
     TextSample,
     sample_random,
-    selective,
-    where,
 )
+from debitor_core.storage._postgres._reads import BookReads
 from debitor_core.storage._postgres._rows import BookRow, RowCodec
 from debitor_core.storage._postgres._schema import Names, prepare
+from debitor_core.storage._postgres._scrub import scrub_tables
 from debitor_core.storage._postgres._statements import SchemaStatements
 from debitor_core.storage._postgres._transaction import Cursor, PostgresTransaction
+from debitor_core.storage._postgres._verify import BookVerifier
 from debitor_core.storage._queries import (
     CustomerQuery,
     DuplicateRow,
@@ -98,10 +78,6 @@ __all__ = ["PostgresStore", "PostgresTransaction"]
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
-
-
-_VERIFY_BATCH: Final = 2_000
-"""How many rows `PostgresStore.verify` fetches from the server at a time."""
 
 
 class PostgresStore:
@@ -183,10 +159,13 @@ class PostgresStore:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._sql = SchemaStatements(self._names, self._lock_ms, self._statement_ms)
-        self.channel = _channel(self._names.schema, self.book_id)
+        self._feed = FeedReader(self._sql, self._codec, self.book_id, self._book_row)
+        self._verifier = BookVerifier(self._sql, self._codec, self.book_id, self._book_row)
+        self.channel = channel(self._names.schema, self.book_id)
         """The notification channel of this book (see `wait_for_change`)."""
-        self._field_cache: tuple[int, FieldKeys] = (0, FieldKeys())
-        self._lookups = Lookups(self._names, self._records)
+        self._field_keys_cache = FieldKeyCache(self._sql, self._codec, self.book_id)
+        self._reads = BookReads(self._sql, self._codec, self.book_id, self._read, self._text_sample)
+        self._lookups = Lookups(self._names, self._reads.fetch_records)
         self._sample: tuple[int, TextSample] = (RESAMPLE_AFTER, TextSample(()))
         self._random = sample_random()
         self._read(lambda cur: prepare(cur.connection, self._names, self.book_id))
@@ -235,34 +214,8 @@ class PostgresStore:
                 says why (it never repeats a password).
         """
         checked_book_id(book_id)
-        params = read_conninfo(conninfo)
-        if params is None:
-            # Raised outside any except block: no psycopg text (which may hold part of
-            # the password) travels along as the cause or context.
-            msg = (
-                "Could not connect to the PostgreSQL server: the connection string could "
-                "not be read. In a URL, percent-encode @ : / ? # and the percent sign in the "
-                "user name, password and parameters (@ becomes %40)."
-            )
-            params_unreadable = {"rule": "unreadable"}
-            raise StorageError(msg, code="storage.unavailable", params=params_unreadable)
-        where = describe_server(params)
-        connect_args = dict(pool_options.get("kwargs") or {})
-        try:
-            # One direct connection first: it fails fast, with the server's reason.
-            connect_args["connect_timeout"] = max(1, math.ceil(connect_timeout))
-            psycopg.connect(conninfo, **connect_args).close()
-        except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            for password in (params.get("password"), connect_args.get("password")):
-                if isinstance(password, str) and password:
-                    reason = reason.replace(password, "***")
-            msg = f"Could not connect to the PostgreSQL server {where}: {reason}."
-            params = {"server": where, "reason": reason}
-            raise StorageError(msg, code="storage.unavailable", params=params) from exc
-        options: dict[str, Any] = {"min_size": 1, "max_size": 4, "name": f"debitor-{book_id}"}
-        options.update(pool_options)
-        pool: Pool = psycopg_pool.ConnectionPool(conninfo, open=False, **options)
+        where = reach_server(conninfo, connect_timeout, pool_options)
+        pool = own_pool(conninfo, book_id, pool_options)
         try:
             pool.open(wait=True, timeout=connect_timeout)
             store = cls(
@@ -277,9 +230,7 @@ class PostgresStore:
             )
         except psycopg_pool.PoolTimeout as exc:
             pool.close()
-            msg = f"Could not connect to the PostgreSQL server {where} in {connect_timeout} s."
-            params = {"server": where, "seconds": f"{connect_timeout}", "rule": "timeout"}
-            raise StorageError(msg, code="storage.unavailable", params=params) from exc
+            raise pool_timed_out(where, connect_timeout) from exc
         except BaseException:
             pool.close()
             raise
@@ -290,33 +241,13 @@ class PostgresStore:
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """Borrow a connection in autocommit mode, speaking UTF-8 (put back as it was lent).
-
-        A connection with another client encoding (``client_encoding=`` or
-        ``PGCLIENTENCODING``) speaks UTF-8 while the store has it: two more round trips
-        for such a pool, none for a UTF-8 one (the server reports the encoding).
-        """
+        """Borrow a connection of the pool (see `lent`), unless the store is closed."""
         if self._closed:
             msg = f"The store of {self._name} is closed."
             params = {"book": repr(self.book_id), "rule": "database"}
             raise StorageError(msg, code="storage.closed", params=params)
-        with self._pool.connection() as conn:
-            autocommit = conn.autocommit
-            if not autocommit:
-                conn.autocommit = True
-            encoding = conn.pgconn.parameter_status(b"client_encoding")
-            foreign = encoding is not None and encoding != b"UTF8"
-            try:
-                if foreign:
-                    conn.execute(b"SET client_encoding TO 'UTF8'")
-                yield conn
-            finally:
-                idle = not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE
-                if foreign and idle and encoding is not None:
-                    restore = psycopg.sql.SQL("SET client_encoding TO {}")
-                    conn.execute(restore.format(psycopg.sql.Literal(encoding.decode())))
-                if not autocommit and idle:
-                    conn.autocommit = False
+        with lent(self._pool) as conn:
+            yield conn
 
     def _read(self, work: Callable[[Cursor], T]) -> T:
         """Run ``work`` on a cursor and return what it returns; errors become ours.
@@ -330,18 +261,7 @@ class PostgresStore:
             self._local.tx._refuse_while_importing()  # noqa: SLF001 - its own transaction
             with self._translated():
                 return work(conn.cursor(row_factory=tuple_row))
-        for attempt in (1, 2):
-            try:
-                with self._connection() as fresh:
-                    result = work(fresh.cursor(row_factory=tuple_row))
-            except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
-                if attempt == 1 and lost_connection(exc):
-                    self._pool.check()
-                    continue
-                raise translate(exc, self._name) from exc
-            else:
-                return result
-        raise AssertionError  # pragma: no cover - the loop returns or raises
+        return read_retried(self._connection, self._pool, self._name, work)
 
     @contextlib.contextmanager
     def _translated(self) -> Iterator[None]:
@@ -366,79 +286,39 @@ class PostgresStore:
             raise StorageError(msg, code="storage.deleted", params={"book": repr(self.book_id)})
         return self._codec.book(row)
 
-    # -- reads ---------------------------------------------------------------------
+    # -- reads (see _reads.py) ------------------------------------------------------
 
     def get(self, customer_id: uuid.UUID) -> Customer:
         """Return the customer with this id (`NotFound` otherwise)."""
-        row = None
-        if isinstance(customer_id, uuid.UUID):
-            row = self._read(
-                lambda cur: cur.execute(
-                    self._sql.customer_by_id, (self.book_id, customer_id)
-                ).fetchone()
-            )
-        if row is None:
-            raise refused.customer_not_found(customer_id)
-        return self._codec.customer(row)
+        return self._reads.get(customer_id)
 
     def get_by_number(self, number: int) -> Customer:
         """Return the customer with this number (`NotFound` otherwise)."""
-        row = None
-        if isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= MAX_NUMBER:
-            row = self._read(
-                lambda cur: cur.execute(
-                    self._sql.customer_by_number, (self.book_id, number)
-                ).fetchone()
-            )
-        if row is None:
-            raise refused.number_not_found(number)
-        return self._codec.customer(row)
+        return self._reads.get_by_number(number)
 
     def customers(self, *, offset: int = 0, limit: int | None = None) -> Sequence[Customer]:
         """Return customers in number order, skipping ``offset``, at most ``limit``."""
-        offset = sql_count("offset", offset)
-        if limit is not None:
-            limit = sql_count("limit", limit)
-        rows = self._read(
-            lambda cur: cur.execute(self._sql.customers, (self.book_id, limit, offset)).fetchall()
-        )
-        return [self._codec.customer(row) for row in rows]
+        return self._reads.customers(offset=offset, limit=limit)
 
     def count(self) -> int:
         """Return how many customers are stored."""
-        row = self._read(lambda cur: cur.execute(self._sql.count, (self.book_id,)).fetchone())
-        return int(row[0]) if row else 0
+        return self._reads.count()
 
     def categories(self) -> Sequence[Category]:
         """Return every category, in the order first stored."""
-        rows = self._read(lambda cur: cur.execute(self._sql.categories, (self.book_id,)).fetchall())
-        return [self._codec.category(row) for row in rows]
+        return self._reads.categories()
 
     def custom_fields(self) -> Sequence[CustomFieldDefinition]:
         """Return every custom-field definition, in the order first stored."""
-        rows = self._read(
-            lambda cur: cur.execute(self._sql.custom_fields, (self.book_id,)).fetchall()
-        )
-        return [self._codec.custom_field(row) for row in rows]
+        return self._reads.custom_fields()
 
     def records(self, kind: type[R]) -> Sequence[R]:
         """Return every record of ``kind`` in the order added."""
-        rows = self._read(
-            lambda cur: cur.execute(self._sql.records, (self.book_id, kind.KIND)).fetchall()
-        )
-        return [self._codec.record(kind, row) for row in rows]
+        return self._reads.records(kind)
 
     def record(self, kind: type[R], key: str) -> R:
         """Return the record of ``kind`` with ``key`` (`NotFound` otherwise)."""
-        row = None
-        # No stored key holds NUL or a lone surrogate: PostgreSQL's text cannot.
-        if isinstance(key, str) and "\x00" not in key and storable(key) == key:
-            row = self._read(
-                lambda cur: cur.execute(self._sql.record, (self.book_id, kind.KIND, key)).fetchone()
-            )
-        if row is None:
-            raise refused.record_not_found(kind.KIND, key)
-        return self._codec.record(kind, row)
+        return self._reads.record(kind, key)
 
     def last_number(self) -> int:
         """Return the highest customer number ever stored in this book.
@@ -473,33 +353,8 @@ class PostgresStore:
             return None
         if revision == current:
             return ChangeSet(str(store_id), revision, current)
-        if getattr(self._local, "conn", None) is not None:
-            return self._read(lambda cur: self._changes(cur, revision))
-        return self._read(lambda cur: self._snapshot(cur, revision))
-
-    def _snapshot(self, cur: Cursor, revision: int) -> ChangeSet | None:
-        with cur.connection.transaction():
-            cur.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return self._changes(cur, revision)
-
-    def _changes(self, cur: Cursor, since: int) -> ChangeSet | None:
-        book = self._book_row(cur)
-        if since > book.revision or since < book.feed_horizon:
-            return None
-        book_id = self.book_id
-        customers = cur.execute(self._sql.changed_customers, (book_id, since)).fetchall()
-        deleted = cur.execute(self._sql.deleted_customers, (book_id, since)).fetchall()
-        records = cur.execute(self._sql.changed_records, (book_id, since)).fetchall()
-        return ChangeSet(
-            str(book.store_id),
-            since,
-            book.revision,
-            customers=tuple(self._codec.customer(row) for row in customers),
-            deleted=tuple(self._codec.tombstone(row) for row in deleted),
-            records=tuple(self._codec.any_record(row) for row in records),
-            categories=book.categories_revision > since,
-            custom_fields=book.custom_fields_revision > since,
-        )
+        snapshot = getattr(self._local, "conn", None) is None
+        return self._read(lambda cur: self._feed.changes(cur, revision, snapshot=snapshot))
 
     # -- the fold --------------------------------------------------------------------
 
@@ -513,8 +368,7 @@ class PostgresStore:
             # Only the schema's own tests open older versions: to make their tables.
             return
         book = self._read(self._book_row)
-        stamp = (book.fold_version, book.unicode_version)
-        if stamp == (FOLD_VERSION, UNICODE_VERSION) and not self._lookups_missing():
+        if fold_is_current(book, self._lookups_missing):
             return
         self._refuse_newer_fold(book.fold_version)
         with self.transaction() as tx:
@@ -527,28 +381,14 @@ class PostgresStore:
         return self._read(lambda fresh: self._lookups.missing(fresh, self.book_id))
 
     def _refuse_newer_fold(self, version: int | None) -> None:
-        if version is not None and version > FOLD_VERSION:
-            msg = (
-                f"{self._name.capitalize()} was folded for search by a newer debitor-core "
-                f"(fold version {version}; this one has {FOLD_VERSION}). Upgrade "
-                "debitor-core to open it. The database was not changed."
-            )
-            params = {"book": repr(self.book_id), "version": version, "known": FOLD_VERSION}
-            params["rule"] = "fold"
-            raise UnsupportedFormatVersion(msg, code="storage.newer", params=params)
+        refuse_newer_fold(self._name, self.book_id, version)
 
     def _field_keys(self, cur: Cursor, revision: int) -> FieldKeys:
         """The custom fields searched as text as of the committed ``revision`` of them."""
-        cached_revision, keys = self._field_cache
-        if revision != cached_revision:
-            keys = self._load_field_keys(cur)
-            self._field_cache = (revision, keys)
-        return keys
+        return self._field_keys_cache.keys(cur, revision)
 
     def _load_field_keys(self, cur: Cursor) -> FieldKeys:
-        rows = cur.execute(self._sql.custom_fields, (self.book_id,)).fetchall()
-        definitions = [self._codec.custom_field(row) for row in rows]
-        return FieldKeys(text_field_keys(definitions), private_field_keys(definitions))
+        return self._field_keys_cache.load(cur)
 
     # -- queries (CustomerQueries) ---------------------------------------------------
 
@@ -567,34 +407,13 @@ class PostgresStore:
             TypeError: ``query`` is not a `CustomerQuery`, or a count is not an int.
             ValueError: an unknown ``sort``, or a negative count.
         """
-        offset = sql_count("offset", offset)
-        if limit is not None:
-            limit = sql_count("limit", limit)
-        order = ORDERS[checked_sort(sort), bool(descending)]
-        query = checked_query(query)
-        sample = self._text_sample(query)
-        found = where(self.book_id, query, sample)
-        if found is None:
-            return []
-        sql, params = found
-        statement = self._sql.search(sql, order, found_first=selective(query, sample))
-        # Never prepared: a generic plan cannot see how rare the words are (the trigram
-        # index's selectivity), and would read the whole book for every search.
-        rows = self._read(
-            lambda cur: cur.execute(statement, (*params, limit, offset), prepare=False).fetchall()
+        return self._reads.search_customers(
+            query, sort=sort, descending=descending, offset=offset, limit=limit
         )
-        return [self._codec.customer(row) for row in rows]
 
     def count_customers(self, query: CustomerQuery) -> int:
         """Return how many customers match ``query``."""
-        query = checked_query(query)
-        found = where(self.book_id, query, self._text_sample(query))
-        if found is None:
-            return 0
-        sql, params = found
-        statement = self._sql.count_where(sql)
-        row = self._read(lambda cur: cur.execute(statement, params, prepare=False).fetchone())
-        return int(row[0]) if row else 0
+        return self._reads.count_customers(query)
 
     def _text_sample(self, query: CustomerQuery) -> TextSample | None:
         """Some of the book's rows, for a query with free text; taken again now and then.
@@ -619,78 +438,39 @@ class PostgresStore:
         A kind or key that is not text PostgreSQL can hold (not a str, a NUL, a lone
         surrogate) finds nobody, as on the other stores.
         """
-        asked = [
-            (kind, key)
-            for kind, key in keys
-            if is_text(kind) and is_text(key) and "\x00" not in kind + key
-        ]
-        strings = query_keys(asked)
-        if not strings:
-            return []
-        rows = self._read(
-            lambda cur: cur.execute(self._sql.sharing, (self.book_id, strings)).fetchall()
-        )
-        found = []
-        for *row, stored in rows:
-            held = set(stored)
-            evidence: list[str] = []
-            for kind, key in asked:
-                if key_string((kind, key)) in held and kind not in evidence:
-                    evidence.append(kind)
-            found.append((self._codec.customer(tuple(row)), tuple(evidence)))
-        return found
+        return self._reads.customers_sharing(keys)
 
     def invoices_of(self, customer_id: uuid.UUID | None = None) -> Sequence[Invoice]:
         """Return every invoice, or a customer's, by invoice number."""
-        if customer_id is None:
-            return self._records(Invoice, self._sql.invoices, ())
-        if not _is_uuid(customer_id):
-            return []
-        return self._records(Invoice, self._sql.invoices_of, (customer_id,))
+        return self._reads.invoices_of(customer_id)
 
     def invoices_matching(self, query: CustomerQuery) -> Sequence[Invoice]:
         """Return the invoices of every customer matching ``query``, by invoice number."""
-        query = checked_query(query)
-        found = where(self.book_id, query, self._text_sample(query))
-        if found is None:
-            return []
-        sql, params = found
-        return self._records(Invoice, self._sql.invoices_matching(sql), params, prepare=False)
+        return self._reads.invoices_matching(query)
 
     def payments_of(self, invoice_ids: Collection[uuid.UUID]) -> Sequence[Payment]:
         """Return the payments on these invoices, in the order added."""
-        ids = [i for i in invoice_ids if isinstance(i, uuid.UUID)]
-        return self._records(Payment, self._sql.of_invoices, (Payment.KIND, ids)) if ids else []
+        return self._reads.payments_of(invoice_ids)
 
     def last_invoice_number(self) -> int:
         """Return the highest invoice number stored (0 when there is none)."""
-        row = self._read(
-            lambda cur: cur.execute(self._sql.last_invoice, (self.book_id,)).fetchone()
-        )
-        return int(row[0]) if row else 0
+        return self._reads.last_invoice_number()
 
     def has_welcome(self, customer_id: uuid.UUID) -> bool:
         """Return whether the customer has a welcome delivery or a welcome invoice."""
-        if not _is_uuid(customer_id):
-            return False
-        params = (self.book_id, customer_id, self.book_id, customer_id)
-        row = self._read(lambda cur: cur.execute(self._sql.has_welcome, params).fetchone())
-        return bool(row and row[0])
+        return self._reads.has_welcome(customer_id)
 
     def pending_deliveries(self, due_by: dt.datetime | None = None) -> Sequence[Delivery]:
         """Return the pending deliveries due by ``due_by`` (all, without it), in the order added."""
-        return self._records(Delivery, self._sql.pending, (due_by, due_by))
+        return self._reads.pending_deliveries(due_by)
 
     def welcome_invoices_due(self, due_by: dt.date) -> Sequence[Invoice]:
         """Return the sent welcome invoices due on or before ``due_by``, by number."""
-        return self._records(Invoice, self._sql.welcome_due, (due_by,))
+        return self._reads.welcome_invoices_due(due_by)
 
     def reminders_of(self, invoice_ids: Collection[uuid.UUID]) -> Sequence[ReminderLog]:
         """Return the reminder logs of these invoices, in the order added."""
-        ids = [i for i in invoice_ids if isinstance(i, uuid.UUID)]
-        if not ids:
-            return []
-        return self._records(ReminderLog, self._sql.of_invoices, (ReminderLog.KIND, ids))
+        return self._reads.reminders_of(invoice_ids)
 
     # -- history lookups (HistoryQueries, see _lookups.py) ------------------------------
 
@@ -709,16 +489,6 @@ class PostgresStore:
     def records_about(self, customer_ids: Collection[uuid.UUID]) -> Sequence[Record]:
         """Return every record about these customers (see `HistoryQueries.records_about`)."""
         return gather_records_about(self._lookups.about, self, customer_ids)
-
-    def _records(
-        self, kind: type[R], statement: str, params: Sequence[object], *, prepare: bool = True
-    ) -> list[R]:
-        rows = self._read(
-            lambda cur: cur.execute(
-                statement, (self.book_id, *params), prepare=None if prepare else False
-            ).fetchall()
-        )
-        return [self._codec.record(kind, row) for row in rows]
 
     # -- writes --------------------------------------------------------------------
 
@@ -807,19 +577,7 @@ class PostgresStore:
             raise TypeError(msg)
         seconds = milliseconds("timeout", timeout) / 1000
         with self._translated(), self._connection() as conn:
-            listen = psycopg.sql.SQL("LISTEN {}").format(psycopg.sql.Identifier(self.channel))
-            conn.execute(listen)
-            try:
-                # Read after LISTEN: a commit between the two is seen one way or the other.
-                current = self._book_row(conn.cursor(row_factory=tuple_row)).revision
-                if current <= revision:
-                    for _ in conn.notifies(timeout=seconds, stop_after=1):
-                        pass
-                    current = self._book_row(conn.cursor(row_factory=tuple_row)).revision
-            finally:
-                if not conn.closed:
-                    conn.execute(b"UNLISTEN *")
-        return current
+            return self._feed.wait(conn, self.channel, revision, seconds)
 
     def verify(self) -> None:
         """Check every row of the book, and that none is ahead of the book's row.
@@ -842,45 +600,8 @@ class PostgresStore:
                 names the first one found.
             StorageError: the database failed.
         """
-        self._read(self._verify)
-
-    def _verify(self, cur: Cursor) -> None:
-        if getattr(self._local, "conn", None) is not None:
-            # In this thread's transaction: what it sees, its own writes too.
-            self._verify_rows(cur)
-            return
-        with cur.connection.transaction():
-            cur.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            self._verify_rows(cur)
-
-    def _verify_rows(self, cur: Cursor) -> None:
-        sql, codec, book_id = self._sql, self._codec, self.book_id
-        verifying = sql.verifying()
-        book = self._book_row(cur)
-        for statement, check in (
-            (sql.all_customers, codec.customer),
-            (verifying.categories, codec.category),
-            (verifying.custom_fields, codec.custom_field),
-            (sql.all_records, codec.any_record),
-            (verifying.tombstones, codec.tombstone),
-        ):
-            # A cursor on the server: a book of millions of rows is read a batch at a
-            # time, never held whole in this process's memory.
-            with cur.connection.cursor("debitor_verify", row_factory=tuple_row) as rows:
-                rows.itersize = _VERIFY_BATCH
-                for row in rows.execute(statement, (book_id,)):
-                    check(row)
-        highest = cur.execute(verifying.highest, {"b": book_id}).fetchone()
-        number, revision = highest if highest is not None else (None, None)
-        last_number, newest = book.last_number, book.revision
-        tx = getattr(self._local, "tx", None)
-        if tx is not None:
-            # This thread's transaction wrote rows that its commit moves the book's row to.
-            last_number, newest = max(last_number, tx.last_number), tx.revision
-        if number is not None and number > last_number:
-            raise codec.ahead("last_number", book.last_number, number)
-        if revision is not None and revision > newest:
-            raise codec.ahead("revision", book.revision, revision)
+        # This thread's transaction, if any: the rows are read through it, its own too.
+        self._read(lambda cur: self._verifier.verify(cur, getattr(self._local, "tx", None)))
 
     def scrub(self) -> None:
         """Destroy the replaced and deleted rows of the book's tables, in their pages too.
@@ -911,35 +632,8 @@ class PostgresStore:
                 database's owner or a superuser may vacuum them), or the database could
                 not be reached or refused.
         """
-        tables = ", ".join(f"{{s}}{table}" for table in _SCRUBBED)
         with self._translated(), self._connection() as conn:
-            cur = conn.cursor(row_factory=tuple_row)
-            names = [self._names.regclass(table) for table in _SCRUBBED]
-            row = cur.execute(_MAY_VACUUM, (names, names)).fetchone()
-            assert row is not None  # noqa: S101 - an aggregate without GROUP BY returns one row
-            owned, statistics = row
-            if not owned:
-                reason = (
-                    "only the owner of the tables, the database's owner or a superuser "
-                    "may vacuum them"
-                )
-                raise translate(errors.InsufficientPrivilege(reason), self._name)
-            # VACUUM cannot run in a transaction: the lock timeout is the session's, for now.
-            cur.execute(f"SET lock_timeout = {self._lock_ms}".encode())
-            try:
-                # A plain VACUUM first: it removes what no transaction of this database
-                # can see. VACUUM FULL alone would copy along what the oldest transaction
-                # of the whole server (another database's too) began before.
-                vacuum = f"VACUUM (ANALYZE, INDEX_CLEANUP ON) {tables}"
-                cur.execute(self._names.sql(vacuum).encode())
-                if self._rewrite:
-                    cur.execute(self._names.sql(f"VACUUM (FULL) {tables}").encode())
-                if self._rewrite and statistics:
-                    cur.execute(b"VACUUM pg_catalog.pg_statistic")
-                    cur.execute(b"VACUUM (FULL) pg_catalog.pg_statistic")
-            finally:
-                if not conn.broken:
-                    cur.execute(b"RESET lock_timeout")
+            scrub_tables(conn, self._names, self._lock_ms, rewrite=self._rewrite, name=self._name)
 
     def close(self) -> None:
         """Stop using the pool (and close it if `connect` made it). Closing twice is harmless."""
@@ -960,27 +654,3 @@ class PostgresStore:
     def __repr__(self) -> str:
         where = f" in schema {self._names.schema!r}" if self._names.schema else ""
         return f"<PostgresStore book {self.book_id!r}{where}>"
-
-
-def _channel(schema: str | None, book_id: str) -> str:
-    """The notification channel of a book: short, and one per schema and book."""
-    digest = hashlib.sha256(f"{schema or ''}\x1f{book_id}".encode()).hexdigest()[:32]
-    return f"debitor_{digest}"
-
-
-def _is_uuid(value: object) -> bool:
-    """Whether ``value`` is a UUID (callers may pass anything; no row has anything else)."""
-    return isinstance(value, uuid.UUID)
-
-
-_SCRUBBED: Final = ("debitor_customer", "debitor_record", "debitor_customer_deleted")
-"""The tables that hold a customer's data or its past, which `PostgresStore.scrub` vacuums."""
-
-# Whether this role may vacuum every table named (twice), and pg_statistic (as the
-# database's owner: superusers are members of every role).
-_MAY_VACUUM: Final = (
-    "SELECT count(*) FILTER (WHERE pg_has_role(c.relowner, 'USAGE') OR pg_has_role(d.datdba, "
-    "'USAGE')) = cardinality(%s::text[]), bool_or(pg_has_role(d.datdba, 'USAGE')) "
-    "FROM pg_class c, pg_database d WHERE d.datname = current_database() "
-    "AND c.oid IN (SELECT to_regclass(x) FROM unnest(%s::text[]) x)"
-)
