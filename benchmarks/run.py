@@ -494,13 +494,18 @@ def _postgres_commit(conninfo: str, schema: str, *, quick: bool) -> None:
     store = PostgresStore.connect(conninfo, book_id="bench-commit", schema=schema, max_size=1)
     converter = make_converter()
     raw = psycopg.connect(conninfo, autocommit=True)
-    raw.execute(
-        f'INSERT INTO "{schema}".debitor_book (book_id, store_id, checksum) '
-        "VALUES (%s, gen_random_uuid(), 0)",
-        ("bench-raw",),
-    )
+    with raw.transaction():
+        raw.execute("SET LOCAL debitor.writer = '4'")  # the guard of schema 4, as the store
+        raw.execute(
+            f'INSERT INTO "{schema}".debitor_book (book_id, store_id, checksum) '
+            "VALUES (%s, gen_random_uuid(), 0)",
+            ("bench-raw",),
+        )
+    # The store says debitor.writer in each write transaction (the guard of schema 4):
+    # here with the lock, in the same round trip.
     lock = (
-        f'SELECT revision, last_number FROM "{schema}".debitor_book WHERE book_id = %s FOR UPDATE'
+        "SELECT revision, last_number, set_config('debitor.writer', '4', true) "
+        f'FROM "{schema}".debitor_book WHERE book_id = %s FOR UPDATE'
     )
     insert = (
         f'INSERT INTO "{schema}".debitor_customer '
@@ -530,7 +535,7 @@ def _postgres_commit(conninfo: str, schema: str, *, quick: bool) -> None:
                 converter.unstructure(customer), ensure_ascii=False, separators=(",", ":")
             )
             with raw.transaction():
-                revision, _ = raw.execute(lock, ("bench-raw",)).fetchone()  # type: ignore[misc]
+                revision, _, _ = raw.execute(lock, ("bench-raw",)).fetchone()  # type: ignore[misc]
                 # The changed revision's checksum too, as the store writes one.
                 changed = zlib.crc32(
                     f"changed\x1fbench-raw\x1fcustomer\x1f{customer.id}\x1f{revision + 1}".encode()

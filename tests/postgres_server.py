@@ -48,11 +48,17 @@ class Server:
         self.origin = origin
         self.cluster = cluster
 
-    def admin(self):
-        """A new autocommit connection (close it, or use it in ``with``)."""
+    def admin(self, *, writer: bool = True):
+        """A new autocommit connection (close it, or use it in ``with``).
+
+        With ``writer``, its session sets ``debitor.writer``, as an administrator who edits
+        rows by hand must (the guard of schema 4, docs/postgres.md "Upgrading").
+        """
         import psycopg
 
-        return psycopg.connect(self.conninfo, autocommit=True)
+        if not writer:
+            return psycopg.connect(self.conninfo, autocommit=True)
+        return psycopg.connect(self.conninfo, autocommit=True, options="-c debitor.writer=4")
 
     def with_options(self, **params: str) -> str:
         """The conninfo with more parameters (``options=...``, ``sslmode=...``)."""

@@ -792,8 +792,9 @@ class TestVerify:
         book = CustomerBook(storage.PostgresStore.connect(postgres_url, book_id=book_id))
         book.delete(book.get_by_number(2).id)
         book.close()
-        with psycopg.connect(postgres_url, autocommit=True) as conn:  # the URL's schema
-            conn.execute(
+        with psycopg.connect(postgres_url, autocommit=True) as conn, conn.transaction():
+            conn.execute("SET LOCAL debitor.writer = '4'")  # past the guard of schema 4
+            conn.execute(  # the URL's schema
                 "UPDATE debitor_customer_deleted SET deleted_revision = 1 WHERE book_id = %s",
                 (book_id,),
             )

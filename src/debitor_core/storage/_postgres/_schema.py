@@ -41,6 +41,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "SEALED",
     "TABLES",
+    "WRITER",
+    "WRITER_SETTING",
     "Migration",
     "Names",
     "prepare",
@@ -323,7 +325,48 @@ _V4: Final[tuple[str | Migration, ...]] = (
     "ALTER TABLE {s}debitor_record ALTER COLUMN changed_checksum SET NOT NULL",
 )
 
-MIGRATIONS: dict[int, tuple[str | Migration, ...]] = {0: _V1, 1: _V2, 2: _V3, 3: _V4}
+WRITER: Final = SEALED
+"""The lowest ``debitor.writer`` (`WRITER_SETTING`) a write to the tables needs (schema 4 on)."""
+
+WRITER_SETTING: Final = f"SET LOCAL debitor.writer = '{WRITER}'"
+"""How a write transaction says it writes the checksums (sent with the store's settings)."""
+
+# The guard of schema 4: a process of the release before (schema 3) checks the version
+# only when it opens a book, and would go on writing rows without the checksums after an
+# upgrade, which the next read refuses as damage. Every write transaction of this release
+# says `WRITER_SETTING`; a statement on the tables without it fails, and its transaction
+# is rolled back. One check per statement (FOR EACH STATEMENT), not per row: a COPY or a
+# statement of many rows costs one call, and every write of the release before runs at
+# least one statement on debitor_book (its commit bumps the revision).
+_GUARD: Final = """CREATE FUNCTION {s}debitor_writer_check() RETURNS trigger
+LANGUAGE plpgsql AS $guard$
+DECLARE
+    writer text := pg_catalog.current_setting('debitor.writer', true);
+BEGIN
+    IF writer IS NULL OR writer !~ '^[0-9]{1,9}$' OR writer::integer < {writer} THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'object_not_in_prerequisite_state',
+            MESSAGE = 'debitor-core: this book is at schema version {writer}, written by a '
+                || 'newer debitor-core release; this process runs an older one, whose writes '
+                || 'would lack the checksums. Nothing was written: restart the process with '
+                || 'the new release.',
+            HINT = 'A write by hand must SET LOCAL debitor.writer = ''{writer}'' and write '
+                || 'the checksums of the rows it changes (see docs/postgres.md, Upgrading).';
+    END IF;
+    RETURN NULL;
+END
+$guard$""".replace("{writer}", str(WRITER))
+
+_V4_GUARD: Final = (
+    _GUARD,
+    *(
+        f"CREATE TRIGGER debitor_writer BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE "
+        f"ON {{s}}{table} FOR EACH STATEMENT EXECUTE FUNCTION {{s}}debitor_writer_check()"
+        for table in TABLES
+    ),
+)
+
+MIGRATIONS: dict[int, tuple[str | Migration, ...]] = {0: _V1, 1: _V2, 2: _V3, 3: (*_V4, *_V4_GUARD)}
 """The steps that take the schema from version ``n`` to ``n + 1``; 0 is no tables.
 
 A step is a statement or a function of Python (a `Migration`), run in the migration's
@@ -336,7 +379,12 @@ pending list cap off the GIN indexes: each write transaction of the store sets i
 (`PENDING_LIST_KB`). Version 4 adds checksums (CRC-32, `_rows.row_checksum`) of the book's
 row, of each tombstone, of the order columns of categories, custom fields and records,
 and of the ``changed_revision`` of customers and records, computed for the rows there
-are (`_seal_rows`): what they held before the upgrade is taken as it is.
+are (`_seal_rows`): what they held before the upgrade is taken as it is. It also adds
+a trigger to every table (`debitor_writer_check`, FOR EACH STATEMENT) that refuses a
+write unless its transaction set ``debitor.writer`` to `WRITER` or more (`WRITER_SETTING`):
+a process of the release before, still running after the upgrade, fails at its next
+write instead of writing rows without their checksums. Each migration's transaction sets
+it too, for the rows it writes.
 """
 
 _SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -427,13 +475,16 @@ def prepare(conn: psycopg.Connection[Any], names: Names, book_id: str) -> None:
     elif not row[1]:
         # A new book has no rows to fold: it is folded by this release from the start.
         new = BookRow(uuid.uuid4(), 0, 0, 0, 0, 0, FOLD_VERSION, UNICODE_VERSION)
-        cur.execute(
-            names.sql(
-                "INSERT INTO {s}debitor_book (book_id, store_id, fold_version, unicode_version, "
-                "checksum) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (book_id) DO NOTHING"
-            ),
-            (book_id, new.store_id, FOLD_VERSION, UNICODE_VERSION, book_checksum(book_id, new)),
-        )
+        with conn.transaction():
+            cur.execute(WRITER_SETTING.encode())
+            cur.execute(
+                names.sql(
+                    "INSERT INTO {s}debitor_book (book_id, store_id, fold_version, "
+                    "unicode_version, checksum) VALUES (%s, %s, %s, %s, %s) "
+                    "ON CONFLICT (book_id) DO NOTHING"
+                ),
+                (book_id, new.store_id, FOLD_VERSION, UNICODE_VERSION, book_checksum(book_id, new)),
+            )
 
 
 def current_version(cur: psycopg.Cursor[tuple[Any, ...]], names: Names) -> int:
@@ -487,9 +538,11 @@ def _migrate(conn: psycopg.Connection[Any], names: Names) -> None:
     while True:
         with conn.transaction():
             # Transaction-scoped, so it is released at COMMIT, also through pgbouncer.
+            # debitor.writer: the migration writes rows past the guard of schema 4.
             cur.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))",
-                (f"debitor-core schema {names.schema or ''}",),
+                "SELECT pg_advisory_xact_lock(hashtext(%s)), "
+                "set_config('debitor.writer', %s, true)",
+                (f"debitor-core schema {names.schema or ''}", str(WRITER)),
             )
             version = current_version(cur, names)
             if version > SCHEMA_VERSION:

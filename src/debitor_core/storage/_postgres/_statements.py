@@ -48,7 +48,12 @@ class SchemaStatements:
         settings = (
             f"SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = {lock_ms}"
         )
-        settings += f"; SET LOCAL gin_pending_list_limit = {_schema.PENDING_LIST_KB}"
+        # The guard of schema 4 refuses writes of transactions without the last one
+        # (`_schema.WRITER`).
+        settings += (
+            f"; SET LOCAL gin_pending_list_limit = {_schema.PENDING_LIST_KB}"
+            f"; {_schema.WRITER_SETTING}"
+        )
         if statement_ms is not None:
             settings += f"; SET LOCAL statement_timeout = {statement_ms}"
         self.settings = settings.encode()
