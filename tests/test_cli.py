@@ -164,8 +164,33 @@ class TestOpeningTheBook:
         assert 0 == run("--book", postgres_url, "--book-id", "shop", "add", *KOKS)[0]
         code, out, _ = run("--book", postgres_url, "--book-id", "shop", "list", "--json")
         assert (0, ["SIA Koks"]) == (code, [c["name"] for c in json.loads(out)])
-        code, out, _ = run("--book", postgres_url, "--book-id", "other", "list", "--json")
-        assert (0, []) == (code, json.loads(out))
+        other = ("--book", postgres_url, "--book-id", "other")
+        assert 0 == run(*other, "add", "--name", "B", "--country", "LV")[0]
+        code, out, _ = run(*other, "list", "--json")
+        assert (0, ["B"]) == (code, [c["name"] for c in json.loads(out)])
+
+    @pytest.mark.parametrize("command", [["list"], ["verify"], ["show", "1"], ["check"]])
+    def test_a_mistyped_postgresql_book_id_is_not_created(self, run, postgres_url, command):
+        """A book id that is not there is exit 3, as a missing file is; nothing is created.
+
+        Only the commands that add customers (add, import, load) create a book.
+        """
+        psycopg = pytest.importorskip("psycopg")
+        assert 0 == run("--book", postgres_url, "--book-id", "shop", "add", *KOKS)[0]
+        code, out, err = run("--book", postgres_url, "--book-id", "shpo", *command)
+        assert (3, "") == (code, out)
+        assert "There is no book 'shpo' in this database (nothing was created there)" in err
+        with psycopg.connect(postgres_url, autocommit=True) as conn:  # the URL's schema
+            books = conn.execute("SELECT book_id FROM debitor_book ORDER BY book_id").fetchall()
+        assert [("shop",)] == books
+
+    def test_no_tables_are_made_for_a_book_that_is_not_there(self, run, postgres_url):
+        """On a database without debitor-core's tables, list creates none."""
+        psycopg = pytest.importorskip("psycopg")
+        assert 3 == run("--book", postgres_url, "--book-id", "shop", "list")[0]
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            found = conn.execute("SELECT to_regclass('debitor_book')").fetchone()
+        assert (None,) == found
 
     def test_postgresql_bad_book_id(self, run, postgres_url):
         """A book id PostgreSQL books cannot have is wrong usage (exit status 2)."""
@@ -181,8 +206,8 @@ class TestOpeningTheBook:
 
         class FakePostgres:
             @staticmethod
-            def connect(url, *, book_id):
-                calls.append((url, book_id))
+            def connect(url, *, book_id, create):
+                calls.append((url, book_id, create))
                 if book_id == "down":
                     raise StorageError("The server is not answering.")
                 return storage.InMemoryStore()
@@ -192,8 +217,8 @@ class TestOpeningTheBook:
         assert 0 == run("--book", url, "--book-id", "shop", "add", *KOKS)[0]
         assert 0 == run("--book", url, "list")[0]
         code, _, err = run("--book", url, "--book-id", "down", "list")
-        assert (url, "shop") == calls[0]
-        assert (url, "default") == calls[1]
+        assert (url, "shop", False) == calls[0]  # add's preview opens it as it is
+        assert (url, "default", False) == calls[1]
         assert (
             3,
             "The PostgreSQL book postgresql://clerk@db/books cannot be used: The server is not answering.\n",

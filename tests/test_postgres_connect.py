@@ -366,3 +366,32 @@ def test_names_like_pg_but_not_reserved_are_fine():
 
     assert '"pgx".' == Names("pgx").prefix
     assert '"my_pg_x".' == Names("my_pg_x").prefix
+
+
+class TestCreate:
+    def test_a_missing_book_is_not_created_without_create(self, postgres, pg_pool, fresh_schema):
+        """create=False refuses a book that is not there, and makes nothing: not even tables."""
+        tables = "SELECT count(*) FROM pg_tables WHERE schemaname = %s"
+        with pytest.raises(StorageError) as info:
+            PostgresStore(pg_pool, book_id="shpo", schema=fresh_schema, create=False)
+        assert "storage.missing_book" == info.value.code
+        assert str(info.value).startswith("There is no book 'shpo' in this database")
+        with postgres.admin() as conn:
+            assert (0,) == conn.execute(tables, (fresh_schema,)).fetchone()
+        PostgresStore(pg_pool, book_id="shop", schema=fresh_schema).close()  # creates it
+        with pytest.raises(StorageError):
+            PostgresStore(pg_pool, book_id="shpo", schema=fresh_schema, create=False)
+        with postgres.admin() as conn:
+            books = f'SELECT book_id FROM "{fresh_schema}".debitor_book'  # noqa: S608 - the test's own schema
+            assert [("shop",)] == conn.execute(books).fetchall()
+        store = PostgresStore(pg_pool, book_id="shop", schema=fresh_schema, create=False)
+        assert 0 == store.count()
+        store.close()
+
+    def test_connect_passes_it_on(self, postgres, fresh_schema):
+        """PostgresStore.connect(create=False) refuses too, and closes the pool it made."""
+        with pytest.raises(StorageError) as info:
+            PostgresStore.connect(
+                postgres.conninfo, book_id="shpo", schema=fresh_schema, create=False
+            )
+        assert "storage.missing_book" == info.value.code

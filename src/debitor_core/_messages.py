@@ -1292,6 +1292,11 @@ message(
     "it was rolled back, and the schema is still at version {version}.",
 )
 message(
+    "storage.missing_book",
+    "There is no book {book} in this database (nothing was created there); name a book "
+    "that exists, or let a command that adds customers create it.",
+)
+message(
     "storage.deleted",
     "The book {book} is no longer in the database: it was deleted since this store opened it.",
 )

@@ -8,6 +8,7 @@ number and the welcome invoice. "Save and new" starts the next customer at once.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from collections.abc import Mapping, Sequence
@@ -382,10 +383,17 @@ def add(app: App) -> int:
 
 
 def _scratch_or_book(app: App) -> CustomerBook:
-    """The book, or an empty one in memory while the book does not exist yet."""
-    from debitor_core.cli._store import exists  # noqa: PLC0415
+    """The book, or an empty one in memory while the book does not exist yet.
 
-    if exists(app.location):
+    A PostgreSQL book answers for itself: one that is not there yet is not made for a
+    preview (``add`` makes it when it stores the customer).
+    """
+    from debitor_core.cli._store import BookUnavailable, exists, is_postgres  # noqa: PLC0415
+
+    if is_postgres(app.location):
+        with contextlib.suppress(BookUnavailable):  # not there yet, or unreachable: add says
+            return app.book()
+    elif exists(app.location):
         return app.book()
     from debitor_core import CustomerBook  # noqa: PLC0415
 

@@ -58,7 +58,8 @@ def open_store(location: str, *, book_id: str | None = None, create: bool = Fals
             ``.sqlite3`` file (`SqliteStore`), or a ``postgresql://`` URL
             (``PostgresStore``, with ``book_id``).
         book_id: Which book of a PostgreSQL database; not for files.
-        create: Create a missing file book (only ``add``, ``import`` and ``load`` do).
+        create: Create a missing book (only ``add``, ``import``, ``load`` and
+            ``migrate``'s target do): a file, or a PostgreSQL book (and its tables).
 
     Raises:
         BookUnavailable: the book is missing, damaged, locked, newer than this
@@ -69,7 +70,7 @@ def open_store(location: str, *, book_id: str | None = None, create: bool = Fals
     from debitor_core import StorageError  # noqa: PLC0415 - the library loads on first use
 
     if is_postgres(location):
-        return _postgres(location, book_id)
+        return _postgres(location, book_id, create=create)
     if book_id is not None:
         msg = _("--book-id is for PostgreSQL books; a .json or .db file holds one book.")
         raise UsageError(msg)
@@ -110,7 +111,7 @@ def open_store(location: str, *, book_id: str | None = None, create: bool = Fals
         raise BookUnavailable(msg) from exc
 
 
-def _postgres(location: str, book_id: str | None) -> Store:
+def _postgres(location: str, book_id: str | None, *, create: bool) -> Store:
     from debitor_core import StorageError, ValidationError  # noqa: PLC0415 - loads on first use
 
     storage = importlib.import_module("debitor_core.storage")
@@ -119,7 +120,7 @@ def _postgres(location: str, book_id: str | None) -> Store:
     except ImportError as exc:  # psycopg is an optional extra
         raise BookUnavailable(str(exc)) from exc
     try:
-        store: Store = factory.connect(location, book_id=book_id or DEFAULT_BOOK_ID)
+        store: Store = factory.connect(location, book_id=book_id or DEFAULT_BOOK_ID, create=create)
     except ValidationError as exc:
         raise UsageError(f"--book-id: {exc.problems[0].message}") from exc
     except StorageError as exc:

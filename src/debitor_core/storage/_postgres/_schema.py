@@ -430,13 +430,18 @@ def _cursor(conn: psycopg.Connection[Any]) -> psycopg.Cursor[tuple[Any, ...]]:
     return conn.cursor(row_factory=tuple_row)
 
 
-def prepare(conn: psycopg.Connection[Any], names: Names, book_id: str) -> None:
+def prepare(
+    conn: psycopg.Connection[Any], names: Names, book_id: str, *, create: bool = True
+) -> None:
     """Bring the schema to `SCHEMA_VERSION` and make sure the book has its row.
 
     ``conn`` is in autocommit mode. The common case (the schema is current and the book
     exists) costs one round trip and writes nothing, so it works on a read-only standby.
+    Without ``create``, a book that is not there (or a database without the tables) is
+    refused before anything is written: no table, schema upgrade or book row is made.
 
     Raises:
+        StorageError: ``storage.missing_book``: without ``create``, there is no such book.
         UnsupportedFormatVersion: the schema is newer than this release.
         CorruptStore: the tables are there but ``debitor_schema_version`` is not, or
             it is empty.
@@ -453,6 +458,13 @@ def prepare(conn: psycopg.Connection[Any], names: Names, book_id: str) -> None:
         ).fetchone()
     except psycopg.errors.UndefinedTable:
         row = None
+    if not create and (row is None or not row[1]):
+        params = {"book": repr(book_id)}
+        raise StorageError(
+            render_message("storage.missing_book", params),
+            code="storage.missing_book",
+            params=params,
+        )
     if row is None or row[0] != SCHEMA_VERSION:
         _migrate(conn, names)
         row = (SCHEMA_VERSION, False)

@@ -98,7 +98,8 @@ class PostgresStore:
     Args:
         pool: A psycopg_pool ``ConnectionPool`` or ``NullConnectionPool``.
         book_id: The book: 1 to 64 letters, digits, hyphens or underscores. A book
-            that does not exist yet is created (with a new `store_id`).
+            that does not exist yet is created (with a new `store_id`), unless
+            ``create`` is false.
         schema: The PostgreSQL schema of the tables (created if missing; not
             PostgreSQL's own ``pg_...`` or ``information_schema``), or ``None`` for the
             first schema on the connections' ``search_path``.
@@ -118,6 +119,9 @@ class PostgresStore:
             their indexes, so that no byte of a replaced row is left in their pages;
             ``"vacuum"`` only vacuums them, which is quick and locks nothing but leaves
             bytes in the pages' free space and keys in the GIN indexes (see `scrub`).
+        create: Whether a missing book is created (the default). ``False`` opens only a
+            book that is there: a mistyped book id is a `StorageError`
+            (``storage.missing_book``), and nothing is created, not even the tables.
 
     Raises:
         ValidationError: the book id is not valid.
@@ -138,6 +142,7 @@ class PostgresStore:
         feed_retention: int | None = 10_000,
         notify: bool = False,
         scrub: Literal["rewrite", "vacuum"] = "rewrite",
+        create: bool = True,
     ) -> None:
         """Open the book ``book_id`` in the database behind ``pool``; see the class docstring."""
         self._pool = checked_pool(pool)
@@ -168,7 +173,9 @@ class PostgresStore:
         self._lookups = Lookups(self._names, self._reads.fetch_records)
         self._sample: tuple[int, TextSample] = (RESAMPLE_AFTER, TextSample(()))
         self._random = sample_random()
-        self._read(lambda cur: prepare(cur.connection, self._names, self.book_id))
+        self._read(
+            lambda cur: prepare(cur.connection, self._names, self.book_id, create=bool(create))
+        )
         self._fold_if_needed()
 
     @classmethod
@@ -183,6 +190,7 @@ class PostgresStore:
         feed_retention: int | None = 10_000,
         notify: bool = False,
         scrub: Literal["rewrite", "vacuum"] = "rewrite",
+        create: bool = True,
         connect_timeout: float = 10.0,
         **pool_options: Any,  # noqa: ANN401 - passed through to ConnectionPool
     ) -> PostgresStore:
@@ -200,6 +208,7 @@ class PostgresStore:
             feed_retention: See the class docstring.
             notify: See the class docstring.
             scrub: See the class docstring.
+            create: See the class docstring.
             connect_timeout: Seconds to wait for the first connection.
             **pool_options: Passed to ``psycopg_pool.ConnectionPool`` (``min_size``,
                 ``max_size``, ``kwargs={"prepare_threshold": None}``, ...). By default
@@ -227,6 +236,7 @@ class PostgresStore:
                 feed_retention=feed_retention,
                 notify=notify,
                 scrub=scrub,
+                create=create,
             )
         except psycopg_pool.PoolTimeout as exc:
             pool.close()
