@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import psycopg
 import psycopg.sql
 from psycopg.rows import tuple_row
@@ -29,6 +30,7 @@ def channel(schema: str | None, book_id: str) -> str:
     return f"debitor_{digest}"
 
 
+@attrs.frozen
 class FeedReader:
     """The change feed of one book, with the store's statements, codec and book-row read.
 
@@ -39,18 +41,10 @@ class FeedReader:
         book_row: Reads the book's row on a cursor, its checksum checked.
     """
 
-    def __init__(
-        self,
-        sql: SchemaStatements,
-        codec: RowCodec,
-        book_id: str,
-        book_row: Callable[[Cursor], BookRow],
-    ) -> None:
-        """Keep what the reads use; see the class docstring."""
-        self._sql = sql
-        self._codec = codec
-        self._book_id = book_id
-        self._book_row = book_row
+    sql: SchemaStatements
+    codec: RowCodec
+    book_id: str
+    book_row: Callable[[Cursor], BookRow]
 
     def changes(self, cur: Cursor, since: int, *, snapshot: bool) -> ChangeSet | None:
         """What changed after ``since``, read on ``cur``; ``None`` past the book or its horizon.
@@ -68,20 +62,20 @@ class FeedReader:
             return self._changes(cur, since)
 
     def _changes(self, cur: Cursor, since: int) -> ChangeSet | None:
-        book = self._book_row(cur)
+        book = self.book_row(cur)
         if since > book.revision or since < book.feed_horizon:
             return None
-        book_id = self._book_id
-        customers = cur.execute(self._sql.changed_customers, (book_id, since)).fetchall()
-        deleted = cur.execute(self._sql.deleted_customers, (book_id, since)).fetchall()
-        records = cur.execute(self._sql.changed_records, (book_id, since)).fetchall()
+        book_id = self.book_id
+        customers = cur.execute(self.sql.changed_customers, (book_id, since)).fetchall()
+        deleted = cur.execute(self.sql.deleted_customers, (book_id, since)).fetchall()
+        records = cur.execute(self.sql.changed_records, (book_id, since)).fetchall()
         return ChangeSet(
             str(book.store_id),
             since,
             book.revision,
-            customers=tuple(self._codec.customer(row) for row in customers),
-            deleted=tuple(self._codec.tombstone(row) for row in deleted),
-            records=tuple(self._codec.any_record(row) for row in records),
+            customers=tuple(self.codec.customer(row) for row in customers),
+            deleted=tuple(self.codec.tombstone(row) for row in deleted),
+            records=tuple(self.codec.any_record(row) for row in records),
             categories=book.categories_revision > since,
             custom_fields=book.custom_fields_revision > since,
         )
@@ -104,11 +98,11 @@ class FeedReader:
         conn.execute(listen)
         try:
             # Read after LISTEN: a commit between the two is seen one way or the other.
-            current = self._book_row(conn.cursor(row_factory=tuple_row)).revision
+            current = self.book_row(conn.cursor(row_factory=tuple_row)).revision
             if current <= revision:
                 for _ in conn.notifies(timeout=seconds, stop_after=1):
                     pass
-                current = self._book_row(conn.cursor(row_factory=tuple_row)).revision
+                current = self.book_row(conn.cursor(row_factory=tuple_row)).revision
         finally:
             if not conn.closed:
                 conn.execute(b"UNLISTEN *")

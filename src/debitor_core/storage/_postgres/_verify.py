@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
+import attrs
 from psycopg.rows import tuple_row
 
 from debitor_core.storage._postgres._rows import BookRow, RowCodec
@@ -22,6 +23,7 @@ _VERIFY_BATCH: Final = 2_000
 """How many rows `PostgresStore.verify` fetches from the server at a time."""
 
 
+@attrs.frozen
 class BookVerifier:
     """Checks every row of one book, with the store's statements, codec and book-row read.
 
@@ -32,18 +34,10 @@ class BookVerifier:
         book_row: Reads the book's row on a cursor, its checksum checked.
     """
 
-    def __init__(
-        self,
-        sql: SchemaStatements,
-        codec: RowCodec,
-        book_id: str,
-        book_row: Callable[[Cursor], BookRow],
-    ) -> None:
-        """Keep what the checks use; see the class docstring."""
-        self._sql = sql
-        self._codec = codec
-        self._book_id = book_id
-        self._book_row = book_row
+    sql: SchemaStatements
+    codec: RowCodec
+    book_id: str
+    book_row: Callable[[Cursor], BookRow]
 
     def verify(self, cur: Cursor, tx: PostgresTransaction | None) -> None:
         """Check the book on ``cur``: in one ``REPEATABLE READ`` snapshot, or through ``tx``.
@@ -64,9 +58,9 @@ class BookVerifier:
             self._verify_rows(cur, None)
 
     def _verify_rows(self, cur: Cursor, tx: PostgresTransaction | None) -> None:
-        sql, codec, book_id = self._sql, self._codec, self._book_id
+        sql, codec, book_id = self.sql, self.codec, self.book_id
         verifying = sql.verifying()
-        book = self._book_row(cur)
+        book = self.book_row(cur)
         for statement, check in (
             (sql.all_customers, codec.customer),
             (verifying.categories, codec.category),
