@@ -6,6 +6,7 @@
 - ``_feed.py``: the change feed (`changes_since`), the wait for a commit
   (`wait_for_change`) and the name of a book's notification channel.
 - ``_verify.py``: `verify`, every row of a book read and checked.
+- ``_part.py``: `BookPart`, what the feed and `verify` work on a book with.
 - ``_scrub.py``: `scrub`, the vacuum (and rewrite) of the tables after an erasure.
 - ``_fold.py``: whether a book's fold is current, and the custom fields it searches.
 - ``_connection.py``: the server reached, the pool `connect` makes, a connection

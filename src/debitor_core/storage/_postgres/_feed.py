@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -17,8 +16,7 @@ import psycopg.sql
 from psycopg.rows import tuple_row
 
 from debitor_core.storage._feed import ChangeSet
-from debitor_core.storage._postgres._rows import BookRow, RowCodec
-from debitor_core.storage._postgres._statements import SchemaStatements
+from debitor_core.storage._postgres._part import BookPart
 from debitor_core.storage._postgres._transaction import Cursor
 
 __all__ = ["FeedReader", "channel"]
@@ -31,20 +29,8 @@ def channel(schema: str | None, book_id: str) -> str:
 
 
 @attrs.frozen
-class FeedReader:
-    """The change feed of one book, with the store's statements, codec and book-row read.
-
-    Args:
-        sql: The store's statements.
-        codec: The store's row codec (it raises `CorruptStore` for a damaged row).
-        book_id: The book.
-        book_row: Reads the book's row on a cursor, its checksum checked.
-    """
-
-    sql: SchemaStatements
-    codec: RowCodec
-    book_id: str
-    book_row: Callable[[Cursor], BookRow]
+class FeedReader(BookPart):
+    """The change feed of one book (`PostgresStore.changes_since`, `wait_for_change`)."""
 
     def changes(self, cur: Cursor, since: int, *, snapshot: bool) -> ChangeSet | None:
         """What changed after ``since``, read on ``cur``; ``None`` past the book or its horizon.

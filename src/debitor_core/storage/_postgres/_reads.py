@@ -22,7 +22,7 @@ from debitor_core._limits import MAX_NUMBER
 from debitor_core._model import Customer
 from debitor_core._text import DuplicateKey
 from debitor_core.storage import _refusals as refused
-from debitor_core.storage._arguments import checked_query, checked_sort, is_text, sql_count
+from debitor_core.storage._arguments import checked_query, checked_sort, is_text, is_uuid, sql_count
 from debitor_core.storage._postgres._derived import key_string, query_keys, storable
 from debitor_core.storage._postgres._queries import ORDERS, TextSample, selective, where
 from debitor_core.storage._postgres._rows import RowCodec
@@ -222,7 +222,7 @@ class BookReads:
         """Return every invoice, or a customer's, by invoice number."""
         if customer_id is None:
             return self.fetch_records(Invoice, self._sql.invoices, ())
-        if not _is_uuid(customer_id):
+        if not is_uuid(customer_id):
             return []
         return self.fetch_records(Invoice, self._sql.invoices_of, (customer_id,))
 
@@ -251,7 +251,7 @@ class BookReads:
 
     def has_welcome(self, customer_id: uuid.UUID) -> bool:
         """Return whether the customer has a welcome delivery or a welcome invoice."""
-        if not _is_uuid(customer_id):
+        if not is_uuid(customer_id):
             return False
         params = (self._book_id, customer_id, self._book_id, customer_id)
         row = self._read(lambda cur: cur.execute(self._sql.has_welcome, params).fetchone())
@@ -282,8 +282,3 @@ class BookReads:
             ).fetchall()
         )
         return [self._codec.record(kind, row) for row in rows]
-
-
-def _is_uuid(value: object) -> bool:
-    """Whether ``value`` is a UUID (callers may pass anything; no row has anything else)."""
-    return isinstance(value, uuid.UUID)

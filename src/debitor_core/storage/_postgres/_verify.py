@@ -7,14 +7,12 @@ It reads the book's row, every customer, category, custom field, record and tomb
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Final
 
 import attrs
 from psycopg.rows import tuple_row
 
-from debitor_core.storage._postgres._rows import BookRow, RowCodec
-from debitor_core.storage._postgres._statements import SchemaStatements
+from debitor_core.storage._postgres._part import BookPart
 from debitor_core.storage._postgres._transaction import Cursor, PostgresTransaction
 
 __all__ = ["BookVerifier"]
@@ -24,20 +22,8 @@ _VERIFY_BATCH: Final = 2_000
 
 
 @attrs.frozen
-class BookVerifier:
-    """Checks every row of one book, with the store's statements, codec and book-row read.
-
-    Args:
-        sql: The store's statements.
-        codec: The store's row codec (it raises `CorruptStore` for a damaged row).
-        book_id: The book.
-        book_row: Reads the book's row on a cursor, its checksum checked.
-    """
-
-    sql: SchemaStatements
-    codec: RowCodec
-    book_id: str
-    book_row: Callable[[Cursor], BookRow]
+class BookVerifier(BookPart):
+    """Checks every row of one book (`PostgresStore.verify`)."""
 
     def verify(self, cur: Cursor, tx: PostgresTransaction | None) -> None:
         """Check the book on ``cur``: in one ``REPEATABLE READ`` snapshot, or through ``tx``.

@@ -48,6 +48,7 @@ from debitor_core._invoice import (
 )
 from debitor_core._model import Customer
 from debitor_core._text import UNICODE_VERSION, fold, keys_and_text, search_words
+from debitor_core.storage._arguments import is_text
 from debitor_core.storage._queries import CustomerQuery, QuerySort, field_matches, record_subject
 
 __all__ = [
@@ -152,14 +153,7 @@ def micros(moment: dt.datetime) -> int:
 
 def storable(*values: object) -> bool:
     """Whether every value is text that SQLite can be handed (no lone surrogates)."""
-    try:
-        for value in values:
-            if not isinstance(value, str):
-                return False
-            value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return all(map(is_text, values))
 
 
 # -- writes -----------------------------------------------------------------------------
